@@ -1,0 +1,102 @@
+# WhatsApp monitoring service: build, set-up, run and test.
+#   make            build common/libcommon.a and every program into build/bin/
+#   make deps       install the Debian packages the project needs (when missing)
+#   make run        deps + build + local PostgreSQL, nginx and the programs (scripts/dev-up)
+#   make stop       stop what `make run` started (scripts/dev-down)
+#   make test       unit + integration tests under ASan and UBSan
+#   make clean
+
+SAN ?= 0
+ifeq ($(SAN),1)
+BUILD    ?= build/asan
+OPTFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+else
+BUILD    ?= build
+OPTFLAGS  = -O2 -g -D_FORTIFY_SOURCE=2
+endif
+
+PKGS     = libpq json-c libcurl openssl
+PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
+PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+
+CC      ?= cc
+CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
+           -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
+           -fstack-protector-strong -fPIE $(OPTFLAGS) -Icommon $(PKG_CFLAGS)
+LDFLAGS += -pie -Wl,-z,relro,-z,now $(OPTFLAGS)
+LIBS     = -lfcgi $(PKG_LIBS) -lm
+
+COMMON_SRC := $(wildcard common/*.c)
+COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/migrations.o
+SQL_FILES  := $(sort $(wildcard sql/*.sql))
+COMMON_HDR := $(wildcard common/*.h)
+LIBCOMMON  := $(if $(filter 1,$(SAN)),$(BUILD)/libcommon.a,common/libcommon.a)
+
+CGI_PROGS  := $(patsubst cgi/%.c,%,$(wildcard cgi/*.c))
+PROGS      := $(CGI_PROGS) cron
+BINS       := $(PROGS:%=$(BUILD)/bin/%)
+
+UNIT_SRC   := $(wildcard tests/unit/test_*.c)
+UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
+
+DEBIAN_PKGS = build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi nginx postgresql \
+              postgresql-contrib libpq-dev libcurl4-openssl-dev libjson-c-dev libssl-dev tzdata \
+              libcmocka-dev curl ca-certificates openssl procps
+
+.PHONY: all deps run stop test unit integration clean format check-format
+
+all: $(BINS)
+
+$(BUILD)/obj/%.o: %.c $(COMMON_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(BUILD)/gen/migrations.c: $(SQL_FILES) scripts/embed-sql
+	@mkdir -p $(dir $@)
+	scripts/embed-sql $(SQL_FILES) > $@.tmp && mv $@.tmp $@
+
+$(BUILD)/obj/gen/migrations.o: $(BUILD)/gen/migrations.c common/migrate.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -c $< -o $@
+
+$(LIBCOMMON): $(COMMON_OBJ)
+	@mkdir -p $(dir $@)
+	rm -f $@
+	ar rcs $@ $^
+
+$(BUILD)/bin/cron: $(BUILD)/obj/cron/cron.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBCOMMON) $(LIBS)
+
+$(BUILD)/bin/%: $(BUILD)/obj/cgi/%.o $(LIBCOMMON)
+	@mkdir -p $(dir $@)
+	$(CC) $(LDFLAGS) -o $@ $< $(LIBCOMMON) $(LIBS)
+
+$(BUILD)/tests/%: tests/unit/%.c $(LIBCOMMON) $(COMMON_HDR) tests/unit/testutil.h
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Wno-missing-prototypes -Itests/unit $(LDFLAGS) -o $@ $< $(LIBCOMMON) $(LIBS) -lcmocka
+
+deps:
+	@scripts/install-deps $(DEBIAN_PKGS)
+
+run: deps all
+	scripts/dev-up
+
+stop:
+	scripts/dev-down
+
+unit: $(UNIT_BINS)
+
+# Everything under ASan + UBSan, in its own build directory.
+test:
+	$(MAKE) SAN=1 all unit
+	tests/run-all.sh build/asan
+
+clean:
+	rm -rf build common/libcommon.a
+
+format:
+	clang-format -i $(COMMON_SRC) $(COMMON_HDR) cgi/*.c cron/*.c tests/unit/*.c tests/unit/*.h
+
+check-format:
+	clang-format --dry-run -Werror $(COMMON_SRC) $(COMMON_HDR) cgi/*.c cron/*.c tests/unit/*.c tests/unit/*.h

@@ -1,0 +1,31 @@
+/*
+ * app.h: the skeleton every FastCGI program shares. app_main() loads and
+ * validates the configuration (exits with a message naming the bad
+ * variable), starts logging, then runs the FCGX_Accept_r loop: one request at
+ * a time, a state-database connection kept across requests and checked
+ * before each, any transaction left open rolled back after it. SIGTERM lets
+ * the current request finish, then the loop ends.
+ */
+#ifndef APP_H
+#define APP_H
+
+#include "config.h"
+#include "db.h"
+#include "http.h"
+
+struct app {
+	const char *name;
+	struct config cfg;  /* effective: base + stored settings (app_load_settings) */
+	struct config base; /* as loaded from defaults, env file and environment */
+	struct db db;
+	int needs_token; /* refuse to start without MONITORING_API_TOKEN */
+};
+
+typedef void (*app_handler)(struct app *app, struct http_req *req);
+
+int app_main(const char *name, int needs_token, app_handler handler);
+
+/* Reset cfg's runtime settings to base, then apply those stored by configure. 0 / -1 (logged). */
+int app_load_settings(struct app *app);
+
+#endif

@@ -1,0 +1,140 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "db.h"
+#include "log.h"
+#include "util.h"
+
+void db_init(struct db *db, const char *conninfo)
+{
+	memset(db, 0, sizeof(*db));
+	db->conninfo = xstrdup(conninfo);
+}
+
+void db_release(struct db *db)
+{
+	if (db->conn)
+		PQfinish(db->conn);
+	db->conn = NULL;
+	free(db->conninfo);
+	db->conninfo = NULL;
+}
+
+static void set_err(struct db *db, const char *msg, const char *state)
+{
+	snprintf(db->err, sizeof(db->err), "%s", msg ? msg : "unknown error");
+	/* libpq messages end with a newline; keep one line. */
+	size_t n = strlen(db->err);
+	while (n > 0 && (db->err[n - 1] == '\n' || db->err[n - 1] == ' '))
+		db->err[--n] = '\0';
+	for (char *p = db->err; *p; p++)
+		if (*p == '\n')
+			*p = ' ';
+	snprintf(db->sqlstate, sizeof(db->sqlstate), "%s", state ? state : "");
+}
+
+int db_ensure(struct db *db)
+{
+	if (db->conn && PQstatus(db->conn) == CONNECTION_OK)
+		return 0;
+	if (db->conn) {
+		log_warnx("db_reconnect", "state database connection lost; reconnecting");
+		PQfinish(db->conn);
+		db->conn = NULL;
+	}
+	db->in_tx = 0;
+	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
+	const char *vals[] = {db->conninfo, "5", "whatsapp_monitor_state", NULL};
+	db->conn = PQconnectdbParams(keys, vals, 1);
+	if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
+		set_err(db, db->conn ? PQerrorMessage(db->conn) : "out of memory", "08006");
+		if (db->conn)
+			PQfinish(db->conn);
+		db->conn = NULL;
+		return -1;
+	}
+	db->err[0] = '\0';
+	db->sqlstate[0] = '\0';
+	return 0;
+}
+
+static PGresult *run(struct db *db, const char *sql, int nparams, const char *const *params,
+                     int idempotent)
+{
+	for (int attempt = 0; attempt < 2; attempt++) {
+		if (db_ensure(db) < 0)
+			return NULL;
+		PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+		ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
+		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
+			db->err[0] = '\0';
+			db->sqlstate[0] = '\0';
+			return res;
+		}
+		set_err(db, res ? PQresultErrorMessage(res) : PQerrorMessage(db->conn),
+		        res ? PQresultErrorField(res, PG_DIAG_SQLSTATE) : NULL);
+		PQclear(res);
+		int broken = PQstatus(db->conn) != CONNECTION_OK;
+		if (broken) {
+			db->in_tx = 0;
+			if (!db->sqlstate[0])
+				snprintf(db->sqlstate, sizeof(db->sqlstate), "08006");
+		}
+		if (!(broken && idempotent && attempt == 0))
+			return NULL;
+		log_warnx("db_retry", "connection broke during an idempotent statement; retrying");
+	}
+	return NULL;
+}
+
+PGresult *db_query(struct db *db, const char *sql, int nparams, const char *const *params)
+{
+	return run(db, sql, nparams, params, 0);
+}
+
+PGresult *db_query_idem(struct db *db, const char *sql, int nparams, const char *const *params)
+{
+	return run(db, sql, nparams, params, !db->in_tx);
+}
+
+int db_exec(struct db *db, const char *sql, int nparams, const char *const *params)
+{
+	PGresult *res = db_query(db, sql, nparams, params);
+	if (!res)
+		return -1;
+	PQclear(res);
+	return 0;
+}
+
+int db_begin(struct db *db)
+{
+	if (db_exec(db, "BEGIN", 0, NULL) < 0)
+		return -1;
+	db->in_tx = 1;
+	return 0;
+}
+
+int db_commit(struct db *db)
+{
+	int r = db_exec(db, "COMMIT", 0, NULL);
+	db->in_tx = 0;
+	return r;
+}
+
+void db_rollback(struct db *db)
+{
+	if (db->conn && PQtransactionStatus(db->conn) != PQTRANS_IDLE &&
+	    PQstatus(db->conn) == CONNECTION_OK) {
+		PGresult *res = PQexec(db->conn, "ROLLBACK");
+		PQclear(res);
+	}
+	db->in_tx = 0;
+}
+
+const char *db_value(const PGresult *res, int r, int c)
+{
+	if (PQgetisnull(res, r, c))
+		return NULL;
+	return PQgetvalue(res, r, c);
+}

@@ -1,0 +1,49 @@
+/*
+ * db.h: the libpq layer. One connection per process, made lazily and
+ * re-made when it breaks; parameterised statements only (PQexecParams);
+ * explicit transactions.
+ *
+ * A struct db is caller-owned: db_init() copies the conninfo, db_release()
+ * closes the connection. Results returned by db_query() belong to the caller
+ * (PQclear). On failure functions return NULL/-1 and leave the error text in
+ * db->err (and its SQLSTATE in db->sqlstate) for the caller to report.
+ */
+#ifndef DB_H
+#define DB_H
+
+#include <libpq-fe.h>
+
+struct db {
+	PGconn *conn;
+	char *conninfo;
+	char err[512];
+	char sqlstate[6];
+	int in_tx;
+};
+
+void db_init(struct db *db, const char *conninfo);
+void db_release(struct db *db);
+
+/* Connect if not connected or if the connection went bad. 0 / -1. */
+int db_ensure(struct db *db);
+
+/*
+ * Run one statement with text parameters (params may contain NULLs for SQL
+ * NULL). Returns the result (PGRES_COMMAND_OK or PGRES_TUPLES_OK) or NULL.
+ * When idempotent is set and the connection was broken, reconnects and
+ * retries once (never inside a transaction).
+ */
+PGresult *db_query(struct db *db, const char *sql, int nparams, const char *const *params);
+PGresult *db_query_idem(struct db *db, const char *sql, int nparams, const char *const *params);
+/* Same, discarding the result. 0 / -1. */
+int db_exec(struct db *db, const char *sql, int nparams, const char *const *params);
+
+int db_begin(struct db *db);
+int db_commit(struct db *db);
+/* Rolls back if a transaction is open; safe to call always. */
+void db_rollback(struct db *db);
+
+/* Value of row r, column c, or NULL for SQL NULL. */
+const char *db_value(const PGresult *res, int r, int c);
+
+#endif

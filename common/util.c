@@ -1,0 +1,298 @@
+#include <ctype.h>
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include <openssl/crypto.h>
+#include <openssl/rand.h>
+#include <openssl/sha.h>
+
+#include "util.h"
+
+static void oom(size_t n)
+{
+	fprintf(stderr, "{\"level\":\"error\",\"event\":\"out_of_memory\",\"bytes\":%zu}\n", n);
+	abort();
+}
+
+void *xmalloc(size_t n)
+{
+	void *p = malloc(n ? n : 1);
+	if (!p)
+		oom(n);
+	return p;
+}
+
+void *xcalloc(size_t nmemb, size_t size)
+{
+	void *p = calloc(nmemb ? nmemb : 1, size ? size : 1);
+	if (!p)
+		oom(nmemb * size);
+	return p;
+}
+
+void *xrealloc(void *p, size_t n)
+{
+	void *q = realloc(p, n ? n : 1);
+	if (!q)
+		oom(n);
+	return q;
+}
+
+char *xstrdup(const char *s)
+{
+	return xstrndup(s, strlen(s));
+}
+
+char *xstrndup(const char *s, size_t n)
+{
+	char *p = xmalloc(n + 1);
+	memcpy(p, s, n);
+	p[n] = '\0';
+	return p;
+}
+
+char *xvasprintf(const char *fmt, va_list ap)
+{
+	va_list ap2;
+	va_copy(ap2, ap);
+	int n = vsnprintf(NULL, 0, fmt, ap2);
+	va_end(ap2);
+	if (n < 0)
+		oom(0);
+	char *p = xmalloc((size_t)n + 1);
+	vsnprintf(p, (size_t)n + 1, fmt, ap);
+	return p;
+}
+
+char *xasprintf(const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	char *p = xvasprintf(fmt, ap);
+	va_end(ap);
+	return p;
+}
+
+int parse_int(const char *s, long long min, long long max, long long *out, const char **err)
+{
+	const char *e = "must be an integer";
+	if (!s || !*s || isspace((unsigned char)*s))
+		goto bad;
+	errno = 0;
+	char *end = NULL;
+	long long v = strtoll(s, &end, 10);
+	if (end == s || *end != '\0')
+		goto bad;
+	if (errno == ERANGE || v < min || v > max) {
+		e = "is out of range";
+		goto bad;
+	}
+	*out = v;
+	return 0;
+bad:
+	if (err)
+		*err = e;
+	return -1;
+}
+
+int parse_double(const char *s, double min, double max, double *out, const char **err)
+{
+	const char *e = "must be a number";
+	if (!s || !*s || isspace((unsigned char)*s))
+		goto bad;
+	/* Plain decimal only: no hex floats, no inf/nan. */
+	for (const char *p = s; *p; p++)
+		if (!isdigit((unsigned char)*p) && !strchr("+-.eE", *p))
+			goto bad;
+	errno = 0;
+	char *end = NULL;
+	double v = strtod(s, &end);
+	if (end == s || *end != '\0' || !isfinite(v))
+		goto bad;
+	if (errno == ERANGE || v < min || v > max) {
+		e = "is out of range";
+		goto bad;
+	}
+	*out = v;
+	return 0;
+bad:
+	if (err)
+		*err = e;
+	return -1;
+}
+
+int parse_hhmm(const char *s, int *minutes, const char **err)
+{
+	if (!s || strlen(s) != 5 || !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
+	    s[2] != ':' || !isdigit((unsigned char)s[3]) || !isdigit((unsigned char)s[4])) {
+		*err = "must be a time HH:MM";
+		return -1;
+	}
+	int h = (s[0] - '0') * 10 + (s[1] - '0');
+	int m = (s[3] - '0') * 10 + (s[4] - '0');
+	if (h > 23 || m > 59) {
+		*err = "must be a time between 00:00 and 23:59";
+		return -1;
+	}
+	*minutes = h * 60 + m;
+	return 0;
+}
+
+int parse_duration(const char *s, long long min, long long max, long long *seconds,
+                   const char **err)
+{
+	if (!s || !*s) {
+		*err = "must be a duration such as 30m or 2h";
+		return -1;
+	}
+	size_t n = strlen(s);
+	long long mult = 1;
+	char unit = s[n - 1];
+	if (unit == 's' || unit == 'S')
+		mult = 1;
+	else if (unit == 'm' || unit == 'M')
+		mult = 60;
+	else if (unit == 'h' || unit == 'H')
+		mult = 3600;
+	else if (unit == 'd' || unit == 'D')
+		mult = 86400;
+	else
+		unit = 0;
+	char tmp[32];
+	size_t len = unit ? n - 1 : n;
+	if (len == 0 || len >= sizeof(tmp)) {
+		*err = "must be a duration such as 30m or 2h";
+		return -1;
+	}
+	memcpy(tmp, s, len);
+	tmp[len] = '\0';
+	long long v;
+	if (parse_int(tmp, 0, max, &v, err) < 0 || v > max / mult) {
+		*err = "must be a duration such as 30m or 2h, within range";
+		return -1;
+	}
+	v *= mult;
+	if (v < min || v > max) {
+		*err = "is out of range";
+		return -1;
+	}
+	*seconds = v;
+	return 0;
+}
+
+int str_eq_nocase(const char *a, const char *b)
+{
+	for (; *a && *b; a++, b++)
+		if (tolower((unsigned char)*a) != tolower((unsigned char)*b))
+			return 0;
+	return *a == *b;
+}
+
+char *str_trim(char *s)
+{
+	while (*s && isspace((unsigned char)*s))
+		s++;
+	size_t n = strlen(s);
+	while (n > 0 && isspace((unsigned char)s[n - 1]))
+		s[--n] = '\0';
+	return s;
+}
+
+static int ident_part(const char *s, size_t n)
+{
+	if (n == 0 || n > 63)
+		return 0;
+	if (!(isalpha((unsigned char)s[0]) || s[0] == '_'))
+		return 0;
+	for (size_t i = 1; i < n; i++)
+		if (!(isalnum((unsigned char)s[i]) || s[i] == '_'))
+			return 0;
+	return 1;
+}
+
+int str_is_identifier(const char *s)
+{
+	if (!s)
+		return 0;
+	const char *dot = strchr(s, '.');
+	if (!dot)
+		return ident_part(s, strlen(s));
+	if (strchr(dot + 1, '.'))
+		return 0;
+	return ident_part(s, (size_t)(dot - s)) && ident_part(dot + 1, strlen(dot + 1));
+}
+
+int str_is_utf8(const char *str, size_t len)
+{
+	const unsigned char *s = (const unsigned char *)str;
+	size_t i = 0;
+	while (i < len) {
+		unsigned char c = s[i];
+		size_t n;
+		unsigned int cp;
+		if (c == 0)
+			return 0;
+		if (c < 0x80) {
+			i++;
+			continue;
+		} else if ((c & 0xE0) == 0xC0) {
+			n = 1;
+			cp = c & 0x1F;
+		} else if ((c & 0xF0) == 0xE0) {
+			n = 2;
+			cp = c & 0x0F;
+		} else if ((c & 0xF8) == 0xF0) {
+			n = 3;
+			cp = c & 0x07;
+		} else {
+			return 0;
+		}
+		if (len - i - 1 < n) /* truncated sequence */
+			return 0;
+		for (size_t k = 1; k <= n; k++) {
+			if ((s[i + k] & 0xC0) != 0x80)
+				return 0;
+			cp = (cp << 6) | (s[i + k] & 0x3F);
+		}
+		if ((n == 1 && cp < 0x80) || (n == 2 && cp < 0x800) || (n == 3 && cp < 0x10000) ||
+		    cp > 0x10FFFF || (cp >= 0xD800 && cp <= 0xDFFF))
+			return 0;
+		i += n + 1;
+	}
+	return 1;
+}
+
+int secure_str_eq(const char *a, const char *b)
+{
+	unsigned char da[SHA256_DIGEST_LENGTH], db[SHA256_DIGEST_LENGTH];
+	if (!a || !b)
+		return 0;
+	SHA256((const unsigned char *)a, strlen(a), da);
+	SHA256((const unsigned char *)b, strlen(b), db);
+	return CRYPTO_memcmp(da, db, sizeof(da)) == 0;
+}
+
+int64_t mono_ms(void)
+{
+	struct timespec ts;
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+int random_hex(char *out, size_t nbytes)
+{
+	unsigned char raw[64];
+	if (nbytes > sizeof(raw) || RAND_bytes(raw, (int)nbytes) != 1)
+		return -1;
+	static const char hex[] = "0123456789abcdef";
+	for (size_t i = 0; i < nbytes; i++) {
+		out[2 * i] = hex[raw[i] >> 4];
+		out[2 * i + 1] = hex[raw[i] & 15];
+	}
+	out[2 * nbytes] = '\0';
+	return 0;
+}

@@ -1,0 +1,59 @@
+/*
+ * util.h: allocation that aborts on out-of-memory, strict number parsing and
+ * small string helpers. Nothing here touches the network or the database.
+ *
+ * x-allocators never return NULL: on failure they log and abort(), and the
+ * process supervisor (spawn-fcgi, systemd) starts a fresh worker.
+ */
+#ifndef UTIL_H
+#define UTIL_H
+
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#define ARRAY_LEN(a) (sizeof(a) / sizeof((a)[0]))
+
+void *xmalloc(size_t n);
+void *xcalloc(size_t nmemb, size_t size);
+void *xrealloc(void *p, size_t n);
+char *xstrdup(const char *s);
+char *xstrndup(const char *s, size_t n);
+char *xasprintf(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+char *xvasprintf(const char *fmt, va_list ap) __attribute__((format(printf, 1, 0)));
+
+/*
+ * Parse a whole decimal integer in [min, max]. Leading/trailing junk,
+ * overflow and empty input are errors. Returns 0 and sets *out, or -1 and
+ * points *err at a static description.
+ */
+int parse_int(const char *s, long long min, long long max, long long *out, const char **err);
+/* Same for a finite floating point number. */
+int parse_double(const char *s, double min, double max, double *out, const char **err);
+/* "HH:MM" (00:00..23:59) into minutes since midnight. */
+int parse_hhmm(const char *s, int *minutes, const char **err);
+/* "30s", "30m", "2h", "1d" or plain seconds, into seconds in [min, max]. */
+int parse_duration(const char *s, long long min, long long max, long long *seconds,
+                   const char **err);
+
+/* Case-insensitive ASCII equality. */
+int str_eq_nocase(const char *a, const char *b);
+/* Trim ASCII whitespace in place; returns s advanced past leading space. */
+char *str_trim(char *s);
+/* 1 if s is a safe SQL identifier: [A-Za-z_][A-Za-z0-9_]* , optionally schema-qualified once. */
+int str_is_identifier(const char *s);
+/* 1 if s is valid UTF-8 without NUL bytes (len bytes). */
+int str_is_utf8(const char *s, size_t len);
+
+/* Constant-time equality of two strings of any length (compares SHA-256 digests). */
+int secure_str_eq(const char *a, const char *b);
+
+/* Milliseconds from a monotonic clock. */
+int64_t mono_ms(void);
+
+/* Write n random bytes as 2n hex characters + NUL into out (2n+1 bytes). 0 / -1. */
+int random_hex(char *out, size_t nbytes);
+
+#include "banned.h"
+
+#endif

@@ -1,0 +1,120 @@
+/*
+ * cron: the command-line side of the service.
+ *   cron migrate              apply the state database migrations
+ *   cron check [--emergency]  run a monitoring check, print its JSON
+ *   cron config               print the effective configuration (secrets redacted)
+ * Exit status: 0 done, 1 could not do the work, 2 usage or configuration error.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "check.h"
+#include "config.h"
+#include "configure.h"
+#include "db.h"
+#include "log.h"
+#include "migrate.h"
+#include "settings.h"
+#include "util.h"
+
+static void usage(void)
+{
+	fputs("usage: cron migrate | check [--emergency] | config\n", stderr);
+	exit(2);
+}
+
+static void print_json(struct json_object *o)
+{
+	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
+	                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+}
+
+static int cmd_migrate(struct db *db)
+{
+	int n = migrate_apply(db);
+	if (n < 0) {
+		log_error("migrate_failed", "migrations not applied: %s", db->err);
+		return 1;
+	}
+	log_info("migrate_done", "%d migration(s) applied", n);
+	return 0;
+}
+
+static int cmd_check(struct db *db, struct config *cfg, int argc, char **argv)
+{
+	struct check_opts opts = {.emergency = 0, .trigger = "cli"};
+	for (int i = 2; i < argc; i++) {
+		if (strcmp(argv[i], "--emergency") == 0)
+			opts.emergency = 1;
+		else
+			usage();
+	}
+	char *err = NULL;
+	if (settings_apply(db, cfg, &err) < 0) {
+		log_warnx("settings_unavailable", "stored settings not applied: %s", err);
+		free(err);
+		err = NULL;
+	}
+	struct json_object *out = NULL;
+	int r = check_run(db, cfg, &opts, &out, &err);
+	if (out)
+		print_json(out);
+	json_object_put(out);
+	if (r < 0) {
+		log_error("check_failed", "%s", err);
+		free(err);
+		return 1;
+	}
+	return 0;
+}
+
+static int cmd_config(struct db *db, struct config *cfg)
+{
+	char *err = NULL;
+	/* Stored settings apply when the state database answers; say so when it does not. */
+	if (settings_apply(db, cfg, &err) < 0) {
+		log_warnx("settings_unavailable", "stored settings not applied: %s", err);
+		free(err);
+	}
+	struct json_object *o = config_to_json(cfg);
+	print_json(o);
+	json_object_put(o);
+	return 0;
+}
+
+int main(int argc, char **argv)
+{
+	struct config cfg;
+	struct db db;
+	char *err = NULL;
+	if (argc < 2)
+		usage();
+	log_init("cron", LOG_INFO);
+	config_init(&cfg);
+	if (config_load(&cfg, &err) < 0) {
+		log_error("config_invalid", "configuration error: %s", err);
+		fprintf(stderr, "configuration error: %s\n", err);
+		free(err);
+		config_release(&cfg);
+		return 2;
+	}
+	log_set_level(cfg.log_level);
+	curl_global_init(CURL_GLOBAL_DEFAULT);
+	db_init(&db, cfg.database_url);
+	int rc;
+	if (strcmp(argv[1], "migrate") == 0 && argc == 2)
+		rc = cmd_migrate(&db);
+	else if (strcmp(argv[1], "check") == 0)
+		rc = cmd_check(&db, &cfg, argc, argv);
+	else if (strcmp(argv[1], "config") == 0 && argc == 2)
+		rc = cmd_config(&db, &cfg);
+	else
+		usage();
+	db_release(&db);
+	config_release(&cfg);
+	curl_global_cleanup();
+	return rc;
+}
