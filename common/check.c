@@ -362,6 +362,9 @@ static char *alert_text(const struct config *cfg, const struct sample *s, double
 	                                     : cfg->thresholds.warning[s->metric];
 	*threshold = th;
 	char v[48], t[48];
+	if (strcmp(d->unit, "bool") == 0) /* a state, not a number: say what it means */
+		return xasprintf("%s%s%s: %s", d->name, *s->target ? " on " : "", s->target,
+		                 s->detail ? s->detail : d->help);
 	check_format_value(v, sizeof(v), s->value);
 	check_format_value(t, sizeof(t), th);
 	return xasprintf("%s%s%s: %s %s (%s %s)%s%s", d->name, *s->target ? " on " : "", s->target, v,
@@ -657,7 +660,7 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 		                     open[k].target));
 	}
 	int queued = 0;
-	if (ns.n && queue_messages(db, cfg, c->database ? c->database : "database",
+	if (ns.n && queue_messages(db, cfg, c->database ? c->database : "monitored database",
 	                           strtoll(run_id, NULL, 10), opts->emergency, &ns, &queued) < 0)
 		goto out;
 	if (db_commit(db) < 0)

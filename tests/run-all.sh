@@ -1,0 +1,49 @@
+#!/usr/bin/env bash
+# Run every test: the unit test binaries built under BUILD (default build/asan),
+# then the integration suite against real PostgreSQL + nginx. Prints a grand
+# total as the last line: "N passed, M failed". Exit status 0 only when M = 0.
+set -uo pipefail
+BUILD=${1:-build/asan}
+cd "$(dirname "$0")/.."
+export ASAN_OPTIONS=${ASAN_OPTIONS:-detect_leaks=1:abort_on_error=1}
+export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
+
+passed=0
+failed=0
+echo "== unit tests ($BUILD/tests)"
+for t in "$BUILD"/tests/test_*; do
+	[ -x "$t" ] || continue
+	out=$("$t" 2>&1)
+	rc=$?
+	printf '%s\n' "$out" | grep -E '^\[  (PASSED|FAILED)  \]|^\[  ERROR   \]|^\[  FAILED  \] ' || true
+	p=$(printf '%s\n' "$out" | sed -n 's/^\[  PASSED  \] \([0-9]*\) test(s)\./\1/p' | tail -1)
+	f=$(printf '%s\n' "$out" | sed -n 's/^\[  FAILED  \] \([0-9]*\) test(s), listed below:/\1/p' | tail -1)
+	p=${p:-0}
+	f=${f:-0}
+	if [ "$rc" -ne 0 ] && [ "$f" -eq 0 ]; then
+		# crashed (sanitizer abort) or failed before cmocka could count
+		printf '%s\n' "$out" | tail -30
+		f=1
+	fi
+	echo "$(basename "$t"): $p passed, $f failed"
+	passed=$((passed + p))
+	failed=$((failed + f))
+done
+
+echo "== integration tests"
+if out=$(BIN_DIR="$BUILD/bin" tests/integration/run.sh 2>&1); then :; fi
+printf '%s\n' "$out"
+last=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+if [ -n "$last" ]; then
+	ip=${last%% passed*}
+	if_=${last#*, }
+	if_=${if_%% failed*}
+	passed=$((passed + ip))
+	failed=$((failed + if_))
+else
+	echo "integration suite did not report a result"
+	failed=$((failed + 1))
+fi
+
+echo "$passed passed, $failed failed"
+[ "$failed" -eq 0 ]
