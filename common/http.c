@@ -86,10 +86,12 @@ void http_send_text(struct http_req *r, int status, const char *content_type, co
 		return;
 	r->status_sent = 1;
 	r->status = status;
-	FCGX_FPrintF(r->fcgi->out,
-	             "Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
-	             "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n",
-	             status, http_status_text(status), content_type, len);
+	/* libfcgi's own printf knows few conversions: format the head ourselves. */
+	char *head = xasprintf("Status: %d %s\r\nContent-Type: %s\r\nContent-Length: %zu\r\n"
+	                       "Cache-Control: no-store\r\nX-Content-Type-Options: nosniff\r\n\r\n",
+	                       status, http_status_text(status), content_type, len);
+	FCGX_PutStr(head, (int)strlen(head), r->fcgi->out);
+	free(head);
 	FCGX_PutStr(text, (int)len, r->fcgi->out);
 }
 
@@ -132,7 +134,9 @@ int http_require_method(struct http_req *r, const char *allowed)
 			return 0;
 		p += n + (comma ? 1 : 0);
 	}
-	FCGX_FPrintF(r->fcgi->out, "Allow: %s\r\n", allowed);
+	FCGX_PutS("Allow: ", r->fcgi->out);
+	FCGX_PutS(allowed, r->fcgi->out);
+	FCGX_PutS("\r\n", r->fcgi->out);
 	http_send_error(r, 405, "method_not_allowed", "use %s", allowed);
 	return -1;
 }
