@@ -31,9 +31,10 @@ for t in "$BUILD"/tests/test_*; do
 done
 
 echo "== integration tests"
-if out=$(BIN_DIR="$BUILD/bin" tests/integration/run.sh 2>&1); then :; fi
-printf '%s\n' "$out"
-last=$(printf '%s\n' "$out" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+log=$(mktemp)
+trap 'rm -f "$log"' EXIT
+BIN_DIR="$BUILD/bin" tests/integration/run.sh 2>&1 | tee "$log" || true
+last=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
 if [ -n "$last" ]; then
 	ip=${last%% passed*}
 	if_=${last#*, }

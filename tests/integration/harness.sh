@@ -1,0 +1,396 @@
+# shellcheck shell=bash
+# shellcheck disable=SC2034 # HTTP_* and the like are read by the test scripts
+# tests/integration/harness.sh: sourced by every tests/integration/test_*.sh.
+#
+# harness_start brings up a throwaway stack in a mktemp directory: a
+# PostgreSQL cluster (Unix socket only) with the state database `monitoring`
+# (owner `monitor`) and the monitored database `shop` (pg_stat_statements,
+# an empty `orders` table, role `db_monitor` with pg_monitor), an env file,
+# `cron migrate`, the FastCGI programs from $BIN_DIR (default build/bin)
+# under spawn-fcgi with ASan/UBSan options, and nginx on a free loopback
+# port. harness_finish (also run by the EXIT trap) stops it all, counts any
+# sanitizer report in the programs' logs as a failure, removes the directory
+# (kept with HARNESS_KEEP=1) and prints, as its last line, `N passed, M failed`.
+#
+# A test script:
+#
+#   #!/usr/bin/env bash
+#   set -euo pipefail
+#   . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+#   harness_start
+#   http GET /monitoring/health
+#   assert_eq "health answers 200" 200 "$HTTP_STATUS"
+#   harness_finish
+#
+# After harness_start these are exported:
+#   HARNESS_DIR          the stack's directory (layout: see scripts/lib.sh)
+#   HARNESS_LOG_DIR      $HARNESS_DIR/log: <prog>.log, cron.log, nginx-*.log, postgres.log
+#   HTTP_BASE            http://127.0.0.1:PORT
+#   API_TOKEN            the admin token (MONITORING_API_TOKEN)
+#   PGHOST               the PostgreSQL socket directory
+#   MONITORING_ENV_FILE  the env file the programs read
+#   BIN_DIR              absolute
+#   ASAN_OPTIONS, UBSAN_OPTIONS
+#
+# Helpers:
+#   http METHOD PATH [BODY] [CURL ARGS...]   sets HTTP_STATUS (000 if no
+#       answer), HTTP_BODY, HTTP_HEADERS, HTTP_CONTENT_TYPE. A non-empty BODY
+#       is sent as is, with Content-Type: application/json unless the curl
+#       args set one. PATH may also be a full URL.
+#   http_auth METHOD PATH [BODY] [CURL ARGS...]   the same with
+#       Authorization: Bearer $API_TOKEN
+#   http_header NAME         a header of the last response
+#   psql_state SQL [PSQL ARGS...]   SQL on `monitoring` as superuser, -At output
+#   psql_shop SQL [PSQL ARGS...]    SQL on `shop` as superuser, -At output
+#   harness_cron ARGS...     run $BIN_DIR/cron with the env file; stdout is
+#       its stdout, stderr goes to $HARNESS_LOG_DIR/cron.log
+#   harness_set_env NAME VALUE / harness_unset_env NAME   edit the env file
+#       (then harness_restart_programs)
+#   harness_restart_programs  stop and start the FastCGI programs
+#   harness_stop_pg / harness_start_pg   take the cluster down and up again
+#   pass NAME / fail NAME [DETAIL]
+#   assert_eq NAME EXPECTED ACTUAL      assert_ne NAME UNEXPECTED ACTUAL
+#   assert_contains NAME HAYSTACK NEEDLE  assert_not_contains NAME HAYSTACK NEEDLE
+#   assert_match NAME ERE ACTUAL
+# Assertions never fail the shell (they return 0), so `set -e` is safe;
+# anything else that fails under `set -e` ends the script, which the EXIT
+# trap reports as one more failure before cleaning up. A test script that
+# sets its own EXIT trap must call harness_finish itself.
+#
+# Environment: BIN_DIR, HARNESS_KEEP=1 (keep the directory),
+# HARNESS_TMPDIR (parent of the directory, default /tmp), FCGI_CHILDREN_<prog>,
+# MONITORING_PROGRAMS, ASAN_OPTIONS/UBSAN_OPTIONS (defaults below).
+
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
+
+HARNESS_PASSED=0
+HARNESS_FAILED=0
+HARNESS_STARTED=0
+HARNESS_FINISHED=0
+HARNESS_BAILED=0
+HARNESS_DIR=
+HTTP_STATUS=
+HTTP_BODY=
+HTTP_HEADERS=
+HTTP_CONTENT_TYPE=
+
+BIN_DIR=$(abs_path "${BIN_DIR:-$REPO_ROOT/build/bin}")
+: "${ASAN_OPTIONS:=detect_leaks=1:abort_on_error=1}"
+: "${UBSAN_OPTIONS:=print_stacktrace=1:halt_on_error=1}"
+export BIN_DIR ASAN_OPTIONS UBSAN_OPTIONS
+
+# What counts as a sanitizer report in a program's log.
+HARNESS_SANITIZER_RE='ERROR: AddressSanitizer|ERROR: LeakSanitizer|runtime error:'
+
+# ---------------------------------------------------------------------------
+# Results
+
+_harness_clip() {
+	local s=$1
+	if ((${#s} > 400)); then
+		printf '%s... (%d bytes)' "${s:0:400}" "${#s}"
+	else
+		printf '%s' "$s"
+	fi
+}
+
+pass() {
+	HARNESS_PASSED=$((HARNESS_PASSED + 1))
+	printf 'ok   - %s\n' "$1"
+}
+
+fail() {
+	HARNESS_FAILED=$((HARNESS_FAILED + 1))
+	printf 'FAIL - %s\n' "$1"
+	if [[ -n ${2:-} ]]; then
+		printf '       %s\n' "$(_harness_clip "$2")"
+	fi
+	return 0
+}
+
+assert_eq() {
+	if [[ $3 == "$2" ]]; then
+		pass "$1"
+	else
+		fail "$1" "expected '$(_harness_clip "$2")', got '$(_harness_clip "$3")'"
+	fi
+}
+
+assert_ne() {
+	if [[ $3 != "$2" ]]; then
+		pass "$1"
+	else
+		fail "$1" "expected anything but '$(_harness_clip "$2")'"
+	fi
+}
+
+assert_contains() {
+	if [[ $2 == *"$3"* ]]; then
+		pass "$1"
+	else
+		fail "$1" "'$(_harness_clip "$3")' not found in '$(_harness_clip "$2")'"
+	fi
+}
+
+assert_not_contains() {
+	if [[ $2 != *"$3"* ]]; then
+		pass "$1"
+	else
+		fail "$1" "'$(_harness_clip "$3")' found in '$(_harness_clip "$2")'"
+	fi
+}
+
+assert_match() {
+	if [[ $3 =~ $2 ]]; then
+		pass "$1"
+	else
+		fail "$1" "'$(_harness_clip "$3")' does not match /$2/"
+	fi
+}
+
+# ---------------------------------------------------------------------------
+# HTTP
+
+http() {
+	local method=$1 path=$2 body=${3:-}
+	shift 2
+	if (($#)); then
+		shift
+	fi
+	local url=$path
+	[[ $url == http://* || $url == https://* ]] || url=$HTTP_BASE$path
+	local f=$HARNESS_DIR/http
+	local args=(-sS -o "$f.body" -D "$f.headers" -w '%{http_code}' --max-time "${HTTP_TIMEOUT:-30}")
+	if [[ $method == HEAD ]]; then
+		args+=(--head)
+	else
+		args+=(-X "$method")
+	fi
+	if [[ -n $body ]]; then
+		printf '%s' "$body" >"$f.request"
+		args+=(--data-binary "@$f.request")
+		local a has_ct=0
+		for a in "$@"; do
+			[[ ${a,,} == content-type:* ]] && has_ct=1
+		done
+		((has_ct)) || args+=(-H 'Content-Type: application/json')
+	fi
+	rm -f "$f.body" "$f.headers"
+	HTTP_STATUS=$(curl "${args[@]}" "$@" "$url" 2>"$f.err") || true
+	[[ $HTTP_STATUS =~ ^[0-9]{3}$ ]] || HTTP_STATUS=000
+	HTTP_BODY=
+	[[ -f $f.body ]] && HTTP_BODY=$(<"$f.body")
+	HTTP_HEADERS=
+	[[ -f $f.headers ]] && HTTP_HEADERS=$(tr -d '\r' <"$f.headers")
+	HTTP_CONTENT_TYPE=$(http_header Content-Type)
+	return 0
+}
+
+http_auth() {
+	local method=$1 path=$2 body=${3:-}
+	shift 2
+	if (($#)); then
+		shift
+	fi
+	http "$method" "$path" "$body" -H "Authorization: Bearer $API_TOKEN" "$@"
+}
+
+# http_header NAME: the last value of header NAME in the last response.
+http_header() {
+	local name=${1,,} line value=
+	while IFS= read -r line; do
+		if [[ ${line,,} == "$name":* ]]; then
+			value=${line#*:}
+			value=${value# }
+		fi
+	done <<<"$HTTP_HEADERS"
+	printf '%s' "$value"
+}
+
+# ---------------------------------------------------------------------------
+# Databases, cron, env file
+
+psql_state() {
+	local sql=$1
+	shift
+	pg_psql "$PGHOST" monitoring -At "$@" -c "$sql"
+}
+
+psql_shop() {
+	local sql=$1
+	shift
+	pg_psql "$PGHOST" shop -At "$@" -c "$sql"
+}
+
+harness_cron() {
+	MONITORING_ENV_FILE=$MONITORING_ENV_FILE "$BIN_DIR/cron" "$@" 2>>"$HARNESS_LOG_DIR/cron.log"
+}
+
+harness_set_env() {
+	env_set "$MONITORING_ENV_FILE" "$1" "$2"
+}
+
+harness_unset_env() {
+	env_unset "$MONITORING_ENV_FILE" "$1"
+}
+
+# ---------------------------------------------------------------------------
+# Processes
+
+harness_restart_programs() {
+	stack_programs_stop "$HARNESS_DIR" || return 1
+	stack_programs_start "$HARNESS_DIR" "$MONITORING_ENV_FILE" "$BIN_DIR"
+}
+
+harness_stop_pg() {
+	pg_stop "$HARNESS_DIR/pg"
+}
+
+harness_start_pg() {
+	pg_start "$HARNESS_DIR/pg" "$HARNESS_LOG_DIR/postgres.log"
+}
+
+# _harness_bail MESSAGE: setup failed; count it and end the script (the
+# EXIT trap cleans up and prints the summary).
+_harness_bail() {
+	fail "harness: $1"
+	HARNESS_BAILED=1
+	exit 1
+}
+
+_harness_exit_trap() {
+	local rc=$?
+	if ((HARNESS_FINISHED)); then
+		return
+	fi
+	if ((rc != 0 && !HARNESS_BAILED)); then
+		fail "test script ended early with status $rc"
+	fi
+	harness_finish
+	exit $?
+}
+
+_harness_err_trap() {
+	printf 'harness: line %s: command failed (status %s): %s\n' "$1" "$3" "$2" >&2
+}
+
+harness_start() {
+	local prog port try started=0
+	if ((HARNESS_STARTED)); then
+		lib_error "harness_start: already started"
+		return 1
+	fi
+	HARNESS_STARTED=1
+	trap _harness_exit_trap EXIT
+	trap 'exit 130' INT
+	trap 'exit 143' TERM
+	if [[ $- == *e* ]]; then
+		trap '_harness_err_trap "$LINENO" "$BASH_COMMAND" "$?"' ERR
+	fi
+
+	for prog in $MONITORING_PROGRAMS cron; do
+		[[ -x $BIN_DIR/$prog ]] || _harness_bail "no program $BIN_DIR/$prog (run make)"
+	done
+	for prog in spawn-fcgi nginx curl; do
+		command -v "$prog" >/dev/null || _harness_bail "$prog is not installed"
+	done
+
+	HARNESS_DIR=$(mktemp -d "${HARNESS_TMPDIR:-/tmp}/monitoring-it.XXXXXX") ||
+		_harness_bail "mktemp failed"
+	HARNESS_LOG_DIR=$HARNESS_DIR/log
+	PGHOST=$HARNESS_DIR/run
+	MONITORING_ENV_FILE=$HARNESS_DIR/monitoring.env
+	export HARNESS_DIR HARNESS_LOG_DIR PGHOST MONITORING_ENV_FILE
+	printf 'harness: %s\n' "$HARNESS_DIR"
+
+	stack_prepare_dirs "$HARNESS_DIR" || _harness_bail "cannot prepare $HARNESS_DIR"
+	# A throwaway cluster: durability off, for speed.
+	pg_init_cluster "$HARNESS_DIR/pg" "$PGHOST" "fsync = off" \
+		"synchronous_commit = off" "full_page_writes = off" ||
+		_harness_bail "initdb failed"
+	harness_start_pg || _harness_bail "PostgreSQL did not start"
+	pg_setup_databases "$PGHOST" || _harness_bail "creating the databases failed"
+
+	API_TOKEN=$(random_hex 32)
+	export API_TOKEN
+	env_file_write "$MONITORING_ENV_FILE" "$PGHOST" "$API_TOKEN" UTC ||
+		_harness_bail "cannot write $MONITORING_ENV_FILE"
+
+	if ! harness_cron migrate >"$HARNESS_LOG_DIR/migrate.out"; then
+		tail -n 20 "$HARNESS_LOG_DIR/cron.log" >&2
+		_harness_bail "cron migrate failed"
+	fi
+
+	stack_programs_start "$HARNESS_DIR" "$MONITORING_ENV_FILE" "$BIN_DIR" ||
+		_harness_bail "the programs did not start"
+
+	# free_port can race with another process; try a few ports.
+	for try in 1 2 3 4 5; do
+		port=$(free_port) || break
+		nginx_write_conf "$HARNESS_DIR/nginx" "$port" "$HARNESS_DIR/run" "$HARNESS_LOG_DIR" ||
+			_harness_bail "cannot write the nginx configuration"
+		if nginx_start "$HARNESS_DIR/nginx"; then
+			started=1
+			break
+		fi
+		lib_warn "nginx did not start on port $port (try $try)"
+	done
+	((started)) || _harness_bail "nginx did not start"
+	HTTP_BASE=http://127.0.0.1:$port
+	export HTTP_BASE
+	wait_for 10 curl -s -o /dev/null "$HTTP_BASE/" || _harness_bail "nginx does not answer on $HTTP_BASE"
+}
+
+# _harness_check_sanitizers: one failure per program log holding a
+# sanitizer report, with the report shown.
+_harness_check_sanitizers() {
+	local f
+	for f in "$HARNESS_LOG_DIR"/*.log; do
+		[[ -f $f ]] || continue
+		case $(basename "$f") in
+		postgres.log | nginx-*.log) continue ;;
+		esac
+		if grep -qE "$HARNESS_SANITIZER_RE" "$f"; then
+			fail "sanitizer report in $(basename "$f")"
+			{ grep -E -A 25 "$HARNESS_SANITIZER_RE" "$f" | head -n 80 | sed 's/^/       /'; } || true
+		fi
+	done
+}
+
+_harness_show_logs() {
+	local f
+	for f in "$HARNESS_LOG_DIR"/*.log; do
+		[[ -s $f ]] || continue
+		printf -- '--- last lines of %s\n' "$(basename "$f")"
+		{ tail -n 15 "$f" | sed 's/^/    /'; } || true
+	done
+}
+
+harness_finish() {
+	local rc=0 stopped=1
+	if ((HARNESS_FINISHED)); then
+		return $((HARNESS_FAILED > 0))
+	fi
+	HARNESS_FINISHED=1
+	trap - ERR
+	if [[ -n $HARNESS_DIR && -d $HARNESS_DIR ]]; then
+		nginx_stop "$HARNESS_DIR/nginx" || stopped=0
+		stack_programs_stop "$HARNESS_DIR" || stopped=0
+		if [[ -f $HARNESS_DIR/pg/PG_VERSION ]]; then
+			pg_stop "$HARNESS_DIR/pg" || stopped=0
+		fi
+		_harness_check_sanitizers
+		if ((HARNESS_FAILED > 0)); then
+			_harness_show_logs
+		fi
+		if [[ ${HARNESS_KEEP:-0} == 1 ]] || ((!stopped)); then
+			printf 'harness: kept %s\n' "$HARNESS_DIR"
+		else
+			rm -rf "$HARNESS_DIR"
+		fi
+	fi
+	printf '%d passed, %d failed\n' "$HARNESS_PASSED" "$HARNESS_FAILED"
+	((HARNESS_FAILED == 0)) || rc=1
+	return "$rc"
+}

@@ -1,0 +1,59 @@
+#!/usr/bin/env bash
+# The stack comes up; nginx routes and answers its own errors as JSON.
+set -euo pipefail
+
+# shellcheck source=tests/integration/harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+
+harness_start
+
+# health: no token needed.
+http GET /monitoring/health
+assert_eq "GET /monitoring/health answers 200" 200 "$HTTP_STATUS"
+assert_match "health is JSON" '^application/json' "$HTTP_CONTENT_TYPE"
+assert_match "health body is a JSON object" '^[[:space:]]*\{.*\}[[:space:]]*$' "$HTTP_BODY"
+
+http HEAD /monitoring/health
+assert_eq "HEAD /monitoring/health answers 200" 200 "$HTTP_STATUS"
+
+# Anything nginx does not route is a JSON 404, from nginx itself.
+not_found='{"error":{"code":"not_found","message":"no such endpoint"}}'
+for path in /nope / /monitoring/nope /monitoring/health/ /monitoring/checkx /monitoring; do
+	http GET "$path"
+	assert_eq "GET $path answers 404" 404 "$HTTP_STATUS"
+	assert_eq "GET $path is JSON" application/json "$HTTP_CONTENT_TYPE"
+	assert_eq "GET $path has the not_found body" "$not_found" "$HTTP_BODY"
+done
+
+# Wrong method: nginx's 405, as JSON, with Allow.
+http GET /monitoring/check
+assert_eq "GET /monitoring/check answers 405" 405 "$HTTP_STATUS"
+assert_eq "405 is JSON" application/json "$HTTP_CONTENT_TYPE"
+assert_contains "405 body has method_not_allowed" "$HTTP_BODY" '"code":"method_not_allowed"'
+assert_eq "405 from check allows POST" POST "$(http_header Allow)"
+
+http DELETE /monitoring/configure
+assert_eq "DELETE /monitoring/configure answers 405" 405 "$HTTP_STATUS"
+assert_eq "405 from configure allows GET, HEAD, POST" "GET, HEAD, POST" "$(http_header Allow)"
+
+http POST /monitoring/health '{}'
+assert_eq "POST /monitoring/health answers 405" 405 "$HTTP_STATUS"
+
+# Over nginx's 1m cap: nginx's 413, as JSON.
+big=$(head -c 1100000 /dev/zero | tr '\0' 'a')
+http_auth POST /monitoring/check "$big"
+assert_eq "a 1.1 MB body answers 413" 413 "$HTTP_STATUS"
+assert_eq "413 is JSON" application/json "$HTTP_CONTENT_TYPE"
+assert_contains "413 body has payload_too_large" "$HTTP_BODY" '"code":"payload_too_large"'
+
+# A program that is not running: nginx's 502, as JSON.
+fcgi_stop "$HARNESS_DIR/run" health
+http GET /monitoring/health
+assert_eq "health with its program stopped answers 502" 502 "$HTTP_STATUS"
+assert_eq "502 is JSON" application/json "$HTTP_CONTENT_TYPE"
+assert_contains "502 body has bad_gateway" "$HTTP_BODY" '"code":"bad_gateway"'
+harness_restart_programs
+http GET /monitoring/health
+assert_eq "health answers 200 again after a restart" 200 "$HTTP_STATUS"
+
+harness_finish
