@@ -1,0 +1,1007 @@
+/*
+ * Unit tests of common/config.c: loading (defaults < env file < environment),
+ * validation naming the variable, the env file syntax, runtime settings,
+ * redaction and copying.
+ *
+ * config_load() reads every known variable from environ, so each test starts
+ * and ends with tu_clear_config_env(), and the group runs in an empty
+ * temporary directory so no stray .env.monitoring is picked up.
+ */
+#include "testutil.h"
+
+#include <limits.h>
+#include <sys/stat.h>
+
+#include "config.h"
+#include "metrics.h"
+
+static char *tmpdir;
+static char *oldcwd;
+
+static int group_setup(void **state)
+{
+	(void)state;
+	const char *dir = getenv("TMPDIR");
+	tmpdir = xasprintf("%s/unit-config-XXXXXX", dir && *dir ? dir : "/tmp");
+	if (!mkdtemp(tmpdir))
+		return -1;
+	oldcwd = getcwd(NULL, 0);
+	if (!oldcwd || chdir(tmpdir) < 0)
+		return -1;
+	unsetenv("TZDIR");
+	tu_clear_config_env();
+	return 0;
+}
+
+static int group_teardown(void **state)
+{
+	(void)state;
+	tu_clear_config_env();
+	unlink(".env.monitoring");
+	if (oldcwd && chdir(oldcwd) < 0)
+		return -1;
+	rmdir(tmpdir);
+	free(tmpdir);
+	free(oldcwd);
+	return 0;
+}
+
+static int setup(void **state)
+{
+	(void)state;
+	tu_clear_config_env();
+	return 0;
+}
+
+static int teardown(void **state)
+{
+	(void)state;
+	tu_clear_config_env();
+	return 0;
+}
+
+/* config_init + config_load with text as the env file (MONITORING_ENV_FILE). */
+static int load_with_file(struct config *cfg, const char *text, char **err)
+{
+	char *path = tu_write_temp_file(text);
+	tu_setenv("MONITORING_ENV_FILE", path);
+	config_init(cfg);
+	*err = NULL;
+	int r = config_load(cfg, err);
+	tu_remove_temp_file(path);
+	return r;
+}
+
+/* Load; assert failure with an error mentioning each of the given words. */
+static void assert_load_fails(const char *file_text, const char *word1, const char *word2)
+{
+	struct config cfg;
+	char *err = NULL;
+	int r = load_with_file(&cfg, file_text, &err);
+	if (r == 0) {
+		print_error("config_load accepted the configuration\n");
+		config_release(&cfg);
+		fail();
+	}
+	assert_non_null(err);
+	assert_contains(err, word1);
+	if (word2)
+		assert_contains(err, word2);
+	free(err);
+	config_release(&cfg);
+}
+
+/* ---------------------------------------------------------------- loading and precedence */
+
+static void test_config_load_uses_defaults_with_empty_env_file(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+	assert_null(err);
+	assert_string_equal(cfg.database_url, "dbname=monitoring");
+	assert_string_equal(cfg.monitored_database_url, "dbname=monitoring");
+	assert_string_equal(cfg.api_token, "");
+	assert_string_equal(cfg.timezone, "UTC");
+	assert_int_equal(cfg.business_hours_start, 9 * 60);
+	assert_int_equal(cfg.business_hours_end, 18 * 60);
+	assert_int_equal(cfg.monitoring_interval_ms, 21600000);
+	assert_string_equal(cfg.provider, "sandbox");
+	assert_string_equal(cfg.meta_graph_url, "https://graph.facebook.com/v25.0");
+	assert_string_equal(cfg.orders_table, "orders");
+	assert_string_equal(cfg.orders_timestamp_column, "created_at");
+	assert_int_equal(cfg.orders_min_volume, 20);
+	assert_int_equal(cfg.max_body_bytes, 65536);
+	assert_int_equal(cfg.log_level, LOG_INFO);
+	assert_int_equal(cfg.critical.n, 0);
+	assert_int_equal(cfg.warning.n, 0);
+	assert_int_equal(cfg.weekend.n, 0);
+	assert_double_near(cfg.thresholds.warning[M_DEADLOCKS], 1, 0);
+	assert_double_near(cfg.thresholds.critical[M_DEADLOCKS], 10, 0);
+	assert_nan(cfg.thresholds.warning[M_BLOCKED_SESSIONS]);
+	config_release(&cfg);
+}
+
+static void test_config_load_without_env_file_uses_defaults(void **state)
+{
+	(void)state;
+	/* No MONITORING_ENV_FILE and no .env.monitoring in the (empty) cwd. */
+	struct config cfg;
+	char *err = NULL;
+	config_init(&cfg);
+	assert_int_equal(config_load(&cfg, &err), 0);
+	assert_string_equal(cfg.env_file, ".env.monitoring");
+	assert_int_equal(cfg.orders_min_volume, 20);
+	config_release(&cfg);
+}
+
+static void test_config_load_reads_default_env_file_in_cwd(void **state)
+{
+	(void)state;
+	FILE *f = fopen(".env.monitoring", "w");
+	assert_non_null(f);
+	fputs("ORDERS_MIN_VOLUME=33\n", f);
+	assert_int_equal(fclose(f), 0);
+	struct config cfg;
+	char *err = NULL;
+	config_init(&cfg);
+	int r = config_load(&cfg, &err);
+	unlink(".env.monitoring");
+	assert_int_equal(r, 0);
+	assert_int_equal(cfg.orders_min_volume, 33);
+	config_release(&cfg);
+}
+
+static void test_config_env_file_overrides_defaults(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg,
+					"ORDERS_MIN_VOLUME=50\n"
+					"TIMEZONE=Europe/Berlin\n"
+					"BUSINESS_HOURS_START=08:30\n"
+					"LOG_LEVEL=debug\n"
+					"THRESHOLD_DEADLOCKS_CRITICAL=5\n",
+					&err),
+			 0);
+	assert_int_equal(cfg.orders_min_volume, 50);
+	assert_string_equal(cfg.timezone, "Europe/Berlin");
+	assert_int_equal(cfg.business_hours_start, 8 * 60 + 30);
+	assert_int_equal(cfg.log_level, LOG_DEBUG);
+	assert_double_near(cfg.thresholds.critical[M_DEADLOCKS], 5, 0);
+	config_release(&cfg);
+}
+
+static void test_config_environment_overrides_env_file(void **state)
+{
+	(void)state;
+	tu_setenv("MONITORING_INTERVAL", "180000");
+	tu_setenv("THRESHOLD_DEADLOCKS_WARNING", "3");
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg,
+					"MONITORING_INTERVAL=120000\n"
+					"ORDERS_MIN_VOLUME=50\n"
+					"THRESHOLD_DEADLOCKS_WARNING=2\n",
+					&err),
+			 0);
+	assert_int_equal(cfg.monitoring_interval_ms, 180000); /* environment */
+	assert_int_equal(cfg.orders_min_volume, 50);	      /* file */
+	assert_double_near(cfg.thresholds.warning[M_DEADLOCKS], 3, 0);
+	assert_int_equal(cfg.max_body_bytes, 65536); /* default */
+	config_release(&cfg);
+}
+
+static void test_config_empty_value_falls_back_to_default(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(
+	    load_with_file(&cfg, "MONITORING_INTERVAL=\nTIMEZONE=\nORDERS_TABLE=\n", &err), 0);
+	assert_int_equal(cfg.monitoring_interval_ms, 21600000);
+	assert_string_equal(cfg.timezone, "UTC");
+	assert_string_equal(cfg.orders_table, "orders");
+	config_release(&cfg);
+}
+
+static void test_config_explicit_missing_env_file_is_an_error(void **state)
+{
+	(void)state;
+	tu_setenv("MONITORING_ENV_FILE", "/nonexistent/dir/monitoring.env");
+	struct config cfg;
+	char *err = NULL;
+	config_init(&cfg);
+	assert_int_equal(config_load(&cfg, &err), -1);
+	assert_contains(err, "MONITORING_ENV_FILE");
+	assert_contains(err, "/nonexistent/dir/monitoring.env");
+	free(err);
+	config_release(&cfg);
+}
+
+static void test_config_unknown_variable_in_env_file_is_ignored(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "ORDERS_MIN_VOLUMEN=5\n", &err), 0);
+	assert_int_equal(cfg.orders_min_volume, 20);
+	config_release(&cfg);
+}
+
+static void test_config_env_file_syntax_error_names_the_line(void **state)
+{
+	(void)state;
+	assert_load_fails("# comment\nORDERS_MIN_VOLUME=5\nthis line has no equals sign\n",
+			  "line 3", NULL);
+}
+
+static void test_config_monitored_database_url_defaults_to_database_url(void **state)
+{
+	(void)state;
+	tu_setenv("DATABASE_URL", "host=db.example dbname=state");
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "MONITORED_DATABASE_URL=\n", &err), 0);
+	assert_string_equal(cfg.database_url, "host=db.example dbname=state");
+	assert_string_equal(cfg.monitored_database_url, "host=db.example dbname=state");
+	config_release(&cfg);
+}
+
+static void test_config_monitored_database_url_can_differ(void **state)
+{
+	(void)state;
+	tu_setenv("DATABASE_URL", "dbname=state");
+	tu_setenv("MONITORED_DATABASE_URL", "dbname=shop");
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+	assert_string_equal(cfg.database_url, "dbname=state");
+	assert_string_equal(cfg.monitored_database_url, "dbname=shop");
+	config_release(&cfg);
+}
+
+static void test_config_phone_lists_are_normalised_and_deduplicated(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg,
+					"CRITICAL_PHONE_1=+52 55 1234 5678\n"
+					"CRITICAL_PHONE_3=0044 20 7946 0958\n"
+					"CRITICAL_PHONE_10=+525512345678\n"
+					"WARNING_PHONE_2=whatsapp:+15551234567\n",
+					&err),
+			 0);
+	assert_int_equal(cfg.critical.n, 2);
+	assert_string_equal(cfg.critical.num[0], "+525512345678");
+	assert_string_equal(cfg.critical.num[1], "+442079460958");
+	assert_int_equal(cfg.warning.n, 1);
+	assert_string_equal(cfg.warning.num[0], "+15551234567");
+	assert_int_equal(cfg.weekend.n, 0);
+	config_release(&cfg);
+}
+
+static void test_config_phone_with_zero_padded_suffix_is_not_silently_dropped(void **state)
+{
+	(void)state;
+	/* The suffix check accepts "01" (parse_int), the lookup only reads "_1". */
+	struct config cfg;
+	char *err = NULL;
+	int r = load_with_file(&cfg, "CRITICAL_PHONE_01=+15551234567\n", &err);
+	if (r == 0 && cfg.critical.n == 0) {
+		print_error("CRITICAL_PHONE_01 was accepted but its number was dropped\n");
+		config_release(&cfg);
+		fail();
+	}
+	if (r < 0)
+		assert_contains(err, "CRITICAL_PHONE_01");
+	else
+		assert_string_equal(cfg.critical.num[0], "+15551234567");
+	free(err);
+	config_release(&cfg);
+}
+
+static void test_config_valid_meta_provider_loads(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg,
+					"WHATSAPP_PROVIDER=meta\n"
+					"META_WHATSAPP_TOKEN=EAAB-token\n"
+					"META_PHONE_NUMBER_ID=1234567890\n",
+					&err),
+			 0);
+	assert_string_equal(cfg.provider, "meta");
+	assert_string_equal(cfg.meta_token, "EAAB-token");
+	config_release(&cfg);
+}
+
+static void test_config_threshold_none_disables_a_level(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg,
+					"THRESHOLD_DEADLOCKS_WARNING=none\n"
+					"THRESHOLD_CONNECTIONS_USED_PCT_CRITICAL=NONE\n",
+					&err),
+			 0);
+	assert_nan(cfg.thresholds.warning[M_DEADLOCKS]);
+	assert_double_near(cfg.thresholds.critical[M_DEADLOCKS], 10, 0);
+	assert_nan(cfg.thresholds.critical[M_CONNECTIONS_USED_PCT]);
+	config_release(&cfg);
+}
+
+/* ---------------------------------------------------------------- bad values name the variable */
+
+static void test_config_rejects_non_integer_interval(void **state)
+{
+	(void)state;
+	assert_load_fails("MONITORING_INTERVAL=abc\n", "MONITORING_INTERVAL", "abc");
+}
+
+static void test_config_rejects_interval_out_of_range(void **state)
+{
+	(void)state;
+	assert_load_fails("MONITORING_INTERVAL=1000\n", "MONITORING_INTERVAL", "range");
+}
+
+static void test_config_rejects_bad_value_from_environment(void **state)
+{
+	(void)state;
+	tu_setenv("MONITORING_INTERVAL", "6h");
+	assert_load_fails("", "MONITORING_INTERVAL", "6h");
+}
+
+static void test_config_rejects_unknown_timezone(void **state)
+{
+	(void)state;
+	assert_load_fails("TIMEZONE=Mars/Olympus\n", "TIMEZONE", "Mars/Olympus");
+}
+
+static void test_config_rejects_timezone_path_tricks(void **state)
+{
+	(void)state;
+	assert_load_fails("TIMEZONE=../../etc/passwd\n", "TIMEZONE", NULL);
+	assert_load_fails("TIMEZONE=/etc/localtime\n", "TIMEZONE", NULL);
+	assert_load_fails("TIMEZONE=Europe\n", "TIMEZONE", NULL); /* a directory */
+}
+
+static void test_config_rejects_business_hours_start_25_00(void **state)
+{
+	(void)state;
+	assert_load_fails("BUSINESS_HOURS_START=25:00\n", "BUSINESS_HOURS_START", "25:00");
+}
+
+static void test_config_rejects_business_hours_end_before_start(void **state)
+{
+	(void)state;
+	assert_load_fails("BUSINESS_HOURS_START=18:00\nBUSINESS_HOURS_END=09:00\n",
+			  "BUSINESS_HOURS_END", NULL);
+}
+
+static void test_config_rejects_critical_phone_without_country_code(void **state)
+{
+	(void)state;
+	assert_load_fails("CRITICAL_PHONE_1=12345\n", "CRITICAL_PHONE_1", "12345");
+}
+
+static void test_config_rejects_phone_suffix_outside_1_to_10(void **state)
+{
+	(void)state;
+	assert_load_fails("CRITICAL_PHONE_11=+15551234567\n", "CRITICAL_PHONE_11", NULL);
+	assert_load_fails("WEEKEND_PHONE_X=+15551234567\n", "WEEKEND_PHONE_X", NULL);
+}
+
+static void test_config_rejects_unknown_provider(void **state)
+{
+	(void)state;
+	assert_load_fails("WHATSAPP_PROVIDER=pigeon\n", "WHATSAPP_PROVIDER", "pigeon");
+}
+
+static void test_config_rejects_orders_table_that_is_not_an_identifier(void **state)
+{
+	(void)state;
+	assert_load_fails("ORDERS_TABLE=\"orders; drop\"\n", "ORDERS_TABLE", "orders; drop");
+}
+
+static void test_config_rejects_non_numeric_threshold(void **state)
+{
+	(void)state;
+	assert_load_fails("THRESHOLD_DEADLOCKS_WARNING=abc\n", "THRESHOLD_DEADLOCKS_WARNING",
+			  "abc");
+}
+
+static void test_config_rejects_warning_above_critical_when_higher_is_worse(void **state)
+{
+	(void)state;
+	assert_load_fails("THRESHOLD_DEADLOCKS_WARNING=20\n", "THRESHOLD_DEADLOCKS_WARNING",
+			  "above critical");
+}
+
+static void test_config_rejects_warning_below_critical_when_lower_is_worse(void **state)
+{
+	(void)state;
+	/* cache hit ratio: warning 95, critical 90 by default. */
+	assert_load_fails("THRESHOLD_CACHE_HIT_RATIO_PCT_WARNING=80\n",
+			  "THRESHOLD_CACHE_HIT_RATIO_PCT_WARNING", "below critical");
+}
+
+static void test_config_rejects_unknown_log_level(void **state)
+{
+	(void)state;
+	assert_load_fails("LOG_LEVEL=verbose\n", "LOG_LEVEL", "verbose");
+}
+
+static void test_config_rejects_non_http_graph_url(void **state)
+{
+	(void)state;
+	assert_load_fails("META_GRAPH_URL=ftp://graph.example\n", "META_GRAPH_URL", NULL);
+}
+
+static void test_config_rejects_short_api_token_without_echoing_it(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "MONITORING_API_TOKEN=tiny-s3cret\n", &err), -1);
+	assert_contains(err, "MONITORING_API_TOKEN");
+	assert_not_contains(err, "tiny-s3cret");
+	free(err);
+	config_release(&cfg);
+}
+
+static void test_config_meta_provider_without_token_names_meta_whatsapp_token(void **state)
+{
+	(void)state;
+	assert_load_fails("WHATSAPP_PROVIDER=meta\nMETA_PHONE_NUMBER_ID=1234567890\n",
+			  "META_WHATSAPP_TOKEN", NULL);
+}
+
+static void test_config_meta_provider_without_phone_id_names_it(void **state)
+{
+	(void)state;
+	assert_load_fails("WHATSAPP_PROVIDER=meta\nMETA_WHATSAPP_TOKEN=EAAB-token\n",
+			  "META_PHONE_NUMBER_ID", NULL);
+}
+
+static void test_config_twilio_provider_requires_account_sid(void **state)
+{
+	(void)state;
+	assert_load_fails("WHATSAPP_PROVIDER=twilio\nTWILIO_AUTH_TOKEN=x\n"
+			  "TWILIO_WHATSAPP_NUMBER=+15551234567\n",
+			  "TWILIO_ACCOUNT_SID", NULL);
+}
+
+static void test_config_rejects_invalid_twilio_sender(void **state)
+{
+	(void)state;
+	assert_load_fails("TWILIO_WHATSAPP_NUMBER=5551234567\n", "TWILIO_WHATSAPP_NUMBER", NULL);
+}
+
+/* ---------------------------------------------------------------- envfile_parse */
+
+struct pairs {
+	int n;
+	char key[16][64];
+	char val[16][256];
+};
+
+static int collect(const char *key, const char *value, void *arg)
+{
+	struct pairs *p = arg;
+	if (p->n >= 16)
+		return -1;
+	snprintf(p->key[p->n], sizeof(p->key[0]), "%s", key);
+	snprintf(p->val[p->n], sizeof(p->val[0]), "%s", value);
+	p->n++;
+	return 0;
+}
+
+static int parse(const char *text, struct pairs *p, char **err)
+{
+	memset(p, 0, sizeof(*p));
+	*err = NULL;
+	return envfile_parse(text, strlen(text), collect, p, err);
+}
+
+static void test_envfile_skips_comments_and_blank_lines(void **state)
+{
+	(void)state;
+	struct pairs p;
+	char *err;
+	assert_int_equal(parse("# heading\n\n   \n  # indented comment\nA=1\n\nB=2", &p, &err), 0);
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.key[0], "A");
+	assert_string_equal(p.val[0], "1");
+	assert_string_equal(p.key[1], "B");
+	assert_string_equal(p.val[1], "2");
+}
+
+static void test_envfile_accepts_export_prefix(void **state)
+{
+	(void)state;
+	struct pairs p;
+	char *err;
+	assert_int_equal(parse("export A=1\nexport   B = two \n", &p, &err), 0);
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.key[0], "A");
+	assert_string_equal(p.val[0], "1");
+	assert_string_equal(p.key[1], "B");
+	assert_string_equal(p.val[1], "two");
+}
+
+static void test_envfile_strips_matching_quotes_and_keeps_their_content(void **state)
+{
+	(void)state;
+	struct pairs p;
+	char *err;
+	assert_int_equal(parse("A=\"a b # not a comment\"\nB='single  quoted'\nC=\"\"\n", &p, &err),
+			 0);
+	assert_int_equal(p.n, 3);
+	assert_string_equal(p.val[0], "a b # not a comment");
+	assert_string_equal(p.val[1], "single  quoted");
+	assert_string_equal(p.val[2], "");
+}
+
+static void test_envfile_space_hash_starts_a_comment_after_unquoted_value(void **state)
+{
+	(void)state;
+	struct pairs p;
+	char *err;
+	assert_int_equal(parse("A=value # trailing comment\nB=a#b\nC=x\t#y\n", &p, &err), 0);
+	assert_int_equal(p.n, 3);
+	assert_string_equal(p.val[0], "value");
+	assert_string_equal(p.val[1], "a#b"); /* no space before '#': part of the value */
+	assert_string_equal(p.val[2], "x\t#y");
+}
+
+static void test_envfile_comment_after_empty_value_leaves_value_empty(void **state)
+{
+	(void)state;
+	/* "KEY= # note": the " #" comes right after '=', the value is empty. */
+	struct pairs p;
+	char *err;
+	assert_int_equal(parse("MONITORED_DATABASE_URL= # empty = DATABASE_URL\n", &p, &err), 0);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.key[0], "MONITORED_DATABASE_URL");
+	assert_string_equal(p.val[0], "");
+}
+
+static void test_envfile_line_without_equals_names_line_number(void **state)
+{
+	(void)state;
+	struct pairs p;
+	char *err;
+	assert_int_equal(parse("A=1\n# c\nbroken line\nB=2\n", &p, &err), -1);
+	assert_contains(err, "line 3");
+	assert_contains(err, "KEY=VALUE");
+	free(err);
+}
+
+static void test_envfile_rejects_bad_variable_name(void **state)
+{
+	(void)state;
+	struct pairs p;
+	char *err;
+	assert_int_equal(parse("A=1\n1ABC=2\n", &p, &err), -1);
+	assert_contains(err, "line 2");
+	free(err);
+	assert_int_equal(parse("=value\n", &p, &err), -1);
+	assert_contains(err, "line 1");
+	free(err);
+	assert_int_equal(parse("MY-VAR=1\n", &p, &err), -1);
+	free(err);
+}
+
+static void test_envfile_rejects_unterminated_quote(void **state)
+{
+	(void)state;
+	struct pairs p;
+	char *err;
+	assert_int_equal(parse("A=\"open\n", &p, &err), -1);
+	assert_contains(err, "line 1");
+	assert_contains(err, "quote");
+	free(err);
+	assert_int_equal(parse("A='\n", &p, &err), -1);
+	free(err);
+	assert_int_equal(parse("A=\"mixed'\n", &p, &err), -1);
+	free(err);
+}
+
+static void test_envfile_handles_crlf_line_endings(void **state)
+{
+	(void)state;
+	struct pairs p;
+	char *err;
+	assert_int_equal(parse("A=1\r\nB=\"two\"\r\n", &p, &err), 0);
+	assert_int_equal(p.n, 2);
+	assert_string_equal(p.val[0], "1");
+	assert_string_equal(p.val[1], "two");
+}
+
+static void test_envfile_value_may_contain_equals(void **state)
+{
+	(void)state;
+	struct pairs p;
+	char *err;
+	assert_int_equal(parse("DATABASE_URL=host=db port=5432\n", &p, &err), 0);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.key[0], "DATABASE_URL");
+	assert_string_equal(p.val[0], "host=db port=5432");
+}
+
+static int reject_b(const char *key, const char *value, void *arg)
+{
+	(void)value;
+	(void)arg;
+	return strcmp(key, "B") == 0 ? -1 : 0;
+}
+
+static void test_envfile_callback_rejection_names_line(void **state)
+{
+	(void)state;
+	char *err = NULL;
+	const char *text = "A=1\n\nB=2\n";
+	assert_int_equal(envfile_parse(text, strlen(text), reject_b, NULL, &err), -1);
+	assert_contains(err, "line 3");
+	free(err);
+}
+
+static void test_envfile_respects_length_not_nul(void **state)
+{
+	(void)state;
+	struct pairs p;
+	char *err = NULL;
+	memset(&p, 0, sizeof(p));
+	const char *text = "A=1\nB=2\n";
+	assert_int_equal(envfile_parse(text, 4, collect, &p, &err), 0);
+	assert_int_equal(p.n, 1);
+	assert_string_equal(p.key[0], "A");
+}
+
+/* ---------------------------------------------------------------- runtime settings */
+
+static void test_config_apply_setting_changes_runtime_schedule(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+	assert_int_equal(config_apply_setting(&cfg, "BUSINESS_HOURS_START", "08:00", &err), 0);
+	assert_int_equal(cfg.business_hours_start, 480);
+	assert_int_equal(config_apply_setting(&cfg, "MONITORING_INTERVAL", "3600000", &err), 0);
+	assert_int_equal(cfg.monitoring_interval_ms, 3600000);
+	assert_int_equal(config_apply_setting(&cfg, "THRESHOLD_DEADLOCKS_CRITICAL", "7.5", &err),
+			 0);
+	assert_double_near(cfg.thresholds.critical[M_DEADLOCKS], 7.5, 0);
+	assert_int_equal(config_apply_setting(&cfg, "THRESHOLD_DEADLOCKS_WARNING", "none", &err),
+			 0);
+	assert_nan(cfg.thresholds.warning[M_DEADLOCKS]);
+	assert_null(err);
+	config_release(&cfg);
+}
+
+static void test_config_apply_setting_rejects_non_runtime_variables(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+	const char *names[] = {"DATABASE_URL",	    "MONITORING_API_TOKEN", "TIMEZONE",
+			       "WHATSAPP_PROVIDER", "ORDERS_TABLE",	    "MAX_BODY_BYTES"};
+	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
+		err = NULL;
+		assert_int_equal(config_apply_setting(&cfg, names[i], "x", &err), -1);
+		assert_contains(err, names[i]);
+		assert_contains(err, "run time");
+		free(err);
+	}
+	assert_string_equal(cfg.database_url, "dbname=monitoring");
+	assert_string_equal(cfg.timezone, "UTC");
+	config_release(&cfg);
+}
+
+static void test_config_apply_setting_rejects_unknown_names(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+	assert_int_equal(config_apply_setting(&cfg, "NO_SUCH_SETTING", "1", &err), -1);
+	assert_contains(err, "NO_SUCH_SETTING");
+	free(err);
+	err = NULL;
+	/* connections has no direction, so no thresholds. */
+	assert_int_equal(config_apply_setting(&cfg, "THRESHOLD_CONNECTIONS_WARNING", "1", &err),
+			 -1);
+	free(err);
+	config_release(&cfg);
+}
+
+static void test_config_apply_setting_rejects_bad_values_naming_the_variable(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+	assert_int_equal(config_apply_setting(&cfg, "BUSINESS_HOURS_END", "8pm", &err), -1);
+	assert_contains(err, "BUSINESS_HOURS_END");
+	free(err);
+	err = NULL;
+	assert_int_equal(config_apply_setting(&cfg, "QUERY_MIN_CALLS", "0", &err), -1);
+	assert_contains(err, "QUERY_MIN_CALLS");
+	free(err);
+	err = NULL;
+	assert_int_equal(config_apply_setting(&cfg, "THRESHOLD_XID_AGE_WARNING", "lots", &err), -1);
+	assert_contains(err, "THRESHOLD_XID_AGE_WARNING");
+	free(err);
+	assert_int_equal(cfg.business_hours_end, 18 * 60);
+	assert_int_equal(cfg.query_min_calls, 100);
+	config_release(&cfg);
+}
+
+static void test_config_check_rejects_crossed_business_hours(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+	assert_int_equal(config_check(&cfg, &err), 0);
+	assert_int_equal(config_apply_setting(&cfg, "BUSINESS_HOURS_START", "18:00", &err), 0);
+	assert_int_equal(config_check(&cfg, &err), -1);
+	assert_contains(err, "BUSINESS_HOURS");
+	free(err);
+	config_release(&cfg);
+}
+
+static void test_config_in_business_hours_is_start_inclusive_end_exclusive(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+	assert_false(config_in_business_hours(&cfg, 9 * 60 - 1));
+	assert_true(config_in_business_hours(&cfg, 9 * 60));
+	assert_true(config_in_business_hours(&cfg, 18 * 60 - 1));
+	assert_false(config_in_business_hours(&cfg, 18 * 60));
+	config_release(&cfg);
+}
+
+/* ---------------------------------------------------------------- value text and redaction */
+
+static char *value(const struct config *cfg, const char *name, int redact)
+{
+	char *v = config_value_text(cfg, name, redact);
+	assert_non_null(v);
+	return v;
+}
+
+static void test_config_value_text_redacts_secrets(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg,
+					"MONITORING_API_TOKEN=0123456789abcdef-secret\n"
+					"TWILIO_AUTH_TOKEN=twilio-secret\n",
+					&err),
+			 0);
+	char *v = value(&cfg, "MONITORING_API_TOKEN", 1);
+	assert_string_equal(v, "(set)");
+	free(v);
+	v = value(&cfg, "TWILIO_AUTH_TOKEN", 1);
+	assert_string_equal(v, "(set)");
+	free(v);
+	v = value(&cfg, "META_APP_SECRET", 1); /* not set */
+	assert_string_equal(v, "");
+	free(v);
+	v = value(&cfg, "MONITORING_API_TOKEN", 0);
+	assert_string_equal(v, "0123456789abcdef-secret");
+	free(v);
+	config_release(&cfg);
+}
+
+static void test_config_value_text_redacts_urls_with_passwords(void **state)
+{
+	(void)state;
+	tu_setenv("DATABASE_URL", "postgresql://monitor:hunter2@db.example/state");
+	tu_setenv("MONITORED_DATABASE_URL", "host=shop user=monitor password=hunter3");
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+	char *v = value(&cfg, "DATABASE_URL", 1);
+	assert_not_contains(v, "hunter2");
+	assert_contains(v, "(set");
+	free(v);
+	v = value(&cfg, "MONITORED_DATABASE_URL", 1);
+	assert_not_contains(v, "hunter3");
+	free(v);
+	v = value(&cfg, "DATABASE_URL", 0);
+	assert_string_equal(v, "postgresql://monitor:hunter2@db.example/state");
+	free(v);
+	config_release(&cfg);
+}
+
+static void test_config_value_text_shows_urls_without_credentials(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+	char *v = value(&cfg, "DATABASE_URL", 1);
+	assert_string_equal(v, "dbname=monitoring");
+	free(v);
+	v = value(&cfg, "TWILIO_API_URL", 1);
+	assert_string_equal(v, "https://api.twilio.com/2010-04-01");
+	free(v);
+	config_release(&cfg);
+}
+
+static void test_config_value_text_formats_each_type(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg,
+					"BUSINESS_HOURS_START=08:05\n"
+					"LOG_LEVEL=WARN\n"
+					"CRITICAL_PHONE_1=+15551234567\n"
+					"CRITICAL_PHONE_2=+442079460958\n"
+					"THRESHOLD_DEADLOCKS_WARNING=none\n"
+					"THRESHOLD_DEADLOCKS_CRITICAL=2.5\n",
+					&err),
+			 0);
+	struct {
+		const char *name, *want;
+	} cases[] = {
+	    {"BUSINESS_HOURS_START", "08:05"},
+	    {"BUSINESS_HOURS_END", "18:00"},
+	    {"LOG_LEVEL", "warn"},
+	    {"CRITICAL_PHONE", "+15551234567,+442079460958"},
+	    {"WARNING_PHONE", ""},
+	    {"THRESHOLD_DEADLOCKS_WARNING", "none"},
+	    {"THRESHOLD_DEADLOCKS_CRITICAL", "2.5"},
+	    {"MONITORING_INTERVAL", "21600000"},
+	    {"TIMEZONE", "UTC"},
+	    {"WHATSAPP_PROVIDER", "sandbox"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		char *v = value(&cfg, cases[i].name, 1);
+		assert_string_equal(v, cases[i].want);
+		free(v);
+	}
+	assert_null(config_value_text(&cfg, "NO_SUCH_VARIABLE", 1));
+	config_release(&cfg);
+}
+
+/* ---------------------------------------------------------------- copy, names, table */
+
+static void test_config_copy_runtime_copies_only_runtime_settings(void **state)
+{
+	(void)state;
+	struct config base, cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&base, "", &err), 0);
+	tu_setenv("ORDERS_MIN_VOLUME", "99");
+	tu_setenv("BUSINESS_HOURS_START", "07:00");
+	tu_setenv("THRESHOLD_DEADLOCKS_CRITICAL", "50");
+	tu_setenv("MAX_BODY_BYTES", "2048");
+	tu_setenv("DATABASE_URL", "dbname=other");
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+
+	config_copy_runtime(&cfg, &base);
+	assert_int_equal(cfg.orders_min_volume, 20);
+	assert_int_equal(cfg.business_hours_start, 9 * 60);
+	assert_double_near(cfg.thresholds.critical[M_DEADLOCKS], 10, 0);
+	/* Not runtime: untouched. */
+	assert_int_equal(cfg.max_body_bytes, 2048);
+	assert_string_equal(cfg.database_url, "dbname=other");
+	config_release(&cfg);
+	config_release(&base);
+}
+
+static void test_threshold_var_name_is_upper_snake_case(void **state)
+{
+	(void)state;
+	char *n = threshold_var_name(M_DEADLOCKS, 0);
+	assert_string_equal(n, "THRESHOLD_DEADLOCKS_WARNING");
+	free(n);
+	n = threshold_var_name(M_CACHE_HIT_RATIO_PCT, 1);
+	assert_string_equal(n, "THRESHOLD_CACHE_HIT_RATIO_PCT_CRITICAL");
+	free(n);
+}
+
+static void test_config_var_table_is_complete(void **state)
+{
+	(void)state;
+	size_t i = 0;
+	for (; config_var_at(i); i++) {
+		const struct cfg_var *v = config_var_at(i);
+		assert_non_null(v->name);
+		assert_true(*v->name);
+		assert_non_null(v->help);
+		assert_true(*v->help);
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(config_var_at(j)->name, v->name);
+		/* Secrets are never runtime settings. */
+		if (v->type == CFG_SECRET)
+			assert_false(v->runtime);
+	}
+	assert_int_equal(i, config_var_count);
+	assert_null(config_var_at(config_var_count));
+}
+
+#define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    T(test_config_load_uses_defaults_with_empty_env_file),
+	    T(test_config_load_without_env_file_uses_defaults),
+	    T(test_config_load_reads_default_env_file_in_cwd),
+	    T(test_config_env_file_overrides_defaults),
+	    T(test_config_environment_overrides_env_file),
+	    T(test_config_empty_value_falls_back_to_default),
+	    T(test_config_explicit_missing_env_file_is_an_error),
+	    T(test_config_unknown_variable_in_env_file_is_ignored),
+	    T(test_config_env_file_syntax_error_names_the_line),
+	    T(test_config_monitored_database_url_defaults_to_database_url),
+	    T(test_config_monitored_database_url_can_differ),
+	    T(test_config_phone_lists_are_normalised_and_deduplicated),
+	    T(test_config_phone_with_zero_padded_suffix_is_not_silently_dropped),
+	    T(test_config_valid_meta_provider_loads),
+	    T(test_config_threshold_none_disables_a_level),
+	    T(test_config_rejects_non_integer_interval),
+	    T(test_config_rejects_interval_out_of_range),
+	    T(test_config_rejects_bad_value_from_environment),
+	    T(test_config_rejects_unknown_timezone),
+	    T(test_config_rejects_timezone_path_tricks),
+	    T(test_config_rejects_business_hours_start_25_00),
+	    T(test_config_rejects_business_hours_end_before_start),
+	    T(test_config_rejects_critical_phone_without_country_code),
+	    T(test_config_rejects_phone_suffix_outside_1_to_10),
+	    T(test_config_rejects_unknown_provider),
+	    T(test_config_rejects_orders_table_that_is_not_an_identifier),
+	    T(test_config_rejects_non_numeric_threshold),
+	    T(test_config_rejects_warning_above_critical_when_higher_is_worse),
+	    T(test_config_rejects_warning_below_critical_when_lower_is_worse),
+	    T(test_config_rejects_unknown_log_level),
+	    T(test_config_rejects_non_http_graph_url),
+	    T(test_config_rejects_short_api_token_without_echoing_it),
+	    T(test_config_meta_provider_without_token_names_meta_whatsapp_token),
+	    T(test_config_meta_provider_without_phone_id_names_it),
+	    T(test_config_twilio_provider_requires_account_sid),
+	    T(test_config_rejects_invalid_twilio_sender),
+	    T(test_envfile_skips_comments_and_blank_lines),
+	    T(test_envfile_accepts_export_prefix),
+	    T(test_envfile_strips_matching_quotes_and_keeps_their_content),
+	    T(test_envfile_space_hash_starts_a_comment_after_unquoted_value),
+	    T(test_envfile_comment_after_empty_value_leaves_value_empty),
+	    T(test_envfile_line_without_equals_names_line_number),
+	    T(test_envfile_rejects_bad_variable_name),
+	    T(test_envfile_rejects_unterminated_quote),
+	    T(test_envfile_handles_crlf_line_endings),
+	    T(test_envfile_value_may_contain_equals),
+	    T(test_envfile_callback_rejection_names_line),
+	    T(test_envfile_respects_length_not_nul),
+	    T(test_config_apply_setting_changes_runtime_schedule),
+	    T(test_config_apply_setting_rejects_non_runtime_variables),
+	    T(test_config_apply_setting_rejects_unknown_names),
+	    T(test_config_apply_setting_rejects_bad_values_naming_the_variable),
+	    T(test_config_check_rejects_crossed_business_hours),
+	    T(test_config_in_business_hours_is_start_inclusive_end_exclusive),
+	    T(test_config_value_text_redacts_secrets),
+	    T(test_config_value_text_redacts_urls_with_passwords),
+	    T(test_config_value_text_shows_urls_without_credentials),
+	    T(test_config_value_text_formats_each_type),
+	    T(test_config_copy_runtime_copies_only_runtime_settings),
+	    T(test_threshold_var_name_is_upper_snake_case),
+	    T(test_config_var_table_is_complete),
+	};
+	return cmocka_run_group_tests_name("config", tests, group_setup, group_teardown);
+}

@@ -1,0 +1,255 @@
+/* Unit tests of common/jsonutil.c: strict parsing of request bodies. */
+#include "testutil.h"
+
+#include "buf.h"
+#include "jsonutil.h"
+
+static int parse(const char *s, struct json_object **out, const char **err)
+{
+	*err = NULL;
+	return json_parse_object(s, strlen(s), out, err);
+}
+
+/* Assert that s is rejected, with *out NULL and an error mentioning word. */
+static void assert_rejected(const char *s, size_t len, const char *word)
+{
+	static char sentinel;
+	struct json_object *o = (void *)&sentinel;
+	const char *err = NULL;
+	int r = json_parse_object(s, len, &o, &err);
+	if (r == 0) {
+		print_error("accepted: %.*s\n", (int)len, s);
+		json_object_put(o);
+		fail();
+	}
+	assert_null(o);
+	assert_non_null(err);
+	if (word)
+		assert_contains(err, word);
+}
+
+/* Assert that a string literal (which may hold NUL bytes) is rejected. */
+#define REJECT(lit, word) assert_rejected((lit), sizeof(lit) - 1, (word))
+
+/* {"a":{"a":...1...}} with depth nested objects (the outermost counts). */
+static char *nested_objects(int depth)
+{
+	struct buf b = BUF_INIT(4096);
+	for (int i = 0; i < depth; i++)
+		buf_puts(&b, i + 1 < depth ? "{\"a\":" : "{\"a\":1");
+	for (int i = 0; i < depth; i++)
+		buf_puts(&b, "}");
+	return buf_detach(&b);
+}
+
+static void test_json_parse_object_accepts_object(void **state)
+{
+	(void)state;
+	struct json_object *o = NULL;
+	const char *err;
+	assert_int_equal(
+	    parse("{\"a\": 1, \"b\": [true, null, \"x\"], \"c\": {\"d\": 2.5}}", &o, &err), 0);
+	assert_non_null(o);
+	assert_true(json_object_is_type(o, json_type_object));
+	struct json_object *a = NULL;
+	assert_true(json_object_object_get_ex(o, "a", &a));
+	assert_int_equal(json_object_get_int(a), 1);
+	json_object_put(o);
+}
+
+static void test_json_parse_object_accepts_surrounding_whitespace(void **state)
+{
+	(void)state;
+	struct json_object *o = NULL;
+	const char *err;
+	assert_int_equal(parse(" \r\n\t{}\n\n ", &o, &err), 0);
+	json_object_put(o);
+	assert_int_equal(parse("{}", &o, &err), 0);
+	json_object_put(o);
+}
+
+static void test_json_parse_object_accepts_utf8_strings(void **state)
+{
+	(void)state;
+	struct json_object *o = NULL;
+	const char *err;
+	assert_int_equal(parse("{\"msg\": \"caf\xc3\xa9 \xe2\x82\xac\"}", &o, &err), 0);
+	struct json_object *m = NULL;
+	assert_true(json_object_object_get_ex(o, "msg", &m));
+	assert_string_equal(json_object_get_string(m), "caf\xc3\xa9 \xe2\x82\xac");
+	json_object_put(o);
+}
+
+static void test_json_parse_object_rejects_array(void **state)
+{
+	(void)state;
+	REJECT("[1, 2]", "object");
+	REJECT("[]", "object");
+}
+
+static void test_json_parse_object_rejects_scalars(void **state)
+{
+	(void)state;
+	REJECT("42", NULL);
+	REJECT("\"text\"", NULL);
+	REJECT("null", NULL);
+	REJECT("true", NULL);
+}
+
+static void test_json_parse_object_rejects_trailing_garbage(void **state)
+{
+	(void)state;
+	const char *cases[] = {"{}x", "{\"a\":1} x", "{\"a\":1}{\"b\":2}", "{} []", "{}\n,"};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		assert_rejected(cases[i], strlen(cases[i]), NULL);
+}
+
+static void test_json_parse_object_rejects_truncated_input(void **state)
+{
+	(void)state;
+	REJECT("{\"a\":", "truncated");
+	REJECT("{\"a\": [1, 2", "truncated");
+	REJECT("{\"a\": \"unterminated", "truncated");
+	/* The bytes are there, but len stops before the end. */
+	assert_rejected("{\"a\":1}", 6, NULL);
+}
+
+static void test_json_parse_object_rejects_invalid_json(void **state)
+{
+	(void)state;
+	const char *cases[] = {"{a:1}",	       "{\"a\":1,}", "{\"a\":01}",
+			       "{\"a\":TRUE}", "{\"a\" 1}",  "{\"a\":.5}"};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		assert_rejected(cases[i], strlen(cases[i]), NULL);
+}
+
+static void test_json_parse_object_rejects_invalid_utf8(void **state)
+{
+	(void)state;
+	REJECT("{\"a\":\"\xff\"}", "UTF-8");
+	REJECT("{\"a\":\"\xc0\xaf\"}", "UTF-8");     /* overlong '/' */
+	REJECT("{\"a\":\"\xed\xa0\x80\"}", "UTF-8"); /* surrogate */
+	REJECT("{\"a\":\"\xe2\x82\"}", "UTF-8");     /* truncated */
+}
+
+static void test_json_parse_object_rejects_nul_byte(void **state)
+{
+	(void)state;
+	REJECT("{\"a\":\"x\0y\"}", NULL);
+	REJECT("{}\0", NULL);
+}
+
+static void test_json_parse_object_rejects_empty_body(void **state)
+{
+	(void)state;
+	REJECT("", "empty");
+	REJECT("   \n", NULL);
+}
+
+static void test_json_parse_object_accepts_depth_16(void **state)
+{
+	(void)state;
+	/* "nesting at most JSON_MAX_DEPTH" (jsonutil.h): 16 levels must pass. */
+	char *s = nested_objects(JSON_MAX_DEPTH);
+	struct json_object *o = NULL;
+	const char *err = NULL;
+	int r = json_parse_object(s, strlen(s), &o, &err);
+	if (r != 0)
+		print_error("depth %d rejected: %s\n", JSON_MAX_DEPTH, err ? err : "?");
+	free(s);
+	json_object_put(o);
+	assert_int_equal(r, 0);
+}
+
+static void test_json_parse_object_accepts_depth_15(void **state)
+{
+	(void)state;
+	char *s = nested_objects(JSON_MAX_DEPTH - 1);
+	struct json_object *o = NULL;
+	const char *err = NULL;
+	int r = json_parse_object(s, strlen(s), &o, &err);
+	free(s);
+	json_object_put(o);
+	assert_int_equal(r, 0);
+}
+
+static void test_json_parse_object_rejects_depth_over_16(void **state)
+{
+	(void)state;
+	char *s = nested_objects(JSON_MAX_DEPTH + 1);
+	assert_rejected(s, strlen(s), "deep");
+	free(s);
+	s = nested_objects(200);
+	assert_rejected(s, strlen(s), "deep");
+	free(s);
+	/* Arrays count too. */
+	struct buf b = BUF_INIT(4096);
+	buf_puts(&b, "{\"a\":");
+	for (int i = 0; i < 100; i++)
+		buf_puts(&b, "[");
+	for (int i = 0; i < 100; i++)
+		buf_puts(&b, "]");
+	buf_puts(&b, "}");
+	assert_rejected(buf_str(&b), b.len, "deep");
+	buf_release(&b);
+}
+
+static void test_json_parse_object_rejects_nan_and_infinity(void **state)
+{
+	(void)state;
+	/* Not JSON (RFC 8259): a strict parser must refuse them. */
+	REJECT("{\"a\":NaN}", NULL);
+	REJECT("{\"a\":Infinity}", NULL);
+	REJECT("{\"a\":-Infinity}", NULL);
+}
+
+static void test_json_parse_object_rejects_single_quoted_strings(void **state)
+{
+	(void)state;
+	REJECT("{'a':1}", NULL);
+}
+
+static void test_json_type_label_names_each_type(void **state)
+{
+	(void)state;
+	struct json_object *o = NULL;
+	const char *err;
+	assert_int_equal(
+	    parse("{\"n\":null,\"b\":true,\"i\":1,\"d\":1.5,\"o\":{},\"a\":[],\"s\":\"x\"}", &o,
+		  &err),
+	    0);
+	struct {
+		const char *key, *label;
+	} cases[] = {{"n", "null"},   {"b", "boolean"}, {"i", "number"}, {"d", "number"},
+		     {"o", "object"}, {"a", "array"},	{"s", "string"}};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		struct json_object *v = NULL;
+		json_object_object_get_ex(o, cases[i].key, &v);
+		assert_string_equal(json_type_label(v), cases[i].label);
+	}
+	json_object_put(o);
+}
+
+int main(void)
+{
+	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_json_parse_object_accepts_object),
+	    cmocka_unit_test(test_json_parse_object_accepts_surrounding_whitespace),
+	    cmocka_unit_test(test_json_parse_object_accepts_utf8_strings),
+	    cmocka_unit_test(test_json_parse_object_rejects_array),
+	    cmocka_unit_test(test_json_parse_object_rejects_scalars),
+	    cmocka_unit_test(test_json_parse_object_rejects_trailing_garbage),
+	    cmocka_unit_test(test_json_parse_object_rejects_truncated_input),
+	    cmocka_unit_test(test_json_parse_object_rejects_invalid_json),
+	    cmocka_unit_test(test_json_parse_object_rejects_invalid_utf8),
+	    cmocka_unit_test(test_json_parse_object_rejects_nul_byte),
+	    cmocka_unit_test(test_json_parse_object_rejects_empty_body),
+	    cmocka_unit_test(test_json_parse_object_accepts_depth_15),
+	    cmocka_unit_test(test_json_parse_object_accepts_depth_16),
+	    cmocka_unit_test(test_json_parse_object_rejects_depth_over_16),
+	    cmocka_unit_test(test_json_parse_object_rejects_nan_and_infinity),
+	    cmocka_unit_test(test_json_parse_object_rejects_single_quoted_strings),
+	    cmocka_unit_test(test_json_type_label_names_each_type),
+	};
+	return cmocka_run_group_tests_name("jsonutil", tests, NULL, NULL);
+}

@@ -1,0 +1,176 @@
+/*
+ * testutil.h: small helpers shared by the unit tests (tests/unit/test_*.c).
+ *
+ * Include after <cmocka.h>'s prerequisites; this header includes them itself.
+ * Everything here is static inline so a test file that uses none of it still
+ * compiles warning-free.
+ */
+#ifndef TESTUTIL_H
+#define TESTUTIL_H
+
+#include <setjmp.h>
+#include <stdarg.h>
+#include <stddef.h>
+#include <stdint.h>
+
+#include <cmocka.h>
+
+#include <errno.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/types.h>
+#include <sys/wait.h>
+#include <unistd.h>
+
+#include "config.h"
+#include "util.h"
+
+/* Assert two doubles are within eps of each other, printing both on failure. */
+#define assert_double_near(a, b, eps) tu_assert_double_near((a), (b), (eps), __FILE__, __LINE__)
+
+static inline void tu_assert_double_near(double a, double b, double eps, const char *file, int line)
+{
+	if (!(fabs(a - b) <= eps)) {
+		print_error("%.17g != %.17g (eps %g)\n", a, b, eps);
+		_fail(file, line);
+	}
+}
+
+/* Assert that a double is NAN. */
+#define assert_nan(a) assert_true(isnan(a))
+
+/* Assert that haystack contains needle, printing both on failure. */
+#define assert_contains(haystack, needle)                                                          \
+	tu_assert_contains((haystack), (needle), __FILE__, __LINE__)
+
+static inline void tu_assert_contains(const char *haystack, const char *needle, const char *file,
+				      int line)
+{
+	if (!haystack || !strstr(haystack, needle)) {
+		print_error("\"%s\" does not contain \"%s\"\n", haystack ? haystack : "(null)",
+			    needle);
+		_fail(file, line);
+	}
+}
+
+/* Assert that haystack does not contain needle. */
+#define assert_not_contains(haystack, needle)                                                      \
+	tu_assert_not_contains((haystack), (needle), __FILE__, __LINE__)
+
+static inline void tu_assert_not_contains(const char *haystack, const char *needle,
+					  const char *file, int line)
+{
+	if (haystack && strstr(haystack, needle)) {
+		print_error("\"%s\" contains \"%s\"\n", haystack, needle);
+		_fail(file, line);
+	}
+}
+
+/* setenv that fails the test when it cannot set the variable. */
+static inline void tu_setenv(const char *name, const char *value)
+{
+	assert_int_equal(setenv(name, value, 1), 0);
+}
+
+/*
+ * Unset every environment variable config_load() reads: the documented
+ * variables, the phone lists (NAME_<anything>), every THRESHOLD_*,
+ * MONITORING_ENV_FILE and HTTP_PORT. config_load() scans environ, so a test
+ * must start from a clean slate and leave one behind.
+ */
+static inline void tu_clear_config_env(void)
+{
+	extern char **environ;
+	for (;;) {
+		char *victim = NULL;
+		for (char **e = environ; e && *e && !victim; e++) {
+			const char *eq = strchr(*e, '=');
+			if (!eq)
+				continue;
+			size_t n = (size_t)(eq - *e);
+			char *name = xstrndup(*e, n);
+			int hit = strncmp(name, "THRESHOLD_", 10) == 0 ||
+				  strcmp(name, "MONITORING_ENV_FILE") == 0 ||
+				  strcmp(name, "HTTP_PORT") == 0;
+			for (size_t i = 0; i < config_var_count && !hit; i++) {
+				const struct cfg_var *v = config_var_at(i);
+				size_t vl = strlen(v->name);
+				if (v->type == CFG_PHONES)
+					hit = strncmp(name, v->name, vl) == 0 && name[vl] == '_';
+				else
+					hit = strcmp(name, v->name) == 0;
+			}
+			if (hit)
+				victim = name;
+			else
+				free(name);
+		}
+		if (!victim)
+			break;
+		unsetenv(victim);
+		free(victim);
+	}
+}
+
+/* Write text to a new temporary file; returns its path (caller frees and unlinks). */
+static inline char *tu_write_temp_file(const char *text)
+{
+	const char *dir = getenv("TMPDIR");
+	char *path = xasprintf("%s/unit-XXXXXX", dir && *dir ? dir : "/tmp");
+	int fd = mkstemp(path);
+	assert_true(fd >= 0);
+	size_t len = strlen(text), off = 0;
+	while (off < len) {
+		ssize_t n = write(fd, text + off, len - off);
+		if (n < 0 && errno == EINTR)
+			continue;
+		assert_true(n > 0);
+		off += (size_t)n;
+	}
+	assert_int_equal(close(fd), 0);
+	return path;
+}
+
+/* Remove a file made by tu_write_temp_file and free its path. */
+static inline void tu_remove_temp_file(char *path)
+{
+	if (path) {
+		unlink(path);
+		free(path);
+	}
+}
+
+/*
+ * Run fn in a child process and return its wait status. For behaviours that
+ * would crash the test binary (a sanitizer abort) when a bug is present: the
+ * child must not call cmocka assertions; it returns 0 for success, anything
+ * else for failure, and exits with _exit() (no leak check in the child).
+ */
+static inline int tu_run_in_child(int (*fn)(void))
+{
+	fflush(NULL);
+	pid_t pid = fork();
+	assert_true(pid >= 0);
+	if (pid == 0)
+		_exit(fn() == 0 ? 0 : 1);
+	int status = 0;
+	while (waitpid(pid, &status, 0) < 0)
+		assert_int_equal(errno, EINTR);
+	return status;
+}
+
+/* Assert that a wait status from tu_run_in_child means "exited with 0". */
+#define assert_child_ok(status)                                                                    \
+	do {                                                                                       \
+		int st_ = (status);                                                                \
+		if (!(WIFEXITED(st_) && WEXITSTATUS(st_) == 0)) {                                  \
+			print_error("child %s %d\n",                                               \
+				    WIFSIGNALED(st_) ? "killed by signal" : "exited with",         \
+				    WIFSIGNALED(st_) ? WTERMSIG(st_) : WEXITSTATUS(st_));          \
+			_fail(__FILE__, __LINE__);                                                 \
+		}                                                                                  \
+	} while (0)
+
+#endif
