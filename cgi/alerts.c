@@ -60,7 +60,7 @@ static const struct {
 
 static void handle(struct app *app, struct http_req *req)
 {
-	if (http_require_method(req, "GET") < 0 || http_require_bearer(req, app->cfg.api_token) < 0)
+	if (http_require_method(req, "GET,HEAD") < 0 || http_require_bearer(req, app->cfg.api_token) < 0)
 		return;
 	struct json_object *o = json_object_new_object();
 	for (size_t i = 0; i < ARRAY_LEN(sections); i++) {

@@ -89,7 +89,7 @@ out:
 
 static void handle(struct app *app, struct http_req *req)
 {
-	if (http_require_method(req, "GET,POST") < 0 ||
+	if (http_require_method(req, "GET,HEAD,POST") < 0 ||
 	    http_require_bearer(req, app->cfg.api_token) < 0)
 		return;
 	app_load_settings(app);

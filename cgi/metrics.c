@@ -124,7 +124,7 @@ static void send_prometheus(struct http_req *req, PGresult *res)
 
 static void handle(struct app *app, struct http_req *req)
 {
-	if (http_require_method(req, "GET") < 0 || http_require_bearer(req, app->cfg.api_token) < 0)
+	if (http_require_method(req, "GET,HEAD") < 0 || http_require_bearer(req, app->cfg.api_token) < 0)
 		return;
 	char *format = http_query_get(req->query, "format");
 	int prom = 0;

@@ -38,8 +38,9 @@ static int buf_reserve(struct buf *b, size_t extra)
 	size_t cap = b->cap ? b->cap : 64;
 	while (cap < need)
 		cap = cap > SIZE_MAX / 2 ? need : cap * 2;
-	if (cap > b->max + 1)
-		cap = b->max + 1;
+	size_t limit = b->max < SIZE_MAX ? b->max + 1 : SIZE_MAX;
+	if (cap > limit)
+		cap = limit;
 	b->data = xrealloc(b->data, cap);
 	b->cap = cap;
 	return 0;

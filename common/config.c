@@ -332,7 +332,7 @@ static int set_threshold(struct config *cfg, const char *name, enum metric_id m,
 {
 	double d;
 	const char *why;
-	if (str_eq_nocase(value, "none") || *value == '\0')
+	if (str_eq_nocase(value, "none"))
 		d = NAN;
 	else if (parse_double(value, -1e18, 1e18, &d, &why) < 0) {
 		*err = xasprintf("%s %s (or 'none'), got '%s'", name, why, value);
@@ -399,16 +399,19 @@ int envfile_parse(const char *text, size_t len,
 			free(line);
 			return -1;
 		}
-		size_t vl = strlen(val);
-		if (vl > 0 && (val[0] == '"' || val[0] == '\'')) {
-			char q = val[0];
-			if (vl < 2 || val[vl - 1] != q) {
+		if (val[0] == '"' || val[0] == '\'') {
+			/* Quoted: up to the matching quote; after it only a " #" comment. */
+			char *close = strchr(val + 1, val[0]);
+			char *rest = close ? str_trim(close + 1) : NULL;
+			if (!close || (*rest && *rest != '#')) {
 				*err = xasprintf("env file line %d (%s): unterminated quote", lineno, key);
 				free(line);
 				return -1;
 			}
-			val[vl - 1] = '\0';
+			*close = '\0';
 			val++;
+		} else if (val[0] == '#') {
+			val[0] = '\0'; /* KEY= # comment: an empty value */
 		} else {
 			/* Unquoted: a " #" starts a comment. */
 			char *hash = strstr(val, " #");
@@ -496,8 +499,9 @@ static int load_phones(struct config *cfg, const struct var_slot *s, const struc
 		if (strncmp(k, s->v.name, n) != 0 || k[n] != '_')
 			continue;
 		long long idx;
-		const char *why;
-		if (parse_int(k + n + 1, 1, PHONE_LIST_MAX, &idx, &why) < 0) {
+		const char *why, *suffix = k + n + 1;
+		if (suffix[0] < '1' || suffix[0] > '9' ||
+		    parse_int(suffix, 1, PHONE_LIST_MAX, &idx, &why) < 0) {
 			*err = xasprintf("%s: the suffix must be 1..%d", k, PHONE_LIST_MAX);
 			return -1;
 		}
@@ -587,6 +591,8 @@ int config_load(struct config *cfg, char **err)
 	for (size_t i = 0; i < raw.n; i++) {
 		enum metric_id m;
 		int c;
+		if (*raw.items[i].value == '\0')
+			continue; /* empty means the default, as for every variable; "none" disables */
 		if (threshold_var_parse(raw.items[i].key, &m, &c) == 0 &&
 		    set_threshold(cfg, raw.items[i].key, m, c, raw.items[i].value, err) < 0)
 			goto out;
@@ -608,6 +614,8 @@ int config_load(struct config *cfg, char **err)
 			*err = xasprintf("TWILIO_WHATSAPP_NUMBER %s", why);
 			goto out;
 		}
+		free(cfg->twilio_whatsapp_number);
+		cfg->twilio_whatsapp_number = xstrdup(num);
 	}
 	if (strcmp(cfg->provider, "meta") == 0) {
 		if (!*cfg->meta_token || !*cfg->meta_phone_number_id) {

@@ -195,6 +195,34 @@ static int parse_settings(struct config *cfg, struct json_object *st, struct set
 	return 0;
 }
 
+/*
+ * config_check's messages start with the variable at fault: name the request
+ * field that set it ("thresholds.deadlocks", "settings.business_hours_end").
+ */
+static char *cross_check_field(const char *why, const struct setting_changes *changes)
+{
+	if (strncmp(why, "BUSINESS_HOURS_", 15) == 0) {
+		const char *key = "BUSINESS_HOURS_END";
+		for (size_t i = 0; i < changes->n; i++)
+			if (strncmp(changes->v[i].key, "BUSINESS_HOURS_", 15) == 0)
+				key = changes->v[i].key;
+		char *l = lower(key), *f = xasprintf("settings.%s", l);
+		free(l);
+		return f;
+	}
+	for (int m = 0; m < M_COUNT; m++) {
+		if (!metric_has_thresholds((enum metric_id)m))
+			continue;
+		char *n = threshold_var_name((enum metric_id)m, 0);
+		size_t len = strlen(n) - strlen("WARNING");
+		int hit = strncmp(why, n, len) == 0;
+		free(n);
+		if (hit)
+			return xasprintf("thresholds.%s", metric_defs[m].name);
+	}
+	return xstrdup("thresholds");
+}
+
 int configure_parse(struct config *cfg, struct json_object *body, struct setting_changes *out,
                     char **field, char **err)
 {
@@ -222,7 +250,7 @@ int configure_parse(struct config *cfg, struct json_object *body, struct setting
 	}
 	char *why = NULL;
 	if (config_check(cfg, &why) < 0) {
-		*field = xstrdup("thresholds");
+		*field = cross_check_field(why, out);
 		*err = why;
 		goto fail;
 	}

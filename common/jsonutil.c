@@ -4,6 +4,143 @@
 #include "jsonutil.h"
 #include "util.h"
 
+/*
+ * A strict RFC 8259 syntax check, run before json-c (which accepts NaN,
+ * Infinity and single quotes even in strict mode). Depth counts nested
+ * objects and arrays; the outermost is depth 1.
+ */
+struct scan {
+	const char *s;
+	size_t len, pos;
+	const char *err;
+};
+
+static void ws(struct scan *c)
+{
+	while (c->pos < c->len && strchr(" \t\r\n", c->s[c->pos]) && c->s[c->pos])
+		c->pos++;
+}
+
+static int lit(struct scan *c, const char *word)
+{
+	size_t n = strlen(word);
+	if (c->len - c->pos < n || memcmp(c->s + c->pos, word, n) != 0)
+		return -1;
+	c->pos += n;
+	return 0;
+}
+
+static int string(struct scan *c)
+{
+	c->pos++; /* opening quote */
+	while (c->pos < c->len) {
+		unsigned char ch = (unsigned char)c->s[c->pos++];
+		if (ch == '"')
+			return 0;
+		if (ch < 0x20)
+			return -1; /* control characters must be escaped */
+		if (ch == '\\') {
+			if (c->pos >= c->len)
+				return -1;
+			char e = c->s[c->pos++];
+			if (e == 'u') {
+				for (int i = 0; i < 4; i++, c->pos++)
+					if (c->pos >= c->len || !isxdigit((unsigned char)c->s[c->pos]))
+						return -1;
+			} else if (!strchr("\"\\/bfnrt", e) || e == 0) {
+				return -1;
+			}
+		}
+	}
+	return -1;
+}
+
+static int digits(struct scan *c)
+{
+	size_t start = c->pos;
+	while (c->pos < c->len && isdigit((unsigned char)c->s[c->pos]))
+		c->pos++;
+	return c->pos > start ? 0 : -1;
+}
+
+static int number(struct scan *c)
+{
+	if (c->s[c->pos] == '-')
+		c->pos++;
+	if (c->pos < c->len && c->s[c->pos] == '0')
+		c->pos++;
+	else if (digits(c) < 0)
+		return -1;
+	if (c->pos < c->len && c->s[c->pos] == '.') {
+		c->pos++;
+		if (digits(c) < 0)
+			return -1;
+	}
+	if (c->pos < c->len && (c->s[c->pos] == 'e' || c->s[c->pos] == 'E')) {
+		c->pos++;
+		if (c->pos < c->len && (c->s[c->pos] == '+' || c->s[c->pos] == '-'))
+			c->pos++;
+		if (digits(c) < 0)
+			return -1;
+	}
+	return 0;
+}
+
+static int value(struct scan *c, int depth)
+{
+	ws(c);
+	if (c->pos >= c->len) {
+		c->err = "the JSON is truncated";
+		return -1;
+	}
+	char ch = c->s[c->pos];
+	if (ch == '{' || ch == '[') {
+		char close = ch == '{' ? '}' : ']';
+		if (depth + 1 > JSON_MAX_DEPTH) {
+			c->err = "the JSON is nested too deeply";
+			return -1;
+		}
+		c->pos++;
+		ws(c);
+		if (c->pos < c->len && c->s[c->pos] == close) {
+			c->pos++;
+			return 0;
+		}
+		for (;;) {
+			if (ch == '{') {
+				ws(c);
+				if (c->pos >= c->len || c->s[c->pos] != '"' || string(c) < 0)
+					goto bad;
+				ws(c);
+				if (c->pos >= c->len || c->s[c->pos] != ':')
+					goto bad;
+				c->pos++;
+			}
+			if (value(c, depth + 1) < 0)
+				return -1;
+			ws(c);
+			if (c->pos >= c->len)
+				goto bad;
+			if (c->s[c->pos] == ',') {
+				c->pos++;
+				continue;
+			}
+			if (c->s[c->pos] == close) {
+				c->pos++;
+				return 0;
+			}
+			goto bad;
+		}
+	}
+	if (ch == '"' ? string(c) == 0
+	    : ch == '-' || isdigit((unsigned char)ch) ? number(c) == 0
+	    : lit(c, "true") == 0 || lit(c, "false") == 0 || lit(c, "null") == 0)
+		return 0;
+bad:
+	c->err = c->pos >= c->len ? "the JSON is truncated" : "the body is not valid JSON";
+	return -1;
+}
+
 int json_parse_object(const char *s, size_t len, struct json_object **out, const char **err)
 {
 	*out = NULL;
@@ -15,7 +152,23 @@ int json_parse_object(const char *s, size_t len, struct json_object **out, const
 		*err = "the body is not valid UTF-8 text";
 		return -1;
 	}
-	struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH);
+	struct scan sc = {s, len, 0, NULL};
+	ws(&sc);
+	if (sc.pos < len && s[sc.pos] != '{') {
+		*err = "a JSON object is expected";
+		return -1;
+	}
+	if (value(&sc, 0) < 0) {
+		*err = sc.err;
+		return -1;
+	}
+	ws(&sc);
+	if (sc.pos != len) {
+		*err = "unexpected data after the JSON object";
+		return -1;
+	}
+	/* json-c counts one level more than we do. */
+	struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH + 1);
 	if (!tok) {
 		*err = "out of memory";
 		return -1;

@@ -57,10 +57,22 @@ int json_escape_into(struct buf *b, const char *s)
 			r = buf_puts(b, "\\t");
 			break;
 		default:
-			if (*p < 0x20 || *p == 0x7f)
+			if (*p < 0x20 || *p == 0x7f) {
 				r = buf_printf(b, "\\u%04x", *p);
-			else
+			} else if (*p < 0x80) {
 				r = buf_append(b, p, 1);
+			} else {
+				/* Copy a valid UTF-8 sequence whole; replace a bad byte with U+FFFD. */
+				size_t n = (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
+				           : (*p & 0xF8) == 0xF0 ? 4 : 0;
+				size_t have = strnlen((const char *)p, n ? n : 1);
+				if (n && have == n && str_is_utf8((const char *)p, n)) {
+					r = buf_append(b, p, n);
+					p += n - 1;
+				} else {
+					r = buf_puts(b, "\\ufffd");
+				}
+			}
 		}
 		if (r < 0)
 			return -1;

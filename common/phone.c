@@ -19,6 +19,10 @@ int phone_normalize(const char *in, char out[PHONE_MAX], const char **err)
 		p++;
 	if (strncmp(p, "whatsapp:", 9) == 0)
 		p += 9;
+	if (strstr(p, "(0)")) {
+		*err = "contains a national trunk prefix (0): write the number without it";
+		return -1;
+	}
 	for (; *p; p++) {
 		unsigned char c = (unsigned char)*p;
 		if (isdigit(c)) {

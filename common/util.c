@@ -113,7 +113,8 @@ int parse_double(const char *s, double min, double max, double *out, const char 
 	double v = strtod(s, &end);
 	if (end == s || *end != '\0' || !isfinite(v))
 		goto bad;
-	if (errno == ERANGE || v < min || v > max) {
+	/* ERANGE on underflow (1e-400) is a tiny number, not an error. */
+	if ((errno == ERANGE && fabs(v) >= 1) || v < min || v > max) {
 		e = "is out of range";
 		goto bad;
 	}

@@ -9,15 +9,17 @@ set -euo pipefail
 harness_start
 
 BG_PIDS=()
-cleanup_sessions() {
-	local p
-	for p in "${BG_PIDS[@]}"; do
-		kill "$p" 2>/dev/null || true
+BG_FDS=()
+cleanup_sessions() { # close each session's input: psql sees EOF, rolls back and exits
+	local fd p
+	for fd in "${BG_FDS[@]}"; do
+		exec {fd}>&-
 	done
 	for p in "${BG_PIDS[@]}"; do
 		wait "$p" 2>/dev/null || true
 	done
 	BG_PIDS=()
+	BG_FDS=()
 }
 
 check() { # check [BODY]: POST /monitoring/check, leaves the JSON in HTTP_BODY
@@ -41,12 +43,21 @@ configure() { # configure JSON: POST /monitoring/configure, must be 200
 	http_auth POST /monitoring/configure "$1"
 	assert_eq "configure $1 accepted" 200 "$HTTP_STATUS"
 }
-shop_bg() { # run SQL in the background against shop, feeding stdin from a sleep so it stays open
+shop_bg() { # shop_bg SQL: a psql session on shop that runs SQL, then stays open (see cleanup_sessions)
+	local fifo fd
+	fifo=$HARNESS_DIR/session.${#BG_PIDS[@]}
+	mkfifo "$fifo"
 	(
-		printf '%s\n' "$1"
-		sleep "${2:-60}"
-	) | psql -X -q -h "$PGHOST" -U postgres -d shop >/dev/null 2>&1 &
+		# Hold no other session's pipe open, or that session never sees its EOF.
+		for fd in "${BG_FDS[@]}"; do
+			exec {fd}>&-
+		done
+		exec psql -X -q -h "$PGHOST" -U postgres -d shop <"$fifo" >/dev/null 2>&1
+	) &
 	BG_PIDS+=($!)
+	exec {fd}>"$fifo"
+	BG_FDS+=("$fd")
+	printf '%s\n' "$1" >&"$fd"
 }
 
 # ---------------------------------------------------------------- a quiet database

@@ -64,6 +64,14 @@ assert_eq "the check uses stored thresholds" null \
 harness_cron config >"$HARNESS_DIR/config.json"
 assert_eq "cron config shows stored settings" "08:30" "$(jq -r .settings.business_hours_start "$HARNESS_DIR/config.json")"
 assert_not_contains "cron config never shows the token" "$(cat "$HARNESS_DIR/config.json")" "$API_TOKEN"
+example=$(<"$REPO_ROOT/monitoring.env.example")
+missing=
+for v in $(jq -r '.configuration | keys[]' "$HARNESS_DIR/config.json") \
+	$(jq -r '.thresholds | keys[] | ascii_upcase | "THRESHOLD_\(.)_WARNING", "THRESHOLD_\(.)_CRITICAL"' "$HARNESS_DIR/config.json"); do
+	[[ $v == *_PHONE ]] && v=${v}_1
+	[[ $example == *"$v="* ]] || missing="$missing $v"
+done
+assert_eq "monitoring.env.example documents every setting" "" "$missing"
 
 http_auth GET /monitoring/alerts
 assert_eq "alerts answers 200" 200 "$HTTP_STATUS"
@@ -122,14 +130,14 @@ unknown metric|{"thresholds":{"disk_temperature":{"warning":1}}}|thresholds.disk
 unknown level|{"thresholds":{"deadlocks":{"emergency":1}}}|thresholds.deadlocks.emergency
 threshold as a string|{"thresholds":{"deadlocks":{"warning":"1"}}}|thresholds.deadlocks.warning
 threshold too large|{"thresholds":{"deadlocks":{"warning":1e300}}}|thresholds.deadlocks.warning
-warning above critical|{"thresholds":{"deadlocks":{"warning":50,"critical":5}}}|thresholds
+warning above critical|{"thresholds":{"deadlocks":{"warning":50,"critical":5}}}|thresholds.deadlocks
 metric without thresholds|{"thresholds":{"connections":{"warning":1}}}|thresholds.connections
 thresholds not an object|{"thresholds":[1]}|thresholds
 read-only setting|{"settings":{"database_url":"host=evil"}}|settings.database_url
 setting with wrong type|{"settings":{"monitoring_interval":"often"}}|settings.monitoring_interval
 setting out of range|{"settings":{"monitoring_interval":5}}|settings.monitoring_interval
 bad time|{"settings":{"business_hours_end":"25:00"}}|settings.business_hours_end
-end before start|{"settings":{"business_hours_end":"07:00"}}|thresholds
+end before start|{"settings":{"business_hours_end":"07:00"}}|settings.business_hours_end
 SQL-looking key|{"settings":{"x'; DROP TABLE settings; --":1}}|settings.x'; DROP TABLE settings; --
 empty request|{}|
 EOF_CASES
