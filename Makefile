@@ -44,6 +44,8 @@ DEBIAN_PKGS = build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi ngin
               libcmocka-dev curl ca-certificates openssl procps jq
 
 .PHONY: all deps run stop test unit integration clean format check-format
+# Keep the objects of the cgi/ and cron/ programs between builds.
+.SECONDARY:
 
 all: $(BINS)
 
