@@ -174,6 +174,40 @@ assert_eq "the rise queues a message" $((msgs_before + 1)) "$(psql_state "SELECT
 assert_eq "the rise is recorded as an event" escalated \
 	"$(psql_state "SELECT event FROM alert_events e JOIN alerts a ON a.id = e.alert_id WHERE a.rule = 'sequence_used_pct' ORDER BY e.id DESC LIMIT 1")"
 
+# ---------------------------------------------------------------- dead tuples above the autovacuum trigger
+psql_shop "CREATE TABLE churn (id int PRIMARY KEY, pad text) WITH (autovacuum_enabled = false);
+INSERT INTO churn SELECT g, 'x' FROM generate_series(1, 10000) g; ANALYZE churn;
+DELETE FROM churn WHERE id <= 5000;"
+sleep 1 # statistics reach the cumulative views when the session ends
+check
+assert_eq "5000 dead tuples against a trigger of 2050: warning" warning "$(verdict dead_tuples_ratio public.churn)"
+assert_contains "a dead tuples alert names the table" "$(opened)" "dead_tuples_ratio/public.churn/warning"
+psql_shop "VACUUM churn;"
+sleep 1
+check
+assert_contains "vacuumed: the dead tuples alert resolves" "$(resolved)" "dead_tuples_ratio/public.churn"
+
+# ---------------------------------------------------------------- missing privileges are unavailable, never zero
+psql_shop "REVOKE pg_monitor FROM db_monitor; DROP EXTENSION pg_stat_statements;
+ALTER TABLE orders ENABLE ROW LEVEL SECURITY; REVOKE SELECT ON small_seq FROM db_monitor;"
+check
+for m in long_running_query_seconds idle_in_transaction_seconds blocked_sessions; do
+	assert_eq "$m without pg_monitor is unavailable" unavailable "$(verdict $m)"
+done
+assert_contains "the reason names pg_monitor" \
+	"$(jq -r '.metrics[] | select(.metric == "blocked_sessions") | .detail' <<<"$HTTP_BODY")" "pg_monitor"
+assert_eq "query times without pg_stat_statements are unavailable" unavailable "$(verdict slowest_query_mean_ms)"
+assert_eq "orders hidden by row-level security are unavailable, not 0" unavailable "$(verdict orders_today)"
+assert_contains "the reason names row-level security" \
+	"$(jq -r '.metrics[] | select(.metric == "orders_today") | .detail' <<<"$HTTP_BODY")" "row-level security"
+assert_eq "sequences unreadable: unavailable" unavailable "$(verdict sequence_used_pct)"
+assert_eq "an unavailable metric does not resolve its alert" 1 \
+	"$(psql_state "SELECT count(*) FROM alerts WHERE status = 'open' AND rule = 'sequence_used_pct'")"
+psql_shop "GRANT pg_monitor TO db_monitor; CREATE EXTENSION pg_stat_statements;
+ALTER TABLE orders DISABLE ROW LEVEL SECURITY; GRANT SELECT ON small_seq TO db_monitor;"
+check
+assert_eq "with pg_monitor back, sessions are read again" ok "$(verdict blocked_sessions)"
+
 # ---------------------------------------------------------------- emergency mode
 psql_shop "CREATE SEQUENCE other_seq AS smallint; SELECT setval('other_seq', 31000); GRANT SELECT ON other_seq TO db_monitor;" >/dev/null
 check '{"mode":"emergency"}'
@@ -211,6 +245,13 @@ assert_eq "stored though unreachable" false "$(psql_state "SELECT reachable FROM
 pg_start "$second/pg" "$HARNESS_LOG_DIR/second-postgres.log"
 check
 assert_contains "back up: resolved" "$(resolved)" "database_up/"
+assert_eq "the restart is noticed" warning "$(verdict restarted)"
+assert_eq "deltas are skipped across the restart" skipped "$(verdict deadlocks)"
+assert_contains "with the reason" \
+	"$(jq -r '.metrics[] | select(.metric == "deadlocks") | .detail' <<<"$HTTP_BODY")" "restarted"
+check
+assert_eq "the next check judges deltas again" ok "$(verdict deadlocks)"
+assert_eq "and the restart warning clears" ok "$(verdict restarted)"
 pg_stop "$second/pg"
 
 harness_finish
