@@ -489,6 +489,26 @@ static struct json_object *alert_json(long long id, const struct sample *s, cons
 	return o;
 }
 
+/*
+ * Was (m, target) judged this time? When part of a metric could not be read
+ * (some sequences unreadable, say), a target with no sample of its own may be
+ * among the unread: its alert stays open.
+ */
+static int target_judged(const struct collection *c, int m, const char *target)
+{
+	int partial = 0;
+	for (size_t i = 0; i < c->samples.n; i++) {
+		const struct sample *s = &c->samples.v[i];
+		if ((int)s->metric != m)
+			continue;
+		if (s->available && strcmp(s->target, target) == 0)
+			return 1;
+		if (!s->available)
+			partial = 1;
+	}
+	return !partial;
+}
+
 static int store(struct db *db, const struct config *cfg, const struct check_opts *opts,
                  struct collection *c, int64_t started_ms, struct json_object *samples,
                  struct json_object *out)
@@ -637,7 +657,7 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 		if (open[k].seen)
 			continue;
 		int m = metric_by_name(open[k].rule);
-		if (m < 0 || !c->evaluated[m])
+		if (m < 0 || !c->evaluated[m] || !target_judged(c, m, open[k].target))
 			continue;
 		char idbuf[24];
 		snprintf(idbuf, sizeof(idbuf), "%lld", open[k].id);

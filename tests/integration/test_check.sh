@@ -200,7 +200,7 @@ assert_eq "query times without pg_stat_statements are unavailable" unavailable "
 assert_eq "orders hidden by row-level security are unavailable, not 0" unavailable "$(verdict orders_today)"
 assert_contains "the reason names row-level security" \
 	"$(jq -r '.metrics[] | select(.metric == "orders_today") | .detail' <<<"$HTTP_BODY")" "row-level security"
-assert_eq "sequences unreadable: unavailable" unavailable "$(verdict sequence_used_pct)"
+assert_eq "an unreadable sequence is unavailable" unavailable "$(verdict sequence_used_pct '(unreadable)')"
 assert_eq "an unavailable metric does not resolve its alert" 1 \
 	"$(psql_state "SELECT count(*) FROM alerts WHERE status = 'open' AND rule = 'sequence_used_pct'")"
 psql_shop "GRANT pg_monitor TO db_monitor; CREATE EXTENSION pg_stat_statements;
