@@ -37,30 +37,34 @@ static const struct {
 	const char *name;
 	const char *sql;
 } sections[] = {
-	{"open",
-	 "SELECT id, rule, target, severity, value, threshold, message, " TS("opened_at")
-	 " AS opened_at, " TS("acknowledged_at") " AS acknowledged_at, acknowledged_by"
-	 " FROM alerts WHERE status = 'open' ORDER BY severity = 'critical' DESC, opened_at"},
-	{"recently_resolved",
-	 "SELECT id, rule, target, severity, message, " TS("opened_at") " AS opened_at, "
-	 TS("resolved_at") " AS resolved_at FROM alerts WHERE status = 'resolved'"
-	 " ORDER BY resolved_at DESC LIMIT 20"},
-	{"stats_7d",
-	 "SELECT severity, count(*)::int8 AS opened, count(*) FILTER (WHERE status = 'resolved')::int8"
-	 " AS resolved, count(*) FILTER (WHERE acknowledged_at IS NOT NULL)::int8 AS acknowledged"
-	 " FROM alerts WHERE opened_at > now() - interval '7 days' GROUP BY severity ORDER BY 1"},
-	{"messages_by_status_7d",
-	 "SELECT status, count(*)::int8 AS count FROM whatsapp_logs"
-	 " WHERE created_at > now() - interval '7 days' GROUP BY status ORDER BY 1"},
-	{"recent_messages",
-	 "SELECT id, phone_number, priority, status, kind, message_content, " TS("created_at")
-	 " AS created_at, " TS("sent_at") " AS sent_at, attempts, last_error"
-	 " FROM whatsapp_logs ORDER BY id DESC LIMIT 20"},
+    {"open",
+     "SELECT id, rule, target, severity, value, threshold, message, " TS(
+         "opened_at") " AS opened_at, " TS("acknowledged_at") " AS acknowledged_at, acknowledged_by"
+                                                              " FROM alerts WHERE status = 'open' "
+                                                              "ORDER BY severity = 'critical' "
+                                                              "DESC, opened_at"},
+    {"recently_resolved",
+     "SELECT id, rule, target, severity, message, " TS("opened_at") " AS opened_at, " TS(
+         "resolved_at") " AS resolved_at FROM alerts WHERE status = 'resolved'"
+                        " ORDER BY resolved_at DESC LIMIT 20"},
+    {"stats_7d",
+     "SELECT severity, count(*)::int8 AS opened, count(*) FILTER (WHERE status = 'resolved')::int8"
+     " AS resolved, count(*) FILTER (WHERE acknowledged_at IS NOT NULL)::int8 AS acknowledged"
+     " FROM alerts WHERE opened_at > now() - interval '7 days' GROUP BY severity ORDER BY 1"},
+    {"messages_by_status_7d",
+     "SELECT status, count(*)::int8 AS count FROM whatsapp_logs"
+     " WHERE created_at > now() - interval '7 days' GROUP BY status ORDER BY 1"},
+    {"recent_messages",
+     "SELECT id, phone_number, priority, status, kind, message_content, " TS(
+         "created_at") " AS created_at, " TS("sent_at") " AS sent_at, attempts, last_error"
+                                                        " FROM whatsapp_logs ORDER BY id DESC "
+                                                        "LIMIT 20"},
 };
 
 static void handle(struct app *app, struct http_req *req)
 {
-	if (http_require_method(req, "GET,HEAD") < 0 || http_require_bearer(req, app->cfg.api_token) < 0)
+	if (http_require_method(req, "GET,HEAD") < 0 ||
+	    http_require_bearer(req, app->cfg.api_token) < 0)
 		return;
 	struct json_object *o = json_object_new_object();
 	for (size_t i = 0; i < ARRAY_LEN(sections); i++) {

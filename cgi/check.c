@@ -1,4 +1,5 @@
-/* POST /monitoring/check: run a monitoring check now. Body (optional): {"mode":"normal"|"emergency"}. */
+/* POST /monitoring/check: run a monitoring check now. Body (optional):
+ * {"mode":"normal"|"emergency"}. */
 #include <stdlib.h>
 #include <string.h>
 
@@ -23,8 +24,8 @@ static int parse_body(struct http_req *req, int *emergency)
 	json_object_object_foreach(body, key, val)
 	{
 		if (strcmp(key, "mode") != 0) {
-			http_send_error(req, 400, "unknown_field", "unknown field '%s' (allowed: mode)",
-			                key);
+			http_send_error(req, 400, "unknown_field",
+			                "unknown field '%s' (allowed: mode)", key);
 			ret = -1;
 			break;
 		}
@@ -51,8 +52,10 @@ static int parse_body(struct http_req *req, int *emergency)
 static void handle(struct app *app, struct http_req *req)
 {
 	int emergency;
-	if (http_require_method(req, "POST") < 0 || http_require_bearer(req, app->cfg.api_token) < 0 ||
-	    http_read_body(req, (size_t)app->cfg.max_body_bytes) < 0 || parse_body(req, &emergency) < 0)
+	if (http_require_method(req, "POST") < 0 ||
+	    http_require_bearer(req, app->cfg.api_token) < 0 ||
+	    http_read_body(req, (size_t)app->cfg.max_body_bytes) < 0 ||
+	    parse_body(req, &emergency) < 0)
 		return;
 	app_load_settings(app);
 	struct check_opts opts = {.emergency = emergency, .trigger = "api"};
@@ -62,7 +65,8 @@ static void handle(struct app *app, struct http_req *req)
 		http_send_json(req, 200, result);
 	} else {
 		struct json_object *root = json_object_new_object(), *e = json_object_new_object();
-		json_object_object_add(e, "code", json_object_new_string("state_database_unavailable"));
+		json_object_object_add(e, "code",
+		                       json_object_new_string("state_database_unavailable"));
 		json_object_object_add(e, "message", json_object_new_string(err));
 		json_object_object_add(root, "error", e);
 		json_object_object_add(root, "result", json_object_get(result));

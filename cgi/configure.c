@@ -24,11 +24,12 @@ static void send_config(struct app *app, struct http_req *req, int status)
 		struct json_object *h = json_object_new_array();
 		for (int i = 0; i < PQntuples(res); i++) {
 			struct json_object *e = json_object_new_object();
-			json_object_object_add(e, "key", json_object_new_string(PQgetvalue(res, i, 0)));
+			json_object_object_add(e, "key",
+			                       json_object_new_string(PQgetvalue(res, i, 0)));
 			json_object_object_add(e, "old_value",
 			                       PQgetisnull(res, i, 1)
-			                               ? NULL
-			                               : json_object_new_string(PQgetvalue(res, i, 1)));
+			                           ? NULL
+			                           : json_object_new_string(PQgetvalue(res, i, 1)));
 			json_object_object_add(e, "new_value",
 			                       json_object_new_string(PQgetvalue(res, i, 2)));
 			json_object_object_add(e, "changed_by",
@@ -52,7 +53,8 @@ static void handle_post(struct app *app, struct http_req *req)
 	const char *why;
 	if (http_read_body(req, (size_t)app->cfg.max_body_bytes) < 0)
 		return;
-	if (json_parse_object(req->body.data ? req->body.data : "", req->body.len, &body, &why) < 0) {
+	if (json_parse_object(req->body.data ? req->body.data : "", req->body.len, &body, &why) <
+	    0) {
 		http_send_error(req, 400, "invalid_json", "%s", why);
 		return;
 	}

@@ -13,13 +13,13 @@
 #define METRICS_MAX_OUTPUT (8 * 1024 * 1024)
 
 static const char *LATEST_SQL =
-	"SELECT m.metric, m.target, m.value, m.verdict, m.warning, m.critical, m.detail,"
-	" to_char(m.sampled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
-	" extract(epoch FROM m.sampled_at), r.id, r.reachable"
-	" FROM metric_samples m"
-	" JOIN (SELECT id, reachable FROM check_runs ORDER BY id DESC LIMIT 1) r"
-	"   ON m.check_run_id = r.id"
-	" ORDER BY m.id";
+    "SELECT m.metric, m.target, m.value, m.verdict, m.warning, m.critical, m.detail,"
+    " to_char(m.sampled_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'),"
+    " extract(epoch FROM m.sampled_at), r.id, r.reachable"
+    " FROM metric_samples m"
+    " JOIN (SELECT id, reachable FROM check_runs ORDER BY id DESC LIMIT 1) r"
+    "   ON m.check_run_id = r.id"
+    " ORDER BY m.id";
 
 static struct json_object *num_or_null(const PGresult *res, int row, int col)
 {
@@ -49,8 +49,8 @@ static void send_json(struct http_req *req, PGresult *res)
 		json_object_array_add(arr, m);
 	}
 	if (PQntuples(res) > 0) {
-		json_object_object_add(o, "check_id",
-		                       json_object_new_int64(strtoll(PQgetvalue(res, 0, 9), NULL, 10)));
+		json_object_object_add(
+		    o, "check_id", json_object_new_int64(strtoll(PQgetvalue(res, 0, 9), NULL, 10)));
 		json_object_object_add(o, "time", json_object_new_string(PQgetvalue(res, 0, 7)));
 	} else {
 		json_object_object_add(o, "check_id", NULL);
@@ -88,8 +88,10 @@ static void send_prometheus(struct http_req *req, PGresult *res)
 				continue;
 			if (!header) {
 				buf_printf(&b, "# HELP whatsapp_monitor_%s %s (%s)\n",
-				           metric_defs[m].name, metric_defs[m].help, metric_defs[m].unit);
-				buf_printf(&b, "# TYPE whatsapp_monitor_%s gauge\n", metric_defs[m].name);
+				           metric_defs[m].name, metric_defs[m].help,
+				           metric_defs[m].unit);
+				buf_printf(&b, "# TYPE whatsapp_monitor_%s gauge\n",
+				           metric_defs[m].name);
 				header = 1;
 			}
 			buf_printf(&b, "whatsapp_monitor_%s{target=\"", metric_defs[m].name);
@@ -102,10 +104,11 @@ static void send_prometheus(struct http_req *req, PGresult *res)
 	             "# TYPE whatsapp_monitor_verdict gauge\n");
 	for (int i = 0; i < n; i++) {
 		const char *v = PQgetvalue(res, i, 3);
-		int code = strcmp(v, "ok") == 0 ? 0 : strcmp(v, "warning") == 0 ? 1
-		           : strcmp(v, "critical") == 0                       ? 2
-		           : strcmp(v, "unavailable") == 0                    ? -1
-		                                                              : -2;
+		int code = strcmp(v, "ok") == 0            ? 0
+		           : strcmp(v, "warning") == 0     ? 1
+		           : strcmp(v, "critical") == 0    ? 2
+		           : strcmp(v, "unavailable") == 0 ? -1
+		                                           : -2;
 		buf_puts(&b, "whatsapp_monitor_verdict{metric=\"");
 		label(&b, PQgetvalue(res, i, 0));
 		buf_puts(&b, "\",target=\"");
@@ -113,18 +116,20 @@ static void send_prometheus(struct http_req *req, PGresult *res)
 		buf_printf(&b, "\"} %d\n", code);
 	}
 	if (n > 0)
-		buf_printf(&b,
-		           "# HELP whatsapp_monitor_last_check_timestamp_seconds Time of the latest "
-		           "check\n# TYPE whatsapp_monitor_last_check_timestamp_seconds gauge\n"
-		           "whatsapp_monitor_last_check_timestamp_seconds %.3f\n",
-		           strtod(PQgetvalue(res, 0, 8), NULL));
+		buf_printf(
+		    &b,
+		    "# HELP whatsapp_monitor_last_check_timestamp_seconds Time of the latest "
+		    "check\n# TYPE whatsapp_monitor_last_check_timestamp_seconds gauge\n"
+		    "whatsapp_monitor_last_check_timestamp_seconds %.3f\n",
+		    strtod(PQgetvalue(res, 0, 8), NULL));
 	http_send_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", buf_str(&b), b.len);
 	buf_release(&b);
 }
 
 static void handle(struct app *app, struct http_req *req)
 {
-	if (http_require_method(req, "GET,HEAD") < 0 || http_require_bearer(req, app->cfg.api_token) < 0)
+	if (http_require_method(req, "GET,HEAD") < 0 ||
+	    http_require_bearer(req, app->cfg.api_token) < 0)
 		return;
 	char *format = http_query_get(req->query, "format");
 	int prom = 0;

@@ -20,7 +20,10 @@ struct buf {
 	size_t max;
 };
 
-#define BUF_INIT(maxlen) {NULL, 0, 0, (maxlen)}
+#define BUF_INIT(maxlen)                                                                           \
+	{                                                                                          \
+		NULL, 0, 0, (maxlen)                                                               \
+	}
 
 void buf_init(struct buf *b, size_t max);
 void buf_release(struct buf *b);

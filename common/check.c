@@ -46,8 +46,8 @@ static void load_previous(struct db *db, struct counters *prev, struct stmt_set 
 	PQclear(res);
 	struct json_object *k, *v, *st;
 	if (raw && json_object_object_get_ex(raw, "counters", &k)) {
-#define GETI(field)                                                                              \
-	if (json_object_object_get_ex(k, #field, &v))                                            \
+#define GETI(field)                                                                                \
+	if (json_object_object_get_ex(k, #field, &v))                                              \
 		prev->field = json_object_get_int64(v);
 		GETI(postmaster_start)
 		GETI(xact_commit)
@@ -68,10 +68,10 @@ static void load_previous(struct db *db, struct counters *prev, struct stmt_set 
 			if (!json_object_is_type(row, json_type_array) ||
 			    json_object_array_length(row) != 3)
 				continue;
-			stmt_set_add(prev_stmts,
-			             json_object_get_string(json_object_array_get_idx(row, 0)),
-			             json_object_get_double(json_object_array_get_idx(row, 1)),
-			             json_object_get_double(json_object_array_get_idx(row, 2)), NULL);
+			stmt_set_add(
+			    prev_stmts, json_object_get_string(json_object_array_get_idx(row, 0)),
+			    json_object_get_double(json_object_array_get_idx(row, 1)),
+			    json_object_get_double(json_object_array_get_idx(row, 2)), NULL);
 		}
 		prev_stmts->available = 1;
 	}
@@ -87,12 +87,15 @@ static struct json_object *raw_json(const struct collection *c)
 		                       json_object_new_int64(c->counters.postmaster_start));
 		json_object_object_add(k, "stats_reset",
 		                       json_object_new_string(c->counters.stats_reset));
-		json_object_object_add(k, "xact_commit", json_object_new_int64(c->counters.xact_commit));
+		json_object_object_add(k, "xact_commit",
+		                       json_object_new_int64(c->counters.xact_commit));
 		json_object_object_add(k, "xact_rollback",
 		                       json_object_new_int64(c->counters.xact_rollback));
-		json_object_object_add(k, "blks_read", json_object_new_int64(c->counters.blks_read));
+		json_object_object_add(k, "blks_read",
+		                       json_object_new_int64(c->counters.blks_read));
 		json_object_object_add(k, "blks_hit", json_object_new_int64(c->counters.blks_hit));
-		json_object_object_add(k, "deadlocks", json_object_new_int64(c->counters.deadlocks));
+		json_object_object_add(k, "deadlocks",
+		                       json_object_new_int64(c->counters.deadlocks));
 		json_object_object_add(raw, "counters", k);
 	}
 	if (c->stmts.available) {
@@ -116,7 +119,8 @@ static void derive_deltas(const struct config *cfg, struct collection *c, const 
 	enum metric_id ms[] = {M_CACHE_HIT_RATIO_PCT, M_ROLLBACK_RATIO_PCT, M_DEADLOCKS};
 	if (!c->counters.present) {
 		for (size_t i = 0; i < ARRAY_LEN(ms); i++)
-			samples_unavailable(&c->samples, ms[i], "", "pg_stat_database is not readable");
+			samples_unavailable(&c->samples, ms[i], "",
+			                    "pg_stat_database is not readable");
 		return;
 	}
 	if (!d->valid) {
@@ -186,9 +190,9 @@ static void derive_statements(const struct config *cfg, struct collection *c,
 	size_t n = stmt_deltas(prev, &c->stmts, (double)cfg->query_min_calls, top, ARRAY_LEN(top));
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "query", json_object_new_string(top[i].stmt->query
-		                                                                ? top[i].stmt->query
-		                                                                : ""));
+		json_object_object_add(
+		    o, "query",
+		    json_object_new_string(top[i].stmt->query ? top[i].stmt->query : ""));
 		json_object_object_add(o, "calls", json_object_new_double(top[i].calls));
 		json_object_object_add(o, "mean_ms",
 		                       json_object_new_double(round(top[i].mean_ms * 100) / 100));
@@ -197,9 +201,10 @@ static void derive_statements(const struct config *cfg, struct collection *c,
 		json_object_array_add(top_out, o);
 	}
 	if (n == 0) {
-		char *why = xasprintf("no statement ran QUERY_MIN_CALLS (%lld) times since the last "
-		                      "check",
-		                      cfg->query_min_calls);
+		char *why =
+		    xasprintf("no statement ran QUERY_MIN_CALLS (%lld) times since the last "
+		              "check",
+		              cfg->query_min_calls);
 		samples_add(&c->samples, M_SLOWEST_QUERY_MEAN_MS, "", 0, why);
 		free(why);
 	} else {
@@ -313,11 +318,10 @@ static struct json_object *sample_json(const struct config *cfg, const struct sa
 	struct json_object *th = json_object_new_object();
 	json_object_object_add(th, "warning", jnum(cfg->thresholds.warning[s->metric]));
 	json_object_object_add(th, "critical", jnum(cfg->thresholds.critical[s->metric]));
-	json_object_object_add(
-		th, "direction",
-		json_object_new_string(d->dir == DIR_HIGHER_IS_WORSE  ? "above"
-		                       : d->dir == DIR_LOWER_IS_WORSE ? "below"
-		                                                      : "none"));
+	json_object_object_add(th, "direction",
+	                       json_object_new_string(d->dir == DIR_HIGHER_IS_WORSE  ? "above"
+	                                              : d->dir == DIR_LOWER_IS_WORSE ? "below"
+	                                                                             : "none"));
 	json_object_object_add(o, "threshold", th);
 	if (s->detail)
 		json_object_object_add(o, "detail", json_object_new_string(s->detail));
@@ -367,8 +371,8 @@ static char *alert_text(const struct config *cfg, const struct sample *s, double
 		                 s->detail ? s->detail : d->help);
 	check_format_value(v, sizeof(v), s->value);
 	check_format_value(t, sizeof(t), th);
-	return xasprintf("%s%s%s: %s %s (%s %s)%s%s", d->name, *s->target ? " on " : "", s->target, v,
-	                 d->unit, d->dir == DIR_LOWER_IS_WORSE ? "below" : "threshold", t,
+	return xasprintf("%s%s%s: %s %s (%s %s)%s%s", d->name, *s->target ? " on " : "", s->target,
+	                 v, d->unit, d->dir == DIR_LOWER_IS_WORSE ? "below" : "threshold", t,
 	                 s->detail ? "; " : "", s->detail ? s->detail : "");
 }
 
@@ -391,8 +395,7 @@ static const struct phone_list *recipients(const struct config *cfg, const char 
 }
 
 static int queue_messages(struct db *db, const struct config *cfg, const char *dbname,
-                          long long run_id, int emergency, const struct notices *ns,
-                          int *queued)
+                          long long run_id, int emergency, const struct notices *ns, int *queued)
 {
 	/* One message per recipient, listing everything that concerns them. */
 	char phones[3 * PHONE_LIST_MAX][PHONE_MAX];
@@ -453,15 +456,17 @@ static int queue_messages(struct db *db, const struct config *cfg, const char *d
 			buf_puts(&msg, "Reply \"ack\" to acknowledge.");
 		char *key = xasprintf("check:%lld:%s", run_id, phones[k]);
 		struct outbox_msg m = {
-			.phone = phones[k],
-			.content = buf_str(&msg),
-			.priority = crit ? "critical" : warn ? "warning" : "info",
-			.kind = (crit || warn) ? "alert" : "recovery",
-			.key = key,
-			.alert_ids = ids,
-			.n_alert_ids = nids,
-			.check_run_id = run_id,
-			.emergency = emergency,
+		    .phone = phones[k],
+		    .content = buf_str(&msg),
+		    .priority = crit   ? "critical"
+		                : warn ? "warning"
+		                       : "info",
+		    .kind = (crit || warn) ? "alert" : "recovery",
+		    .key = key,
+		    .alert_ids = ids,
+		    .n_alert_ids = nids,
+		    .check_run_id = run_id,
+		    .emergency = emergency,
 		};
 		int r = outbox_queue(db, &m);
 		free(key);
@@ -519,7 +524,7 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 	int nopen = 0;
 	struct notices ns = {0};
 	struct json_object *jopened = json_object_new_array(), *jchanged = json_object_new_array(),
-			   *jresolved = json_object_new_array();
+	                   *jresolved = json_object_new_array();
 	struct json_object *raw = raw_json(c);
 	char run_id[24] = "";
 
@@ -531,13 +536,13 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 		char dur[24];
 		snprintf(dur, sizeof(dur), "%lld", (long long)(mono_ms() - started_ms));
 		const char *p[7] = {
-			opts->emergency ? "emergency" : "normal",
-			opts->trigger ? opts->trigger : "api",
-			c->reachable ? "t" : "f",
-			c->error,
-			json_object_to_json_string_ext(raw, JSON_C_TO_STRING_PLAIN),
-			dur,
-			NULL,
+		    opts->emergency ? "emergency" : "normal",
+		    opts->trigger ? opts->trigger : "api",
+		    c->reachable ? "t" : "f",
+		    c->error,
+		    json_object_to_json_string_ext(raw, JSON_C_TO_STRING_PLAIN),
+		    dur,
+		    NULL,
 		};
 		res = db_query(db,
 		               "INSERT INTO check_runs (mode, trigger, reachable, error, raw,"
@@ -553,16 +558,17 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 		res = NULL;
 	}
 	{
-		const char *p[2] = {run_id,
-		                    json_object_to_json_string_ext(samples, JSON_C_TO_STRING_PLAIN)};
-		if (db_exec(db,
-		            "INSERT INTO metric_samples (check_run_id, metric, target, value, verdict,"
-		            " warning, critical, detail)"
-		            " SELECT $1::bigint, x.metric, x.target, x.value, x.verdict,"
-		            " (x.threshold->>'warning')::float8, (x.threshold->>'critical')::float8,"
-		            " x.detail FROM json_to_recordset($2::json) AS x(metric text,"
-		            " target text, value float8, verdict text, threshold json, detail text)",
-		            2, p) < 0)
+		const char *p[2] = {
+		    run_id, json_object_to_json_string_ext(samples, JSON_C_TO_STRING_PLAIN)};
+		if (db_exec(
+		        db,
+		        "INSERT INTO metric_samples (check_run_id, metric, target, value, verdict,"
+		        " warning, critical, detail)"
+		        " SELECT $1::bigint, x.metric, x.target, x.value, x.verdict,"
+		        " (x.threshold->>'warning')::float8, (x.threshold->>'critical')::float8,"
+		        " x.detail FROM json_to_recordset($2::json) AS x(metric text,"
+		        " target text, value float8, verdict text, threshold json, detail text)",
+		        2, p) < 0)
 			goto out;
 	}
 	res = db_query(db,
@@ -600,14 +606,21 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 				oa = &open[k];
 		char idbuf[24];
 		if (!oa) {
-			const char *p[8] = {rule, s->target, sev, val, isnan(th) ? NULL : ths, text,
-			                    run_id, opts->emergency ? "t" : "f"};
-			res = db_query(db,
-			               "INSERT INTO alerts (rule, target, severity, value, threshold,"
-			               " message, opened_check_id, last_check_id, emergency)"
-			               " VALUES ($1, $2, $3, $4::float8, $5::float8, $6, $7::bigint,"
-			               " $7::bigint, $8::boolean) RETURNING id",
-			               8, p);
+			const char *p[8] = {rule,
+			                    s->target,
+			                    sev,
+			                    val,
+			                    isnan(th) ? NULL : ths,
+			                    text,
+			                    run_id,
+			                    opts->emergency ? "t" : "f"};
+			res =
+			    db_query(db,
+			             "INSERT INTO alerts (rule, target, severity, value, threshold,"
+			             " message, opened_check_id, last_check_id, emergency)"
+			             " VALUES ($1, $2, $3, $4::float8, $5::float8, $6, $7::bigint,"
+			             " $7::bigint, $8::boolean) RETURNING id",
+			             8, p);
 			if (!res) {
 				free(text);
 				goto out;
@@ -622,7 +635,8 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 			}
 			json_object_array_add(jopened, alert_json(id, s, sev, NULL, text));
 			notice_add(&ns, id, sev,
-			           xasprintf("%s %s", s->verdict == V_CRITICAL ? "CRITICAL" : "WARNING",
+			           xasprintf("%s %s",
+			                     s->verdict == V_CRITICAL ? "CRITICAL" : "WARNING",
 			                     text));
 		} else {
 			oa->seen = 1;
@@ -638,16 +652,17 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 			}
 			if (strcmp(oa->severity, sev) != 0) {
 				int rose = s->verdict == V_CRITICAL;
-				if (add_event(db, idbuf, run_id, rose ? "escalated" : "deescalated", sev,
-				              val) < 0) {
+				if (add_event(db, idbuf, run_id, rose ? "escalated" : "deescalated",
+				              sev, val) < 0) {
 					free(text);
 					goto out;
 				}
-				json_object_array_add(jchanged,
-				                      alert_json(oa->id, s, sev, oa->severity, text));
+				json_object_array_add(
+				    jchanged, alert_json(oa->id, s, sev, oa->severity, text));
 				/* A rise is news; a fall waits for the recovery. */
 				if (rose)
-					notice_add(&ns, oa->id, sev, xasprintf("CRITICAL (was warning) %s", text));
+					notice_add(&ns, oa->id, sev,
+					           xasprintf("CRITICAL (was warning) %s", text));
 			}
 		}
 		free(text);
@@ -694,8 +709,9 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 	jopened = jchanged = jresolved = NULL;
 	res = db_query(db, "SELECT count(*) FROM alerts WHERE status = 'open'", 0, NULL);
 	if (res) {
-		json_object_object_add(alerts, "open",
-		                       json_object_new_int64(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
+		json_object_object_add(
+		    alerts, "open",
+		    json_object_new_int64(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
 		PQclear(res);
 		res = NULL;
 	}
@@ -783,8 +799,9 @@ int check_run(struct db *state, const struct config *cfg, const struct check_opt
 	}
 	json_object_object_add(o, "stored", json_object_new_boolean(ret == 0));
 	json_object_object_add(o, "duration_ms", json_object_new_int64(mono_ms() - t0));
-	log_info("check_done", "check %s: reachable=%d ok=%d warning=%d critical=%d unavailable=%d "
-	                       "in %lld ms",
+	log_info("check_done",
+	         "check %s: reachable=%d ok=%d warning=%d critical=%d unavailable=%d "
+	         "in %lld ms",
 	         ret == 0 ? "stored" : "not stored", c.reachable, counts[V_OK], counts[V_WARNING],
 	         counts[V_CRITICAL], counts[V_UNAVAILABLE], (long long)(mono_ms() - t0));
 	*out = o;

@@ -214,24 +214,24 @@ static void collect_sessions(PGconn *conn, struct collection *c, int can_read_st
 	const char *why;
 	/* For each kind: the worst session's age, pid and the start of its query. */
 	PGresult *r = q(
-		conn,
-		TAG "WITH a AS (SELECT pid, state, query_start, xact_start, state_change,"
-		    " left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query,"
-		    " cardinality(pg_blocking_pids(pid)) > 0 AS blocked, pg_blocking_pids(pid) AS by"
-		    " FROM pg_stat_activity"
-		    " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid())"
-		    " SELECT k.kind, k.secs, k.pid, k.query, k.n, k.by FROM ("
-		    " (SELECT 1 AS kind, extract(epoch FROM now() - query_start) AS secs, pid, query,"
-		    "   0::bigint AS n, ''::text AS by FROM a WHERE state = 'active'"
-		    "   ORDER BY query_start LIMIT 1)"
-		    " UNION ALL (SELECT 2, extract(epoch FROM now() - state_change), pid, query, 0, ''"
-		    "   FROM a WHERE state LIKE 'idle in transaction%' ORDER BY state_change LIMIT 1)"
-		    " UNION ALL (SELECT 3, extract(epoch FROM now() - xact_start), pid, query, 0, ''"
-		    "   FROM a WHERE xact_start IS NOT NULL ORDER BY xact_start LIMIT 1)"
-		    " UNION ALL (SELECT 4, extract(epoch FROM now() - query_start), pid, query,"
-		    "   count(*) OVER (), array_to_string(by, ',')"
-		    "   FROM a WHERE blocked ORDER BY query_start LIMIT 1)) k",
-		0, NULL, &why);
+	    conn,
+	    TAG "WITH a AS (SELECT pid, state, query_start, xact_start, state_change,"
+	        " left(regexp_replace(query, '\\s+', ' ', 'g'), 120) AS query,"
+	        " cardinality(pg_blocking_pids(pid)) > 0 AS blocked, pg_blocking_pids(pid) AS by"
+	        " FROM pg_stat_activity"
+	        " WHERE backend_type = 'client backend' AND pid <> pg_backend_pid())"
+	        " SELECT k.kind, k.secs, k.pid, k.query, k.n, k.by FROM ("
+	        " (SELECT 1 AS kind, extract(epoch FROM now() - query_start) AS secs, pid, query,"
+	        "   0::bigint AS n, ''::text AS by FROM a WHERE state = 'active'"
+	        "   ORDER BY query_start LIMIT 1)"
+	        " UNION ALL (SELECT 2, extract(epoch FROM now() - state_change), pid, query, 0, ''"
+	        "   FROM a WHERE state LIKE 'idle in transaction%' ORDER BY state_change LIMIT 1)"
+	        " UNION ALL (SELECT 3, extract(epoch FROM now() - xact_start), pid, query, 0, ''"
+	        "   FROM a WHERE xact_start IS NOT NULL ORDER BY xact_start LIMIT 1)"
+	        " UNION ALL (SELECT 4, extract(epoch FROM now() - query_start), pid, query,"
+	        "   count(*) OVER (), array_to_string(by, ',')"
+	        "   FROM a WHERE blocked ORDER BY query_start LIMIT 1)) k",
+	    0, NULL, &why);
 	if (!r) {
 		unavailable_all(c, ms, ARRAY_LEN(ms), why);
 		return;
@@ -296,17 +296,16 @@ static void collect_wraparound(PGconn *conn, struct collection *c)
 static void collect_dead_tuples(PGconn *conn, struct collection *c)
 {
 	const char *why;
-	PGresult *r = q(
-		conn,
-		TAG "SELECT s.schemaname || '.' || s.relname, s.n_dead_tup::float8"
-		    " / (current_setting('autovacuum_vacuum_threshold')::int"
-		    "    + current_setting('autovacuum_vacuum_scale_factor')::float8"
-		    "      * greatest(c.reltuples, 0)),"
-		    " s.n_dead_tup, s.n_live_tup,"
-		    " coalesce(greatest(s.last_autovacuum, s.last_vacuum)::text, 'never')"
-		    " FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
-		    " WHERE s.n_dead_tup > 1000 ORDER BY 2 DESC LIMIT 20",
-		0, NULL, &why);
+	PGresult *r = q(conn,
+	                TAG "SELECT s.schemaname || '.' || s.relname, s.n_dead_tup::float8"
+	                    " / (current_setting('autovacuum_vacuum_threshold')::int"
+	                    "    + current_setting('autovacuum_vacuum_scale_factor')::float8"
+	                    "      * greatest(c.reltuples, 0)),"
+	                    " s.n_dead_tup, s.n_live_tup,"
+	                    " coalesce(greatest(s.last_autovacuum, s.last_vacuum)::text, 'never')"
+	                    " FROM pg_stat_user_tables s JOIN pg_class c ON c.oid = s.relid"
+	                    " WHERE s.n_dead_tup > 1000 ORDER BY 2 DESC LIMIT 20",
+	                0, NULL, &why);
 	if (!r) {
 		samples_unavailable(&c->samples, M_DEAD_TUPLES_RATIO, "", why);
 		return;
@@ -328,9 +327,10 @@ static void collect_replication(PGconn *conn, struct collection *c, int in_recov
 	PGresult *r;
 	if (in_recovery) {
 		r = q(conn,
-		      TAG "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
-		          " ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()),"
-		          " 0) END",
+		      TAG
+		      "SELECT CASE WHEN pg_last_wal_receive_lsn() = pg_last_wal_replay_lsn() THEN 0"
+		      " ELSE coalesce(extract(epoch FROM now() - pg_last_xact_replay_timestamp()),"
+		      " 0) END",
 		      0, NULL, &why);
 		if (!r) {
 			samples_unavailable(&c->samples, M_REPLICATION_LAG_SECONDS, "", why);
@@ -342,9 +342,10 @@ static void collect_replication(PGconn *conn, struct collection *c, int in_recov
 		}
 	} else {
 		r = q(conn,
-		      TAG "SELECT coalesce(application_name, '') || '@' || coalesce(client_addr::text,"
-		          " 'local'), coalesce(extract(epoch FROM replay_lag), 0)"
-		          " FROM pg_stat_replication",
+		      TAG
+		      "SELECT coalesce(application_name, '') || '@' || coalesce(client_addr::text,"
+		      " 'local'), coalesce(extract(epoch FROM replay_lag), 0)"
+		      " FROM pg_stat_replication",
 		      0, NULL, &why);
 		if (!r) {
 			samples_unavailable(&c->samples, M_REPLICATION_LAG_SECONDS, "", why);
@@ -374,8 +375,8 @@ static void collect_replication(PGconn *conn, struct collection *c, int in_recov
 		char *d = xasprintf("%s, wal_status %s", active ? "active" : "inactive",
 		                    *ws ? ws : "unknown");
 		if (!active)
-			samples_add(&c->samples, M_REPLICATION_SLOT_RETAINED_BYTES, name, num(r, i, 3),
-			            d);
+			samples_add(&c->samples, M_REPLICATION_SLOT_RETAINED_BYTES, name,
+			            num(r, i, 3), d);
 		samples_add(&c->samples, M_REPLICATION_SLOT_LOST, name,
 		            strcmp(ws, "lost") == 0 || strcmp(ws, "unreserved") == 0, d);
 		free(d);
@@ -400,24 +401,24 @@ static void collect_sequences(PGconn *conn, struct collection *c)
 	const char *why;
 	/* Both the sequence's own range and the type of the column it feeds. */
 	PGresult *r = q(
-		conn,
-		TAG "SELECT format('%I.%I', s.schemaname, s.sequencename),"
-		    " has_sequence_privilege(format('%I.%I', s.schemaname, s.sequencename)::regclass,"
-		    "   'SELECT,USAGE'),"
-		    " greatest(100.0 * (s.last_value - s.min_value)"
-		    "   / nullif(s.max_value - s.min_value, 0),"
-		    "  (SELECT max(100.0 * s.last_value / CASE a.atttypid"
-		    "     WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647"
-		    "     ELSE 9223372036854775807 END)"
-		    "   FROM pg_depend d JOIN pg_attribute a"
-		    "     ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid"
-		    "   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass"
-		    "     AND d.objid = format('%I.%I', s.schemaname, s.sequencename)::regclass"
-		    "     AND d.deptype IN ('a', 'i'))),"
-		    " s.last_value, s.max_value"
-		    " FROM pg_sequences s WHERE NOT s.cycle"
-		    " AND s.schemaname NOT IN ('pg_catalog', 'information_schema')",
-		0, NULL, &why);
+	    conn,
+	    TAG "SELECT format('%I.%I', s.schemaname, s.sequencename),"
+	        " has_sequence_privilege(format('%I.%I', s.schemaname, s.sequencename)::regclass,"
+	        "   'SELECT,USAGE'),"
+	        " greatest(100.0 * (s.last_value - s.min_value)"
+	        "   / nullif(s.max_value - s.min_value, 0),"
+	        "  (SELECT max(100.0 * s.last_value / CASE a.atttypid"
+	        "     WHEN 'int2'::regtype THEN 32767 WHEN 'int4'::regtype THEN 2147483647"
+	        "     ELSE 9223372036854775807 END)"
+	        "   FROM pg_depend d JOIN pg_attribute a"
+	        "     ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid"
+	        "   WHERE d.classid = 'pg_class'::regclass AND d.refclassid = 'pg_class'::regclass"
+	        "     AND d.objid = format('%I.%I', s.schemaname, s.sequencename)::regclass"
+	        "     AND d.deptype IN ('a', 'i'))),"
+	        " s.last_value, s.max_value"
+	        " FROM pg_sequences s WHERE NOT s.cycle"
+	        " AND s.schemaname NOT IN ('pg_catalog', 'information_schema')",
+	    0, NULL, &why);
 	if (!r) {
 		samples_unavailable(&c->samples, M_SEQUENCE_USED_PCT, "", why);
 		return;
@@ -451,8 +452,8 @@ static void collect_sequences(PGconn *conn, struct collection *c)
 		char *d = xasprintf("%d of %d sequences are not readable by the monitor's role: "
 		                    "GRANT SELECT ON ALL SEQUENCES",
 		                    unreadable, unreadable + readable);
-		samples_unavailable(&c->samples, M_SEQUENCE_USED_PCT, readable ? "(unreadable)" : "",
-		                    d);
+		samples_unavailable(&c->samples, M_SEQUENCE_USED_PCT,
+		                    readable ? "(unreadable)" : "", d);
 		free(d);
 	}
 	if (readable)
@@ -469,7 +470,8 @@ static void collect_statements(PGconn *conn, struct collection *c)
 	                    " WHERE e.extname = 'pg_stat_statements'",
 	                0, NULL, &why);
 	if (!r || PQntuples(r) == 0) {
-		c->stmts.reason = xstrdup(r ? "extension pg_stat_statements is not installed" : why);
+		c->stmts.reason =
+		    xstrdup(r ? "extension pg_stat_statements is not installed" : why);
 		PQclear(r);
 		return;
 	}
@@ -480,13 +482,13 @@ static void collect_statements(PGconn *conn, struct collection *c)
 		return;
 	}
 	char *sql = xasprintf(
-		TAG "SELECT userid || ':' || dbid || ':' || toplevel || ':' || queryid, calls,"
-		    " total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 120)"
-		    " FROM %s.pg_stat_statements"
-		    " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
-		    " AND queryid IS NOT NULL AND query NOT LIKE '/* whatsapp_monitor */%%'"
-		    " ORDER BY total_exec_time DESC LIMIT 100",
-		schema);
+	    TAG "SELECT userid || ':' || dbid || ':' || toplevel || ':' || queryid, calls,"
+	        " total_exec_time, left(regexp_replace(query, '\\s+', ' ', 'g'), 120)"
+	        " FROM %s.pg_stat_statements"
+	        " WHERE dbid = (SELECT oid FROM pg_database WHERE datname = current_database())"
+	        " AND queryid IS NOT NULL AND query NOT LIKE '/* whatsapp_monitor */%%'"
+	        " ORDER BY total_exec_time DESC LIMIT 100",
+	    schema);
 	PQfreemem(schema);
 	r = q(conn, sql, 0, NULL, &why);
 	free(sql);
@@ -502,20 +504,21 @@ static void collect_statements(PGconn *conn, struct collection *c)
 
 static void collect_orders(PGconn *conn, const struct config *cfg, struct collection *c)
 {
-	enum metric_id ms[] = {M_ORDERS_TODAY,     M_ORDERS_SAME_TIME_LAST_WEEK,
-	                       M_ORDERS_TODAY_DROP_PCT, M_ORDERS_YESTERDAY,
-	                       M_ORDERS_YESTERDAY_LAST_WEEK, M_ORDERS_YESTERDAY_DROP_PCT};
+	enum metric_id ms[] = {
+	    M_ORDERS_TODAY,     M_ORDERS_SAME_TIME_LAST_WEEK, M_ORDERS_TODAY_DROP_PCT,
+	    M_ORDERS_YESTERDAY, M_ORDERS_YESTERDAY_LAST_WEEK, M_ORDERS_YESTERDAY_DROP_PCT};
 	const char *why;
 	const char *p1[2] = {cfg->orders_table, cfg->orders_timestamp_column};
-	PGresult *r = q(conn,
-	                TAG "SELECT c.relrowsecurity AND NOT (pg_get_userbyid(c.relowner) = current_user"
-	                    "   OR r.rolbypassrls OR r.rolsuper),"
-	                    " has_table_privilege(c.oid, 'SELECT'),"
-	                    " (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
-	                    "   WHERE a.attrelid = c.oid AND a.attname = $2 AND NOT a.attisdropped)"
-	                    " FROM pg_class c, pg_roles r"
-	                    " WHERE c.oid = to_regclass($1) AND r.rolname = current_user",
-	                2, p1, &why);
+	PGresult *r =
+	    q(conn,
+	      TAG "SELECT c.relrowsecurity AND NOT (pg_get_userbyid(c.relowner) = current_user"
+	          "   OR r.rolbypassrls OR r.rolsuper),"
+	          " has_table_privilege(c.oid, 'SELECT'),"
+	          " (SELECT format_type(a.atttypid, a.atttypmod) FROM pg_attribute a"
+	          "   WHERE a.attrelid = c.oid AND a.attname = $2 AND NOT a.attisdropped)"
+	          " FROM pg_class c, pg_roles r"
+	          " WHERE c.oid = to_regclass($1) AND r.rolname = current_user",
+	      2, p1, &why);
 	if (!r) {
 		unavailable_all(c, ms, ARRAY_LEN(ms), why);
 		return;
@@ -527,9 +530,10 @@ static void collect_orders(PGconn *conn, const struct config *cfg, struct collec
 		reason = xasprintf("permission denied on %s: GRANT SELECT to the monitor's role",
 		                   cfg->orders_table);
 	else if (strcmp(str(r, 0, 0), "t") == 0)
-		reason = xasprintf("row-level security on %s would hide rows from the monitor's role "
-		                   "(counts would read 0)",
-		                   cfg->orders_table);
+		reason =
+		    xasprintf("row-level security on %s would hide rows from the monitor's role "
+		              "(counts would read 0)",
+		              cfg->orders_table);
 	else if (!*str(r, 0, 2))
 		reason = xasprintf("column %s not found in %s (ORDERS_TIMESTAMP_COLUMN)",
 		                   cfg->orders_timestamp_column, cfg->orders_table);
@@ -558,16 +562,16 @@ static void collect_orders(PGconn *conn, const struct config *cfg, struct collec
 	char *col = PQescapeIdentifier(conn, cfg->orders_timestamp_column,
 	                               strlen(cfg->orders_timestamp_column));
 	char *sql = xasprintf(
-		TAG "SELECT count(*) FILTER (WHERE %1$s >= date_trunc('day', now())),"
-		    " count(*) FILTER (WHERE %1$s >= date_trunc('day', now()) - interval '7 days'"
-		    "   AND %1$s < now() - interval '7 days'),"
-		    " count(*) FILTER (WHERE %1$s >= date_trunc('day', now()) - interval '1 day'"
-		    "   AND %1$s < date_trunc('day', now())),"
-		    " count(*) FILTER (WHERE %1$s >= date_trunc('day', now()) - interval '8 days'"
-		    "   AND %1$s < date_trunc('day', now()) - interval '7 days')"
-		    " FROM %2$s WHERE %1$s >= date_trunc('day', now()) - interval '8 days'"
-		    " AND %1$s < now()",
-		col, table);
+	    TAG "SELECT count(*) FILTER (WHERE %1$s >= date_trunc('day', now())),"
+	        " count(*) FILTER (WHERE %1$s >= date_trunc('day', now()) - interval '7 days'"
+	        "   AND %1$s < now() - interval '7 days'),"
+	        " count(*) FILTER (WHERE %1$s >= date_trunc('day', now()) - interval '1 day'"
+	        "   AND %1$s < date_trunc('day', now())),"
+	        " count(*) FILTER (WHERE %1$s >= date_trunc('day', now()) - interval '8 days'"
+	        "   AND %1$s < date_trunc('day', now()) - interval '7 days')"
+	        " FROM %2$s WHERE %1$s >= date_trunc('day', now()) - interval '8 days'"
+	        " AND %1$s < now()",
+	    col, table);
 	PQfreemem(col);
 	free(table);
 	r = q(conn, sql, 0, NULL, &why);
@@ -587,10 +591,12 @@ static void collect_orders(PGconn *conn, const struct config *cfg, struct collec
 		enum metric_id m;
 		double now, base;
 		const char *what;
-	} cmp[] = {{M_ORDERS_TODAY_DROP_PCT, today, lastweek, "today so far vs same time last week"},
-	           {M_ORDERS_YESTERDAY_DROP_PCT, yday, yday_lw, "yesterday vs 8 days ago"}};
+	} cmp[] = {
+	    {M_ORDERS_TODAY_DROP_PCT, today, lastweek, "today so far vs same time last week"},
+	    {M_ORDERS_YESTERDAY_DROP_PCT, yday, yday_lw, "yesterday vs 8 days ago"}};
 	for (size_t i = 0; i < ARRAY_LEN(cmp); i++) {
-		double drop = cmp[i].base > 0 ? 100.0 * (cmp[i].base - cmp[i].now) / cmp[i].base : 0;
+		double drop =
+		    cmp[i].base > 0 ? 100.0 * (cmp[i].base - cmp[i].now) / cmp[i].base : 0;
 		if (drop < 0)
 			drop = 0;
 		drop = round(drop * 10) / 10;

@@ -23,94 +23,90 @@ struct var_slot {
 
 /* The documented settings. monitoring.env.example mirrors this table. */
 static const struct var_slot vars[] = {
-	{{"DATABASE_URL", CFG_URL, "dbname=monitoring", 0, 0, 0,
-	  "libpq connection string or URI of the state database"},
-	 OFF(database_url)},
-	{{"MONITORED_DATABASE_URL", CFG_URL, NULL, 0, 0, 0,
-	  "database to watch; empty = DATABASE_URL"},
-	 OFF(monitored_database_url)},
-	{{"MONITORING_API_TOKEN", CFG_SECRET, NULL, 0, 0, 0,
-	  "bearer token of the admin endpoints (at least 16 characters)"},
-	 OFF(api_token)},
-	{{"TIMEZONE", CFG_TZ, "UTC", 0, 0, 0, "IANA time zone for business hours, days and reports"},
-	 OFF(timezone)},
-	{{"BUSINESS_HOURS_START", CFG_HHMM, "09:00", 0, 0, 1, "start of business hours, HH:MM"},
-	 OFF(business_hours_start)},
-	{{"BUSINESS_HOURS_END", CFG_HHMM, "18:00", 0, 0, 1, "end of business hours, HH:MM"},
-	 OFF(business_hours_end)},
-	{{"MONITORING_INTERVAL", CFG_INT, "21600000", 60000, 7LL * 24 * 3600 * 1000, 1,
-	  "milliseconds between scheduled checks"},
-	 OFF(monitoring_interval_ms)},
-	{{"WHATSAPP_PROVIDER", CFG_PROVIDER, "sandbox", 0, 0, 0, "sandbox, meta or twilio"},
-	 OFF(provider)},
-	{{"META_WHATSAPP_TOKEN", CFG_SECRET, NULL, 0, 0, 0, "Cloud API access token"},
-	 OFF(meta_token)},
-	{{"META_PHONE_NUMBER_ID", CFG_STRING, NULL, 0, 0, 0, "Cloud API phone number id"},
-	 OFF(meta_phone_number_id)},
-	{{"META_APP_SECRET", CFG_SECRET, NULL, 0, 0, 0, "app secret, verifies webhook signatures"},
-	 OFF(meta_app_secret)},
-	{{"META_GRAPH_URL", CFG_URL, "https://graph.facebook.com/v25.0", 0, 0, 0,
-	  "Graph API base URL including the version"},
-	 OFF(meta_graph_url)},
-	{{"WEBHOOK_VERIFY_TOKEN", CFG_SECRET, NULL, 0, 0, 0, "token of Meta's verification handshake"},
-	 OFF(webhook_verify_token)},
-	{{"WHATSAPP_WEBHOOK_URL", CFG_STRING, NULL, 0, 0, 0, "public URL of the webhook"},
-	 OFF(webhook_url)},
-	{{"TWILIO_ACCOUNT_SID", CFG_STRING, NULL, 0, 0, 0, "Twilio account SID"},
-	 OFF(twilio_account_sid)},
-	{{"TWILIO_AUTH_TOKEN", CFG_SECRET, NULL, 0, 0, 0, "Twilio auth token"},
-	 OFF(twilio_auth_token)},
-	{{"TWILIO_WHATSAPP_NUMBER", CFG_STRING, NULL, 0, 0, 0, "Twilio WhatsApp sender, E.164"},
-	 OFF(twilio_whatsapp_number)},
-	{{"TWILIO_API_URL", CFG_URL, "https://api.twilio.com/2010-04-01", 0, 0, 0,
-	  "Twilio REST base URL"},
-	 OFF(twilio_api_url)},
-	{{"CRITICAL_PHONE", CFG_PHONES, NULL, 0, 0, 0,
-	  "CRITICAL_PHONE_1..10: critical alerts, any hour (E.164)"},
-	 OFF(critical)},
-	{{"WARNING_PHONE", CFG_PHONES, NULL, 0, 0, 0,
-	  "WARNING_PHONE_1..10: warnings, in business hours (E.164)"},
-	 OFF(warning)},
-	{{"WEEKEND_PHONE", CFG_PHONES, NULL, 0, 0, 0,
-	  "WEEKEND_PHONE_1..10: critical alerts on weekends (E.164)"},
-	 OFF(weekend)},
-	{{"ORDERS_TABLE", CFG_IDENT, "orders", 0, 0, 0, "table (optionally schema.table) of orders"},
-	 OFF(orders_table)},
-	{{"ORDERS_TIMESTAMP_COLUMN", CFG_IDENT, "created_at", 0, 0, 0,
-	  "timestamptz column of ORDERS_TABLE"},
-	 OFF(orders_timestamp_column)},
-	{{"ORDERS_MIN_VOLUME", CFG_INT, "20", 0, 1000000000, 1,
-	  "orders the comparison period needs before a drop is judged"},
-	 OFF(orders_min_volume)},
-	{{"MONITOR_CONNECT_TIMEOUT", CFG_INT, "10", 1, 300, 0,
-	  "seconds to wait when connecting to the monitored database"},
-	 OFF(monitor_connect_timeout_s)},
-	{{"MONITOR_STATEMENT_TIMEOUT", CFG_INT, "15000", 100, 600000, 0,
-	  "statement_timeout (ms) of each monitoring query"},
-	 OFF(monitor_statement_timeout_ms)},
-	{{"MONITOR_APPLICATION_NAME", CFG_IDENT, "whatsapp_monitor", 0, 0, 0,
-	  "application_name of the monitor's session"},
-	 OFF(monitor_application_name)},
-	{{"DATABASE_SIZE_LIMIT_MB", CFG_INT, "0", 0, 1000000000, 1,
-	  "disk available to the monitored database, MB; 0 = unknown (no size alerts)"},
-	 OFF(database_size_limit_mb)},
-	{{"QUERY_MIN_CALLS", CFG_INT, "100", 1, 1000000000, 1,
-	  "calls a statement needs in an interval before its mean time is judged"},
-	 OFF(query_min_calls)},
-	{{"CACHE_MIN_BLOCKS", CFG_INT, "10000", 0, 1000000000000, 1,
-	  "block reads+hits an interval needs before the cache hit ratio is judged"},
-	 OFF(cache_min_blocks)},
-	{{"ROLLBACK_MIN_TRANSACTIONS", CFG_INT, "100", 0, 1000000000000, 1,
-	  "transactions an interval needs before the rollback ratio is judged"},
-	 OFF(rollback_min_transactions)},
-	{{"MAX_BODY_BYTES", CFG_INT, "65536", 1024, 4194304, 0,
-	  "largest request body the admin endpoints accept"},
-	 OFF(max_body_bytes)},
-	{{"LOG_LEVEL", CFG_LEVEL, "info", 0, 0, 0, "debug, info, warn or error"}, OFF(log_level)},
+    {{"DATABASE_URL", CFG_URL, "dbname=monitoring", 0, 0, 0,
+      "libpq connection string or URI of the state database"},
+     OFF(database_url)},
+    {{"MONITORED_DATABASE_URL", CFG_URL, NULL, 0, 0, 0, "database to watch; empty = DATABASE_URL"},
+     OFF(monitored_database_url)},
+    {{"MONITORING_API_TOKEN", CFG_SECRET, NULL, 0, 0, 0,
+      "bearer token of the admin endpoints (at least 16 characters)"},
+     OFF(api_token)},
+    {{"TIMEZONE", CFG_TZ, "UTC", 0, 0, 0, "IANA time zone for business hours, days and reports"},
+     OFF(timezone)},
+    {{"BUSINESS_HOURS_START", CFG_HHMM, "09:00", 0, 0, 1, "start of business hours, HH:MM"},
+     OFF(business_hours_start)},
+    {{"BUSINESS_HOURS_END", CFG_HHMM, "18:00", 0, 0, 1, "end of business hours, HH:MM"},
+     OFF(business_hours_end)},
+    {{"MONITORING_INTERVAL", CFG_INT, "21600000", 60000, 7LL * 24 * 3600 * 1000, 1,
+      "milliseconds between scheduled checks"},
+     OFF(monitoring_interval_ms)},
+    {{"WHATSAPP_PROVIDER", CFG_PROVIDER, "sandbox", 0, 0, 0, "sandbox, meta or twilio"},
+     OFF(provider)},
+    {{"META_WHATSAPP_TOKEN", CFG_SECRET, NULL, 0, 0, 0, "Cloud API access token"}, OFF(meta_token)},
+    {{"META_PHONE_NUMBER_ID", CFG_STRING, NULL, 0, 0, 0, "Cloud API phone number id"},
+     OFF(meta_phone_number_id)},
+    {{"META_APP_SECRET", CFG_SECRET, NULL, 0, 0, 0, "app secret, verifies webhook signatures"},
+     OFF(meta_app_secret)},
+    {{"META_GRAPH_URL", CFG_URL, "https://graph.facebook.com/v25.0", 0, 0, 0,
+      "Graph API base URL including the version"},
+     OFF(meta_graph_url)},
+    {{"WEBHOOK_VERIFY_TOKEN", CFG_SECRET, NULL, 0, 0, 0, "token of Meta's verification handshake"},
+     OFF(webhook_verify_token)},
+    {{"WHATSAPP_WEBHOOK_URL", CFG_STRING, NULL, 0, 0, 0, "public URL of the webhook"},
+     OFF(webhook_url)},
+    {{"TWILIO_ACCOUNT_SID", CFG_STRING, NULL, 0, 0, 0, "Twilio account SID"},
+     OFF(twilio_account_sid)},
+    {{"TWILIO_AUTH_TOKEN", CFG_SECRET, NULL, 0, 0, 0, "Twilio auth token"}, OFF(twilio_auth_token)},
+    {{"TWILIO_WHATSAPP_NUMBER", CFG_STRING, NULL, 0, 0, 0, "Twilio WhatsApp sender, E.164"},
+     OFF(twilio_whatsapp_number)},
+    {{"TWILIO_API_URL", CFG_URL, "https://api.twilio.com/2010-04-01", 0, 0, 0,
+      "Twilio REST base URL"},
+     OFF(twilio_api_url)},
+    {{"CRITICAL_PHONE", CFG_PHONES, NULL, 0, 0, 0,
+      "CRITICAL_PHONE_1..10: critical alerts, any hour (E.164)"},
+     OFF(critical)},
+    {{"WARNING_PHONE", CFG_PHONES, NULL, 0, 0, 0,
+      "WARNING_PHONE_1..10: warnings, in business hours (E.164)"},
+     OFF(warning)},
+    {{"WEEKEND_PHONE", CFG_PHONES, NULL, 0, 0, 0,
+      "WEEKEND_PHONE_1..10: critical alerts on weekends (E.164)"},
+     OFF(weekend)},
+    {{"ORDERS_TABLE", CFG_IDENT, "orders", 0, 0, 0, "table (optionally schema.table) of orders"},
+     OFF(orders_table)},
+    {{"ORDERS_TIMESTAMP_COLUMN", CFG_IDENT, "created_at", 0, 0, 0,
+      "timestamptz column of ORDERS_TABLE"},
+     OFF(orders_timestamp_column)},
+    {{"ORDERS_MIN_VOLUME", CFG_INT, "20", 0, 1000000000, 1,
+      "orders the comparison period needs before a drop is judged"},
+     OFF(orders_min_volume)},
+    {{"MONITOR_CONNECT_TIMEOUT", CFG_INT, "10", 1, 300, 0,
+      "seconds to wait when connecting to the monitored database"},
+     OFF(monitor_connect_timeout_s)},
+    {{"MONITOR_STATEMENT_TIMEOUT", CFG_INT, "15000", 100, 600000, 0,
+      "statement_timeout (ms) of each monitoring query"},
+     OFF(monitor_statement_timeout_ms)},
+    {{"MONITOR_APPLICATION_NAME", CFG_IDENT, "whatsapp_monitor", 0, 0, 0,
+      "application_name of the monitor's session"},
+     OFF(monitor_application_name)},
+    {{"DATABASE_SIZE_LIMIT_MB", CFG_INT, "0", 0, 1000000000, 1,
+      "disk available to the monitored database, MB; 0 = unknown (no size alerts)"},
+     OFF(database_size_limit_mb)},
+    {{"QUERY_MIN_CALLS", CFG_INT, "100", 1, 1000000000, 1,
+      "calls a statement needs in an interval before its mean time is judged"},
+     OFF(query_min_calls)},
+    {{"CACHE_MIN_BLOCKS", CFG_INT, "10000", 0, 1000000000000, 1,
+      "block reads+hits an interval needs before the cache hit ratio is judged"},
+     OFF(cache_min_blocks)},
+    {{"ROLLBACK_MIN_TRANSACTIONS", CFG_INT, "100", 0, 1000000000000, 1,
+      "transactions an interval needs before the rollback ratio is judged"},
+     OFF(rollback_min_transactions)},
+    {{"MAX_BODY_BYTES", CFG_INT, "65536", 1024, 4194304, 0,
+      "largest request body the admin endpoints accept"},
+     OFF(max_body_bytes)},
+    {{"LOG_LEVEL", CFG_LEVEL, "info", 0, 0, 0, "debug, info, warn or error"}, OFF(log_level)},
 };
 
 const size_t config_var_count = ARRAY_LEN(vars);
-
 
 struct kv {
 	char *key, *value;
@@ -229,8 +225,10 @@ static int set_var(struct config *cfg, const struct var_slot *s, const char *val
 	case CFG_SECRET:
 		break;
 	case CFG_URL:
-		if (strcmp(v->name, "META_GRAPH_URL") == 0 || strcmp(v->name, "TWILIO_API_URL") == 0) {
-			if (strncmp(value, "https://", 8) != 0 && strncmp(value, "http://", 7) != 0) {
+		if (strcmp(v->name, "META_GRAPH_URL") == 0 ||
+		    strcmp(v->name, "TWILIO_API_URL") == 0) {
+			if (strncmp(value, "https://", 8) != 0 &&
+			    strncmp(value, "http://", 7) != 0) {
 				why = "must be an http(s) URL";
 				goto bad;
 			}
@@ -251,15 +249,16 @@ static int set_var(struct config *cfg, const struct var_slot *s, const char *val
 		break;
 	case CFG_IDENT:
 		if (!str_is_identifier(value)) {
-			why = "must be an SQL identifier ([A-Za-z_][A-Za-z0-9_]*, optionally schema.name)";
+			why = "must be an SQL identifier ([A-Za-z_][A-Za-z0-9_]*, optionally "
+			      "schema.name)";
 			goto bad;
 		}
 		break;
 	case CFG_INT: {
 		long long n;
 		if (parse_int(value, v->min, v->max, &n, &why) < 0) {
-			*err = xasprintf("%s %s (%lld..%lld), got '%s'", v->name, why, v->min, v->max,
-			                 value);
+			*err = xasprintf("%s %s (%lld..%lld), got '%s'", v->name, why, v->min,
+			                 v->max, value);
 			return -1;
 		}
 		*(long long *)((char *)cfg + s->off) = n;
@@ -300,8 +299,8 @@ bad:
 
 char *threshold_var_name(enum metric_id m, int critical)
 {
-	char *n = xasprintf("THRESHOLD_%s_%s", metric_defs[m].name,
-	                    critical ? "CRITICAL" : "WARNING");
+	char *n =
+	    xasprintf("THRESHOLD_%s_%s", metric_defs[m].name, critical ? "CRITICAL" : "WARNING");
 	for (char *p = n; *p; p++)
 		*p = (char)toupper((unsigned char)*p);
 	return n;
@@ -363,8 +362,7 @@ static int check_thresholds(const struct config *cfg, char **err)
 }
 
 int envfile_parse(const char *text, size_t len,
-                  int (*fn)(const char *key, const char *value, void *arg), void *arg,
-                  char **err)
+                  int (*fn)(const char *key, const char *value, void *arg), void *arg, char **err)
 {
 	size_t pos = 0;
 	int lineno = 0;
@@ -404,7 +402,8 @@ int envfile_parse(const char *text, size_t len,
 			char *close = strchr(val + 1, val[0]);
 			char *rest = close ? str_trim(close + 1) : NULL;
 			if (!close || (*rest && *rest != '#')) {
-				*err = xasprintf("env file line %d (%s): unterminated quote", lineno, key);
+				*err = xasprintf("env file line %d (%s): unterminated quote",
+				                 lineno, key);
 				free(line);
 				return -1;
 			}
@@ -440,7 +439,8 @@ static int read_file(const char *path, struct buf *out, char **err)
 {
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
-		*err = xasprintf("MONITORING_ENV_FILE: cannot open '%s': %s", path, strerror(errno));
+		*err =
+		    xasprintf("MONITORING_ENV_FILE: cannot open '%s': %s", path, strerror(errno));
 		return -1;
 	}
 	char tmp[4096];
@@ -592,7 +592,8 @@ int config_load(struct config *cfg, char **err)
 		enum metric_id m;
 		int c;
 		if (*raw.items[i].value == '\0')
-			continue; /* empty means the default, as for every variable; "none" disables */
+			continue; /* empty means the default, as for every variable; "none" disables
+			           */
 		if (threshold_var_parse(raw.items[i].key, &m, &c) == 0 &&
 		    set_threshold(cfg, raw.items[i].key, m, c, raw.items[i].value, err) < 0)
 			goto out;
@@ -695,7 +696,8 @@ char *config_value_text(const struct config *cfg, const char *name, int redact)
 		case CFG_URL: {
 			/* Connection strings may hold a password: redact it. */
 			const char *v = *(char *const *)base;
-			if (redact && (strstr(v, "password") || (strstr(v, "://") && strchr(v, '@'))))
+			if (redact &&
+			    (strstr(v, "password") || (strstr(v, "://") && strchr(v, '@'))))
 				return xstrdup("(set, contains credentials)");
 			return xstrdup(v);
 		}
@@ -730,7 +732,8 @@ char *config_value_text(const struct config *cfg, const char *name, int redact)
 
 int config_in_business_hours(const struct config *cfg, int minute_of_day)
 {
-	return minute_of_day >= cfg->business_hours_start && minute_of_day < cfg->business_hours_end;
+	return minute_of_day >= cfg->business_hours_start &&
+	       minute_of_day < cfg->business_hours_end;
 }
 
 const struct cfg_var *config_var_at(size_t i)
@@ -743,7 +746,7 @@ void config_copy_runtime(struct config *dst, const struct config *src)
 	for (size_t i = 0; i < ARRAY_LEN(vars); i++) {
 		if (!vars[i].v.runtime)
 			continue;
-		size_t size = vars[i].v.type == CFG_INT ? sizeof(long long)
+		size_t size = vars[i].v.type == CFG_INT    ? sizeof(long long)
 		              : vars[i].v.type == CFG_HHMM ? sizeof(int)
 		                                           : 0;
 		if (size)

@@ -107,8 +107,7 @@ int config_check(const struct config *cfg, char **err);
 
 /* Parse an env file's text: calls fn for each KEY=VALUE. 0, or -1 with *err naming the line. */
 int envfile_parse(const char *text, size_t len,
-                  int (*fn)(const char *key, const char *value, void *arg), void *arg,
-                  char **err);
+                  int (*fn)(const char *key, const char *value, void *arg), void *arg, char **err);
 
 /* The effective value of a variable as text, with secrets redacted ("(set)" / ""). Caller frees. */
 char *config_value_text(const struct config *cfg, const char *name, int redact);

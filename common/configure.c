@@ -32,9 +32,9 @@ struct json_object *config_to_json(const struct config *cfg)
 		json_object_object_add(t, "warning", jnum(cfg->thresholds.warning[m]));
 		json_object_object_add(t, "critical", jnum(cfg->thresholds.critical[m]));
 		json_object_object_add(
-			t, "direction",
-			json_object_new_string(metric_defs[m].dir == DIR_HIGHER_IS_WORSE ? "above"
-			                                                                  : "below"));
+		    t, "direction",
+		    json_object_new_string(metric_defs[m].dir == DIR_HIGHER_IS_WORSE ? "above"
+		                                                                     : "below"));
 		json_object_object_add(t, "unit", json_object_new_string(metric_defs[m].unit));
 		json_object_object_add(th, metric_defs[m].name, t);
 	}
@@ -90,8 +90,8 @@ static int parse_thresholds(struct config *cfg, struct json_object *th, struct s
 		int m = metric_by_name(metric);
 		if (m < 0 || !metric_has_thresholds((enum metric_id)m)) {
 			*field = xasprintf("thresholds.%s", metric);
-			*err = xasprintf("unknown metric '%s' (GET /monitoring/configure lists them)",
-			                 metric);
+			*err = xasprintf(
+			    "unknown metric '%s' (GET /monitoring/configure lists them)", metric);
 			return -1;
 		}
 		if (!json_object_is_type(levels, json_type_object)) {
@@ -166,8 +166,9 @@ static int parse_settings(struct config *cfg, struct json_object *st, struct set
 		}
 		if (!v) {
 			*field = xasprintf("settings.%s", key);
-			*err = xstrdup("unknown or read-only setting (GET /monitoring/configure lists "
-			               "them)");
+			*err =
+			    xstrdup("unknown or read-only setting (GET /monitoring/configure lists "
+			            "them)");
 			return -1;
 		}
 		char *text;

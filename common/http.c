@@ -99,7 +99,7 @@ void http_send_json(struct http_req *r, int status, struct json_object *obj)
 {
 	size_t len = 0;
 	const char *s = json_object_to_json_string_length(
-		obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+	    obj, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
 	struct buf b = BUF_INIT(SIZE_MAX / 2);
 	buf_append(&b, s, len);
 	buf_puts(&b, "\n");
@@ -160,7 +160,8 @@ int http_read_body(struct http_req *r, size_t cap)
 		return -1;
 	}
 	if ((unsigned long long)n > cap) {
-		http_send_error(r, 413, "payload_too_large", "the body is limited to %zu bytes", cap);
+		http_send_error(r, 413, "payload_too_large", "the body is limited to %zu bytes",
+		                cap);
 		return -1;
 	}
 	char tmp[8192];
@@ -175,7 +176,8 @@ int http_read_body(struct http_req *r, size_t cap)
 			break;
 	}
 	if (r->body.len != (size_t)n) {
-		http_send_error(r, 400, "bad_request", "the body ended before Content-Length bytes");
+		http_send_error(r, 400, "bad_request",
+		                "the body ended before Content-Length bytes");
 		return -1;
 	}
 	return 0;
@@ -189,7 +191,8 @@ int http_require_bearer(struct http_req *r, const char *token)
 		return -1;
 	}
 	if (!h || strncmp(h, "Bearer ", 7) != 0) {
-		http_send_error(r, 401, "unauthorized", "Authorization: Bearer <token> is required");
+		http_send_error(r, 401, "unauthorized",
+		                "Authorization: Bearer <token> is required");
 		return -1;
 	}
 	const char *t = h + 7;
@@ -226,7 +229,8 @@ char *http_url_decode(const char *s, size_t len)
 				free(out);
 				return NULL;
 			}
-			int h = hexval((unsigned char)s[i + 1]), l = hexval((unsigned char)s[i + 2]);
+			int h = hexval((unsigned char)s[i + 1]),
+			    l = hexval((unsigned char)s[i + 2]);
 			if (h < 0 || l < 0) {
 				free(out);
 				return NULL;

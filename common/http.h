@@ -48,7 +48,7 @@ int http_require_method(struct http_req *r, const char *allowed);
 void http_send_json(struct http_req *r, int status, struct json_object *obj);
 /* Send {"error":{"code":code,"message":message}}. */
 void http_send_error(struct http_req *r, int status, const char *code, const char *fmt, ...)
-	__attribute__((format(printf, 4, 5)));
+    __attribute__((format(printf, 4, 5)));
 /* Send a text answer with the given content type. */
 void http_send_text(struct http_req *r, int status, const char *content_type, const char *text,
                     size_t len);

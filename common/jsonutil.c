@@ -45,7 +45,8 @@ static int string(struct scan *c)
 			char e = c->s[c->pos++];
 			if (e == 'u') {
 				for (int i = 0; i < 4; i++, c->pos++)
-					if (c->pos >= c->len || !isxdigit((unsigned char)c->s[c->pos]))
+					if (c->pos >= c->len ||
+					    !isxdigit((unsigned char)c->s[c->pos]))
 						return -1;
 			} else if (!strchr("\"\\/bfnrt", e) || e == 0) {
 				return -1;
@@ -133,8 +134,9 @@ static int value(struct scan *c, int depth)
 		}
 	}
 	if (ch == '"' ? string(c) == 0
-	    : ch == '-' || isdigit((unsigned char)ch) ? number(c) == 0
-	    : lit(c, "true") == 0 || lit(c, "false") == 0 || lit(c, "null") == 0)
+	    : ch == '-' || isdigit((unsigned char)ch)
+	        ? number(c) == 0
+	        : lit(c, "true") == 0 || lit(c, "false") == 0 || lit(c, "null") == 0)
 		return 0;
 bad:
 	c->err = c->pos >= c->len ? "the JSON is truncated" : "the body is not valid JSON";

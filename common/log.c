@@ -62,9 +62,12 @@ int json_escape_into(struct buf *b, const char *s)
 			} else if (*p < 0x80) {
 				r = buf_append(b, p, 1);
 			} else {
-				/* Copy a valid UTF-8 sequence whole; replace a bad byte with U+FFFD. */
-				size_t n = (*p & 0xE0) == 0xC0 ? 2 : (*p & 0xF0) == 0xE0 ? 3
-				           : (*p & 0xF8) == 0xF0 ? 4 : 0;
+				/* Copy a valid UTF-8 sequence whole; replace a bad byte with
+				 * U+FFFD. */
+				size_t n = (*p & 0xE0) == 0xC0   ? 2
+				           : (*p & 0xF0) == 0xE0 ? 3
+				           : (*p & 0xF8) == 0xF0 ? 4
+				                                 : 0;
 				size_t have = strnlen((const char *)p, n ? n : 1);
 				if (n && have == n && str_is_utf8((const char *)p, n)) {
 					r = buf_append(b, p, n);
@@ -120,13 +123,13 @@ static void emit(enum log_level level, const char *event, const char *fmt, va_li
 	errno = saved;
 }
 
-#define LOGFN(fname, lvl, en)                                                                    \
-	void fname(const char *event, const char *fmt, ...)                                      \
-	{                                                                                        \
-		va_list ap;                                                                      \
-		va_start(ap, fmt);                                                               \
-		emit(lvl, event, fmt, ap, en);                                                   \
-		va_end(ap);                                                                      \
+#define LOGFN(fname, lvl, en)                                                                      \
+	void fname(const char *event, const char *fmt, ...)                                        \
+	{                                                                                          \
+		va_list ap;                                                                        \
+		va_start(ap, fmt);                                                                 \
+		emit(lvl, event, fmt, ap, en);                                                     \
+		va_end(ap);                                                                        \
 	}
 
 LOGFN(log_debug, LOG_DEBUG, 0)

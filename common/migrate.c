@@ -40,7 +40,7 @@ int migrate_apply(struct db *db)
 		snprintf(v, sizeof(v), "%d", m->version);
 		const char *p[2] = {v, m->name};
 		PGresult *res =
-			db_query(db, "SELECT 1 FROM schema_migrations WHERE version = $1::int", 1, p);
+		    db_query(db, "SELECT 1 FROM schema_migrations WHERE version = $1::int", 1, p);
 		if (!res)
 			goto fail;
 		int done = PQntuples(res) > 0;
@@ -50,14 +50,15 @@ int migrate_apply(struct db *db)
 		if (db_begin(db) < 0)
 			goto fail;
 		if (exec_script(db, m->sql) < 0 ||
-		    db_exec(db, "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)", 2,
+		    db_exec(db,
+		            "INSERT INTO schema_migrations (version, name) VALUES ($1::int, $2)", 2,
 		            p) < 0) {
 			char saved[sizeof(db->err)];
 			memcpy(saved, db->err, sizeof(saved));
 			db_rollback(db);
 			memcpy(db->err, saved, sizeof(saved));
-			log_error("migrate_failed", "migration %03d_%s failed: %s", m->version, m->name,
-			          db->err);
+			log_error("migrate_failed", "migration %03d_%s failed: %s", m->version,
+			          m->name, db->err);
 			goto fail;
 		}
 		if (db_commit(db) < 0)

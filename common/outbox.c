@@ -23,13 +23,13 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 	                    buf_str(&ids),
 	                    m->check_run_id ? run : NULL,
 	                    m->emergency ? "t" : "f"};
-	PGresult *res = db_query(
-		db,
-		"INSERT INTO whatsapp_logs (phone_number, message_content, priority, kind,"
-		" idempotency_key, alert_ids, check_run_id, emergency)"
-		" VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::bigint, $8::boolean)"
-		" ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-		8, p);
+	PGresult *res =
+	    db_query(db,
+	             "INSERT INTO whatsapp_logs (phone_number, message_content, priority, kind,"
+	             " idempotency_key, alert_ids, check_run_id, emergency)"
+	             " VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::bigint, $8::boolean)"
+	             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+	             8, p);
 	buf_release(&ids);
 	if (!res)
 		return -1;

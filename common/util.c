@@ -128,8 +128,9 @@ bad:
 
 int parse_hhmm(const char *s, int *minutes, const char **err)
 {
-	if (!s || strlen(s) != 5 || !isdigit((unsigned char)s[0]) || !isdigit((unsigned char)s[1]) ||
-	    s[2] != ':' || !isdigit((unsigned char)s[3]) || !isdigit((unsigned char)s[4])) {
+	if (!s || strlen(s) != 5 || !isdigit((unsigned char)s[0]) ||
+	    !isdigit((unsigned char)s[1]) || s[2] != ':' || !isdigit((unsigned char)s[3]) ||
+	    !isdigit((unsigned char)s[4])) {
 		*err = "must be a time HH:MM";
 		return -1;
 	}

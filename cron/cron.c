@@ -29,7 +29,7 @@ static void usage(void)
 static void print_json(struct json_object *o)
 {
 	puts(json_object_to_json_string_ext(o, JSON_C_TO_STRING_PRETTY |
-	                                               JSON_C_TO_STRING_NOSLASHESCAPE));
+	                                           JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
 static int cmd_migrate(struct db *db)

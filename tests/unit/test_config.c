@@ -159,13 +159,13 @@ static void test_config_env_file_overrides_defaults(void **state)
 	struct config cfg;
 	char *err = NULL;
 	assert_int_equal(load_with_file(&cfg,
-					"ORDERS_MIN_VOLUME=50\n"
-					"TIMEZONE=Europe/Berlin\n"
-					"BUSINESS_HOURS_START=08:30\n"
-					"LOG_LEVEL=debug\n"
-					"THRESHOLD_DEADLOCKS_CRITICAL=5\n",
-					&err),
-			 0);
+	                                "ORDERS_MIN_VOLUME=50\n"
+	                                "TIMEZONE=Europe/Berlin\n"
+	                                "BUSINESS_HOURS_START=08:30\n"
+	                                "LOG_LEVEL=debug\n"
+	                                "THRESHOLD_DEADLOCKS_CRITICAL=5\n",
+	                                &err),
+	                 0);
 	assert_int_equal(cfg.orders_min_volume, 50);
 	assert_string_equal(cfg.timezone, "Europe/Berlin");
 	assert_int_equal(cfg.business_hours_start, 8 * 60 + 30);
@@ -182,13 +182,13 @@ static void test_config_environment_overrides_env_file(void **state)
 	struct config cfg;
 	char *err = NULL;
 	assert_int_equal(load_with_file(&cfg,
-					"MONITORING_INTERVAL=120000\n"
-					"ORDERS_MIN_VOLUME=50\n"
-					"THRESHOLD_DEADLOCKS_WARNING=2\n",
-					&err),
-			 0);
+	                                "MONITORING_INTERVAL=120000\n"
+	                                "ORDERS_MIN_VOLUME=50\n"
+	                                "THRESHOLD_DEADLOCKS_WARNING=2\n",
+	                                &err),
+	                 0);
 	assert_int_equal(cfg.monitoring_interval_ms, 180000); /* environment */
-	assert_int_equal(cfg.orders_min_volume, 50);	      /* file */
+	assert_int_equal(cfg.orders_min_volume, 50);          /* file */
 	assert_double_near(cfg.thresholds.warning[M_DEADLOCKS], 3, 0);
 	assert_int_equal(cfg.max_body_bytes, 65536); /* default */
 	config_release(&cfg);
@@ -235,7 +235,7 @@ static void test_config_env_file_syntax_error_names_the_line(void **state)
 {
 	(void)state;
 	assert_load_fails("# comment\nORDERS_MIN_VOLUME=5\nthis line has no equals sign\n",
-			  "line 3", NULL);
+	                  "line 3", NULL);
 }
 
 static void test_config_monitored_database_url_defaults_to_database_url(void **state)
@@ -269,12 +269,12 @@ static void test_config_phone_lists_are_normalised_and_deduplicated(void **state
 	struct config cfg;
 	char *err = NULL;
 	assert_int_equal(load_with_file(&cfg,
-					"CRITICAL_PHONE_1=+52 55 1234 5678\n"
-					"CRITICAL_PHONE_3=0044 20 7946 0958\n"
-					"CRITICAL_PHONE_10=+525512345678\n"
-					"WARNING_PHONE_2=whatsapp:+15551234567\n",
-					&err),
-			 0);
+	                                "CRITICAL_PHONE_1=+52 55 1234 5678\n"
+	                                "CRITICAL_PHONE_3=0044 20 7946 0958\n"
+	                                "CRITICAL_PHONE_10=+525512345678\n"
+	                                "WARNING_PHONE_2=whatsapp:+15551234567\n",
+	                                &err),
+	                 0);
 	assert_int_equal(cfg.critical.n, 2);
 	assert_string_equal(cfg.critical.num[0], "+525512345678");
 	assert_string_equal(cfg.critical.num[1], "+442079460958");
@@ -310,11 +310,11 @@ static void test_config_valid_meta_provider_loads(void **state)
 	struct config cfg;
 	char *err = NULL;
 	assert_int_equal(load_with_file(&cfg,
-					"WHATSAPP_PROVIDER=meta\n"
-					"META_WHATSAPP_TOKEN=EAAB-token\n"
-					"META_PHONE_NUMBER_ID=1234567890\n",
-					&err),
-			 0);
+	                                "WHATSAPP_PROVIDER=meta\n"
+	                                "META_WHATSAPP_TOKEN=EAAB-token\n"
+	                                "META_PHONE_NUMBER_ID=1234567890\n",
+	                                &err),
+	                 0);
 	assert_string_equal(cfg.provider, "meta");
 	assert_string_equal(cfg.meta_token, "EAAB-token");
 	config_release(&cfg);
@@ -326,10 +326,10 @@ static void test_config_threshold_none_disables_a_level(void **state)
 	struct config cfg;
 	char *err = NULL;
 	assert_int_equal(load_with_file(&cfg,
-					"THRESHOLD_DEADLOCKS_WARNING=none\n"
-					"THRESHOLD_CONNECTIONS_USED_PCT_CRITICAL=NONE\n",
-					&err),
-			 0);
+	                                "THRESHOLD_DEADLOCKS_WARNING=none\n"
+	                                "THRESHOLD_CONNECTIONS_USED_PCT_CRITICAL=NONE\n",
+	                                &err),
+	                 0);
 	assert_nan(cfg.thresholds.warning[M_DEADLOCKS]);
 	assert_double_near(cfg.thresholds.critical[M_DEADLOCKS], 10, 0);
 	assert_nan(cfg.thresholds.critical[M_CONNECTIONS_USED_PCT]);
@@ -381,7 +381,7 @@ static void test_config_rejects_business_hours_end_before_start(void **state)
 {
 	(void)state;
 	assert_load_fails("BUSINESS_HOURS_START=18:00\nBUSINESS_HOURS_END=09:00\n",
-			  "BUSINESS_HOURS_END", NULL);
+	                  "BUSINESS_HOURS_END", NULL);
 }
 
 static void test_config_rejects_critical_phone_without_country_code(void **state)
@@ -413,14 +413,14 @@ static void test_config_rejects_non_numeric_threshold(void **state)
 {
 	(void)state;
 	assert_load_fails("THRESHOLD_DEADLOCKS_WARNING=abc\n", "THRESHOLD_DEADLOCKS_WARNING",
-			  "abc");
+	                  "abc");
 }
 
 static void test_config_rejects_warning_above_critical_when_higher_is_worse(void **state)
 {
 	(void)state;
 	assert_load_fails("THRESHOLD_DEADLOCKS_WARNING=20\n", "THRESHOLD_DEADLOCKS_WARNING",
-			  "above critical");
+	                  "above critical");
 }
 
 static void test_config_rejects_warning_below_critical_when_lower_is_worse(void **state)
@@ -428,7 +428,7 @@ static void test_config_rejects_warning_below_critical_when_lower_is_worse(void 
 	(void)state;
 	/* cache hit ratio: warning 95, critical 90 by default. */
 	assert_load_fails("THRESHOLD_CACHE_HIT_RATIO_PCT_WARNING=80\n",
-			  "THRESHOLD_CACHE_HIT_RATIO_PCT_WARNING", "below critical");
+	                  "THRESHOLD_CACHE_HIT_RATIO_PCT_WARNING", "below critical");
 }
 
 static void test_config_rejects_unknown_log_level(void **state)
@@ -459,22 +459,22 @@ static void test_config_meta_provider_without_token_names_meta_whatsapp_token(vo
 {
 	(void)state;
 	assert_load_fails("WHATSAPP_PROVIDER=meta\nMETA_PHONE_NUMBER_ID=1234567890\n",
-			  "META_WHATSAPP_TOKEN", NULL);
+	                  "META_WHATSAPP_TOKEN", NULL);
 }
 
 static void test_config_meta_provider_without_phone_id_names_it(void **state)
 {
 	(void)state;
 	assert_load_fails("WHATSAPP_PROVIDER=meta\nMETA_WHATSAPP_TOKEN=EAAB-token\n",
-			  "META_PHONE_NUMBER_ID", NULL);
+	                  "META_PHONE_NUMBER_ID", NULL);
 }
 
 static void test_config_twilio_provider_requires_account_sid(void **state)
 {
 	(void)state;
 	assert_load_fails("WHATSAPP_PROVIDER=twilio\nTWILIO_AUTH_TOKEN=x\n"
-			  "TWILIO_WHATSAPP_NUMBER=+15551234567\n",
-			  "TWILIO_ACCOUNT_SID", NULL);
+	                  "TWILIO_WHATSAPP_NUMBER=+15551234567\n",
+	                  "TWILIO_ACCOUNT_SID", NULL);
 }
 
 static void test_config_rejects_invalid_twilio_sender(void **state)
@@ -541,7 +541,7 @@ static void test_envfile_strips_matching_quotes_and_keeps_their_content(void **s
 	struct pairs p;
 	char *err;
 	assert_int_equal(parse("A=\"a b # not a comment\"\nB='single  quoted'\nC=\"\"\n", &p, &err),
-			 0);
+	                 0);
 	assert_int_equal(p.n, 3);
 	assert_string_equal(p.val[0], "a b # not a comment");
 	assert_string_equal(p.val[1], "single  quoted");
@@ -677,10 +677,10 @@ static void test_config_apply_setting_changes_runtime_schedule(void **state)
 	assert_int_equal(config_apply_setting(&cfg, "MONITORING_INTERVAL", "3600000", &err), 0);
 	assert_int_equal(cfg.monitoring_interval_ms, 3600000);
 	assert_int_equal(config_apply_setting(&cfg, "THRESHOLD_DEADLOCKS_CRITICAL", "7.5", &err),
-			 0);
+	                 0);
 	assert_double_near(cfg.thresholds.critical[M_DEADLOCKS], 7.5, 0);
 	assert_int_equal(config_apply_setting(&cfg, "THRESHOLD_DEADLOCKS_WARNING", "none", &err),
-			 0);
+	                 0);
 	assert_nan(cfg.thresholds.warning[M_DEADLOCKS]);
 	assert_null(err);
 	config_release(&cfg);
@@ -692,8 +692,8 @@ static void test_config_apply_setting_rejects_non_runtime_variables(void **state
 	struct config cfg;
 	char *err = NULL;
 	assert_int_equal(load_with_file(&cfg, "", &err), 0);
-	const char *names[] = {"DATABASE_URL",	    "MONITORING_API_TOKEN", "TIMEZONE",
-			       "WHATSAPP_PROVIDER", "ORDERS_TABLE",	    "MAX_BODY_BYTES"};
+	const char *names[] = {"DATABASE_URL",      "MONITORING_API_TOKEN", "TIMEZONE",
+	                       "WHATSAPP_PROVIDER", "ORDERS_TABLE",         "MAX_BODY_BYTES"};
 	for (size_t i = 0; i < ARRAY_LEN(names); i++) {
 		err = NULL;
 		assert_int_equal(config_apply_setting(&cfg, names[i], "x", &err), -1);
@@ -718,7 +718,7 @@ static void test_config_apply_setting_rejects_unknown_names(void **state)
 	err = NULL;
 	/* connections has no direction, so no thresholds. */
 	assert_int_equal(config_apply_setting(&cfg, "THRESHOLD_CONNECTIONS_WARNING", "1", &err),
-			 -1);
+	                 -1);
 	free(err);
 	config_release(&cfg);
 }
@@ -787,10 +787,10 @@ static void test_config_value_text_redacts_secrets(void **state)
 	struct config cfg;
 	char *err = NULL;
 	assert_int_equal(load_with_file(&cfg,
-					"MONITORING_API_TOKEN=0123456789abcdef-secret\n"
-					"TWILIO_AUTH_TOKEN=twilio-secret\n",
-					&err),
-			 0);
+	                                "MONITORING_API_TOKEN=0123456789abcdef-secret\n"
+	                                "TWILIO_AUTH_TOKEN=twilio-secret\n",
+	                                &err),
+	                 0);
 	char *v = value(&cfg, "MONITORING_API_TOKEN", 1);
 	assert_string_equal(v, "(set)");
 	free(v);
@@ -848,14 +848,14 @@ static void test_config_value_text_formats_each_type(void **state)
 	struct config cfg;
 	char *err = NULL;
 	assert_int_equal(load_with_file(&cfg,
-					"BUSINESS_HOURS_START=08:05\n"
-					"LOG_LEVEL=WARN\n"
-					"CRITICAL_PHONE_1=+15551234567\n"
-					"CRITICAL_PHONE_2=+442079460958\n"
-					"THRESHOLD_DEADLOCKS_WARNING=none\n"
-					"THRESHOLD_DEADLOCKS_CRITICAL=2.5\n",
-					&err),
-			 0);
+	                                "BUSINESS_HOURS_START=08:05\n"
+	                                "LOG_LEVEL=WARN\n"
+	                                "CRITICAL_PHONE_1=+15551234567\n"
+	                                "CRITICAL_PHONE_2=+442079460958\n"
+	                                "THRESHOLD_DEADLOCKS_WARNING=none\n"
+	                                "THRESHOLD_DEADLOCKS_CRITICAL=2.5\n",
+	                                &err),
+	                 0);
 	struct {
 		const char *name, *want;
 	} cases[] = {

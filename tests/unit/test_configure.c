@@ -202,21 +202,21 @@ static void test_configure_rejects_unknown_metric(void **state)
 {
 	(void)state;
 	assert_rejected_at("{\"thresholds\": {\"no_such_metric\": {\"warning\": 1}}}",
-			   "thresholds.no_such_metric");
+	                   "thresholds.no_such_metric");
 }
 
 static void test_configure_rejects_metric_without_thresholds(void **state)
 {
 	(void)state;
 	assert_rejected_at("{\"thresholds\": {\"connections\": {\"warning\": 1}}}",
-			   "thresholds.connections");
+	                   "thresholds.connections");
 }
 
 static void test_configure_rejects_unknown_level(void **state)
 {
 	(void)state;
 	assert_rejected_at("{\"thresholds\": {\"deadlocks\": {\"severe\": 1}}}",
-			   "thresholds.deadlocks.severe");
+	                   "thresholds.deadlocks.severe");
 }
 
 static void test_configure_rejects_string_where_number_expected(void **state)
@@ -234,14 +234,14 @@ static void test_configure_rejects_boolean_threshold(void **state)
 {
 	(void)state;
 	assert_rejected_at("{\"thresholds\": {\"deadlocks\": {\"critical\": true}}}",
-			   "thresholds.deadlocks.critical");
+	                   "thresholds.deadlocks.critical");
 }
 
 static void test_configure_rejects_out_of_range_threshold(void **state)
 {
 	(void)state;
 	assert_rejected_at("{\"thresholds\": {\"xid_age\": {\"critical\": 1e300}}}",
-			   "thresholds.xid_age.critical");
+	                   "thresholds.xid_age.critical");
 }
 
 static void test_configure_rejects_levels_that_are_not_an_object(void **state)
@@ -262,7 +262,7 @@ static void test_configure_rejects_unknown_top_level_key(void **state)
 {
 	(void)state;
 	assert_rejected_at("{\"thresholds\": {\"deadlocks\": {\"warning\": 2}}, \"foo\": 1}",
-			   "foo");
+	                   "foo");
 }
 
 static void test_configure_rejects_empty_request(void **state)
@@ -283,8 +283,8 @@ static void test_configure_one_bad_field_rejects_the_whole_request(void **state)
 {
 	(void)state;
 	assert_rejected_at("{\"thresholds\": {\"deadlocks\": {\"warning\": 2}},"
-			   " \"settings\": {\"business_hours_start\": \"8am\"}}",
-			   "settings.business_hours_start");
+	                   " \"settings\": {\"business_hours_start\": \"8am\"}}",
+	                   "settings.business_hours_start");
 }
 
 /* ---------------------------------------------------------------- settings */
@@ -328,18 +328,18 @@ static void test_configure_setting_integer_out_of_range_is_rejected(void **state
 {
 	(void)state;
 	assert_rejected_at("{\"settings\": {\"monitoring_interval\": 5}}",
-			   "settings.monitoring_interval");
+	                   "settings.monitoring_interval");
 }
 
 static void test_configure_setting_with_wrong_type_is_rejected(void **state)
 {
 	(void)state;
 	assert_rejected_at("{\"settings\": {\"monitoring_interval\": \"3600000\"}}",
-			   "settings.monitoring_interval");
+	                   "settings.monitoring_interval");
 	assert_rejected_at("{\"settings\": {\"monitoring_interval\": 3600000.5}}",
-			   "settings.monitoring_interval");
+	                   "settings.monitoring_interval");
 	assert_rejected_at("{\"settings\": {\"business_hours_end\": 1800}}",
-			   "settings.business_hours_end");
+	                   "settings.business_hours_end");
 }
 
 static void test_configure_settings_that_are_not_an_object_are_rejected(void **state)
@@ -353,9 +353,9 @@ static void test_configure_read_only_setting_is_rejected(void **state)
 {
 	(void)state;
 	assert_rejected_at("{\"settings\": {\"database_url\": \"dbname=evil\"}}",
-			   "settings.database_url");
+	                   "settings.database_url");
 	assert_rejected_at("{\"settings\": {\"monitoring_api_token\": \"x\"}}",
-			   "settings.monitoring_api_token");
+	                   "settings.monitoring_api_token");
 	assert_rejected_at("{\"settings\": {\"timezone\": \"UTC\"}}", "settings.timezone");
 	assert_string_equal(cfg.database_url, "dbname=monitoring");
 }
@@ -365,7 +365,7 @@ static void test_configure_unknown_or_upper_case_setting_is_rejected(void **stat
 	(void)state;
 	assert_rejected_at("{\"settings\": {\"no_such_setting\": 1}}", "settings.no_such_setting");
 	assert_rejected_at("{\"settings\": {\"BUSINESS_HOURS_START\": \"08:00\"}}",
-			   "settings.BUSINESS_HOURS_START");
+	                   "settings.BUSINESS_HOURS_START");
 }
 
 static void test_configure_crossed_business_hours_names_settings_field(void **state)

@@ -5,7 +5,7 @@
 #include "delta.h"
 
 static struct counters counters(long long commit, long long rollback, long long rd, long long hit,
-				long long deadlocks)
+                                long long deadlocks)
 {
 	struct counters c;
 	memset(&c, 0, sizeof(c));

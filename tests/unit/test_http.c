@@ -26,7 +26,7 @@ static void assert_query(const char *query, const char *key, const char *want)
 	if (!want) {
 		if (v) {
 			print_error("query \"%s\" key \"%s\": got \"%s\", want none\n", query, key,
-				    v);
+			            v);
 			free(v);
 			fail();
 		}

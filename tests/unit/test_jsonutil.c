@@ -117,8 +117,8 @@ static void test_json_parse_object_rejects_truncated_input(void **state)
 static void test_json_parse_object_rejects_invalid_json(void **state)
 {
 	(void)state;
-	const char *cases[] = {"{a:1}",	       "{\"a\":1,}", "{\"a\":01}",
-			       "{\"a\":TRUE}", "{\"a\" 1}",  "{\"a\":.5}"};
+	const char *cases[] = {"{a:1}",        "{\"a\":1,}", "{\"a\":01}",
+	                       "{\"a\":TRUE}", "{\"a\" 1}",  "{\"a\":.5}"};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
 		assert_rejected(cases[i], strlen(cases[i]), NULL);
 }
@@ -216,12 +216,12 @@ static void test_json_type_label_names_each_type(void **state)
 	const char *err;
 	assert_int_equal(
 	    parse("{\"n\":null,\"b\":true,\"i\":1,\"d\":1.5,\"o\":{},\"a\":[],\"s\":\"x\"}", &o,
-		  &err),
+	          &err),
 	    0);
 	struct {
 		const char *key, *label;
 	} cases[] = {{"n", "null"},   {"b", "boolean"}, {"i", "number"}, {"d", "number"},
-		     {"o", "object"}, {"a", "array"},	{"s", "string"}};
+	             {"o", "object"}, {"a", "array"},   {"s", "string"}};
 	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
 		struct json_object *v = NULL;
 		json_object_object_get_ex(o, cases[i].key, &v);

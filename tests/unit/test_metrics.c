@@ -171,7 +171,7 @@ static void test_default_thresholds_are_consistent(void **state)
 			continue;
 		const char *err = NULL;
 		if (thresholds_check_pair((enum metric_id)m, metric_defs[m].warning,
-					  metric_defs[m].critical, &err) != 0) {
+		                          metric_defs[m].critical, &err) != 0) {
 			print_error("%s: %s\n", metric_defs[m].name, err);
 			fail();
 		}

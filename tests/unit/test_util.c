@@ -237,8 +237,8 @@ static void test_parse_hhmm_rejects_bad_shapes(void **state)
 	(void)state;
 	int m = -1;
 	const char *err = NULL;
-	const char *bad[] = {"",      "9:00", "09:0",  "0900",	   "09-00", "09:00 ",
-			     " 9:00", "8am",  "ab:cd", "09:00:00", "+9:00", "-1:00"};
+	const char *bad[] = {"",      "9:00", "09:0",  "0900",     "09-00", "09:00 ",
+	                     " 9:00", "8am",  "ab:cd", "09:00:00", "+9:00", "-1:00"};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		err = NULL;
 		assert_int_equal(parse_hhmm(bad[i], &m, &err), -1);
@@ -284,7 +284,7 @@ static void test_parse_duration_rejects_junk(void **state)
 	long long s = 99;
 	const char *err = NULL;
 	const char *bad[] = {"",     "m",    "h",   "abc",  "30x",  "1.5h", "30 m",
-			     " 30m", "30m ", "-5m", "30mm", "0x10", "1h30m"};
+	                     " 30m", "30m ", "-5m", "30mm", "0x10", "1h30m"};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
 		err = NULL;
 		assert_int_equal(parse_duration(bad[i], 0, LLONG_MAX, &s, &err), -1);
@@ -347,9 +347,9 @@ static void test_str_is_identifier_accepts_names_and_schema_qualified(void **sta
 static void test_str_is_identifier_rejects_unsafe_text(void **state)
 {
 	(void)state;
-	const char *bad[] = {"",	   "1orders", "orders; drop", "orders--",    "or ders",
-			     "\"orders\"", "a.b.c",   ".orders",      "orders.",     "a..b",
-			     "naïve",	   "orders$", "a-b",	      "shop.1orders"};
+	const char *bad[] = {"",           "1orders", "orders; drop", "orders--",    "or ders",
+	                     "\"orders\"", "a.b.c",   ".orders",      "orders.",     "a..b",
+	                     "naïve",      "orders$", "a-b",          "shop.1orders"};
 	for (size_t i = 0; i < ARRAY_LEN(bad); i++)
 		assert_false(str_is_identifier(bad[i]));
 	assert_false(str_is_identifier(NULL));
@@ -397,10 +397,10 @@ static void test_str_is_utf8_accepts_ascii_and_multibyte(void **state)
 static void test_str_is_utf8_rejects_overlong_encodings(void **state)
 {
 	(void)state;
-	assert_false(utf8("\xc0\x80"));		/* NUL in 2 bytes */
-	assert_false(utf8("\xc1\xbf"));		/* U+007F in 2 bytes */
-	assert_false(utf8("\xe0\x80\xaf"));	/* '/' in 3 bytes */
-	assert_false(utf8("\xe0\x9f\xbf"));	/* U+07FF in 3 bytes */
+	assert_false(utf8("\xc0\x80"));         /* NUL in 2 bytes */
+	assert_false(utf8("\xc1\xbf"));         /* U+007F in 2 bytes */
+	assert_false(utf8("\xe0\x80\xaf"));     /* '/' in 3 bytes */
+	assert_false(utf8("\xe0\x9f\xbf"));     /* U+07FF in 3 bytes */
 	assert_false(utf8("\xf0\x80\x80\xaf")); /* '/' in 4 bytes */
 	assert_false(utf8("\xf0\x8f\xbf\xbf")); /* U+FFFF in 4 bytes */
 }
@@ -408,8 +408,8 @@ static void test_str_is_utf8_rejects_overlong_encodings(void **state)
 static void test_str_is_utf8_rejects_surrogates(void **state)
 {
 	(void)state;
-	assert_false(utf8("\xed\xa0\x80"));		/* U+D800 */
-	assert_false(utf8("\xed\xbf\xbf"));		/* U+DFFF */
+	assert_false(utf8("\xed\xa0\x80"));             /* U+D800 */
+	assert_false(utf8("\xed\xbf\xbf"));             /* U+DFFF */
 	assert_false(utf8("\xed\xa0\xbd\xed\xb8\x80")); /* CESU-8 pair */
 }
 
@@ -423,7 +423,7 @@ static void test_str_is_utf8_rejects_above_u10ffff_and_invalid_lead_bytes(void *
 	assert_false(utf8("\xfe"));
 	assert_false(utf8("\x80")); /* lone continuation byte */
 	assert_false(utf8("a\xbf"
-			  "b")); /* continuation byte mid-text */
+	                  "b")); /* continuation byte mid-text */
 }
 
 static void test_str_is_utf8_rejects_truncated_sequences(void **state)
@@ -437,9 +437,9 @@ static void test_str_is_utf8_rejects_truncated_sequences(void **state)
 	assert_false(str_is_utf8("\xe2\x82\xac", 2));
 	/* A lead byte followed by a non-continuation byte. */
 	assert_false(utf8("\xc3"
-			  "a"));
+	                  "a"));
 	assert_false(utf8("\xe2\x82"
-			  "a"));
+	                  "a"));
 }
 
 static void test_str_is_utf8_rejects_nul_bytes(void **state)

@@ -46,11 +46,11 @@ static inline void tu_assert_double_near(double a, double b, double eps, const c
 	tu_assert_contains((haystack), (needle), __FILE__, __LINE__)
 
 static inline void tu_assert_contains(const char *haystack, const char *needle, const char *file,
-				      int line)
+                                      int line)
 {
 	if (!haystack || !strstr(haystack, needle)) {
 		print_error("\"%s\" does not contain \"%s\"\n", haystack ? haystack : "(null)",
-			    needle);
+		            needle);
 		_fail(file, line);
 	}
 }
@@ -60,7 +60,7 @@ static inline void tu_assert_contains(const char *haystack, const char *needle, 
 	tu_assert_not_contains((haystack), (needle), __FILE__, __LINE__)
 
 static inline void tu_assert_not_contains(const char *haystack, const char *needle,
-					  const char *file, int line)
+                                          const char *file, int line)
 {
 	if (haystack && strstr(haystack, needle)) {
 		print_error("\"%s\" contains \"%s\"\n", haystack, needle);
@@ -92,8 +92,8 @@ static inline void tu_clear_config_env(void)
 			size_t n = (size_t)(eq - *e);
 			char *name = xstrndup(*e, n);
 			int hit = strncmp(name, "THRESHOLD_", 10) == 0 ||
-				  strcmp(name, "MONITORING_ENV_FILE") == 0 ||
-				  strcmp(name, "HTTP_PORT") == 0;
+			          strcmp(name, "MONITORING_ENV_FILE") == 0 ||
+			          strcmp(name, "HTTP_PORT") == 0;
 			for (size_t i = 0; i < config_var_count && !hit; i++) {
 				const struct cfg_var *v = config_var_at(i);
 				size_t vl = strlen(v->name);
@@ -167,8 +167,8 @@ static inline int tu_run_in_child(int (*fn)(void))
 		int st_ = (status);                                                                \
 		if (!(WIFEXITED(st_) && WEXITSTATUS(st_) == 0)) {                                  \
 			print_error("child %s %d\n",                                               \
-				    WIFSIGNALED(st_) ? "killed by signal" : "exited with",         \
-				    WIFSIGNALED(st_) ? WTERMSIG(st_) : WEXITSTATUS(st_));          \
+			            WIFSIGNALED(st_) ? "killed by signal" : "exited with",         \
+			            WIFSIGNALED(st_) ? WTERMSIG(st_) : WEXITSTATUS(st_));          \
 			_fail(__FILE__, __LINE__);                                                 \
 		}                                                                                  \
 	} while (0)
