@@ -15,35 +15,16 @@
 #include "config.h"
 #include "metrics.h"
 
-static char *tmpdir;
-static char *oldcwd;
-
 static int group_setup(void **state)
 {
 	(void)state;
-	const char *dir = getenv("TMPDIR");
-	tmpdir = xasprintf("%s/unit-config-XXXXXX", dir && *dir ? dir : "/tmp");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	oldcwd = getcwd(NULL, 0);
-	if (!oldcwd || chdir(tmpdir) < 0)
-		return -1;
-	unsetenv("TZDIR");
-	tu_clear_config_env();
-	return 0;
+	return tu_enter_tmpdir("config");
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	tu_clear_config_env();
-	unlink(".env.monitoring");
-	if (oldcwd && chdir(oldcwd) < 0)
-		return -1;
-	rmdir(tmpdir);
-	free(tmpdir);
-	free(oldcwd);
-	return 0;
+	return tu_leave_tmpdir();
 }
 
 static int setup(void **state)

@@ -14,34 +14,18 @@
 #include "jsonutil.h"
 #include "metrics.h"
 
-static char *tmpdir;
-static char *oldcwd;
 static struct config cfg;
 
 static int group_setup(void **state)
 {
 	(void)state;
-	const char *dir = getenv("TMPDIR");
-	tmpdir = xasprintf("%s/unit-configure-XXXXXX", dir && *dir ? dir : "/tmp");
-	if (!mkdtemp(tmpdir))
-		return -1;
-	oldcwd = getcwd(NULL, 0);
-	if (!oldcwd || chdir(tmpdir) < 0)
-		return -1;
-	unsetenv("TZDIR");
-	return 0;
+	return tu_enter_tmpdir("configure");
 }
 
 static int group_teardown(void **state)
 {
 	(void)state;
-	tu_clear_config_env();
-	if (oldcwd && chdir(oldcwd) < 0)
-		return -1;
-	rmdir(tmpdir);
-	free(tmpdir);
-	free(oldcwd);
-	return 0;
+	return tu_leave_tmpdir();
 }
 
 /* Load cfg from the current environment (defaults when it is clean). */

@@ -173,4 +173,37 @@ static inline int tu_run_in_child(int (*fn)(void))
 		}                                                                                  \
 	} while (0)
 
+/*
+ * A test group that loads configuration runs in an empty temporary directory
+ * (no .env.monitoring), with TZDIR and every config variable cleared.
+ */
+static char *tu_tmpdir;
+static char *tu_oldcwd;
+
+static inline int tu_enter_tmpdir(const char *name)
+{
+	const char *dir = getenv("TMPDIR");
+	tu_tmpdir = xasprintf("%s/unit-%s-XXXXXX", dir && *dir ? dir : "/tmp", name);
+	if (!mkdtemp(tu_tmpdir))
+		return -1;
+	tu_oldcwd = getcwd(NULL, 0);
+	if (!tu_oldcwd || chdir(tu_tmpdir) < 0)
+		return -1;
+	unsetenv("TZDIR");
+	tu_clear_config_env();
+	return 0;
+}
+
+static inline int tu_leave_tmpdir(void)
+{
+	tu_clear_config_env();
+	unlink(".env.monitoring");
+	if (tu_oldcwd && chdir(tu_oldcwd) < 0)
+		return -1;
+	rmdir(tu_tmpdir);
+	free(tu_tmpdir);
+	free(tu_oldcwd);
+	return 0;
+}
+
 #endif
