@@ -41,6 +41,13 @@ struct config {
 	char *meta_token, *meta_phone_number_id, *meta_app_secret, *meta_graph_url;
 	char *webhook_verify_token, *webhook_url;
 	char *twilio_account_sid, *twilio_auth_token, *twilio_whatsapp_number, *twilio_api_url;
+	char *alert_template, *template_language, *twilio_content_sid;
+	long long send_timeout_ms;
+	long long send_rate_per_second;
+	long long send_max_in_flight;
+	long long recipient_min_interval_s;
+	long long retry_base_s, retry_max_s;
+	long long message_max_age_h;
 	struct phone_list critical, warning, weekend;
 	char *orders_table, *orders_timestamp_column;
 	long long orders_min_volume;
