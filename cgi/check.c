@@ -63,6 +63,7 @@ static void handle(struct app *app, struct http_req *req)
 	char *err = NULL;
 	if (check_run(&app->db, &app->cfg, &opts, &result, &err) == 0) {
 		http_send_json(req, 200, result);
+		app->drain_after = 1;
 	} else {
 		struct json_object *root = json_object_new_object(), *e = json_object_new_object();
 		json_object_object_add(e, "code",

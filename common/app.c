@@ -7,6 +7,7 @@
 
 #include "app.h"
 #include "log.h"
+#include "outbox.h"
 #include "settings.h"
 #include "util.h"
 
@@ -78,6 +79,19 @@ int app_main(const char *name, int needs_token, app_handler handler)
 		          (long long)(mono_ms() - t0));
 		http_req_end(&req);
 		FCGX_Finish_r(&fr);
+		/* The caller has its answer; now send what this request queued. */
+		if (app.drain_after) {
+			struct drain_stats st;
+			app.drain_after = 0;
+			if (outbox_drain(&app.db, &app.cfg, provider_for(&app.cfg), APP_DRAIN_MAX,
+			                 &st) < 0)
+				log_warnx("drain_failed", "drain after the request failed: %s",
+				          app.db.err);
+			else if (st.claimed)
+				log_info("drained", "sent %d, retry %d, failed %d of %d claimed",
+				         st.sent, st.retried, st.failed, st.claimed);
+			db_rollback(&app.db);
+		}
 	}
 	log_info("stop", "%s stopping", name);
 	FCGX_Free(&fr, 1);

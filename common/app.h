@@ -19,7 +19,11 @@ struct app {
 	struct config base; /* as loaded from defaults, env file and environment */
 	struct db db;
 	int needs_token; /* refuse to start without MONITORING_API_TOKEN */
+	int drain_after; /* set by a handler that queued messages: drain once the answer is out */
 };
+
+/* Messages one request's drain sends at most; cron drain takes the rest. */
+#define APP_DRAIN_MAX 200
 
 typedef void (*app_handler)(struct app *app, struct http_req *req);
 

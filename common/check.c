@@ -10,6 +10,7 @@
 #include "delta.h"
 #include "log.h"
 #include "outbox.h"
+#include "route.h"
 #include "util.h"
 
 /* Serialises the alert bookkeeping of concurrent checks ("wamonchk"). */
@@ -338,6 +339,7 @@ struct open_alert {
 
 struct notice {
 	long long alert_id;
+	struct route route;   /* filled by queue_messages */
 	const char *severity; /* severity that decides the recipients */
 	char *line;
 };
@@ -386,41 +388,48 @@ static int add_event(struct db *db, const char *alert_id, const char *run_id, co
 	               5, p);
 }
 
-static const struct phone_list *recipients(const struct config *cfg, const char *severity,
-                                           int emergency)
+/* Does notice n go to phone at time nb? */
+static int goes_to(const struct notice *n, const char *phone, time_t nb)
 {
-	if (emergency || strcmp(severity, "critical") == 0)
-		return &cfg->critical;
-	return cfg->warning.n ? &cfg->warning : &cfg->critical;
+	if (n->route.not_before != nb)
+		return 0;
+	for (int j = 0; j < n->route.to->n; j++)
+		if (strcmp(n->route.to->num[j], phone) == 0)
+			return 1;
+	return 0;
 }
 
 static int queue_messages(struct db *db, const struct config *cfg, const char *dbname,
-                          long long run_id, int emergency, const struct notices *ns, int *queued)
+                          long long run_id, int emergency, struct notices *ns, int *queued)
 {
-	/* One message per recipient, listing everything that concerns them. */
-	char phones[3 * PHONE_LIST_MAX][PHONE_MAX];
-	int nph = 0;
+	/* One message per recipient and sending time, listing everything that concerns them. */
+	struct {
+		char phone[PHONE_MAX];
+		time_t nb;
+	} groups[4 * PHONE_LIST_MAX];
+	int ng = 0;
+	time_t now = time(NULL);
 	for (size_t i = 0; i < ns->n; i++) {
-		const struct phone_list *pl = recipients(cfg, ns->v[i].severity, emergency);
+		route_decide(cfg, ns->v[i].severity, emergency, now, &ns->v[i].route);
+		const struct phone_list *pl = ns->v[i].route.to;
 		for (int j = 0; j < pl->n; j++) {
 			int dup = 0;
-			for (int k = 0; k < nph; k++)
-				dup |= strcmp(phones[k], pl->num[j]) == 0;
-			if (!dup && nph < (int)ARRAY_LEN(phones))
-				memcpy(phones[nph++], pl->num[j], PHONE_MAX);
+			for (int k = 0; k < ng; k++)
+				dup |= strcmp(groups[k].phone, pl->num[j]) == 0 &&
+				       groups[k].nb == ns->v[i].route.not_before;
+			if (!dup && ng < (int)ARRAY_LEN(groups)) {
+				memcpy(groups[ng].phone, pl->num[j], PHONE_MAX);
+				groups[ng++].nb = ns->v[i].route.not_before;
+			}
 		}
 	}
-	for (int k = 0; k < nph; k++) {
+	for (int k = 0; k < ng; k++) {
 		struct buf msg = BUF_INIT(OUTBOX_MAX_CONTENT - 200);
 		long long *ids = xcalloc(ns->n, sizeof(long long));
 		size_t nids = 0, left = 0;
 		int crit = 0, warn = 0, res = 0;
 		for (size_t i = 0; i < ns->n; i++) {
-			const struct phone_list *pl = recipients(cfg, ns->v[i].severity, emergency);
-			int mine = 0;
-			for (int j = 0; j < pl->n; j++)
-				mine |= strcmp(pl->num[j], phones[k]) == 0;
-			if (!mine)
+			if (!goes_to(&ns->v[i], groups[k].phone, groups[k].nb))
 				continue;
 			ids[nids++] = ns->v[i].alert_id;
 			if (strncmp(ns->v[i].line, "RESOLVED", 8) == 0)
@@ -439,11 +448,7 @@ static int queue_messages(struct db *db, const struct config *cfg, const char *d
 			buf_printf(&msg, "%d resolved", res);
 		buf_puts(&msg, "\n");
 		for (size_t i = 0; i < ns->n; i++) {
-			const struct phone_list *pl = recipients(cfg, ns->v[i].severity, emergency);
-			int mine = 0;
-			for (int j = 0; j < pl->n; j++)
-				mine |= strcmp(pl->num[j], phones[k]) == 0;
-			if (!mine)
+			if (!goes_to(&ns->v[i], groups[k].phone, groups[k].nb))
 				continue;
 			char *line = xasprintf("%s [#%lld]\n", ns->v[i].line, ns->v[i].alert_id);
 			if (left || buf_puts(&msg, line) < 0)
@@ -454,9 +459,11 @@ static int queue_messages(struct db *db, const struct config *cfg, const char *d
 			buf_printf(&msg, "... and %zu more (GET /monitoring/alerts)\n", left);
 		if (crit || warn)
 			buf_puts(&msg, "Reply \"ack\" to acknowledge.");
-		char *key = xasprintf("check:%lld:%s", run_id, phones[k]);
+		char *key = groups[k].nb == now
+		                ? xasprintf("check:%lld:%s", run_id, groups[k].phone)
+		                : xasprintf("check:%lld:%s:held", run_id, groups[k].phone);
 		struct outbox_msg m = {
-		    .phone = phones[k],
+		    .phone = groups[k].phone,
 		    .content = buf_str(&msg),
 		    .priority = crit   ? "critical"
 		                : warn ? "warning"
@@ -467,6 +474,7 @@ static int queue_messages(struct db *db, const struct config *cfg, const char *d
 		    .n_alert_ids = nids,
 		    .check_run_id = run_id,
 		    .emergency = emergency,
+		    .not_before = groups[k].nb == now ? 0 : groups[k].nb,
 		};
 		int r = outbox_queue(db, &m);
 		free(key);

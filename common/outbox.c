@@ -15,25 +15,446 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 		buf_printf(&ids, "%s%lld", i ? "," : "", m->alert_ids[i]);
 	buf_puts(&ids, "}");
 	snprintf(run, sizeof(run), "%lld", m->check_run_id);
-	const char *p[8] = {m->phone,
+	char nb[24];
+	snprintf(nb, sizeof(nb), "%lld", m->not_before);
+	const char *p[9] = {m->phone,
 	                    m->content,
 	                    m->priority,
 	                    m->kind,
 	                    m->key,
 	                    buf_str(&ids),
 	                    m->check_run_id ? run : NULL,
-	                    m->emergency ? "t" : "f"};
+	                    m->emergency ? "t" : "f",
+	                    m->not_before ? nb : NULL};
 	PGresult *res =
 	    db_query(db,
 	             "INSERT INTO whatsapp_logs (phone_number, message_content, priority, kind,"
-	             " idempotency_key, alert_ids, check_run_id, emergency)"
-	             " VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::bigint, $8::boolean)"
+	             " idempotency_key, alert_ids, check_run_id, emergency, not_before)"
+	             " VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::bigint, $8::boolean,"
+	             " coalesce(to_timestamp($9::float8), now()))"
 	             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-	             8, p);
+	             9, p);
 	buf_release(&ids);
 	if (!res)
 		return -1;
 	int queued = PQntuples(res) == 1;
 	PQclear(res);
 	return queued;
+}
+
+#include <math.h>
+
+#include "log.h"
+#include "sender.h"
+
+#define DRAIN_BATCH 64
+
+double outbox_backoff(const struct config *cfg, int attempts, double jitter01)
+{
+	double d = (double)cfg->retry_base_s;
+	for (int i = 1; i < attempts && d < (double)cfg->retry_max_s; i++)
+		d *= 2;
+	if (d > (double)cfg->retry_max_s)
+		d = (double)cfg->retry_max_s;
+	return d * (0.8 + 0.4 * jitter01);
+}
+
+struct claimed {
+	char *id, *phone, *content, *priority, *alert_id;
+	int as_template, in_window, attempts;
+};
+
+static void claimed_release(struct claimed *c)
+{
+	free(c->id);
+	free(c->phone);
+	free(c->content);
+	free(c->priority);
+	free(c->alert_id);
+}
+
+/* One line, no tabs, runs of spaces collapsed: what a template parameter may hold. */
+static char *summary_of(const char *content)
+{
+	struct buf b = BUF_INIT(1000);
+	int space = 0;
+	for (const char *p = content; *p; p++) {
+		if (*p == '\n' || *p == '\t' || *p == ' ' || *p == '\r') {
+			space = 1;
+			continue;
+		}
+		if (space && b.len && buf_puts(&b, " ") < 0)
+			break;
+		space = 0;
+		if (buf_append(&b, p, 1) < 0)
+			break;
+	}
+	return buf_detach(&b);
+}
+
+static int is_stopped(struct db *db, int *stopped)
+{
+	PGresult *r = db_query(db, "SELECT stopped FROM delivery_state WHERE id = 1", 0, NULL);
+	if (!r)
+		return -1;
+	*stopped = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	return 0;
+}
+
+/*
+ * Claim up to max due rows, one per recipient whose slot is free, and mark
+ * them sending. Returns the count (rows in *out) or -1.
+ */
+static int claim(struct db *db, const struct config *cfg, int max, struct claimed **out,
+                 double *first_slot_s)
+{
+	char lim[16], gap[24], lease[24], rate[24];
+	snprintf(lim, sizeof(lim), "%d", max * 4);
+	snprintf(gap, sizeof(gap), "%lld", cfg->recipient_min_interval_s);
+	snprintf(lease, sizeof(lease), "%lld", 2 * cfg->send_timeout_ms / 1000 + 60);
+	snprintf(rate, sizeof(rate), "%lld", cfg->send_rate_per_second);
+	*out = NULL;
+	/* A sender that died mid-send leaves rows 'sending': after the lease they go back. */
+	const char *pl[1] = {lease};
+	if (db_exec(
+	        db,
+	        "UPDATE whatsapp_logs SET status = 'queued', claimed_at = NULL, claimed_by = NULL"
+	        " WHERE status = 'sending'"
+	        " AND claimed_at < now() - make_interval(secs => $1::int)",
+	        1, pl) < 0)
+		return -1;
+	if (db_begin(db) < 0)
+		return -1;
+	const char *p1[1] = {lim};
+	PGresult *r =
+	    db_query(db,
+	             "SELECT w.id, w.phone_number, w.message_content, w.priority, w.as_template,"
+	             " coalesce((SELECT c.last_inbound_at > now() - interval '24 hours'"
+	             "   FROM contacts c WHERE c.phone_number = w.phone_number), false),"
+	             " coalesce(w.alert_ids[1]::text, ''), w.attempts"
+	             " FROM whatsapp_logs w"
+	             " WHERE w.status = 'queued' AND w.direction = 'outbound'"
+	             " AND w.next_attempt_at <= now() AND w.not_before <= now()"
+	             " ORDER BY (w.priority = 'critical') DESC, w.id"
+	             " LIMIT $1::int FOR UPDATE SKIP LOCKED",
+	             1, p1);
+	if (!r)
+		goto fail;
+	int n = 0, rows = PQntuples(r);
+	struct claimed *c = xcalloc((size_t)rows + 1, sizeof(*c));
+	for (int i = 0; i < rows && n < max; i++) {
+		const char *phone = PQgetvalue(r, i, 1);
+		int dup = 0;
+		for (int k = 0; k < n; k++)
+			dup |= strcmp(c[k].phone, phone) == 0;
+		if (dup)
+			continue;
+		/* The recipient's slot: taken only if free (row lock serialises drainers). */
+		const char *ps[2] = {phone, gap};
+		PGresult *s =
+		    db_query(db,
+		             "INSERT INTO recipient_slots AS r (phone_number, next_allowed_at)"
+		             " VALUES ($1, now() + make_interval(secs => $2::int))"
+		             " ON CONFLICT (phone_number) DO UPDATE"
+		             " SET next_allowed_at = now() + make_interval(secs => $2::int)"
+		             " WHERE r.next_allowed_at <= now() RETURNING 1",
+		             2, ps);
+		if (!s) {
+			PQclear(r);
+			for (int k = 0; k < n; k++)
+				claimed_release(&c[k]);
+			free(c);
+			goto fail;
+		}
+		int got = PQntuples(s) == 1;
+		PQclear(s);
+		if (!got)
+			continue;
+		c[n].id = xstrdup(PQgetvalue(r, i, 0));
+		c[n].phone = xstrdup(phone);
+		c[n].content = xstrdup(PQgetvalue(r, i, 2));
+		c[n].priority = xstrdup(PQgetvalue(r, i, 3));
+		c[n].as_template = strcmp(PQgetvalue(r, i, 4), "t") == 0;
+		c[n].in_window = strcmp(PQgetvalue(r, i, 5), "t") == 0;
+		c[n].alert_id = xstrdup(PQgetvalue(r, i, 6));
+		c[n].attempts = (int)strtol(PQgetvalue(r, i, 7), NULL, 10) + 1;
+		n++;
+	}
+	PQclear(r);
+	for (int k = 0; k < n; k++) {
+		const char *pu[2] = {c[k].id, cfg->provider};
+		if (db_exec(db,
+		            "UPDATE whatsapp_logs SET status = 'sending', claimed_at = now(),"
+		            " claimed_by = $2, attempts = attempts + 1 WHERE id = $1::bigint",
+		            2, pu) < 0) {
+			for (int j = 0; j < n; j++)
+				claimed_release(&c[j]);
+			free(c);
+			goto fail;
+		}
+	}
+	*first_slot_s = 0;
+	if (n > 0) {
+		/* Reserve n global slots; the first may lie in the future. */
+		char cnt[16];
+		snprintf(cnt, sizeof(cnt), "%d", n);
+		const char *pr[2] = {cnt, rate};
+		PGresult *q =
+		    db_query(db,
+		             "WITH old AS (SELECT greatest(next_slot, clock_timestamp()) AS t"
+		             "   FROM send_rate WHERE id = 1 FOR UPDATE)"
+		             " UPDATE send_rate SET next_slot = old.t"
+		             "   + make_interval(secs => $1::float8 / $2::float8)"
+		             " FROM old WHERE id = 1"
+		             " RETURNING extract(epoch FROM old.t - clock_timestamp())",
+		             2, pr);
+		if (!q) {
+			for (int j = 0; j < n; j++)
+				claimed_release(&c[j]);
+			free(c);
+			goto fail;
+		}
+		*first_slot_s = PQntuples(q) ? strtod(PQgetvalue(q, 0, 0), NULL) : 0;
+		PQclear(q);
+	}
+	if (db_commit(db) < 0) {
+		for (int j = 0; j < n; j++)
+			claimed_release(&c[j]);
+		free(c);
+		return -1;
+	}
+	*out = c;
+	return n;
+fail:
+	db_rollback(db);
+	return -1;
+}
+
+static int record(struct db *db, const struct config *cfg, const struct provider *p,
+                  const struct claimed *c, const struct send_result *rs, struct drain_stats *st)
+{
+	char delay[32];
+	switch (rs->outcome) {
+	case SEND_SENT: {
+		const char *pr[5] = {c->id, p->name, rs->message_id[0] ? rs->message_id : NULL,
+		                     rs->wa_id[0] ? rs->wa_id : NULL, c->as_template ? "t" : "f"};
+		st->sent++;
+		if (strcmp(p->name, "sandbox") == 0)
+			log_info("sandbox_send", "to %s (%s): %s", c->phone, c->priority,
+			         c->content);
+		return db_exec(db,
+		               "UPDATE whatsapp_logs SET status = 'sent', sent_at = now(),"
+		               " provider = $2, provider_message_id = $3, wa_id = $4,"
+		               " as_template = $5::boolean, claimed_at = NULL,"
+		               " last_error_code = NULL, last_error = NULL WHERE id = $1::bigint",
+		               5, pr);
+	}
+	case SEND_AS_TEMPLATE:
+		if (!c->as_template) {
+			const char *pt[3] = {c->id, rs->error_code, rs->error};
+			st->as_template++;
+			return db_exec(
+			    db,
+			    "UPDATE whatsapp_logs SET status = 'queued', as_template = true,"
+			    " next_attempt_at = now(), claimed_at = NULL,"
+			    " last_error_code = $2, last_error = $3 WHERE id = $1::bigint",
+			    3, pt);
+		}
+		/* A template refused as outside the window: nothing more to try. */
+		/* fall through */
+	case SEND_PERMANENT: {
+		const char *pf[3] = {c->id, rs->error_code, rs->error};
+		st->failed++;
+		log_warnx("send_failed", "message %s to %s failed for good: %s %s", c->id, c->phone,
+		          rs->error_code, rs->error);
+		return db_exec(db,
+		               "UPDATE whatsapp_logs SET status = 'failed', failed_at = now(),"
+		               " claimed_at = NULL, last_error_code = $2, last_error = $3"
+		               " WHERE id = $1::bigint",
+		               3, pf);
+	}
+	case SEND_STOP_ALL: {
+		const char *ps[3] = {c->id, rs->error_code, rs->error};
+		char *reason = xasprintf("%s %s", rs->error_code, rs->error);
+		const char *pd[1] = {reason};
+		st->stopped = 1;
+		log_error("sending_stopped",
+		          "the provider refuses this account (%s): all sending stopped until "
+		          "`cron drain --resume`",
+		          reason);
+		int r = db_exec(db,
+		                "UPDATE whatsapp_logs SET status = 'queued', claimed_at = NULL,"
+		                " attempts = greatest(attempts - 1, 0),"
+		                " last_error_code = $2, last_error = $3 WHERE id = $1::bigint",
+		                3, ps);
+		if (r == 0)
+			r = db_exec(db,
+			            "UPDATE delivery_state SET stopped = true, stopped_reason = $1,"
+			            " stopped_at = now() WHERE id = 1",
+			            1, pd);
+		/* The operator alert: an open critical alert, visible in alerts and metrics. */
+		if (r == 0)
+			r = db_exec(db,
+			            "INSERT INTO alerts (rule, target, severity, message)"
+			            " VALUES ('whatsapp_delivery', '', 'critical',"
+			            " 'WhatsApp sending stopped: ' || $1)"
+			            " ON CONFLICT (rule, target) WHERE status = 'open' DO NOTHING",
+			            1, pd);
+		free(reason);
+		return r;
+	}
+	case SEND_RETRY:
+	case SEND_RETRY_RECIPIENT:
+		break;
+	}
+	/* Retry later, unless the message is too old to matter. */
+	snprintf(delay, sizeof(delay), "%.3f", outbox_backoff(cfg, c->attempts, random_unit()));
+	char age[24];
+	snprintf(age, sizeof(age), "%lld", cfg->message_max_age_h);
+	const char *pq[5] = {c->id, delay, rs->error_code, rs->error, age};
+	PGresult *u = db_query(
+	    db,
+	    "UPDATE whatsapp_logs SET claimed_at = NULL, last_error_code = $3, last_error = $4,"
+	    " status = CASE WHEN not_before < now() - make_interval(hours => $5::int)"
+	    "   THEN 'failed' ELSE 'queued' END,"
+	    " failed_at = CASE WHEN not_before < now() - make_interval(hours => $5::int)"
+	    "   THEN now() END,"
+	    " next_attempt_at = now() + make_interval(secs => $2::float8)"
+	    " WHERE id = $1::bigint RETURNING status",
+	    5, pq);
+	if (!u)
+		return -1;
+	if (strcmp(PQgetvalue(u, 0, 0), "failed") == 0)
+		st->failed++;
+	else
+		st->retried++;
+	PQclear(u);
+	if (rs->outcome == SEND_RETRY_RECIPIENT) {
+		const char *pp[2] = {c->phone, delay};
+		return db_exec(db,
+		               "UPDATE recipient_slots SET next_allowed_at ="
+		               " now() + make_interval(secs => $2::float8) WHERE phone_number = $1",
+		               2, pp);
+	}
+	return 0;
+}
+
+int outbox_drain(struct db *db, const struct config *cfg, const struct provider *p,
+                 int max_messages, struct drain_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	for (;;) {
+		int stopped;
+		if (is_stopped(db, &stopped) < 0)
+			return -1;
+		if (stopped) {
+			st->stopped = 1;
+			return 0;
+		}
+		int want = DRAIN_BATCH;
+		if (max_messages > 0 && max_messages - st->claimed < want)
+			want = max_messages - st->claimed;
+		if (want <= 0)
+			return 0;
+		struct claimed *c = NULL;
+		double first_slot = 0;
+		int n = claim(db, cfg, want, &c, &first_slot);
+		if (n < 0)
+			return -1;
+		if (n == 0) {
+			free(c);
+			return 0;
+		}
+		st->claimed += n;
+		struct sender_job *jobs = xcalloc((size_t)n, sizeof(*jobs));
+		struct send_result *rs = xcalloc((size_t)n, sizeof(*rs));
+		int *direct = xcalloc((size_t)n, sizeof(int));
+		double spacing_ms = 1000.0 / (double)cfg->send_rate_per_second;
+		for (int i = 0; i < n; i++) {
+			char *summary = summary_of(c[i].content);
+			char *payload = *c[i].alert_id ? xasprintf("ACK:%s", c[i].alert_id) : NULL;
+			const char *params[2] = {c[i].priority, summary};
+			int tmpl = c[i].as_template ||
+			           (!c[i].in_window && strcmp(p->name, "sandbox") != 0 &&
+			            (*cfg->alert_template || *cfg->twilio_content_sid));
+			c[i].as_template = tmpl;
+			struct send_request rq = {
+			    .to = c[i].phone,
+			    .text = c[i].content,
+			    .as_template = tmpl,
+			    .params = params,
+			    .n_params = 2,
+			    .button_payload = payload,
+			};
+			int b = p->build(cfg, &rq, &jobs[i].call, &rs[i]);
+			direct[i] = b != 0;
+			double at = first_slot * 1000 + spacing_ms * i;
+			jobs[i].start_ms = at > 0 ? (long)at : 0;
+			free(summary);
+			free(payload);
+		}
+		/* Calls that were built run together; the others already have a result. */
+		struct sender_job *run = xcalloc((size_t)n, sizeof(*run));
+		int *map = xcalloc((size_t)n, sizeof(int));
+		int nrun = 0;
+		for (int i = 0; i < n; i++)
+			if (!direct[i]) {
+				run[nrun] = jobs[i];
+				map[nrun++] = i;
+			}
+		if (nrun && sender_run(run, (size_t)nrun, (int)cfg->send_max_in_flight,
+		                       (long)cfg->send_timeout_ms) < 0)
+			log_error("sender", "curl multi could not start");
+		for (int k = 0; k < nrun; k++) {
+			struct http_answer ans = {
+			    .status = run[k].status,
+			    .transport_error = run[k].transport_error,
+			    .timed_out = run[k].timed_out,
+			    .body = run[k].answer.data,
+			    .len = run[k].answer.len,
+			};
+			p->classify(cfg, &ans, &rs[map[k]]);
+			if (run[k].transport_error && !rs[map[k]].error[0])
+				snprintf(rs[map[k]].error, sizeof(rs[map[k]].error), "%s",
+				         run[k].curl_error);
+			sender_job_release(&run[k]);
+		}
+		int ret = 0;
+		for (int i = 0; i < n && ret == 0; i++)
+			if (record(db, cfg, p, &c[i], &rs[i], st) < 0)
+				ret = -1;
+		for (int i = 0; i < n; i++) {
+			http_call_release(&jobs[i].call);
+			claimed_release(&c[i]);
+		}
+		free(run);
+		free(map);
+		free(direct);
+		free(jobs);
+		free(rs);
+		free(c);
+		if (ret < 0)
+			return -1;
+		if (st->stopped)
+			return 0;
+	}
+}
+
+int outbox_resume(struct db *db)
+{
+	if (db_begin(db) < 0)
+		return -1;
+	if (db_exec(db,
+	            "UPDATE delivery_state SET stopped = false, stopped_reason = NULL,"
+	            " stopped_at = NULL WHERE id = 1",
+	            0, NULL) < 0 ||
+	    db_exec(db,
+	            "UPDATE alerts SET status = 'resolved', resolved_at = now(), updated_at = now()"
+	            " WHERE rule = 'whatsapp_delivery' AND status = 'open'",
+	            0, NULL) < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	return db_commit(db);
 }

@@ -21,6 +21,7 @@ struct outbox_msg {
 	size_t n_alert_ids;
 	long long check_run_id; /* 0: none */
 	int emergency;
+	long long not_before; /* epoch seconds; 0: now */
 };
 
 #define OUTBOX_MAX_CONTENT 4096
@@ -29,3 +30,27 @@ struct outbox_msg {
 int outbox_queue(struct db *db, const struct outbox_msg *m);
 
 #endif
+
+#include "config.h"
+#include "provider.h"
+
+struct drain_stats {
+	int claimed, sent, retried, as_template, failed;
+	int stopped; /* 1 when sending is stopped (delivery_state) */
+};
+
+/*
+ * Send what is due: claim rows (FOR UPDATE SKIP LOCKED, one per recipient
+ * whose pacing slot is free), reserve global rate slots, send them with
+ * several requests in flight, record each result. Repeats until nothing is
+ * due or max_messages were claimed (0: no limit). 0, or -1 when the state
+ * database failed (db->err).
+ */
+int outbox_drain(struct db *db, const struct config *cfg, const struct provider *p,
+                 int max_messages, struct drain_stats *st);
+
+/* Clear a stop of all sending (after the operator fixed the token or account). 0 / -1. */
+int outbox_resume(struct db *db);
+
+/* Delay before attempt n+1 (n >= 1): base * 2^(n-1), capped, with +-20% jitter. Seconds. */
+double outbox_backoff(const struct config *cfg, int attempts, double jitter01);

@@ -21,18 +21,18 @@ enum send_outcome {
 	SEND_SENT,            /* accepted: message_id (and wa_id for Meta) set */
 	SEND_RETRY,           /* try again later (rate limits, 5xx, timeouts, ...) */
 	SEND_RETRY_RECIPIENT, /* try again later, this recipient only (131056 pair rate) */
-	SEND_AS_TEMPLATE,     /* outside the 24-hour window: re-send as a template (131047, 63016) */
-	SEND_PERMANENT,       /* this message can never be sent (bad number, template error) */
-	SEND_STOP_ALL,        /* stop all sending, alert the operator (190, 368, 131031, 131048) */
+	SEND_AS_TEMPLATE, /* outside the 24-hour window: re-send as a template (131047, 63016) */
+	SEND_PERMANENT,   /* this message can never be sent (bad number, template error) */
+	SEND_STOP_ALL,    /* stop all sending, alert the operator (190, 368, 131031, 131048) */
 };
 
 const char *send_outcome_name(enum send_outcome o);
 
 /* What to send. Text or template; the template fields come from the configuration. */
 struct send_request {
-	const char *to;     /* E.164, "+" and digits */
-	const char *text;   /* the message as text (also the fallback summary) */
-	int as_template;    /* send WHATSAPP_ALERT_TEMPLATE / TWILIO_CONTENT_SID */
+	const char *to;            /* E.164, "+" and digits */
+	const char *text;          /* the message as text (also the fallback summary) */
+	int as_template;           /* send WHATSAPP_ALERT_TEMPLATE / TWILIO_CONTENT_SID */
 	const char *const *params; /* template body parameters, in order */
 	size_t n_params;
 	const char *button_payload; /* quick-reply payload ("ACK:<alert id>"); NULL: none */
@@ -73,10 +73,10 @@ struct provider {
 	 * (sandbox), rs is final. -1: cannot be built (rs says why, outcome
 	 * SEND_PERMANENT).
 	 */
-	int (*build)(const struct config *cfg, const struct send_request *rq, struct http_call *call,
-		     struct send_result *rs);
+	int (*build)(const struct config *cfg, const struct send_request *rq,
+	             struct http_call *call, struct send_result *rs);
 	void (*classify)(const struct config *cfg, const struct http_answer *ans,
-			 struct send_result *rs);
+	                 struct send_result *rs);
 };
 
 extern const struct provider provider_meta, provider_twilio, provider_sandbox;

@@ -298,3 +298,12 @@ int random_hex(char *out, size_t nbytes)
 	out[2 * nbytes] = '\0';
 	return 0;
 }
+
+double random_unit(void)
+{
+	unsigned char b[4];
+	if (RAND_bytes(b, sizeof(b)) != 1)
+		return 0.5;
+	uint32_t v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
+	return (double)v / 4294967295.0;
+}

@@ -54,6 +54,9 @@ int64_t mono_ms(void);
 /* Write n random bytes as 2n hex characters + NUL into out (2n+1 bytes). 0 / -1. */
 int random_hex(char *out, size_t nbytes);
 
+/* A uniformly random number in [0, 1] (for jitter; not for secrets). */
+double random_unit(void);
+
 #include "banned.h"
 
 #endif

@@ -3,6 +3,9 @@
  *   cron migrate              apply the state database migrations
  *   cron check [--emergency]  run a monitoring check, print its JSON
  *   cron config               print the effective configuration (secrets redacted)
+ *   cron test-alert critical|warning [message]   queue a test alert through routing, drain
+ *   cron drain [--resume]     send the queued messages that are due; --resume first clears
+ *                             a stop of all sending (after fixing the token or account)
  * Exit status: 0 done, 1 could not do the work, 2 usage or configuration error.
  */
 #include <stdio.h>
@@ -17,12 +20,16 @@
 #include "db.h"
 #include "log.h"
 #include "migrate.h"
+#include "outbox.h"
 #include "settings.h"
+#include "testalert.h"
 #include "util.h"
 
 static void usage(void)
 {
-	fputs("usage: cron migrate | check [--emergency] | config\n", stderr);
+	fputs("usage: cron migrate | check [--emergency] | config | drain [--resume] |\n"
+	      "       test-alert critical|warning [message]\n",
+	      stderr);
 	exit(2);
 }
 
@@ -71,6 +78,69 @@ static int cmd_check(struct db *db, struct config *cfg, int argc, char **argv)
 	return 0;
 }
 
+static int cmd_drain(struct db *db, struct config *cfg, int argc, char **argv)
+{
+	char *err = NULL;
+	if (argc == 3 && strcmp(argv[2], "--resume") == 0) {
+		if (outbox_resume(db) < 0) {
+			log_error("resume_failed", "cannot clear the stop: %s", db->err);
+			return 1;
+		}
+		log_info("sending_resumed", "sending resumed by the operator");
+	} else if (argc != 2) {
+		usage();
+	}
+	if (settings_apply(db, cfg, &err) < 0) {
+		log_error("drain_failed", "state database unavailable: %s", err);
+		free(err);
+		return 1;
+	}
+	struct drain_stats st;
+	int64_t t0 = mono_ms();
+	if (outbox_drain(db, cfg, provider_for(cfg), 0, &st) < 0) {
+		log_error("drain_failed", "%s", db->err);
+		return 1;
+	}
+	printf("{\"claimed\":%d,\"sent\":%d,\"retried\":%d,\"as_template\":%d,\"failed\":%d,"
+	       "\"stopped\":%s,\"duration_ms\":%lld}\n",
+	       st.claimed, st.sent, st.retried, st.as_template, st.failed,
+	       st.stopped ? "true" : "false", (long long)(mono_ms() - t0));
+	log_info("drain_done", "claimed %d: sent %d, retry %d, template %d, failed %d%s",
+	         st.claimed, st.sent, st.retried, st.as_template, st.failed,
+	         st.stopped ? " (sending is stopped)" : "");
+	return 0;
+}
+
+static int cmd_test_alert(struct db *db, struct config *cfg, int argc, char **argv)
+{
+	if (argc < 3 || argc > 4 ||
+	    (strcmp(argv[2], "critical") != 0 && strcmp(argv[2], "warning") != 0))
+		usage();
+	const char *message = argc == 4 ? argv[3] : "test alert from the monitoring service";
+	if (!*message || strlen(message) > TESTALERT_MAX_MESSAGE ||
+	    !str_is_utf8(message, strlen(message))) {
+		fprintf(stderr, "test-alert: the message must be 1..%d bytes of UTF-8\n",
+		        TESTALERT_MAX_MESSAGE);
+		return 2;
+	}
+	char *err = NULL;
+	struct json_object *out = NULL;
+	if (settings_apply(db, cfg, &err) < 0 ||
+	    testalert_queue(db, cfg, argv[2], message, &out, &err) < 0) {
+		log_error("test_alert_failed", "%s", err);
+		free(err);
+		return 1;
+	}
+	print_json(out);
+	json_object_put(out);
+	struct drain_stats st;
+	if (outbox_drain(db, cfg, provider_for(cfg), 0, &st) < 0) {
+		log_error("drain_failed", "%s", db->err);
+		return 1;
+	}
+	return 0;
+}
+
 static int cmd_config(struct db *db, struct config *cfg)
 {
 	char *err = NULL;
@@ -109,6 +179,10 @@ int main(int argc, char **argv)
 		rc = cmd_migrate(&db);
 	else if (strcmp(argv[1], "check") == 0)
 		rc = cmd_check(&db, &cfg, argc, argv);
+	else if (strcmp(argv[1], "test-alert") == 0)
+		rc = cmd_test_alert(&db, &cfg, argc, argv);
+	else if (strcmp(argv[1], "drain") == 0)
+		rc = cmd_drain(&db, &cfg, argc, argv);
 	else if (strcmp(argv[1], "config") == 0 && argc == 2)
 		rc = cmd_config(&db, &cfg);
 	else

@@ -394,3 +394,186 @@ harness_finish() {
 	((HARNESS_FAILED == 0)) || rc=1
 	return "$rc"
 }
+
+# ---------------------------------------------------------------------------
+# Provider mock: tests/mock/provider_mock.py, a local stand-in for Meta's
+# Cloud API send endpoint and Twilio's Messages API (its header comment
+# describes the endpoints, the records and the rule format).
+#
+#   mock_start           start it on a free loopback port (call it after
+#       harness_start, or with HARNESS_DIR and HARNESS_LOG_DIR set): records
+#       to $HARNESS_DIR/mock.jsonl, output in $HARNESS_LOG_DIR/mock.log, pid
+#       in $HARNESS_DIR/mock.pid; exports MOCK_URL=http://127.0.0.1:PORT
+#       and sets MOCK_PID. Send paths: $MOCK_URL/v25.0/<id>/messages and
+#       $MOCK_URL/2010-04-01/Accounts/<sid>/Messages.json.
+#   mock_stop            stop it (the EXIT trap does it too)
+#   mock_script JSON     replace the scripted rules (POST /__mock/script)
+#   mock_default JSON    set the default answer (POST /__mock/default)
+#   mock_reset           clear rules, default and records
+#   mock_requests [SEQ]  print the recorded send requests, a JSON list (with
+#       SEQ, only those after it)
+#   mock_count [SEQ]     print how many send requests were recorded
+# The control helpers leave HTTP_* alone and fail (status 1, message on
+# stderr) when the mock does not answer 2xx, so a bad script ends a test
+# under `set -e` instead of going unnoticed.
+#
+# Stopping: harness_finish has no list of things to clean up, so mock_start
+# wraps whatever EXIT trap is in place (harness_start's _harness_exit_trap):
+# the new trap stops the mock, then runs the previous trap with the same $?
+# (and errexit as it was). A script that sets its own EXIT trap after
+# mock_start must call mock_stop itself. As a safety net the mock also exits
+# by itself once this shell is gone (--watch-pid $$).
+
+MOCK_URL=
+MOCK_PID=
+_MOCK_PREV_EXIT_TRAP=
+
+# _mock_return STATUS: a command whose status is STATUS.
+_mock_return() {
+	return "$1"
+}
+
+_mock_exit_trap() {
+	local rc=$?
+	mock_stop >/dev/null 2>&1 || true
+	if [[ -z $_MOCK_PREV_EXIT_TRAP ]]; then
+		return "$rc"
+	fi
+	# Both branches start with $? = rc: a condition's failure does not
+	# trip errexit, and errexit stays on inside the branch. A trap that is
+	# one word (_harness_exit_trap) is called directly: bash 5.2 complains
+	# ("pop_var_context") when errexit ends the shell inside an eval there.
+	if [[ $_MOCK_PREV_EXIT_TRAP =~ ^[A-Za-z_][A-Za-z0-9_]*$ ]]; then
+		if _mock_return "$rc"; then
+			"$_MOCK_PREV_EXIT_TRAP"
+		else
+			"$_MOCK_PREV_EXIT_TRAP"
+		fi
+	elif _mock_return "$rc"; then
+		eval "$_MOCK_PREV_EXIT_TRAP"
+	else
+		eval "$_MOCK_PREV_EXIT_TRAP"
+	fi
+}
+
+# _mock_hook_exit_trap: put _mock_exit_trap in front of the current EXIT trap.
+_mock_hook_exit_trap() {
+	local current words=()
+	current=$(trap -p EXIT)
+	if [[ $current == *_mock_exit_trap* ]]; then
+		return 0
+	fi
+	_MOCK_PREV_EXIT_TRAP=
+	if [[ -n $current ]]; then
+		# `trap -p` prints: trap -- 'COMMAND' EXIT, quoted for eval.
+		eval "words=($current)"
+		_MOCK_PREV_EXIT_TRAP=${words[2]}
+	fi
+	trap _mock_exit_trap EXIT
+}
+
+# _mock_started_or_gone: the mock printed its port, or it is not running.
+_mock_started_or_gone() {
+	grep -q '^PORT=[0-9]' "$HARNESS_LOG_DIR/mock.log" 2>/dev/null || ! pid_alive "$MOCK_PID"
+}
+
+mock_start() {
+	local port
+	if [[ -n $MOCK_PID ]] && pid_alive "$MOCK_PID"; then
+		lib_error "mock_start: the mock already runs (pid $MOCK_PID)"
+		return 1
+	fi
+	if [[ -z ${HARNESS_DIR:-} || ! -d $HARNESS_DIR || -z ${HARNESS_LOG_DIR:-} ]]; then
+		lib_error "mock_start: HARNESS_DIR is not set up (call harness_start first)"
+		return 1
+	fi
+	if ! command -v python3 >/dev/null; then
+		lib_error "mock_start: python3 is not installed"
+		return 1
+	fi
+	mkdir -p "$HARNESS_LOG_DIR" || return 1
+	rm -f "$HARNESS_DIR/mock.pid"
+	python3 "$REPO_ROOT/tests/mock/provider_mock.py" --port 0 \
+		--record "$HARNESS_DIR/mock.jsonl" --pidfile "$HARNESS_DIR/mock.pid" \
+		--watch-pid "$$" </dev/null >"$HARNESS_LOG_DIR/mock.log" 2>&1 &
+	MOCK_PID=$!
+	_mock_hook_exit_trap
+	wait_for 10 _mock_started_or_gone || true
+	port=$(sed -n 's/^PORT=\([0-9][0-9]*\)$/\1/p' "$HARNESS_LOG_DIR/mock.log" | head -n 1)
+	if [[ -z $port ]]; then
+		lib_error "mock_start: the mock did not start; $HARNESS_LOG_DIR/mock.log:"
+		tail -n 20 "$HARNESS_LOG_DIR/mock.log" >&2 || true
+		mock_stop || true
+		return 1
+	fi
+	MOCK_URL=http://127.0.0.1:$port
+	export MOCK_URL
+	if ! wait_for 10 curl -sf -o /dev/null --max-time 2 "$MOCK_URL/__mock/count"; then
+		lib_error "mock_start: the mock does not answer on $MOCK_URL"
+		mock_stop || true
+		return 1
+	fi
+}
+
+mock_stop() {
+	local pid=$MOCK_PID
+	[[ -n $pid ]] || return 0
+	stop_pids provider_mock.py 5 TERM "$pid" || return 1
+	wait "$pid" 2>/dev/null || true
+	MOCK_PID=
+	if [[ -n ${HARNESS_DIR:-} ]]; then
+		rm -f "$HARNESS_DIR/mock.pid"
+	fi
+}
+
+# _mock_call METHOD PATH [JSON]: a control request; prints the answer's body,
+# fails unless it is 2xx.
+_mock_call() {
+	local method=$1 path=$2 out status
+	if [[ -z $MOCK_URL ]]; then
+		lib_error "mock: not started (mock_start)"
+		return 1
+	fi
+	if (($# > 2)); then
+		out=$(printf '%s' "$3" | curl -sS -X "$method" --max-time 30 \
+			-H 'Content-Type: application/json' --data-binary @- \
+			-w '\n%{http_code}' "$MOCK_URL$path") || out=$'\n000'
+	else
+		out=$(curl -sS -X "$method" --max-time 30 -w '\n%{http_code}' "$MOCK_URL$path") ||
+			out=$'\n000'
+	fi
+	status=${out##*$'\n'}
+	out=${out%$'\n'*}
+	if [[ $status != 2?? ]]; then
+		lib_error "mock: $method $path answered $status: $out"
+		return 1
+	fi
+	printf '%s\n' "$out"
+}
+
+mock_script() {
+	_mock_call POST /__mock/script "$1" >/dev/null
+}
+
+mock_default() {
+	_mock_call POST /__mock/default "$1" >/dev/null
+}
+
+mock_reset() {
+	_mock_call POST /__mock/reset >/dev/null
+}
+
+mock_requests() {
+	_mock_call GET "/__mock/requests?since=${1:-0}"
+}
+
+mock_count() {
+	local out
+	out=$(_mock_call GET "/__mock/count?since=${1:-0}") || return 1
+	if [[ $out =~ \"count\":\ *([0-9]+) ]]; then
+		printf '%s\n' "${BASH_REMATCH[1]}"
+	else
+		lib_error "mock_count: unexpected answer: $out"
+		return 1
+	fi
+}

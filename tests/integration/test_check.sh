@@ -94,8 +94,12 @@ assert_eq "today's drop is 90%" 90 "$(value orders_today_drop_pct)"
 assert_eq "yesterday is fine" ok "$(verdict orders_yesterday_drop_pct)"
 assert_contains "an orders alert is opened" "$(opened)" "orders_today_drop_pct//critical"
 assert_eq "one alert row" 1 "$(psql_state "SELECT count(*) FROM alerts WHERE rule = 'orders_today_drop_pct' AND status = 'open'")"
-assert_eq "one message queued to the critical contact" "+15550000001|critical|queued" \
-	"$(psql_state "SELECT phone_number, priority, status FROM whatsapp_logs ORDER BY id DESC LIMIT 1" -F '|')"
+assert_eq "one message queued to the critical contact" "+15550000001|critical" \
+	"$(psql_state "SELECT phone_number, priority FROM whatsapp_logs ORDER BY id DESC LIMIT 1" -F '|')"
+# The check program drains after its answer is out: the sandbox records the message as sent.
+wait_for 10 bash -c "[[ \$(psql -X -At -h '$PGHOST' -U postgres -d monitoring -c \"SELECT status FROM whatsapp_logs ORDER BY id DESC LIMIT 1\") == sent ]]" || true
+assert_eq "the check's drain sent it through the sandbox" "sent|sandbox|t" \
+	"$(psql_state "SELECT status, provider, provider_message_id LIKE 'sandbox-%' FROM whatsapp_logs ORDER BY id DESC LIMIT 1" -F '|')"
 assert_contains "the message names the problem" \
 	"$(psql_state "SELECT message_content FROM whatsapp_logs ORDER BY id DESC LIMIT 1")" "orders_today_drop_pct"
 msgs_before=$(psql_state "SELECT count(*) FROM whatsapp_logs")

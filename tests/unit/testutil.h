@@ -24,6 +24,8 @@
 #include <sys/wait.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "config.h"
 #include "util.h"
 
@@ -204,6 +206,57 @@ static inline int tu_leave_tmpdir(void)
 	free(tu_tmpdir);
 	free(tu_oldcwd);
 	return 0;
+}
+
+/*
+ * Replace a heap string field of a struct config (config_init() makes them
+ * all heap strings; config_release() frees them).
+ */
+static inline void tu_config_set(char **field, const char *value)
+{
+	free(*field);
+	*field = xstrdup(value);
+}
+
+/*
+ * The member of a json-c value at a dotted path: object keys and array
+ * indexes, e.g. "template.components.0.parameters.1.text". NULL when any
+ * step is missing. The result is owned by root.
+ */
+static inline struct json_object *tu_json_at(struct json_object *root, const char *path)
+{
+	struct json_object *cur = root;
+	char *copy = xstrdup(path);
+	char *save = NULL;
+	for (char *step = strtok_r(copy, ".", &save); step && cur;
+	     step = strtok_r(NULL, ".", &save)) {
+		if (json_object_is_type(cur, json_type_array)) {
+			char *end = NULL;
+			unsigned long i = strtoul(step, &end, 10);
+			cur = *step && !*end && i < json_object_array_length(cur)
+			          ? json_object_array_get_idx(cur, i)
+			          : NULL;
+		} else if (!json_object_is_type(cur, json_type_object) ||
+		           !json_object_object_get_ex(cur, step, &cur)) {
+			cur = NULL;
+		}
+	}
+	free(copy);
+	return cur;
+}
+
+/* The string at path in root; fails the test when it is missing or not a string. */
+#define tu_json_string(root, path) tu_json_string_at((root), (path), __FILE__, __LINE__)
+
+static inline const char *tu_json_string_at(struct json_object *root, const char *path,
+                                            const char *file, int line)
+{
+	struct json_object *v = tu_json_at(root, path);
+	if (!v || !json_object_is_type(v, json_type_string)) {
+		print_error("no string at \"%s\"\n", path);
+		_fail(file, line);
+	}
+	return json_object_get_string(v);
 }
 
 #endif
