@@ -415,7 +415,8 @@ int outbox_drain(struct db *db, const struct config *cfg, const struct provider 
 			    .len = run[k].answer.len,
 			};
 			p->classify(cfg, &ans, &rs[map[k]]);
-			if (run[k].transport_error && !rs[map[k]].error[0])
+			/* curl's own buffer says more than its code's generic text. */
+			if (run[k].transport_error && run[k].curl_error[0])
 				snprintf(rs[map[k]].error, sizeof(rs[map[k]].error), "%s",
 				         run[k].curl_error);
 			sender_job_release(&run[k]);

@@ -2,10 +2,7 @@
  * provider.c: choosing a provider, and what the real providers share: text
  * clean-up (UTF-8, length caps, template parameters), percent-encoding,
  * recipient checks, error texts without secrets and transport failures.
- *
- * The shared helpers are declared again at the top of provider_meta.c and
- * provider_twilio.c, word for word: provider.h is the public contract and
- * has no room for them (a provider_internal.h would be the proper home).
+ * The shared helpers are declared in provider_internal.h.
  */
 #include <stdarg.h>
 #include <stdint.h>
@@ -18,15 +15,8 @@
 #include "buf.h"
 #include "phone.h"
 #include "provider.h"
+#include "provider_internal.h"
 #include "util.h"
-
-/* Shared with provider_meta.c and provider_twilio.c (same declarations there). */
-char *provider_clean_text(const char *s, size_t max_units, int as_param);
-int provider_percent_encode(struct buf *b, const char *s);
-int provider_recipient(const char *to, char out[PHONE_MAX], struct send_result *rs);
-void provider_fail(struct send_result *rs, enum send_outcome o, const char *code,
-                   const char *secret, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-int provider_transport_failed(const struct http_answer *ans, struct send_result *rs);
 
 const struct provider *provider_for(const struct config *cfg)
 {

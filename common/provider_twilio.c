@@ -18,15 +18,8 @@
 #include "log.h"
 #include "phone.h"
 #include "provider.h"
+#include "provider_internal.h"
 #include "util.h"
-
-/* Shared helpers from provider.c (declared the same way there). */
-char *provider_clean_text(const char *s, size_t max_units, int as_param);
-int provider_percent_encode(struct buf *b, const char *s);
-int provider_recipient(const char *to, char out[PHONE_MAX], struct send_result *rs);
-void provider_fail(struct send_result *rs, enum send_outcome o, const char *code,
-                   const char *secret, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
-int provider_transport_failed(const struct http_answer *ans, struct send_result *rs);
 
 #define TWILIO_BODY_MAX 1600  /* Body, characters (else 21617 / 21658) */
 #define TWILIO_PARAM_MAX 1024 /* a WhatsApp template body is at most 1024 characters (63021) */

@@ -1,0 +1,24 @@
+/*
+ * provider_internal.h: what provider.c shares with the real providers
+ * (provider_meta.c, provider_twilio.c). Not for callers: they use provider.h.
+ */
+#ifndef PROVIDER_INTERNAL_H
+#define PROVIDER_INTERNAL_H
+
+#include "buf.h"
+#include "phone.h"
+#include "provider.h"
+
+/* UTF-8 clean-up and truncation to max_units (UTF-16 units); as_param: template rules. */
+char *provider_clean_text(const char *s, size_t max_units, int as_param);
+/* Append s percent-encoded (RFC 3986 unreserved set kept). 0 / -1 over the buffer's cap. */
+int provider_percent_encode(struct buf *b, const char *s);
+/* Normalise the recipient; -1 with rs a permanent "invalid_recipient" failure. */
+int provider_recipient(const char *to, char out[PHONE_MAX], struct send_result *rs);
+/* Fill rs with outcome o, code and a message from which secret is removed. */
+void provider_fail(struct send_result *rs, enum send_outcome o, const char *code,
+                   const char *secret, const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+/* 1 and rs filled (retry "timeout" / "connect") when the call got no HTTP answer. */
+int provider_transport_failed(const struct http_answer *ans, struct send_result *rs);
+
+#endif
