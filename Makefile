@@ -41,7 +41,7 @@ UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 DEBIAN_PKGS = build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi nginx postgresql \
               postgresql-contrib libpq-dev libcurl4-openssl-dev libjson-c-dev libssl-dev tzdata \
-              libcmocka-dev curl ca-certificates openssl procps jq clang-format
+              libcmocka-dev curl ca-certificates openssl procps jq clang-format python3
 
 .PHONY: all deps run stop test unit integration clean format check-format
 # Keep the objects of the cgi/ and cron/ programs between builds.

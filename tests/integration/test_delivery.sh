@@ -1,0 +1,161 @@
+#!/usr/bin/env bash
+# Delivery against a local mock of the Meta and Twilio APIs: what the provider
+# receives, and what whatsapp_logs records, for success and each error class.
+set -euo pipefail
+
+# shellcheck source=tests/integration/harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+
+harness_start
+mock_start
+
+# The drains below run through the cron binary with Meta pointed at the mock;
+# retries are made fast and the per-recipient spacing is switched off.
+export WHATSAPP_PROVIDER=meta META_WHATSAPP_TOKEN=test-token-abcdefghijklmnop \
+	META_PHONE_NUMBER_ID=1234567890 META_GRAPH_URL=$MOCK_URL/v25.0 \
+	RETRY_BASE_SECONDS=1 RETRY_MAX_SECONDS=1 RECIPIENT_MIN_INTERVAL=0 SEND_TIMEOUT_MS=2000
+queue() { # queue PHONE TEXT: a queued message, as a decision would write it
+	psql_state "INSERT INTO whatsapp_logs (phone_number, message_content, priority, idempotency_key)
+	 VALUES ('$1', '$2', 'critical', 'test:' || md5(random()::text)) RETURNING id"
+}
+drain() { harness_cron drain; }
+status_of() { psql_state "SELECT status || '|' || coalesce(last_error_code, '') FROM whatsapp_logs WHERE id = $1"; }
+reqs() { mock_requests; }
+
+# ---------------------------------------------------------------- a text message
+id=$(queue +15550001001 "disk 97% full")
+out=$(drain)
+assert_eq "drain reports one sent" 1 "$(jq .sent <<<"$out")"
+assert_eq "the row is sent" "sent|" "$(status_of "$id")"
+r=$(reqs | jq '.[-1]')
+assert_eq "POST to the phone number's messages" "/v25.0/1234567890/messages" "$(jq -r .path <<<"$r")"
+assert_eq "bearer token sent" "Bearer test-token-abcdefghijklmnop" "$(jq -r '.headers.authorization' <<<"$r")"
+assert_eq "to is + and digits" "+15550001001" "$(jq -r .json.to <<<"$r")"
+assert_eq "a text message" "text|disk 97% full|whatsapp" "$(jq -r '[.json.type, .json.text.body, .json.messaging_product] | join("|")' <<<"$r")"
+assert_match "the wamid is stored" '^wamid\.' "$(psql_state "SELECT provider_message_id FROM whatsapp_logs WHERE id = $id")"
+assert_eq "the wa_id is stored" 15550001001 "$(psql_state "SELECT wa_id FROM whatsapp_logs WHERE id = $id")"
+assert_eq "a second drain sends nothing again" 1 "$(mock_count)"
+
+# ---------------------------------------------------------------- 130429 then success
+mock_reset
+mock_script '[{"match":{"to":"+15550001002"},"meta_error":130429}]'
+id=$(queue +15550001002 "retry me")
+drain >/dev/null
+assert_eq "130429: queued for a retry" "queued|130429" "$(status_of "$id")"
+sleep 1.5
+drain >/dev/null
+assert_eq "then sent" "sent|" "$(status_of "$id")"
+assert_eq "two attempts" 2 "$(psql_state "SELECT attempts FROM whatsapp_logs WHERE id = $id")"
+assert_eq "delivered once: one success at the provider" 2 "$(mock_count)"
+
+# ---------------------------------------------------------------- 131047: re-sent as a template
+mock_reset
+export WHATSAPP_ALERT_TEMPLATE=infra_alert
+mock_script '[{"match":{"to":"+15550001003"},"meta_error":131047}]'
+psql_state "INSERT INTO contacts (phone_number, last_inbound_at) VALUES ('+15550001003', now() - interval '1 hour')" >/dev/null
+id=$(psql_state "INSERT INTO whatsapp_logs (phone_number, message_content, priority, idempotency_key, alert_ids)
+ VALUES ('+15550001003', 'db01 down', 'critical', 'test:tmpl', '{42}') RETURNING id")
+drain >/dev/null
+assert_eq "inside the window it went as text first" text "$(reqs | jq -r '.[0].json.type')"
+drain >/dev/null
+assert_eq "131047: re-sent and sent" "sent|" "$(status_of "$id")"
+r=$(reqs | jq '.[-1]')
+assert_eq "the re-send is the template" "template|infra_alert|en_US" \
+	"$(jq -r '[.json.type, .json.template.name, .json.template.language.code] | join("|")' <<<"$r")"
+assert_eq "its body carries severity and summary" "critical|db01 down" \
+	"$(jq -r '[.json.template.components[0].parameters[].text] | join("|")' <<<"$r")"
+assert_eq "its button carries the alert id" "ACK:42" \
+	"$(jq -r '.json.template.components[1].parameters[0].payload' <<<"$r")"
+assert_eq "recorded as a template" t "$(psql_state "SELECT as_template FROM whatsapp_logs WHERE id = $id")"
+id=$(queue +15550001004 "nobody wrote to us")
+drain >/dev/null
+assert_eq "outside the window it goes as a template at once" template "$(reqs | jq -r '.[-1].json.type')"
+unset WHATSAPP_ALERT_TEMPLATE
+
+# ---------------------------------------------------------------- permanent failure
+mock_reset
+mock_script '[{"match":{"to":"+15550001005"},"meta_error":131026}]'
+id=$(queue +15550001005 "undeliverable")
+drain >/dev/null
+assert_eq "131026 fails for good" "failed|131026" "$(status_of "$id")"
+
+# ---------------------------------------------------------------- provider down, then back
+mock_reset
+mock_script '[{"status":500,"body_raw":"oops","times":4}]'
+a=$(queue +15550001006 "during the outage a")
+b=$(queue +15550001007 "during the outage b")
+drain >/dev/null
+sleep 1.3
+drain >/dev/null
+assert_eq "5xx: still queued" "queued|http_500" "$(status_of "$a")"
+sleep 1.3
+drain >/dev/null
+assert_eq "back: a sent" "sent|" "$(status_of "$a")"
+assert_eq "back: b sent" "sent|" "$(status_of "$b")"
+assert_eq "each delivered once" 1 "$(reqs | jq '[.[] | select(.json.to == "+15550001006")] | length - 2')"
+
+# ---------------------------------------------------------------- a timeout is retried
+mock_reset
+mock_script '[{"match":{"to":"+15550001008"},"delay_ms":3000}]'
+id=$(queue +15550001008 "slow")
+drain >/dev/null
+assert_eq "a timeout is retried" "queued|timeout" "$(status_of "$id")"
+
+# ---------------------------------------------------------------- 190: sending stops
+mock_reset
+mock_script '[{"meta_error":190,"times":-1}]'
+c=$(queue +15550001009 "token expired")
+d=$(queue +15550001010 "next one")
+out=$(drain)
+assert_eq "drain says sending is stopped" true "$(jq .stopped <<<"$out")"
+assert_eq "the message stays queued" queued "$(psql_state "SELECT status FROM whatsapp_logs WHERE id = $c")"
+assert_eq "delivery is stopped" t "$(psql_state "SELECT stopped FROM delivery_state")"
+assert_eq "an operator alert is open" "critical" \
+	"$(psql_state "SELECT severity FROM alerts WHERE rule = 'whatsapp_delivery' AND status = 'open'")"
+assert_not_contains "the token is not in the stored error" \
+	"$(psql_state "SELECT string_agg(coalesce(last_error, ''), ' ') FROM whatsapp_logs")" "test-token-abcdefghijklmnop"
+n=$(mock_count)
+drain >/dev/null
+assert_eq "nothing more is sent while stopped" "$n" "$(mock_count)"
+mock_reset
+out=$(harness_cron drain --resume)
+assert_eq "after --resume both go" "sent|sent" \
+	"$(psql_state "SELECT string_agg(status, '|' ORDER BY id) FROM whatsapp_logs WHERE id IN ($c, $d)")"
+assert_eq "the operator alert resolves" resolved \
+	"$(psql_state "SELECT status FROM alerts WHERE rule = 'whatsapp_delivery'")"
+
+# ---------------------------------------------------------------- Twilio
+mock_reset
+export WHATSAPP_PROVIDER=twilio TWILIO_ACCOUNT_SID=AC0123456789 TWILIO_AUTH_TOKEN=twilio-secret-token \
+	TWILIO_WHATSAPP_NUMBER=+15550009999 TWILIO_API_URL=$MOCK_URL/2010-04-01
+id=$(queue +15550001011 "via twilio")
+drain >/dev/null
+assert_eq "twilio: sent" "sent|" "$(status_of "$id")"
+r=$(reqs | jq '.[-1]')
+assert_eq "twilio: the account's Messages.json" "/2010-04-01/Accounts/AC0123456789/Messages.json" "$(jq -r .path <<<"$r")"
+assert_eq "twilio: whatsapp: addresses" "whatsapp:+15550001011|whatsapp:+15550009999" "$(jq -r '[.form.To, .form.From] | join("|")' <<<"$r")"
+assert_eq "twilio: basic auth" "Basic $(printf 'AC0123456789:twilio-secret-token' | base64)" "$(jq -r .headers.authorization <<<"$r")"
+assert_match "twilio: the SID is stored" '^SM' "$(psql_state "SELECT provider_message_id FROM whatsapp_logs WHERE id = $id")"
+unset TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN TWILIO_WHATSAPP_NUMBER TWILIO_API_URL
+
+# ---------------------------------------------------------------- sandbox and test-alert over HTTP
+export WHATSAPP_PROVIDER=sandbox
+mock_reset
+http_auth POST /monitoring/test-alert '{"severity":"critical","message":"hello from the test"}'
+assert_eq "test-alert answers 200" 200 "$HTTP_STATUS"
+tid=$(jq -r '.messages[0].id' <<<"$HTTP_BODY")
+assert_eq "to the critical contact" "+15550000001" "$(jq -r '.messages[0].phone_number' <<<"$HTTP_BODY")"
+wait_for 10 bash -c "[[ \$(psql -X -At -h '$PGHOST' -U postgres -d monitoring -c \"SELECT status FROM whatsapp_logs WHERE id = $tid\") == sent ]]" || true
+assert_eq "the sandbox recorded it as sent" "sent|sandbox" \
+	"$(psql_state "SELECT status, provider FROM whatsapp_logs WHERE id = $tid" -F '|')"
+assert_eq "the sandbox contacted nobody" 0 "$(mock_count)"
+http_auth GET /monitoring/alerts
+assert_contains "GET /monitoring/alerts shows it" "$HTTP_BODY" "hello from the test"
+for body in '{}' '{"severity":"info"}' '{"severity":"critical","message":""}' '{"severity":"warning","extra":1}' '{"severity":'; do
+	http_auth POST /monitoring/test-alert "$body"
+	assert_eq "test-alert $body: 400" 400 "$HTTP_STATUS"
+done
+http POST /monitoring/test-alert '{"severity":"critical"}'
+assert_eq "test-alert without a token: 401" 401 "$HTTP_STATUS"
+
+harness_finish
