@@ -47,7 +47,14 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 #include "log.h"
 #include "sender.h"
 
-#define DRAIN_BATCH 64
+/*
+ * A batch is claimed, sent, then recorded; the slowest answer of a batch
+ * delays the next one. Batches of about DRAIN_BATCH_SECONDS of sending at the
+ * rate cap keep that tail small against the whole (bounded for memory).
+ */
+#define DRAIN_BATCH_SECONDS 4
+#define DRAIN_BATCH_MIN 16
+#define DRAIN_BATCH_MAX 1000
 
 double outbox_backoff(const struct config *cfg, int attempts, double jitter01)
 {
@@ -352,7 +359,10 @@ int outbox_drain(struct db *db, const struct config *cfg, const struct provider 
 			st->stopped = 1;
 			return 0;
 		}
-		int want = DRAIN_BATCH;
+		long long batch = cfg->send_rate_per_second * DRAIN_BATCH_SECONDS;
+		int want = batch < DRAIN_BATCH_MIN   ? DRAIN_BATCH_MIN
+		           : batch > DRAIN_BATCH_MAX ? DRAIN_BATCH_MAX
+		                                     : (int)batch;
 		if (max_messages > 0 && max_messages - st->claimed < want)
 			want = max_messages - st->claimed;
 		if (want <= 0)
