@@ -11,6 +11,7 @@
 #include <string.h>
 
 #include <curl/curl.h>
+#include <json-c/json.h>
 
 #include "buf.h"
 #include "phone.h"
@@ -349,4 +350,39 @@ int provider_transport_failed(const struct http_answer *ans, struct send_result 
 	else
 		provider_fail(rs, SEND_RETRY, "connect", NULL, "transport failure (%s)", what);
 	return 1;
+}
+
+const char *provider_json_string(struct json_object *o, const char *key)
+{
+	struct json_object *v;
+	if (!o || !json_object_object_get_ex(o, key, &v) ||
+	    !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+/* An integer member, also when sent as a string of digits. 0, or -1 when absent. */
+int provider_json_int(struct json_object *o, const char *key, long long *out)
+{
+	struct json_object *v;
+	const char *err;
+	if (!o || !json_object_object_get_ex(o, key, &v))
+		return -1;
+	if (json_object_is_type(v, json_type_int)) {
+		*out = json_object_get_int64(v);
+		return 0;
+	}
+	if (json_object_is_type(v, json_type_string))
+		return parse_int(json_object_get_string(v), 0, 999999999, out, &err);
+	return -1;
+}
+
+char *provider_body_excerpt(const struct http_answer *ans)
+{
+	if (!ans->body || ans->len == 0)
+		return xstrdup("empty body");
+	char *raw = xstrndup(ans->body, ans->len < 200 ? ans->len : 200);
+	char *clean = provider_clean_text(raw, 120, 1);
+	free(raw);
+	return clean;
 }

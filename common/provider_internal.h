@@ -21,4 +21,12 @@ void provider_fail(struct send_result *rs, enum send_outcome o, const char *code
 /* 1 and rs filled (retry "timeout" / "connect") when the call got no HTTP answer. */
 int provider_transport_failed(const struct http_answer *ans, struct send_result *rs);
 
+struct json_object;
+/* A string member of o, or NULL. */
+const char *provider_json_string(struct json_object *o, const char *key);
+/* An integer member, also when sent as a string of digits. 0, or -1 when absent. */
+int provider_json_int(struct json_object *o, const char *key, long long *out);
+/* The start of an answer's body, cleaned for an error text. Caller frees. */
+char *provider_body_excerpt(const struct http_answer *ans);
+
 #endif

@@ -258,31 +258,6 @@ out:
 	return ret;
 }
 
-static const char *get_string(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* An integer member, also when sent as a string of digits. 0, or -1 when absent. */
-static int get_int(struct json_object *o, const char *key, long long *out)
-{
-	struct json_object *v;
-	const char *err;
-	if (!o || !json_object_object_get_ex(o, key, &v))
-		return -1;
-	if (json_object_is_type(v, json_type_int)) {
-		*out = json_object_get_int64(v);
-		return 0;
-	}
-	if (json_object_is_type(v, json_type_string))
-		return parse_int(json_object_get_string(v), 0, 999999999, out, &err);
-	return -1;
-}
-
 /* The first element of an array member, when it is an object. */
 static struct json_object *first_of(struct json_object *o, const char *key)
 {
@@ -295,15 +270,6 @@ static struct json_object *first_of(struct json_object *o, const char *key)
 }
 
 /* A short, printable piece of a body that is not a Graph error, for the operator. */
-static char *body_excerpt(const struct http_answer *ans)
-{
-	if (!ans->body || ans->len == 0)
-		return xstrdup("empty body");
-	char *raw = xstrndup(ans->body, ans->len < 200 ? ans->len : 200);
-	char *clean = provider_clean_text(raw, 120, 1);
-	free(raw);
-	return clean;
-}
 
 /*
  * HTTP 2xx. messages[0].id is the proof of acceptance. A 2xx we cannot read
@@ -314,12 +280,12 @@ static char *body_excerpt(const struct http_answer *ans)
 static void meta_success(const struct config *cfg, const struct http_answer *ans,
                          struct json_object *root, const char *parse_err, struct send_result *rs)
 {
-	const char *id = get_string(first_of(root, "messages"), "id");
-	const char *wa_id = get_string(first_of(root, "contacts"), "wa_id");
+	const char *id = provider_json_string(first_of(root, "messages"), "id");
+	const char *wa_id = provider_json_string(first_of(root, "contacts"), "wa_id");
 	char code[32];
 	snprintf(code, sizeof(code), "http_%ld", ans->status);
 	if (!id || !*id) {
-		char *excerpt = body_excerpt(ans);
+		char *excerpt = provider_body_excerpt(ans);
 		provider_fail(rs, SEND_RETRY, code, cfg->meta_token,
 		              "HTTP %ld without a message id (%s: %s); the message may have been "
 		              "sent, a retry can deliver it twice",
@@ -341,7 +307,7 @@ static void meta_failure(const struct config *cfg, const struct http_answer *ans
                          struct json_object *err, struct send_result *rs)
 {
 	long long code = 0, sub = 0;
-	int has_code = get_int(err, "code", &code) == 0;
+	int has_code = provider_json_int(err, "code", &code) == 0;
 	enum send_outcome o;
 	char code_text[32];
 	struct json_object *data = NULL;
@@ -364,18 +330,18 @@ static void meta_failure(const struct config *cfg, const struct http_answer *ans
 		snprintf(code_text, sizeof(code_text), "http_%ld", ans->status);
 
 	if (!err) {
-		char *excerpt = body_excerpt(ans);
+		char *excerpt = provider_body_excerpt(ans);
 		provider_fail(rs, o, code_text, cfg->meta_token,
 		              "HTTP %ld without a Graph error (%s)", ans->status, excerpt);
 		free(excerpt);
 		return;
 	}
-	const char *message = get_string(err, "message");
-	const char *trace = get_string(err, "fbtrace_id");
+	const char *message = provider_json_string(err, "message");
+	const char *trace = provider_json_string(err, "fbtrace_id");
 	const char *details = NULL;
 	if (json_object_object_get_ex(err, "error_data", &data))
-		details = get_string(data, "details");
-	int has_sub = get_int(err, "error_subcode", &sub) == 0;
+		details = provider_json_string(data, "details");
+	int has_sub = provider_json_int(err, "error_subcode", &sub) == 0;
 	char *subtext = has_sub ? xasprintf(", subcode %lld", sub) : xstrdup("");
 	provider_fail(rs, o, code_text, cfg->meta_token, "%s%s%s (HTTP %ld%s%s%s)",
 	              message ? message : "Graph error without a message", details ? ": " : "",

@@ -209,41 +209,6 @@ out:
 	return ret;
 }
 
-static const char *get_string(struct json_object *o, const char *key)
-{
-	struct json_object *v;
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
-/* An integer member, also when sent as a string of digits. 0, or -1 when absent. */
-static int get_int(struct json_object *o, const char *key, long long *out)
-{
-	struct json_object *v;
-	const char *err;
-	if (!o || !json_object_object_get_ex(o, key, &v))
-		return -1;
-	if (json_object_is_type(v, json_type_int)) {
-		*out = json_object_get_int64(v);
-		return 0;
-	}
-	if (json_object_is_type(v, json_type_string))
-		return parse_int(json_object_get_string(v), 0, 999999999, out, &err);
-	return -1;
-}
-
-static char *body_excerpt(const struct http_answer *ans)
-{
-	if (!ans->body || ans->len == 0)
-		return xstrdup("empty body");
-	char *raw = xstrndup(ans->body, ans->len < 200 ? ans->len : 200);
-	char *clean = provider_clean_text(raw, 120, 1);
-	free(raw);
-	return clean;
-}
-
 static void twilio_classify(const struct config *cfg, const struct http_answer *ans,
                             struct send_result *rs)
 {
@@ -259,9 +224,9 @@ static void twilio_classify(const struct config *cfg, const struct http_answer *
 	if (ans->body && ans->len > 0 &&
 	    json_parse_object(ans->body, ans->len, &root, &parse_err) < 0)
 		root = NULL;
-	int has_code = get_int(root, "code", &code) == 0;
+	int has_code = provider_json_int(root, "code", &code) == 0;
 	int ok = ans->status >= 200 && ans->status < 300;
-	const char *sid = get_string(root, "sid");
+	const char *sid = provider_json_string(root, "sid");
 
 	if (ok && sid && *sid && strlen(sid) < sizeof(rs->message_id)) {
 		rs->outcome = SEND_SENT;
@@ -274,7 +239,7 @@ static void twilio_classify(const struct config *cfg, const struct http_answer *
 		 * have gone out: retrying can deliver it twice (at-least-once), which
 		 * beats losing an alert or keeping a "sent" without a SID.
 		 */
-		char *excerpt = body_excerpt(ans);
+		char *excerpt = provider_body_excerpt(ans);
 		snprintf(code_text, sizeof(code_text), "http_%ld", ans->status);
 		provider_fail(
 		    rs, SEND_RETRY, code_text, cfg->twilio_auth_token,
@@ -300,13 +265,13 @@ static void twilio_classify(const struct config *cfg, const struct http_answer *
 		snprintf(code_text, sizeof(code_text), "%lld", code);
 	else
 		snprintf(code_text, sizeof(code_text), "http_%ld", ans->status);
-	const char *message = get_string(root, "message");
+	const char *message = provider_json_string(root, "message");
 	if (message) {
-		const char *more = get_string(root, "more_info");
+		const char *more = provider_json_string(root, "more_info");
 		provider_fail(rs, o, code_text, cfg->twilio_auth_token, "%s (HTTP %ld%s%s)",
 		              message, ans->status, more ? ", " : "", more ? more : "");
 	} else {
-		char *excerpt = body_excerpt(ans);
+		char *excerpt = provider_body_excerpt(ans);
 		provider_fail(rs, o, code_text, cfg->twilio_auth_token,
 		              "HTTP %ld without a Twilio error (%s)", ans->status, excerpt);
 		free(excerpt);
