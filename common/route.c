@@ -4,13 +4,20 @@
 #include "route.h"
 #include "util.h"
 
-/* localtime_r in another zone: TZ is switched for the call (the programs are single-threaded). */
-static void local_tm(const char *tz, time_t t, struct tm *out)
+/*
+ * Work in another zone: TZ is switched for the call and put back (the
+ * programs are single-threaded). tz_enter returns what tz_leave restores.
+ */
+static char *tz_enter(const char *tz)
 {
 	char *saved = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
 	setenv("TZ", tz, 1);
 	tzset();
-	localtime_r(&t, out);
+	return saved;
+}
+
+static void tz_leave(char *saved)
+{
 	if (saved) {
 		setenv("TZ", saved, 1);
 		free(saved);
@@ -20,20 +27,19 @@ static void local_tm(const char *tz, time_t t, struct tm *out)
 	tzset();
 }
 
+static void local_tm(const char *tz, time_t t, struct tm *out)
+{
+	char *saved = tz_enter(tz);
+	localtime_r(&t, out);
+	tz_leave(saved);
+}
+
 static time_t make_local(const char *tz, struct tm *tm)
 {
-	char *saved = getenv("TZ") ? xstrdup(getenv("TZ")) : NULL;
-	setenv("TZ", tz, 1);
-	tzset();
+	char *saved = tz_enter(tz);
 	tm->tm_isdst = -1;
 	time_t t = mktime(tm);
-	if (saved) {
-		setenv("TZ", saved, 1);
-		free(saved);
-	} else {
-		unsetenv("TZ");
-	}
-	tzset();
+	tz_leave(saved);
 	return t;
 }
 
