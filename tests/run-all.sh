@@ -30,6 +30,25 @@ for t in "$BUILD"/tests/test_*; do
 	failed=$((failed + f))
 done
 
+echo "== mock provider self-test"
+mlog=$(mktemp)
+tests/mock/test_provider_mock.sh >"$mlog" 2>&1 || true
+mlast=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$mlog" | tail -1)
+if [ -n "$mlast" ]; then
+	echo "test_provider_mock: $mlast"
+	mp=${mlast%% passed*}
+	mf=${mlast#*, }
+	mf=${mf%% failed*}
+	passed=$((passed + mp))
+	failed=$((failed + mf))
+	[ "$mf" -eq 0 ] || grep -E '^FAIL' -A1 "$mlog"
+else
+	tail -20 "$mlog"
+	echo "the mock self-test did not report a result"
+	failed=$((failed + 1))
+fi
+rm -f "$mlog"
+
 echo "== integration tests"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT

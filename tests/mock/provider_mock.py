@@ -61,7 +61,8 @@ Control API (never recorded), JSON in and out:
   POST /__mock/default  the answer used when no rule answers: the rule keys
                         below except match and times, plus "validate". It
                         replaces the previous default ({} = built-in). Its
-                        delay_ms applies to default answers only.
+                        delay_ms applies to default answers only; its
+                        meta_error (twilio_error) to Meta (Twilio) sends.
   GET  /__mock/default
   POST /__mock/reset    clears rules, default and records.
   GET  /__mock/requests records as a JSON list, oldest first; ?since=SEQ
