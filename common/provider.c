@@ -386,3 +386,22 @@ char *provider_body_excerpt(const struct http_answer *ans)
 	free(raw);
 	return clean;
 }
+
+enum send_outcome provider_outcome_by_status(long status)
+{
+	if (status == 401)
+		return SEND_STOP_ALL;
+	if (status == 429 || status >= 500)
+		return SEND_RETRY;
+	if (status >= 400)
+		return SEND_PERMANENT;
+	return SEND_RETRY; /* a redirect or other oddity says nothing about the message */
+}
+
+void provider_code_text(char *out, size_t len, int has_code, long long code, long status)
+{
+	if (has_code)
+		snprintf(out, len, "%lld", code);
+	else
+		snprintf(out, len, "http_%ld", status);
+}

@@ -29,4 +29,9 @@ int provider_json_int(struct json_object *o, const char *key, long long *out);
 /* The start of an answer's body, cleaned for an error text. Caller frees. */
 char *provider_body_excerpt(const struct http_answer *ans);
 
+/* The outcome when the answer carries no error code we know: the HTTP status decides. */
+enum send_outcome provider_outcome_by_status(long status);
+/* The provider's code as text, or "http_<status>" when there is none. */
+void provider_code_text(char *out, size_t len, int has_code, long long code, long status);
+
 #endif

@@ -250,21 +250,9 @@ static void twilio_classify(const struct config *cfg, const struct http_answer *
 		goto out;
 	}
 
-	if (!has_code || twilio_rule(code, &o) < 0) {
-		if (ans->status == 401)
-			o = SEND_STOP_ALL;
-		else if (ans->status == 429 || ans->status >= 500)
-			o = SEND_RETRY;
-		else if (ans->status >= 400)
-			o = SEND_PERMANENT;
-		else
-			o = SEND_RETRY; /* a redirect or other oddity says nothing about the message
-			                 */
-	}
-	if (has_code)
-		snprintf(code_text, sizeof(code_text), "%lld", code);
-	else
-		snprintf(code_text, sizeof(code_text), "http_%ld", ans->status);
+	if (!has_code || twilio_rule(code, &o) < 0)
+		o = provider_outcome_by_status(ans->status);
+	provider_code_text(code_text, sizeof(code_text), has_code, code, ans->status);
 	const char *message = provider_json_string(root, "message");
 	if (message) {
 		const char *more = provider_json_string(root, "more_info");
