@@ -1,4 +1,5 @@
 #include <stdio.h>
+#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -109,6 +110,25 @@ static int is_stopped(struct db *db, int *stopped)
 	return 0;
 }
 
+static void claimed_free(struct claimed *c, int n)
+{
+	for (int k = 0; k < n; k++)
+		claimed_release(&c[k]);
+	free(c);
+}
+
+/* Who claims: host and pid, so a stuck 'sending' row names its drainer. */
+static const char *drainer_name(void)
+{
+	static char name[300];
+	if (!name[0]) {
+		char host[256] = "";
+		gethostname(host, sizeof(host) - 1);
+		snprintf(name, sizeof(name), "%s:%ld", host, (long)getpid());
+	}
+	return name;
+}
+
 /*
  * Claim up to max due rows, one per recipient whose slot is free, and mark
  * them sending. Returns the count (rows in *out) or -1.
@@ -116,12 +136,17 @@ static int is_stopped(struct db *db, int *stopped)
 static int claim(struct db *db, const struct config *cfg, int max, struct claimed **out,
                  double *first_slot_s)
 {
-	char lim[16], gap[24], lease[24], rate[24];
+	char lim[16], gap[24], lease[24], rate[24], cnt[16];
+	struct claimed *c = NULL;
+	struct buf ids = BUF_INIT(1 << 20);
+	PGresult *r = NULL;
+	int n = 0;
 	snprintf(lim, sizeof(lim), "%d", max * 4);
 	snprintf(gap, sizeof(gap), "%lld", cfg->recipient_min_interval_s);
 	snprintf(lease, sizeof(lease), "%lld", 2 * cfg->send_timeout_ms / 1000 + 60);
 	snprintf(rate, sizeof(rate), "%lld", cfg->send_rate_per_second);
 	*out = NULL;
+	*first_slot_s = 0;
 	/* A sender that died mid-send leaves rows 'sending': after the lease they go back. */
 	const char *pl[1] = {lease};
 	if (db_exec(
@@ -134,8 +159,7 @@ static int claim(struct db *db, const struct config *cfg, int max, struct claime
 	if (db_begin(db) < 0)
 		return -1;
 	const char *p1[1] = {lim};
-	PGresult *r =
-	    db_query(db,
+	r = db_query(db,
 	             "SELECT w.id, w.phone_number, w.message_content, w.priority, w.as_template,"
 	             " coalesce((SELECT c.last_inbound_at > now() - interval '24 hours'"
 	             "   FROM contacts c WHERE c.phone_number = w.phone_number), false),"
@@ -148,9 +172,8 @@ static int claim(struct db *db, const struct config *cfg, int max, struct claime
 	             1, p1);
 	if (!r)
 		goto fail;
-	int n = 0, rows = PQntuples(r);
-	struct claimed *c = xcalloc((size_t)rows + 1, sizeof(*c));
-	for (int i = 0; i < rows && n < max; i++) {
+	c = xcalloc((size_t)PQntuples(r) + 1, sizeof(*c));
+	for (int i = 0; i < PQntuples(r) && n < max; i++) {
 		const char *phone = PQgetvalue(r, i, 1);
 		int dup = 0;
 		for (int k = 0; k < n; k++)
@@ -159,7 +182,7 @@ static int claim(struct db *db, const struct config *cfg, int max, struct claime
 			continue;
 		/* The recipient's slot: taken only if free (row lock serialises drainers). */
 		const char *ps[2] = {phone, gap};
-		PGresult *s =
+		PGresult *slot =
 		    db_query(db,
 		             "INSERT INTO recipient_slots AS r (phone_number, next_allowed_at)"
 		             " VALUES ($1, now() + make_interval(secs => $2::int))"
@@ -167,15 +190,10 @@ static int claim(struct db *db, const struct config *cfg, int max, struct claime
 		             " SET next_allowed_at = now() + make_interval(secs => $2::int)"
 		             " WHERE r.next_allowed_at <= now() RETURNING 1",
 		             2, ps);
-		if (!s) {
-			PQclear(r);
-			for (int k = 0; k < n; k++)
-				claimed_release(&c[k]);
-			free(c);
+		if (!slot)
 			goto fail;
-		}
-		int got = PQntuples(s) == 1;
-		PQclear(s);
+		int got = PQntuples(slot) == 1;
+		PQclear(slot);
 		if (!got)
 			continue;
 		c[n].id = xstrdup(PQgetvalue(r, i, 0));
@@ -186,29 +204,24 @@ static int claim(struct db *db, const struct config *cfg, int max, struct claime
 		c[n].in_window = strcmp(PQgetvalue(r, i, 5), "t") == 0;
 		c[n].alert_id = xstrdup(PQgetvalue(r, i, 6));
 		c[n].attempts = (int)strtol(PQgetvalue(r, i, 7), NULL, 10) + 1;
+		buf_printf(&ids, "%s%s", n ? "," : "{", c[n].id);
 		n++;
 	}
 	PQclear(r);
-	for (int k = 0; k < n; k++) {
-		const char *pu[2] = {c[k].id, cfg->provider};
-		if (db_exec(db,
-		            "UPDATE whatsapp_logs SET status = 'sending', claimed_at = now(),"
-		            " claimed_by = $2, attempts = attempts + 1 WHERE id = $1::bigint",
-		            2, pu) < 0) {
-			for (int j = 0; j < n; j++)
-				claimed_release(&c[j]);
-			free(c);
-			goto fail;
-		}
-	}
-	*first_slot_s = 0;
+	r = NULL;
 	if (n > 0) {
-		/* Reserve n global slots; the first may lie in the future. */
-		char cnt[16];
+		buf_puts(&ids, "}");
 		snprintf(cnt, sizeof(cnt), "%d", n);
+		const char *pu[2] = {buf_str(&ids), drainer_name()};
+		if (db_exec(
+		        db,
+		        "UPDATE whatsapp_logs SET status = 'sending', claimed_at = now(),"
+		        " claimed_by = $2, attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
+		        2, pu) < 0)
+			goto fail;
+		/* Reserve n global slots; the first may lie in the future. */
 		const char *pr[2] = {cnt, rate};
-		PGresult *q =
-		    db_query(db,
+		r = db_query(db,
 		             "WITH old AS (SELECT greatest(next_slot, clock_timestamp()) AS t"
 		             "   FROM send_rate WHERE id = 1 FOR UPDATE)"
 		             " UPDATE send_rate SET next_slot = old.t"
@@ -216,25 +229,22 @@ static int claim(struct db *db, const struct config *cfg, int max, struct claime
 		             " FROM old WHERE id = 1"
 		             " RETURNING extract(epoch FROM old.t - clock_timestamp())",
 		             2, pr);
-		if (!q) {
-			for (int j = 0; j < n; j++)
-				claimed_release(&c[j]);
-			free(c);
+		if (!r)
 			goto fail;
-		}
-		*first_slot_s = PQntuples(q) ? strtod(PQgetvalue(q, 0, 0), NULL) : 0;
-		PQclear(q);
+		*first_slot_s = PQntuples(r) ? strtod(PQgetvalue(r, 0, 0), NULL) : 0;
+		PQclear(r);
+		r = NULL;
 	}
-	if (db_commit(db) < 0) {
-		for (int j = 0; j < n; j++)
-			claimed_release(&c[j]);
-		free(c);
-		return -1;
-	}
+	if (db_commit(db) < 0)
+		goto fail;
+	buf_release(&ids);
 	*out = c;
 	return n;
 fail:
+	PQclear(r);
 	db_rollback(db);
+	buf_release(&ids);
+	claimed_free(c, n);
 	return -1;
 }
 
@@ -435,16 +445,14 @@ int outbox_drain(struct db *db, const struct config *cfg, const struct provider 
 		for (int i = 0; i < n && ret == 0; i++)
 			if (record(db, cfg, p, &c[i], &rs[i], st) < 0)
 				ret = -1;
-		for (int i = 0; i < n; i++) {
+		for (int i = 0; i < n; i++)
 			http_call_release(&jobs[i].call);
-			claimed_release(&c[i]);
-		}
+		claimed_free(c, n);
 		free(run);
 		free(map);
 		free(direct);
 		free(jobs);
 		free(rs);
-		free(c);
 		if (ret < 0)
 			return -1;
 		if (st->stopped)
