@@ -152,4 +152,22 @@ is_json_error "metrics: unknown format" 400 invalid_parameter
 after=$(state_fingerprint)
 assert_eq "no bad request changed the state database" "$before" "$after"
 
+# ---------------------------------------------------------------- the state database down
+harness_stop_pg
+http GET /monitoring/health
+assert_eq "health with the database down: 503" 503 "$HTTP_STATUS"
+assert_eq "health says unreachable" unreachable "$(jq -r .database <<<"$HTTP_BODY")"
+http_auth POST /monitoring/check '{}'
+is_json_error "check with the database down" 503 state_database_unavailable
+assert_eq "its result says not stored" false "$(jq -r .result.stored <<<"$HTTP_BODY")"
+http_auth GET /monitoring/metrics
+is_json_error "metrics with the database down" 503 state_database_unavailable
+http_auth GET /monitoring/alerts
+is_json_error "alerts with the database down" 503 state_database_unavailable
+harness_start_pg
+http GET /monitoring/health
+assert_eq "health recovers with the database (reconnect)" 200 "$HTTP_STATUS"
+http_auth POST /monitoring/check '{}'
+assert_eq "check recovers with the database" 200 "$HTTP_STATUS"
+
 harness_finish
