@@ -1,4 +1,5 @@
 #include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -9,12 +10,10 @@
 #include "collect.h"
 #include "delta.h"
 #include "log.h"
+#include "notify.h"
 #include "outbox.h"
-#include "route.h"
+#include "spool.h"
 #include "util.h"
-
-/* Serialises the alert bookkeeping of concurrent checks ("wamonchk"). */
-#define CHECK_LOCK_KEY "7797108111110991041"
 
 void check_format_value(char *buf, size_t len, double v)
 {
@@ -334,32 +333,9 @@ static struct json_object *sample_json(const struct config *cfg, const struct sa
 struct open_alert {
 	long long id;
 	char *rule, *target, *severity;
+	long long age_s;
 	int seen;
 };
-
-struct notice {
-	long long alert_id;
-	struct route route;   /* filled by queue_messages */
-	const char *severity; /* severity that decides the recipients */
-	char *line;
-};
-
-struct notices {
-	struct notice *v;
-	size_t n, cap;
-};
-
-static void notice_add(struct notices *ns, long long id, const char *sev, char *line)
-{
-	if (ns->n == ns->cap) {
-		ns->cap = ns->cap ? ns->cap * 2 : 16;
-		ns->v = xrealloc(ns->v, ns->cap * sizeof(*ns->v));
-	}
-	ns->v[ns->n].alert_id = id;
-	ns->v[ns->n].severity = sev;
-	ns->v[ns->n].line = line;
-	ns->n++;
-}
 
 static char *alert_text(const struct config *cfg, const struct sample *s, double *threshold)
 {
@@ -386,105 +362,6 @@ static int add_event(struct db *db, const char *alert_id, const char *run_id, co
 	               "INSERT INTO alert_events (alert_id, check_run_id, event, severity, value)"
 	               " VALUES ($1, $2, $3, $4, $5::float8)",
 	               5, p);
-}
-
-/* Does notice n go to phone at time nb? */
-static int goes_to(const struct notice *n, const char *phone, time_t nb)
-{
-	if (n->route.not_before != nb)
-		return 0;
-	for (int j = 0; j < n->route.to->n; j++)
-		if (strcmp(n->route.to->num[j], phone) == 0)
-			return 1;
-	return 0;
-}
-
-static int queue_messages(struct db *db, const struct config *cfg, const char *dbname,
-                          long long run_id, int emergency, struct notices *ns, int *queued)
-{
-	/* One message per recipient and sending time, listing everything that concerns them. */
-	struct {
-		char phone[PHONE_MAX];
-		time_t nb;
-	} groups[4 * PHONE_LIST_MAX];
-	int ng = 0;
-	time_t now = time(NULL);
-	for (size_t i = 0; i < ns->n; i++) {
-		route_decide(cfg, ns->v[i].severity, emergency, now, &ns->v[i].route);
-		const struct phone_list *pl = ns->v[i].route.to;
-		for (int j = 0; j < pl->n; j++) {
-			int dup = 0;
-			for (int k = 0; k < ng; k++)
-				dup |= strcmp(groups[k].phone, pl->num[j]) == 0 &&
-				       groups[k].nb == ns->v[i].route.not_before;
-			if (!dup && ng < (int)ARRAY_LEN(groups)) {
-				memcpy(groups[ng].phone, pl->num[j], PHONE_MAX);
-				groups[ng++].nb = ns->v[i].route.not_before;
-			}
-		}
-	}
-	for (int k = 0; k < ng; k++) {
-		struct buf msg = BUF_INIT(OUTBOX_MAX_CONTENT - 200);
-		long long *ids = xcalloc(ns->n, sizeof(long long));
-		size_t nids = 0, left = 0;
-		int crit = 0, warn = 0, res = 0;
-		for (size_t i = 0; i < ns->n; i++) {
-			if (!goes_to(&ns->v[i], groups[k].phone, groups[k].nb))
-				continue;
-			ids[nids++] = ns->v[i].alert_id;
-			if (strncmp(ns->v[i].line, "RESOLVED", 8) == 0)
-				res++;
-			else if (strcmp(ns->v[i].severity, "critical") == 0)
-				crit++;
-			else
-				warn++;
-		}
-		buf_printf(&msg, "%sMonitoring %s: ", emergency ? "EMERGENCY CHECK. " : "", dbname);
-		if (crit)
-			buf_printf(&msg, "%d critical ", crit);
-		if (warn)
-			buf_printf(&msg, "%d warning ", warn);
-		if (res)
-			buf_printf(&msg, "%d resolved", res);
-		buf_puts(&msg, "\n");
-		for (size_t i = 0; i < ns->n; i++) {
-			if (!goes_to(&ns->v[i], groups[k].phone, groups[k].nb))
-				continue;
-			char *line = xasprintf("%s [#%lld]\n", ns->v[i].line, ns->v[i].alert_id);
-			if (left || buf_puts(&msg, line) < 0)
-				left++;
-			free(line);
-		}
-		if (left)
-			buf_printf(&msg, "... and %zu more (GET /monitoring/alerts)\n", left);
-		if (crit || warn)
-			buf_puts(&msg, "Reply \"ack\" to acknowledge.");
-		char *key = groups[k].nb == now
-		                ? xasprintf("check:%lld:%s", run_id, groups[k].phone)
-		                : xasprintf("check:%lld:%s:held", run_id, groups[k].phone);
-		struct outbox_msg m = {
-		    .phone = groups[k].phone,
-		    .content = buf_str(&msg),
-		    .priority = crit   ? "critical"
-		                : warn ? "warning"
-		                       : "info",
-		    .kind = (crit || warn) ? "alert" : "recovery",
-		    .key = key,
-		    .alert_ids = ids,
-		    .n_alert_ids = nids,
-		    .check_run_id = run_id,
-		    .emergency = emergency,
-		    .not_before = groups[k].nb == now ? 0 : groups[k].nb,
-		};
-		int r = outbox_queue(db, &m);
-		free(key);
-		free(ids);
-		buf_release(&msg);
-		if (r < 0)
-			return -1;
-		*queued += r;
-	}
-	return 0;
 }
 
 static struct json_object *alert_json(long long id, const struct sample *s, const char *sev,
@@ -531,6 +408,10 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 	struct open_alert *open = NULL;
 	int nopen = 0;
 	struct notices ns = {0};
+	time_t now = time(NULL);
+	char esc_min[24], rep_min[24];
+	snprintf(esc_min, sizeof(esc_min), "%lld", cfg->escalation_minutes);
+	snprintf(rep_min, sizeof(rep_min), "%lld", cfg->repeat_minutes);
 	struct json_object *jopened = json_object_new_array(), *jchanged = json_object_new_array(),
 	                   *jresolved = json_object_new_array();
 	struct json_object *raw = raw_json(c);
@@ -538,7 +419,7 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 
 	if (db_begin(db) < 0)
 		goto out;
-	if (db_exec(db, "SELECT pg_advisory_xact_lock(" CHECK_LOCK_KEY ")", 0, NULL) < 0)
+	if (db_exec(db, "SELECT pg_advisory_xact_lock(" NOTIFY_LOCK_KEY ")", 0, NULL) < 0)
 		goto out;
 	{
 		char dur[24];
@@ -580,8 +461,9 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 			goto out;
 	}
 	res = db_query(db,
-	               "SELECT id, rule, target, severity FROM alerts WHERE status = 'open'"
-	               " ORDER BY id FOR UPDATE",
+	               "SELECT id, rule, target, severity,"
+	               " extract(epoch FROM now() - opened_at)::bigint"
+	               " FROM alerts WHERE status = 'open' ORDER BY id FOR UPDATE",
 	               0, NULL);
 	if (!res)
 		goto out;
@@ -592,6 +474,7 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 		open[i].rule = xstrdup(PQgetvalue(res, i, 1));
 		open[i].target = xstrdup(PQgetvalue(res, i, 2));
 		open[i].severity = xstrdup(PQgetvalue(res, i, 3));
+		open[i].age_s = strtoll(PQgetvalue(res, i, 4), NULL, 10);
 	}
 	PQclear(res);
 	res = NULL;
@@ -614,21 +497,38 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 				oa = &open[k];
 		char idbuf[24];
 		if (!oa) {
-			const char *p[8] = {rule,
-			                    s->target,
-			                    sev,
-			                    val,
-			                    isnan(th) ? NULL : ths,
-			                    text,
-			                    run_id,
-			                    opts->emergency ? "t" : "f"};
+			/* Escalation counts from now; repeats from when it is first delivered. */
+			struct notice *n = notices_add(
+			    &ns, 0, sev, NOTICE_ALERT,
+			    xasprintf("%s %s", s->verdict == V_CRITICAL ? "CRITICAL" : "WARNING",
+			              text));
+			notify_route(cfg, n, opts->emergency, now);
+			char nb[24];
+			snprintf(nb, sizeof(nb), "%lld", (long long)n->not_before);
+			const char *p[11] = {rule,
+			                     s->target,
+			                     sev,
+			                     val,
+			                     isnan(th) ? NULL : ths,
+			                     text,
+			                     run_id,
+			                     opts->emergency ? "t" : "f",
+			                     esc_min,
+			                     rep_min,
+			                     nb};
 			res =
 			    db_query(db,
 			             "INSERT INTO alerts (rule, target, severity, value, threshold,"
-			             " message, opened_check_id, last_check_id, emergency)"
+			             " message, opened_check_id, last_check_id, emergency,"
+			             " escalate_at, repeat_at)"
 			             " VALUES ($1, $2, $3, $4::float8, $5::float8, $6, $7::bigint,"
-			             " $7::bigint, $8::boolean) RETURNING id",
-			             8, p);
+			             " $7::bigint, $8::boolean,"
+			             " CASE WHEN $3 = 'critical' AND $9::int > 0"
+			             "   THEN now() + make_interval(mins => $9::int) END,"
+			             " CASE WHEN $10::int > 0 THEN to_timestamp($11::float8)"
+			             "   + make_interval(mins => $10::int) END)"
+			             " RETURNING id",
+			             11, p);
 			if (!res) {
 				free(text);
 				goto out;
@@ -642,19 +542,23 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 				goto out;
 			}
 			json_object_array_add(jopened, alert_json(id, s, sev, NULL, text));
-			notice_add(&ns, id, sev,
-			           xasprintf("%s %s",
-			                     s->verdict == V_CRITICAL ? "CRITICAL" : "WARNING",
-			                     text));
+			n->alert_id = id;
 		} else {
 			oa->seen = 1;
 			snprintf(idbuf, sizeof(idbuf), "%lld", oa->id);
-			const char *p[6] = {idbuf, sev, val, isnan(th) ? NULL : ths, text, run_id};
-			if (db_exec(db,
-			            "UPDATE alerts SET severity = $2, value = $3::float8,"
-			            " threshold = $4::float8, message = $5, updated_at = now(),"
-			            " last_check_id = $6::bigint WHERE id = $1::bigint",
-			            6, p) < 0) {
+			const char *p[7] = {idbuf, sev,    val,    isnan(th) ? NULL : ths,
+			                    text,  run_id, esc_min};
+			/* A rise to critical starts the escalation clock; a fall stops it. */
+			if (db_exec(
+			        db,
+			        "UPDATE alerts SET severity = $2, value = $3::float8,"
+			        " threshold = $4::float8, message = $5, updated_at = now(),"
+			        " last_check_id = $6::bigint,"
+			        " escalate_at = CASE WHEN severity = $2 THEN escalate_at"
+			        "   WHEN $2 = 'critical' AND $7::int > 0 AND escalation_level = 0"
+			        "   THEN now() + make_interval(mins => $7::int) END"
+			        " WHERE id = $1::bigint",
+			        7, p) < 0) {
 				free(text);
 				goto out;
 			}
@@ -669,8 +573,12 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 				    jchanged, alert_json(oa->id, s, sev, oa->severity, text));
 				/* A rise is news; a fall waits for the recovery. */
 				if (rose)
-					notice_add(&ns, oa->id, sev,
-					           xasprintf("CRITICAL (was warning) %s", text));
+					notify_route(
+					    cfg,
+					    notices_add(
+					        &ns, oa->id, sev, NOTICE_ALERT,
+					        xasprintf("CRITICAL (was warning) %s", text)),
+					    opts->emergency, now);
 			}
 		}
 		free(text);
@@ -687,7 +595,8 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 		const char *p[2] = {idbuf, run_id};
 		if (db_exec(db,
 		            "UPDATE alerts SET status = 'resolved', resolved_at = now(),"
-		            " updated_at = now(), last_check_id = $2::bigint WHERE id = $1::bigint",
+		            " updated_at = now(), last_check_id = $2::bigint,"
+		            " escalate_at = NULL, repeat_at = NULL WHERE id = $1::bigint",
 		            2, p) < 0)
 			goto out;
 		if (add_event(db, idbuf, run_id, "resolved", open[k].severity, NULL) < 0)
@@ -698,14 +607,27 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 		json_object_object_add(o, "target", json_object_new_string(open[k].target));
 		json_object_object_add(o, "severity", json_object_new_string(open[k].severity));
 		json_object_array_add(jresolved, o);
-		notice_add(&ns, open[k].id, open[k].severity,
-		           xasprintf("RESOLVED %s%s%s", open[k].rule, *open[k].target ? " on " : "",
-		                     open[k].target));
+		char lasted[32];
+		notify_format_duration(lasted, sizeof(lasted), open[k].age_s);
+		struct notice *n =
+		    notices_add(&ns, open[k].id, open[k].severity, NOTICE_RECOVERY,
+		                xasprintf("RESOLVED %s%s%s after %s", open[k].rule,
+		                          *open[k].target ? " on " : "", open[k].target, lasted));
+		if (notify_told(db, cfg, n, now) < 0)
+			goto out;
 	}
-	int queued = 0;
-	if (ns.n && queue_messages(db, cfg, c->database ? c->database : "monitored database",
-	                           strtoll(run_id, NULL, 10), opts->emergency, &ns, &queued) < 0)
-		goto out;
+	struct notify_stats nst = {0};
+	if (ns.n) {
+		char *title =
+		    xasprintf("Monitoring %s", c->database ? c->database : "monitored database");
+		char *prefix = xasprintf("check:%s", run_id);
+		int r = notify_queue(db, title, prefix, strtoll(run_id, NULL, 10), opts->emergency,
+		                     &ns, now, &nst);
+		free(title);
+		free(prefix);
+		if (r < 0)
+			goto out;
+	}
 	if (db_commit(db) < 0)
 		goto out;
 
@@ -724,7 +646,8 @@ static int store(struct db *db, const struct config *cfg, const struct check_opt
 		res = NULL;
 	}
 	json_object_object_add(out, "alerts", alerts);
-	json_object_object_add(out, "messages_queued", json_object_new_int(queued));
+	json_object_object_add(out, "messages_queued", json_object_new_int(nst.queued));
+	json_object_object_add(out, "messages_suppressed", json_object_new_int(nst.suppressed));
 	ret = 0;
 out:
 	PQclear(res);
@@ -736,14 +659,90 @@ out:
 		free(open[k].severity);
 	}
 	free(open);
-	for (size_t i = 0; i < ns.n; i++)
-		free(ns.v[i].line);
-	free(ns.v);
+	notices_release(&ns);
 	json_object_put(jopened);
 	json_object_put(jchanged);
 	json_object_put(jresolved);
 	json_object_put(raw);
 	return ret;
+}
+
+/* ---- the state database is down: spool what must go out ---- */
+
+struct spool_batch {
+	struct spool_msg *v;
+	size_t n;
+};
+
+static int spool_sink(void *arg, const struct outbox_msg *m)
+{
+	struct spool_batch *b = arg;
+	b->v = xrealloc(b->v, (b->n + 1) * sizeof(*b->v));
+	b->v[b->n++] = (struct spool_msg){
+	    .key = xstrdup(m->key),
+	    .phone = xstrdup(m->phone),
+	    .content = xstrdup(m->content),
+	    .priority = xstrdup(m->priority),
+	    .kind = xstrdup(m->kind),
+	    .emergency = m->emergency,
+	    .not_before = m->not_before,
+	};
+	return 0;
+}
+
+/*
+ * Without the state database there is no alert identity: the findings are
+ * sent as they are, keyed by which (rule, target, severity) they are, so a
+ * check repeated while the database stays down sends nothing new. Pause
+ * state is unknown too: the message goes (better twice than never).
+ */
+static void spool_findings(const struct config *cfg, const struct collection *c, int emergency,
+                           struct json_object *out)
+{
+	struct notices ns = {0};
+	time_t now = time(NULL);
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < c->samples.n; i++) {
+		const struct sample *s = &c->samples.v[i];
+		if (s->verdict != V_WARNING && s->verdict != V_CRITICAL)
+			continue;
+		double th;
+		char *text = alert_text(cfg, s, &th);
+		struct notice *n = notices_add(
+		    &ns, 0, verdict_name(s->verdict), NOTICE_ALERT,
+		    xasprintf("%s %s", s->verdict == V_CRITICAL ? "CRITICAL" : "WARNING", text));
+		free(text);
+		notify_route(cfg, n, emergency, now);
+		char *id =
+		    xasprintf("%s|%s|%s;", metric_defs[s->metric].name, s->target, n->severity);
+		for (const char *p = id; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		free(id);
+	}
+	if (!ns.n) {
+		notices_release(&ns);
+		return;
+	}
+	char *title = xasprintf("Monitoring %s (state database down)",
+	                        c->database ? c->database : "monitored database");
+	char *prefix = xasprintf("nodb:%016llx", (unsigned long long)h);
+	struct spool_batch b = {0};
+	notify_deliver(title, prefix, 0, emergency, &ns, now, spool_sink, &b);
+	int spooled = 0;
+	int sent = spool_send(cfg, b.v, b.n, &spooled);
+	json_object_object_add(out, "spooled", json_object_new_boolean(spooled));
+	json_object_object_add(out, "sent_while_database_down", json_object_new_int(sent));
+	for (size_t i = 0; i < b.n; i++) {
+		free((char *)b.v[i].key);
+		free((char *)b.v[i].phone);
+		free((char *)b.v[i].content);
+		free((char *)b.v[i].priority);
+		free((char *)b.v[i].kind);
+	}
+	free(b.v);
+	free(title);
+	free(prefix);
+	notices_release(&ns);
 }
 
 int check_run(struct db *state, const struct config *cfg, const struct check_opts *opts,
@@ -800,8 +799,11 @@ int check_run(struct db *state, const struct config *cfg, const struct check_opt
 
 	if (!state_ok) {
 		*err = xasprintf("state database unavailable: %s", state->err);
+		spool_findings(cfg, &c, opts->emergency, o);
 	} else if (store(state, cfg, opts, &c, t0, metrics, o) < 0) {
 		*err = xasprintf("storing the check failed: %s", state->err);
+		if (PQstatus(state->conn) != CONNECTION_OK) /* it went down meanwhile */
+			spool_findings(cfg, &c, opts->emergency, o);
 	} else {
 		ret = 0;
 	}

@@ -48,7 +48,9 @@ struct config {
 	long long recipient_min_interval_s;
 	long long retry_base_s, retry_max_s;
 	long long message_max_age_h;
-	struct phone_list critical, warning, weekend;
+	struct phone_list critical, warning, weekend, escalation;
+	long long escalation_minutes, repeat_minutes;
+	char *spool_dir;
 	char *orders_table, *orders_timestamp_column;
 	long long orders_min_volume;
 	long long monitor_connect_timeout_s;

@@ -18,35 +18,41 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 	snprintf(run, sizeof(run), "%lld", m->check_run_id);
 	char nb[24];
 	snprintf(nb, sizeof(nb), "%lld", m->not_before);
-	const char *p[9] = {m->phone,
-	                    m->content,
-	                    m->priority,
-	                    m->kind,
-	                    m->key,
-	                    buf_str(&ids),
-	                    m->check_run_id ? run : NULL,
-	                    m->emergency ? "t" : "f",
-	                    m->not_before ? nb : NULL};
+	const char *p[10] = {m->phone,
+	                     m->content,
+	                     m->priority,
+	                     m->kind,
+	                     m->key,
+	                     buf_str(&ids),
+	                     m->check_run_id ? run : NULL,
+	                     m->emergency ? "t" : "f",
+	                     m->not_before ? nb : NULL,
+	                     m->suppressible ? "t" : "f"};
 	PGresult *res =
 	    db_query(db,
 	             "INSERT INTO whatsapp_logs (phone_number, message_content, priority, kind,"
-	             " idempotency_key, alert_ids, check_run_id, emergency, not_before)"
+	             " idempotency_key, alert_ids, check_run_id, emergency, not_before, status)"
 	             " VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::bigint, $8::boolean,"
-	             " coalesce(to_timestamp($9::float8), now()))"
-	             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-	             9, p);
+	             " coalesce(to_timestamp($9::float8), now()),"
+	             " CASE WHEN $10::boolean AND EXISTS (SELECT 1 FROM pause_state"
+	             "   WHERE paused_until > now()) THEN 'suppressed' ELSE 'queued' END)"
+	             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING status",
+	             10, p);
 	buf_release(&ids);
 	if (!res)
 		return -1;
-	int queued = PQntuples(res) == 1;
+	int r = PQntuples(res) != 1                                ? OUTBOX_DUPLICATE
+	        : strcmp(PQgetvalue(res, 0, 0), "suppressed") == 0 ? OUTBOX_SUPPRESSED
+	                                                           : OUTBOX_QUEUED;
 	PQclear(res);
-	return queued;
+	return r;
 }
 
 #include <math.h>
 
 #include "log.h"
 #include "sender.h"
+#include "spool.h"
 
 /*
  * A batch is claimed, sent, then recorded; the slowest answer of a batch
@@ -257,9 +263,6 @@ static int record(struct db *db, const struct config *cfg, const struct provider
 		const char *pr[5] = {c->id, p->name, rs->message_id[0] ? rs->message_id : NULL,
 		                     rs->wa_id[0] ? rs->wa_id : NULL, c->as_template ? "t" : "f"};
 		st->sent++;
-		if (strcmp(p->name, "sandbox") == 0)
-			log_info("sandbox_send", "to %s (%s): %s", c->phone, c->priority,
-			         c->content);
 		return db_exec(db,
 		               "UPDATE whatsapp_logs SET status = 'sent', sent_at = now(),"
 		               " provider = $2, provider_message_id = $3, wa_id = $4,"
@@ -357,10 +360,85 @@ static int record(struct db *db, const struct config *cfg, const struct provider
 	return 0;
 }
 
+void outbox_send_batch(const struct config *cfg, const struct provider *p, struct outbox_send *v,
+                       int n, double first_slot_s)
+{
+	struct sender_job *jobs = xcalloc((size_t)n, sizeof(*jobs));
+	int *direct = xcalloc((size_t)n, sizeof(int));
+	double spacing_ms = 1000.0 / (double)cfg->send_rate_per_second;
+	for (int i = 0; i < n; i++) {
+		char *summary = summary_of(v[i].content);
+		char *payload = v[i].alert_id && *v[i].alert_id && strcmp(v[i].alert_id, "0") != 0
+		                    ? xasprintf("ACK:%s", v[i].alert_id)
+		                    : NULL;
+		const char *params[2] = {v[i].priority, summary};
+		int tmpl =
+		    v[i].as_template || (!v[i].in_window && strcmp(p->name, "sandbox") != 0 &&
+		                         (*cfg->alert_template || *cfg->twilio_content_sid));
+		v[i].as_template = tmpl;
+		struct send_request rq = {
+		    .to = v[i].phone,
+		    .text = v[i].content,
+		    .as_template = tmpl,
+		    .params = params,
+		    .n_params = 2,
+		    .button_payload = payload,
+		};
+		memset(&v[i].rs, 0, sizeof(v[i].rs));
+		direct[i] = p->build(cfg, &rq, &jobs[i].call, &v[i].rs) != 0;
+		double at = first_slot_s * 1000 + spacing_ms * i;
+		jobs[i].start_ms = at > 0 ? (long)at : 0;
+		free(summary);
+		free(payload);
+	}
+	/* Calls that were built run together; the others already have a result. */
+	struct sender_job *run = xcalloc((size_t)n, sizeof(*run));
+	int *map = xcalloc((size_t)n, sizeof(int));
+	int nrun = 0;
+	for (int i = 0; i < n; i++)
+		if (!direct[i]) {
+			run[nrun] = jobs[i];
+			map[nrun++] = i;
+		}
+	if (nrun && sender_run(run, (size_t)nrun, (int)cfg->send_max_in_flight,
+	                       (long)cfg->send_timeout_ms) < 0)
+		log_error("sender", "curl multi could not start");
+	for (int k = 0; k < nrun; k++) {
+		struct http_answer ans = {
+		    .status = run[k].status,
+		    .transport_error = run[k].transport_error,
+		    .timed_out = run[k].timed_out,
+		    .body = run[k].answer.data,
+		    .len = run[k].answer.len,
+		};
+		struct send_result *rs = &v[map[k]].rs;
+		p->classify(cfg, &ans, rs);
+		/* curl's own buffer says more than its code's generic text. */
+		if (run[k].transport_error && run[k].curl_error[0])
+			snprintf(rs->error, sizeof(rs->error), "%s", run[k].curl_error);
+		sender_job_release(&run[k]);
+	}
+	for (int i = 0; i < n; i++) {
+		http_call_release(&jobs[i].call);
+		if (v[i].rs.outcome == SEND_SENT && strcmp(p->name, "sandbox") == 0)
+			log_info("sandbox_send", "to %s (%s): %s", v[i].phone, v[i].priority,
+			         v[i].content);
+	}
+	free(run);
+	free(map);
+	free(direct);
+	free(jobs);
+}
+
 int outbox_drain(struct db *db, const struct config *cfg, const struct provider *p,
                  int max_messages, struct drain_stats *st)
 {
 	memset(st, 0, sizeof(*st));
+	/* What was sent while the state database was down goes into it first. */
+	int replayed = spool_replay(db, cfg);
+	if (replayed < 0)
+		return -1;
+	st->replayed = replayed;
 	for (;;) {
 		int stopped;
 		if (is_stopped(db, &stopped) < 0)
@@ -387,71 +465,34 @@ int outbox_drain(struct db *db, const struct config *cfg, const struct provider 
 			return 0;
 		}
 		st->claimed += n;
-		struct sender_job *jobs = xcalloc((size_t)n, sizeof(*jobs));
+		struct outbox_send *sv = xcalloc((size_t)n, sizeof(*sv));
 		struct send_result *rs = xcalloc((size_t)n, sizeof(*rs));
-		int *direct = xcalloc((size_t)n, sizeof(int));
-		double spacing_ms = 1000.0 / (double)cfg->send_rate_per_second;
 		for (int i = 0; i < n; i++) {
-			char *summary = summary_of(c[i].content);
-			char *payload = *c[i].alert_id ? xasprintf("ACK:%s", c[i].alert_id) : NULL;
-			const char *params[2] = {c[i].priority, summary};
-			int tmpl = c[i].as_template ||
-			           (!c[i].in_window && strcmp(p->name, "sandbox") != 0 &&
-			            (*cfg->alert_template || *cfg->twilio_content_sid));
-			c[i].as_template = tmpl;
-			struct send_request rq = {
-			    .to = c[i].phone,
-			    .text = c[i].content,
-			    .as_template = tmpl,
-			    .params = params,
-			    .n_params = 2,
-			    .button_payload = payload,
-			};
-			int b = p->build(cfg, &rq, &jobs[i].call, &rs[i]);
-			direct[i] = b != 0;
-			double at = first_slot * 1000 + spacing_ms * i;
-			jobs[i].start_ms = at > 0 ? (long)at : 0;
-			free(summary);
-			free(payload);
+			sv[i].phone = c[i].phone;
+			sv[i].content = c[i].content;
+			sv[i].priority = c[i].priority;
+			sv[i].alert_id = c[i].alert_id;
+			sv[i].as_template = c[i].as_template;
+			sv[i].in_window = c[i].in_window;
 		}
-		/* Calls that were built run together; the others already have a result. */
-		struct sender_job *run = xcalloc((size_t)n, sizeof(*run));
-		int *map = xcalloc((size_t)n, sizeof(int));
-		int nrun = 0;
-		for (int i = 0; i < n; i++)
-			if (!direct[i]) {
-				run[nrun] = jobs[i];
-				map[nrun++] = i;
-			}
-		if (nrun && sender_run(run, (size_t)nrun, (int)cfg->send_max_in_flight,
-		                       (long)cfg->send_timeout_ms) < 0)
-			log_error("sender", "curl multi could not start");
-		for (int k = 0; k < nrun; k++) {
-			struct http_answer ans = {
-			    .status = run[k].status,
-			    .transport_error = run[k].transport_error,
-			    .timed_out = run[k].timed_out,
-			    .body = run[k].answer.data,
-			    .len = run[k].answer.len,
-			};
-			p->classify(cfg, &ans, &rs[map[k]]);
-			/* curl's own buffer says more than its code's generic text. */
-			if (run[k].transport_error && run[k].curl_error[0])
-				snprintf(rs[map[k]].error, sizeof(rs[map[k]].error), "%s",
-				         run[k].curl_error);
-			sender_job_release(&run[k]);
+		outbox_send_batch(cfg, p, sv, n, first_slot);
+		for (int i = 0; i < n; i++) {
+			c[i].as_template = sv[i].as_template;
+			rs[i] = sv[i].rs;
 		}
+		free(sv);
+		/*
+		 * The sends happened: if the state database fails now, their results
+		 * go to the spool (replayed into these rows when it is back).
+		 */
 		int ret = 0;
-		for (int i = 0; i < n && ret == 0; i++)
-			if (record(db, cfg, p, &c[i], &rs[i], st) < 0)
+		for (int i = 0; i < n; i++) {
+			if (ret == 0 && record(db, cfg, p, &c[i], &rs[i], st) < 0)
 				ret = -1;
-		for (int i = 0; i < n; i++)
-			http_call_release(&jobs[i].call);
+			if (ret < 0)
+				spool_result(cfg, c[i].id, p->name, c[i].as_template, &rs[i]);
+		}
 		claimed_free(c, n);
-		free(run);
-		free(map);
-		free(direct);
-		free(jobs);
 		free(rs);
 		if (ret < 0)
 			return -1;

@@ -22,11 +22,18 @@ struct outbox_msg {
 	long long check_run_id; /* 0: none */
 	int emergency;
 	long long not_before; /* epoch seconds; 0: now */
+	int suppressible;     /* a pause records it as 'suppressed' instead of queueing it */
 };
 
 #define OUTBOX_MAX_CONTENT 4096
 
-/* Queue one message. 1 queued, 0 already queued under that key, -1 error (db->err). */
+enum { OUTBOX_DUPLICATE = 0, OUTBOX_QUEUED = 1, OUTBOX_SUPPRESSED = 2 };
+
+/*
+ * Queue one message: OUTBOX_QUEUED, OUTBOX_SUPPRESSED (recorded, not to be
+ * sent: a pause is in force), OUTBOX_DUPLICATE (already queued under that
+ * key), or -1 (db->err).
+ */
 int outbox_queue(struct db *db, const struct outbox_msg *m);
 
 #endif
@@ -36,18 +43,34 @@ int outbox_queue(struct db *db, const struct outbox_msg *m);
 
 struct drain_stats {
 	int claimed, sent, retried, as_template, failed;
-	int stopped; /* 1 when sending is stopped (delivery_state) */
+	int stopped;  /* 1 when sending is stopped (delivery_state) */
+	int replayed; /* spool lines written into the state database first */
 };
 
 /*
- * Send what is due: claim rows (FOR UPDATE SKIP LOCKED, one per recipient
- * whose pacing slot is free), reserve global rate slots, send them with
- * several requests in flight, record each result. Repeats until nothing is
- * due or max_messages were claimed (0: no limit). 0, or -1 when the state
- * database failed (db->err).
+ * Send what is due: replay the spool (spool.h), claim rows (FOR UPDATE SKIP LOCKED, one per
+ * recipient whose pacing slot is free), reserve global rate slots, send them with several requests
+ * in flight, record each result. Repeats until nothing is due or max_messages were claimed (0: no
+ * limit). 0, or -1 when the state database failed (db->err).
  */
 int outbox_drain(struct db *db, const struct config *cfg, const struct provider *p,
                  int max_messages, struct drain_stats *st);
+
+/* One message to send now, outside the claim/record cycle (the spool uses it too). */
+struct outbox_send {
+	const char *phone, *content, *priority;
+	const char *alert_id; /* quick-reply button "ACK:<id>"; NULL, "" or "0": none */
+	int as_template;      /* in: asked for; out: as sent */
+	int in_window;        /* the 24-hour window is open: text is allowed */
+	struct send_result rs;
+};
+
+/*
+ * Send n messages with several requests in flight, the first first_slot_s
+ * from now, then paced at the rate cap. Fills each rs. No database.
+ */
+void outbox_send_batch(const struct config *cfg, const struct provider *p, struct outbox_send *v,
+                       int n, double first_slot_s);
 
 /* Clear a stop of all sending (after the operator fixed the token or account). 0 / -1. */
 int outbox_resume(struct db *db);

@@ -5,6 +5,7 @@
 
 #include "outbox.h"
 #include "route.h"
+#include "spool.h"
 #include "testalert.h"
 #include "util.h"
 
@@ -33,7 +34,7 @@ int testalert_queue(struct db *db, const struct config *cfg, const char *severit
 	char *content = xasprintf("TEST %s alert: %s", severity, message);
 	struct json_object *o = json_object_new_object(), *msgs = json_object_new_array();
 	if (db_begin(db) < 0)
-		goto fail;
+		goto spool;
 	for (int i = 0; i < r.to->n; i++) {
 		char *key = xasprintf("test:%s:%s", tag, r.to->num[i]);
 		struct outbox_msg m = {
@@ -66,6 +67,8 @@ int testalert_queue(struct db *db, const struct config *cfg, const char *severit
 	PQclear(res);
 	if (db_commit(db) < 0)
 		goto fail;
+	json_object_object_add(o, "spooled", json_object_new_boolean(0));
+done:
 	json_object_object_add(o, "severity", json_object_new_string(severity));
 	json_object_object_add(o, "messages", msgs);
 	if (r.not_before != now) {
@@ -82,7 +85,45 @@ int testalert_queue(struct db *db, const struct config *cfg, const char *severit
 	free(content);
 	*out = o;
 	return 0;
+spool:
+	/* The state database is down: spool, send anyway, replay later. */
+	{
+		struct spool_msg *sm = xcalloc((size_t)r.to->n, sizeof(*sm));
+		char **keys = xcalloc((size_t)r.to->n, sizeof(char *));
+		for (int i = 0; i < r.to->n; i++) {
+			keys[i] = xasprintf("test:%s:%s", tag, r.to->num[i]);
+			sm[i] = (struct spool_msg){
+			    .key = keys[i],
+			    .phone = r.to->num[i],
+			    .content = content,
+			    .priority = severity,
+			    .kind = "test",
+			    .not_before = r.not_before == now ? 0 : (long long)r.not_before,
+			};
+			struct json_object *e = json_object_new_object();
+			json_object_object_add(e, "phone_number",
+			                       json_object_new_string(r.to->num[i]));
+			json_object_object_add(e, "id", NULL);
+			json_object_array_add(msgs, e);
+		}
+		int spooled = 0;
+		int sent = spool_send(cfg, sm, (size_t)r.to->n, &spooled);
+		for (int i = 0; i < r.to->n; i++)
+			free(keys[i]);
+		free(keys);
+		free(sm);
+		json_object_object_add(o, "spooled", json_object_new_boolean(spooled));
+		json_object_object_add(o, "sent_while_database_down", json_object_new_int(sent));
+		json_object_object_add(o, "state_database", json_object_new_string(db->err));
+		goto done;
+	}
 fail:
+	if (PQstatus(db->conn) != CONNECTION_OK) {
+		db_rollback(db);
+		json_object_put(msgs);
+		msgs = json_object_new_array();
+		goto spool;
+	}
 	*err = xasprintf("state database: %s", db->err);
 	db_rollback(db);
 	json_object_put(o);

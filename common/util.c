@@ -307,3 +307,60 @@ double random_unit(void)
 	uint32_t v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 	return (double)v / 4294967295.0;
 }
+
+static int digits(const char *s, int n, int *out)
+{
+	int v = 0;
+	for (int i = 0; i < n; i++) {
+		if (s[i] < '0' || s[i] > '9')
+			return -1;
+		v = v * 10 + (s[i] - '0');
+	}
+	*out = v;
+	return 0;
+}
+
+int parse_timestamp(const char *s, long long *epoch, const char **err)
+{
+	static const int mdays[] = {31, 29, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+	int y, mo, d, h, mi, sec, oh = 0, om = 0, sign = 0;
+	*err = "must be an RFC 3339 timestamp such as 2026-11-23T09:00:00Z";
+	if (!s || strlen(s) < 20 || digits(s, 4, &y) < 0 || s[4] != '-' ||
+	    digits(s + 5, 2, &mo) < 0 || s[7] != '-' || digits(s + 8, 2, &d) < 0 ||
+	    (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || digits(s + 11, 2, &h) < 0 ||
+	    s[13] != ':' || digits(s + 14, 2, &mi) < 0 || s[16] != ':' ||
+	    digits(s + 17, 2, &sec) < 0)
+		return -1;
+	const char *p = s + 19;
+	if (*p == '.') {
+		p++;
+		if (*p < '0' || *p > '9')
+			return -1;
+		while (*p >= '0' && *p <= '9')
+			p++;
+	}
+	if ((*p == 'Z' || *p == 'z') && p[1] == '\0') {
+		sign = 0;
+	} else if ((*p == '+' || *p == '-') && strlen(p) == 6 && digits(p + 1, 2, &oh) == 0 &&
+	           p[3] == ':' && digits(p + 4, 2, &om) == 0 && oh < 24 && om < 60) {
+		sign = *p == '+' ? 1 : -1;
+	} else {
+		return -1;
+	}
+	if (y < 1970 || y > 9999 || mo < 1 || mo > 12 || d < 1 || d > mdays[mo - 1] || h > 23 ||
+	    mi > 59 || sec > 60)
+		return -1;
+	int leap = (y % 4 == 0 && y % 100 != 0) || y % 400 == 0;
+	if (mo == 2 && d == 29 && !leap)
+		return -1;
+	/* Days since 1970-01-01 (civil from days, proleptic Gregorian). */
+	long long yy = mo <= 2 ? y - 1 : y;
+	long long era = yy / 400, yoe = yy - era * 400;
+	long long doy = (153 * (mo + (mo > 2 ? -3 : 9)) + 2) / 5 + d - 1;
+	long long doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+	long long days = era * 146097 + doe - 719468;
+	*epoch = days * 86400 + h * 3600 + mi * 60 + (sec > 59 ? 59 : sec) -
+	         sign * (oh * 3600 + om * 60);
+	*err = NULL;
+	return 0;
+}

@@ -36,6 +36,12 @@ int parse_hhmm(const char *s, int *minutes, const char **err);
 int parse_duration(const char *s, long long min, long long max, long long *seconds,
                    const char **err);
 
+/*
+ * An RFC 3339 timestamp ("2026-11-23T09:00:00Z", "...+01:00", optional
+ * fraction, ignored) into epoch seconds. 0, or -1 with *err.
+ */
+int parse_timestamp(const char *s, long long *epoch, const char **err);
+
 /* Case-insensitive ASCII equality. */
 int str_eq_nocase(const char *a, const char *b);
 /* Trim ASCII whitespace in place; returns s advanced past leading space. */

@@ -4,8 +4,10 @@
  *   cron check [--emergency]  run a monitoring check, print its JSON
  *   cron config               print the effective configuration (secrets redacted)
  *   cron test-alert critical|warning [message]   queue a test alert through routing, drain
- *   cron drain [--resume]     send the queued messages that are due; --resume first clears
- *                             a stop of all sending (after fixing the token or account)
+ *   cron drain [--resume]     escalate and repeat what is due, then send the queued
+ *                             messages that are due; --resume first clears a stop of all
+ *                             sending (after fixing the token or account)
+ *   cron escalate             only escalate and repeat what is due (queues, sends nothing)
  * Exit status: 0 done, 1 could not do the work, 2 usage or configuration error.
  */
 #include <stdio.h>
@@ -18,6 +20,7 @@
 #include "config.h"
 #include "configure.h"
 #include "db.h"
+#include "escalate.h"
 #include "log.h"
 #include "migrate.h"
 #include "outbox.h"
@@ -27,7 +30,7 @@
 
 static void usage(void)
 {
-	fputs("usage: cron migrate | check [--emergency] | config | drain [--resume] |\n"
+	fputs("usage: cron migrate | check [--emergency] | config | drain [--resume] | escalate |\n"
 	      "       test-alert critical|warning [message]\n",
 	      stderr);
 	exit(2);
@@ -96,18 +99,43 @@ static int cmd_drain(struct db *db, struct config *cfg, int argc, char **argv)
 		return 1;
 	}
 	struct drain_stats st;
+	struct escalate_stats es;
 	int64_t t0 = mono_ms();
+	if (escalate_run(db, cfg, &es) < 0) {
+		log_error("escalate_failed", "%s", db->err);
+		return 1;
+	}
 	if (outbox_drain(db, cfg, provider_for(cfg), 0, &st) < 0) {
 		log_error("drain_failed", "%s", db->err);
 		return 1;
 	}
-	printf("{\"claimed\":%d,\"sent\":%d,\"retried\":%d,\"as_template\":%d,\"failed\":%d,"
-	       "\"stopped\":%s,\"duration_ms\":%lld}\n",
-	       st.claimed, st.sent, st.retried, st.as_template, st.failed,
-	       st.stopped ? "true" : "false", (long long)(mono_ms() - t0));
+	printf("{\"escalated\":%d,\"repeated\":%d,\"replayed\":%d,\"claimed\":%d,\"sent\":%d,"
+	       "\"retried\":%d,\"as_template\":%d,\"failed\":%d,\"stopped\":%s,"
+	       "\"duration_ms\":%lld}\n",
+	       es.escalated, es.repeated, st.replayed, st.claimed, st.sent, st.retried,
+	       st.as_template, st.failed, st.stopped ? "true" : "false",
+	       (long long)(mono_ms() - t0));
 	log_info("drain_done", "claimed %d: sent %d, retry %d, template %d, failed %d%s",
 	         st.claimed, st.sent, st.retried, st.as_template, st.failed,
 	         st.stopped ? " (sending is stopped)" : "");
+	return 0;
+}
+
+static int cmd_escalate(struct db *db, struct config *cfg)
+{
+	char *err = NULL;
+	struct escalate_stats es;
+	if (settings_apply(db, cfg, &err) < 0) {
+		log_error("escalate_failed", "state database unavailable: %s", err);
+		free(err);
+		return 1;
+	}
+	if (escalate_run(db, cfg, &es) < 0) {
+		log_error("escalate_failed", "%s", db->err);
+		return 1;
+	}
+	printf("{\"escalated\":%d,\"repeated\":%d,\"queued\":%d,\"suppressed\":%d}\n", es.escalated,
+	       es.repeated, es.queued, es.suppressed);
 	return 0;
 }
 
@@ -125,14 +153,22 @@ static int cmd_test_alert(struct db *db, struct config *cfg, int argc, char **ar
 	}
 	char *err = NULL;
 	struct json_object *out = NULL;
-	if (settings_apply(db, cfg, &err) < 0 ||
-	    testalert_queue(db, cfg, argv[2], message, &out, &err) < 0) {
+	if (settings_apply(db, cfg, &err) < 0) {
+		log_warnx("settings_unavailable", "stored settings not applied: %s", err);
+		free(err);
+		err = NULL;
+	}
+	if (testalert_queue(db, cfg, argv[2], message, &out, &err) < 0) {
 		log_error("test_alert_failed", "%s", err);
 		free(err);
 		return 1;
 	}
 	print_json(out);
+	struct json_object *spooled = NULL;
+	int was_spooled = json_object_object_get_ex(out, "state_database", &spooled);
 	json_object_put(out);
+	if (was_spooled) /* sent already, through the spool */
+		return 0;
 	struct drain_stats st;
 	if (outbox_drain(db, cfg, provider_for(cfg), 0, &st) < 0) {
 		log_error("drain_failed", "%s", db->err);
@@ -183,6 +219,8 @@ int main(int argc, char **argv)
 		rc = cmd_test_alert(&db, &cfg, argc, argv);
 	else if (strcmp(argv[1], "drain") == 0)
 		rc = cmd_drain(&db, &cfg, argc, argv);
+	else if (strcmp(argv[1], "escalate") == 0 && argc == 2)
+		rc = cmd_escalate(&db, &cfg);
 	else if (strcmp(argv[1], "config") == 0 && argc == 2)
 		rc = cmd_config(&db, &cfg);
 	else

@@ -416,10 +416,11 @@ SQL
 # ---------------------------------------------------------------------------
 # The env file
 
-# env_file_write FILE SOCKDIR TOKEN TIMEZONE: write the programs' env file
+# env_file_write FILE SOCKDIR TOKEN TIMEZONE SPOOLDIR: write the programs' env file
 # (mode 0600: it holds the admin token).
 env_file_write() {
-	local file=$1 sockdir=$2 token=$3 tz=$4
+	local file=$1 sockdir=$2 token=$3 tz=$4 spool=$5
+	mkdir -p "$spool" || return 1
 	(
 		umask 077
 		cat >"$file.tmp" <<EOF
@@ -432,6 +433,7 @@ TIMEZONE=$tz
 CRITICAL_PHONE_1=+15550000001
 WARNING_PHONE_1=+15550000002
 LOG_LEVEL=info
+SPOOL_DIR=$spool
 EOF
 	) && mv -f "$file.tmp" "$file"
 }

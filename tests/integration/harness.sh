@@ -314,7 +314,7 @@ harness_start() {
 
 	API_TOKEN=$(random_hex 32)
 	export API_TOKEN
-	env_file_write "$MONITORING_ENV_FILE" "$PGHOST" "$API_TOKEN" UTC ||
+	env_file_write "$MONITORING_ENV_FILE" "$PGHOST" "$API_TOKEN" UTC "$HARNESS_DIR/spool" ||
 		_harness_bail "cannot write $MONITORING_ENV_FILE"
 
 	if ! harness_cron migrate >"$HARNESS_LOG_DIR/migrate.out"; then
