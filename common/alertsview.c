@@ -157,19 +157,19 @@ int alertsview_build(struct db *db, int limit, long long since, struct json_obje
 	    section(
 	        db, o, "open",
 	        "SELECT id, rule, target, severity, value, threshold, message,"
-	        " " TS(
-	            "opened_at") " AS opened_at,"
-	                         " extract(epoch FROM now() - opened_at)::int8 AS age_seconds,"
-	                         " " TS(
-	                             "acknowledged_at") " AS acknowledged_at, acknowledged_by,"
-	                                                " CASE WHEN acknowledged_at IS NOT NULL "
-	                                                "THEN 'acknowledged'"
-	                                                "   WHEN escalation_level > 0 THEN "
-	                                                "'escalated'"
-	                                                "   WHEN escalate_at IS NOT NULL THEN "
-	                                                "'waiting'"
-	                                                "   ELSE 'none' END AS escalation,"
-	                                                " " TS("escalate_at") " AS "
+	        " " TS("opened_at") " AS opened_at,"
+	                            " extract(epoch FROM now() - opened_at)::int8 AS age_seconds,"
+	                            " " TS(
+	                                "acknowledged_at") " AS acknowledged_at, acknowledged_by,"
+	                                                   " CASE WHEN acknowledged_at IS NOT NULL "
+	                                                   "THEN 'acknowledged'"
+	                                                   "   WHEN escalation_level > 0 THEN "
+	                                                   "'escalated'"
+	                                                   "   WHEN escalate_at IS NOT NULL THEN "
+	                                                   "'waiting'"
+	                                                   "   ELSE 'none' END AS escalation,"
+	                                                   " " TS(
+	                                                       "escalate_at") " AS "
 	                                                                      "escalates_at, " TS(
 	                                                                          "repeat_at") " AS"
 	                                                                                       " re"

@@ -532,6 +532,49 @@ static void test_random_hex_writes_hex_and_rejects_oversize(void **state)
 	assert_int_equal(random_hex(out, 65), -1);
 }
 
+static void test_parse_timestamp_reads_utc_and_offsets(void **state)
+{
+	(void)state;
+	long long t;
+	const char *err;
+	assert_int_equal(parse_timestamp("1970-01-01T00:00:00Z", &t, &err), 0);
+	assert_int_equal(t, 0);
+	assert_int_equal(parse_timestamp("2026-11-23T09:00:00Z", &t, &err), 0);
+	assert_int_equal(t, 1795424400LL);
+	assert_int_equal(parse_timestamp("2026-11-23T10:00:00+01:00", &t, &err), 0);
+	assert_int_equal(t, 1795424400LL);
+	assert_int_equal(parse_timestamp("2026-11-23T04:30:00.123-04:30", &t, &err), 0);
+	assert_int_equal(t, 1795424400LL);
+	assert_int_equal(parse_timestamp("2024-02-29T00:00:00Z", &t, &err), 0);
+	assert_int_equal(t, 1709164800LL);
+}
+
+static void test_parse_timestamp_rejects_bad_dates_and_shapes(void **state)
+{
+	(void)state;
+	long long t = 42;
+	const char *err = NULL;
+	const char *bad[] = {"",
+	                     "yesterday",
+	                     "2026-11-23",
+	                     "2026-11-23T09:00:00",
+	                     "2026-02-30T00:00:00Z",
+	                     "2025-02-29T00:00:00Z",
+	                     "2026-13-01T00:00:00Z",
+	                     "2026-11-23T24:00:00Z",
+	                     "2026-11-23T09:00:00+1:00",
+	                     "2026-11-23T09:00:00Zjunk",
+	                     "2026-11-23T09:00:00.Z",
+	                     "1969-12-31T23:59:59Z",
+	                     "+026-11-23T09:00:00Z"};
+	for (size_t i = 0; i < sizeof(bad) / sizeof(bad[0]); i++) {
+		assert_int_equal(parse_timestamp(bad[i], &t, &err), -1);
+		assert_non_null(err);
+	}
+	assert_int_equal(parse_timestamp(NULL, &t, &err), -1);
+	assert_int_equal(t, 42);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -573,6 +616,8 @@ int main(void)
 	    cmocka_unit_test(test_str_eq_nocase_ignores_ascii_case_only),
 	    cmocka_unit_test(test_xasprintf_formats_and_xstrndup_truncates),
 	    cmocka_unit_test(test_random_hex_writes_hex_and_rejects_oversize),
+	    cmocka_unit_test(test_parse_timestamp_reads_utc_and_offsets),
+	    cmocka_unit_test(test_parse_timestamp_rejects_bad_dates_and_shapes),
 	};
 	return cmocka_run_group_tests_name("util", tests, NULL, NULL);
 }
