@@ -4,6 +4,7 @@
 #   make run        deps + build + local PostgreSQL, nginx and the programs (scripts/dev-up)
 #   make stop       stop what `make run` started (scripts/dev-down)
 #   make test       unit + integration tests under ASan and UBSan
+#   make bench      benchmark figures (a table; never gates anything)
 #   make clean
 
 SAN ?= 0
@@ -43,7 +44,7 @@ DEBIAN_PKGS = build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi ngin
               postgresql-contrib libpq-dev libcurl4-openssl-dev libjson-c-dev libssl-dev tzdata \
               libcmocka-dev curl ca-certificates openssl procps jq clang-format python3
 
-.PHONY: all deps run stop test unit integration clean format check-format
+.PHONY: all deps run stop test bench unit integration clean format check-format
 # Keep the objects of the cgi/ and cron/ programs between builds.
 .SECONDARY:
 
@@ -93,6 +94,10 @@ unit: $(UNIT_BINS)
 test:
 	$(MAKE) SAN=1 all unit
 	tests/run-all.sh build/asan
+
+# Figures, not tests: prints a table (tests/bench/bench.sh says what each row measures).
+bench: all
+	BIN_DIR=$(CURDIR)/build/bin tests/bench/bench.sh
 
 clean:
 	rm -rf build common/libcommon.a
