@@ -79,7 +79,13 @@ int app_main(const char *name, int needs_token, app_handler handler)
 		          (long long)(mono_ms() - t0));
 		http_req_end(&req);
 		FCGX_Finish_r(&fr);
-		/* The caller has its answer; now send what this request queued. */
+		/* The caller has its answer; now do the rest, and send what was queued. */
+		if (app.after) {
+			void (*after)(struct app *) = app.after;
+			app.after = NULL;
+			after(&app);
+			db_rollback(&app.db);
+		}
 		if (app.drain_after) {
 			struct drain_stats st;
 			app.drain_after = 0;

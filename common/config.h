@@ -51,6 +51,8 @@ struct config {
 	struct phone_list critical, warning, weekend, escalation;
 	long long escalation_minutes, repeat_minutes;
 	char *spool_dir;
+	long long pause_max_minutes;
+	char *twilio_webhook_url;
 	char *orders_table, *orders_timestamp_column;
 	long long orders_min_volume;
 	long long monitor_connect_timeout_s;

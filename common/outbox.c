@@ -297,7 +297,6 @@ static int record(struct db *db, const struct config *cfg, const struct provider
 	case SEND_STOP_ALL: {
 		const char *ps[3] = {c->id, rs->error_code, rs->error};
 		char *reason = xasprintf("%s %s", rs->error_code, rs->error);
-		const char *pd[1] = {reason};
 		st->stopped = 1;
 		log_error("sending_stopped",
 		          "the provider refuses this account (%s): all sending stopped until "
@@ -309,18 +308,7 @@ static int record(struct db *db, const struct config *cfg, const struct provider
 		                " last_error_code = $2, last_error = $3 WHERE id = $1::bigint",
 		                3, ps);
 		if (r == 0)
-			r = db_exec(db,
-			            "UPDATE delivery_state SET stopped = true, stopped_reason = $1,"
-			            " stopped_at = now() WHERE id = 1",
-			            1, pd);
-		/* The operator alert: an open critical alert, visible in alerts and metrics. */
-		if (r == 0)
-			r = db_exec(db,
-			            "INSERT INTO alerts (rule, target, severity, message)"
-			            " VALUES ('whatsapp_delivery', '', 'critical',"
-			            " 'WhatsApp sending stopped: ' || $1)"
-			            " ON CONFLICT (rule, target) WHERE status = 'open' DO NOTHING",
-			            1, pd);
+			r = outbox_stop_all(db, reason);
 		free(reason);
 		return r;
 	}
@@ -499,6 +487,23 @@ int outbox_drain(struct db *db, const struct config *cfg, const struct provider 
 		if (st->stopped)
 			return 0;
 	}
+}
+
+int outbox_stop_all(struct db *db, const char *reason)
+{
+	const char *pd[1] = {reason};
+	if (db_exec(db,
+	            "UPDATE delivery_state SET stopped = true, stopped_reason = $1,"
+	            " stopped_at = now() WHERE id = 1",
+	            1, pd) < 0)
+		return -1;
+	/* The operator alert: an open critical alert, visible in alerts and metrics. */
+	return db_exec(db,
+	               "INSERT INTO alerts (rule, target, severity, message)"
+	               " VALUES ('whatsapp_delivery', '', 'critical',"
+	               " 'WhatsApp sending stopped: ' || $1)"
+	               " ON CONFLICT (rule, target) WHERE status = 'open' DO NOTHING",
+	               1, pd);
 }
 
 int outbox_resume(struct db *db)

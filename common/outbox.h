@@ -72,6 +72,12 @@ struct outbox_send {
 void outbox_send_batch(const struct config *cfg, const struct provider *p, struct outbox_send *v,
                        int n, double first_slot_s);
 
+/*
+ * Stop all sending (the provider refuses the account) and open the critical
+ * 'whatsapp_delivery' alert. Inside the caller's transaction. 0 / -1.
+ */
+int outbox_stop_all(struct db *db, const char *reason);
+
 /* Clear a stop of all sending (after the operator fixed the token or account). 0 / -1. */
 int outbox_resume(struct db *db);
 

@@ -81,6 +81,13 @@ struct provider {
 
 extern const struct provider provider_meta, provider_twilio, provider_sandbox;
 
+/*
+ * The outcome a provider error code stands for (a failed status notification
+ * carries one): the same table as classify(); an unknown code is permanent.
+ */
+enum send_outcome provider_meta_code_outcome(long long code);
+enum send_outcome provider_twilio_code_outcome(long long code);
+
 /* The provider WHATSAPP_PROVIDER names (validated at config load). */
 const struct provider *provider_for(const struct config *cfg);
 

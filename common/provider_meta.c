@@ -84,6 +84,12 @@ static int meta_rule(long long code, enum send_outcome *o)
 	return -1;
 }
 
+enum send_outcome provider_meta_code_outcome(long long code)
+{
+	enum send_outcome o;
+	return meta_rule(code, &o) == 0 ? o : SEND_PERMANENT;
+}
+
 /* json-c only fails on out-of-memory; we abort then, as the x-allocators do. */
 static struct json_object *checked(struct json_object *o)
 {

@@ -72,6 +72,12 @@ static int twilio_rule(long long code, enum send_outcome *o)
 	return -1;
 }
 
+enum send_outcome provider_twilio_code_outcome(long long code)
+{
+	enum send_outcome o;
+	return twilio_rule(code, &o) == 0 ? o : SEND_PERMANENT;
+}
+
 /* name=value&, value percent-encoded; -1 past TWILIO_FORM_MAX. */
 static int form_field(struct buf *form, const char *name, const char *prefix, const char *value)
 {

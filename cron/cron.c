@@ -4,8 +4,9 @@
  *   cron check [--emergency]  run a monitoring check, print its JSON
  *   cron config               print the effective configuration (secrets redacted)
  *   cron test-alert critical|warning [message]   queue a test alert through routing, drain
- *   cron drain [--resume]     escalate and repeat what is due, then send the queued
- *                             messages that are due; --resume first clears a stop of all
+ *   cron drain [--resume]     escalate and repeat what is due, retry webhook events,
+ *                             announce an expired pause, then send the queued messages
+ *                             that are due; --resume first clears a stop of all
  *                             sending (after fixing the token or account)
  *   cron escalate             only escalate and repeat what is due (queues, sends nothing)
  * Exit status: 0 done, 1 could not do the work, 2 usage or configuration error.
@@ -21,12 +22,17 @@
 #include "configure.h"
 #include "db.h"
 #include "escalate.h"
+#include "inbound.h"
 #include "log.h"
 #include "migrate.h"
 #include "outbox.h"
 #include "settings.h"
 #include "testalert.h"
 #include "util.h"
+#include "webhook.h"
+
+/* Webhook events one drain retries at most. */
+#define CRON_WEBHOOK_BATCH 1000
 
 static void usage(void)
 {
@@ -105,14 +111,21 @@ static int cmd_drain(struct db *db, struct config *cfg, int argc, char **argv)
 		log_error("escalate_failed", "%s", db->err);
 		return 1;
 	}
+	/* Webhook events that failed processing, and a pause that expired. */
+	struct webhook_stats ws = {0};
+	if (webhook_process_due(db, cfg, CRON_WEBHOOK_BATCH, &ws) < 0 ||
+	    inbound_announce_pause_end(db, cfg) < 0) {
+		log_error("drain_failed", "%s", db->err);
+		return 1;
+	}
 	if (outbox_drain(db, cfg, provider_for(cfg), 0, &st) < 0) {
 		log_error("drain_failed", "%s", db->err);
 		return 1;
 	}
-	printf("{\"escalated\":%d,\"repeated\":%d,\"replayed\":%d,\"claimed\":%d,\"sent\":%d,"
-	       "\"retried\":%d,\"as_template\":%d,\"failed\":%d,\"stopped\":%s,"
-	       "\"duration_ms\":%lld}\n",
-	       es.escalated, es.repeated, st.replayed, st.claimed, st.sent, st.retried,
+	printf("{\"escalated\":%d,\"repeated\":%d,\"webhook_events\":%d,\"replayed\":%d,"
+	       "\"claimed\":%d,\"sent\":%d,\"retried\":%d,\"as_template\":%d,\"failed\":%d,"
+	       "\"stopped\":%s,\"duration_ms\":%lld}\n",
+	       es.escalated, es.repeated, ws.events, st.replayed, st.claimed, st.sent, st.retried,
 	       st.as_template, st.failed, st.stopped ? "true" : "false",
 	       (long long)(mono_ms() - t0));
 	log_info("drain_done", "claimed %d: sent %d, retry %d, template %d, failed %d%s",

@@ -34,7 +34,7 @@ MONITORING_LIB_SOURCED=1
 REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 
 # The FastCGI programs of the stack, each behind one nginx location.
-MONITORING_PROGRAMS=${MONITORING_PROGRAMS:-"check test-alert metrics configure health alerts"}
+MONITORING_PROGRAMS=${MONITORING_PROGRAMS:-"check test-alert metrics configure health alerts webhook"}
 
 # ---------------------------------------------------------------------------
 # Messages and small helpers

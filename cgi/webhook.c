@@ -1,0 +1,142 @@
+/*
+ * The webhook: the only endpoint open to the internet.
+ *   GET  /monitoring/whatsapp/webhook   Meta's verification handshake
+ *   POST /monitoring/whatsapp/webhook   Meta events, signed (X-Hub-Signature-256)
+ *   POST /monitoring/twilio/webhook     Twilio inbound messages and status callbacks, signed
+ *                                       (X-Twilio-Signature); answers <Response></Response>
+ * A verified event is stored, then acknowledged; it is processed after the answer is out.
+ */
+#include <stdlib.h>
+#include <string.h>
+
+#include "app.h"
+#include "form.h"
+#include "log.h"
+#include "util.h"
+#include "waevent.h"
+#include "webhook.h"
+#include "webhook_sig.h"
+
+#define CHALLENGE_MAX 256
+
+static void process_after(struct app *app)
+{
+	struct webhook_stats st = {0};
+	app_load_settings(app);
+	if (webhook_process(&app->db, &app->cfg, app->after_id, &st) == 0 && st.replies)
+		app->drain_after = 1;
+}
+
+static void handshake(struct app *app, struct http_req *req)
+{
+	char *mode = http_query_get(req->query, "hub.mode");
+	char *token = http_query_get(req->query, "hub.verify_token");
+	char *challenge = http_query_get(req->query, "hub.challenge");
+	int ok = mode && strcmp(mode, "subscribe") == 0 && *app->cfg.webhook_verify_token &&
+	         token && secure_str_eq(token, app->cfg.webhook_verify_token) && challenge &&
+	         *challenge && strlen(challenge) <= CHALLENGE_MAX;
+	for (const char *p = challenge; ok && *p; p++)
+		ok = (unsigned char)*p > 0x20 && (unsigned char)*p < 0x7f;
+	if (ok) {
+		http_send_text(req, 200, "text/plain", challenge, strlen(challenge));
+		log_info("webhook_verified", "Meta verification handshake answered");
+	} else {
+		http_send_error(req, 403, "forbidden", "verification refused");
+	}
+	free(mode);
+	free(token);
+	free(challenge);
+}
+
+static void store(struct app *app, struct http_req *req, const char *source)
+{
+	long long id;
+	if (webhook_store(&app->db, source, req->body.data, req->body.len, &id) < 0) {
+		/* Not stored: a non-2xx makes the provider deliver it again later. */
+		http_send_error(req, 503, "state_database_unavailable", "%s", app->db.err);
+		return;
+	}
+	app->after = process_after;
+	app->after_id = id;
+}
+
+static void meta_event(struct app *app, struct http_req *req)
+{
+	if (http_read_body(req, WEBHOOK_MAX_BODY) < 0)
+		return;
+	const char *sig = http_param(req, "HTTP_X_HUB_SIGNATURE_256");
+	if (!meta_signature_valid(app->cfg.meta_app_secret, req->body.data ? req->body.data : "",
+	                          req->body.len, sig)) {
+		log_warnx("webhook_refused", "POST without a valid X-Hub-Signature-256 (%s)",
+		          sig ? "wrong" : "missing");
+		http_send_error(req, 401, "invalid_signature",
+		                "X-Hub-Signature-256 is missing or does not match the body");
+		return;
+	}
+	struct wa_batch b;
+	char *err = NULL;
+	if (wa_batch_parse(req->body.data ? req->body.data : "", req->body.len, &b, &err) < 0) {
+		http_send_error(req, 400, "invalid_json", "%s", err ? err : "not a JSON object");
+		free(err);
+		return;
+	}
+	wa_batch_release(&b);
+	store(app, req, "meta");
+	if (!req->status_sent)
+		http_send_text(req, 200, "application/json", "{\"received\":true}", 17);
+}
+
+static void twilio_event(struct app *app, struct http_req *req)
+{
+	if (http_read_body(req, WEBHOOK_MAX_BODY) < 0)
+		return;
+	struct form f = {0};
+	char *err = NULL;
+	if (form_parse(req->body.data ? req->body.data : "", req->body.len, &f, &err) < 0) {
+		http_send_error(req, 400, "invalid_form", "%s", err ? err : "bad form body");
+		free(err);
+		return;
+	}
+	/* The URL Twilio signed: the configured public one, with the query string if any. */
+	char *url = *app->cfg.twilio_webhook_url && req->query && *req->query
+	                ? xasprintf("%s?%s", app->cfg.twilio_webhook_url, req->query)
+	                : xstrdup(app->cfg.twilio_webhook_url);
+	int ok = *app->cfg.twilio_webhook_url &&
+	         twilio_signature_valid(app->cfg.twilio_auth_token, url, &f,
+	                                http_param(req, "HTTP_X_TWILIO_SIGNATURE"));
+	free(url);
+	form_release(&f);
+	if (!ok) {
+		log_warnx("webhook_refused", "Twilio POST without a valid X-Twilio-Signature");
+		http_send_error(req, 401, "invalid_signature",
+		                "X-Twilio-Signature is missing or does not match");
+		return;
+	}
+	store(app, req, "twilio");
+	if (!req->status_sent) {
+		static const char twiml[] = "<Response></Response>";
+		http_send_text(req, 200, "text/xml", twiml, sizeof(twiml) - 1);
+	}
+}
+
+static void handle(struct app *app, struct http_req *req)
+{
+	if (strcmp(req->path, "/monitoring/whatsapp/webhook") == 0) {
+		if (http_require_method(req, "GET,POST") < 0)
+			return;
+		if (strcmp(req->method, "GET") == 0)
+			handshake(app, req);
+		else
+			meta_event(app, req);
+	} else if (strcmp(req->path, "/monitoring/twilio/webhook") == 0) {
+		if (http_require_method(req, "POST") == 0)
+			twilio_event(app, req);
+	} else {
+		http_send_error(req, 404, "not_found", "no such endpoint");
+	}
+}
+
+int main(void)
+{
+	return app_main("webhook", 0, handle);
+}
