@@ -434,6 +434,8 @@ CRITICAL_PHONE_1=+15550000001
 WARNING_PHONE_1=+15550000002
 LOG_LEVEL=info
 SPOOL_DIR=$spool
+META_APP_SECRET=$(random_hex 32)
+WEBHOOK_VERIFY_TOKEN=$(random_hex 16)
 EOF
 	) && mv -f "$file.tmp" "$file"
 }
