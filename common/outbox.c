@@ -2,6 +2,7 @@
 #include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "outbox.h"
@@ -348,6 +349,31 @@ static int record(struct db *db, const struct config *cfg, const struct provider
 	return 0;
 }
 
+/*
+ * Seconds until the first due row whose recipient's slot is taken may go,
+ * when that is within RECIPIENT_MIN_INTERVAL (a drain waits that long rather
+ * than leave the row to the next cron run); 0 when there is none; -1 error.
+ */
+static double paced_wait(struct db *db, const struct config *cfg)
+{
+	char gap[24];
+	snprintf(gap, sizeof(gap), "%lld", cfg->recipient_min_interval_s);
+	const char *p[1] = {gap};
+	PGresult *r = db_query(db,
+	                       "SELECT extract(epoch FROM min(s.next_allowed_at) - now())"
+	                       " FROM whatsapp_logs w JOIN recipient_slots s USING (phone_number)"
+	                       " WHERE w.status = 'queued' AND w.direction = 'outbound'"
+	                       " AND w.next_attempt_at <= now() AND w.not_before <= now()"
+	                       " AND s.next_allowed_at > now()"
+	                       " AND s.next_allowed_at <= now() + make_interval(secs => $1::int)",
+	                       1, p);
+	if (!r)
+		return -1;
+	double wait = PQgetisnull(r, 0, 0) ? 0 : strtod(PQgetvalue(r, 0, 0), NULL) + 0.01;
+	PQclear(r);
+	return wait > 0 ? wait : 0;
+}
+
 void outbox_send_batch(const struct config *cfg, const struct provider *p, struct outbox_send *v,
                        int n, double first_slot_s)
 {
@@ -422,6 +448,7 @@ int outbox_drain(struct db *db, const struct config *cfg, const struct provider 
                  int max_messages, struct drain_stats *st)
 {
 	memset(st, 0, sizeof(*st));
+	double waited = 0;
 	/* What was sent while the state database was down goes into it first. */
 	int replayed = spool_replay(db, cfg);
 	if (replayed < 0)
@@ -450,6 +477,19 @@ int outbox_drain(struct db *db, const struct config *cfg, const struct provider 
 			return -1;
 		if (n == 0) {
 			free(c);
+			/* Due rows held back only by their recipient's pacing: wait for it. */
+			double wait = paced_wait(db, cfg);
+			if (wait < 0)
+				return -1;
+			/* At most one pacing interval in all: the next cron run takes the rest. */
+			if (wait > 0 &&
+			    waited + wait <= (double)cfg->recipient_min_interval_s + 1) {
+				waited += wait;
+				struct timespec ts = {(time_t)wait,
+				                      (long)((wait - (double)(time_t)wait) * 1e9)};
+				nanosleep(&ts, NULL);
+				continue;
+			}
 			return 0;
 		}
 		st->claimed += n;

@@ -701,3 +701,33 @@ stack_programs_stop() {
 	done
 	return "$rc"
 }
+
+# ---------------------------------------------------------------------------
+# The development ticker: `cron drain` every few seconds (retries, paced and
+# held messages, escalations, webhook retries), in its own session so that
+# ticker_stop can stop it and a drain it is running. pid in BASE/run/ticker.pid.
+
+# ticker_start BASE ENVFILE BINDIR [SECONDS]
+ticker_start() {
+	local base=$1 envfile=$2 bin=$3 every=${4:-10}
+	ticker_stop "$base" || return 1
+	# shellcheck disable=SC2016 # the loop's own variables
+	setsid bash -c 'trap "exit 0" TERM
+		while :; do
+			MONITORING_ENV_FILE=$1 "$2/cron" drain >/dev/null 2>>"$3"
+			sleep "$4" & wait $!
+		done' ticker "$envfile" "$bin" "$base/log/cron.log" "$every" \
+		</dev/null >/dev/null 2>&1 &
+	echo $! >"$base/run/ticker.pid"
+}
+
+# ticker_stop BASE: stop the ticker ticker_start started (its pid file), if running.
+ticker_stop() {
+	local f=$1/run/ticker.pid pid
+	[[ -f $f ]] || return 0
+	pid=$(<"$f")
+	if [[ $pid =~ ^[0-9]+$ ]] && kill -0 "$pid" 2>/dev/null; then
+		kill -- "-$pid" 2>/dev/null || kill "$pid" 2>/dev/null
+	fi
+	rm -f "$f"
+}
