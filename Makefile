@@ -96,8 +96,13 @@ test:
 	tests/run-all.sh build/asan
 
 # Figures, not tests: prints a table (tests/bench/bench.sh says what each row measures).
-bench: all
-	BIN_DIR=$(CURDIR)/build/bin tests/bench/bench.sh
+bench: all $(BUILD)/bench/noop
+	@command -v ab >/dev/null || scripts/install-deps apache2-utils
+	BIN_DIR=$(CURDIR)/build/bin BENCH_NOOP_DIR=$(CURDIR)/$(BUILD)/bench tests/bench/bench.sh
+
+$(BUILD)/bench/noop: tests/bench/noop.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lfcgi
 
 clean:
 	rm -rf build common/libcommon.a

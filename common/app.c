@@ -90,7 +90,7 @@ int app_main(const char *name, int needs_token, app_handler handler)
 			struct drain_stats st;
 			app.drain_after = 0;
 			if (outbox_drain(&app.db, &app.cfg, provider_for(&app.cfg), APP_DRAIN_MAX,
-			                 &st) < 0)
+			                 0, &st) < 0)
 				log_warnx("drain_failed", "drain after the request failed: %s",
 				          app.db.err);
 			else if (st.claimed)

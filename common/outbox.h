@@ -52,9 +52,14 @@ struct drain_stats {
  * recipient whose pacing slot is free), reserve global rate slots, send them with several requests
  * in flight, record each result. Repeats until nothing is due or max_messages were claimed (0: no
  * limit). 0, or -1 when the state database failed (db->err).
+ * flags: DRAIN_WAIT_PACED waits (at most one RECIPIENT_MIN_INTERVAL in all)
+ * for due rows held back only by their recipient's pacing, instead of
+ * leaving them to the next run (cron does; a FastCGI program after its
+ * answer does not: its worker would be busy meanwhile).
  */
+enum { DRAIN_WAIT_PACED = 1 };
 int outbox_drain(struct db *db, const struct config *cfg, const struct provider *p,
-                 int max_messages, struct drain_stats *st);
+                 int max_messages, int flags, struct drain_stats *st);
 
 /* One message to send now, outside the claim/record cycle (the spool uses it too). */
 struct outbox_send {

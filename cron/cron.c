@@ -118,7 +118,7 @@ static int cmd_drain(struct db *db, struct config *cfg, int argc, char **argv)
 		log_error("drain_failed", "%s", db->err);
 		return 1;
 	}
-	if (outbox_drain(db, cfg, provider_for(cfg), 0, &st) < 0) {
+	if (outbox_drain(db, cfg, provider_for(cfg), 0, DRAIN_WAIT_PACED, &st) < 0) {
 		log_error("drain_failed", "%s", db->err);
 		return 1;
 	}
@@ -183,7 +183,7 @@ static int cmd_test_alert(struct db *db, struct config *cfg, int argc, char **ar
 	if (was_spooled) /* sent already, through the spool */
 		return 0;
 	struct drain_stats st;
-	if (outbox_drain(db, cfg, provider_for(cfg), 0, &st) < 0) {
+	if (outbox_drain(db, cfg, provider_for(cfg), 0, DRAIN_WAIT_PACED, &st) < 0) {
 		log_error("drain_failed", "%s", db->err);
 		return 1;
 	}

@@ -2,9 +2,16 @@
 # tests/bench/bench.sh: the figures `make bench` prints (never a test: nothing here fails on a
 # number). Runs its own throwaway stack (the integration harness) and the mock provider.
 #
+#   signed webhook: a ~1.7 KB status notification, signed, POSTed through nginx by `ab` at 32
+#   connections (keep-alive): verified, stored, acknowledged, then processed (deduplicated
+#   after the first) by the webhook program. Beside it, in the same run and behind the same
+#   nginx: a FastCGI program that does nothing (tests/bench/noop.c) and nginx answering
+#   `return 200` itself. requests/s, p50 and p99 (ms).
 #   outbox drain: 1,000 messages to 1,000 numbers queued, then one `cron drain` against the
 #   mock answering in 0 ms and in 250 ms, at the default rate cap (SEND_RATE_PER_SECOND=80:
-#   12.5 s is the floor). Each figure is the median of BENCH_ROUNDS (default 3) rounds.
+#   12.5 s is the floor).
+# Each figure is the median of BENCH_ROUNDS (default 3) rounds. The throwaway cluster runs
+# with fsync off (as in the tests): durable commits on real disks cost more.
 set -euo pipefail
 
 # shellcheck source=tests/integration/harness.sh
@@ -38,6 +45,61 @@ drain_round() { # drain_round LATENCY_MS: seconds to drain N messages
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", b - a }'
 }
 
+# ---------------------------------------------------------------- the signed webhook
+REQS=${BENCH_REQUESTS:-5000}
+RUN=$HARNESS_DIR/run
+fcgi_start "$RUN" noop 2 "$MONITORING_ENV_FILE" "$BENCH_NOOP_DIR" >/dev/null ||
+	{ echo "bench: the do-nothing program did not start" >&2; exit 1; }
+cat >>"$HARNESS_DIR/nginx/monitoring.conf" <<EOF
+location = /bench/noop { client_max_body_size 4m; fastcgi_pass unix:$RUN/noop.sock; }
+location = /bench/static { return 200 '{"received":true}'; }
+EOF
+nginx -p "$HARNESS_DIR/nginx/" -c "$HARNESS_DIR/nginx/nginx.conf" -s reload
+sleep 1
+secret=$(env_get "$MONITORING_ENV_FILE" META_APP_SECRET)
+psql_state "INSERT INTO whatsapp_logs (phone_number, message_content, priority, status, sent_at,
+ provider, provider_message_id, idempotency_key) VALUES ('+16505551234', 'bench', 'critical',
+ 'sent', now(), 'meta', 'wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA', 'bench:wh')" >/dev/null
+body=$HARNESS_DIR/status.json
+python3 - "$body" <<'PY'
+import json, sys
+status = {"id": "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA", "status": "delivered",
+          "timestamp": "1763900000", "recipient_id": "16505551234",
+          "conversation": {"id": "7c3f0a8e2b1d4c6f9e8a7b6c5d4e3f2a", "expiration_timestamp": "1763986400",
+                           "origin": {"type": "utility"}},
+          "pricing": {"billable": True, "pricing_model": "PMP", "category": "utility", "type": "regular"},
+          "biz_opaque_callback_data": "alert:8812:critical:" + "x" * 900}
+value = {"messaging_product": "whatsapp",
+         "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+         "statuses": [status]}
+doc = {"object": "whatsapp_business_account",
+       "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}]}
+open(sys.argv[1], "w").write(json.dumps(doc, indent=1))
+PY
+sig=$(openssl dgst -sha256 -hmac "$secret" -r <"$body" | cut -d' ' -f1)
+ab_round() { # ab_round PATH: "rps p50 p99"
+	local out
+	out=$(ab -q -k -c 32 -n "$REQS" -p "$body" -T application/json \
+		-H "X-Hub-Signature-256: sha256=$sig" "$HTTP_BASE$1" 2>&1)
+	if grep -q '^Non-2xx responses' <<<"$out"; then
+		echo "bench: $1 answered non-2xx: $(grep '^Non-2xx' <<<"$out")" >&2
+	fi
+	awk '/^Requests per second/ { r = $4 } $1 == "50%" { a = $2 } $1 == "99%" { b = $2 }
+		END { print r, a, b }' <<<"$out"
+}
+printf '\n%-44s %10s %12s %10s\n' "signed webhook, 32 connections (median of $ROUNDS)" "req/s" "p50 ms" "p99 ms"
+for target in "webhook (verify, store, process)|/monitoring/whatsapp/webhook" \
+	"FastCGI program doing nothing|/bench/noop" "nginx return 200|/bench/static"; do
+	name=${target%%|*} path=${target#*|}
+	ab_round "$path" >/dev/null # warm-up
+	rounds=$(for _ in $(seq "$ROUNDS"); do ab_round "$path"; done)
+	printf '%-44s %10.0f %12s %10s\n' "$name" "$(awk '{ print $1 }' <<<"$rounds" | median)" \
+		"$(awk '{ print $2 }' <<<"$rounds" | median)" "$(awk '{ print $3 }' <<<"$rounds" | median)"
+done
+echo "(webhook events stored: $(psql_state "SELECT count(*) FROM webhook_events"); the status applied once: $(psql_state "SELECT count(*) FROM webhook_seen") seen key)"
+fcgi_stop "$RUN" noop >/dev/null 2>&1 || true
+
+# ---------------------------------------------------------------- outbox drain
 printf '\n%-44s %10s %12s %10s\n' "outbox drain (median of $ROUNDS)" "messages" "seconds" "msg/s"
 for latency in 0 250; do
 	secs=$(for _ in $(seq "$ROUNDS"); do drain_round "$latency"; done | median)

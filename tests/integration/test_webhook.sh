@@ -172,11 +172,16 @@ assert_eq "the contact's window is open" t \
 	"$(psql_state "SELECT last_inbound_at > now() - interval '1 minute' FROM contacts WHERE phone_number = '$CRIT'")"
 assert_eq "its wa_id kept" 15550000001 "$(psql_state "SELECT wa_id FROM contacts WHERE phone_number = '$CRIT'")"
 
-post "$(inbound +15559999999 wamid.STRANGER "status")"
+k=0
+for cmd in status "pause 1h" resume "ack" "ack 1" help nonsense; do
+	k=$((k + 1))
+	post "$(inbound +15559999999 "wamid.STRANGER$k" "$cmd")"
+done
 settle
-assert_eq "an unknown number is audited" 1 \
-	"$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE provider_message_id = 'wamid.STRANGER'")"
-assert_eq "and gets no reply" 0 "$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE phone_number = '+15559999999' AND direction = 'outbound'")"
+assert_eq "an unknown number's messages are audited" "$k" \
+	"$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE provider_message_id LIKE 'wamid.STRANGER%'")"
+assert_eq "none is obeyed (no pause)" f "$(psql_state "SELECT coalesce(paused_until > now(), false) FROM pause_state")"
+assert_eq "none gets a reply" 0 "$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE phone_number = '+15559999999' AND direction = 'outbound'")"
 
 post "$(inbound "$WARN" wamid.UNK "what is this")"
 settle
