@@ -502,6 +502,29 @@ static void collect_statements(PGconn *conn, struct collection *c)
 	PQclear(r);
 }
 
+/* ORDERS_TABLE and its column, quoted (identifiers cannot be parameters). Caller frees both. */
+static void orders_identifiers(PGconn *conn, const struct config *cfg, char **table, char **col)
+{
+	const char *dot = strchr(cfg->orders_table, '.');
+	if (dot) {
+		char *schema = xstrndup(cfg->orders_table, (size_t)(dot - cfg->orders_table));
+		char *qs = PQescapeIdentifier(conn, schema, strlen(schema));
+		char *qt = PQescapeIdentifier(conn, dot + 1, strlen(dot + 1));
+		*table = xasprintf("%s.%s", qs ? qs : "", qt ? qt : "");
+		PQfreemem(qs);
+		PQfreemem(qt);
+		free(schema);
+	} else {
+		char *qt = PQescapeIdentifier(conn, cfg->orders_table, strlen(cfg->orders_table));
+		*table = xstrdup(qt ? qt : "");
+		PQfreemem(qt);
+	}
+	char *qc = PQescapeIdentifier(conn, cfg->orders_timestamp_column,
+	                              strlen(cfg->orders_timestamp_column));
+	*col = xstrdup(qc ? qc : "");
+	PQfreemem(qc);
+}
+
 static void collect_orders(PGconn *conn, const struct config *cfg, struct collection *c)
 {
 	enum metric_id ms[] = {
@@ -543,24 +566,8 @@ static void collect_orders(PGconn *conn, const struct config *cfg, struct collec
 		free(reason);
 		return;
 	}
-	/* Identifiers cannot be parameters: quote each part (validated at config load). */
-	char *table = NULL;
-	const char *dot = strchr(cfg->orders_table, '.');
-	if (dot) {
-		char *schema = xstrndup(cfg->orders_table, (size_t)(dot - cfg->orders_table));
-		char *qs = PQescapeIdentifier(conn, schema, strlen(schema));
-		char *qt = PQescapeIdentifier(conn, dot + 1, strlen(dot + 1));
-		table = xasprintf("%s.%s", qs, qt);
-		PQfreemem(qs);
-		PQfreemem(qt);
-		free(schema);
-	} else {
-		char *qt = PQescapeIdentifier(conn, cfg->orders_table, strlen(cfg->orders_table));
-		table = xstrdup(qt);
-		PQfreemem(qt);
-	}
-	char *col = PQescapeIdentifier(conn, cfg->orders_timestamp_column,
-	                               strlen(cfg->orders_timestamp_column));
+	char *table, *col;
+	orders_identifiers(conn, cfg, &table, &col);
 	char *sql = xasprintf(
 	    TAG "SELECT count(*) FILTER (WHERE %1$s >= date_trunc('day', now())),"
 	        " count(*) FILTER (WHERE %1$s >= date_trunc('day', now()) - interval '7 days'"
@@ -572,7 +579,7 @@ static void collect_orders(PGconn *conn, const struct config *cfg, struct collec
 	        " FROM %2$s WHERE %1$s >= date_trunc('day', now()) - interval '8 days'"
 	        " AND %1$s < now()",
 	    col, table);
-	PQfreemem(col);
+	free(col);
 	free(table);
 	r = q(conn, sql, 0, NULL, &why);
 	free(sql);
@@ -627,7 +634,8 @@ static char *one_line(const char *s)
 	return o;
 }
 
-void collect_run(const struct config *cfg, struct collection *c)
+/* The monitor's session on the monitored database (timeouts, application_name). */
+static PGconn *monitor_connect(const struct config *cfg)
 {
 	char ct[24], opts[160];
 	snprintf(ct, sizeof(ct), "%lld", cfg->monitor_connect_timeout_s);
@@ -638,7 +646,50 @@ void collect_run(const struct config *cfg, struct collection *c)
 	const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
 	const char *vals[] = {cfg->monitored_database_url, ct, cfg->monitor_application_name, opts,
 	                      NULL};
-	PGconn *conn = PQconnectdbParams(keys, vals, 1);
+	return PQconnectdbParams(keys, vals, 1);
+}
+
+int collect_orders_between(const struct config *cfg, long long from, long long to,
+                           long long prev_from, double *now_count, double *prev_count, char **err)
+{
+	PGconn *conn = monitor_connect(cfg);
+	if (!conn || PQstatus(conn) != CONNECTION_OK) {
+		*err = one_line(conn ? PQerrorMessage(conn) : "out of memory");
+		PQfinish(conn);
+		return -1;
+	}
+	char *table, *col;
+	orders_identifiers(conn, cfg, &table, &col);
+	char *sql = xasprintf(TAG "SELECT count(*) FILTER (WHERE %1$s >= to_timestamp($1::float8)),"
+	                          " count(*) FILTER (WHERE %1$s < to_timestamp($1::float8))"
+	                          " FROM %2$s WHERE %1$s >= to_timestamp($3::float8)"
+	                          " AND %1$s < to_timestamp($2::float8)",
+	                      col, table);
+	free(table);
+	free(col);
+	char f[24], t[24], pf[24];
+	snprintf(f, sizeof(f), "%lld", from);
+	snprintf(t, sizeof(t), "%lld", to);
+	snprintf(pf, sizeof(pf), "%lld", prev_from);
+	const char *p[3] = {f, t, pf}, *why;
+	PGresult *r = q(conn, sql, 3, p, &why);
+	free(sql);
+	int ret = -1;
+	if (r) {
+		*now_count = num(r, 0, 0);
+		*prev_count = num(r, 0, 1);
+		ret = 0;
+	} else {
+		*err = xstrdup(why);
+	}
+	PQclear(r);
+	PQfinish(conn);
+	return ret;
+}
+
+void collect_run(const struct config *cfg, struct collection *c)
+{
+	PGconn *conn = monitor_connect(cfg);
 	const char *why;
 	PGresult *r = NULL;
 

@@ -85,4 +85,11 @@ void collection_release(struct collection *c);
 /* Read the monitored database described by cfg. Never fails: see reachable. */
 void collect_run(const struct config *cfg, struct collection *c);
 
+/*
+ * Orders (ORDERS_TABLE) in [from, to) and in [prev_from, from), epoch seconds,
+ * on a session of its own. 0, or -1 with *err (caller frees).
+ */
+int collect_orders_between(const struct config *cfg, long long from, long long to,
+                           long long prev_from, double *now_count, double *prev_count, char **err);
+
 #endif

@@ -115,6 +115,20 @@ static const struct var_slot vars[] = {
     {{"PAUSE_MAX_MINUTES", CFG_INT, "1440", 1, 43200, 1,
       "longest pause the pause command may ask for"},
      OFF(pause_max_minutes)},
+    {{"REPORT_DAILY_TIME", CFG_HHMM, "08:00", 0, 0, 1,
+      "time of the daily report (and of the weekly one on its day), HH:MM in TIMEZONE"},
+     OFF(report_daily_time)},
+    {{"REPORT_WEEKLY_DAY", CFG_WEEKDAY, "monday", 0, 0, 1, "day of the weekly report"},
+     OFF(report_weekly_day)},
+    {{"REPORT_PHONE", CFG_PHONES, NULL, 0, 0, 0,
+      "REPORT_PHONE_1..10: daily and weekly reports (E.164); none: the critical list"},
+     OFF(report)},
+    {{"SAMPLE_RETENTION_DAYS", CFG_INT, "90", 1, 3650, 1,
+      "days check runs and metric samples are kept"},
+     OFF(sample_retention_days)},
+    {{"WEBHOOK_RETENTION_DAYS", CFG_INT, "7", 7, 365, 1,
+      "days processed webhook events and seen ids are kept (Meta re-delivers for 7 days)"},
+     OFF(webhook_retention_days)},
     {{"SPOOL_DIR", CFG_STRING, "/var/spool/whatsapp-monitor", 0, 0, 0,
       "directory of the spool of messages sent while the state database was down"},
      OFF(spool_dir)},
@@ -317,6 +331,17 @@ static int set_var(struct config *cfg, const struct var_slot *s, const char *val
 			goto bad;
 		*(int *)((char *)cfg + s->off) = m;
 		return 0;
+	}
+	case CFG_WEEKDAY: {
+		static const char *const days[] = {"sunday",   "monday", "tuesday", "wednesday",
+		                                   "thursday", "friday", "saturday"};
+		for (int d = 0; d < 7; d++)
+			if (str_eq_nocase(value, days[d])) {
+				*(int *)((char *)cfg + s->off) = d;
+				return 0;
+			}
+		why = "must be a day of the week (monday .. sunday)";
+		goto bad;
 	}
 	case CFG_LEVEL: {
 		enum log_level l;
@@ -621,8 +646,8 @@ int config_load(struct config *cfg, char **err)
 		if (!v)
 			v = s->v.def ? s->v.def : "";
 		if ((s->v.type == CFG_URL || s->v.type == CFG_TZ || s->v.type == CFG_IDENT ||
-		     s->v.type == CFG_INT || s->v.type == CFG_HHMM || s->v.type == CFG_PROVIDER ||
-		     s->v.type == CFG_LEVEL) &&
+		     s->v.type == CFG_INT || s->v.type == CFG_HHMM || s->v.type == CFG_WEEKDAY ||
+		     s->v.type == CFG_PROVIDER || s->v.type == CFG_LEVEL) &&
 		    *v == '\0') {
 			if (strcmp(s->v.name, "MONITORED_DATABASE_URL") == 0)
 				continue;
@@ -759,6 +784,12 @@ char *config_value_text(const struct config *cfg, const char *name, int redact)
 			int mm = *(const int *)base;
 			return xasprintf("%02d:%02d", mm / 60, mm % 60);
 		}
+		case CFG_WEEKDAY: {
+			static const char *const days[] = {"sunday",    "monday",   "tuesday",
+			                                   "wednesday", "thursday", "friday",
+			                                   "saturday"};
+			return xstrdup(days[*(const int *)base]);
+		}
 		case CFG_LEVEL: {
 			static const char *names[] = {"debug", "info", "warn", "error"};
 			return xstrdup(names[*(const enum log_level *)base]);
@@ -793,9 +824,10 @@ void config_copy_runtime(struct config *dst, const struct config *src)
 	for (size_t i = 0; i < ARRAY_LEN(vars); i++) {
 		if (!vars[i].v.runtime)
 			continue;
-		size_t size = vars[i].v.type == CFG_INT    ? sizeof(long long)
-		              : vars[i].v.type == CFG_HHMM ? sizeof(int)
-		                                           : 0;
+		size_t size = vars[i].v.type == CFG_INT ? sizeof(long long)
+		              : vars[i].v.type == CFG_HHMM || vars[i].v.type == CFG_WEEKDAY
+		                  ? sizeof(int)
+		                  : 0;
 		if (size)
 			memcpy((char *)dst + vars[i].off, (const char *)src + vars[i].off, size);
 	}

@@ -52,6 +52,10 @@ struct config {
 	long long escalation_minutes, repeat_minutes;
 	char *spool_dir;
 	long long pause_max_minutes;
+	int report_daily_time; /* minutes since midnight, TIMEZONE */
+	int report_weekly_day; /* 0 Sunday .. 6 Saturday */
+	struct phone_list report;
+	long long sample_retention_days, webhook_retention_days;
 	char *twilio_webhook_url;
 	char *orders_table, *orders_timestamp_column;
 	long long orders_min_volume;
@@ -73,6 +77,7 @@ enum cfg_type {
 	CFG_URL,
 	CFG_INT,
 	CFG_HHMM,
+	CFG_WEEKDAY, /* monday .. sunday, stored as an int 0 (Sunday) .. 6 (tm_wday) */
 	CFG_TZ,
 	CFG_PROVIDER,
 	CFG_IDENT,

@@ -174,12 +174,15 @@ static int parse_settings(struct config *cfg, struct json_object *st, struct set
 		char *text;
 		if (v->type == CFG_INT && json_object_is_type(val, json_type_int)) {
 			text = xasprintf("%lld", (long long)json_object_get_int64(val));
-		} else if (v->type == CFG_HHMM && json_object_is_type(val, json_type_string)) {
+		} else if ((v->type == CFG_HHMM || v->type == CFG_WEEKDAY) &&
+		           json_object_is_type(val, json_type_string)) {
 			text = xstrdup(json_object_get_string(val));
 		} else {
 			*field = xasprintf("settings.%s", key);
 			*err = xasprintf("must be %s, got %s",
-			                 v->type == CFG_INT ? "an integer" : "a string \"HH:MM\"",
+			                 v->type == CFG_INT    ? "an integer"
+			                 : v->type == CFG_HHMM ? "a string \"HH:MM\""
+			                                       : "a day of the week",
 			                 json_type_label(val));
 			return -1;
 		}

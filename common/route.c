@@ -27,14 +27,14 @@ static void tz_leave(char *saved)
 	tzset();
 }
 
-static void local_tm(const char *tz, time_t t, struct tm *out)
+void route_local_tm(const char *tz, time_t t, struct tm *out)
 {
 	char *saved = tz_enter(tz);
 	localtime_r(&t, out);
 	tz_leave(saved);
 }
 
-static time_t make_local(const char *tz, struct tm *tm)
+time_t route_make_local(const char *tz, struct tm *tm)
 {
 	char *saved = tz_enter(tz);
 	tm->tm_isdst = -1;
@@ -51,23 +51,23 @@ static int weekend(const struct tm *tm)
 int route_in_business_hours(const struct config *cfg, time_t now)
 {
 	struct tm tm;
-	local_tm(cfg->timezone, now, &tm);
+	route_local_tm(cfg->timezone, now, &tm);
 	return !weekend(&tm) && config_in_business_hours(cfg, tm.tm_hour * 60 + tm.tm_min);
 }
 
 time_t route_next_business_start(const struct config *cfg, time_t now)
 {
 	struct tm today;
-	local_tm(cfg->timezone, now, &today);
+	route_local_tm(cfg->timezone, now, &today);
 	for (int d = 0; d < 8; d++) {
 		struct tm tm = today;
 		tm.tm_mday += d;
 		tm.tm_hour = cfg->business_hours_start / 60;
 		tm.tm_min = cfg->business_hours_start % 60;
 		tm.tm_sec = 0;
-		time_t t = make_local(cfg->timezone, &tm);
+		time_t t = route_make_local(cfg->timezone, &tm);
 		struct tm check;
-		local_tm(cfg->timezone, t, &check);
+		route_local_tm(cfg->timezone, t, &check);
 		if (t >= now - 59 && !weekend(&check))
 			return t < now ? now : t;
 	}
@@ -78,7 +78,7 @@ int route_decide(const struct config *cfg, const char *severity, int emergency, 
                  struct route *r)
 {
 	struct tm tm;
-	local_tm(cfg->timezone, now, &tm);
+	route_local_tm(cfg->timezone, now, &tm);
 	r->not_before = now;
 	if (emergency) {
 		r->to = &cfg->critical;

@@ -30,4 +30,9 @@ int route_in_business_hours(const struct config *cfg, time_t now);
 /* The next time business hours start after now (now itself if they start this minute). */
 time_t route_next_business_start(const struct config *cfg, time_t now);
 
+/* t as local time in zone tz (IANA name). */
+void route_local_tm(const char *tz, time_t t, struct tm *out);
+/* The instant of local time *tm in zone tz (tm_isdst worked out; fields normalised). */
+time_t route_make_local(const char *tz, struct tm *tm);
+
 #endif
