@@ -1,5 +1,8 @@
 /*
  * cron: the command-line side of the service.
+ *   cron tick                 everything that is due, once (run it every minute): webhook
+ *                             retries, pause end, escalation, a check when the interval
+ *                             passed, daily and weekly reports, prune, drain (tick.h)
  *   cron migrate              apply the state database migrations
  *   cron check [--emergency]  run a monitoring check, print its JSON
  *   cron config               print the effective configuration (secrets redacted)
@@ -14,6 +17,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include <curl/curl.h>
 
@@ -28,6 +32,7 @@
 #include "outbox.h"
 #include "settings.h"
 #include "testalert.h"
+#include "tick.h"
 #include "util.h"
 #include "webhook.h"
 
@@ -36,7 +41,8 @@
 
 static void usage(void)
 {
-	fputs("usage: cron migrate | check [--emergency] | config | drain [--resume] | escalate |\n"
+	fputs("usage: cron tick | migrate | check [--emergency] | config | drain [--resume] |\n"
+	      "       escalate |\n"
 	      "       test-alert critical|warning [message]\n",
 	      stderr);
 	exit(2);
@@ -132,6 +138,16 @@ static int cmd_drain(struct db *db, struct config *cfg, int argc, char **argv)
 	         st.claimed, st.sent, st.retried, st.as_template, st.failed,
 	         st.stopped ? " (sending is stopped)" : "");
 	return 0;
+}
+
+static int cmd_tick(struct db *db, struct config *cfg)
+{
+	struct json_object *out = NULL;
+	int r = tick_run(db, cfg, time(NULL), &out);
+	puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN |
+	                                             JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(out);
+	return r < 0 ? 1 : 0;
 }
 
 static int cmd_escalate(struct db *db, struct config *cfg)
@@ -232,6 +248,8 @@ int main(int argc, char **argv)
 		rc = cmd_test_alert(&db, &cfg, argc, argv);
 	else if (strcmp(argv[1], "drain") == 0)
 		rc = cmd_drain(&db, &cfg, argc, argv);
+	else if (strcmp(argv[1], "tick") == 0 && argc == 2)
+		rc = cmd_tick(&db, &cfg);
 	else if (strcmp(argv[1], "escalate") == 0 && argc == 2)
 		rc = cmd_escalate(&db, &cfg);
 	else if (strcmp(argv[1], "config") == 0 && argc == 2)

@@ -1,0 +1,104 @@
+#!/usr/bin/env bash
+# cron tick: each scheduled thing once per period (a check when the interval passed, the daily
+# and weekly reports, the prune), after downtime (one check, one late report), with three ticks
+# at once, and the follow-ups it drives (pause end, escalation) once.
+set -euo pipefail
+
+# shellcheck source=tests/integration/harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+
+harness_start
+
+export RECIPIENT_MIN_INTERVAL=0 REPORT_PHONE_1=+15550000007
+tick() { harness_cron tick; }
+step() { jq -c --arg s "$1" '.steps[] | select(.step == $s)' <<<"$2"; }
+reports() { psql_state "SELECT count(*) FROM whatsapp_logs WHERE kind = 'report' AND idempotency_key LIKE 'report:$1:%'"; }
+checks() { psql_state "SELECT count(*) FROM check_runs"; }
+
+# ---------------------------------------------------------------- the first tick
+out=$(tick)
+assert_eq "the first tick works" true "$(jq .ok <<<"$out")"
+assert_eq "it runs a check (none ran before)" true "$(step check "$out" | jq .due)"
+assert_eq "one check stored" 1 "$(checks)"
+assert_eq "the daily report of the current period goes" 1 "$(reports daily)"
+assert_eq "and the weekly one" 1 "$(reports weekly)"
+assert_eq "to REPORT_PHONE_1" "+15550000007|sent" \
+	"$(psql_state "SELECT phone_number || '|' || status FROM whatsapp_logs WHERE kind = 'report' ORDER BY id LIMIT 1")"
+text=$(psql_state "SELECT message_content FROM whatsapp_logs WHERE idempotency_key LIKE 'report:daily:%'")
+assert_contains "the report counts checks" "$text" "Checks:"
+assert_contains "it counts messages" "$text" "Messages:"
+assert_contains "it compares orders" "$text" "Orders:"
+assert_contains "it gives the database size" "$text" "Database:"
+
+# ---------------------------------------------------------------- nothing due
+out=$(tick)
+assert_eq "a second tick: no check" false "$(step check "$out" | jq .due)"
+assert_eq "no report again" false "$(step report_daily "$out" | jq .due)"
+assert_eq "no prune again" false "$(step prune "$out" | jq .due)"
+assert_eq "still one check" 1 "$(checks)"
+assert_eq "still one daily report" 1 "$(reports daily)"
+assert_match "it says how long it took" '^[0-9]+$' "$(jq .duration_ms <<<"$out")"
+printf 'tick with nothing due: %s ms\n' "$(jq .duration_ms <<<"$out")"
+
+# ---------------------------------------------------------------- after two hours of downtime
+# The last check is 8 hours old (interval 6 h); the daily report was due 2 hours ago.
+psql_state "UPDATE check_runs SET started_at = started_at - interval '8 hours'" >/dev/null
+psql_state "DELETE FROM schedule_runs WHERE kind LIKE 'report%'; DELETE FROM whatsapp_logs WHERE kind = 'report'" >/dev/null
+export REPORT_DAILY_TIME=$(date -u -d '-2 hours' +%H:%M)
+out=$(tick)
+assert_eq "after downtime the missed check runs at once" 2 "$(checks)"
+assert_eq "the missed daily report is sent" 1 "$(reports daily)"
+assert_eq "marked late" true "$(step report_daily "$out" | jq .late)"
+assert_contains "the text says late" \
+	"$(psql_state "SELECT message_content FROM whatsapp_logs WHERE idempotency_key LIKE 'report:daily:%'")" "(LATE)"
+out=$(tick)
+assert_eq "never twice" 1 "$(reports daily)"
+assert_eq "and one check" 2 "$(checks)"
+
+# ---------------------------------------------------------------- three ticks at once
+psql_state "UPDATE check_runs SET started_at = started_at - interval '8 hours'" >/dev/null
+psql_state "DELETE FROM schedule_runs WHERE kind LIKE 'report%'; DELETE FROM whatsapp_logs WHERE kind = 'report'" >/dev/null
+for i in 1 2 3; do
+	harness_cron tick >"$HARNESS_DIR/tick.$i" &
+done
+wait
+assert_eq "three ticks at once: one check" 3 "$(checks)"
+assert_eq "one daily report" 1 "$(reports daily)"
+assert_eq "one weekly report" 1 "$(reports weekly)"
+skipped=0
+for i in 1 2 3; do
+	[[ $(jq -r '.skipped // empty' "$HARNESS_DIR/tick.$i") != "" ]] && skipped=$((skipped + 1))
+done
+assert_match "overlapping ticks exit quietly" '^[0-2]$' "$skipped"
+
+# ---------------------------------------------------------------- follow-ups once
+psql_state "UPDATE pause_state SET paused_at = now() - interval '1 hour', paused_until = now() - interval '1 second',
+ paused_by = '+15550000001', announced = false" >/dev/null
+out=$(tick)
+assert_eq "an expired pause is announced" true "$(step pause_end "$out" | jq .announced)"
+out=$(tick)
+assert_eq "once" false "$(step pause_end "$out" | jq .announced)"
+export THRESHOLD_CONNECTIONS_USED_PCT_WARNING=0.5 THRESHOLD_CONNECTIONS_USED_PCT_CRITICAL=0.6 ESCALATION_PHONE_1=+15550000009
+harness_cron check >/dev/null
+psql_state "UPDATE alerts SET escalate_at = now() - interval '1 second' WHERE status = 'open' AND rule = 'connections_used_pct'" >/dev/null
+out=$(tick)
+assert_eq "escalation fires in a tick" 1 "$(step escalate "$out" | jq .escalated)"
+out=$(tick)
+assert_eq "once per step" 0 "$(step escalate "$out" | jq .escalated)"
+
+# ---------------------------------------------------------------- prune
+psql_state "INSERT INTO check_runs (started_at, reachable) VALUES (now() - interval '200 days', true)" >/dev/null
+psql_state "INSERT INTO webhook_seen (key, seen_at) VALUES ('st:old:read', now() - interval '30 days'), ('st:new:read', now())" >/dev/null
+psql_state "DELETE FROM schedule_runs WHERE kind = 'prune'" >/dev/null
+out=$(tick)
+assert_eq "the prune removes old check runs" 1 "$(step prune "$out" | jq .check_runs)"
+assert_eq "and old webhook ids, keeping recent ones" "st:new:read" "$(psql_state "SELECT string_agg(key, ',') FROM webhook_seen WHERE key LIKE 'st:%:read' AND key IN ('st:old:read', 'st:new:read')")"
+
+# ---------------------------------------------------------------- the state database down
+harness_stop_pg
+rc=0
+harness_cron tick >/dev/null || rc=$?
+assert_eq "a tick that cannot reach the state database exits non-zero" 1 "$rc"
+harness_start_pg
+
+harness_finish
