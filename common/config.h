@@ -57,6 +57,7 @@ struct config {
 	struct phone_list report;
 	long long sample_retention_days, webhook_retention_days;
 	char *twilio_webhook_url;
+	char *meta_waba_id;
 	char *orders_table, *orders_timestamp_column;
 	long long orders_min_volume;
 	long long monitor_connect_timeout_s;

@@ -703,9 +703,10 @@ stack_programs_stop() {
 }
 
 # ---------------------------------------------------------------------------
-# The development ticker: `cron drain` every few seconds (retries, paced and
-# held messages, escalations, webhook retries), in its own session so that
-# ticker_stop can stop it and a drain it is running. pid in BASE/run/ticker.pid.
+# The development ticker: `cron tick` every few seconds (what is due: retries,
+# paced and held messages, escalations, the scheduled check, reports), in its
+# own session so that ticker_stop can stop it and a tick it is running. pid in
+# BASE/run/ticker.pid.
 
 # ticker_start BASE ENVFILE BINDIR [SECONDS]
 ticker_start() {
@@ -714,7 +715,7 @@ ticker_start() {
 	# shellcheck disable=SC2016 # the loop's own variables
 	setsid bash -c 'trap "exit 0" TERM
 		while :; do
-			MONITORING_ENV_FILE=$1 "$2/cron" drain >/dev/null 2>>"$3"
+			MONITORING_ENV_FILE=$1 "$2/cron" tick >/dev/null 2>>"$3"
 			sleep "$4" & wait $!
 		done' ticker "$envfile" "$bin" "$base/log/cron.log" "$every" \
 		</dev/null >/dev/null 2>&1 &

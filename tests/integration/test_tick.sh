@@ -101,4 +101,24 @@ harness_cron tick >/dev/null || rc=$?
 assert_eq "a tick that cannot reach the state database exits non-zero" 1 "$rc"
 harness_start_pg
 
+# ---------------------------------------------------------------- scripts/start-monitoring
+mock_start
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+rc=0
+out=$(META_WHATSAPP_TOKEN=test-token-abcdefghijklmnop META_WABA_ID=102290129340398 \
+	META_GRAPH_URL=$MOCK_URL/v25.0 BIN_DIR=$BIN_DIR \
+	"$repo/scripts/start-monitoring" --env "$MONITORING_ENV_FILE" --schedule none 2>&1) || rc=$?
+assert_eq "start-monitoring: up" 0 "$rc"
+assert_eq "it subscribes the app to the business account" "/v25.0/102290129340398/subscribed_apps|Bearer test-token-abcdefghijklmnop" \
+	"$(mock_requests | jq -r '[.[] | select(.kind == "subscribe")][0] | .path + "|" + .headers.authorization')"
+assert_contains "it prints the verify token for Meta's dashboard" "$out" "Verify token:  $(env_get "$MONITORING_ENV_FILE" WEBHOOK_VERIFY_TOKEN)"
+assert_contains "it prints the schedule" "$out" "cron tick"
+assert_contains "it ran the initial check" "$out" "running an initial check"
+cp "$MONITORING_ENV_FILE" "$HARNESS_DIR/bad.env"
+env_set "$HARNESS_DIR/bad.env" TIMEZONE Mars/Olympus
+rc=0
+out=$(env -u TIMEZONE BIN_DIR=$BIN_DIR "$repo/scripts/start-monitoring" --env "$HARNESS_DIR/bad.env" --schedule none 2>&1) || rc=$?
+assert_eq "a bad configuration stops it (exit 2)" 2 "$rc"
+assert_contains "naming the variable" "$out" "TIMEZONE"
+
 harness_finish

@@ -29,6 +29,9 @@ Send endpoints (the only requests recorded):
   POST /2010-04-01/Accounts/<AccountSid>/Messages.json  Twilio, form body
       201 {"sid":"SM<32 hex>","status":"queued",...the Message resource}
       ("accepted" instead of "queued" when MessagingServiceSid is given)
+  POST /<version>/<waba_id>/subscribed_apps          Meta app subscription
+      200 {"success": true} with a bearer token, else 401 code 190
+      (recorded, kind "subscribe")
   Any other path outside /__mock/ answers 404 (and is recorded, kind
   "unknown", so a test can see what a misrouted client sent); another
   method on a send path answers 405.
@@ -125,6 +128,7 @@ MAX_DELAY_MS = 600_000
 
 META_PATH = re.compile(r"^/(v[0-9]+(?:\.[0-9]+)?)/([^/]+)/messages/?$")
 TWILIO_PATH = re.compile(r"^/2010-04-01/Accounts/([^/]+)/Messages\.json$")
+SUBSCRIBE_PATH = re.compile(r"^/(v[0-9]+(?:\.[0-9]+)?)/([^/]+)/subscribed_apps/?$")
 
 # code: (message, details). Messages as Meta words them, paraphrased.
 META_ERRORS = {
@@ -776,6 +780,18 @@ class Handler(BaseHTTPRequestHandler):
             "answer": {"status": None, "rule": rule_index},
         }
 
+        if kind == "unknown" and SUBSCRIBE_PATH.match(url.path) and self.command == "POST":
+            # Meta's app subscription to a WhatsApp Business Account (start-monitoring).
+            rec["kind"] = "subscribe"
+            ok = headers.get("authorization", "").startswith("Bearer ")
+            rec["answer"]["status"] = 200 if ok else 401
+            state.record(rec)
+            if ok:
+                self.answer(200, {"success": True})
+            else:
+                self.answer(401, {"error": {"message": "Invalid OAuth access token.",
+                                            "type": "OAuthException", "code": 190}})
+            return
         if kind == "unknown":
             rec["answer"]["status"] = 404
             state.record(rec)
