@@ -23,7 +23,7 @@ static void process_after(struct app *app)
 {
 	struct webhook_stats st = {0};
 	app_load_settings(app);
-	if (webhook_process(&app->db, &app->cfg, app->after_id, &st) == 0 && st.replies)
+	if (webhook_process(&app->db, &app->cfg, app->after_id, &st) >= 0 && st.replies)
 		app->drain_after = 1;
 }
 

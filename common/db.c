@@ -12,11 +12,19 @@ void db_init(struct db *db, const char *conninfo)
 	db->conninfo = xstrdup(conninfo);
 }
 
+static void stmts_forget(struct db *db)
+{
+	for (int i = 0; i < db->nstmts; i++)
+		free(db->stmts[i].sql);
+	db->nstmts = 0;
+}
+
 void db_release(struct db *db)
 {
 	if (db->conn)
 		PQfinish(db->conn);
 	db->conn = NULL;
+	stmts_forget(db);
 	free(db->conninfo);
 	db->conninfo = NULL;
 }
@@ -44,6 +52,7 @@ int db_ensure(struct db *db)
 		db->conn = NULL;
 	}
 	db->in_tx = 0;
+	stmts_forget(db); /* prepared statements belong to the old connection */
 	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
 	const char *vals[] = {db->conninfo, "5", "whatsapp_monitor_state", NULL};
 	db->conn = PQconnectdbParams(keys, vals, 1);
@@ -59,13 +68,47 @@ int db_ensure(struct db *db)
 	return 0;
 }
 
+/*
+ * Execute sql: by name when it was prepared on this connection, preparing it
+ * first when there is room in the cache, else unprepared. A statement that
+ * cannot be prepared (a syntax error, say) runs unprepared, so the caller sees
+ * the server's own error for it.
+ */
+static PGresult *exec(struct db *db, const char *sql, int nparams, const char *const *params)
+{
+	unsigned long h = 5381;
+	for (const char *p = sql; *p; p++)
+		h = h * 33 + (unsigned char)*p;
+	char name[16];
+	for (int i = 0; i < db->nstmts; i++)
+		if (db->stmts[i].hash == h && strcmp(db->stmts[i].sql, sql) == 0) {
+			snprintf(name, sizeof(name), "s%d", i);
+			return PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+		}
+	if (db->nstmts < DB_STMT_CACHE) {
+		snprintf(name, sizeof(name), "s%d", db->nstmts);
+		PGresult *prep = PQprepare(db->conn, name, sql, nparams, NULL);
+		int ok = prep && PQresultStatus(prep) == PGRES_COMMAND_OK;
+		PQclear(prep);
+		if (ok) {
+			db->stmts[db->nstmts].hash = h;
+			db->stmts[db->nstmts].sql = xstrdup(sql);
+			db->nstmts++;
+			return PQexecPrepared(db->conn, name, nparams, params, NULL, NULL, 0);
+		}
+		if (PQstatus(db->conn) != CONNECTION_OK)
+			return NULL;
+	}
+	return PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+}
+
 static PGresult *run(struct db *db, const char *sql, int nparams, const char *const *params,
                      int idempotent)
 {
 	for (int attempt = 0; attempt < 2; attempt++) {
 		if (db_ensure(db) < 0)
 			return NULL;
-		PGresult *res = PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
+		PGresult *res = exec(db, sql, nparams, params);
 		ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 		if (st == PGRES_COMMAND_OK || st == PGRES_TUPLES_OK) {
 			db->err[0] = '\0';

@@ -3,6 +3,10 @@
  * re-made when it breaks; parameterised statements only (PQexecParams);
  * explicit transactions.
  *
+ * Every statement is prepared on first use and executed by name afterwards
+ * (up to DB_STMT_CACHE distinct texts per connection; the rest run unprepared),
+ * so the server parses and plans it once per connection, not once per call.
+ *
  * A struct db is caller-owned: db_init() copies the conninfo, db_release()
  * closes the connection. Results returned by db_query() belong to the caller
  * (PQclear). On failure functions return NULL/-1 and leave the error text in
@@ -13,12 +17,22 @@
 
 #include <libpq-fe.h>
 
+#define DB_STMT_CACHE 128
+
+/* A statement prepared on the current connection (named s<index>), by its text. */
+struct db_stmt {
+	unsigned long hash;
+	char *sql;
+};
+
 struct db {
 	PGconn *conn;
 	char *conninfo;
 	char err[512];
 	char sqlstate[6];
 	int in_tx;
+	struct db_stmt stmts[DB_STMT_CACHE]; /* parsed and planned once per connection */
+	int nstmts;
 };
 
 void db_init(struct db *db, const char *conninfo);

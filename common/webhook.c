@@ -148,6 +148,20 @@ static int apply_status(struct db *db, const struct config *cfg, const char *sou
 {
 	if (!rank(s->status) && strcmp(s->status, "failed") != 0)
 		return 0; /* queued, accepted, sending...: nothing to record */
+	/* Seen already: one round trip, nothing else (Meta re-delivers for days). */
+	char *key = xasprintf("st:%s:%s", s->id, s->status);
+	const char *pk[1] = {key};
+	PGresult *seen = db_query(db,
+	                          "INSERT INTO webhook_seen (key) VALUES ($1)"
+	                          " ON CONFLICT (key) DO NOTHING RETURNING 1",
+	                          1, pk);
+	free(key);
+	if (!seen)
+		return -1;
+	int fresh = PQntuples(seen) == 1;
+	PQclear(seen);
+	if (!fresh)
+		return 0;
 	const char *pid[1] = {s->id};
 	PGresult *row = db_query(db,
 	                         "SELECT id, status, as_template, attempts FROM whatsapp_logs"
@@ -156,23 +170,10 @@ static int apply_status(struct db *db, const struct config *cfg, const char *sou
 	                         1, pid);
 	if (!row)
 		return -1;
-	if (PQntuples(row) == 0) {
+	if (PQntuples(row) == 0) { /* the event is retried: its seen key goes with the rollback */
 		PQclear(row);
 		return -2;
 	}
-	char *key = xasprintf("st:%s:%s", s->id, s->status);
-	const char *pk[1] = {key};
-	PGresult *seen = db_query(db,
-	                          "INSERT INTO webhook_seen (key) VALUES ($1)"
-	                          " ON CONFLICT (key) DO NOTHING RETURNING 1",
-	                          1, pk);
-	free(key);
-	if (!seen) {
-		PQclear(row);
-		return -1;
-	}
-	int fresh = PQntuples(seen) == 1;
-	PQclear(seen);
 	int r = 0;
 	if (fresh && strcmp(s->status, "failed") == 0) {
 		r = apply_failed(db, cfg, source, s, row);
@@ -224,6 +225,46 @@ static void record_failure(struct db *db, const char *id, int attempts, const ch
 		log_warnx("webhook_record", "event %s: failure not recorded: %s", id, db->err);
 }
 
+/*
+ * Apply one stored event inside the caller's transaction. NULL when done, or
+ * why it could not be (caller frees; the transaction must be rolled back).
+ */
+static char *apply_event(struct db *db, const struct config *cfg, const char *id,
+                         const char *source, const char *body, size_t len, struct webhook_stats *st)
+{
+	struct wa_batch b;
+	char *err = NULL, *why = NULL;
+	int r = strcmp(source, "twilio") == 0 ? twilio_batch(body, len, &b, &err)
+	                                      : wa_batch_parse(body, len, &b, &err);
+	st->events++;
+	if (r < 0) {
+		why = xasprintf("unreadable body: %s", err ? err : "?");
+		free(err);
+		return why;
+	}
+	for (size_t i = 0; !why && i < b.n_statuses; i++) {
+		int a = apply_status(db, cfg, source, &b.statuses[i]);
+		if (a == -2)
+			why = xasprintf("status for unknown message %s (not recorded yet?)",
+			                b.statuses[i].id);
+		else if (a < 0)
+			why = xasprintf("status: %s", db->err);
+		else
+			st->statuses += a;
+	}
+	for (size_t i = 0; !why && i < b.n_messages; i++)
+		if (inbound_message(db, cfg, source, &b.messages[i], st) < 0)
+			why = xasprintf("message: %s", db->err);
+	if (b.n_errors)
+		log_warnx("webhook_errors",
+		          "event %s carries %zu account-level error(s), first %d %s", id,
+		          b.n_errors, b.first_error_code,
+		          b.first_error_title ? b.first_error_title : "");
+	wa_batch_release(&b);
+	free(err);
+	return why;
+}
+
 int webhook_process(struct db *db, const struct config *cfg, long long event_id,
                     struct webhook_stats *st)
 {
@@ -246,31 +287,10 @@ int webhook_process(struct db *db, const struct config *cfg, long long event_id,
 		db_rollback(db);
 		return 0;
 	}
-	char *source = xstrdup(PQgetvalue(ev, 0, 0));
 	int attempts = (int)strtol(PQgetvalue(ev, 0, 2), NULL, 10) + 1;
-	struct wa_batch b;
-	char *err = NULL;
-	int r = strcmp(source, "twilio") == 0
-	            ? twilio_batch(PQgetvalue(ev, 0, 1), (size_t)PQgetlength(ev, 0, 1), &b, &err)
-	            : wa_batch_parse(PQgetvalue(ev, 0, 1), (size_t)PQgetlength(ev, 0, 1), &b, &err);
+	char *why = apply_event(db, cfg, id, PQgetvalue(ev, 0, 0), PQgetvalue(ev, 0, 1),
+	                        (size_t)PQgetlength(ev, 0, 1), st);
 	PQclear(ev);
-	st->events++;
-	char *why = NULL;
-	if (r < 0)
-		why = xasprintf("unreadable body: %s", err ? err : "?");
-	for (size_t i = 0; !why && i < b.n_statuses; i++) {
-		int a = apply_status(db, cfg, source, &b.statuses[i]);
-		if (a == -2)
-			why = xasprintf("status for unknown message %s (not recorded yet?)",
-			                b.statuses[i].id);
-		else if (a < 0)
-			why = xasprintf("status: %s", db->err);
-		else
-			st->statuses += a;
-	}
-	for (size_t i = 0; !why && i < b.n_messages; i++)
-		if (inbound_message(db, cfg, source, &b.messages[i], st) < 0)
-			why = xasprintf("message: %s", db->err);
 	if (!why && db_exec(db,
 	                    "UPDATE webhook_events SET status = 'done', processed_at = now(),"
 	                    " attempts = attempts + 1, last_error = NULL WHERE id = $1::bigint",
@@ -278,14 +298,6 @@ int webhook_process(struct db *db, const struct config *cfg, long long event_id,
 		why = xasprintf("%s", db->err);
 	if (!why && db_commit(db) < 0)
 		why = xasprintf("commit: %s", db->err);
-	if (b.n_errors)
-		log_warnx("webhook_errors",
-		          "event %s carries %zu account-level error(s), first %d %s", id,
-		          b.n_errors, b.first_error_code,
-		          b.first_error_title ? b.first_error_title : "");
-	wa_batch_release(&b);
-	free(err);
-	free(source);
 	if (why) {
 		st->failed++;
 		log_warnx("webhook_failed", "event %s (attempt %d): %s", id, attempts, why);
