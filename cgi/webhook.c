@@ -19,10 +19,20 @@
 
 #define CHALLENGE_MAX 256
 
+/*
+ * Stored settings (configure) matter here only for commands and retry delays:
+ * reloaded at most this often, not once per event.
+ */
+#define SETTINGS_RELOAD_MS 5000
+
 static void process_after(struct app *app)
 {
+	static int64_t loaded_ms;
 	struct webhook_stats st = {0};
-	app_load_settings(app);
+	if (!loaded_ms || mono_ms() - loaded_ms >= SETTINGS_RELOAD_MS) {
+		app_load_settings(app);
+		loaded_ms = mono_ms();
+	}
 	if (webhook_process(&app->db, &app->cfg, app->after_id, &st) >= 0 && st.replies)
 		app->drain_after = 1;
 }
