@@ -1,0 +1,125 @@
+#!/usr/bin/env bash
+# Hostile input at the edge, table-driven: every endpoint gets wrong methods,
+# missing and wrong tokens, oversized, empty and truncated bodies, invalid
+# UTF-8, deep nesting, huge numbers, SQL-looking strings, CR/LF in headers and
+# path tricks through nginx. Every answer is a 4xx (JSON where the program or
+# nginx answers it), never a 5xx, and the state database is unchanged.
+set -euo pipefail
+
+# shellcheck source=tests/integration/harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+
+harness_start
+
+harness_set_env META_APP_SECRET hostile-test-secret-0123
+harness_set_env TWILIO_AUTH_TOKEN hostile-twilio-token-0123
+harness_set_env TWILIO_WEBHOOK_URL https://monitor.example.test/monitoring/twilio/webhook
+harness_restart_programs || fail "programs restarted"
+
+# What the database holds, as one line: any change shows.
+state() {
+	psql_state "SELECT (SELECT count(*) FROM check_runs) || '/' || (SELECT count(*) FROM alerts)
+	 || '/' || (SELECT count(*) FROM whatsapp_logs) || '/' || (SELECT count(*) FROM settings)
+	 || '/' || (SELECT count(*) FROM settings_history) || '/' || (SELECT count(*) FROM webhook_events)
+	 || '/' || (SELECT count(*) FROM contacts) || '/' || (SELECT count(*) FROM pause_state WHERE paused_until IS NOT NULL)"
+}
+before=$(state)
+
+deep=$(printf '%.0s[' $(seq 5000))
+huge='{"thresholds":{"deadlocks":{"warning":1e999999,"critical":2}}}'
+bigbody=$HARNESS_DIR/big
+head -c $((2 * 1024 * 1024)) /dev/zero | tr '\0' 'a' >"$bigbody"
+bad_utf8=$'{"severity":"critical","message":"\xff\xfe\xc0\xaf"}'
+sqlish='{"severity":"critical\u0027; DROP TABLE alerts; --","message":"x"}'
+
+# expect NAME STATUS-PATTERN: the last answer's status matches, and a 4xx comes as JSON
+expect() {
+	assert_match "$1: status" "$2" "$HTTP_STATUS"
+	if [[ $HTTP_STATUS =~ ^4 ]]; then
+		assert_match "$1: JSON error" '^application/json' "$HTTP_CONTENT_TYPE"
+	fi
+}
+tok() { printf 'Authorization: Bearer %s' "$API_TOKEN"; }
+
+for ep in /monitoring/check /monitoring/test-alert /monitoring/configure; do
+	http POST "$ep" '{}'
+	expect "$ep without a token" '^401$'
+	http POST "$ep" '{}' -H 'Authorization: Bearer wrong-token-0123456789abcdef'
+	expect "$ep with a wrong token" '^401$'
+	http POST "$ep" '{}' -H 'Authorization: Basic YWRtaW46YWRtaW4='
+	expect "$ep with basic auth" '^401$'
+	http DELETE "$ep" '' -H "$(tok)"
+	expect "$ep DELETE" '^405$'
+	http POST "$ep" "$deep" -H "$(tok)"
+	expect "$ep deeply nested JSON" '^400$'
+	http POST "$ep" '{"mode":' -H "$(tok)"
+	expect "$ep truncated JSON" '^400$'
+	http POST "$ep" "$bad_utf8" -H "$(tok)"
+	expect "$ep invalid UTF-8" '^400$'
+	http POST "$ep" '' -H "$(tok)" -H 'Content-Type: application/json' --data-binary ''
+	expect "$ep empty body" '^(400|200)$'
+	# An empty body is a plain check (the default mode): it may store one.
+	[[ $ep == /monitoring/check && $HTTP_STATUS == 200 ]] && before=$(state)
+	HTTP_STATUS=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$(tok)" \
+		-H 'Content-Type: application/json' --data-binary "@$bigbody" "$HTTP_BASE$ep")
+	assert_eq "$ep 2 MiB body: 413" 413 "$HTTP_STATUS"
+done
+http POST /monitoring/configure "$huge" -H "$(tok)"
+expect "configure: a huge number" '^400$'
+http POST /monitoring/configure '{"thresholds":{"deadlocks; DROP TABLE settings":{"warning":1}}}' -H "$(tok)"
+expect "configure: an SQL-looking metric name" '^400$'
+http POST /monitoring/test-alert "$sqlish" -H "$(tok)"
+expect "test-alert: an SQL-looking severity" '^400$'
+http POST /monitoring/check '{"mode":"emergency","extra":1}' -H "$(tok)"
+expect "check: an unknown field" '^400$'
+
+for ep in /monitoring/metrics /monitoring/alerts /monitoring/configure; do
+	http GET "$ep"
+	expect "GET $ep without a token" '^401$'
+	http GET "$ep?limit=99999999999999999999&since=2026-13-45T99:99:99Z&format=../../etc" '' -H "$(tok)"
+	expect "GET $ep with hostile parameters" '^(400|200)$'
+	http PUT "$ep" '{}' -H "$(tok)"
+	expect "PUT $ep" '^405$'
+done
+http GET "/monitoring/alerts?limit=1%27%20OR%201=1" '' -H "$(tok)"
+expect "alerts: an SQL-looking limit" '^400$'
+
+# Header injection: curl refuses raw CR/LF in a header; send it by hand to nginx.
+port=${HTTP_BASE##*:}
+answer=$(printf 'GET /monitoring/alerts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\rX-Evil: 1\r\nConnection: close\r\n\r\n' "$API_TOKEN" |
+	timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; cat >&3; cat <&3" 2>/dev/null | head -1 | tr -d '\r')
+assert_match "a bare CR in a header: refused, not a 5xx" '^HTTP/1.1 (400|401)' "$answer"
+answer=$(printf 'GET /monitoring/health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\nConnection: close\r\n\r\n' |
+	timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; cat >&3; cat <&3" 2>/dev/null | head -1 | tr -d '\r')
+assert_match "a folded header: answered without a 5xx" '^HTTP/1.1 [24]' "$answer"
+
+# Path tricks through nginx.
+for path in "/monitoring/../monitoring/check" "/monitoring/check/" "/monitoring/check%00" \
+	"/monitoring//check" "/monitoring/%2e%2e/etc/passwd" "/monitoring/check.php" \
+	"/monitoring/CHECK" "/monitoring/whatsapp/webhook/../../check"; do
+	HTTP_STATUS=$(curl -s --path-as-is -o "$HARNESS_DIR/p.body" -w '%{http_code}' -X POST \
+		-H 'Content-Type: application/json' --data '{}' "$HTTP_BASE$path")
+	assert_match "path $path: 4xx" '^4[0-9][0-9]$' "$HTTP_STATUS"
+done
+
+# The webhook: unsigned, empty, invalid UTF-8, deep nesting (signed), a form flood of pairs.
+sign() { printf '%s' "$1" | openssl dgst -sha256 -hmac hostile-test-secret-0123 -r | cut -d' ' -f1; }
+http POST /monitoring/whatsapp/webhook "$bad_utf8"
+expect "webhook: unsigned invalid UTF-8" '^401$'
+body="{\"object\":\"whatsapp_business_account\",\"entry\":$deep"
+http POST /monitoring/whatsapp/webhook "$body" -H "X-Hub-Signature-256: sha256=$(sign "$body")"
+expect "webhook: signed deep nesting" '^400$'
+http POST /monitoring/whatsapp/webhook "$bad_utf8" -H "X-Hub-Signature-256: sha256=$(sign "$bad_utf8")"
+expect "webhook: signed invalid UTF-8" '^400$'
+http GET "/monitoring/whatsapp/webhook?hub.mode=subscribe&hub.verify_token=%27%20OR%201=1&hub.challenge=%0d%0aSet-Cookie:x"
+expect "webhook handshake: injection attempts" '^403$'
+form=$(printf 'a%d=1&' $(seq 300))
+http POST /monitoring/twilio/webhook "$form" -H 'Content-Type: application/x-www-form-urlencoded' -H 'X-Twilio-Signature: x'
+expect "twilio: 300 pairs" '^(400|401)$'
+http POST /monitoring/twilio/webhook 'Body=%zz' -H 'Content-Type: application/x-www-form-urlencoded'
+expect "twilio: a bad escape" '^(400|401)$'
+
+assert_eq "the state database is unchanged" "$before" "$(state)"
+assert_eq "no program wrote a sanitizer report" "" "$(grep -l 'ERROR: AddressSanitizer\|runtime error:' "$HARNESS_LOG_DIR"/*.log 2>/dev/null || true)"
+
+harness_finish
