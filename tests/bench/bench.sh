@@ -99,6 +99,27 @@ done
 echo "(webhook events stored: $(psql_state "SELECT count(*) FROM webhook_events"); the status applied once: $(psql_state "SELECT count(*) FROM webhook_seen") seen key)"
 fcgi_stop "$RUN" noop >/dev/null 2>&1 || true
 
+# ---------------------------------------------------------------- resident memory
+# Each program after the requests above (the webhook: all of them); 10,000 GETs more for the
+# read-only endpoints first; cron tick's peak (GNU time's maximum resident set).
+for ep in /monitoring/health /monitoring/metrics /monitoring/alerts; do
+	ab -q -k -c 8 -n 10000 -H "Authorization: Bearer $API_TOKEN" "$HTTP_BASE$ep" >/dev/null 2>&1 || true
+done
+printf '\n%-44s %10s\n' "resident memory (VmRSS)" "kB"
+for prog in $MONITORING_PROGRAMS; do
+	for pid in $(pidfile_pids "$RUN/$prog.pid"); do
+		printf '%-44s %10s\n' "$prog (pid $pid)" "$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null)"
+	done
+done
+MONITORING_ENV_FILE=$MONITORING_ENV_FILE /usr/bin/time -f '%M' -o "$HARNESS_DIR/tick.rss" \
+	"$BIN_DIR/cron" tick >/dev/null 2>&1 || true
+tick_kb=$(tail -1 "$HARNESS_DIR/tick.rss")
+printf '%-44s %10s\n' "cron tick (peak)" "$tick_kb"
+t0=$(date +%s%N)
+tick_json=$(MONITORING_ENV_FILE=$MONITORING_ENV_FILE "$BIN_DIR/cron" tick 2>/dev/null)
+t1=$(date +%s%N)
+printf '%-44s %10s\n' "cron tick with nothing due: ms (own / wall)" "$(jq .duration_ms <<<"$tick_json") / $(((t1 - t0) / 1000000))"
+
 # ---------------------------------------------------------------- outbox drain
 if [[ ${BENCH_ONLY:-} == webhook ]]; then
 	harness_finish >/dev/null 2>&1 || true
