@@ -1,0 +1,217 @@
+#!/usr/bin/env bash
+# make faults: each scenario queues a known set of messages (or events) and
+# asserts, from the mock provider's record and the database, that every one
+# was delivered, none twice (or, where at-least-once is unavoidable, says so
+# and counts them), and that every audit row is right.
+set -euo pipefail
+
+# shellcheck source=tests/integration/harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../integration/harness.sh"
+
+harness_start
+mock_start
+
+export WHATSAPP_PROVIDER=meta META_WHATSAPP_TOKEN=fault-token-abcdefghijklmnop \
+	META_PHONE_NUMBER_ID=1234567890 META_GRAPH_URL=$MOCK_URL/v25.0 \
+	RETRY_BASE_SECONDS=1 RETRY_MAX_SECONDS=1 RECIPIENT_MIN_INTERVAL=0 SEND_TIMEOUT_MS=1500
+
+N=40
+queue_set() { # queue_set TAG: N messages to N numbers, keys TAG:1..N
+	psql_state "INSERT INTO whatsapp_logs (phone_number, message_content, priority, idempotency_key)
+	 SELECT '+1555' || lpad((g + $2)::text, 7, '0'), '$1 message ' || g, 'critical', '$1:' || g
+	 FROM generate_series(1, $N) g" >/dev/null
+}
+due_now() { psql_state "UPDATE whatsapp_logs SET next_attempt_at = now() WHERE status = 'queued'" >/dev/null; }
+sent_of() { psql_state "SELECT count(*) FROM whatsapp_logs WHERE idempotency_key LIKE '$1:%' AND status = 'sent' AND provider_message_id LIKE 'wamid.%'"; }
+# Successful answers the mock gave per recipient of a set: "max" and "distinct recipients".
+ok_per_to() {
+	mock_requests | jq -r --arg m "$1 message" '[.[] | select(.kind == "meta" and .answer.status == 200
+	 and ((.json.text.body // "") | startswith($m)))] | group_by(.to) | [length, (map(length) | max // 0)] | "\(.[0])|\(.[1])"'
+}
+drain_until_done() { # drain_until_done TAG: drain (up to 10 rounds) until every message of TAG is sent
+	local i
+	for i in $(seq 10); do
+		due_now
+		harness_cron drain >/dev/null
+		[[ $(sent_of "$1") == "$N" ]] && return 0
+		sleep 1
+	done
+	return 1
+}
+
+# ---------------------------------------------------------------- 500s for a while, then recovery
+mock_reset
+mock_default '{"status": 500}'
+queue_set e500 0
+harness_cron drain >/dev/null
+assert_eq "500s: nothing sent while the provider fails" 0 "$(sent_of e500)"
+assert_eq "500s: every message queued for a retry with the reason" "$N" \
+	"$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE idempotency_key LIKE 'e500:%' AND status = 'queued' AND last_error_code = 'http_500'")"
+harness_cron drain >/dev/null
+mock_default '{"status": 200}'
+drain_until_done e500 || true
+assert_eq "500s then recovery: every message delivered" "$N" "$(sent_of e500)"
+assert_eq "each recipient got exactly one success" "$N|1" "$(ok_per_to e500)"
+
+# ---------------------------------------------------------------- a 130429 burst
+mock_reset
+mock_script '[{"meta_error": 130429, "times": 25}]'
+queue_set thr 100
+harness_cron drain >/dev/null
+assert_eq "130429 burst: the throttled ones wait" "$((N - 25))" "$(sent_of thr)"
+drain_until_done thr || true
+assert_eq "130429 burst: all delivered" "$N" "$(sent_of thr)"
+assert_eq "none twice" "$N|1" "$(ok_per_to thr)"
+
+# ---------------------------------------------------------------- 131056 for one recipient
+mock_reset
+mock_script '[{"match": {"to": "+15550000201"}, "meta_error": 131056, "times": 1}]'
+queue_set pair 200
+harness_cron drain >/dev/null
+assert_eq "131056: the others go at once" "$((N - 1))" "$(sent_of pair)"
+assert_eq "that recipient's slot is pushed back" t \
+	"$(psql_state "SELECT next_allowed_at > now() FROM recipient_slots WHERE phone_number = '+15550000201'")"
+psql_state "UPDATE recipient_slots SET next_allowed_at = now()" >/dev/null
+drain_until_done pair || true
+assert_eq "131056: then it goes too" "$N" "$(sent_of pair)"
+assert_eq "none twice" "$N|1" "$(ok_per_to pair)"
+
+# ---------------------------------------------------------------- connection refused, then back
+mock_reset
+port=$(free_port)
+META_GRAPH_URL=http://127.0.0.1:$port/v25.0 harness_cron drain >/dev/null || true
+queue_set refused 300
+META_GRAPH_URL=http://127.0.0.1:$port/v25.0 harness_cron drain >/dev/null
+assert_eq "connection refused: all retried" "$N" \
+	"$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE idempotency_key LIKE 'refused:%' AND status = 'queued' AND attempts = 1")"
+drain_until_done refused || true
+assert_eq "then all delivered" "$N" "$(sent_of refused)"
+assert_eq "none twice" "$N|1" "$(ok_per_to refused)"
+
+# ---------------------------------------------------------------- timeouts (at-least-once)
+mock_reset
+mock_script '[{"match": {"to": "+15550000401"}, "delay_ms": 3000, "times": 1}]'
+queue_set slow 400
+harness_cron drain >/dev/null
+assert_eq "a timeout: that one is retried" "queued|timeout" \
+	"$(psql_state "SELECT status || '|' || last_error_code FROM whatsapp_logs WHERE idempotency_key = 'slow:1'")"
+sleep 2
+drain_until_done slow || true
+assert_eq "timeouts: all delivered" "$N" "$(sent_of slow)"
+dups=$(mock_requests | jq '[.[] | select(.kind == "meta" and .to == "15550000401")] | length')
+assert_eq "the timed-out request reached the provider too: sent twice (at-least-once, counted)" 2 "$dups"
+printf 'at-least-once: timeouts: %d request(s) for one message\n' "$dups"
+
+# ---------------------------------------------------------------- a drainer killed mid-send
+mock_reset
+mock_default '{"status": 200, "delay_ms": 2000}'
+queue_set kill 500
+harness_cron drain >/dev/null 2>&1 &
+drainer=$!
+sleep 1
+kill -KILL "$drainer" 2>/dev/null || true
+wait "$drainer" 2>/dev/null || true
+stuck=$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE idempotency_key LIKE 'kill:%' AND status = 'sending'")
+assert_match "SIGKILL: rows left 'sending'" '^[1-9][0-9]*$' "$stuck"
+mock_default '{"status": 200, "delay_ms": 0}'
+psql_state "UPDATE whatsapp_logs SET claimed_at = now() - interval '1 hour' WHERE status = 'sending'" >/dev/null # the lease ran out
+drain_until_done kill || true
+assert_eq "SIGKILL: after the lease every message is delivered" "$N" "$(sent_of kill)"
+twice=$(mock_requests | jq -r '[.[] | select(.kind == "meta" and ((.json.text.body // "") | startswith("kill message")))] | group_by(.to) | map(select(length > 1)) | length')
+printf 'at-least-once: SIGKILL mid-send: %d of %d messages reached the provider twice\n' "$twice" "$stuck"
+assert_match "only the ones in flight can go twice" "^[0-9]+$" "$twice"
+assert_eq "no more than were in flight" 1 "$((twice <= stuck))"
+
+# ---------------------------------------------------------------- the state database restarted during a drain
+mock_reset
+# The provider answers in 1.2 s (within SEND_TIMEOUT_MS); the database goes away meanwhile.
+mock_default '{"status": 200, "delay_ms": 1200}'
+queue_set restart 600
+harness_cron drain >/dev/null 2>&1 &
+drainer=$!
+sleep 0.6
+harness_stop_pg
+harness_start_pg
+wait "$drainer" 2>/dev/null || true
+mock_default '{"status": 200, "delay_ms": 0}'
+harness_cron drain >/dev/null || true
+drain_until_done restart || true
+assert_eq "restart during a drain: all delivered" "$N" "$(sent_of restart)"
+assert_eq "none twice (the results were spooled and replayed)" "$N|1" "$(ok_per_to restart)"
+
+# ---------------------------------------------------------------- the monitored database down, then back
+unset WHATSAPP_PROVIDER
+export THRESHOLD_CONNECTIONS_USED_PCT_WARNING=99 THRESHOLD_CONNECTIONS_USED_PCT_CRITICAL=100
+good=$(env_get "$MONITORING_ENV_FILE" MONITORED_DATABASE_URL)
+MONITORED_DATABASE_URL="host=$HARNESS_DIR/nowhere dbname=shop user=db_monitor" harness_cron check >/dev/null || true
+assert_eq "monitored database down: a critical alert within one check" critical \
+	"$(psql_state "SELECT severity FROM alerts WHERE rule = 'database_up' AND status = 'open'")"
+MONITORED_DATABASE_URL=$good harness_cron check >/dev/null
+assert_eq "back: resolved" 0 "$(psql_state "SELECT count(*) FROM alerts WHERE rule = 'database_up' AND status = 'open'")"
+assert_eq "with a recovery message" 1 \
+	"$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE kind = 'recovery' AND message_content LIKE '%RESOLVED database_up%'")"
+
+# ---------------------------------------------------------------- nginx reloaded under load
+if command -v ab >/dev/null; then
+	ab -q -c 8 -t 6 -n 1000000 "$HTTP_BASE/monitoring/health" >"$HARNESS_DIR/ab.out" 2>&1 &
+	abpid=$!
+	for i in 1 2 3; do
+		sleep 1.5
+		nginx -p "$HARNESS_DIR/nginx/" -c "$HARNESS_DIR/nginx/nginx.conf" -s reload
+	done
+	wait "$abpid" || true
+	assert_eq "nginx reloads under load: no failed request" 0 "$(awk '/^Failed requests/ { print $3 }' "$HARNESS_DIR/ab.out")"
+	assert_eq "and no non-2xx answer" "" "$(grep '^Non-2xx' "$HARNESS_DIR/ab.out" || true)"
+	printf 'nginx reload under load: %s requests\n' "$(awk '/^Complete requests/ { print $3 }' "$HARNESS_DIR/ab.out")"
+else
+	fail "ab (apache2-utils) is needed for the nginx reload scenario"
+fi
+
+# ---------------------------------------------------------------- a webhook flood: 10,000 signed events, 30% duplicates
+harness_set_env META_APP_SECRET fault-secret-0123456789
+harness_restart_programs
+psql_state "INSERT INTO whatsapp_logs (phone_number, message_content, priority, status, sent_at, provider,
+ provider_message_id, idempotency_key)
+ SELECT '+1666' || lpad(g::text, 7, '0'), 'flood', 'critical', 'sent', now(), 'meta', 'wamid.FLOOD' || g, 'flood:' || g
+ FROM generate_series(1, 7000) g" >/dev/null
+python3 - "$HTTP_BASE/monitoring/whatsapp/webhook" fault-secret-0123456789 >"$HARNESS_DIR/flood.out" <<'PY'
+import hashlib, hmac, json, random, sys, threading, urllib.request
+url, secret = sys.argv[1], sys.argv[2].encode()
+ids = list(range(1, 7001)) + random.Random(7).sample(range(1, 7001), 3000)
+random.Random(8).shuffle(ids)
+def body(i):
+    return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+        "value": {"statuses": [{"id": "wamid.FLOOD%d" % i, "status": "delivered", "timestamp": "1763900000",
+                                "recipient_id": "1666%07d" % i}]}}]}]}).encode()
+codes = {}
+lock = threading.Lock()
+def worker(part):
+    for i in part:
+        b = body(i)
+        req = urllib.request.Request(url, data=b, method="POST", headers={"Content-Type": "application/json",
+            "X-Hub-Signature-256": "sha256=" + hmac.new(secret, b, hashlib.sha256).hexdigest()})
+        try:
+            code = urllib.request.urlopen(req, timeout=30).status
+        except urllib.error.HTTPError as e:
+            code = e.code
+        except Exception:
+            code = 0
+        with lock:
+            codes[code] = codes.get(code, 0) + 1
+threads = [threading.Thread(target=worker, args=(ids[k::16],)) for k in range(16)]
+for t in threads: t.start()
+for t in threads: t.join()
+print(json.dumps(codes))
+PY
+assert_eq "flood: every request answered 200" '{"200": 10000}' "$(cat "$HARNESS_DIR/flood.out")"
+for i in $(seq 100); do
+	[[ $(psql_state "SELECT count(*) FROM webhook_events WHERE status = 'pending' AND attempts = 0") == 0 ]] && break
+	sleep 0.1
+done
+assert_eq "flood: every event stored and processed" "10000|0" \
+	"$(psql_state "SELECT count(*) || '|' || count(*) FILTER (WHERE status <> 'done') FROM webhook_events WHERE body LIKE '%FLOOD%'")"
+assert_eq "each status applied once" 7000 "$(psql_state "SELECT count(*) FROM webhook_seen WHERE key LIKE 'st:wamid.FLOOD%'")"
+assert_eq "every message delivered" 7000 \
+	"$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE idempotency_key LIKE 'flood:%' AND status = 'delivered' AND delivered_at IS NOT NULL")"
+
+harness_finish
