@@ -5,6 +5,8 @@
 #   make stop       stop what `make run` started (scripts/dev-down)
 #   make test       unit + integration tests under ASan and UBSan
 #   make bench      benchmark figures (a table; never gates anything)
+#   make fuzz       clang + libFuzzer: each tests/fuzz harness for FUZZ_SECONDS (default 600)
+#   make fuzz-replay  replay the committed fuzz corpora with $(CC) (make test does it too)
 #   make clean
 
 SAN ?= 0
@@ -40,11 +42,29 @@ BINS       := $(PROGS:%=$(BUILD)/bin/%)
 UNIT_SRC   := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
+# tests/fuzz/fuzz_<name>.c: one harness per parser of untrusted input, seeds in
+# tests/fuzz/corpus/<name>/. Replayed with $(CC) as a regression test; fuzzed with
+# clang + libFuzzer against common/*.c compiled again by clang, in FUZZ_BUILD.
+FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
+FUZZ_REPLAY  := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
+FUZZ_SECONDS ?= 600
+FUZZ_CC      ?= clang
+FUZZ_BUILD   := build/libfuzzer
+# clang's -Wformat-nonliteral (part of -Wformat=2) flags log.c's vprintf wrapper; gcc does not.
+FUZZ_CFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
+                -Wformat=2 -Wno-format-nonliteral -Wshadow -Wpointer-arith -Wstrict-prototypes \
+                -Wmissing-prototypes -O1 -g -fno-omit-frame-pointer \
+                -fsanitize=address,undefined -fno-sanitize-recover=undefined \
+                -Icommon -Itests/fuzz $(PKG_CFLAGS)
+FUZZ_OBJ     := $(COMMON_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(FUZZ_BUILD)/obj/gen/migrations.o
+FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
+
 DEBIAN_PKGS = build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi nginx postgresql \
               postgresql-contrib libpq-dev libcurl4-openssl-dev libjson-c-dev libssl-dev tzdata \
               libcmocka-dev curl ca-certificates openssl procps jq clang-format python3
 
-.PHONY: all deps run stop test bench unit integration clean format check-format
+.PHONY: all deps run stop test bench unit integration clean format check-format \
+        fuzz fuzz-replay fuzz-replay-bins
 # Keep the objects of the cgi/ and cron/ programs between builds.
 .SECONDARY:
 
@@ -92,7 +112,7 @@ unit: $(UNIT_BINS)
 
 # Everything under ASan + UBSan, in its own build directory.
 test:
-	$(MAKE) SAN=1 all unit
+	$(MAKE) SAN=1 all unit fuzz-replay-bins
 	tests/run-all.sh build/asan
 
 # Figures, not tests: prints a table (tests/bench/bench.sh says what each row measures).
@@ -104,11 +124,54 @@ $(BUILD)/bench/noop: tests/bench/noop.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lfcgi
 
+# The replay: the harness with tests/fuzz/replay.c as main(), linked like a unit test.
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(LIBCOMMON) \
+                        $(COMMON_HDR)
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
+	    $(LIBCOMMON) $(LIBS)
+
+fuzz-replay-bins: $(FUZZ_REPLAY)
+
+fuzz-replay: $(FUZZ_REPLAY)
+	@for n in $(FUZZ_NAMES); do \
+	    printf 'replay_%s: ' "$$n"; \
+	    $(BUILD)/fuzz/replay_$$n tests/fuzz/corpus/$$n || exit 1; \
+	done
+
+# libFuzzer: clang objects of common/*.c with coverage, one binary per harness. New
+# inputs go to $(FUZZ_BUILD)/corpus/<name>, findings to $(FUZZ_BUILD)/artifacts/<name>/.
+$(FUZZ_BUILD)/obj/%.o: %.c $(COMMON_HDR)
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+
+$(FUZZ_BUILD)/gen/migrations.c: $(SQL_FILES) scripts/embed-sql
+	@mkdir -p $(dir $@)
+	scripts/embed-sql $(SQL_FILES) > $@.tmp && mv $@.tmp $@
+
+$(FUZZ_BUILD)/obj/gen/migrations.o: $(FUZZ_BUILD)/gen/migrations.c common/migrate.h
+	@mkdir -p $(dir $@)
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+
+$(FUZZ_BUILD)/libcommon.a: $(FUZZ_OBJ)
+	rm -f $@
+	ar rcs $@ $^
+
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libcommon.a
+	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libcommon.a $(LIBS)
+
+fuzz:
+	@command -v $(FUZZ_CC) >/dev/null || scripts/install-deps clang libclang-rt-dev
+	$(MAKE) $(FUZZ_BINS)
+	tests/fuzz/run-libfuzzer.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
 clean:
 	rm -rf build common/libcommon.a
 
 format:
-	clang-format -i $(COMMON_SRC) $(COMMON_HDR) cgi/*.c cron/*.c tests/unit/*.c tests/unit/*.h
+	clang-format -i $(COMMON_SRC) $(COMMON_HDR) cgi/*.c cron/*.c tests/unit/*.c tests/unit/*.h \
+	    tests/fuzz/*.c tests/fuzz/*.h
 
 check-format:
-	clang-format --dry-run -Werror $(COMMON_SRC) $(COMMON_HDR) cgi/*.c cron/*.c tests/unit/*.c tests/unit/*.h
+	clang-format --dry-run -Werror $(COMMON_SRC) $(COMMON_HDR) cgi/*.c cron/*.c tests/unit/*.c \
+	    tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h

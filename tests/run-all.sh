@@ -1,7 +1,9 @@
 #!/usr/bin/env bash
 # Run every test: the unit test binaries built under BUILD (default build/asan),
-# then the integration suite against real PostgreSQL + nginx. Prints a grand
-# total as the last line: "N passed, M failed". Exit status 0 only when M = 0.
+# the mock provider's self-test, the fuzz corpora replayed through their
+# harnesses (BUILD/fuzz/replay_<name>, one test per input), then the
+# integration suite against real PostgreSQL + nginx. Prints a grand total as
+# the last line: "N passed, M failed". Exit status 0 only when M = 0.
 set -uo pipefail
 BUILD=${1:-build/asan}
 cd "$(dirname "$0")/.."
@@ -48,6 +50,34 @@ else
 	failed=$((failed + 1))
 fi
 rm -f "$mlog"
+
+echo "== fuzz corpus replay ($BUILD/fuzz)"
+# Each tests/fuzz/corpus/<name>/ through its harness (built by make fuzz-replay-bins).
+for dir in tests/fuzz/corpus/*/; do
+	name=$(basename "$dir")
+	r="$BUILD/fuzz/replay_$name"
+	if [ ! -x "$r" ]; then
+		echo "replay_$name: not built (make SAN=1 fuzz-replay-bins)"
+		failed=$((failed + 1))
+		continue
+	fi
+	rout=$("$r" "$dir" 2>&1)
+	rc=$?
+	rlast=$(printf '%s\n' "$rout" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+	if [ "$rc" -eq 0 ] && [ -n "$rlast" ]; then
+		echo "replay_$name: $rlast"
+		rp=${rlast%% passed*}
+		rf=${rlast#*, }
+		rf=${rf%% failed*}
+		passed=$((passed + rp))
+		failed=$((failed + rf))
+	else
+		# a broken invariant or a sanitizer report: the harness aborted
+		printf '%s\n' "$rout" | tail -30
+		echo "replay_$name: aborted (exit $rc)"
+		failed=$((failed + 1))
+	fi
+done
 
 echo "== integration tests"
 log=$(mktemp)

@@ -1,0 +1,102 @@
+/*
+ * fuzz_json.c: json_parse_object(), the strict pre-scan plus json-c parse
+ * every JSON request body goes through.
+ *
+ * Invariants:
+ *  - failure: *out is NULL and *err a message; success: *out is an object;
+ *  - only valid UTF-8 is accepted, starting with '{' and ending with '}'
+ *    after whitespace, nested at most JSON_MAX_DEPTH deep (objects and
+ *    arrays, the outermost counting 1);
+ *  - whitespace around the body changes nothing;
+ *  - json-c can serialise what was accepted (plain, spaced and pretty), and
+ *    json_parse_object() accepts each serialisation and gives an equal
+ *    object back.
+ */
+#include <ctype.h>
+
+#include "fuzz.h"
+#include "jsonutil.h"
+
+static int depth(struct json_object *o)
+{
+	int d = 0;
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, k, v)
+		{
+			(void)k;
+			int dv = depth(v);
+			d = dv > d ? dv : d;
+		}
+		return d + 1;
+	}
+	if (json_object_is_type(o, json_type_array)) {
+		size_t n = json_object_array_length(o);
+		for (size_t i = 0; i < n; i++) {
+			int dv = depth(json_object_array_get_idx(o, i));
+			d = dv > d ? dv : d;
+		}
+		return d + 1;
+	}
+	return 0;
+}
+
+static void check_reparse(struct json_object *o, int flags)
+{
+	size_t n = 0;
+	struct json_object *again = NULL;
+	const char *err = NULL;
+	const char *s = json_object_to_json_string_length(o, flags, &n);
+
+	FUZZ_CHECK(s != NULL && n > 0);
+	if (json_parse_object(s, n, &again, &err) != 0) {
+		fprintf(stderr, "json_parse_object refuses json-c's serialisation: %s\n%.*s\n", err,
+		        (int)(n > 2000 ? 2000 : n), s);
+		FUZZ_CHECK(!"the serialisation of an accepted object is accepted");
+	}
+	FUZZ_CHECK(json_object_equal(o, again));
+	json_object_put(again);
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+	const char *s = (const char *)data;
+	struct json_object *o = (struct json_object *)&o; /* must be reset */
+	const char *err = NULL;
+
+	int rc = json_parse_object(s, size, &o, &err);
+	FUZZ_CHECK(rc == 0 || rc == -1);
+
+	char *wrapped = xmalloc(size + 4);
+	memcpy(wrapped, " \n", 2);
+	if (size)
+		memcpy(wrapped + 2, data, size);
+	memcpy(wrapped + 2 + size, "\t\r", 2);
+	struct json_object *w = NULL;
+	const char *werr = NULL;
+	int wrc = json_parse_object(wrapped, size + 4, &w, &werr);
+	free(wrapped);
+	FUZZ_CHECK(wrc == rc);
+
+	if (rc < 0) {
+		FUZZ_CHECK(o == NULL && err != NULL && *err != '\0');
+		FUZZ_CHECK(w == NULL && werr != NULL);
+		return 0;
+	}
+	FUZZ_CHECK(o != NULL && json_object_is_type(o, json_type_object));
+	FUZZ_CHECK(json_object_equal(o, w));
+	json_object_put(w);
+	FUZZ_CHECK(str_is_utf8(s, size));
+	size_t a = 0, b = size;
+	while (a < size && isspace((unsigned char)s[a]))
+		a++;
+	while (b > a && isspace((unsigned char)s[b - 1]))
+		b--;
+	FUZZ_CHECK(b - a >= 2 && s[a] == '{' && s[b - 1] == '}');
+	FUZZ_CHECK(depth(o) <= JSON_MAX_DEPTH);
+
+	check_reparse(o, JSON_C_TO_STRING_PLAIN);
+	check_reparse(o, JSON_C_TO_STRING_SPACED);
+	check_reparse(o, JSON_C_TO_STRING_PRETTY | JSON_C_TO_STRING_NOSLASHESCAPE);
+	json_object_put(o);
+	return 0;
+}
