@@ -4,6 +4,8 @@
 #   make run        deps + build + local PostgreSQL, nginx and the programs (scripts/dev-up)
 #   make stop       stop what `make run` started (scripts/dev-down)
 #   make test       unit + integration tests under ASan and UBSan
+#   make faults     the fault suite alone (also part of make test)
+#   make fuzz       libFuzzer on every parser of untrusted input (FUZZ_SECONDS each, clang)
 #   make bench      benchmark figures (a table; never gates anything)
 #   make fuzz       clang + libFuzzer: each tests/fuzz harness for FUZZ_SECONDS (default 600)
 #   make fuzz-replay  replay the committed fuzz corpora with $(CC) (make test does it too)
@@ -61,9 +63,10 @@ FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 
 DEBIAN_PKGS = build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi nginx postgresql \
               postgresql-contrib libpq-dev libcurl4-openssl-dev libjson-c-dev libssl-dev tzdata \
-              libcmocka-dev curl ca-certificates openssl procps jq clang-format python3
+              libcmocka-dev curl ca-certificates openssl procps jq clang-format python3 \
+              apache2-utils
 
-.PHONY: all deps run stop test bench unit integration clean format check-format \
+.PHONY: all deps run stop test faults bench unit integration clean format check-format \
         fuzz fuzz-replay fuzz-replay-bins
 # Keep the objects of the cgi/ and cron/ programs between builds.
 .SECONDARY:
@@ -114,6 +117,11 @@ unit: $(UNIT_BINS)
 test:
 	$(MAKE) SAN=1 all unit fuzz-replay-bins
 	tests/run-all.sh build/asan
+
+# The fault suite alone (make test runs it too).
+faults:
+	$(MAKE) SAN=1 all
+	BIN_DIR=$(CURDIR)/build/asan/bin tests/integration/run.sh tests/faults/test_faults.sh
 
 # Figures, not tests: prints a table (tests/bench/bench.sh says what each row measures).
 bench: all $(BUILD)/bench/noop

@@ -82,7 +82,9 @@ done
 echo "== integration tests"
 log=$(mktemp)
 trap 'rm -f "$log"' EXIT
-BIN_DIR="$BUILD/bin" tests/integration/run.sh 2>&1 | tee "$log" || true
+# The integration suites and the fault suite (tests/faults), each on its own throwaway stack.
+BIN_DIR="$BUILD/bin" tests/integration/run.sh tests/integration/test_*.sh tests/faults/test_*.sh \
+	2>&1 | tee "$log" || true
 last=$(grep -E '^[0-9]+ passed, [0-9]+ failed$' "$log" | tail -1)
 if [ -n "$last" ]; then
 	ip=${last%% passed*}
