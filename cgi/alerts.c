@@ -43,5 +43,5 @@ static void handle(struct app *app, struct http_req *req)
 
 int main(void)
 {
-	return app_main("alerts", 1, handle);
+	return app_main("alerts", 1, handle, NULL);
 }

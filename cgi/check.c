@@ -80,5 +80,5 @@ static void handle(struct app *app, struct http_req *req)
 
 int main(void)
 {
-	return app_main("check", 1, handle);
+	return app_main("check", 1, handle, app_drain);
 }

@@ -103,5 +103,5 @@ static void handle(struct app *app, struct http_req *req)
 
 int main(void)
 {
-	return app_main("configure", 1, handle);
+	return app_main("configure", 1, handle, NULL);
 }

@@ -23,5 +23,5 @@ static void handle(struct app *app, struct http_req *req)
 
 int main(void)
 {
-	return app_main("health", 0, handle);
+	return app_main("health", 0, handle, NULL);
 }

@@ -155,5 +155,5 @@ static void handle(struct app *app, struct http_req *req)
 
 int main(void)
 {
-	return app_main("metrics", 1, handle);
+	return app_main("metrics", 1, handle, NULL);
 }

@@ -68,5 +68,5 @@ out:
 
 int main(void)
 {
-	return app_main("test-alert", 1, handle);
+	return app_main("test-alert", 1, handle, app_drain);
 }

@@ -148,5 +148,5 @@ static void handle(struct app *app, struct http_req *req)
 
 int main(void)
 {
-	return app_main("webhook", 0, handle);
+	return app_main("webhook", 0, handle, app_drain);
 }

@@ -3,11 +3,8 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include <curl/curl.h>
-
 #include "app.h"
 #include "log.h"
-#include "outbox.h"
 #include "settings.h"
 #include "util.h"
 
@@ -32,7 +29,7 @@ int app_load_settings(struct app *app)
 	return 0;
 }
 
-int app_main(const char *name, int needs_token, app_handler handler)
+int app_main(const char *name, int needs_token, app_handler handler, void (*drain)(struct app *app))
 {
 	struct app app;
 	char *err = NULL;
@@ -47,8 +44,6 @@ int app_main(const char *name, int needs_token, app_handler handler)
 	log_set_level(app.cfg.log_level);
 	if (needs_token && !*app.cfg.api_token)
 		fatal("config_invalid", "configuration error: MONITORING_API_TOKEN must be set");
-	if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0)
-		fatal("curl_init", "curl_global_init failed");
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -87,15 +82,9 @@ int app_main(const char *name, int needs_token, app_handler handler)
 			db_rollback(&app.db);
 		}
 		if (app.drain_after) {
-			struct drain_stats st;
 			app.drain_after = 0;
-			if (outbox_drain(&app.db, &app.cfg, provider_for(&app.cfg), APP_DRAIN_MAX,
-			                 0, &st) < 0)
-				log_warnx("drain_failed", "drain after the request failed: %s",
-				          app.db.err);
-			else if (st.claimed)
-				log_info("drained", "sent %d, retry %d, failed %d of %d claimed",
-				         st.sent, st.retried, st.failed, st.claimed);
+			if (drain)
+				drain(&app);
 			db_rollback(&app.db);
 		}
 	}
@@ -104,6 +93,5 @@ int app_main(const char *name, int needs_token, app_handler handler)
 	db_release(&app.db);
 	config_release(&app.cfg);
 	config_release(&app.base);
-	curl_global_cleanup();
 	return 0;
 }

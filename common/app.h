@@ -30,7 +30,16 @@ struct app {
 
 typedef void (*app_handler)(struct app *app, struct http_req *req);
 
-int app_main(const char *name, int needs_token, app_handler handler);
+/*
+ * drain: what a program that queues messages runs once the answer is out
+ * (app_drain); NULL for programs that never send, which then do not link
+ * libcurl.
+ */
+int app_main(const char *name, int needs_token, app_handler handler,
+             void (*drain)(struct app *app));
+
+/* Send what is due (at most APP_DRAIN_MAX), without waiting for paced recipients. */
+void app_drain(struct app *app);
 
 /* Reset cfg's runtime settings to base, then apply those stored by configure. 0 / -1 (logged). */
 int app_load_settings(struct app *app);

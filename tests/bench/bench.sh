@@ -105,10 +105,13 @@ fcgi_stop "$RUN" noop >/dev/null 2>&1 || true
 for ep in /monitoring/health /monitoring/metrics /monitoring/alerts; do
 	ab -q -k -c 8 -n 10000 -H "Authorization: Bearer $API_TOKEN" "$HTTP_BASE$ep" >/dev/null 2>&1 || true
 done
-printf '\n%-44s %10s\n' "resident memory (VmRSS)" "kB"
+# RSS counts shared library pages in full; PSS shares them out between the processes using them.
+printf '\n%-44s %10s %10s\n' "resident memory" "RSS kB" "PSS kB"
 for prog in $MONITORING_PROGRAMS; do
 	for pid in $(pidfile_pids "$RUN/$prog.pid"); do
-		printf '%-44s %10s\n' "$prog (pid $pid)" "$(awk '/^VmRSS/ { print $2 }' "/proc/$pid/status" 2>/dev/null)"
+		printf '%-44s %10s %10s\n' "$prog (pid $pid)" \
+			"$(awk '/^Rss:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null)" \
+			"$(awk '/^Pss:/ { print $2 }' "/proc/$pid/smaps_rollup" 2>/dev/null)"
 	done
 done
 MONITORING_ENV_FILE=$MONITORING_ENV_FILE /usr/bin/time -f '%M' -o "$HARNESS_DIR/tick.rss" \

@@ -1,0 +1,27 @@
+#include <curl/curl.h>
+
+#include "app.h"
+#include "log.h"
+#include "outbox.h"
+
+/*
+ * Kept out of app.c so that programs that never send (health, metrics,
+ * configure, alerts) do not link libcurl and its TLS stack at all.
+ */
+void app_drain(struct app *app)
+{
+	static int curl_ready;
+	if (!curl_ready) {
+		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
+			log_error("curl_init", "curl_global_init failed: nothing sent now");
+			return;
+		}
+		curl_ready = 1;
+	}
+	struct drain_stats st;
+	if (outbox_drain(&app->db, &app->cfg, provider_for(&app->cfg), APP_DRAIN_MAX, 0, &st) < 0)
+		log_warnx("drain_failed", "drain after the request failed: %s", app->db.err);
+	else if (st.claimed)
+		log_info("drained", "sent %d, retry %d, failed %d of %d claimed", st.sent,
+		         st.retried, st.failed, st.claimed);
+}
