@@ -99,6 +99,24 @@ done
 echo "(webhook events stored: $(psql_state "SELECT count(*) FROM webhook_events"); the status applied once: $(psql_state "SELECT count(*) FROM webhook_seen") seen key)"
 fcgi_stop "$RUN" noop >/dev/null 2>&1 || true
 
+# ---------------------------------------------------------------- a full check beside psql
+# cron check's own duration (connect, every metric query, derive, store) beside psql running
+# the reference metric queries (../shared/reference/postgres-metrics-checks.sql) on the same
+# database as the monitor's role, process start and connection included.
+ref=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/../shared/reference/postgres-metrics-checks.sql
+monitored=$(env_get "$MONITORING_ENV_FILE" MONITORED_DATABASE_URL)
+check_ms=$(for _ in $(seq 5); do harness_cron check 2>/dev/null | jq .duration_ms; done | median)
+printf '\n%-44s %10s\n' "a full check (median of 5)" "ms"
+printf '%-44s %10s\n' "cron check (its duration_ms)" "$check_ms"
+if [[ -f $ref ]]; then
+	psql_ms=$(for _ in $(seq 5); do
+		t0=$(date +%s%N)
+		psql "$monitored" -X -q -o /dev/null -f "$ref" 2>/dev/null || true
+		echo $((($(date +%s%N) - t0) / 1000000))
+	done | median)
+	printf '%-44s %10s\n' "psql -f the reference metric queries" "$psql_ms"
+fi
+
 # ---------------------------------------------------------------- resident memory
 # Each program after the requests above (the webhook: all of them); 10,000 GETs more for the
 # read-only endpoints first; cron tick's peak (GNU time's maximum resident set).
