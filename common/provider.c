@@ -387,6 +387,17 @@ char *provider_body_excerpt(const struct http_answer *ans)
 	return clean;
 }
 
+int provider_code_rule(const struct code_rule *rules, size_t n, long long code,
+                       enum send_outcome *o)
+{
+	for (size_t i = 0; i < n; i++)
+		if (code >= rules[i].lo && code <= rules[i].hi) {
+			*o = rules[i].outcome;
+			return 0;
+		}
+	return -1;
+}
+
 enum send_outcome provider_outcome_by_status(long status)
 {
 	if (status == 401)

@@ -29,6 +29,16 @@ int provider_json_int(struct json_object *o, const char *key, long long *out);
 /* The start of an answer's body, cleaned for an error text. Caller frees. */
 char *provider_body_excerpt(const struct http_answer *ans);
 
+/* A provider's error codes lo..hi and what they mean for the message. */
+struct code_rule {
+	long long lo, hi;
+	enum send_outcome outcome;
+};
+
+/* The outcome of code in a provider's table. 0, or -1 when no rule covers it. */
+int provider_code_rule(const struct code_rule *rules, size_t n, long long code,
+                       enum send_outcome *o);
+
 /* The outcome when the answer carries no error code we know: the HTTP status decides. */
 enum send_outcome provider_outcome_by_status(long status);
 /* The provider's code as text, or "http_<status>" when there is none. */

@@ -26,11 +26,6 @@
 #define META_URL_MAX 4096
 
 /* What a Graph error code means for the message, by code range. */
-struct code_rule {
-	long long lo, hi;
-	enum send_outcome outcome;
-};
-
 static const struct code_rule meta_rules[] = {
     /* Throttling and temporary failures: try again later. */
     {130429, 130429, SEND_RETRY}, /* throughput of the number */
@@ -76,12 +71,7 @@ static const struct code_rule meta_rules[] = {
 
 static int meta_rule(long long code, enum send_outcome *o)
 {
-	for (size_t i = 0; i < ARRAY_LEN(meta_rules); i++)
-		if (code >= meta_rules[i].lo && code <= meta_rules[i].hi) {
-			*o = meta_rules[i].outcome;
-			return 0;
-		}
-	return -1;
+	return provider_code_rule(meta_rules, ARRAY_LEN(meta_rules), code, o);
 }
 
 enum send_outcome provider_meta_code_outcome(long long code)

@@ -26,11 +26,6 @@
 #define TWILIO_FORM_MAX (64 * 1024)
 #define TWILIO_URL_MAX 4096
 
-struct code_rule {
-	long long lo, hi;
-	enum send_outcome outcome;
-};
-
 static const struct code_rule twilio_rules[] = {
     /* Rate limits: never processed, safe to try again later. */
     {20429, 20429, SEND_RETRY}, /* too many concurrent requests */
@@ -64,12 +59,7 @@ static const struct code_rule twilio_rules[] = {
 
 static int twilio_rule(long long code, enum send_outcome *o)
 {
-	for (size_t i = 0; i < ARRAY_LEN(twilio_rules); i++)
-		if (code >= twilio_rules[i].lo && code <= twilio_rules[i].hi) {
-			*o = twilio_rules[i].outcome;
-			return 0;
-		}
-	return -1;
+	return provider_code_rule(twilio_rules, ARRAY_LEN(twilio_rules), code, o);
 }
 
 enum send_outcome provider_twilio_code_outcome(long long code)
