@@ -220,6 +220,22 @@ static char **field_str(struct config *cfg, size_t off)
 	return (char **)((char *)cfg + off);
 }
 
+int phone_list_has(const struct phone_list *l, const char *phone)
+{
+	for (int i = 0; i < l->n; i++)
+		if (strcmp(l->num[i], phone) == 0)
+			return 1;
+	return 0;
+}
+
+int phone_list_add(struct phone_list *l, const char *phone)
+{
+	if (l->n >= PHONE_LIST_MAX || phone_list_has(l, phone))
+		return 0;
+	snprintf(l->num[l->n++], PHONE_MAX, "%s", phone);
+	return 1;
+}
+
 void config_init(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -592,11 +608,7 @@ static int load_phones(struct config *cfg, const struct var_slot *s, const struc
 				free(k);
 				return -1;
 			}
-			int dup = 0;
-			for (int j = 0; j < pl->n; j++)
-				dup |= strcmp(pl->num[j], num) == 0;
-			if (!dup)
-				memcpy(pl->num[pl->n++], num, PHONE_MAX);
+			phone_list_add(pl, num);
 		}
 		free(k);
 	}

@@ -28,6 +28,11 @@ struct phone_list {
 	char num[PHONE_LIST_MAX][PHONE_MAX];
 };
 
+/* Is phone in l? */
+int phone_list_has(const struct phone_list *l, const char *phone);
+/* Add phone unless it is there already or l is full. 1 added, 0 not. */
+int phone_list_add(struct phone_list *l, const char *phone);
+
 struct config {
 	char *env_file;
 	char *database_url;

@@ -22,13 +22,9 @@ static int add_event(struct db *db, const char *id, const char *event, const cha
 static void remove_numbers(struct notice *n, const struct phone_list *l)
 {
 	int k = 0;
-	for (int i = 0; i < n->to.n; i++) {
-		int in = 0;
-		for (int j = 0; j < l->n && !in; j++)
-			in = strcmp(n->to.num[i], l->num[j]) == 0;
-		if (!in)
+	for (int i = 0; i < n->to.n; i++)
+		if (!phone_list_has(l, n->to.num[i]))
 			memmove(n->to.num[k++], n->to.num[i], PHONE_MAX);
-	}
 	n->to.n = k;
 }
 

@@ -15,19 +15,10 @@
 #define PAUSE_KEY "to_char(paused_at, 'YYYYMMDD\"T\"HH24MISS.US')"
 #define LOCAL_TS(col, tz) "to_char(" col " AT TIME ZONE " tz ", 'YYYY-MM-DD HH24:MI')"
 
-static int in_list(const struct phone_list *l, const char *phone)
-{
-	for (int i = 0; i < l->n; i++)
-		if (strcmp(l->num[i], phone) == 0)
-			return 1;
-	return 0;
-}
-
 static void add_unique(struct phone_list *to, const struct phone_list *from)
 {
-	for (int i = 0; i < from->n && to->n < PHONE_LIST_MAX; i++)
-		if (!in_list(to, from->num[i]))
-			memcpy(to->num[to->n++], from->num[i], PHONE_MAX);
+	for (int i = 0; i < from->n; i++)
+		phone_list_add(to, from->num[i]);
 }
 
 /* Everyone the service talks to (announcements). At most PHONE_LIST_MAX. */
@@ -42,8 +33,8 @@ static void all_contacts(const struct config *cfg, struct phone_list *out)
 
 static int allowed(const struct config *cfg, const char *phone)
 {
-	return in_list(&cfg->critical, phone) || in_list(&cfg->warning, phone) ||
-	       in_list(&cfg->weekend, phone) || in_list(&cfg->escalation, phone);
+	return phone_list_has(&cfg->critical, phone) || phone_list_has(&cfg->warning, phone) ||
+	       phone_list_has(&cfg->weekend, phone) || phone_list_has(&cfg->escalation, phone);
 }
 
 static int queue_text(struct db *db, const char *phone, const char *text, const char *kind,
@@ -312,7 +303,7 @@ static char *do_ack(struct db *db, const struct config *cfg, const char *phone, 
 	}
 	struct buf list = BUF_INIT(2000);
 	long long *acked = xcalloc((size_t)nacked, sizeof(long long));
-	struct notice told_all = {0};
+	struct phone_list others_told = {0};
 	int ret = 0;
 	for (int i = 0; i < nacked && ret == 0; i++) {
 		const char *id = PQgetvalue(r, i, 0), *target = PQgetvalue(r, i, 2);
@@ -329,16 +320,14 @@ static char *do_ack(struct db *db, const struct config *cfg, const char *phone, 
 		if (ret == 0)
 			ret = notify_told(db, cfg, &told, 0);
 		for (int k = 0; k < told.to.n; k++)
-			if (strcmp(told.to.num[k], phone) != 0 &&
-			    !in_list(&told_all.to, told.to.num[k]) &&
-			    told_all.to.n < PHONE_LIST_MAX)
-				memcpy(told_all.to.num[told_all.to.n++], told.to.num[k], PHONE_MAX);
+			if (strcmp(told.to.num[k], phone) != 0)
+				phone_list_add(&others_told, told.to.num[k]);
 	}
 	PQclear(r);
 	char *others = xasprintf("Acknowledged by %s: %s", phone, buf_str(&list));
-	for (int k = 0; k < told_all.to.n && ret == 0; k++) {
-		char *key = xasprintf("acked:%s:%s", msg_id, told_all.to.num[k]);
-		ret = queue_text(db, told_all.to.num[k], others, "ack", key, acked, (size_t)nacked,
+	for (int k = 0; k < others_told.n && ret == 0; k++) {
+		char *key = xasprintf("acked:%s:%s", msg_id, others_told.num[k]);
+		ret = queue_text(db, others_told.num[k], others, "ack", key, acked, (size_t)nacked,
 		                 st);
 		free(key);
 	}

@@ -66,8 +66,8 @@ int notify_told(struct db *db, const struct config *cfg, struct notice *n, time_
 	if (!res)
 		return -1;
 	n->to.n = 0;
-	for (int i = 0; i < PQntuples(res) && n->to.n < PHONE_LIST_MAX; i++)
-		snprintf(n->to.num[n->to.n++], PHONE_MAX, "%s", PQgetvalue(res, i, 0));
+	for (int i = 0; i < PQntuples(res); i++)
+		phone_list_add(&n->to, PQgetvalue(res, i, 0));
 	PQclear(res);
 	n->not_before = now;
 	if (strcmp(n->severity, "critical") != 0 && !route_in_business_hours(cfg, now))
@@ -102,12 +102,7 @@ void notify_format_duration(char *out, size_t len, long long s)
 
 static int notice_goes_to(const struct notice *n, const char *phone, time_t nb)
 {
-	if (n->not_before != nb)
-		return 0;
-	for (int j = 0; j < n->to.n; j++)
-		if (strcmp(n->to.num[j], phone) == 0)
-			return 1;
-	return 0;
+	return n->not_before == nb && phone_list_has(&n->to, phone);
 }
 
 struct group {

@@ -917,6 +917,23 @@ static void test_config_var_table_is_complete(void **state)
 	assert_null(config_var_at(config_var_count));
 }
 
+static void test_phone_list_add_keeps_one_of_each_and_stops_when_full(void **state)
+{
+	(void)state;
+	struct phone_list l = {0};
+	assert_int_equal(phone_list_add(&l, "+15550000001"), 1);
+	assert_int_equal(phone_list_add(&l, "+15550000001"), 0);
+	assert_true(phone_list_has(&l, "+15550000001"));
+	assert_false(phone_list_has(&l, "+15550000002"));
+	char num[PHONE_MAX + 16];
+	for (int i = 2; i <= PHONE_LIST_MAX + 3; i++) {
+		snprintf(num, sizeof(num), "+155500000%02d", i % 100);
+		phone_list_add(&l, num);
+	}
+	assert_int_equal(l.n, PHONE_LIST_MAX);
+	assert_false(phone_list_has(&l, "+15550000013"));
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -934,6 +951,7 @@ int main(void)
 	    T(test_config_monitored_database_url_defaults_to_database_url),
 	    T(test_config_monitored_database_url_can_differ),
 	    T(test_config_phone_lists_are_normalised_and_deduplicated),
+	    T(test_phone_list_add_keeps_one_of_each_and_stops_when_full),
 	    T(test_config_phone_with_zero_padded_suffix_is_not_silently_dropped),
 	    T(test_config_valid_meta_provider_loads),
 	    T(test_config_threshold_none_disables_a_level),

@@ -10,16 +10,9 @@
 
 static struct config cfg;
 
-/* Seconds since the epoch of a UTC date and time. */
 static time_t utc(int y, int mo, int d, int h, int mi)
 {
-	struct tm tm = {0};
-	tm.tm_year = y - 1900;
-	tm.tm_mon = mo - 1;
-	tm.tm_mday = d;
-	tm.tm_hour = h;
-	tm.tm_min = mi;
-	return timegm(&tm);
+	return tu_utc(y, mo, d, h, mi, 0);
 }
 
 static int setup(void **state)

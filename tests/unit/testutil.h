@@ -22,6 +22,7 @@
 #include <string.h>
 #include <sys/types.h>
 #include <sys/wait.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <json-c/json.h>
@@ -68,6 +69,19 @@ static inline void tu_assert_not_contains(const char *haystack, const char *need
 		print_error("\"%s\" contains \"%s\"\n", haystack, needle);
 		_fail(file, line);
 	}
+}
+
+/* Seconds since the epoch of a UTC date and time. */
+static inline time_t tu_utc(int y, int mo, int d, int h, int mi, int sec)
+{
+	struct tm tm = {0};
+	tm.tm_year = y - 1900;
+	tm.tm_mon = mo - 1;
+	tm.tm_mday = d;
+	tm.tm_hour = h;
+	tm.tm_min = mi;
+	tm.tm_sec = sec;
+	return timegm(&tm);
 }
 
 /* setenv that fails the test when it cannot set the variable. */
