@@ -55,6 +55,14 @@ out=$(tick)
 assert_eq "never twice" 1 "$(reports daily)"
 assert_eq "and one check" 2 "$(checks)"
 
+# ---------------------------------------------------------------- the monitored database unreachable
+# The report still goes, and says what it could not count.
+psql_state "DELETE FROM schedule_runs WHERE kind = 'report_daily'; DELETE FROM whatsapp_logs WHERE kind = 'report'" >/dev/null
+MONITORED_DATABASE_URL="host=$HARNESS_DIR/nowhere dbname=shop user=db_monitor" tick >/dev/null
+assert_eq "monitored database unreachable: the daily report still goes" 1 "$(reports daily)"
+assert_contains "saying the orders are unavailable" \
+	"$(psql_state "SELECT message_content FROM whatsapp_logs WHERE idempotency_key LIKE 'report:daily:%'")" "Orders: unavailable"
+
 # ---------------------------------------------------------------- three ticks at once
 psql_state "UPDATE check_runs SET started_at = started_at - interval '8 hours'" >/dev/null
 psql_state "DELETE FROM schedule_runs WHERE kind LIKE 'report%'; DELETE FROM whatsapp_logs WHERE kind = 'report'" >/dev/null

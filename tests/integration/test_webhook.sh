@@ -305,6 +305,20 @@ http POST "$TW" "$cb" -H 'Content-Type: application/x-www-form-urlencoded' -H "X
 settle
 assert_eq "Twilio status callback: delivered" delivered "$(row "$tw" status)"
 
+# ---------------------------------------------------------------- the state database down
+# Not stored means not acknowledged: a 503 makes Meta and Twilio deliver it again later.
+n2=$(events)
+harness_stop_pg
+post "$(status_body wamid.SIG1 read)"
+assert_eq "database down: Meta gets a 503" 503 "$HTTP_STATUS"
+assert_eq "as JSON" state_database_unavailable "$(jq -r .error.code <<<"$HTTP_BODY")"
+http POST "$TW" "$cb" -H 'Content-Type: application/x-www-form-urlencoded' -H "X-Twilio-Signature: $(twsign "$cb")"
+assert_eq "database down: Twilio gets a 503" 503 "$HTTP_STATUS"
+harness_start_pg
+assert_eq "nothing half-stored" "$n2" "$(events)"
+post "$(status_body wamid.SIG1 read)"
+assert_eq "database back: accepted again" 200 "$HTTP_STATUS"
+
 # ---------------------------------------------------------------- delivered and read rates
 http_auth GET /monitoring/alerts
 assert_match "alerts shows a read rate" '^0?\.[0-9]+|1$' "$(jq '.windows["24h"].read_rate' <<<"$HTTP_BODY")"
