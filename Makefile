@@ -25,11 +25,11 @@ PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
 PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
 
 CC      ?= cc
-CFLAGS  += -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
+CFLAGS  += -std=c11 -pthread -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
            -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
            -fstack-protector-strong -fPIE $(OPTFLAGS) -Icommon $(PKG_CFLAGS)
 LDFLAGS += -pie -Wl,-z,relro,-z,now $(OPTFLAGS)
-LIBS     = -lfcgi $(PKG_LIBS) -lm
+LIBS     = -lfcgi $(PKG_LIBS) -lm -pthread
 
 COMMON_SRC := $(wildcard common/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/migrations.o

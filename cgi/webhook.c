@@ -4,7 +4,9 @@
  *   POST /monitoring/whatsapp/webhook   Meta events, signed (X-Hub-Signature-256)
  *   POST /monitoring/twilio/webhook     Twilio inbound messages and status callbacks, signed
  *                                       (X-Twilio-Signature); answers <Response></Response>
- * A verified event is stored, then acknowledged; it is processed after the answer is out.
+ * A verified event is stored (and, when it can be, applied in the same transaction), then
+ * acknowledged. Requests are served by WEBHOOK_THREADS threads; the events of those in flight
+ * are committed together (webhookq.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -15,27 +17,10 @@
 #include "util.h"
 #include "waevent.h"
 #include "webhook.h"
+#include "webhookq.h"
 #include "webhook_sig.h"
 
 #define CHALLENGE_MAX 256
-
-/*
- * Stored settings (configure) matter here only for commands and retry delays:
- * reloaded at most this often, not once per event.
- */
-#define SETTINGS_RELOAD_MS 5000
-
-static void process_after(struct app *app)
-{
-	static int64_t loaded_ms;
-	struct webhook_stats st = {0};
-	if (!loaded_ms || mono_ms() - loaded_ms >= SETTINGS_RELOAD_MS) {
-		app_load_settings(app);
-		loaded_ms = mono_ms();
-	}
-	if (webhook_process(&app->db, &app->cfg, app->after_id, &st) >= 0 && st.replies)
-		app->drain_after = 1;
-}
 
 static void handshake(struct app *app, struct http_req *req)
 {
@@ -58,16 +43,12 @@ static void handshake(struct app *app, struct http_req *req)
 	free(challenge);
 }
 
-static void store(struct app *app, struct http_req *req, const char *source)
+static void store(struct http_req *req, const char *source, const struct wa_batch *b)
 {
-	long long id;
-	if (webhook_store(&app->db, source, req->body.data, req->body.len, &id) < 0) {
+	char err[512];
+	if (webhookq_store(source, req->body.data, req->body.len, b, err, sizeof(err)) < 0)
 		/* Not stored: a non-2xx makes the provider deliver it again later. */
-		http_send_error(req, 503, "state_database_unavailable", "%s", app->db.err);
-		return;
-	}
-	app->after = process_after;
-	app->after_id = id;
+		http_send_error(req, 503, "state_database_unavailable", "%s", err);
 }
 
 static void meta_event(struct app *app, struct http_req *req)
@@ -90,8 +71,8 @@ static void meta_event(struct app *app, struct http_req *req)
 		free(err);
 		return;
 	}
+	store(req, "meta", &b);
 	wa_batch_release(&b);
-	store(app, req, "meta");
 	if (!req->status_sent)
 		http_send_text(req, 200, "application/json", "{\"received\":true}", 17);
 }
@@ -122,7 +103,15 @@ static void twilio_event(struct app *app, struct http_req *req)
 		                "X-Twilio-Signature is missing or does not match");
 		return;
 	}
-	store(app, req, "twilio");
+	struct wa_batch b;
+	if (webhook_parse("twilio", req->body.data ? req->body.data : "", req->body.len, &b, &err) <
+	    0) { /* form_parse read it above: cannot happen */
+		http_send_error(req, 400, "invalid_form", "%s", err ? err : "bad form body");
+		free(err);
+		return;
+	}
+	store(req, "twilio", &b);
+	wa_batch_release(&b);
 	if (!req->status_sent) {
 		static const char twiml[] = "<Response></Response>";
 		http_send_text(req, 200, "text/xml", twiml, sizeof(twiml) - 1);
@@ -148,5 +137,12 @@ static void handle(struct app *app, struct http_req *req)
 
 int main(void)
 {
-	return app_main("webhook", 0, handle, app_drain);
+	struct app app;
+	app_init(&app, "webhook", 0);
+	if (webhookq_start(&app) < 0)
+		fatal("thread", "could not start the store and processing threads");
+	app_serve_threads(&app, handle, (int)app.cfg.webhook_threads);
+	webhookq_stop();
+	app_release(&app);
+	return 0;
 }

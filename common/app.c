@@ -1,9 +1,13 @@
+#include <pthread.h>
 #include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 
 #include "app.h"
+#include "fastcgi.h"
+#include "fcgiapp.h"
 #include "log.h"
 #include "settings.h"
 #include "util.h"
@@ -29,21 +33,56 @@ int app_load_settings(struct app *app)
 	return 0;
 }
 
+void app_init(struct app *app, const char *name, int needs_token)
+{
+	char *err = NULL;
+	memset(app, 0, sizeof(*app));
+	app->name = name;
+	app->needs_token = needs_token;
+	log_init(name, LOG_INFO);
+	config_init(&app->cfg);
+	config_init(&app->base);
+	if (config_load(&app->cfg, &err) < 0 || config_load(&app->base, &err) < 0)
+		fatal("config_invalid", "configuration error: %s", err);
+	log_set_level(app->cfg.log_level);
+	if (needs_token && !*app->cfg.api_token)
+		fatal("config_invalid", "configuration error: MONITORING_API_TOKEN must be set");
+	db_init(&app->db, app->cfg.database_url);
+}
+
+void app_release(struct app *app)
+{
+	db_release(&app->db);
+	config_release(&app->cfg);
+	config_release(&app->base);
+}
+
+static void fcgi_init(void)
+{
+	if (FCGX_Init() != 0)
+		fatal("fcgi_init", "FCGX_Init failed");
+}
+
+/* One request: answer it (500 when the handler gave none), log it, roll back what it left open. */
+static void serve(struct app *app, app_handler handler, FCGX_Request *fr)
+{
+	struct http_req req;
+	int64_t t0 = mono_ms();
+	http_req_begin(&req, fr);
+	handler(app, &req);
+	if (!req.status_sent)
+		http_send_error(&req, 500, "internal", "no answer was produced");
+	db_rollback(&app->db);
+	log_debug("request", "%s %s -> %d in %lld ms", req.method, req.path, req.status,
+	          (long long)(mono_ms() - t0));
+	http_req_end(&req);
+	FCGX_Finish_r(fr);
+}
+
 int app_main(const char *name, int needs_token, app_handler handler, void (*drain)(struct app *app))
 {
 	struct app app;
-	char *err = NULL;
-	memset(&app, 0, sizeof(app));
-	app.name = name;
-	app.needs_token = needs_token;
-	log_init(name, LOG_INFO);
-	config_init(&app.cfg);
-	config_init(&app.base);
-	if (config_load(&app.cfg, &err) < 0 || config_load(&app.base, &err) < 0)
-		fatal("config_invalid", "configuration error: %s", err);
-	log_set_level(app.cfg.log_level);
-	if (needs_token && !*app.cfg.api_token)
-		fatal("config_invalid", "configuration error: MONITORING_API_TOKEN must be set");
+	app_init(&app, name, needs_token);
 
 	struct sigaction sa;
 	memset(&sa, 0, sizeof(sa));
@@ -54,26 +93,14 @@ int app_main(const char *name, int needs_token, app_handler handler, void (*drai
 	sigaction(SIGINT, &sa, NULL);
 	signal(SIGPIPE, SIG_IGN);
 
-	if (FCGX_Init() != 0)
-		fatal("fcgi_init", "FCGX_Init failed");
+	fcgi_init();
 	FCGX_Request fr;
 	if (FCGX_InitRequest(&fr, 0, FCGI_FAIL_ACCEPT_ON_INTR) != 0)
 		fatal("fcgi_init", "FCGX_InitRequest failed");
-	db_init(&app.db, app.cfg.database_url);
 	log_info("start", "%s ready", name);
 
 	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
-		struct http_req req;
-		int64_t t0 = mono_ms();
-		http_req_begin(&req, &fr);
-		handler(&app, &req);
-		if (!req.status_sent)
-			http_send_error(&req, 500, "internal", "no answer was produced");
-		db_rollback(&app.db);
-		log_debug("request", "%s %s -> %d in %lld ms", req.method, req.path, req.status,
-		          (long long)(mono_ms() - t0));
-		http_req_end(&req);
-		FCGX_Finish_r(&fr);
+		serve(&app, handler, &fr);
 		/* The caller has its answer; now do the rest, and send what was queued. */
 		if (app.after) {
 			void (*after)(struct app *) = app.after;
@@ -90,8 +117,70 @@ int app_main(const char *name, int needs_token, app_handler handler, void (*drai
 	}
 	log_info("stop", "%s stopping", name);
 	FCGX_Free(&fr, 1);
-	db_release(&app.db);
-	config_release(&app.cfg);
-	config_release(&app.base);
+	app_release(&app);
+	return 0;
+}
+
+/* ---- several requests at once ---- */
+
+struct worker {
+	pthread_t tid;
+	struct app app; /* the shared configuration (read-only), a database handle of its own */
+	app_handler handler;
+};
+
+static void *worker_run(void *arg)
+{
+	struct worker *w = arg;
+	FCGX_Request fr;
+	if (FCGX_InitRequest(&fr, 0, 0) != 0) {
+		log_error("fcgi_init", "FCGX_InitRequest failed: this thread serves nothing");
+		return NULL;
+	}
+	/* Concurrent accept() on one socket is safe on Linux; shutdown() of it ends the wait. */
+	while (FCGX_Accept_r(&fr) >= 0)
+		serve(&w->app, w->handler, &fr);
+	FCGX_Free(&fr, 0);
+	db_release(&w->app.db);
+	return NULL;
+}
+
+int app_serve_threads(struct app *app, app_handler handler, int threads)
+{
+	sigset_t stop;
+	sigemptyset(&stop);
+	sigaddset(&stop, SIGTERM);
+	sigaddset(&stop, SIGINT);
+	/* Only this thread takes the stop signals (sigwait below); the workers inherit the mask. */
+	pthread_sigmask(SIG_BLOCK, &stop, NULL);
+	signal(SIGPIPE, SIG_IGN);
+	fcgi_init();
+
+	struct worker *w = xcalloc((size_t)threads, sizeof(*w));
+	int started = 0;
+	for (int i = 0; i < threads; i++) {
+		w[i].app = *app;
+		db_init(&w[i].app.db, app->cfg.database_url);
+		w[i].handler = handler;
+		if (pthread_create(&w[i].tid, NULL, worker_run, &w[i]) != 0) {
+			log_error("thread", "could not start request thread %d of %d", i + 1,
+			          threads);
+			db_release(&w[i].app.db);
+			break;
+		}
+		started++;
+	}
+	if (!started)
+		fatal("thread", "no request thread started");
+	log_info("start", "%s ready (%d request threads)", app->name, started);
+
+	int sig = 0;
+	sigwait(&stop, &sig);
+	log_info("stop", "%s stopping (signal %d): requests in flight finish", app->name, sig);
+	/* Wake every accept() with an error; a request being served is answered first. */
+	shutdown(FCGI_LISTENSOCK_FILENO, SHUT_RDWR);
+	for (int i = 0; i < started; i++)
+		pthread_join(w[i].tid, NULL);
+	free(w);
 	return 0;
 }

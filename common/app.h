@@ -38,8 +38,23 @@ typedef void (*app_handler)(struct app *app, struct http_req *req);
 int app_main(const char *name, int needs_token, app_handler handler,
              void (*drain)(struct app *app));
 
+/* What app_main does first: load and check the configuration (fatal on error), start logging. */
+void app_init(struct app *app, const char *name, int needs_token);
+void app_release(struct app *app);
+
+/*
+ * Serve with `threads` threads accepting at once, each with a shallow copy of
+ * app (its configuration, read-only: the handler must not change it) and a
+ * database handle of its own. No after hook and no drain: a threaded program
+ * does its background work in threads of its own. Returns on SIGTERM or
+ * SIGINT once the requests in flight are answered.
+ */
+int app_serve_threads(struct app *app, app_handler handler, int threads);
+
 /* Send what is due (at most APP_DRAIN_MAX), without waiting for paced recipients. */
 void app_drain(struct app *app);
+/* What app_drain needs first (libcurl's global set-up); call it before starting threads. 0 / -1. */
+int app_drain_init(void);
 
 /* Reset cfg's runtime settings to base, then apply those stored by configure. 0 / -1 (logged). */
 int app_load_settings(struct app *app);

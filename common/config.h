@@ -61,6 +61,7 @@ struct config {
 	int report_weekly_day; /* 0 Sunday .. 6 Saturday */
 	struct phone_list report;
 	long long sample_retention_days, webhook_retention_days;
+	long long webhook_threads;
 	char *twilio_webhook_url;
 	char *meta_waba_id;
 	char *orders_table, *orders_timestamp_column;

@@ -53,8 +53,9 @@ int db_ensure(struct db *db)
 	}
 	db->in_tx = 0;
 	stmts_forget(db); /* prepared statements belong to the old connection */
-	const char *keys[] = {"dbname", "connect_timeout", "application_name", NULL};
-	const char *vals[] = {db->conninfo, "5", "whatsapp_monitor_state", NULL};
+	const char *keys[] = {"dbname", "connect_timeout", "application_name",
+	                      db->options ? "options" : NULL, NULL};
+	const char *vals[] = {db->conninfo, "5", "whatsapp_monitor_state", db->options, NULL};
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
 		set_err(db, db->conn ? PQerrorMessage(db->conn) : "out of memory", "08006");
@@ -180,4 +181,25 @@ const char *db_value(const PGresult *res, int r, int c)
 	if (PQgetisnull(res, r, c))
 		return NULL;
 	return PQgetvalue(res, r, c);
+}
+
+int db_array_push(struct buf *arr, const char *s, size_t len)
+{
+	if (buf_puts(arr, arr->len ? ",\"" : "{\"") < 0)
+		return -1;
+	const char *end = s + len, *run = s;
+	for (const char *p = s; p < end && *p; p++) {
+		if (*p != '"' && *p != '\\')
+			continue;
+		if (buf_append(arr, run, (size_t)(p - run)) < 0 || buf_append(arr, "\\", 1) < 0)
+			return -1;
+		run = p;
+	}
+	size_t rest = strnlen(run, (size_t)(end - run));
+	return buf_append(arr, run, rest) < 0 || buf_puts(arr, "\"") < 0 ? -1 : 0;
+}
+
+int db_array_end(struct buf *arr)
+{
+	return buf_puts(arr, arr->len ? "}" : "{}");
 }

@@ -17,6 +17,8 @@
 
 #include <libpq-fe.h>
 
+#include "buf.h"
+
 #define DB_STMT_CACHE 128
 
 /* A statement prepared on the current connection (named s<index>), by its text. */
@@ -28,6 +30,8 @@ struct db_stmt {
 struct db {
 	PGconn *conn;
 	char *conninfo;
+	const char
+	    *options; /* server options of each connection ("-c lock_timeout=200ms"), or NULL */
 	char err[512];
 	char sqlstate[6];
 	int in_tx;
@@ -56,6 +60,15 @@ int db_begin(struct db *db);
 int db_commit(struct db *db);
 /* Rolls back if a transaction is open; safe to call always. */
 void db_rollback(struct db *db);
+
+/*
+ * A text[] parameter: db_array_push() appends s (len bytes, up to a NUL) as
+ * one quoted element of the array literal being built in arr (an empty buf to
+ * start); db_array_end() closes it ("{}" when nothing was pushed). -1 when
+ * arr's limit is reached.
+ */
+int db_array_push(struct buf *arr, const char *s, size_t len);
+int db_array_end(struct buf *arr);
 
 /* Value of row r, column c, or NULL for SQL NULL. */
 const char *db_value(const PGresult *res, int r, int c);

@@ -1,8 +1,10 @@
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 
+#include "buf.h"
 #include "form.h"
 #include "inbound.h"
 #include "log.h"
@@ -12,20 +14,42 @@
 #include "waevent.h"
 #include "webhook.h"
 
-int webhook_store(struct db *db, const char *source, const char *body, size_t len, long long *id)
+/* The text[] literals of n events' sources and bodies. 0 / -1. */
+static int events_arrays(size_t n, const char *const *sources, const char *const *bodies,
+                         const size_t *lens, struct buf *src, struct buf *body)
 {
-	char *copy = xstrndup(body ? body : "", len);
-	const char *p[2] = {source, copy};
-	PGresult *r = db_query(db,
-	                       "INSERT INTO webhook_events (source, body) VALUES ($1, $2)"
-	                       " RETURNING id",
-	                       2, p);
-	free(copy);
-	if (!r)
-		return -1;
-	*id = strtoll(PQgetvalue(r, 0, 0), NULL, 10);
-	PQclear(r);
-	return 0;
+	for (size_t i = 0; i < n; i++)
+		if (db_array_push(src, sources[i], strlen(sources[i])) < 0 ||
+		    db_array_push(body, bodies[i] ? bodies[i] : "", bodies[i] ? lens[i] : 0) < 0)
+			return -1;
+	return db_array_end(src) < 0 || db_array_end(body) < 0 ? -1 : 0;
+}
+
+/* One INSERT of n events, as status ("pending", or "done": processed in this transaction). */
+static int insert_events(struct db *db, size_t n, const char *const *sources,
+                         const char *const *bodies, const size_t *lens, const char *status)
+{
+	struct buf src = BUF_INIT(SIZE_MAX / 4), body = BUF_INIT(SIZE_MAX / 4);
+	int r = -1;
+	if (events_arrays(n, sources, bodies, lens, &src, &body) == 0) {
+		const char *p[3] = {buf_str(&src), buf_str(&body), status};
+		r = db_exec(
+		    db,
+		    "INSERT INTO webhook_events (source, body, status, processed_at, attempts)"
+		    " SELECT s, b, $3, CASE WHEN $3 = 'done' THEN now() END,"
+		    "   CASE WHEN $3 = 'done' THEN 1 ELSE 0 END"
+		    " FROM unnest($1::text[], $2::text[]) AS u(s, b)",
+		    3, p);
+	}
+	buf_release(&src);
+	buf_release(&body);
+	return r;
+}
+
+int webhook_store_many(struct db *db, size_t n, const char *const *sources,
+                       const char *const *bodies, const size_t *lens)
+{
+	return insert_events(db, n, sources, bodies, lens, "pending");
 }
 
 /* ---- Twilio: a form body as the same batch a Meta body gives ---- */
@@ -51,6 +75,7 @@ static char *twilio_digits(const char *addr)
 }
 
 static int twilio_batch(const char *body, size_t len, struct wa_batch *b, char **err)
+
 {
 	struct form f = {0};
 	memset(b, 0, sizeof(*b));
@@ -91,6 +116,12 @@ static int twilio_batch(const char *body, size_t len, struct wa_batch *b, char *
 	}
 	form_release(&f);
 	return 0;
+}
+
+int webhook_parse(const char *source, const char *body, size_t len, struct wa_batch *b, char **err)
+{
+	return strcmp(source, "twilio") == 0 ? twilio_batch(body, len, b, err)
+	                                     : wa_batch_parse(body, len, b, err);
 }
 
 /* ---- statuses ---- */
@@ -142,69 +173,60 @@ static int apply_failed(struct db *db, const struct config *cfg, const char *sou
 	return r;
 }
 
-/* 1 applied, 0 duplicate, -2 unknown message id (retried later), -1 error. */
-static int apply_status(struct db *db, const struct config *cfg, const char *source,
-                        const struct wa_status *s)
+static int recordable(const char *status)
 {
-	if (!rank(s->status) && strcmp(s->status, "failed") != 0)
-		return 0; /* queued, accepted, sending...: nothing to record */
-	/* Seen already: one round trip, nothing else (Meta re-delivers for days). */
-	char *key = xasprintf("st:%s:%s", s->id, s->status);
-	const char *pk[1] = {key};
-	PGresult *seen = db_query(db,
-	                          "INSERT INTO webhook_seen (key) VALUES ($1)"
-	                          " ON CONFLICT (key) DO NOTHING RETURNING 1",
-	                          1, pk);
-	free(key);
-	if (!seen)
-		return -1;
-	int fresh = PQntuples(seen) == 1;
-	PQclear(seen);
-	if (!fresh)
-		return 0;
-	const char *pid[1] = {s->id};
-	PGresult *row = db_query(db,
-	                         "SELECT id, status, as_template, attempts FROM whatsapp_logs"
-	                         " WHERE provider_message_id = $1 AND direction = 'outbound'"
-	                         " ORDER BY id DESC LIMIT 1 FOR UPDATE",
-	                         1, pid);
-	if (!row)
-		return -1;
-	if (PQntuples(row) == 0) { /* the event is retried: its seen key goes with the rollback */
-		PQclear(row);
-		return -2;
-	}
-	int r = 0;
-	if (fresh && strcmp(s->status, "failed") == 0) {
-		r = apply_failed(db, cfg, source, s, row);
-	} else if (fresh) {
-		char ts[24], rk[4];
-		snprintf(ts, sizeof(ts), "%lld",
-		         s->timestamp > 0 ? s->timestamp : (long long)time(NULL));
-		snprintf(rk, sizeof(rk), "%d", rank(s->status));
-		const char *p[3] = {PQgetvalue(row, 0, 0), ts, rk};
-		/* Forward only; each timestamp kept whatever order they come in. */
-		r = db_exec(db,
-		            "UPDATE whatsapp_logs SET"
-		            " status = CASE WHEN $3::int > (CASE status WHEN 'sent' THEN 1"
-		            "   WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 0 END)"
-		            "   AND status IN ('sent', 'delivered', 'read', 'sending', 'failed')"
-		            "   THEN (ARRAY['sent', 'delivered', 'read'])[$3::int] ELSE status END,"
-		            " failed_at = CASE WHEN status = 'failed' THEN NULL ELSE failed_at END,"
-		            " sent_at = coalesce(sent_at, to_timestamp($2::float8)),"
-		            " delivered_at = CASE WHEN $3::int = 2"
-		            "   THEN coalesce(delivered_at, to_timestamp($2::float8))"
-		            "   ELSE delivered_at END,"
-		            " read_at = CASE WHEN $3::int = 3"
-		            "   THEN coalesce(read_at, to_timestamp($2::float8)) ELSE read_at END"
-		            " WHERE id = $1::bigint",
-		            3, p);
-	}
-	PQclear(row);
-	return r < 0 ? -1 : fresh;
+	return rank(status) || strcmp(status, "failed") == 0; /* not queued, accepted, sending... */
 }
 
-/* ---- one event ---- */
+/* 1 applied, -2 unknown message id (the event is retried later), -1 error. */
+static int apply_fresh_status(struct db *db, const struct config *cfg, const char *source,
+                              const struct wa_status *s)
+{
+	const char *pid[1] = {s->id};
+	if (strcmp(s->status, "failed") == 0) {
+		PGresult *row =
+		    db_query(db,
+		             "SELECT id, status, as_template, attempts FROM whatsapp_logs"
+		             " WHERE provider_message_id = $1 AND direction = 'outbound'"
+		             " ORDER BY id DESC LIMIT 1 FOR UPDATE",
+		             1, pid);
+		if (!row)
+			return -1;
+		int r = PQntuples(row) == 0 ? -2 : apply_failed(db, cfg, source, s, row);
+		PQclear(row);
+		return r < 0 ? r : 1;
+	}
+	char ts[24], rk[4];
+	snprintf(ts, sizeof(ts), "%lld", s->timestamp > 0 ? s->timestamp : (long long)time(NULL));
+	snprintf(rk, sizeof(rk), "%d", rank(s->status));
+	const char *p[3] = {s->id, ts, rk};
+	/* Forward only; each timestamp kept whatever order they come in. One round trip. */
+	PGresult *r =
+	    db_query(db,
+	             "UPDATE whatsapp_logs SET"
+	             " status = CASE WHEN $3::int > (CASE status WHEN 'sent' THEN 1"
+	             "   WHEN 'delivered' THEN 2 WHEN 'read' THEN 3 ELSE 0 END)"
+	             "   AND status IN ('sent', 'delivered', 'read', 'sending', 'failed')"
+	             "   THEN (ARRAY['sent', 'delivered', 'read'])[$3::int] ELSE status END,"
+	             " failed_at = CASE WHEN status = 'failed' THEN NULL ELSE failed_at END,"
+	             " sent_at = coalesce(sent_at, to_timestamp($2::float8)),"
+	             " delivered_at = CASE WHEN $3::int = 2"
+	             "   THEN coalesce(delivered_at, to_timestamp($2::float8))"
+	             "   ELSE delivered_at END,"
+	             " read_at = CASE WHEN $3::int = 3"
+	             "   THEN coalesce(read_at, to_timestamp($2::float8)) ELSE read_at END"
+	             " WHERE id = (SELECT id FROM whatsapp_logs WHERE provider_message_id = $1"
+	             "   AND direction = 'outbound' ORDER BY id DESC LIMIT 1)"
+	             " RETURNING id",
+	             3, p);
+	if (!r)
+		return -1;
+	int n = PQntuples(r);
+	PQclear(r);
+	return n ? 1 : -2;
+}
+
+/* ---- events ---- */
 
 static void record_failure(struct db *db, const char *id, int attempts, const char *why)
 {
@@ -225,44 +247,242 @@ static void record_failure(struct db *db, const char *id, int attempts, const ch
 		log_warnx("webhook_record", "event %s: failure not recorded: %s", id, db->err);
 }
 
-/*
- * Apply one stored event inside the caller's transaction. NULL when done, or
- * why it could not be (caller frees; the transaction must be rolled back).
- */
-static char *apply_event(struct db *db, const struct config *cfg, const char *id,
-                         const char *source, const char *body, size_t len, struct webhook_stats *st)
-{
+struct claimed {
+	const char *id, *source; /* in the claiming result */
 	struct wa_batch b;
-	char *err = NULL, *why = NULL;
-	int r = strcmp(source, "twilio") == 0 ? twilio_batch(body, len, &b, &err)
-	                                      : wa_batch_parse(body, len, &b, &err);
-	st->events++;
-	if (r < 0) {
-		why = xasprintf("unreadable body: %s", err ? err : "?");
-		free(err);
-		return why;
+};
+
+static int key_cmp(const void *a, const void *b)
+{
+	return strcmp(*(char *const *)a, *(char *const *)b);
+}
+
+/* The status's seen key when it was new in this transaction and not taken yet; then taken. */
+static int take_fresh(char **fresh, unsigned char *taken, size_t n, const char *key)
+{
+	char **hit = bsearch(&key, fresh, n, sizeof(*fresh), key_cmp);
+	if (!hit || taken[hit - fresh])
+		return 0;
+	taken[hit - fresh] = 1;
+	return 1;
+}
+
+/*
+ * Apply parsed events inside the caller's transaction: one statement records
+ * every status's seen key (new ones come back), then each new status is
+ * applied, then each message. NULL, or why not (the caller rolls back).
+ */
+/* Events to store as done by the statement that records the seen keys (one round trip less). */
+struct store_done {
+	size_t n;
+	const char *const *sources, *const *bodies;
+	const size_t *lens;
+};
+
+static char *apply_events(struct db *db, const struct config *cfg, struct claimed *ev, size_t n,
+                          const struct store_done *sd, struct webhook_stats *st)
+{
+	struct buf keys = BUF_INIT(SIZE_MAX / 4);
+	char *why = NULL, **fresh = NULL;
+	unsigned char *taken = NULL;
+	size_t nfresh = 0;
+	size_t nkeys = 0, cap = 0;
+	char **all = NULL;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < ev[i].b.n_statuses; j++) {
+			const struct wa_status *s = &ev[i].b.statuses[j];
+			if (!recordable(s->status))
+				continue;
+			if (nkeys == cap) {
+				cap = cap ? cap * 2 : 16;
+				all = xrealloc(all, cap * sizeof(*all));
+			}
+			all[nkeys++] = xasprintf("st:%s:%s", s->id, s->status);
+		}
+	/* In one order for every batch: two batches never wait on each other's keys crosswise. */
+	if (nkeys)
+		qsort(all, nkeys, sizeof(*all), key_cmp);
+	for (size_t k = 0; k < nkeys; k++) {
+		db_array_push(&keys, all[k], strlen(all[k]));
+		free(all[k]);
 	}
-	for (size_t i = 0; !why && i < b.n_statuses; i++) {
-		int a = apply_status(db, cfg, source, &b.statuses[i]);
-		if (a == -2)
-			why = xasprintf("status for unknown message %s (not recorded yet?)",
-			                b.statuses[i].id);
-		else if (a < 0)
-			why = xasprintf("status: %s", db->err);
-		else
-			st->statuses += a;
+	free(all);
+	if (keys.len) {
+		db_array_end(&keys);
+		struct buf src = BUF_INIT(SIZE_MAX / 4), body = BUF_INIT(SIZE_MAX / 4);
+		const char *p[3] = {buf_str(&keys), NULL, NULL};
+		PGresult *r = NULL;
+		if (!sd) {
+			r = db_query(db,
+			             "INSERT INTO webhook_seen (key) SELECT unnest($1::text[])"
+			             " ON CONFLICT (key) DO NOTHING RETURNING key",
+			             1, p);
+		} else if (events_arrays(sd->n, sd->sources, sd->bodies, sd->lens, &src, &body) ==
+		           0) {
+			p[1] = buf_str(&src);
+			p[2] = buf_str(&body);
+			r = db_query(db,
+			             "WITH stored AS (INSERT INTO webhook_events"
+			             "   (source, body, status, processed_at, attempts)"
+			             "   SELECT s, b, 'done', now(), 1"
+			             "   FROM unnest($2::text[], $3::text[]) AS u(s, b))"
+			             " INSERT INTO webhook_seen (key) SELECT unnest($1::text[])"
+			             " ON CONFLICT (key) DO NOTHING RETURNING key",
+			             3, p);
+			sd = NULL; /* stored */
+		}
+		buf_release(&src);
+		buf_release(&body);
+		if (!r) {
+			why = xasprintf("seen keys: %s", db->err);
+			goto out;
+		}
+		nfresh = (size_t)PQntuples(r);
+		fresh = xcalloc(nfresh + 1, sizeof(*fresh));
+		taken = xcalloc(nfresh + 1, 1);
+		for (size_t k = 0; k < nfresh; k++)
+			fresh[k] = xstrdup(PQgetvalue(r, (int)k, 0));
+		PQclear(r);
+		qsort(fresh, nfresh, sizeof(*fresh), key_cmp);
 	}
-	for (size_t i = 0; !why && i < b.n_messages; i++)
-		if (inbound_message(db, cfg, source, &b.messages[i], st) < 0)
-			why = xasprintf("message: %s", db->err);
-	if (b.n_errors)
-		log_warnx("webhook_errors",
-		          "event %s carries %zu account-level error(s), first %d %s", id,
-		          b.n_errors, b.first_error_code,
-		          b.first_error_title ? b.first_error_title : "");
-	wa_batch_release(&b);
-	free(err);
+	for (size_t i = 0; !why && i < n; i++) {
+		const struct wa_batch *b = &ev[i].b;
+		for (size_t j = 0; !why && nfresh && j < b->n_statuses; j++) {
+			const struct wa_status *s = &b->statuses[j];
+			if (!recordable(s->status))
+				continue;
+			char *key = xasprintf("st:%s:%s", s->id, s->status);
+			int a = take_fresh(fresh, taken, nfresh, key)
+			            ? apply_fresh_status(db, cfg, ev[i].source, s)
+			            : 0;
+			free(key);
+			if (a == -2)
+				why = xasprintf("event %s: status for unknown message %s"
+				                " (not recorded yet?)",
+				                ev[i].id, s->id);
+			else if (a < 0)
+				why = xasprintf("event %s: status: %s", ev[i].id, db->err);
+			else
+				st->statuses += a;
+		}
+		for (size_t j = 0; !why && j < b->n_messages; j++)
+			if (inbound_message(db, cfg, ev[i].source, &b->messages[j], st) < 0)
+				why = xasprintf("event %s: message: %s", ev[i].id, db->err);
+	}
+	if (!why && sd && insert_events(db, sd->n, sd->sources, sd->bodies, sd->lens, "done") < 0)
+		why = xasprintf("store: %s", db->err);
+out:
+	for (size_t k = 0; k < nfresh; k++)
+		free(fresh[k]);
+	free(fresh);
+	free(taken);
+	buf_release(&keys);
 	return why;
+}
+
+/*
+ * Process the events claimed in ev (id, source, body rows) and commit. NULL,
+ * or why not (the transaction is still open, to be rolled back); st counts
+ * only what was committed.
+ */
+static char *process_claimed(struct db *db, const struct config *cfg, PGresult *ev,
+                             struct webhook_stats *st)
+{
+	size_t n = (size_t)PQntuples(ev);
+	struct claimed *c = xcalloc(n + 1, sizeof(*c));
+	struct webhook_stats ls = {0};
+	struct buf ids = BUF_INIT(SIZE_MAX / 4);
+	char *why = NULL;
+	size_t parsed = 0;
+	for (; !why && parsed < n; parsed++) {
+		int row = (int)parsed;
+		char *err = NULL;
+		c[parsed].id = PQgetvalue(ev, row, 0);
+		c[parsed].source = PQgetvalue(ev, row, 1);
+		const char *body = PQgetvalue(ev, row, 2);
+		size_t len = (size_t)PQgetlength(ev, row, 2);
+		if (webhook_parse(c[parsed].source, body, len, &c[parsed].b, &err) < 0) {
+			why = xasprintf("event %s: unreadable body: %s", c[parsed].id,
+			                err ? err : "?");
+			memset(&c[parsed].b, 0, sizeof(c[parsed].b));
+		}
+		free(err);
+		db_array_push(&ids, c[parsed].id, strlen(c[parsed].id));
+		ls.events++;
+	}
+	if (!why)
+		why = apply_events(db, cfg, c, n, NULL, &ls);
+	if (!why) {
+		db_array_end(&ids);
+		const char *p[1] = {buf_str(&ids)};
+		if (db_exec(
+		        db,
+		        "UPDATE webhook_events SET status = 'done', processed_at = now(),"
+		        " attempts = attempts + 1, last_error = NULL WHERE id = ANY($1::bigint[])",
+		        1, p) < 0)
+			why = xasprintf("%s", db->err);
+	}
+	if (!why && db_commit(db) < 0)
+		why = xasprintf("commit: %s", db->err);
+	for (size_t i = 0; i < n; i++) {
+		if (!why && c[i].b.n_errors)
+			log_warnx("webhook_errors",
+			          "event %s carries %zu account-level error(s), first %d %s",
+			          c[i].id, c[i].b.n_errors, c[i].b.first_error_code,
+			          c[i].b.first_error_title ? c[i].b.first_error_title : "");
+		wa_batch_release(&c[i].b);
+	}
+	free(c);
+	buf_release(&ids);
+	if (!why) {
+		st->events += ls.events;
+		st->statuses += ls.statuses;
+		st->messages += ls.messages;
+		st->commands += ls.commands;
+		st->replies += ls.replies;
+	}
+	return why;
+}
+
+int webhook_store_batch(struct db *db, const struct config *cfg, size_t n,
+                        const char *const *sources, const char *const *bodies, const size_t *lens,
+                        const struct wa_batch *const *batches, struct webhook_stats *st)
+{
+	struct claimed *c = xcalloc(n + 1, sizeof(*c));
+	struct webhook_stats ls = {0};
+	char *why = NULL;
+	for (size_t i = 0; i < n; i++) {
+		c[i].id = "(new)";
+		c[i].source = sources[i];
+		c[i].b = *batches[i]; /* a shallow copy: the caller releases it */
+		ls.events++;
+	}
+	struct store_done sd = {n, sources, bodies, lens};
+	if (db_begin(db) < 0)
+		why = xasprintf("%s", db->err);
+	if (!why)
+		why = apply_events(db, cfg, c, n, &sd, &ls);
+	if (!why && db_commit(db) < 0)
+		why = xasprintf("commit: %s", db->err);
+	free(c);
+	if (!why) {
+		st->events += ls.events;
+		st->statuses += ls.statuses;
+		st->messages += ls.messages;
+		st->commands += ls.commands;
+		st->replies += ls.replies;
+		return 1;
+	}
+	/*
+	 * Not processed now (the lock busy, an event that cannot be applied yet, the
+	 * database): stored as they came, for the processor. A commit whose answer
+	 * was lost may have gone through: the events are then stored twice, and the
+	 * second copy changes nothing (seen keys, inbound ids).
+	 */
+	db_rollback(db);
+	log_info("webhook_deferred", "%zu event(s) stored for later processing: %s", n, why);
+	free(why);
+	return webhook_store_many(db, n, sources, bodies, lens) < 0 ? -1 : 0;
 }
 
 int webhook_process(struct db *db, const struct config *cfg, long long event_id,
@@ -275,7 +495,7 @@ int webhook_process(struct db *db, const struct config *cfg, long long event_id,
 	const char *p[1] = {id};
 	PGresult *ev =
 	    db_query(db,
-	             "SELECT source, body, attempts FROM webhook_events"
+	             "SELECT id, source, body, attempts FROM webhook_events"
 	             " WHERE id = $1::bigint AND status = 'pending' FOR UPDATE SKIP LOCKED",
 	             1, p);
 	if (!ev) {
@@ -287,18 +507,11 @@ int webhook_process(struct db *db, const struct config *cfg, long long event_id,
 		db_rollback(db);
 		return 0;
 	}
-	int attempts = (int)strtol(PQgetvalue(ev, 0, 2), NULL, 10) + 1;
-	char *why = apply_event(db, cfg, id, PQgetvalue(ev, 0, 0), PQgetvalue(ev, 0, 1),
-	                        (size_t)PQgetlength(ev, 0, 1), st);
+	int attempts = (int)strtol(PQgetvalue(ev, 0, 3), NULL, 10) + 1;
+	char *why = process_claimed(db, cfg, ev, st);
 	PQclear(ev);
-	if (!why && db_exec(db,
-	                    "UPDATE webhook_events SET status = 'done', processed_at = now(),"
-	                    " attempts = attempts + 1, last_error = NULL WHERE id = $1::bigint",
-	                    1, p) < 0)
-		why = xasprintf("%s", db->err);
-	if (!why && db_commit(db) < 0)
-		why = xasprintf("commit: %s", db->err);
 	if (why) {
+		st->events++;
 		st->failed++;
 		log_warnx("webhook_failed", "event %s (attempt %d): %s", id, attempts, why);
 		record_failure(db, id, attempts, why);
@@ -308,24 +521,71 @@ int webhook_process(struct db *db, const struct config *cfg, long long event_id,
 	return 0;
 }
 
-int webhook_process_due(struct db *db, const struct config *cfg, int max, struct webhook_stats *st)
+int webhook_process_batch(struct db *db, const struct config *cfg, int max,
+                          struct webhook_stats *st)
 {
 	char lim[16];
 	snprintf(lim, sizeof(lim), "%d", max);
-	const char *p[1] = {lim};
-	PGresult *r = db_query(db,
-	                       "SELECT id FROM webhook_events WHERE status = 'pending'"
-	                       " AND next_attempt_at <= now() ORDER BY id LIMIT $1::int",
-	                       1, p);
-	if (!r)
+	if (db_begin(db) < 0)
 		return -1;
-	int n = PQntuples(r);
-	long long *ids = xcalloc((size_t)n + 1, sizeof(long long));
-	for (int i = 0; i < n; i++)
-		ids[i] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+	PGresult *r =
+	    db_query(db, "SELECT pg_try_advisory_xact_lock(" WEBHOOK_LOCK_KEY ")", 0, NULL);
+	if (!r) {
+		db_rollback(db);
+		return -1;
+	}
+	int locked = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
 	PQclear(r);
-	for (int i = 0; i < n; i++)
-		webhook_process(db, cfg, ids[i], st);
-	free(ids);
+	if (!locked) {
+		db_rollback(db);
+		return -2;
+	}
+	const char *p[1] = {lim};
+	PGresult *ev = db_query(db,
+	                        "SELECT id, source, body, attempts FROM webhook_events"
+	                        " WHERE status = 'pending' AND next_attempt_at <= now()"
+	                        " ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
+	                        1, p);
+	if (!ev) {
+		db_rollback(db);
+		return -1;
+	}
+	int n = PQntuples(ev);
+	char *why = n ? process_claimed(db, cfg, ev, st) : NULL;
+	if (!n)
+		db_rollback(db);
+	if (why) {
+		/* One event spoils the batch: take them one at a time, each failure recorded. */
+		db_rollback(db);
+		log_info("webhook_batch_split", "a batch of %d events failed (%s): one by one", n,
+		         why);
+		free(why);
+		long long *ids = xcalloc((size_t)n, sizeof(*ids));
+		for (int i = 0; i < n; i++)
+			ids[i] = strtoll(PQgetvalue(ev, i, 0), NULL, 10);
+		PQclear(ev);
+		ev = NULL;
+		for (int i = 0; i < n; i++)
+			webhook_process(db, cfg, ids[i], st);
+		free(ids);
+	}
+	PQclear(ev);
+	return n;
+}
+
+int webhook_process_due(struct db *db, const struct config *cfg, int max, struct webhook_stats *st)
+{
+	int done = 0;
+	while (done < max) {
+		int want = max - done < WEBHOOK_BATCH ? max - done : WEBHOOK_BATCH;
+		int n = webhook_process_batch(db, cfg, want, st);
+		if (n == -2) /* a webhook program is processing them now */
+			return 0;
+		if (n < 0)
+			return -1;
+		done += n;
+		if (n < want)
+			break;
+	}
 	return 0;
 }

@@ -1,13 +1,14 @@
 /*
  * webhook.h: what WhatsApp tells us. Persist, then acknowledge, then process.
  *
- * webhook_store() writes a verified event (the raw body) into
- * webhook_events; the program answers 200 once it is committed, and
- * processes it after the answer is out (FCGX_Finish_r). Events that fail
- * processing stay pending with a backoff; cron (drain, tick) retries them,
- * up to WEBHOOK_MAX_ATTEMPTS, then marks them failed.
+ * webhook_store_many() writes verified events (the raw bodies) into
+ * webhook_events; the program answers 200 once they are committed
+ * (webhookq.h: the events of requests in flight share one commit), and
+ * processes them afterwards, in batches. Events that fail processing stay
+ * pending with a backoff; cron (drain, tick) retries them, up to
+ * WEBHOOK_MAX_ATTEMPTS, then marks them failed.
  *
- * Processing one event is one transaction:
+ * Processing is one transaction per batch of events:
  *   statuses   move the matching whatsapp_logs row forward only (sent ->
  *              delivered -> read, each timestamp kept), once per (message id,
  *              status); failed is classified like a send error (131047: re-
@@ -30,8 +31,38 @@
 /* Processing attempts before an event is marked failed (backoff 30 s doubling, capped 1 h). */
 #define WEBHOOK_MAX_ATTEMPTS 10
 
-/* 0 with *id, or -1 (db->err). source: "meta" or "twilio". */
-int webhook_store(struct db *db, const char *source, const char *body, size_t len, long long *id);
+/* Events processed in one transaction at most. */
+#define WEBHOOK_BATCH 256
+/* pg_try_advisory_xact_lock key: one batch processor at a time, all processes together. */
+#define WEBHOOK_LOCK_KEY "7797108111110991043"
+
+/* Longest wait for a lock (ms, the store connection's lock_timeout) before events are stored
+ * unprocessed. */
+#define WEBHOOK_LOCK_WAIT "200"
+
+struct wa_batch;
+struct webhook_stats;
+
+/* Parse a stored or received body of source ("meta": JSON, "twilio": a form). 0 / -1 (*err). */
+int webhook_parse(const char *source, const char *body, size_t len, struct wa_batch *b, char **err);
+
+/*
+ * Store n verified events (bodies with their parsed batches[i]) and, when it
+ * can, process them in the same transaction (db should wait for locks at most
+ * WEBHOOK_LOCK_WAIT ms: db->options): 1 stored and processed (st counts it); 0
+ * stored pending, for webhook_process_batch (the lock busy, an event that
+ * cannot be applied yet); -1 not stored (db->err).
+ */
+int webhook_store_batch(struct db *db, const struct config *cfg, size_t n,
+                        const char *const *sources, const char *const *bodies, const size_t *lens,
+                        const struct wa_batch *const *batches, struct webhook_stats *st);
+
+/*
+ * Store n verified events with one statement (one commit when no transaction
+ * is open). sources[i]: "meta" or "twilio". 0, or -1 (db->err): none stored.
+ */
+int webhook_store_many(struct db *db, size_t n, const char *const *sources,
+                       const char *const *bodies, const size_t *lens);
 
 struct webhook_stats {
 	int events, failed;     /* events processed, events whose processing failed */
@@ -43,7 +74,20 @@ struct webhook_stats {
 int webhook_process(struct db *db, const struct config *cfg, long long id,
                     struct webhook_stats *st);
 
-/* Process up to max pending events that are due. 0, or -1 when the database failed. */
+/*
+ * Claim up to max pending events that are due and process them in one
+ * transaction (statuses deduplicated with one statement for all); when one
+ * of them fails, the batch is rolled back and each event processed alone, so
+ * only the failing one is recorded as failed. The events claimed (0: none
+ * due), -2 when another process holds the batch lock, -1 database error.
+ */
+int webhook_process_batch(struct db *db, const struct config *cfg, int max,
+                          struct webhook_stats *st);
+
+/*
+ * Process up to max pending events that are due, in batches. 0 (also when
+ * another process is processing them), or -1 when the database failed.
+ */
 int webhook_process_due(struct db *db, const struct config *cfg, int max, struct webhook_stats *st);
 
 #endif

@@ -490,13 +490,15 @@ nginx_worker_group() {
 }
 
 # fcgi_children PROG: how many processes of PROG to spawn:
-# $FCGI_CHILDREN_<prog> (dashes as underscores), else 1 for health and 2 for
-# the others.
+# $FCGI_CHILDREN_<prog> (dashes as underscores), else 1 for health and for
+# webhook (one process of WEBHOOK_THREADS threads: the events of all requests
+# in flight share commits, which two processes would split) and 2 for the
+# others.
 fcgi_children() {
 	local var="FCGI_CHILDREN_${1//-/_}"
 	if [[ -n ${!var:-} ]]; then
 		printf '%s\n' "${!var}"
-	elif [[ $1 == health ]]; then
+	elif [[ $1 == health || $1 == webhook ]]; then
 		printf '1\n'
 	else
 		printf '2\n'

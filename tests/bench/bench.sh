@@ -10,8 +10,9 @@
 #   outbox drain: 1,000 messages to 1,000 numbers queued, then one `cron drain` against the
 #   mock answering in 0 ms and in 250 ms, at the default rate cap (SEND_RATE_PER_SECOND=80:
 #   12.5 s is the floor).
-# Each figure is the median of BENCH_ROUNDS (default 3) rounds. BENCH_ONLY=webhook skips the drain. The throwaway cluster runs
-# with fsync off (as in the tests): durable commits on real disks cost more.
+# Each figure is the median of BENCH_ROUNDS (default 3) rounds. BENCH_ONLY=webhook skips the drain;
+# BENCH_PERF=FILE records (perf) where one more webhook round spends its CPU. The throwaway
+# cluster runs with fsync off (as in the tests): durable commits on real disks cost more.
 set -euo pipefail
 
 # shellcheck source=tests/integration/harness.sh
@@ -97,6 +98,11 @@ for target in "webhook (verify, store, process)|/monitoring/whatsapp/webhook" \
 		"$(awk '{ print $2 }' <<<"$rounds" | median)" "$(awk '{ print $3 }' <<<"$rounds" | median)"
 done
 echo "(webhook events stored: $(psql_state "SELECT count(*) FROM webhook_events"); the status applied once: $(psql_state "SELECT count(*) FROM webhook_seen") seen key)"
+if [[ -n ${BENCH_PERF:-} ]]; then # BENCH_PERF=FILE: where one more webhook round spends its CPU
+	perf record -q -a -g -o "$BENCH_PERF" -- ab -q -k -c 32 -n "$REQS" -p "$body" -T application/json \
+		-H "X-Hub-Signature-256: sha256=$sig" "$HTTP_BASE/monitoring/whatsapp/webhook" >/dev/null 2>&1 || true
+	perf report -i "$BENCH_PERF" --no-children --sort comm --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -8
+fi
 fcgi_stop "$RUN" noop >/dev/null 2>&1 || true
 
 # ---------------------------------------------------------------- a full check beside psql

@@ -1,0 +1,258 @@
+#include <errno.h>
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "log.h"
+#include "util.h"
+#include "waevent.h"
+#include "webhook.h"
+#include "webhookq.h"
+
+/*
+ * Stored settings (configure) matter to processing only for commands and
+ * retry delays: reloaded at most this often, not once per batch.
+ */
+#define SETTINGS_RELOAD_MS 5000
+
+struct item { /* on the waiting request thread's stack */
+	const char *source, *body;
+	size_t len;
+	const struct wa_batch *batch;
+	int done, rc;
+	char *err;
+	size_t errlen;
+	pthread_cond_t cv; /* its own: a written batch wakes only its requests */
+	struct item *next;
+};
+
+static struct {
+	pthread_mutex_t mu;
+	pthread_cond_t work;   /* store thread: bodies waiting, or stopping */
+	pthread_cond_t stored; /* processor: events stored pending, replies queued, or stopping */
+	struct item *head, **tail;
+	int running, stopping;
+	int stored_pending, drain_pending;
+	long long batches, events, deferred, failed; /* logged at stop */
+	pthread_t store_tid[WEBHOOKQ_WRITERS], proc_tid;
+	int nstore;
+	struct app store[WEBHOOKQ_WRITERS]; /* each thread's copy of the app, with a connection of
+	                                       its own */
+	struct app proc;
+} q = {
+    .mu = PTHREAD_MUTEX_INITIALIZER,
+    .work = PTHREAD_COND_INITIALIZER,
+    .stored = PTHREAD_COND_INITIALIZER,
+    .tail = &q.head,
+};
+
+/* Take the longest run of waiting bodies within WEBHOOKQ_BATCH_BYTES (at least one). Locked. */
+static struct item *take_batch(size_t *n)
+{
+	struct item *first = q.head, *last = first;
+	size_t bytes = first->len;
+	*n = 1;
+	while (last->next && bytes + last->next->len <= WEBHOOKQ_BATCH_BYTES) {
+		last = last->next;
+		bytes += last->len;
+		(*n)++;
+	}
+	q.head = last->next;
+	if (!q.head)
+		q.tail = &q.head;
+	last->next = NULL;
+	return first;
+}
+
+/* Load the stored settings (configure) when they are older than SETTINGS_RELOAD_MS. */
+static void settings_fresh(struct app *app, int64_t *loaded_ms)
+{
+	if (!*loaded_ms || mono_ms() - *loaded_ms >= SETTINGS_RELOAD_MS) {
+		app_load_settings(app);
+		*loaded_ms = mono_ms();
+	}
+}
+
+static void *store_run(void *arg)
+{
+	struct app *me = arg;
+	int64_t loaded_ms = 0;
+	pthread_mutex_lock(&q.mu);
+	for (;;) {
+		while (!q.head && !q.stopping)
+			pthread_cond_wait(&q.work, &q.mu);
+		if (!q.head)
+			break; /* stopping, nothing waiting */
+		size_t n;
+		struct item *batch = take_batch(&n);
+		pthread_mutex_unlock(&q.mu);
+
+		settings_fresh(me, &loaded_ms);
+		const char **src = xcalloc(n, sizeof(*src)), **body = xcalloc(n, sizeof(*body));
+		const struct wa_batch **parsed = xcalloc(n, sizeof(*parsed));
+		size_t *len = xcalloc(n, sizeof(*len)), i = 0;
+		for (struct item *it = batch; it; it = it->next, i++) {
+			src[i] = it->source;
+			body[i] = it->body;
+			len[i] = it->len;
+			parsed[i] = it->batch;
+		}
+		struct webhook_stats st = {0};
+		int rc = webhook_store_batch(&me->db, &me->cfg, n, src, body, len, parsed, &st);
+		if (rc < 0)
+			log_warnx("webhook_store", "%zu event(s) not stored (answered 503): %s", n,
+			          me->db.err);
+		db_rollback(&me->db);
+		free(src);
+		free(body);
+		free(parsed);
+		free(len);
+
+		pthread_mutex_lock(&q.mu);
+		q.batches++;
+		q.events += (long long)n;
+		q.deferred += rc == 0 ? (long long)n : 0;
+		q.failed += rc < 0 ? (long long)n : 0;
+		for (struct item *it = batch, *next; it; it = next) {
+			next = it->next; /* the waiter may return as soon as done is set */
+			it->rc = rc < 0 ? -1 : 0;
+			if (rc < 0)
+				snprintf(it->err, it->errlen, "%s", me->db.err);
+			it->done = 1;
+			pthread_cond_signal(&it->cv);
+		}
+		if (rc == 0 || st.replies) {
+			q.stored_pending |= rc == 0;
+			q.drain_pending |= st.replies > 0;
+			pthread_cond_signal(&q.stored);
+		}
+	}
+	pthread_mutex_unlock(&q.mu);
+	db_release(&me->db);
+	return NULL;
+}
+
+int webhookq_store(const char *source, const char *body, size_t len, const struct wa_batch *batch,
+                   char *err, size_t errlen)
+{
+	struct item it = {source, body ? body : "", body ? len : 0,           batch, 0, -1,
+	                  err,    errlen,           PTHREAD_COND_INITIALIZER, NULL};
+	pthread_mutex_lock(&q.mu);
+	if (!q.running || q.stopping) {
+		pthread_mutex_unlock(&q.mu);
+		snprintf(err, errlen, "the webhook is stopping");
+		return -1;
+	}
+	*q.tail = &it;
+	q.tail = &it.next;
+	pthread_cond_signal(&q.work);
+	while (!it.done)
+		pthread_cond_wait(&it.cv, &q.mu);
+	pthread_mutex_unlock(&q.mu);
+	pthread_cond_destroy(&it.cv);
+	return it.rc;
+}
+
+static void pause_ms(int ms)
+{
+	struct timespec ts = {ms / 1000, (long)(ms % 1000) * 1000000L};
+	while (nanosleep(&ts, &ts) < 0 && errno == EINTR)
+		;
+}
+
+static void *proc_run(void *arg)
+{
+	(void)arg;
+	int64_t loaded_ms = 0;
+	for (int stop = 0; !stop;) {
+		int timed_out = 0;
+		pthread_mutex_lock(&q.mu);
+		if (!q.stored_pending && !q.drain_pending && !q.stopping) {
+			struct timespec until;
+			clock_gettime(CLOCK_REALTIME, &until);
+			until.tv_sec += WEBHOOKQ_IDLE_SECONDS;
+			timed_out = pthread_cond_timedwait(&q.stored, &q.mu, &until) == ETIMEDOUT;
+		}
+		stop = q.stopping;
+		int process = q.stored_pending || timed_out || stop;
+		int drain = q.drain_pending;
+		q.stored_pending = q.drain_pending = 0;
+		pthread_mutex_unlock(&q.mu);
+
+		settings_fresh(&q.proc, &loaded_ms);
+		struct webhook_stats st = {0};
+		int n = 0;
+		while (process) {
+			n = webhook_process_batch(&q.proc.db, &q.proc.cfg, WEBHOOK_BATCH, &st);
+			if (n == -2 &&
+			    !stop) /* another process's batch: ours may be in it, or next */
+				pause_ms(WEBHOOKQ_BUSY_MS);
+			process = !stop && (n == WEBHOOK_BATCH || n == -2);
+		}
+		if (n == -1) {
+			log_warnx("webhook_process", "events not processed now (cron retries): %s",
+			          q.proc.db.err);
+			if (!stop)
+				pause_ms(1000);
+		}
+		if (st.events)
+			log_debug("webhook_processed",
+			          "%d event(s): %d status(es), %d message(s), %d failed", st.events,
+			          st.statuses, st.messages, st.failed);
+		if (st.replies || drain)
+			app_drain(&q.proc);
+		db_rollback(&q.proc.db);
+	}
+	db_release(&q.proc.db);
+	return NULL;
+}
+
+int webhookq_start(const struct app *app)
+{
+	if (app_drain_init() < 0)
+		return -1;
+	q.running = 1;
+	for (int i = 0; i < WEBHOOKQ_WRITERS; i++) {
+		struct app *st = &q.store[i];
+		*st = *app;
+		db_init(&st->db, app->cfg.database_url);
+		/* A request waits at most this long on a lock; then its event is stored for later.
+		 */
+		st->db.options = "-c lock_timeout=" WEBHOOK_LOCK_WAIT "ms";
+		if (pthread_create(&q.store_tid[i], NULL, store_run, st) != 0) {
+			db_release(&st->db);
+			break;
+		}
+		q.nstore++;
+	}
+	q.proc = *app;
+	db_init(&q.proc.db, app->cfg.database_url);
+	if (!q.nstore || pthread_create(&q.proc_tid, NULL, proc_run, NULL) != 0) {
+		webhookq_stop();
+		return -1;
+	}
+	return 0;
+}
+
+void webhookq_stop(void)
+{
+	pthread_mutex_lock(&q.mu);
+	int running = q.running;
+	q.stopping = 1;
+	pthread_cond_broadcast(&q.work);
+	pthread_cond_broadcast(&q.stored);
+	pthread_mutex_unlock(&q.mu);
+	if (!running)
+		return;
+	for (int i = 0; i < q.nstore; i++)
+		pthread_join(q.store_tid[i], NULL);
+	if (q.proc_tid)
+		pthread_join(q.proc_tid, NULL);
+	q.running = 0;
+	log_info("webhook_stored",
+	         "%lld event(s) in %lld commit(s): %lld processed at once, %lld"
+	         " stored for later, %lld refused (503)",
+	         q.events, q.batches, q.events - q.deferred - q.failed, q.deferred, q.failed);
+}
