@@ -213,5 +213,13 @@ assert_eq "flood: every event stored and processed" "10000|0" \
 assert_eq "each status applied once" 7000 "$(psql_state "SELECT count(*) FROM webhook_seen WHERE key LIKE 'st:wamid.FLOOD%'")"
 assert_eq "every message delivered" 7000 \
 	"$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE idempotency_key LIKE 'flood:%' AND status = 'delivered' AND delivered_at IS NOT NULL")"
+# Group commit: the events of requests in flight share a transaction (xmin: the one that wrote the row).
+commits=$(psql_state "SELECT count(DISTINCT xmin::text) FROM webhook_events WHERE body LIKE '%FLOOD%'")
+printf '  (10000 flood events written by %s transactions)\n' "$commits"
+assert_eq "flood: events share commits (fewer than 8,000 transactions for 10,000)" 1 "$((commits <= 8000))"
+# SIGTERM: the webhook answers what is in flight, stops its threads and says what it stored.
+harness_restart_programs
+assert_contains "webhook stopped cleanly, counting what it stored" "$(cat "$HARNESS_LOG_DIR/webhook.log")" \
+	'"event":"webhook_stored","msg":"10000 event(s) in'
 
 harness_finish
