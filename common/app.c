@@ -102,12 +102,6 @@ int app_main(const char *name, int needs_token, app_handler handler, void (*drai
 	while (!stopping && FCGX_Accept_r(&fr) >= 0) {
 		serve(&app, handler, &fr);
 		/* The caller has its answer; now do the rest, and send what was queued. */
-		if (app.after) {
-			void (*after)(struct app *) = app.after;
-			app.after = NULL;
-			after(&app);
-			db_rollback(&app.db);
-		}
 		if (app.drain_after) {
 			app.drain_after = 0;
 			if (drain)

@@ -20,9 +20,6 @@ struct app {
 	struct db db;
 	int needs_token; /* refuse to start without MONITORING_API_TOKEN */
 	int drain_after; /* set by a handler that queued messages: drain once the answer is out */
-	/* set by a handler with work for after the answer is out (before the drain) */
-	void (*after)(struct app *app);
-	long long after_id;
 };
 
 /* Messages one request's drain sends at most; cron drain takes the rest. */
