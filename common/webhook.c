@@ -75,7 +75,6 @@ static char *twilio_digits(const char *addr)
 }
 
 static int twilio_batch(const char *body, size_t len, struct wa_batch *b, char **err)
-
 {
 	struct form f = {0};
 	memset(b, 0, sizeof(*b));
@@ -267,17 +266,29 @@ static int take_fresh(char **fresh, unsigned char *taken, size_t n, const char *
 	return 1;
 }
 
-/*
- * Apply parsed events inside the caller's transaction: one statement records
- * every status's seen key (new ones come back), then each new status is
- * applied, then each message. NULL, or why not (the caller rolls back).
- */
 /* Events to store as done by the statement that records the seen keys (one round trip less). */
 struct store_done {
 	size_t n;
 	const char *const *sources, *const *bodies;
 	const size_t *lens;
 };
+
+static void stats_add(struct webhook_stats *to, const struct webhook_stats *from)
+{
+	to->events += from->events;
+	to->failed += from->failed;
+	to->statuses += from->statuses;
+	to->messages += from->messages;
+	to->commands += from->commands;
+	to->replies += from->replies;
+}
+
+/*
+ * Apply parsed events inside the caller's transaction: one statement records
+ * every status's seen key (new ones come back), then each new status is
+ * applied, then each message; sd, when set, is stored as done by the same
+ * statement. NULL, or why not (the caller rolls back).
+ */
 
 static char *apply_events(struct db *db, const struct config *cfg, struct claimed *ev, size_t n,
                           const struct store_done *sd, struct webhook_stats *st)
@@ -286,7 +297,8 @@ static char *apply_events(struct db *db, const struct config *cfg, struct claime
 	char *why = NULL, **fresh = NULL;
 	unsigned char *taken = NULL;
 	size_t nfresh = 0;
-	size_t nkeys = 0, cap = 0;
+	/* Each recordable status's seen key, in the order the statuses are applied below. */
+	size_t nkeys = 0, cap = 0, next_key = 0;
 	char **all = NULL;
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < ev[i].b.n_statuses; j++) {
@@ -299,14 +311,16 @@ static char *apply_events(struct db *db, const struct config *cfg, struct claime
 			}
 			all[nkeys++] = xasprintf("st:%s:%s", s->id, s->status);
 		}
-	/* In one order for every batch: two batches never wait on each other's keys crosswise. */
-	if (nkeys)
-		qsort(all, nkeys, sizeof(*all), key_cmp);
-	for (size_t k = 0; k < nkeys; k++) {
-		db_array_push(&keys, all[k], strlen(all[k]));
-		free(all[k]);
+	if (nkeys) {
+		/* In one order for every batch: two batches never wait on each other's keys
+		 * crosswise. */
+		char **sorted = xcalloc(nkeys, sizeof(*sorted));
+		memcpy(sorted, all, nkeys * sizeof(*sorted));
+		qsort(sorted, nkeys, sizeof(*sorted), key_cmp);
+		for (size_t k = 0; k < nkeys; k++)
+			db_array_push(&keys, sorted[k], strlen(sorted[k]));
+		free(sorted);
 	}
-	free(all);
 	if (keys.len) {
 		db_array_end(&keys);
 		struct buf src = BUF_INIT(SIZE_MAX / 4), body = BUF_INIT(SIZE_MAX / 4);
@@ -351,11 +365,9 @@ static char *apply_events(struct db *db, const struct config *cfg, struct claime
 			const struct wa_status *s = &b->statuses[j];
 			if (!recordable(s->status))
 				continue;
-			char *key = xasprintf("st:%s:%s", s->id, s->status);
-			int a = take_fresh(fresh, taken, nfresh, key)
+			int a = take_fresh(fresh, taken, nfresh, all[next_key++])
 			            ? apply_fresh_status(db, cfg, ev[i].source, s)
 			            : 0;
-			free(key);
 			if (a == -2)
 				why = xasprintf("event %s: status for unknown message %s"
 				                " (not recorded yet?)",
@@ -372,6 +384,9 @@ static char *apply_events(struct db *db, const struct config *cfg, struct claime
 	if (!why && sd && insert_events(db, sd->n, sd->sources, sd->bodies, sd->lens, "done") < 0)
 		why = xasprintf("store: %s", db->err);
 out:
+	for (size_t k = 0; k < nkeys; k++)
+		free(all[k]);
+	free(all);
 	for (size_t k = 0; k < nfresh; k++)
 		free(fresh[k]);
 	free(fresh);
@@ -434,13 +449,8 @@ static char *process_claimed(struct db *db, const struct config *cfg, PGresult *
 	}
 	free(c);
 	buf_release(&ids);
-	if (!why) {
-		st->events += ls.events;
-		st->statuses += ls.statuses;
-		st->messages += ls.messages;
-		st->commands += ls.commands;
-		st->replies += ls.replies;
-	}
+	if (!why)
+		stats_add(st, &ls);
 	return why;
 }
 
@@ -466,11 +476,7 @@ int webhook_store_batch(struct db *db, const struct config *cfg, size_t n,
 		why = xasprintf("commit: %s", db->err);
 	free(c);
 	if (!why) {
-		st->events += ls.events;
-		st->statuses += ls.statuses;
-		st->messages += ls.messages;
-		st->commands += ls.commands;
-		st->replies += ls.replies;
+		stats_add(st, &ls);
 		return 1;
 	}
 	/*
