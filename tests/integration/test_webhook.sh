@@ -271,6 +271,23 @@ psql_state "UPDATE webhook_events SET next_attempt_at = now() WHERE status = 'pe
 out=$(harness_cron drain)
 assert_eq "cron retries it" delivered "$(row "$late" status)"
 
+# one event that cannot be applied does not hold back the others stored pending with it:
+# the batch is rolled back and taken one event at a time
+good=$(outbound wamid.SPLITOK)
+psql_state "INSERT INTO webhook_events (source, body) VALUES
+ ('meta', \$b\$$(status_body wamid.SPLITOK read)\$b\$),
+ ('meta', \$b\$$(status_body wamid.SPLITNEVER delivered)\$b\$),
+ ('meta', \$b\$$(status_body wamid.SPLITOK delivered)\$b\$)" >/dev/null
+harness_cron drain >/dev/null || true
+for _ in $(seq 100); do
+	[[ $(psql_state "SELECT count(*) FROM webhook_events WHERE body LIKE '%SPLIT%' AND attempts = 0") == 0 ]] && break
+	sleep 0.05
+done
+assert_eq "the events beside it are applied" "read|true" \
+	"$(psql_state "SELECT status || '|' || (delivered_at IS NOT NULL) FROM whatsapp_logs WHERE id = $good")"
+assert_eq "only the unappliable one waits for a retry" "done|pending 1|done" \
+	"$(psql_state "SELECT string_agg(CASE WHEN status = 'pending' THEN status || ' ' || attempts ELSE status END, '|' ORDER BY id) FROM webhook_events WHERE body LIKE '%SPLIT%'")"
+
 # ---------------------------------------------------------------- Twilio
 twsign() { # twsign FORM-BODY [URL] [TOKEN]: X-Twilio-Signature of a form body
 	python3 - "$1" "${2:-$TWURL}" "${3:-$TWTOKEN}" <<'PY'
