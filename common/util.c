@@ -6,9 +6,7 @@
 #include <string.h>
 #include <time.h>
 
-#include <openssl/crypto.h>
-#include <openssl/rand.h>
-#include <openssl/sha.h>
+#include <sys/random.h>
 
 #include "util.h"
 
@@ -268,14 +266,19 @@ int str_is_utf8(const char *str, size_t len)
 	return 1;
 }
 
-int secure_str_eq(const char *a, const char *b)
+int secure_str_eq(const char *given, const char *secret)
 {
-	unsigned char da[SHA256_DIGEST_LENGTH], db[SHA256_DIGEST_LENGTH];
-	if (!a || !b)
+	if (!given || !secret)
 		return 0;
-	SHA256((const unsigned char *)a, strlen(a), da);
-	SHA256((const unsigned char *)b, strlen(b), db);
-	return CRYPTO_memcmp(da, db, sizeof(da)) == 0;
+	size_t lg = strlen(given), ls = strlen(secret);
+	if (ls == 0)
+		return lg == 0;
+	/* Every byte of `given` is compared (against the secret, cycled), whatever differs first:
+	 * the time depends on the caller's input alone, not on where the secret stops matching. */
+	volatile unsigned char diff = (unsigned char)(lg != ls);
+	for (size_t i = 0; i < lg; i++)
+		diff |= (unsigned char)((unsigned char)given[i] ^ (unsigned char)secret[i % ls]);
+	return diff == 0;
 }
 
 int64_t mono_ms(void)
@@ -285,10 +288,26 @@ int64_t mono_ms(void)
 	return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
 }
 
+/* The kernel's CSPRNG (getrandom(2)): no library state to set up, unlike OpenSSL's RAND, whose
+ * first call loads providers and configuration into every program that asks for a number. */
+static int random_bytes(unsigned char *out, size_t n)
+{
+	size_t got = 0;
+	while (got < n) {
+		ssize_t r = getrandom(out + got, n - got, 0);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			return -1;
+		got += (size_t)r;
+	}
+	return 0;
+}
+
 int random_hex(char *out, size_t nbytes)
 {
 	unsigned char raw[64];
-	if (nbytes > sizeof(raw) || RAND_bytes(raw, (int)nbytes) != 1)
+	if (nbytes > sizeof(raw) || random_bytes(raw, nbytes) < 0)
 		return -1;
 	static const char hex[] = "0123456789abcdef";
 	for (size_t i = 0; i < nbytes; i++) {
@@ -302,7 +321,7 @@ int random_hex(char *out, size_t nbytes)
 double random_unit(void)
 {
 	unsigned char b[4];
-	if (RAND_bytes(b, sizeof(b)) != 1)
+	if (random_bytes(b, sizeof(b)) < 0)
 		return 0.5;
 	uint32_t v = (uint32_t)b[0] << 24 | (uint32_t)b[1] << 16 | (uint32_t)b[2] << 8 | b[3];
 	return (double)v / 4294967295.0;

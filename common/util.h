@@ -51,13 +51,15 @@ int str_is_identifier(const char *s);
 /* 1 if s is valid UTF-8 without NUL bytes (len bytes). */
 int str_is_utf8(const char *s, size_t len);
 
-/* Constant-time equality of two strings of any length (compares SHA-256 digests). */
-int secure_str_eq(const char *a, const char *b);
+/* Equality of a caller's string and a secret, in time that depends on strlen(given) alone
+ * (not on where they first differ). 0 if either is NULL. */
+int secure_str_eq(const char *given, const char *secret);
 
 /* Milliseconds from a monotonic clock. */
 int64_t mono_ms(void);
 
-/* Write n random bytes as 2n hex characters + NUL into out (2n+1 bytes). 0 / -1. */
+/* Write n (at most 64) random bytes from getrandom(2) as 2n hex characters + NUL into out (2n+1
+ * bytes). 0 / -1. */
 int random_hex(char *out, size_t nbytes);
 
 /* A uniformly random number in [0, 1] (for jitter; not for secrets). */

@@ -462,6 +462,11 @@ static void test_secure_str_eq_compares_whole_strings(void **state)
 	assert_false(secure_str_eq("abcd", "abc"));
 	assert_false(secure_str_eq("abc", "ABC"));
 	assert_false(secure_str_eq("", "a"));
+	assert_false(secure_str_eq("a", ""));
+	/* the secret is cycled under a longer input: a repetition of it must still differ */
+	assert_false(secure_str_eq("abcabc", "abc"));
+	assert_false(secure_str_eq("abc", "abcabc"));
+	assert_false(secure_str_eq("s3cret-token-123\n", "s3cret-token-123"));
 }
 
 static void test_secure_str_eq_rejects_null(void **state)
