@@ -50,8 +50,6 @@ int app_serve_threads(struct app *app, app_handler handler, int threads);
 
 /* Send what is due (at most APP_DRAIN_MAX), without waiting for paced recipients. */
 void app_drain(struct app *app);
-/* What app_drain needs first (libcurl's global set-up); call it before starting threads. 0 / -1. */
-int app_drain_init(void);
 
 /* Reset cfg's runtime settings to base, then apply those stored by configure. 0 / -1 (logged). */
 int app_load_settings(struct app *app);

@@ -1,5 +1,3 @@
-#include <curl/curl.h>
-
 #include "app.h"
 #include "log.h"
 #include "outbox.h"
@@ -8,24 +6,8 @@
  * Kept out of app.c so that programs that never send (health, metrics,
  * configure, alerts) do not link libcurl and its TLS stack at all.
  */
-static int curl_ready;
-
-int app_drain_init(void)
-{
-	if (!curl_ready) {
-		if (curl_global_init(CURL_GLOBAL_DEFAULT) != 0) {
-			log_error("curl_init", "curl_global_init failed: nothing sent now");
-			return -1;
-		}
-		curl_ready = 1;
-	}
-	return 0;
-}
-
 void app_drain(struct app *app)
 {
-	if (app_drain_init() < 0)
-		return;
 	struct drain_stats st;
 	if (outbox_drain(&app->db, &app->cfg, provider_for(&app->cfg), APP_DRAIN_MAX, 0, &st) < 0)
 		log_warnx("drain_failed", "drain after the request failed: %s", app->db.err);

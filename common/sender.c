@@ -1,3 +1,4 @@
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -61,8 +62,26 @@ static CURL *easy_for(struct sender_job *j, long timeout_ms, struct curl_slist *
 	return e;
 }
 
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_init_rc = -1;
+
+static void curl_init_once(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	if (curl_init_rc < 0)
+		log_error("curl_init", "curl_global_init failed: nothing can be sent");
+}
+
+int sender_global_init(void)
+{
+	pthread_once(&curl_once, curl_init_once);
+	return curl_init_rc;
+}
+
 int sender_run(struct sender_job *jobs, size_t n, int max_in_flight, long timeout_ms)
 {
+	if (sender_global_init() < 0)
+		return -1;
 	CURLM *m = curl_multi_init();
 	if (!m)
 		return -1;

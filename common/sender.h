@@ -26,6 +26,10 @@ struct sender_job {
 
 void sender_job_release(struct sender_job *j);
 
+/* libcurl's global set-up (and with it OpenSSL's), once per process, on the first send rather
+ * than at start: a program that sends nothing never pays its memory. Thread-safe. 0 / -1. */
+int sender_global_init(void);
+
 /* Runs every job to completion (or failure). 0, or -1 when curl itself cannot start. */
 int sender_run(struct sender_job *jobs, size_t n, int max_in_flight, long timeout_ms);
 

@@ -211,8 +211,6 @@ static void *proc_run(void *arg)
 
 int webhookq_start(const struct app *app)
 {
-	if (app_drain_init() < 0)
-		return -1;
 	q.running = 1;
 	for (int i = 0; i < WEBHOOKQ_WRITERS; i++) {
 		struct app *st = &q.store[i];

@@ -237,7 +237,6 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(cfg.log_level);
-	curl_global_init(CURL_GLOBAL_DEFAULT);
 	db_init(&db, cfg.database_url);
 	int rc;
 	if (strcmp(argv[1], "migrate") == 0 && argc == 2)
