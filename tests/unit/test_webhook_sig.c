@@ -47,6 +47,26 @@ static void test_meta_accepts_rfc4231_case1_binary_key(void **state)
 	    1);
 }
 
+/* Keys longer than the 64-byte block are hashed first; a key of exactly 64 bytes is not. */
+static void test_meta_accepts_rfc4231_case6_long_key(void **state)
+{
+	(void)state;
+	char key[132];
+	memset(key, 0xaa, 131);
+	key[131] = '\0';
+	assert_int_equal(
+	    meta(key, "Test Using Larger Than Block-Size Key - Hash Key First",
+	         "sha256=60e431591ee0b67f0d8a26aacbf5b77f8e0bc6213728c5140546040f0ee37f54"),
+	    1);
+	char block[65];
+	memset(block, 'k', 64);
+	block[64] = '\0';
+	assert_int_equal(
+	    meta(block, "exactly one block of key",
+	         "sha256=baa93ea4ccc7062ed6870c5e7937dbd35ad7791df4e29df9addeb429ff491acf"),
+	    1);
+}
+
 static void test_meta_accepts_uppercase_hex(void **state)
 {
 	(void)state;
@@ -310,6 +330,25 @@ static void test_twilio_signature_without_params(void **state)
 	assert_string_equal(sig, "+STmb7eHLE9/ORIrXDG8NJ4Z3kI=");
 }
 
+/* RFC 2202 case 6 (HMAC-SHA1, an 80-byte key, hashed first), and a 65-byte key. */
+static void test_twilio_signature_long_keys(void **state)
+{
+	(void)state;
+	char sig[TWILIO_SIG_LEN + 1], key[81];
+	memset(key, 0xaa, 80);
+	key[80] = '\0';
+	assert_int_equal(twilio_signature(key,
+	                                  "Test Using Larger Than Block-Size Key - Hash Key First",
+	                                  NULL, sig, sizeof(sig)),
+	                 0);
+	assert_string_equal(sig, "qkrl4VJy0A6VcFY3zoo7Ve1AIRI=");
+	memset(key, 'k', 65);
+	key[65] = '\0';
+	assert_int_equal(twilio_signature(key, "https://example.com/hook", NULL, sig, sizeof(sig)),
+	                 0);
+	assert_string_equal(sig, "Ch9zhnl8r2BNKfNyltPdtLJbP3o=");
+}
+
 static void test_twilio_signature_url_is_signed_exactly(void **state)
 {
 	(void)state;
@@ -410,6 +449,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_meta_accepts_rfc4231_case2),
+	    cmocka_unit_test(test_meta_accepts_rfc4231_case6_long_key),
 	    cmocka_unit_test(test_meta_accepts_rfc4231_case1_binary_key),
 	    cmocka_unit_test(test_meta_accepts_uppercase_hex),
 	    cmocka_unit_test(test_meta_hashes_exact_bytes_including_nul),
@@ -430,6 +470,7 @@ int main(void)
 	    cmocka_unit_test(test_twilio_signature_sorts_keys_in_byte_order),
 	    cmocka_unit_test(test_twilio_signature_uses_decoded_values),
 	    cmocka_unit_test(test_twilio_signature_without_params),
+	    cmocka_unit_test(test_twilio_signature_long_keys),
 	    cmocka_unit_test(test_twilio_signature_url_is_signed_exactly),
 	    cmocka_unit_test(test_twilio_signature_rejects_small_buffer_and_bad_args),
 	    cmocka_unit_test(test_twilio_valid_rejects_tampered_params),
