@@ -132,7 +132,7 @@ static const struct var_slot vars[] = {
     {{"WEBHOOK_RETENTION_DAYS", CFG_INT, "7", 7, 365, 1,
       "days processed webhook events and seen ids are kept (Meta re-delivers for 7 days)"},
      OFF(webhook_retention_days)},
-    {{"WEBHOOK_THREADS", CFG_INT, "32", 1, 64, 0,
+    {{"WEBHOOK_THREADS", CFG_INT, "16", 1, 64, 0,
       "requests the webhook serves at once (threads); those in flight share commits"},
      OFF(webhook_threads)},
     {{"SPOOL_DIR", CFG_STRING, "/var/spool/whatsapp-monitor", 0, 0, 0,
