@@ -205,17 +205,6 @@ int http_require_bearer(struct http_req *r, const char *token)
 	return 0;
 }
 
-static int hexval(int c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 char *http_url_decode(const char *s, size_t len)
 {
 	char *out = xmalloc(len + 1);
@@ -229,8 +218,8 @@ char *http_url_decode(const char *s, size_t len)
 				free(out);
 				return NULL;
 			}
-			int h = hexval((unsigned char)s[i + 1]),
-			    l = hexval((unsigned char)s[i + 2]);
+			int h = hex_value((unsigned char)s[i + 1]),
+			    l = hex_value((unsigned char)s[i + 2]);
 			if (h < 0 || l < 0) {
 				free(out);
 				return NULL;

@@ -226,6 +226,17 @@ int str_is_identifier(const char *s)
 	return ident_part(s, (size_t)(dot - s)) && ident_part(dot + 1, strlen(dot + 1));
 }
 
+int hex_value(int c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	if (c >= 'a' && c <= 'f')
+		return c - 'a' + 10;
+	if (c >= 'A' && c <= 'F')
+		return c - 'A' + 10;
+	return -1;
+}
+
 int str_is_utf8(const char *str, size_t len)
 {
 	const unsigned char *s = (const unsigned char *)str;

@@ -48,6 +48,8 @@ int str_eq_nocase(const char *a, const char *b);
 char *str_trim(char *s);
 /* 1 if s is a safe SQL identifier: [A-Za-z_][A-Za-z0-9_]* , optionally schema-qualified once. */
 int str_is_identifier(const char *s);
+/* The value of hexadecimal digit c (either case), or -1. */
+int hex_value(int c);
 /* 1 if s is valid UTF-8 without NUL bytes (len bytes). */
 int str_is_utf8(const char *s, size_t len);
 

@@ -14,17 +14,6 @@
 #include "webhook_sig.h"
 #include "util.h"
 
-static int hexval(unsigned char c)
-{
-	if (c >= '0' && c <= '9')
-		return c - '0';
-	if (c >= 'a' && c <= 'f')
-		return c - 'a' + 10;
-	if (c >= 'A' && c <= 'F')
-		return c - 'A' + 10;
-	return -1;
-}
-
 #define HMAC_BLOCK 64 /* SHA-1's and SHA-256's block size */
 
 struct hmac {
@@ -116,8 +105,8 @@ int meta_signature_valid(const char *app_secret, const void *body, size_t len, c
 	    memcmp(header, META_SIG_PREFIX, plen) != 0)
 		return 0;
 	for (size_t i = 0; i < sizeof(want); i++) {
-		int h = hexval((unsigned char)header[plen + 2 * i]);
-		int l = hexval((unsigned char)header[plen + 2 * i + 1]);
+		int h = hex_value((unsigned char)header[plen + 2 * i]);
+		int l = hex_value((unsigned char)header[plen + 2 * i + 1]);
 		if (h < 0 || l < 0)
 			return 0;
 		want[i] = (unsigned char)(h * 16 + l);

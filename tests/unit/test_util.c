@@ -450,6 +450,20 @@ static void test_str_is_utf8_rejects_nul_bytes(void **state)
 	assert_true(str_is_utf8("a\0b", 1));
 }
 
+/* ---------------------------------------------------------------- hex_value */
+
+static void test_hex_value_reads_both_cases_and_rejects_others(void **state)
+{
+	(void)state;
+	assert_int_equal(hex_value('0'), 0);
+	assert_int_equal(hex_value('9'), 9);
+	assert_int_equal(hex_value('a'), 10);
+	assert_int_equal(hex_value('F'), 15);
+	assert_int_equal(hex_value('g'), -1);
+	assert_int_equal(hex_value('/'), -1);
+	assert_int_equal(hex_value(0xC3), -1);
+}
+
 /* ---------------------------------------------------------------- secure_str_eq */
 
 static void test_secure_str_eq_compares_whole_strings(void **state)
@@ -621,6 +635,7 @@ int main(void)
 	    cmocka_unit_test(test_str_eq_nocase_ignores_ascii_case_only),
 	    cmocka_unit_test(test_xasprintf_formats_and_xstrndup_truncates),
 	    cmocka_unit_test(test_random_hex_writes_hex_and_rejects_oversize),
+	    cmocka_unit_test(test_hex_value_reads_both_cases_and_rejects_others),
 	    cmocka_unit_test(test_parse_timestamp_reads_utc_and_offsets),
 	    cmocka_unit_test(test_parse_timestamp_rejects_bad_dates_and_shapes),
 	};
