@@ -5,8 +5,8 @@
  *   POST /monitoring/twilio/webhook     Twilio inbound messages and status callbacks, signed
  *                                       (X-Twilio-Signature); answers <Response></Response>
  * A verified event is stored (and, when it can be, applied in the same transaction), then
- * acknowledged. Requests are served by WEBHOOK_THREADS threads; the events of those in flight
- * are committed together (webhookq.h).
+ * acknowledged. WEBHOOK_THREADS threads read and verify requests and hand each event to the
+ * store threads, which commit the events in flight together and answer them (webhookq.h).
  */
 #include <stdlib.h>
 #include <string.h>
@@ -43,12 +43,37 @@ static void handshake(struct app *app, struct http_req *req)
 	free(challenge);
 }
 
-static void store(struct http_req *req, const char *source, const struct wa_batch *b)
+/* An event handed to the store threads, and what answers its request once it is stored. */
+struct pending {
+	struct http_req *req;
+	struct wa_batch b;
+	const char *type, *answer; /* the 200 */
+};
+
+static void stored(void *arg, int rc, const char *err)
 {
-	char err[512];
-	if (webhookq_store(source, req->body.data, req->body.len, b, err, sizeof(err)) < 0)
-		/* Not stored: a non-2xx makes the provider deliver it again later. */
-		http_send_error(req, 503, "state_database_unavailable", "%s", err);
+	struct pending *p = arg;
+	if (rc < 0) /* Not stored: a non-2xx makes the provider deliver it again later. */
+		http_send_error(p->req, 503, "state_database_unavailable", "%s",
+		                err && *err ? err : "not stored");
+	else
+		http_send_text(p->req, 200, p->type, p->answer, strlen(p->answer));
+	wa_batch_release(&p->b);
+	app_complete(p->req);
+	free(p);
+}
+
+/* Hand p (its batch parsed from req's body) to the store threads, which answer req. */
+static void store(struct http_req *req, const char *source, struct pending *p)
+{
+	p->req = req;
+	app_defer(req);
+	if (webhookq_submit(source, req->body.data, req->body.len, &p->b, stored, p) == 0)
+		return; /* req and p now belong to the store thread */
+	app_undefer(req);
+	http_send_error(req, 503, "state_database_unavailable", "the webhook is stopping");
+	wa_batch_release(&p->b);
+	free(p);
 }
 
 static void meta_event(struct app *app, struct http_req *req)
@@ -64,17 +89,17 @@ static void meta_event(struct app *app, struct http_req *req)
 		                "X-Hub-Signature-256 is missing or does not match the body");
 		return;
 	}
-	struct wa_batch b;
+	struct pending *p = xcalloc(1, sizeof(*p));
 	char *err = NULL;
-	if (wa_batch_parse(req->body.data ? req->body.data : "", req->body.len, &b, &err) < 0) {
+	if (wa_batch_parse(req->body.data ? req->body.data : "", req->body.len, &p->b, &err) < 0) {
 		http_send_error(req, 400, "invalid_json", "%s", err ? err : "not a JSON object");
 		free(err);
+		free(p);
 		return;
 	}
-	store(req, "meta", &b);
-	wa_batch_release(&b);
-	if (!req->status_sent)
-		http_send_text(req, 200, "application/json", "{\"received\":true}", 17);
+	p->type = "application/json";
+	p->answer = "{\"received\":true}";
+	store(req, "meta", p);
 }
 
 static void twilio_event(struct app *app, struct http_req *req)
@@ -103,19 +128,17 @@ static void twilio_event(struct app *app, struct http_req *req)
 		                "X-Twilio-Signature is missing or does not match");
 		return;
 	}
-	struct wa_batch b;
-	if (webhook_parse("twilio", req->body.data ? req->body.data : "", req->body.len, &b, &err) <
-	    0) { /* form_parse read it above: cannot happen */
+	struct pending *p = xcalloc(1, sizeof(*p));
+	if (webhook_parse("twilio", req->body.data ? req->body.data : "", req->body.len, &p->b,
+	                  &err) < 0) { /* form_parse read it above: cannot happen */
 		http_send_error(req, 400, "invalid_form", "%s", err ? err : "bad form body");
 		free(err);
+		free(p);
 		return;
 	}
-	store(req, "twilio", &b);
-	wa_batch_release(&b);
-	if (!req->status_sent) {
-		static const char twiml[] = "<Response></Response>";
-		http_send_text(req, 200, "text/xml", twiml, sizeof(twiml) - 1);
-	}
+	p->type = "text/xml";
+	p->answer = "<Response></Response>";
+	store(req, "twilio", p);
 }
 
 static void handle(struct app *app, struct http_req *req)

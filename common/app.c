@@ -1,5 +1,6 @@
 #include <pthread.h>
 #include <signal.h>
+#include <stddef.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -63,19 +64,25 @@ static void fcgi_init(void)
 		fatal("fcgi_init", "FCGX_Init failed");
 }
 
-/* One request: answer it (500 when the handler gave none), log it, roll back what it left open. */
+/* A request its handler is done with: answered (500 when it was not), logged, released. */
+static void request_done(struct http_req *req, int64_t t0)
+{
+	if (!req->status_sent)
+		http_send_error(req, 500, "internal", "no answer was produced");
+	log_debug("request", "%s %s -> %d in %lld ms", req->method, req->path, req->status,
+	          (long long)(mono_ms() - t0));
+	http_req_end(req);
+}
+
+/* One request: answer it, log it, roll back what it left open. */
 static void serve(struct app *app, app_handler handler, FCGX_Request *fr)
 {
 	struct http_req req;
 	int64_t t0 = mono_ms();
 	http_req_begin(&req, fr);
 	handler(app, &req);
-	if (!req.status_sent)
-		http_send_error(&req, 500, "internal", "no answer was produced");
 	db_rollback(&app->db);
-	log_debug("request", "%s %s -> %d in %lld ms", req.method, req.path, req.status,
-	          (long long)(mono_ms() - t0));
-	http_req_end(&req);
+	request_done(&req, t0);
 	FCGX_Finish_r(fr);
 }
 
@@ -117,6 +124,78 @@ int app_main(const char *name, int needs_token, app_handler handler, void (*drai
 
 /* ---- several requests at once ---- */
 
+/*
+ * One request of app_serve_threads, with its own FastCGI request object so that
+ * a handler can keep it (app_defer) while its thread accepts the next one.
+ */
+struct call {
+	FCGX_Request fr;
+	struct http_req req;
+	int64_t t0;
+	int deferred;
+	int refs; /* the serving thread, and the completer once deferred (atomic) */
+};
+
+static struct call *call_of(struct http_req *req)
+{
+	return (struct call *)(void *)((char *)req - offsetof(struct call, req));
+}
+
+/*
+ * The end of a deferred request: answered (500 when it was not), logged, closed.
+ * Its input was read to the end (app_defer): closing then sends no reset
+ * (TCP), so the lingering close libfcgi would do (shut down, then wait for the
+ * server to close first) is skipped, and so is a keep-alive connection's reuse
+ * (the object goes: nothing would read the connection's next request).
+ */
+static void call_finish(struct call *c)
+{
+	request_done(&c->req, c->t0);
+	FCGX_Detach(&c->fr);
+	FCGX_Finish_r(&c->fr);
+	if (c->fr.ipcFd >= 0) /* a kept connection (fastcgi_keep_conn): closed all the same */
+		FCGX_Free(&c->fr, 1);
+	free(c);
+}
+
+static void call_release(struct call *c)
+{
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
+		call_finish(c);
+}
+
+void app_defer(struct http_req *req)
+{
+	struct call *c = call_of(req);
+	char rest[512]; /* what is left of the input (the end-of-body record): read here */
+	while (FCGX_GetStr(rest, (int)sizeof(rest), c->fr.in) > 0)
+		;
+	c->deferred = 1;
+	__atomic_add_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
+}
+
+void app_undefer(struct http_req *req)
+{
+	struct call *c = call_of(req);
+	c->deferred = 0;
+	__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
+}
+
+void app_complete(struct http_req *req)
+{
+	call_release(call_of(req));
+}
+
+static struct call *call_new(void)
+{
+	struct call *c = xcalloc(1, sizeof(*c));
+	if (FCGX_InitRequest(&c->fr, 0, 0) != 0) {
+		free(c);
+		return NULL;
+	}
+	return c;
+}
+
 struct worker {
 	pthread_t tid;
 	struct app app; /* the shared configuration (read-only), a database handle of its own */
@@ -126,15 +205,34 @@ struct worker {
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
-	FCGX_Request fr;
-	if (FCGX_InitRequest(&fr, 0, 0) != 0) {
+	struct call *c = call_new();
+	if (!c) {
 		log_error("fcgi_init", "FCGX_InitRequest failed: this thread serves nothing");
 		return NULL;
 	}
 	/* Concurrent accept() on one socket is safe on Linux; shutdown() of it ends the wait. */
-	while (FCGX_Accept_r(&fr) >= 0)
-		serve(&w->app, w->handler, &fr);
-	FCGX_Free(&fr, 0);
+	while (c && FCGX_Accept_r(&c->fr) >= 0) {
+		c->t0 = mono_ms();
+		c->refs = 1;
+		c->deferred = 0;
+		http_req_begin(&c->req, &c->fr);
+		w->handler(&w->app, &c->req);
+		db_rollback(&w->app.db);
+		if (c->deferred) {
+			/* Someone else answers it; this thread takes a new object for the next. */
+			call_release(c);
+			if (!(c = call_new()))
+				log_error("fcgi_init",
+				          "FCGX_InitRequest failed: this thread stops");
+			continue;
+		}
+		request_done(&c->req, c->t0);
+		FCGX_Finish_r(&c->fr);
+	}
+	if (c) {
+		FCGX_Free(&c->fr, 0);
+		free(c);
+	}
 	db_release(&w->app.db);
 	return NULL;
 }

@@ -48,6 +48,20 @@ void app_release(struct app *app);
  */
 int app_serve_threads(struct app *app, app_handler handler, int threads);
 
+/*
+ * Answering later (app_serve_threads only). A handler that hands its request
+ * to another thread calls app_defer(req) first (it reads what is left of the
+ * input); the request then outlives the handler, and its thread goes on to
+ * accept the next one. Whoever has it
+ * answers it (http_send_*), then calls app_complete(req), from any thread:
+ * the request is finished (500 when it was not answered), logged and freed;
+ * req is gone. A handler whose hand-over failed takes the request back with
+ * app_undefer(req) and answers it itself.
+ */
+void app_defer(struct http_req *req);
+void app_undefer(struct http_req *req);
+void app_complete(struct http_req *req);
+
 /* Send what is due (at most APP_DRAIN_MAX), without waiting for paced recipients. */
 void app_drain(struct app *app);
 

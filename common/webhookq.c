@@ -17,14 +17,12 @@
  */
 #define SETTINGS_RELOAD_MS 5000
 
-struct item { /* on the waiting request thread's stack */
+struct item {
 	const char *source, *body;
 	size_t len;
 	const struct wa_batch *batch;
-	int done, rc;
-	char *err;
-	size_t errlen;
-	pthread_cond_t cv; /* its own: a written batch wakes only its requests */
+	webhookq_done done;
+	void *arg;
 	struct item *next;
 };
 
@@ -32,7 +30,11 @@ static struct {
 	pthread_mutex_t mu;
 	pthread_cond_t work;   /* store thread: bodies waiting, or stopping */
 	pthread_cond_t stored; /* processor: events stored pending, replies queued, or stopping */
+	pthread_cond_t room;   /* submitters: events in flight went under the limits */
 	struct item *head, **tail;
+	size_t inflight, inflight_bytes; /* submitted, not yet done */
+	size_t queued;                   /* submitted, not yet taken by a store thread */
+	int busy;                        /* store threads storing a batch */
 	int running, stopping;
 	int stored_pending, drain_pending;
 	long long batches, events, deferred, failed; /* logged at stop */
@@ -45,6 +47,7 @@ static struct {
     .mu = PTHREAD_MUTEX_INITIALIZER,
     .work = PTHREAD_COND_INITIALIZER,
     .stored = PTHREAD_COND_INITIALIZER,
+    .room = PTHREAD_COND_INITIALIZER,
     .tail = &q.head,
 };
 
@@ -63,7 +66,19 @@ static struct item *take_batch(size_t *n)
 	if (!q.head)
 		q.tail = &q.head;
 	last->next = NULL;
+	q.queued -= *n;
 	return first;
+}
+
+/*
+ * Whether an idle store thread should take the waiting events: when no other
+ * is storing, or when WEBHOOKQ_BACKLOG wait (the one storing is slow: a lock
+ * wait, say). Otherwise the one storing takes them all when it is done: one
+ * transaction at a time while it keeps up gives the largest batches. Locked.
+ */
+static int work_for_idle(void)
+{
+	return q.head && (q.busy == 0 || q.queued >= WEBHOOKQ_BACKLOG || q.stopping);
 }
 
 /* Load the stored settings (configure) when they are older than SETTINGS_RELOAD_MS. */
@@ -81,12 +96,13 @@ static void *store_run(void *arg)
 	int64_t loaded_ms = 0;
 	pthread_mutex_lock(&q.mu);
 	for (;;) {
-		while (!q.head && !q.stopping)
+		while (!work_for_idle() && !q.stopping)
 			pthread_cond_wait(&q.work, &q.mu);
 		if (!q.head)
 			break; /* stopping, nothing waiting */
 		size_t n;
 		struct item *batch = take_batch(&n);
+		q.busy++;
 		pthread_mutex_unlock(&q.mu);
 
 		settings_fresh(me, &loaded_ms);
@@ -110,19 +126,24 @@ static void *store_run(void *arg)
 		free(parsed);
 		free(len);
 
+		/* The answers, outside the lock: each done() writes to its request's connection. */
+		size_t bytes = 0;
+		for (struct item *it = batch, *next; it; it = next) {
+			next = it->next;
+			bytes += it->len;
+			it->done(it->arg, rc < 0 ? -1 : 0, rc < 0 ? me->db.err : NULL);
+			free(it);
+		}
+
 		pthread_mutex_lock(&q.mu);
+		q.busy--;
 		q.batches++;
 		q.events += (long long)n;
 		q.deferred += rc == 0 ? (long long)n : 0;
 		q.failed += rc < 0 ? (long long)n : 0;
-		for (struct item *it = batch, *next; it; it = next) {
-			next = it->next; /* the waiter may return as soon as done is set */
-			it->rc = rc < 0 ? -1 : 0;
-			if (rc < 0)
-				snprintf(it->err, it->errlen, "%s", me->db.err);
-			it->done = 1;
-			pthread_cond_signal(&it->cv);
-		}
+		q.inflight -= n;
+		q.inflight_bytes -= bytes;
+		pthread_cond_broadcast(&q.room);
 		if (rc == 0 || st.replies) {
 			q.stored_pending |= rc == 0;
 			q.drain_pending |= st.replies > 0;
@@ -134,25 +155,35 @@ static void *store_run(void *arg)
 	return NULL;
 }
 
-int webhookq_store(const char *source, const char *body, size_t len, const struct wa_batch *batch,
-                   char *err, size_t errlen)
+/* Room for one more event of len bytes (a single one always fits). Locked. */
+static int has_room(size_t len)
 {
-	struct item it = {source, body ? body : "", body ? len : 0,           batch, 0, -1,
-	                  err,    errlen,           PTHREAD_COND_INITIALIZER, NULL};
+	return q.inflight == 0 || (q.inflight < WEBHOOKQ_MAX_INFLIGHT &&
+	                           q.inflight_bytes + len <= WEBHOOKQ_MAX_INFLIGHT_BYTES);
+}
+
+int webhookq_submit(const char *source, const char *body, size_t len, const struct wa_batch *batch,
+                    webhookq_done done, void *arg)
+{
+	struct item *it = xcalloc(1, sizeof(*it));
+	*it = (struct item){source, body ? body : "", body ? len : 0, batch, done, arg, NULL};
 	pthread_mutex_lock(&q.mu);
+	while (q.running && !q.stopping && !has_room(it->len))
+		pthread_cond_wait(&q.room, &q.mu);
 	if (!q.running || q.stopping) {
 		pthread_mutex_unlock(&q.mu);
-		snprintf(err, errlen, "the webhook is stopping");
+		free(it);
 		return -1;
 	}
-	*q.tail = &it;
-	q.tail = &it.next;
-	pthread_cond_signal(&q.work);
-	while (!it.done)
-		pthread_cond_wait(&it.cv, &q.mu);
+	q.inflight++;
+	q.inflight_bytes += it->len;
+	q.queued++;
+	*q.tail = it;
+	q.tail = &it->next;
+	if (work_for_idle()) /* else the store thread busy takes it next */
+		pthread_cond_signal(&q.work);
 	pthread_mutex_unlock(&q.mu);
-	pthread_cond_destroy(&it.cv);
-	return it.rc;
+	return 0;
 }
 
 static void pause_ms(int ms)
@@ -241,6 +272,7 @@ void webhookq_stop(void)
 	q.stopping = 1;
 	pthread_cond_broadcast(&q.work);
 	pthread_cond_broadcast(&q.stored);
+	pthread_cond_broadcast(&q.room);
 	pthread_mutex_unlock(&q.mu);
 	if (!running)
 		return;

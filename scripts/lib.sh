@@ -498,8 +498,8 @@ nginx_worker_group() {
 
 # fcgi_children PROG: how many processes of PROG to spawn:
 # $FCGI_CHILDREN_<prog> (dashes as underscores), else 1 for health and for
-# webhook (one process of WEBHOOK_THREADS threads: the events of all requests
-# in flight share commits, which two processes would split) and 2 for the
+# webhook (one process: the events of all requests in flight share commits,
+# which two processes would split) and 2 for the
 # others.
 fcgi_children() {
 	local var="FCGI_CHILDREN_${1//-/_}"
