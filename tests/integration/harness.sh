@@ -358,6 +358,27 @@ _harness_check_sanitizers() {
 	done
 }
 
+# _harness_check_secrets: one failure per secret of the env file (the CFG_SECRET
+# settings, 8 characters or more) found in a log the stack wrote: the programs',
+# cron's, nginx's and PostgreSQL's. The mock's own log is left out: it stands in
+# for Meta and Twilio, which are sent the tokens.
+HARNESS_SECRET_KEYS="MONITORING_API_TOKEN META_WHATSAPP_TOKEN META_APP_SECRET WEBHOOK_VERIFY_TOKEN TWILIO_AUTH_TOKEN"
+_harness_check_secrets() {
+	local key value f
+	[[ -f $MONITORING_ENV_FILE ]] || return 0
+	for key in $HARNESS_SECRET_KEYS; do
+		value=$(env_get "$MONITORING_ENV_FILE" "$key")
+		((${#value} >= 8)) || continue
+		for f in "$HARNESS_LOG_DIR"/*.log; do
+			[[ -f $f && $(basename "$f") != mock.log ]] || continue
+			if grep -qF -- "$value" "$f"; then
+				fail "the value of $key appears in $(basename "$f")"
+				{ grep -nF -- "$value" "$f" | head -n 3 | sed "s/$value/<$key>/g; s/^/       /"; } || true
+			fi
+		done
+	done
+}
+
 _harness_show_logs() {
 	local f
 	for f in "$HARNESS_LOG_DIR"/*.log; do
@@ -381,6 +402,7 @@ harness_finish() {
 			pg_stop "$HARNESS_DIR/pg" || stopped=0
 		fi
 		_harness_check_sanitizers
+		_harness_check_secrets
 		if ((HARNESS_FAILED > 0)); then
 			_harness_show_logs
 		fi

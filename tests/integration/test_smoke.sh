@@ -56,4 +56,20 @@ harness_restart_programs
 http GET /monitoring/health
 assert_eq "health answers 200 again after a restart" 200 "$HTTP_STATUS"
 
+# The production server block, as README's deployment step renders it, is valid for this
+# nginx (placeholders pointed at a throwaway certificate and this stack's files).
+prod=$HARNESS_DIR/prod
+mkdir -p "$prod"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$prod/key.pem" -out "$prod/cert.pem" -days 1 \
+	-subj /CN=monitoring.example.com >/dev/null 2>&1
+sed "s|@RUN_DIR@|$HARNESS_DIR/run|g" nginx/monitoring.conf.in >"$prod/monitoring.conf"
+sed -e "s|/etc/letsencrypt/live/monitoring.example.com/fullchain.pem|$prod/cert.pem|" \
+	-e "s|/etc/letsencrypt/live/monitoring.example.com/privkey.pem|$prod/key.pem|" \
+	-e "s|/etc/nginx/monitoring.conf|$prod/monitoring.conf|" \
+	-e "s|/var/log/nginx/|$prod/|" nginx/monitoring-production.conf >"$prod/site.conf"
+printf 'pid %s/nginx.pid;\nerror_log %s/error.log;\nevents {}\nhttp {\n    include %s/site.conf;\n}\n' \
+	"$prod" "$prod" "$prod" >"$prod/nginx.conf"
+out=$(nginx -t -p "$prod/" -c "$prod/nginx.conf" 2>&1) || true
+assert_contains "the production server block passes nginx -t" "$out" "test is successful"
+
 harness_finish
