@@ -365,7 +365,7 @@ _harness_check_sanitizers() {
 HARNESS_SECRET_KEYS="MONITORING_API_TOKEN META_WHATSAPP_TOKEN META_APP_SECRET WEBHOOK_VERIFY_TOKEN TWILIO_AUTH_TOKEN"
 _harness_check_secrets() {
 	local key value f
-	[[ -f $MONITORING_ENV_FILE ]] || return 0
+	[[ -n ${MONITORING_ENV_FILE:-} && -f $MONITORING_ENV_FILE && -n ${HARNESS_LOG_DIR:-} ]] || return 0
 	for key in $HARNESS_SECRET_KEYS; do
 		value=$(env_get "$MONITORING_ENV_FILE" "$key")
 		((${#value} >= 8)) || continue
