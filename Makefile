@@ -98,7 +98,7 @@ $(BUILD)/bin/%: $(BUILD)/obj/cgi/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBCOMMON) $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBCOMMON) $(COMMON_HDR) tests/unit/testutil.h
+$(BUILD)/tests/%: tests/unit/%.c $(LIBCOMMON) $(COMMON_HDR) tests/unit/testutil.h tests/unit/configenv.h
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -Itests/unit $(LDFLAGS) -o $@ $< $(LIBCOMMON) $(LIBS) -lcmocka
 
@@ -133,7 +133,7 @@ $(BUILD)/bench/noop: tests/bench/noop.c
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lfcgi
 
 # The replay: the harness with tests/fuzz/replay.c as main(), linked like a unit test.
-$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h $(LIBCOMMON) \
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h tests/unit/configenv.h $(LIBCOMMON) \
                         $(COMMON_HDR)
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
@@ -165,7 +165,7 @@ $(FUZZ_BUILD)/libcommon.a: $(FUZZ_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h $(FUZZ_BUILD)/libcommon.a
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/unit/configenv.h $(FUZZ_BUILD)/libcommon.a
 	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libcommon.a $(LIBS)
 
 fuzz:

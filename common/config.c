@@ -565,7 +565,7 @@ static int read_file(const char *path, struct buf *out, char **err)
 	return 0;
 }
 
-static int known_name(const char *key)
+int config_var_known(const char *key)
 {
 	for (size_t i = 0; i < ARRAY_LEN(vars); i++) {
 		size_t n = strlen(vars[i].v.name);
@@ -636,7 +636,7 @@ int config_load(struct config *cfg, char **err)
 		if (envfile_parse(buf_str(&file), file.len, collect_kv, &raw, err) < 0)
 			goto out;
 		for (size_t i = 0; i < raw.n; i++)
-			if (!known_name(raw.items[i].key))
+			if (!config_var_known(raw.items[i].key))
 				log_warnx("config_unknown_variable",
 				          "%s: unknown variable %s ignored (a typo?)", envfile,
 				          raw.items[i].key);
@@ -648,7 +648,7 @@ int config_load(struct config *cfg, char **err)
 		if (!eq)
 			continue;
 		char *k = xstrndup(*e, (size_t)(eq - *e));
-		if (known_name(k))
+		if (config_var_known(k))
 			kv_set(&raw, k, eq + 1);
 		free(k);
 	}

@@ -105,6 +105,9 @@ struct cfg_var {
 /* The documented variables, in order; NULL past the end. */
 const struct cfg_var *config_var_at(size_t i);
 extern const size_t config_var_count;
+/* Whether config_load() reads the variable name (a documented one, NAME_<n> of a phone list, a
+ * THRESHOLD_<METRIC>_<LEVEL>, MONITORING_ENV_FILE, HTTP_PORT). */
+int config_var_known(const char *name);
 /* Name of the threshold variable of metric m ("THRESHOLD_DEADLOCKS_WARNING"). Caller frees. */
 char *threshold_var_name(enum metric_id m, int critical);
 

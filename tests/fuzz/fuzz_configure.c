@@ -17,6 +17,7 @@
  *  - the same body validated again on the changed configuration gives the
  *    same changes (idempotence).
  */
+#include "../unit/configenv.h"
 #include "config.h"
 #include "configure.h"
 #include "fuzz.h"
@@ -24,39 +25,6 @@
 
 static struct config base, work, replay;
 static int loaded;
-
-/* Unset every variable config_load() reads, as the unit tests do. */
-static void clear_config_env(void)
-{
-	extern char **environ;
-	for (;;) {
-		char *victim = NULL;
-		for (char **e = environ; e && *e && !victim; e++) {
-			const char *eq = strchr(*e, '=');
-			if (!eq)
-				continue;
-			char *name = xstrndup(*e, (size_t)(eq - *e));
-			int hit = strncmp(name, "THRESHOLD_", 10) == 0 ||
-			          strcmp(name, "MONITORING_ENV_FILE") == 0 ||
-			          strcmp(name, "HTTP_PORT") == 0;
-			for (size_t i = 0; i < config_var_count && !hit; i++) {
-				const struct cfg_var *v = config_var_at(i);
-				size_t vl = strlen(v->name);
-				hit = v->type == CFG_PHONES
-				          ? strncmp(name, v->name, vl) == 0 && name[vl] == '_'
-				          : strcmp(name, v->name) == 0;
-			}
-			if (hit)
-				victim = name;
-			else
-				free(name);
-		}
-		if (!victim)
-			break;
-		unsetenv(victim);
-		free(victim);
-	}
-}
 
 static void load(struct config *cfg)
 {

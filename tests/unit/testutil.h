@@ -28,6 +28,7 @@
 #include <json-c/json.h>
 
 #include "config.h"
+#include "configenv.h"
 #include "util.h"
 
 /* Assert two doubles are within eps of each other, printing both on failure. */
@@ -91,43 +92,13 @@ static inline void tu_setenv(const char *name, const char *value)
 }
 
 /*
- * Unset every environment variable config_load() reads: the documented
- * variables, the phone lists (NAME_<anything>), every THRESHOLD_*,
- * MONITORING_ENV_FILE and HTTP_PORT. config_load() scans environ, so a test
- * must start from a clean slate and leave one behind.
+ * Unset every environment variable config_load() reads (configenv.h).
+ * config_load() scans environ, so a test must start from a clean slate and
+ * leave one behind.
  */
 static inline void tu_clear_config_env(void)
 {
-	extern char **environ;
-	for (;;) {
-		char *victim = NULL;
-		for (char **e = environ; e && *e && !victim; e++) {
-			const char *eq = strchr(*e, '=');
-			if (!eq)
-				continue;
-			size_t n = (size_t)(eq - *e);
-			char *name = xstrndup(*e, n);
-			int hit = strncmp(name, "THRESHOLD_", 10) == 0 ||
-			          strcmp(name, "MONITORING_ENV_FILE") == 0 ||
-			          strcmp(name, "HTTP_PORT") == 0;
-			for (size_t i = 0; i < config_var_count && !hit; i++) {
-				const struct cfg_var *v = config_var_at(i);
-				size_t vl = strlen(v->name);
-				if (v->type == CFG_PHONES)
-					hit = strncmp(name, v->name, vl) == 0 && name[vl] == '_';
-				else
-					hit = strcmp(name, v->name) == 0;
-			}
-			if (hit)
-				victim = name;
-			else
-				free(name);
-		}
-		if (!victim)
-			break;
-		unsetenv(victim);
-		free(victim);
-	}
+	clear_config_env();
 }
 
 /* Write text to a new temporary file; returns its path (caller frees and unlinks). */
