@@ -1,11 +1,10 @@
 # WhatsApp monitoring service: build, set-up, run and test.
 #   make            build common/libcommon.a and every program into build/bin/
 #   make deps       install the Debian packages the project needs (when missing)
-#   make run        deps + build + local PostgreSQL, nginx and the programs (scripts/dev-up)
+#   make run        deps, then build, then local PostgreSQL, nginx and the programs (scripts/dev-up)
 #   make stop       stop what `make run` started (scripts/dev-down)
-#   make test       unit + integration tests under ASan and UBSan
+#   make test       deps, then unit + integration tests under ASan and UBSan
 #   make faults     the fault suite alone (also part of make test)
-#   make fuzz       libFuzzer on every parser of untrusted input (FUZZ_SECONDS each, clang)
 #   make bench      benchmark figures (a table; never gates anything)
 #   make fuzz       clang + libFuzzer: each tests/fuzz harness for FUZZ_SECONDS (default 600)
 #   make fuzz-replay  replay the committed fuzz corpora with $(CC) (make test does it too)
@@ -20,9 +19,12 @@ BUILD    ?= build
 OPTFLAGS  = -O2 -g -D_FORTIFY_SOURCE=2
 endif
 
+# pkg-config runs when a recipe first needs its answer, not when this file is read: `make run`
+# and `make test` install the -dev packages (deps) before anything is compiled, and on a fresh
+# machine pkg-config knows nothing of them until then. Each is computed once per make.
 PKGS     = libpq json-c libcurl openssl
-PKG_CFLAGS := $(shell pkg-config --cflags $(PKGS) 2>/dev/null)
-PKG_LIBS   := $(shell pkg-config --libs $(PKGS) 2>/dev/null)
+PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $$(PKGS) 2>/dev/null))$(PKG_CFLAGS)
+PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $$(PKGS) 2>/dev/null))$(PKG_LIBS)
 
 CC      ?= cc
 CFLAGS  += -std=c11 -pthread -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
@@ -102,10 +104,16 @@ $(BUILD)/tests/%: tests/unit/%.c $(LIBCOMMON) $(COMMON_HDR) tests/unit/testutil.
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) -Wno-missing-prototypes -Itests/unit $(LDFLAGS) -o $@ $< $(LIBCOMMON) $(LIBS) -lcmocka
 
-deps:
-	@scripts/install-deps $(DEBIAN_PKGS)
+# The installer, replaceable for tests/build/test_deps_order.sh.
+INSTALL_DEPS ?= scripts/install-deps
 
-run: deps all
+deps:
+	@$(INSTALL_DEPS) $(DEBIAN_PKGS)
+
+# deps first, then the build in a make of its own: what it compiles with is read after the
+# packages are there, even with -j.
+run: deps
+	$(MAKE) all
 	scripts/dev-up
 
 stop:
@@ -114,18 +122,18 @@ stop:
 unit: $(UNIT_BINS)
 
 # Everything under ASan + UBSan, in its own build directory.
-test:
+test: deps
 	$(MAKE) SAN=1 all unit fuzz-replay-bins
 	tests/run-all.sh build/asan
 
 # The fault suite alone (make test runs it too).
-faults:
+faults: deps
 	$(MAKE) SAN=1 all
 	BIN_DIR=$(CURDIR)/build/asan/bin tests/integration/run.sh tests/faults/test_faults.sh
 
 # Figures, not tests: prints a table (tests/bench/bench.sh says what each row measures).
-bench: all $(BUILD)/bench/noop
-	@command -v ab >/dev/null || scripts/install-deps apache2-utils
+bench: deps
+	$(MAKE) all $(BUILD)/bench/noop
 	BIN_DIR=$(CURDIR)/build/bin BENCH_NOOP_DIR=$(CURDIR)/$(BUILD)/bench tests/bench/bench.sh
 
 $(BUILD)/bench/noop: tests/bench/noop.c

@@ -459,6 +459,16 @@ env_get() {
 	printf '%s\n' "$v"
 }
 
+# env_effective ENVFILE NAME: the value the programs use for NAME: the process
+# environment's when NAME is set there (even empty), else ENVFILE's.
+env_effective() {
+	if [[ -n ${!2+x} ]]; then
+		printf '%s\n' "${!2}"
+	else
+		env_get "$1" "$2"
+	fi
+}
+
 # env_set FILE NAME VALUE: set NAME=VALUE in FILE, replacing an existing
 # assignment (in place, so the file keeps its mode) or appending one.
 env_set() {
@@ -686,6 +696,42 @@ stack_prepare_dirs() {
 			return 1
 		fi
 	fi
+}
+
+# stack_var_dir [DIR]: the directory the local stack (dev-up, dev-down) lives in, absolute
+# and with symbolic links resolved (the postgres user must not need our path to get there).
+# DIR if given (VAR_DIR), else var/ in the repository. As root, when var/ does not exist yet
+# and the postgres user or nginx's worker user cannot reach it (a checkout under /root or in
+# a 0700 home directory, Debian 12's default), it is created under $STACK_STATE_ROOT
+# (default /var/lib/whatsapp-monitoring), one directory per checkout (named after its path),
+# and var/ becomes a symbolic link to it, so var/monitoring.env and var/log/ are where the
+# README says. Prints the directory.
+stack_var_dir() {
+	local dir=${1:-} link=$REPO_ROOT/var root=${STACK_STATE_ROOT:-/var/lib/whatsapp-monitoring}
+	local name
+	if [[ -n $dir ]]; then
+		dir=$(abs_path "$dir")
+	elif [[ -e $link || -L $link ]] || ! is_root || stack_dir_reachable "$REPO_ROOT"; then
+		dir=$link
+	else
+		name=$(basename "$REPO_ROOT" | tr -c 'A-Za-z0-9_.\n-' _)
+		dir=$root/$name-$(printf '%s' "$REPO_ROOT" | sha256sum | cut -c1-12)
+		mkdir -p "$dir" || return 1
+		chmod 0755 "$root" "$dir" || return 1
+		ln -s "$dir" "$link" || return 1
+		lib_info "postgres or $(nginx_worker_user) cannot reach $REPO_ROOT: the stack lives in $dir (var/ links to it)" >&2
+	fi
+	if [[ -d $dir ]]; then
+		dir=$(cd "$dir" && pwd -P) || return 1
+	fi
+	printf '%s\n' "$dir"
+}
+
+# stack_dir_reachable DIR: whether both the postgres user and nginx's worker user may
+# traverse DIR (every directory on its path).
+stack_dir_reachable() {
+	runuser -u postgres -- test -x "$1" 2>/dev/null &&
+		runuser -u "$(nginx_worker_user)" -- test -x "$1" 2>/dev/null
 }
 
 # stack_programs_start BASE ENVFILE BINDIR: spawn every program of
