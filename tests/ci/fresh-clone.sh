@@ -73,7 +73,7 @@ hdr=$top/auth
 printf 'Authorization: Bearer %s\n' "$token" >"$hdr"
 status=$(curl -s -o "$top/alerts.json" -w '%{http_code}' --max-time 30 -H @"$hdr" \
 	"http://127.0.0.1:$port/monitoring/alerts")
-if [[ $status == 200 ]] && jq -e '.messages' "$top/alerts.json" >/dev/null 2>&1; then
+if [[ $status == 200 ]] && jq -e '.windows' "$top/alerts.json" >/dev/null 2>&1; then
 	pass "GET /monitoring/alerts through nginx with the environment's token: 200"
 else
 	fail "GET /monitoring/alerts through nginx" "status $status"
@@ -95,9 +95,15 @@ else
 	fail "make stop"
 	tail -n 20 "$top/make-stop.log"
 fi
+# running PID: alive and not a zombie (one that exited and waits to be reaped is stopped).
+running() {
+	local st
+	st=$(sed 's/.*) //' "/proc/$1/stat" 2>/dev/null) || return 1
+	[[ -n $st && ${st:0:1} != Z ]]
+}
 left=()
 for p in "${pids[@]}"; do
-	kill -0 "$p" 2>/dev/null && left+=("$p")
+	running "$p" && left+=("$p")
 done
 if ((${#pids[@]} >= 3 && ${#left[@]} == 0)); then
 	pass "make stop leaves none of the ${#pids[@]} recorded processes running"
