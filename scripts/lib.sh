@@ -40,6 +40,12 @@ REPO_ROOT=$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)
 # and crontab.example set it too.
 export GNUTLS_NO_IMPLICIT_INIT=1
 
+# nginx lives in /usr/sbin, which is not on an ordinary user's PATH on Debian.
+case ":$PATH:" in
+*:/usr/sbin:*) ;;
+*) PATH=$PATH:/usr/sbin:/sbin ;;
+esac
+
 # The FastCGI programs of the stack, each behind one nginx location.
 MONITORING_PROGRAMS=${MONITORING_PROGRAMS:-"check test-alert metrics configure health alerts webhook"}
 
