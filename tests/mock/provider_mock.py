@@ -70,8 +70,10 @@ Control API (never recorded), JSON in and out:
   POST /__mock/reset    clears rules, default and records.
   GET  /__mock/requests records as a JSON list, oldest first; ?since=SEQ
                         only those with seq > SEQ.
-  GET  /__mock/count    {"count": N}: requests recorded since the last reset
-                        (?since=SEQ: with seq > SEQ).
+  GET  /__mock/count    {"count": N, "max_in_flight": M}: requests recorded
+                        since the last reset (?since=SEQ: with seq > SEQ), and
+                        the most send requests answered at the same time since
+                        the last reset (counted while a delay_ms sleeps).
   Bad input answers 400 {"error": "..."}; unknown /__mock/ paths 404.
 
 A rule:
@@ -408,7 +410,18 @@ class State:
         self.count = 0
         self.seq = 0
         self.ids = 0
+        self.in_flight = 0
+        self.max_in_flight = 0
         self.record_file = open(record_path, "a", encoding="utf-8") if record_path else None
+
+    def enter(self):
+        with self.lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def leave(self):
+        with self.lock:
+            self.in_flight -= 1
 
     def next_id(self):
         with self.lock:
@@ -421,6 +434,7 @@ class State:
             self.default = {}
             self.records.clear()
             self.count = 0
+            self.max_in_flight = self.in_flight
 
     def choose(self, req):
         """The rule (index, copy) answering req, counting it down, or
@@ -707,8 +721,9 @@ class Handler(BaseHTTPRequestHandler):
                     else:
                         recs = [r for r in state.records if r["seq"] > since]
                         count = len(recs)
+                    most = state.max_in_flight
                 if name == "count":
-                    self.answer(200, {"count": count})
+                    self.answer(200, {"count": count, "max_in_flight": most})
                 else:
                     self.answer(200, recs)
         except BadInput as e:
@@ -813,7 +828,11 @@ class Handler(BaseHTTPRequestHandler):
 
         delay = spec.get("delay_ms", 0)
         if delay:
-            time.sleep(delay / 1000.0)
+            state.enter()
+            try:
+                time.sleep(delay / 1000.0)
+            finally:
+                state.leave()
         if spec.get("close"):
             self.close_connection = True
             if spec["close"] == "reset":

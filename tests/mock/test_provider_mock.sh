@@ -201,12 +201,12 @@ t0=$(now_ms)
 meta +1555
 t1=$(now_ms)
 assert_eq "delay: then the default answer" 200 "$HTTP_STATUS"
-assert_match "delay: took at least 300 ms ($((t1 - t0)) ms)" '^1$' "$((t1 - t0 >= 300 && t1 - t0 < 1500))"
+assert_match "delay: took at least 300 ms ($((t1 - t0)) ms)" '^1$' "$((t1 - t0 >= 300 && t1 - t0 < 10000))"
 mock_default '{"delay_ms": 200}'
 t0=$(now_ms)
 twilio +1555
 t1=$(now_ms)
-assert_match "default delay: took at least 200 ms ($((t1 - t0)) ms)" '^1$' "$((t1 - t0 >= 200 && t1 - t0 < 1500))"
+assert_match "default delay: took at least 200 ms ($((t1 - t0)) ms)" '^1$' "$((t1 - t0 >= 200 && t1 - t0 < 10000))"
 mock_default '{}'
 http GET "$MOCK_URL/__mock/default"
 assert_eq "default {} restores the built-in default" '{"default":{}}' "$(jq -c . <<<"$HTTP_BODY")"
@@ -295,13 +295,13 @@ PY
 assert_eq "two pipelined requests, two answers" 2 "$raw"
 
 # ---------------------------------------------------------------------------
-# Concurrency: 64 requests in flight, 250 ms each.
+# Concurrency: 64 requests at once, 1 s each. The mock counts how many it held at the same
+# time; a server answering one at a time would count 1, whatever the machine's load.
 
 mock_reset
-mock_default '{"delay_ms": 250}'
+mock_default '{"delay_ms": 1000}'
 conc=$HARNESS_DIR/conc
 mkdir -p "$conc"
-t0=$(now_ms)
 pids=()
 for i in $(seq 1 64); do
 	curl -s -o /dev/null --max-time 10 -w '%{http_code}' -H 'Authorization: Bearer t' \
@@ -313,9 +313,9 @@ done
 for p in "${pids[@]}"; do
 	wait "$p" || true
 done
-t1=$(now_ms)
 assert_eq "concurrency: 64 answers 200" 64 "$(cat "$conc"/* | grep -o 200 | wc -l)"
-assert_match "concurrency: 64 x 250 ms took under 1.5 s ($((t1 - t0)) ms)" '^1$' "$((t1 - t0 < 1500))"
+most=$(curl -s "$MOCK_URL/__mock/count" | jq '.max_in_flight')
+assert_match "concurrency: at least 4 requests held at once (held $most)" '^1$' "$((most >= 4))"
 assert_eq "concurrency: 64 recorded" 64 "$(mock_count)"
 assert_eq "concurrency: 64 distinct seq" 64 "$(mock_requests | jq '[.[].seq] | unique | length')"
 mock_default '{}'
