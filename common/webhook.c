@@ -111,7 +111,7 @@ static int twilio_batch(const char *body, size_t len, struct wa_batch *b, char *
 		if (!m->wa_id && m->from)
 			m->wa_id = xstrdup(m->from);
 		m->profile_name = dup_or_null(form_get(&f, "ProfileName"));
-		m->timestamp = (long long)time(NULL);
+		m->timestamp = 0; /* Twilio sends none: the arrival time stands for it */
 		m->type = xstrdup(form_get(&f, "ButtonPayload") ? "button" : "text");
 		m->text = dup_or_null(form_get(&f, "Body"));
 		m->button_payload = dup_or_null(form_get(&f, "ButtonPayload"));
@@ -296,6 +296,7 @@ static void record_failure(struct db *db, const char *id, int attempts, const ch
 
 struct claimed {
 	const char *id, *source; /* in the claiming result */
+	long long arrived;       /* when the webhook received it (Unix seconds) */
 	struct wa_batch b;
 };
 
@@ -330,6 +331,7 @@ static void stats_add(struct webhook_stats *to, const struct webhook_stats *from
 	to->commands += from->commands;
 	to->replies += from->replies;
 	to->ignored += from->ignored;
+	to->stale += from->stale;
 }
 
 /*
@@ -431,7 +433,8 @@ static char *apply_events(struct db *db, const struct config *cfg, struct claime
 		}
 		for (size_t j = 0; !why && j < b->n_messages; j++)
 			if (for_us(cfg, ev[i].source, b->messages[j].phone_number_id) &&
-			    inbound_message(db, cfg, ev[i].source, &b->messages[j], st) < 0)
+			    inbound_message(db, cfg, ev[i].source, &b->messages[j], ev[i].arrived,
+			                    st) < 0)
 				why = xasprintf("event %s: message: %s", ev[i].id, db->err);
 	}
 	if (!why && sd && insert_events(db, sd->n, sd->sources, sd->bodies, sd->lens, "done") < 0)
@@ -449,9 +452,9 @@ out:
 }
 
 /*
- * Process the events claimed in ev (id, source, body rows) and commit. NULL,
- * or why not (the transaction is still open, to be rolled back); st counts
- * only what was committed.
+ * Process the events claimed in ev (rows of id, source, body, attempts,
+ * received_at) and commit. NULL, or why not (the transaction is still open,
+ * to be rolled back); st counts only what was committed.
  */
 static char *process_claimed(struct db *db, const struct config *cfg, PGresult *ev,
                              struct webhook_stats *st)
@@ -467,6 +470,7 @@ static char *process_claimed(struct db *db, const struct config *cfg, PGresult *
 		char *err = NULL;
 		c[parsed].id = PQgetvalue(ev, row, 0);
 		c[parsed].source = PQgetvalue(ev, row, 1);
+		c[parsed].arrived = strtoll(PQgetvalue(ev, row, 4), NULL, 10);
 		const char *body = PQgetvalue(ev, row, 2);
 		size_t len = (size_t)PQgetlength(ev, row, 2);
 		if (webhook_parse(c[parsed].source, body, len, &c[parsed].b, &err) < 0) {
@@ -514,9 +518,11 @@ int webhook_store_batch(struct db *db, const struct config *cfg, size_t n,
 	struct claimed *c = xcalloc(n + 1, sizeof(*c));
 	struct webhook_stats ls = {0};
 	char *why = NULL;
+	long long now = (long long)time(NULL);
 	for (size_t i = 0; i < n; i++) {
 		c[i].id = "(new)";
 		c[i].source = sources[i];
+		c[i].arrived = now;   /* received just now: these are the requests in flight */
 		c[i].b = *batches[i]; /* a shallow copy: the caller releases it */
 		ls.events++;
 	}
@@ -554,7 +560,8 @@ int webhook_process(struct db *db, const struct config *cfg, long long event_id,
 	const char *p[1] = {id};
 	PGresult *ev =
 	    db_query(db,
-	             "SELECT id, source, body, attempts FROM webhook_events"
+	             "SELECT id, source, body, attempts,"
+	             " extract(epoch FROM received_at)::bigint FROM webhook_events"
 	             " WHERE id = $1::bigint AND status = 'pending' FOR UPDATE SKIP LOCKED",
 	             1, p);
 	if (!ev) {
@@ -601,7 +608,8 @@ int webhook_process_batch(struct db *db, const struct config *cfg, int max,
 	}
 	const char *p[1] = {lim};
 	PGresult *ev = db_query(db,
-	                        "SELECT id, source, body, attempts FROM webhook_events"
+	                        "SELECT id, source, body, attempts,"
+	                        " extract(epoch FROM received_at)::bigint FROM webhook_events"
 	                        " WHERE status = 'pending' AND next_attempt_at <= now()"
 	                        " ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
 	                        1, p);

@@ -16,7 +16,8 @@
  *   messages   once per message id: audited in whatsapp_logs (inbound,
  *              'received'), contacts updated (the 24-hour window, wa_id), and
  *              when the sender is a configured contact, the command run and
- *              its reply queued (commands.h).
+ *              its reply queued (commands.h); a command older than
+ *              COMMAND_MAX_AGE_SECONDS is answered, not obeyed (inbound.h).
  * Ignored (logged, counted in webhook_stats.ignored; the event itself is
  * stored and marked done like any other, and nothing of the item is
  * written anywhere else): Meta items for another metadata.phone_number_id
@@ -77,6 +78,7 @@ struct webhook_stats {
 	int statuses, messages; /* new (not duplicate) items applied */
 	int commands, replies;  /* commands obeyed, messages queued */
 	int ignored;            /* items for another phone_number_id, or whose number is not one */
+	int stale;              /* commands too old to obey (COMMAND_MAX_AGE_SECONDS) */
 };
 
 /* Process event id if still pending. 0 (done, or nothing to do), -1 failed (recorded). */

@@ -231,8 +231,9 @@ static void *proc_run(void *arg)
 		if (st.events)
 			log_debug("webhook_processed",
 			          "%d event(s): %d status(es), %d message(s), %d failed, %d item(s)"
-			          " ignored",
-			          st.events, st.statuses, st.messages, st.failed, st.ignored);
+			          " ignored, %d stale command(s)",
+			          st.events, st.statuses, st.messages, st.failed, st.ignored,
+			          st.stale);
 		if (st.replies || drain)
 			app_drain(&q.proc);
 		db_rollback(&q.proc.db);

@@ -279,6 +279,21 @@ assert_eq "its message is not audited as ours" 0 "$(psql_state "SELECT count(*) 
 assert_eq "its status does not move our message" sent "$(row "$other" status)"
 assert_contains "it is logged" "$(cat "$HARNESS_LOG_DIR"/webhook.log)" "for phone_number_id 999999999999999, not ours"
 
+# A command re-delivered long after it was sent: audited and answered, not obeyed.
+stale_ts=$(($(date +%s) - 3 * 86400))
+post "$(envelope "$(printf '"contacts":[{"wa_id":"15550000001"}],"messages":[{"from":"15550000001","id":"wamid.STALE1","timestamp":"%s","type":"text","text":{"body":"pause 24h"}}]' "$stale_ts")")"
+settle
+assert_eq "a 3-day-old pause is audited" "received|$stale_ts" \
+	"$(psql_state "SELECT status || '|' || extract(epoch FROM sent_at)::bigint FROM whatsapp_logs WHERE provider_message_id = 'wamid.STALE1'")"
+assert_eq "and not obeyed" f "$(psql_state "SELECT coalesce(paused_until > now(), false) FROM pause_state")"
+assert_contains "the sender is told it was not done" "$(reply_to "$CRIT")" "Not done: this command was sent 3d"
+assert_contains "it is logged" "$(cat "$HARNESS_LOG_DIR"/webhook.log)" "over COMMAND_MAX_AGE_SECONDS (600)"
+post "$(envelope "$(printf '"messages":[{"from":"15550000001","id":"wamid.FRESH1","timestamp":"%s","type":"text","text":{"body":"pause 5m"}}]' "$(($(date +%s) - 60))")")"
+settle
+assert_eq "a pause sent a minute ago is obeyed" t "$(psql_state "SELECT paused_until > now() FROM pause_state")"
+post "$(inbound "$CRIT" wamid.FRESH2 resume)"
+settle
+
 # Numbers that are not ASCII digits: never a phone number, never a poison event that retries.
 n4=$(events) m4=$(last_event)
 post "$(envelope '"contacts":[{"wa_id":"１５５５００００００１"}],"messages":[{"from":"１５５５００００００１","id":"wamid.WIDE1","timestamp":"'"$(date +%s)"'","type":"text","text":{"body":"pause 24h"}},{"from":"1555000\n0001","id":"wamid.NL1","type":"text","text":{"body":"help"}}]')"
