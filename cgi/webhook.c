@@ -1,7 +1,8 @@
 /*
  * The webhook: the only endpoint open to the internet.
  *   GET  /monitoring/whatsapp/webhook   Meta's verification handshake
- *   POST /monitoring/whatsapp/webhook   Meta events, signed (X-Hub-Signature-256)
+ *   POST /monitoring/whatsapp/webhook   Meta events, signed (X-Hub-Signature-256); a signed
+ *                                       body over a WA_MAX_* limit (waevent.h) gets 413
  *   POST /monitoring/twilio/webhook     Twilio inbound messages and status callbacks, signed
  *                                       (X-Twilio-Signature); answers <Response></Response>
  * A verified event is stored (and, when it can be, applied in the same transaction), then
@@ -91,8 +92,16 @@ static void meta_event(struct app *app, struct http_req *req)
 	}
 	struct pending *p = xcalloc(1, sizeof(*p));
 	char *err = NULL;
-	if (wa_batch_parse(req->body.data ? req->body.data : "", req->body.len, &p->b, &err) < 0) {
+	int r = wa_batch_parse(req->body.data ? req->body.data : "", req->body.len, &p->b, &err);
+	if (r ==
+	    WA_TOO_MANY) { /* signed, and still more than any Meta event holds: refused whole */
+		log_warnx("webhook_too_many", "signed body refused: %s",
+		          err ? err : "over a limit");
+		http_send_error(req, 413, "too_many_items", "%s", err ? err : "over a limit");
+	} else if (r < 0) {
 		http_send_error(req, 400, "invalid_json", "%s", err ? err : "not a JSON object");
+	}
+	if (r < 0) {
 		free(err);
 		free(p);
 		return;

@@ -189,3 +189,8 @@ const char *command_help_text(void)
 	       "ack 12: acknowledge alert #12; ack alone: all open alerts\n"
 	       "help: this list";
 }
+
+int command_too_old(long long sent, long long now, long long max_age_s)
+{
+	return sent < now && now - sent > max_age_s;
+}

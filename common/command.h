@@ -47,4 +47,11 @@ int command_parse_payload(const char *payload, struct command *c);
 /* One short WhatsApp message listing the commands (static text). */
 const char *command_help_text(void);
 
+/*
+ * Whether a command sent at sent (Unix seconds) is too old to obey at now:
+ * sent more than max_age_s seconds before now (re-delivered days later, a
+ * "pause 24h" must not pause now). A time ahead of now is not too old. 1 / 0.
+ */
+int command_too_old(long long sent, long long now, long long max_age_s);
+
 #endif

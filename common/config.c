@@ -118,6 +118,10 @@ static const struct var_slot vars[] = {
     {{"PAUSE_MAX_MINUTES", CFG_INT, "1440", 1, 43200, 1,
       "longest pause the pause command may ask for"},
      OFF(pause_max_minutes)},
+    {{"COMMAND_MAX_AGE_SECONDS", CFG_INT, "600", 60, 604800, 0,
+      "a command sent longer ago than this (Meta's timestamp, else the arrival time) is"
+      " audited and answered, not obeyed"},
+     OFF(command_max_age_s)},
     {{"REPORT_DAILY_TIME", CFG_HHMM, "08:00", 0, 0, 1,
       "time of the daily report (and of the weekly one on its day), HH:MM in TIMEZONE"},
      OFF(report_daily_time)},

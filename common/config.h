@@ -57,8 +57,9 @@ struct config {
 	long long escalation_minutes, repeat_minutes;
 	char *spool_dir;
 	long long pause_max_minutes;
-	int report_daily_time; /* minutes since midnight, TIMEZONE */
-	int report_weekly_day; /* 0 Sunday .. 6 Saturday */
+	long long command_max_age_s; /* older commands are audited, not obeyed */
+	int report_daily_time;       /* minutes since midnight, TIMEZONE */
+	int report_weekly_day;       /* 0 Sunday .. 6 Saturday */
 	struct phone_list report;
 	long long sample_retention_days, webhook_retention_days;
 	long long webhook_threads;

@@ -1,6 +1,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "buf.h"
 #include "command.h"
@@ -359,19 +360,31 @@ static int context_alerts(struct db *db, const char *msg_id, long long *ids, int
 
 /* ---- one inbound message ---- */
 
+/* The reply to a command sent at sent, too old to obey. */
+static char *too_old_text(const struct config *cfg, long long sent)
+{
+	char age[32], max[32];
+	notify_format_duration(age, sizeof(age), (long long)time(NULL) - sent);
+	notify_format_duration(max, sizeof(max), cfg->command_max_age_s);
+	return xasprintf("Not done: this command was sent %s ago, and commands older than %s are "
+	                 "not obeyed. Send it again if you still want it.",
+	                 age, max);
+}
+
 int inbound_message(struct db *db, const struct config *cfg, const char *source,
-                    const struct wa_message *m, struct webhook_stats *st)
+                    const struct wa_message *m, long long arrived, struct webhook_stats *st)
 {
 	if (!m->from || !*m->from)
 		return 0;
 	char phone[PHONE_MAX + 8];
 	snprintf(phone, sizeof(phone), "%s%s", m->from[0] == '+' ? "" : "+", m->from);
+	long long sent = m->timestamp > 0 ? m->timestamp : arrived;
 	char ts[24], *key = xasprintf("in:%s", m->id);
-	snprintf(ts, sizeof(ts), "%lld", m->timestamp);
+	snprintf(ts, sizeof(ts), "%lld", sent);
 	const char *content = m->text && *m->text ? m->text : m->type ? m->type : "(empty)";
 	char *shown = m->text && *m->text ? NULL : xasprintf("[%s]", content);
-	const char *p[7] = {phone,  shown ? shown : content,     key, m->id, m->wa_id,
-	                    source, m->timestamp > 0 ? ts : NULL};
+	const char *p[7] = {phone,  shown ? shown : content, key, m->id, m->wa_id,
+	                    source, sent > 0 ? ts : NULL};
 	PGresult *r = db_query(db,
 	                       "INSERT INTO whatsapp_logs (phone_number, message_content, priority,"
 	                       " status, direction, kind, idempotency_key, provider_message_id,"
@@ -389,7 +402,7 @@ int inbound_message(struct db *db, const struct config *cfg, const char *source,
 	if (!fresh) /* a re-delivery: already handled */
 		return 0;
 	st->messages++;
-	const char *pc[3] = {phone, m->wa_id, m->timestamp > 0 ? ts : NULL};
+	const char *pc[3] = {phone, m->wa_id, sent > 0 ? ts : NULL};
 	if (db_exec(db,
 	            "INSERT INTO contacts AS c (phone_number, wa_id, last_inbound_at)"
 	            " VALUES ($1, $2, least(coalesce(to_timestamp($3::float8), now()), now()))"
@@ -428,7 +441,16 @@ int inbound_message(struct db *db, const struct config *cfg, const char *source,
 	}
 	char *reply = NULL;
 	int handled = 0;
-	if (cr < 0) {
+	if ((cr == 0 || c.kind != CMD_UNKNOWN) && sent > 0 &&
+	    command_too_old(sent, (long long)time(NULL), cfg->command_max_age_s)) {
+		/* A re-delivery days later, a backlog: what it asked for may no longer be meant. */
+		st->stale++;
+		log_warnx("command_too_old",
+		          "message %s from %s: a command sent %lld s ago, over"
+		          " COMMAND_MAX_AGE_SECONDS (%lld): audited, not obeyed",
+		          m->id, phone, (long long)time(NULL) - sent, cfg->command_max_age_s);
+		reply = too_old_text(cfg, sent);
+	} else if (cr < 0) {
 		reply = c.kind == CMD_UNKNOWN
 		            ? xstrdup("Unknown command. Send \"help\" for the list.")
 		            : xasprintf("%s. Send \"help\" for the list.", c.error);

@@ -18,6 +18,8 @@
  * A reply to an alert message (context) that is not another command, or a
  * tap on its quick-reply button, acknowledges that message's alerts.
  * Replies go through the outbox (never suppressed: they answer a person).
+ * A command older than COMMAND_MAX_AGE_SECONDS (a re-delivery days later,
+ * an outage's backlog) is not obeyed: the sender is told to send it again.
  */
 #ifndef INBOUND_H
 #define INBOUND_H
@@ -28,9 +30,15 @@
 
 struct webhook_stats;
 
-/* Inside the caller's transaction. 0, or -1 (db->err). source: "meta", "twilio". */
+/*
+ * Inside the caller's transaction. 0, or -1 (db->err). source: "meta",
+ * "twilio". The message was sent at m->timestamp, or, when it has none
+ * (Twilio sends none), at arrived: when the webhook received it. A command
+ * sent more than COMMAND_MAX_AGE_SECONDS before now is audited like any
+ * message and answered that it was not done, never obeyed (st->stale).
+ */
 int inbound_message(struct db *db, const struct config *cfg, const char *source,
-                    const struct wa_message *m, struct webhook_stats *st);
+                    const struct wa_message *m, long long arrived, struct webhook_stats *st);
 
 /*
  * Announce a pause that expired and was not announced yet (cron drain and

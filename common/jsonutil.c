@@ -13,6 +13,8 @@ struct scan {
 	const char *s;
 	size_t len, pos;
 	const char *err;
+	size_t values, max_values; /* values seen; the most allowed (0: no limit) */
+	int too_many;              /* stopped at max_values */
 };
 
 static void ws(struct scan *c)
@@ -94,6 +96,11 @@ static int value(struct scan *c, int depth)
 		c->err = "the JSON is truncated";
 		return -1;
 	}
+	if (c->max_values && ++c->values > c->max_values) {
+		c->err = "the JSON has too many values";
+		c->too_many = 1;
+		return -1;
+	}
 	char ch = c->s[c->pos];
 	if (ch == '{' || ch == '[') {
 		char close = ch == '{' ? '}' : ']';
@@ -145,6 +152,12 @@ bad:
 
 int json_parse_object(const char *s, size_t len, struct json_object **out, const char **err)
 {
+	return json_parse_object_max(s, len, 0, out, err);
+}
+
+int json_parse_object_max(const char *s, size_t len, size_t max_values, struct json_object **out,
+                          const char **err)
+{
 	*out = NULL;
 	if (len == 0) {
 		*err = "the body is empty; a JSON object is expected";
@@ -154,7 +167,7 @@ int json_parse_object(const char *s, size_t len, struct json_object **out, const
 		*err = "the body is not valid UTF-8 text";
 		return -1;
 	}
-	struct scan sc = {s, len, 0, NULL};
+	struct scan sc = {s, len, 0, NULL, 0, max_values, 0};
 	ws(&sc);
 	if (sc.pos < len && s[sc.pos] != '{') {
 		*err = "a JSON object is expected";
@@ -162,7 +175,7 @@ int json_parse_object(const char *s, size_t len, struct json_object **out, const
 	}
 	if (value(&sc, 0) < 0) {
 		*err = sc.err;
-		return -1;
+		return sc.too_many ? -2 : -1;
 	}
 	ws(&sc);
 	if (sc.pos != len) {

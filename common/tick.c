@@ -242,6 +242,8 @@ int tick_run(struct db *db, struct config *cfg, time_t now, struct json_object *
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "events", json_object_new_int(ws.events));
 	json_object_object_add(o, "failed", json_object_new_int(ws.failed));
+	json_object_object_add(o, "ignored", json_object_new_int(ws.ignored));
+	json_object_object_add(o, "stale_commands", json_object_new_int(ws.stale));
 	step_end(&st, o, ok, db->err);
 
 	step_begin(&st, "pause_end");

@@ -12,6 +12,13 @@
  * belongs to the batch until wa_batch_release(). Strings are valid UTF-8
  * without NUL bytes. Optional strings are NULL when absent, of the wrong
  * type or unusable; numbers are 0 then.
+ *
+ * The work one body can ask for is bounded: a body over any WA_MAX_* limit
+ * below is refused whole (WA_TOO_MANY), never cut, so nothing of it is
+ * applied and the refusal names the limit. Meta sends at most 1,000 updates
+ * (messages and statuses) in one request; the limits leave room for that
+ * and no more than a few times it. Contacts are looked up through an index
+ * built once per value, so matching messages to contacts is not quadratic.
  */
 #ifndef WAEVENT_H
 #define WAEVENT_H
@@ -24,18 +31,36 @@
  * the wrong type makes the item skipped. An unusable phone_number_id or
  * contact wa_id is treated as absent.
  *
+ * Phone numbers (a message's from, a status's recipient_id, a contact's
+ * wa_id) are 1 to WA_NUMBER_MAX ASCII digits (wa_number_valid()). A message
+ * whose from, or a status whose recipient_id, is present and anything else
+ * (fullwidth digits, a '+', a newline...) is dropped and counted in
+ * n_bad_numbers, never kept: it can be neither stored as a phone number nor
+ * fail later. A contact wa_id that is not a number is treated as absent.
+ *
  * The sender's contact is the contacts[] element whose wa_id is from, else
  * whose user_id is from_user_id, else (no from) the only element.
  */
 #define WA_ID_MAX 256
+#define WA_NUMBER_MAX 15
 /* Message text and error details are cut to this many bytes (at a UTF-8 boundary). */
 #define WA_TEXT_MAX 4096
 /* Type, status, profile name, error title: cut to this many bytes. */
 #define WA_SHORT_MAX 256
 /* A button payload or biz_opaque_callback_data longer than this is dropped (NULL), not cut. */
 #define WA_PAYLOAD_MAX 1024
-/* Messages (and, separately, statuses) kept from one body; the rest count as skipped. */
-#define WA_BATCH_MAX_ITEMS 5000
+
+/* Limits of one body, each counted over the whole body (every entry, change, value). */
+#define WA_MAX_VALUES 100000 /* JSON values, counted before the body is built (jsonutil.h) */
+#define WA_MAX_ENTRIES 1000  /* entry[] elements */
+#define WA_MAX_CHANGES 1000  /* changes[] elements */
+#define WA_MAX_MESSAGES 5000 /* value.messages[] elements */
+#define WA_MAX_STATUSES 5000 /* value.statuses[] elements */
+#define WA_MAX_CONTACTS 5000 /* value.contacts[] elements */
+#define WA_MAX_ERRORS 1000   /* value.errors[] and statuses[].errors[] elements */
+
+/* wa_batch_parse()'s answer for a body over one of the limits. */
+#define WA_TOO_MANY (-2)
 
 struct wa_message {
 	char *id;              /* "wamid...."; never NULL */
@@ -73,16 +98,23 @@ struct wa_batch {
 	char *first_error_title;   /* its title */
 	char *first_error_details; /* its error_data.details, else its message */
 	size_t n_skipped;          /* malformed entries, changes, messages and statuses */
-	int other_object;          /* "object" named something else: nothing was read */
+	size_t n_bad_numbers; /* messages and statuses dropped: from, recipient_id not a number */
+	int other_object;     /* "object" named something else: nothing was read */
 };
 
 /*
  * Read len bytes of body with the strict parser of jsonutil.h. 0 and a
  * filled batch (possibly empty: an object without "entry" is valid); -1
- * when the body is not one valid JSON object, with *err (if err is not
- * NULL) a message the caller frees and the batch empty.
+ * when the body is not one valid JSON object; WA_TOO_MANY when it is one
+ * but over a WA_MAX_* limit. On failure *err (if err is not NULL) is a
+ * message the caller frees (for WA_TOO_MANY it names the array and the
+ * limit, e.g. "value.contacts: more than 5000 in the body (WA_MAX_CONTACTS)")
+ * and the batch is empty.
  */
 int wa_batch_parse(const char *body, size_t len, struct wa_batch *b, char **err);
+
+/* 1 when s is 1 to WA_NUMBER_MAX ASCII digits (a WhatsApp number without '+'), else 0. */
+int wa_number_valid(const char *s);
 
 /* Free everything the batch holds; it is empty afterwards. */
 void wa_batch_release(struct wa_batch *b);

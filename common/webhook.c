@@ -59,8 +59,8 @@ static char *dup_or_null(const char *s)
 	return s && *s ? xstrdup(s) : NULL;
 }
 
-/* "whatsapp:+15551234567" -> "15551234567" */
-static char *twilio_digits(const char *addr)
+/* The digits of "whatsapp:+15551234567" (inside addr), or NULL when it is not such a number. */
+static const char *twilio_number(const char *addr)
 {
 	if (!addr)
 		return NULL;
@@ -68,10 +68,13 @@ static char *twilio_digits(const char *addr)
 		addr += 9;
 	if (*addr == '+')
 		addr++;
-	for (const char *p = addr; *p; p++)
-		if (*p < '0' || *p > '9')
-			return NULL;
-	return *addr ? xstrdup(addr) : NULL;
+	return wa_number_valid(addr) ? addr : NULL;
+}
+
+static char *twilio_digits(const char *addr)
+{
+	const char *d = twilio_number(addr);
+	return d ? xstrdup(d) : NULL;
 }
 
 static int twilio_batch(const char *body, size_t len, struct wa_batch *b, char **err)
@@ -82,8 +85,11 @@ static int twilio_batch(const char *body, size_t len, struct wa_batch *b, char *
 		return -1;
 	const char *sid = form_get(&f, "MessageSid");
 	const char *status = form_get(&f, "MessageStatus");
+	const char *number = form_get(&f, status ? "To" : "From");
 	if (!sid || !*sid || strlen(sid) > WA_ID_MAX) {
 		b->n_skipped = 1;
+	} else if (number && *number && !twilio_number(number)) {
+		b->n_bad_numbers = 1; /* never stored as a phone number */
 	} else if (status) {
 		/* A status callback. Twilio's undelivered is a failure too. */
 		const char *s = strcmp(status, "undelivered") == 0 ? "failed" : status;
@@ -101,11 +107,11 @@ static int twilio_batch(const char *body, size_t len, struct wa_batch *b, char *
 		struct wa_message *m = xcalloc(1, sizeof(*m));
 		m->id = xstrdup(sid);
 		m->from = twilio_digits(form_get(&f, "From"));
-		m->wa_id = dup_or_null(form_get(&f, "WaId"));
+		m->wa_id = twilio_digits(form_get(&f, "WaId"));
 		if (!m->wa_id && m->from)
 			m->wa_id = xstrdup(m->from);
 		m->profile_name = dup_or_null(form_get(&f, "ProfileName"));
-		m->timestamp = (long long)time(NULL);
+		m->timestamp = 0; /* Twilio sends none: the arrival time stands for it */
 		m->type = xstrdup(form_get(&f, "ButtonPayload") ? "button" : "text");
 		m->text = dup_or_null(form_get(&f, "Body"));
 		m->button_payload = dup_or_null(form_get(&f, "ButtonPayload"));
@@ -227,6 +233,48 @@ static int apply_fresh_status(struct db *db, const struct config *cfg, const cha
 
 /* ---- events ---- */
 
+/*
+ * Whether an item of source, for Meta's phone_number_id pnid, is ours: with
+ * META_PHONE_NUMBER_ID set, a Meta item must name that number (one app may
+ * serve several numbers, and their events come to the same URL). Twilio's
+ * items have no such id.
+ */
+static int for_us(const struct config *cfg, const char *source, const char *pnid)
+{
+	if (strcmp(source, "meta") != 0 || !*cfg->meta_phone_number_id)
+		return 1;
+	return pnid && strcmp(pnid, cfg->meta_phone_number_id) == 0;
+}
+
+/* Count and log what of event id is ignored: items for another number, numbers that are not. */
+static void note_ignored(const struct config *cfg, const char *id, const char *source,
+                         const struct wa_batch *b, struct webhook_stats *st)
+{
+	size_t other = 0;
+	const char *pnid = NULL;
+	for (size_t j = 0; j < b->n_statuses; j++)
+		if (!for_us(cfg, source, b->statuses[j].phone_number_id)) {
+			other++;
+			pnid = b->statuses[j].phone_number_id;
+		}
+	for (size_t j = 0; j < b->n_messages; j++)
+		if (!for_us(cfg, source, b->messages[j].phone_number_id)) {
+			other++;
+			pnid = b->messages[j].phone_number_id;
+		}
+	if (other)
+		log_warnx("webhook_other_number",
+		          "event %s: %zu item(s) for phone_number_id %s, not ours"
+		          " (META_PHONE_NUMBER_ID): ignored",
+		          id, other, pnid ? pnid : "(none)");
+	if (b->n_bad_numbers)
+		log_warnx("webhook_bad_number",
+		          "event %s: %zu item(s) whose from or recipient is not 1 to %d ASCII"
+		          " digits: ignored",
+		          id, b->n_bad_numbers, WA_NUMBER_MAX);
+	st->ignored += (int)(other + b->n_bad_numbers);
+}
+
 static void record_failure(struct db *db, const char *id, int attempts, const char *why)
 {
 	db_rollback(db);
@@ -248,6 +296,7 @@ static void record_failure(struct db *db, const char *id, int attempts, const ch
 
 struct claimed {
 	const char *id, *source; /* in the claiming result */
+	long long arrived;       /* when the webhook received it (Unix seconds) */
 	struct wa_batch b;
 };
 
@@ -281,6 +330,8 @@ static void stats_add(struct webhook_stats *to, const struct webhook_stats *from
 	to->messages += from->messages;
 	to->commands += from->commands;
 	to->replies += from->replies;
+	to->ignored += from->ignored;
+	to->stale += from->stale;
 }
 
 /*
@@ -303,7 +354,8 @@ static char *apply_events(struct db *db, const struct config *cfg, struct claime
 	for (size_t i = 0; i < n; i++)
 		for (size_t j = 0; j < ev[i].b.n_statuses; j++) {
 			const struct wa_status *s = &ev[i].b.statuses[j];
-			if (!recordable(s->status))
+			if (!recordable(s->status) ||
+			    !for_us(cfg, ev[i].source, s->phone_number_id))
 				continue;
 			if (nkeys == cap) {
 				cap = cap ? cap * 2 : 16;
@@ -361,9 +413,11 @@ static char *apply_events(struct db *db, const struct config *cfg, struct claime
 	}
 	for (size_t i = 0; !why && i < n; i++) {
 		const struct wa_batch *b = &ev[i].b;
+		note_ignored(cfg, ev[i].id, ev[i].source, b, st);
 		for (size_t j = 0; !why && nfresh && j < b->n_statuses; j++) {
 			const struct wa_status *s = &b->statuses[j];
-			if (!recordable(s->status))
+			if (!recordable(s->status) ||
+			    !for_us(cfg, ev[i].source, s->phone_number_id))
 				continue;
 			int a = take_fresh(fresh, taken, nfresh, all[next_key++])
 			            ? apply_fresh_status(db, cfg, ev[i].source, s)
@@ -378,7 +432,9 @@ static char *apply_events(struct db *db, const struct config *cfg, struct claime
 				st->statuses += a;
 		}
 		for (size_t j = 0; !why && j < b->n_messages; j++)
-			if (inbound_message(db, cfg, ev[i].source, &b->messages[j], st) < 0)
+			if (for_us(cfg, ev[i].source, b->messages[j].phone_number_id) &&
+			    inbound_message(db, cfg, ev[i].source, &b->messages[j], ev[i].arrived,
+			                    st) < 0)
 				why = xasprintf("event %s: message: %s", ev[i].id, db->err);
 	}
 	if (!why && sd && insert_events(db, sd->n, sd->sources, sd->bodies, sd->lens, "done") < 0)
@@ -396,9 +452,9 @@ out:
 }
 
 /*
- * Process the events claimed in ev (id, source, body rows) and commit. NULL,
- * or why not (the transaction is still open, to be rolled back); st counts
- * only what was committed.
+ * Process the events claimed in ev (rows of id, source, body, attempts,
+ * received_at) and commit. NULL, or why not (the transaction is still open,
+ * to be rolled back); st counts only what was committed.
  */
 static char *process_claimed(struct db *db, const struct config *cfg, PGresult *ev,
                              struct webhook_stats *st)
@@ -414,6 +470,7 @@ static char *process_claimed(struct db *db, const struct config *cfg, PGresult *
 		char *err = NULL;
 		c[parsed].id = PQgetvalue(ev, row, 0);
 		c[parsed].source = PQgetvalue(ev, row, 1);
+		c[parsed].arrived = strtoll(PQgetvalue(ev, row, 4), NULL, 10);
 		const char *body = PQgetvalue(ev, row, 2);
 		size_t len = (size_t)PQgetlength(ev, row, 2);
 		if (webhook_parse(c[parsed].source, body, len, &c[parsed].b, &err) < 0) {
@@ -461,9 +518,11 @@ int webhook_store_batch(struct db *db, const struct config *cfg, size_t n,
 	struct claimed *c = xcalloc(n + 1, sizeof(*c));
 	struct webhook_stats ls = {0};
 	char *why = NULL;
+	long long now = (long long)time(NULL);
 	for (size_t i = 0; i < n; i++) {
 		c[i].id = "(new)";
 		c[i].source = sources[i];
+		c[i].arrived = now;   /* received just now: these are the requests in flight */
 		c[i].b = *batches[i]; /* a shallow copy: the caller releases it */
 		ls.events++;
 	}
@@ -501,7 +560,8 @@ int webhook_process(struct db *db, const struct config *cfg, long long event_id,
 	const char *p[1] = {id};
 	PGresult *ev =
 	    db_query(db,
-	             "SELECT id, source, body, attempts FROM webhook_events"
+	             "SELECT id, source, body, attempts,"
+	             " extract(epoch FROM received_at)::bigint FROM webhook_events"
 	             " WHERE id = $1::bigint AND status = 'pending' FOR UPDATE SKIP LOCKED",
 	             1, p);
 	if (!ev) {
@@ -548,7 +608,8 @@ int webhook_process_batch(struct db *db, const struct config *cfg, int max,
 	}
 	const char *p[1] = {lim};
 	PGresult *ev = db_query(db,
-	                        "SELECT id, source, body, attempts FROM webhook_events"
+	                        "SELECT id, source, body, attempts,"
+	                        " extract(epoch FROM received_at)::bigint FROM webhook_events"
 	                        " WHERE status = 'pending' AND next_attempt_at <= now()"
 	                        " ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
 	                        1, p);

@@ -16,7 +16,16 @@
  *   messages   once per message id: audited in whatsapp_logs (inbound,
  *              'received'), contacts updated (the 24-hour window, wa_id), and
  *              when the sender is a configured contact, the command run and
- *              its reply queued (commands.h).
+ *              its reply queued (commands.h); a command older than
+ *              COMMAND_MAX_AGE_SECONDS is answered, not obeyed (inbound.h).
+ * Ignored (logged, counted in webhook_stats.ignored; the event itself is
+ * stored and marked done like any other, and nothing of the item is
+ * written anywhere else): Meta items for another metadata.phone_number_id
+ * than META_PHONE_NUMBER_ID (when it is set; a Meta item without one is
+ * ignored then too), and items whose phone number is not 1 to 15 ASCII
+ * digits (waevent.h: dropped by the parser, so never a poison event).
+ * A body over one of waevent.h's WA_MAX_* limits is refused with 413 before
+ * anything is stored.
  */
 #ifndef WEBHOOK_H
 #define WEBHOOK_H
@@ -68,6 +77,8 @@ struct webhook_stats {
 	int events, failed;     /* events processed, events whose processing failed */
 	int statuses, messages; /* new (not duplicate) items applied */
 	int commands, replies;  /* commands obeyed, messages queued */
+	int ignored;            /* items for another phone_number_id, or whose number is not one */
+	int stale;              /* commands too old to obey (COMMAND_MAX_AGE_SECONDS) */
 };
 
 /* Process event id if still pending. 0 (done, or nothing to do), -1 failed (recorded). */

@@ -230,8 +230,10 @@ static void *proc_run(void *arg)
 		}
 		if (st.events)
 			log_debug("webhook_processed",
-			          "%d event(s): %d status(es), %d message(s), %d failed", st.events,
-			          st.statuses, st.messages, st.failed);
+			          "%d event(s): %d status(es), %d message(s), %d failed, %d item(s)"
+			          " ignored, %d stale command(s)",
+			          st.events, st.statuses, st.messages, st.failed, st.ignored,
+			          st.stale);
 		if (st.replies || drain)
 			app_drain(&q.proc);
 		db_rollback(&q.proc.db);

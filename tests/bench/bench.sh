@@ -80,7 +80,7 @@ status = {"id": "wamid.HBgLMTY1MDU1NTEyMzQVAgARGBI5QTNDQTVCM0Q0Q0Q2RTY3RTcA", "s
           "pricing": {"billable": True, "pricing_model": "PMP", "category": "utility", "type": "regular"},
           "biz_opaque_callback_data": "alert:8812:critical:" + "x" * 900}
 value = {"messaging_product": "whatsapp",
-         "metadata": {"display_phone_number": "15550783881", "phone_number_id": "106540352242922"},
+         "metadata": {"display_phone_number": "15550783881", "phone_number_id": "1234567890"},
          "statuses": [status]}
 doc = {"object": "whatsapp_business_account",
        "entry": [{"id": "102290129340398", "changes": [{"field": "messages", "value": value}]}]}

@@ -185,7 +185,7 @@ ids = list(range(1, 7001)) + random.Random(7).sample(range(1, 7001), 3000)
 random.Random(8).shuffle(ids)
 def body(i):
     return json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
-        "value": {"statuses": [{"id": "wamid.FLOOD%d" % i, "status": "delivered", "timestamp": "1763900000",
+        "value": {"metadata": {"phone_number_id": "1234567890"}, "statuses": [{"id": "wamid.FLOOD%d" % i, "status": "delivered", "timestamp": "1763900000",
                                 "recipient_id": "1666%07d" % i}]}}]}]}).encode()
 codes = {}
 lock = threading.Lock()

@@ -10,7 +10,10 @@
  *  - whitespace around the body changes nothing;
  *  - json-c can serialise what was accepted (plain, spaced and pretty), and
  *    json_parse_object() accepts each serialisation and gives an equal
- *    object back.
+ *    object back;
+ *  - json_parse_object_max() with a limit answers the same, except -2 (and
+ *    no object) when the body holds more values than the limit; with a
+ *    limit of the whole input's length it never says -2.
  */
 #include <ctype.h>
 
@@ -76,6 +79,19 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	int wrc = json_parse_object(wrapped, size + 4, &w, &werr);
 	free(wrapped);
 	FUZZ_CHECK(wrc == rc);
+
+	/* The value limit: a small one may refuse (-2), one no body can exceed never does. */
+	struct json_object *m = NULL;
+	const char *merr = NULL;
+	int mrc = json_parse_object_max(s, size, 8, &m, &merr);
+	FUZZ_CHECK(mrc == rc || mrc == -2);
+	FUZZ_CHECK((m != NULL) == (mrc == 0) && (mrc == 0 || (merr && *merr)));
+	if (mrc == 0)
+		FUZZ_CHECK(json_object_equal(o, m));
+	json_object_put(m);
+	m = NULL;
+	FUZZ_CHECK(json_parse_object_max(s, size, size + 1, &m, &merr) == rc);
+	json_object_put(m);
 
 	if (rc < 0) {
 		FUZZ_CHECK(o == NULL && err != NULL && *err != '\0');

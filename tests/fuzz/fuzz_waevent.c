@@ -3,15 +3,19 @@
  * webhook body.
  *
  * Invariants:
- *  - it fails (-1, a message, an empty batch) exactly when
- *    json_parse_object() refuses the body: a JSON object is never an error;
+ *  - it fails with -1 (a message, an empty batch) exactly when
+ *    json_parse_object() refuses the body; a JSON object is an error only
+ *    when over a limit (WA_TOO_MANY, an empty batch, a message naming a
+ *    WA_MAX_* limit), and then so is json-c's spelling of it;
  *  - every message and status has an id (1..WA_ID_MAX bytes) and a status
  *    has a non-empty status; every string is valid UTF-8 without NUL and
  *    within its WA_* limit (ids WA_ID_MAX, text and details WA_TEXT_MAX,
  *    type/status/name/title WA_SHORT_MAX, payloads WA_PAYLOAD_MAX);
  *    a message with from has a wa_id; timestamps are within
- *    0..9999-12-31; error codes are >= 0; at most WA_BATCH_MAX_ITEMS
- *    messages and statuses; an "object" of another kind yields nothing;
+ *    0..9999-12-31; error codes are >= 0; at most WA_MAX_MESSAGES
+ *    messages and WA_MAX_STATUSES statuses; from, wa_id and recipient_id
+ *    are 1..15 ASCII digits when set; an "object" of another kind yields
+ *    nothing;
  *  - the first account-level error has a title or details only when it has
  *    a code, and is counted;
  *  - the batch depends on the JSON value, not its spelling: json-c's
@@ -37,7 +41,7 @@ static void check_str(const char *s, size_t max, int may_be_empty)
 
 static void check_batch(const struct wa_batch *b)
 {
-	FUZZ_CHECK(b->n_messages <= WA_BATCH_MAX_ITEMS && b->n_statuses <= WA_BATCH_MAX_ITEMS);
+	FUZZ_CHECK(b->n_messages <= WA_MAX_MESSAGES && b->n_statuses <= WA_MAX_STATUSES);
 	FUZZ_CHECK((b->messages != NULL) == (b->n_messages > 0));
 	FUZZ_CHECK((b->statuses != NULL) == (b->n_statuses > 0));
 	for (size_t i = 0; i < b->n_messages; i++) {
@@ -54,7 +58,9 @@ static void check_batch(const struct wa_batch *b)
 		check_str(m->text, WA_TEXT_MAX, 1);
 		check_str(m->button_payload, WA_PAYLOAD_MAX, 1);
 		if (m->from)
-			FUZZ_CHECK(m->wa_id != NULL);
+			FUZZ_CHECK(m->wa_id != NULL && wa_number_valid(m->from));
+		if (m->wa_id)
+			FUZZ_CHECK(wa_number_valid(m->wa_id));
 		FUZZ_CHECK(m->timestamp >= 0 && m->timestamp <= TS_MAX);
 	}
 	for (size_t i = 0; i < b->n_statuses; i++) {
@@ -63,6 +69,8 @@ static void check_batch(const struct wa_batch *b)
 		check_str(s->id, WA_ID_MAX, 0);
 		check_str(s->status, WA_SHORT_MAX, 0);
 		check_str(s->recipient_id, WA_ID_MAX, 0);
+		if (s->recipient_id)
+			FUZZ_CHECK(wa_number_valid(s->recipient_id));
 		check_str(s->phone_number_id, WA_ID_MAX, 0);
 		check_str(s->callback_data, WA_PAYLOAD_MAX, 1);
 		check_str(s->error_title, WA_SHORT_MAX, 1);
@@ -79,7 +87,7 @@ static void check_batch(const struct wa_batch *b)
 		FUZZ_CHECK(b->n_errors >= 1);
 	if (b->other_object)
 		FUZZ_CHECK(b->n_messages == 0 && b->n_statuses == 0 && b->n_errors == 0 &&
-		           b->n_skipped == 0);
+		           b->n_skipped == 0 && b->n_bad_numbers == 0);
 }
 
 static int str_same(const char *a, const char *b)
@@ -91,6 +99,7 @@ static void check_same_batch(const struct wa_batch *a, const struct wa_batch *b)
 {
 	FUZZ_CHECK(a->n_messages == b->n_messages && a->n_statuses == b->n_statuses);
 	FUZZ_CHECK(a->n_errors == b->n_errors && a->n_skipped == b->n_skipped);
+	FUZZ_CHECK(a->n_bad_numbers == b->n_bad_numbers);
 	FUZZ_CHECK(a->other_object == b->other_object);
 	FUZZ_CHECK(a->first_error_code == b->first_error_code);
 	FUZZ_CHECK(str_same(a->first_error_title, b->first_error_title));
@@ -130,16 +139,28 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 
 	int rc = wa_batch_parse(body, size, &b, &err);
 	int jrc = json_parse_object(body, size, &root, &jerr);
-	FUZZ_CHECK(rc == jrc);
+	FUZZ_CHECK(rc == 0 || rc == -1 || rc == WA_TOO_MANY);
+	if (rc != WA_TOO_MANY)
+		FUZZ_CHECK(rc == jrc);
 	if (rc < 0) {
 		FUZZ_CHECK(err != NULL && *err != '\0');
+		if (rc == WA_TOO_MANY)
+			FUZZ_CHECK(strstr(err, "(WA_MAX_") != NULL);
 		FUZZ_CHECK(b.messages == NULL && b.n_messages == 0 && b.statuses == NULL &&
 		           b.n_statuses == 0 && b.n_errors == 0 && b.n_skipped == 0 &&
-		           b.first_error_title == NULL && b.first_error_details == NULL);
+		           b.n_bad_numbers == 0 && b.first_error_title == NULL &&
+		           b.first_error_details == NULL);
 		free(err);
 		wa_batch_release(&b);
 		struct wa_batch c;
-		FUZZ_CHECK(wa_batch_parse(body, size, &c, NULL) == -1);
+		FUZZ_CHECK(wa_batch_parse(body, size, &c, NULL) == rc);
+		if (rc == WA_TOO_MANY && jrc == 0) { /* the same value, spelled by json-c */
+			size_t n = 0;
+			const char *s =
+			    json_object_to_json_string_length(root, JSON_C_TO_STRING_PLAIN, &n);
+			FUZZ_CHECK(s != NULL && wa_batch_parse(s, n, &c, NULL) == WA_TOO_MANY);
+		}
+		json_object_put(root);
 		return 0;
 	}
 	FUZZ_CHECK(err == NULL);

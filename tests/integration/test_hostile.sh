@@ -111,6 +111,10 @@ http POST /monitoring/whatsapp/webhook "$body" -H "X-Hub-Signature-256: sha256=$
 expect "webhook: signed deep nesting" '^400$'
 http POST /monitoring/whatsapp/webhook "$bad_utf8" -H "X-Hub-Signature-256: sha256=$(sign "$bad_utf8")"
 expect "webhook: signed invalid UTF-8" '^400$'
+body="{\"object\":\"whatsapp_business_account\",\"entry\":[$(printf '{},%.0s' $(seq 1000)){}]}"
+http POST /monitoring/whatsapp/webhook "$body" -H "X-Hub-Signature-256: sha256=$(sign "$body")"
+expect "webhook: signed, 1,001 entries (over WA_MAX_ENTRIES)" '^413$'
+assert_contains "the refusal names the limit" "$HTTP_BODY" "WA_MAX_ENTRIES"
 http GET "/monitoring/whatsapp/webhook?hub.mode=subscribe&hub.verify_token=%27%20OR%201=1&hub.challenge=%0d%0aSet-Cookie:x"
 expect "webhook handshake: injection attempts" '^403$'
 form=$(printf 'a%d=1&' $(seq 300))

@@ -19,6 +19,8 @@ harness_set_env TWILIO_WEBHOOK_URL "$TWURL"
 harness_set_env RECIPIENT_MIN_INTERVAL 0
 harness_set_env CRITICAL_PHONE_2 +15550000003
 harness_set_env ESCALATION_PHONE_1 +15550000009
+PNID=106540352242922 # our number: the envelope's metadata.phone_number_id
+harness_set_env META_PHONE_NUMBER_ID "$PNID"
 harness_restart_programs || fail "programs restarted"
 export RECIPIENT_MIN_INTERVAL=0
 
@@ -41,8 +43,8 @@ settle() { # wait until every stored event is processed
 	done
 	return 1
 }
-envelope() { # envelope VALUE-JSON: one entry, one change
-	printf '{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"106540352242922"},%s}}]}]}' "$1"
+envelope() { # envelope VALUE-JSON [PHONE-NUMBER-ID]: one entry, one change
+	printf '{"object":"whatsapp_business_account","entry":[{"id":"102290129340398","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"%s"},%s}}]}]}' "${2:-$PNID}" "$1"
 }
 inbound() { # inbound FROM ID TEXT [EXTRA-JSON-FIELDS]: an inbound text message body
 	envelope "$(printf '"contacts":[{"profile":{"name":"Ops"},"wa_id":"%s"}],"messages":[{"from":"%s","id":"%s","timestamp":"%s","type":"text","text":{"body":"%s"}%s}]' \
@@ -136,10 +138,10 @@ assert_eq "both timestamps recorded" "1700000050|1700000100" \
 # A batch: two entries, several statuses, unknown fields.
 a=$(outbound wamid.B1) b=$(outbound wamid.B2) c=$(outbound wamid.B3)
 batch='{"object":"whatsapp_business_account","unknown":{"x":[1,2]},"entry":[
- {"id":"1","changes":[{"field":"messages","value":{"statuses":[
+ {"id":"1","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"'$PNID'"},"statuses":[
    {"id":"wamid.B1","status":"delivered","timestamp":"1700000001","recipient_id":"15550001001","pricing":{"billable":true}},
    {"id":"wamid.B2","status":"read","timestamp":"1700000002","recipient_id":"15550001001","new_field":1}]}}]},
- {"id":"2","changes":[{"field":"messages","value":{"statuses":[
+ {"id":"2","changes":[{"field":"messages","value":{"metadata":{"phone_number_id":"'$PNID'"},"statuses":[
    {"id":"wamid.B3","status":"delivered","timestamp":"1700000003","recipient_id":"15550001001"}]}}]}]}'
 post "$batch"
 settle
@@ -260,6 +262,77 @@ harness_cron drain >/dev/null
 assert_eq "the expiry is announced once to each contact" 8 "$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE kind = 'pause'")"
 assert_contains "it says it expired" \
 	"$(psql_state "SELECT message_content FROM whatsapp_logs WHERE kind = 'pause' ORDER BY id DESC LIMIT 1")" "expired"
+
+# ---------------------------------------------------------------- signed, and still not to be obeyed
+# Another number of the same Meta app (its events come to the same URL): ignored, not obeyed.
+last_event() { psql_state "SELECT coalesce(max(id), 0) FROM webhook_events"; }
+n3=$(events) m3=$(last_event)
+post "$(envelope "$(printf '"contacts":[{"wa_id":"15550000001"}],"messages":[{"from":"15550000001","id":"wamid.OTHERPN","timestamp":"%s","type":"text","text":{"body":"pause 2h"}}]' "$(date +%s)")" 999999999999999)"
+assert_eq "another phone_number_id: 200 (stored, so not re-delivered)" 200 "$HTTP_STATUS"
+other=$(outbound wamid.OTHERST)
+post "$(status_body wamid.OTHERST read | sed "s/$PNID/999999999999999/")"
+settle
+assert_eq "its events are stored and done" "$((n3 + 2))|done,done" \
+	"$(events)|$(psql_state "SELECT string_agg(status, ',' ORDER BY id) FROM webhook_events WHERE id > $m3")"
+assert_eq "its command is not obeyed (no pause)" f "$(psql_state "SELECT coalesce(paused_until > now(), false) FROM pause_state")"
+assert_eq "its message is not audited as ours" 0 "$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE provider_message_id = 'wamid.OTHERPN' OR idempotency_key = 'reply:wamid.OTHERPN'")"
+assert_eq "its status does not move our message" sent "$(row "$other" status)"
+assert_contains "it is logged" "$(cat "$HARNESS_LOG_DIR"/webhook.log)" "for phone_number_id 999999999999999, not ours"
+
+# A command re-delivered long after it was sent: audited and answered, not obeyed.
+stale_ts=$(($(date +%s) - 3 * 86400))
+post "$(envelope "$(printf '"contacts":[{"wa_id":"15550000001"}],"messages":[{"from":"15550000001","id":"wamid.STALE1","timestamp":"%s","type":"text","text":{"body":"pause 24h"}}]' "$stale_ts")")"
+settle
+assert_eq "a 3-day-old pause is audited" "received|$stale_ts" \
+	"$(psql_state "SELECT status || '|' || extract(epoch FROM sent_at)::bigint FROM whatsapp_logs WHERE provider_message_id = 'wamid.STALE1'")"
+assert_eq "and not obeyed" f "$(psql_state "SELECT coalesce(paused_until > now(), false) FROM pause_state")"
+assert_contains "the sender is told it was not done" "$(reply_to "$CRIT")" "Not done: this command was sent 3d"
+assert_contains "it is logged" "$(cat "$HARNESS_LOG_DIR"/webhook.log)" "over COMMAND_MAX_AGE_SECONDS (600)"
+post "$(envelope "$(printf '"messages":[{"from":"15550000001","id":"wamid.FRESH1","timestamp":"%s","type":"text","text":{"body":"pause 5m"}}]' "$(($(date +%s) - 60))")")"
+settle
+assert_eq "a pause sent a minute ago is obeyed" t "$(psql_state "SELECT paused_until > now() FROM pause_state")"
+post "$(inbound "$CRIT" wamid.FRESH2 resume)"
+settle
+
+# Numbers that are not ASCII digits: never a phone number, never a poison event that retries.
+n4=$(events) m4=$(last_event)
+post "$(envelope '"contacts":[{"wa_id":"１５５５００００００１"}],"messages":[{"from":"１５５５００００００１","id":"wamid.WIDE1","timestamp":"'"$(date +%s)"'","type":"text","text":{"body":"pause 24h"}},{"from":"1555000\n0001","id":"wamid.NL1","type":"text","text":{"body":"help"}}]')"
+assert_eq "fullwidth digits and a newline in from: 200" 200 "$HTTP_STATUS"
+nl=$(outbound wamid.NLST)
+post "$(status_body wamid.NLST read | sed 's/"recipient_id":"15550001001"/"recipient_id":"1555\\n0001001"/')"
+settle
+assert_eq "the events are done at once, not pending for a retry" "$((n4 + 2))|done 1,done 1" \
+	"$(events)|$(psql_state "SELECT string_agg(status || ' ' || attempts, ',' ORDER BY id) FROM webhook_events WHERE id > $m4")"
+assert_eq "no row has them as a phone number" 0 \
+	"$(psql_state "SELECT (SELECT count(*) FROM whatsapp_logs WHERE provider_message_id IN ('wamid.WIDE1', 'wamid.NL1') OR phone_number !~ '^\+[0-9]{1,15}\$') + (SELECT count(*) FROM contacts WHERE phone_number !~ '^\+[0-9]{1,15}\$' OR wa_id !~ '^[0-9]{1,15}\$')")"
+assert_eq "nothing obeyed" f "$(psql_state "SELECT coalesce(paused_until > now(), false) FROM pause_state")"
+assert_eq "a status whose recipient is not a number is ignored" sent "$(row "$nl" status)"
+assert_contains "they are logged" "$(cat "$HARNESS_LOG_DIR"/webhook.log)" "whose from or recipient is not 1 to 15 ASCII digits"
+harness_cron drain >/dev/null
+assert_eq "cron finds nothing to retry" 0 "$(psql_state "SELECT count(*) FROM webhook_events WHERE status <> 'done' AND id > $m4")"
+
+# Arrays over their limits: refused whole with the limit named, nothing stored. The report's
+# body (5,000 messages, 274,000 contacts) took a thread 100 s at full CPU: refused at once.
+n5=$(events)
+limits=$HARNESS_DIR/limits.json
+python3 - "$limits" "$PNID" <<'PY'
+import json, sys
+msgs = [{"from": "1555%07d" % i, "id": "w%d" % i} for i in range(5000)]
+value = {"metadata": {"phone_number_id": sys.argv[2]}, "messages": msgs, "contacts": [{"wa_id": "9"}] * 274000}
+body = json.dumps({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages", "value": value}]}]}, separators=(",", ":"))
+assert len(body) <= 4 * 1024 * 1024, len(body)
+open(sys.argv[1], "w").write(body)
+PY
+HTTP_BODY=$(curl -s --max-time 30 -w '\n%{http_code}' -X POST -H 'Content-Type: application/json' \
+	-H "X-Hub-Signature-256: sha256=$(openssl dgst -sha256 -hmac "$SECRET" -r <"$limits" | cut -d' ' -f1)" \
+	--data-binary "@$limits" "$HTTP_BASE$WH" || true)
+assert_eq "5,000 messages and 274,000 contacts: 413" 413 "${HTTP_BODY##*$'\n'}"
+assert_contains "naming the limit" "${HTTP_BODY%$'\n'*}" "WA_MAX_VALUES"
+post "$(envelope "\"contacts\":[$(printf '{},%.0s' $(seq 5000)){}],\"messages\":[{\"from\":\"15550000001\",\"id\":\"wamid.LIM1\",\"type\":\"text\",\"text\":{\"body\":\"status\"}}]")"
+assert_eq "5,001 contacts: 413" 413 "$HTTP_STATUS"
+assert_eq "as JSON naming WA_MAX_CONTACTS" "too_many_items|true" \
+	"$(jq -r '.error.code + "|" + (.error.message | contains("WA_MAX_CONTACTS") | tostring)' <<<"$HTTP_BODY")"
+assert_eq "nothing of them stored" "$n5" "$(events)"
 
 # ---------------------------------------------------------------- processing failures are retried
 post "$(status_body wamid.NOTYET delivered)"

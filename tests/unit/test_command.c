@@ -272,6 +272,18 @@ static void test_help_text_examples_parse(void **state)
 	ok("ack 12", DAY, CMD_ACK);
 }
 
+static void test_command_too_old(void **state)
+{
+	(void)state;
+	const long long now = 1763900000;
+	assert_false(command_too_old(now, now, 600));
+	assert_false(command_too_old(now - 600, now, 600)); /* exactly the age: still obeyed */
+	assert_true(command_too_old(now - 601, now, 600));
+	assert_true(command_too_old(now - 3 * 86400, now, 600)); /* re-delivered days later */
+	assert_false(command_too_old(now + 120, now, 600));      /* sender's clock ahead */
+	assert_false(command_too_old(now - 3000, now, 3600));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -289,6 +301,7 @@ int main(void)
 	    cmocka_unit_test(test_parse_payload),
 	    cmocka_unit_test(test_help_text_lists_every_command),
 	    cmocka_unit_test(test_help_text_examples_parse),
+	    cmocka_unit_test(test_command_too_old),
 	};
 	return cmocka_run_group_tests_name("command", tests, NULL, NULL);
 }

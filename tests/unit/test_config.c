@@ -94,6 +94,7 @@ static void test_config_load_uses_defaults_with_empty_env_file(void **state)
 	assert_string_equal(cfg.orders_timestamp_column, "created_at");
 	assert_int_equal(cfg.orders_min_volume, 20);
 	assert_int_equal(cfg.max_body_bytes, 65536);
+	assert_int_equal(cfg.command_max_age_s, 600);
 	assert_int_equal(cfg.log_level, LOG_INFO);
 	assert_int_equal(cfg.critical.n, 0);
 	assert_int_equal(cfg.warning.n, 0);
@@ -350,6 +351,19 @@ static void test_config_rejects_timezone_path_tricks(void **state)
 	assert_load_fails("TIMEZONE=../../etc/passwd\n", "TIMEZONE", NULL);
 	assert_load_fails("TIMEZONE=/etc/localtime\n", "TIMEZONE", NULL);
 	assert_load_fails("TIMEZONE=Europe\n", "TIMEZONE", NULL); /* a directory */
+}
+
+static void test_config_command_max_age_bounds(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "COMMAND_MAX_AGE_SECONDS=3600\n", &err), 0);
+	assert_int_equal(cfg.command_max_age_s, 3600);
+	config_release(&cfg);
+	assert_load_fails("COMMAND_MAX_AGE_SECONDS=59\n", "COMMAND_MAX_AGE_SECONDS", "range");
+	assert_load_fails("COMMAND_MAX_AGE_SECONDS=604801\n", "COMMAND_MAX_AGE_SECONDS", "range");
+	assert_load_fails("COMMAND_MAX_AGE_SECONDS=10m\n", "COMMAND_MAX_AGE_SECONDS", "10m");
 }
 
 static void test_config_rejects_business_hours_start_25_00(void **state)
@@ -960,6 +974,7 @@ int main(void)
 	    T(test_config_rejects_bad_value_from_environment),
 	    T(test_config_rejects_unknown_timezone),
 	    T(test_config_rejects_timezone_path_tricks),
+	    T(test_config_command_max_age_bounds),
 	    T(test_config_rejects_business_hours_start_25_00),
 	    T(test_config_rejects_business_hours_end_before_start),
 	    T(test_config_rejects_critical_phone_without_country_code),

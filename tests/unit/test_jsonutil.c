@@ -230,6 +230,40 @@ static void test_json_type_label_names_each_type(void **state)
 	json_object_put(o);
 }
 
+static void test_json_parse_object_max_counts_values_before_building(void **state)
+{
+	(void)state;
+	struct json_object *o = NULL;
+	const char *err = NULL;
+	/* {"a":[1,"x",true,null,{}],"b":{"c":2}}: 1 + 1 + 5 + 1 + 1 = 9 values; names do not count.
+	 */
+	const char *s = "{\"a\":[1,\"x\",true,null,{}],\"b\":{\"c\":2}}";
+	assert_int_equal(json_parse_object_max(s, strlen(s), 9, &o, &err), 0);
+	assert_non_null(o);
+	json_object_put(o);
+	o = NULL;
+	assert_int_equal(json_parse_object_max(s, strlen(s), 8, &o, &err), -2);
+	assert_null(o);
+	assert_contains(err, "too many values");
+	/* No limit. */
+	assert_int_equal(json_parse_object_max(s, strlen(s), 0, &o, &err), 0);
+	json_object_put(o);
+	o = NULL;
+	/* A syntax error met before the limit is still -1; one after it is never reached. */
+	const char *bad = "{\"a\":[1,2,,3]}";
+	assert_int_equal(json_parse_object_max(bad, strlen(bad), 100, &o, &err), -1);
+	assert_int_equal(json_parse_object_max(bad, strlen(bad), 2, &o, &err), -2);
+	/* A million-element array stops at the limit. */
+	struct buf b = BUF_INIT(1 << 22);
+	buf_puts(&b, "{\"a\":[");
+	for (int i = 0; i < 1000000; i++)
+		buf_puts(&b, i ? ",0" : "0");
+	buf_puts(&b, "]}");
+	assert_int_equal(json_parse_object_max(buf_str(&b), b.len, 1000, &o, &err), -2);
+	assert_null(o);
+	buf_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -250,6 +284,7 @@ int main(void)
 	    cmocka_unit_test(test_json_parse_object_rejects_nan_and_infinity),
 	    cmocka_unit_test(test_json_parse_object_rejects_single_quoted_strings),
 	    cmocka_unit_test(test_json_type_label_names_each_type),
+	    cmocka_unit_test(test_json_parse_object_max_counts_values_before_building),
 	};
 	return cmocka_run_group_tests_name("jsonutil", tests, NULL, NULL);
 }

@@ -2,7 +2,8 @@
 #include "testutil.h"
 
 #include "buf.h"
-#include "waevent.h"
+/* The .c itself, to reach the contact index (static). */
+#include "waevent.c"
 
 #define META                                                                                       \
 	"\"metadata\":{\"display_phone_number\":\"15550783881\","                                  \
@@ -698,21 +699,273 @@ static void test_bounds_ids_and_payloads(void **state)
 	free(pay1025);
 }
 
-static void test_bounds_number_of_items(void **state)
+/* body refused as over a limit, with err naming it. */
+static void assert_over_limit(const char *body, const char *limit_name)
+{
+	struct wa_batch b;
+	char *err = NULL;
+	int r = wa_batch_parse(body, strlen(body), &b, &err);
+	if (r != WA_TOO_MANY)
+		print_error("%s: got %d (%s)\n", limit_name, r, err ? err : "no error");
+	assert_int_equal(r, WA_TOO_MANY);
+	assert_non_null(err);
+	if (!strstr(err, limit_name))
+		print_error("'%s' does not name %s\n", err, limit_name);
+	assert_non_null(strstr(err, limit_name));
+	assert_null(b.messages);
+	assert_null(b.statuses);
+	assert_int_equal(b.n_messages + b.n_statuses + b.n_skipped + b.n_errors, 0);
+	free(err);
+	wa_batch_release(&b);
+}
+
+/* n copies of item, comma-separated, into v. */
+static void repeat(struct buf *v, const char *item, size_t n)
+{
+	for (size_t i = 0; i < n; i++)
+		buf_printf(v, "%s%s", i ? "," : "", item);
+}
+
+/* A body whose only value is {"<name>":[n items]} (plus extra members before it). */
+static char *value_with(const char *extra, const char *name, const char *item, size_t n)
+{
+	struct buf v = BUF_INIT(1 << 24);
+	buf_printf(&v, "{%s\"%s\":[", extra, name);
+	repeat(&v, item, n);
+	buf_puts(&v, "]}");
+	char *body = wrap(buf_str(&v));
+	buf_release(&v);
+	return body;
+}
+
+static void test_refuses_arrays_over_their_limits(void **state)
 {
 	(void)state;
+	const struct {
+		const char *extra, *name, *item;
+		size_t max;
+		const char *limit;
+	} cases[] = {
+	    {"", "messages", "{\"id\":\"m\",\"from\":\"1\"}", WA_MAX_MESSAGES, "WA_MAX_MESSAGES"},
+	    {"", "statuses", "{\"id\":\"s\",\"status\":\"sent\"}", WA_MAX_STATUSES,
+	     "WA_MAX_STATUSES"},
+	    {"", "contacts", "{\"wa_id\":\"1\"}", WA_MAX_CONTACTS, "WA_MAX_CONTACTS"},
+	    {"\"messages\":[{\"id\":\"m\",\"from\":\"1\"}],", "contacts", "{\"wa_id\":\"1\"}",
+	     WA_MAX_CONTACTS, "WA_MAX_CONTACTS"},
+	    {"", "errors", "{\"code\":1}", WA_MAX_ERRORS, "WA_MAX_ERRORS"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++) {
+		/* At the limit: read. */
+		char *body = value_with(cases[i].extra, cases[i].name, cases[i].item, cases[i].max);
+		struct wa_batch b;
+		parse_ok(body, &b);
+		assert_int_equal(b.n_messages + b.n_statuses + b.n_errors,
+		                 strcmp(cases[i].name, "contacts") == 0 ? (*cases[i].extra ? 1 : 0)
+		                                                        : cases[i].max);
+		wa_batch_release(&b);
+		free(body);
+		/* One more: the whole body refused, naming the limit. */
+		body = value_with(cases[i].extra, cases[i].name, cases[i].item, cases[i].max + 1);
+		assert_over_limit(body, cases[i].limit);
+		free(body);
+	}
+
+	/* The errors of the statuses count too, towards the same limit. */
 	struct buf v = BUF_INIT(1 << 22);
-	buf_puts(&v, "{\"statuses\":[");
-	for (int i = 0; i < WA_BATCH_MAX_ITEMS + 3; i++)
-		buf_printf(&v, "%s{\"id\":\"w%d\",\"status\":\"sent\"}", i ? "," : "", i);
-	buf_puts(&v, "]}");
-	struct wa_batch b;
-	parse_value(buf_str(&v), &b);
-	assert_int_equal(b.n_statuses, WA_BATCH_MAX_ITEMS);
-	assert_int_equal(b.n_skipped, 3);
-	assert_string_equal(b.statuses[WA_BATCH_MAX_ITEMS - 1].id, "w4999");
-	wa_batch_release(&b);
+	buf_puts(&v, "{\"statuses\":[{\"id\":\"s\",\"status\":\"failed\",\"errors\":[");
+	repeat(&v, "{\"code\":131047}", WA_MAX_ERRORS + 1);
+	buf_puts(&v, "]}]}");
+	char *body = wrap(buf_str(&v));
+	assert_over_limit(body, "WA_MAX_ERRORS");
+	free(body);
 	buf_release(&v);
+
+	/* Limits hold for the body, not for each array: two values of 3000 messages each. */
+	v = (struct buf)BUF_INIT(1 << 22);
+	buf_puts(&v, "{\"object\":\"whatsapp_business_account\",\"entry\":[{\"changes\":[");
+	for (int k = 0; k < 2; k++) {
+		buf_printf(&v, "%s{\"value\":{\"messages\":[", k ? "," : "");
+		repeat(&v, "{\"id\":\"m\",\"from\":\"1\"}", WA_MAX_MESSAGES / 2 + 500);
+		buf_puts(&v, "]}}");
+	}
+	buf_puts(&v, "]}]}");
+	assert_over_limit(buf_str(&v), "WA_MAX_MESSAGES");
+	buf_release(&v);
+
+	/* Entries, and changes over all entries. */
+	v = (struct buf)BUF_INIT(1 << 22);
+	buf_puts(&v, "{\"entry\":[");
+	repeat(&v, "{}", WA_MAX_ENTRIES + 1);
+	buf_puts(&v, "]}");
+	assert_over_limit(buf_str(&v), "WA_MAX_ENTRIES");
+	buf_release(&v);
+	v = (struct buf)BUF_INIT(1 << 22);
+	buf_puts(&v, "{\"entry\":[{\"changes\":[");
+	repeat(&v, "{}", WA_MAX_CHANGES / 2 + 1);
+	buf_puts(&v, "]},{\"changes\":[");
+	repeat(&v, "{}", WA_MAX_CHANGES / 2);
+	buf_puts(&v, "]}]}");
+	assert_over_limit(buf_str(&v), "WA_MAX_CHANGES");
+	buf_release(&v);
+
+	/* JSON values anywhere, even in fields nobody reads: refused before they are built. */
+	body = value_with("", "pad", "0", WA_MAX_VALUES);
+	assert_over_limit(body, "WA_MAX_VALUES");
+	free(body);
+
+	/* The report's body: 5,000 messages and 274,000 contacts, refused at once. */
+	v = (struct buf)BUF_INIT(1 << 24);
+	buf_puts(&v, "{\"messages\":[");
+	for (int i = 0; i < 5000; i++)
+		buf_printf(&v, "%s{\"id\":\"m%d\",\"from\":\"1555%07d\"}", i ? "," : "", i, i);
+	buf_puts(&v, "],\"contacts\":[");
+	repeat(&v, "{\"wa_id\":\"9\"}", 274000);
+	buf_puts(&v, "]}");
+	body = wrap(buf_str(&v));
+	struct wa_batch b;
+	char *err = NULL;
+	assert_int_equal(wa_batch_parse(body, strlen(body), &b, &err), WA_TOO_MANY);
+	assert_non_null(strstr(err, "WA_MAX_VALUES"));
+	free(err);
+	free(body);
+	buf_release(&v);
+}
+
+/* contacts as a json array, indexed; the caller releases both. */
+static struct json_object *contacts_of(const char *json, struct contact_index *ix)
+{
+	struct json_object *arr = json_tokener_parse(json);
+	assert_non_null(arr);
+	contact_index_init(ix, arr);
+	return arr;
+}
+
+static const char *name_of(struct json_object *c)
+{
+	struct json_object *p = member(c, "profile", json_type_object);
+	struct json_object *n = member(p, "name", json_type_string);
+	return n ? json_object_get_string(n) : NULL;
+}
+
+static void test_contact_index(void **state)
+{
+	(void)state;
+	struct contact_index ix;
+	struct json_object *arr =
+	    contacts_of("[{\"wa_id\":\"222\",\"profile\":{\"name\":\"first 222\"}},"
+	                "{\"wa_id\":\"111\",\"profile\":{\"name\":\"111\"}},"
+	                "{\"wa_id\":\"222\",\"profile\":{\"name\":\"second 222\"}},"
+	                "{\"wa_id\":\"2220\",\"profile\":{\"name\":\"2220\"}},"
+	                "{\"wa_id\":\"22\",\"profile\":{\"name\":\"22\"}},"
+	                "{\"wa_id\":\"333\\u0000x\",\"profile\":{\"name\":\"nul\"}},"
+	                "{\"wa_id\":333,\"profile\":{\"name\":\"number\"}},"
+	                "{\"user_id\":\"US.1\",\"profile\":{\"name\":\"user 1\"}},"
+	                "\"not an object\",null]",
+	                &ix);
+	/* Equal keys: the first in contacts[] wins, as the linear scan did. */
+	assert_string_equal(name_of(contact_index_find(&ix, "222", NULL)), "first 222");
+	assert_string_equal(name_of(contact_index_find(&ix, "111", NULL)), "111");
+	/* Prefixes are other keys. */
+	assert_string_equal(name_of(contact_index_find(&ix, "2220", NULL)), "2220");
+	assert_string_equal(name_of(contact_index_find(&ix, "22", NULL)), "22");
+	assert_null(contact_index_find(&ix, "2", NULL));
+	/* A key with a NUL in it, or of another type, matches nothing. */
+	assert_null(contact_index_find(&ix, "333", NULL));
+	/* from first, then from_user_id; no from and several contacts: nobody. */
+	assert_string_equal(name_of(contact_index_find(&ix, "999", "US.1")), "user 1");
+	assert_string_equal(name_of(contact_index_find(&ix, "111", "US.1")), "111");
+	assert_string_equal(name_of(contact_index_find(&ix, NULL, "US.1")), "user 1");
+	assert_null(contact_index_find(&ix, NULL, "US.2"));
+	assert_null(contact_index_find(&ix, NULL, NULL));
+	contact_index_release(&ix);
+	json_object_put(arr);
+
+	/* One contact and no from: that one. None at all: nothing. */
+	arr = contacts_of("[{\"wa_id\":\"444\",\"profile\":{\"name\":\"only\"}}]", &ix);
+	assert_string_equal(name_of(contact_index_find(&ix, NULL, NULL)), "only");
+	assert_null(contact_index_find(&ix, "555", NULL));
+	contact_index_release(&ix);
+	json_object_put(arr);
+	contact_index_init(&ix, NULL);
+	assert_null(contact_index_find(&ix, "444", "US.1"));
+	contact_index_release(&ix);
+
+	/* Many contacts in reverse order: each number finds its own. */
+	struct buf v = BUF_INIT(1 << 22);
+	buf_puts(&v, "[");
+	for (int i = WA_MAX_CONTACTS - 1; i >= 0; i--)
+		buf_printf(&v, "{\"wa_id\":\"1555%07d\",\"profile\":{\"name\":\"n%d\"}}%s", i, i,
+		           i ? "," : "");
+	buf_puts(&v, "]");
+	arr = contacts_of(buf_str(&v), &ix);
+	for (int i = 0; i < WA_MAX_CONTACTS; i++) {
+		char num[16], name[16];
+		snprintf(num, sizeof(num), "1555%07d", i);
+		snprintf(name, sizeof(name), "n%d", i);
+		assert_string_equal(name_of(contact_index_find(&ix, num, NULL)), name);
+	}
+	assert_null(contact_index_find(&ix, "15550005000", NULL));
+	contact_index_release(&ix);
+	json_object_put(arr);
+	buf_release(&v);
+}
+
+static void test_number_valid(void **state)
+{
+	(void)state;
+	assert_true(wa_number_valid("1"));
+	assert_true(wa_number_valid("16505551234"));
+	assert_true(wa_number_valid("123456789012345"));
+	assert_false(wa_number_valid("1234567890123456")); /* 16 digits */
+	assert_false(wa_number_valid(""));
+	assert_false(wa_number_valid(NULL));
+	assert_false(wa_number_valid("+16505551234"));
+	assert_false(wa_number_valid("1650555 1234"));
+	assert_false(wa_number_valid("16505551234\n"));
+	assert_false(wa_number_valid("\xef\xbc\x91\xef\xbc\x96\xef\xbc\x95")); /* fullwidth 165 */
+	assert_false(wa_number_valid("\xd9\xa1\xd9\xa2"));                     /* Arabic-Indic 12 */
+	assert_false(wa_number_valid("US.13491208655302741918"));
+}
+
+static void test_drops_items_whose_numbers_are_not_digits(void **state)
+{
+	(void)state;
+	struct wa_batch b;
+	parse_value("{" META ",\"contacts\":[{\"wa_id\":\"\xef\xbc\x91\",\"profile\":"
+	            "{\"name\":\"Wide\"}},{\"wa_id\":\"1\\n2\",\"user_id\":\"US.7\"}],"
+	            "\"messages\":["
+	            "{\"id\":\"wide\",\"from\":\"\xef\xbc\x91\xef\xbc\x95\xef\xbc\x95\"},"
+	            "{\"id\":\"plus\",\"from\":\"+15550000001\"},"
+	            "{\"id\":\"newline\",\"from\":\"1555\\n0000001\"},"
+	            "{\"id\":\"long\",\"from\":\"1234567890123456\"},"
+	            "{\"id\":\"ok\",\"from\":\"123456789012345\"},"
+	            "{\"id\":\"user\",\"from_user_id\":\"US.7\"}],"
+	            "\"statuses\":["
+	            "{\"id\":\"s-wide\",\"status\":\"read\",\"recipient_id\":\"\xef\xbc\x91\"},"
+	            "{\"id\":\"s-cr\",\"status\":\"read\",\"recipient_id\":\"1\\r\"},"
+	            "{\"id\":\"s-none\",\"status\":\"read\"},"
+	            "{\"id\":\"s-ok\",\"status\":\"read\",\"recipient_id\":\"15550000001\"}]}",
+	            &b);
+	assert_int_equal(b.n_bad_numbers, 6);
+	assert_int_equal(b.n_skipped, 0);
+	assert_int_equal(b.n_messages, 2);
+	assert_string_equal(b.messages[0].id, "ok");
+	assert_string_equal(b.messages[0].wa_id, "123456789012345");
+	/* A username user has no number; its contact's wa_id is not one: none kept. */
+	assert_string_equal(b.messages[1].id, "user");
+	assert_null(b.messages[1].from);
+	assert_null(b.messages[1].wa_id);
+	assert_int_equal(b.n_statuses, 2);
+	assert_string_equal(b.statuses[0].id, "s-none");
+	assert_string_equal(b.statuses[1].id, "s-ok");
+	wa_batch_release(&b);
+
+	/* The only contact's wa_id is not a number: the sender's number is from. */
+	parse_value("{\"contacts\":[{\"wa_id\":\"\xef\xbc\x91\"}],"
+	            "\"messages\":[{\"id\":\"m\",\"from\":\"1\"}]}",
+	            &b);
+	assert_string_equal(b.messages[0].wa_id, "1");
+	wa_batch_release(&b);
 }
 
 static void test_release_is_safe_twice(void **state)
@@ -747,7 +1000,10 @@ int main(void)
 	    cmocka_unit_test(test_rejects_null_body_and_allows_null_err),
 	    cmocka_unit_test(test_truncates_text_at_utf8_boundary),
 	    cmocka_unit_test(test_bounds_ids_and_payloads),
-	    cmocka_unit_test(test_bounds_number_of_items),
+	    cmocka_unit_test(test_refuses_arrays_over_their_limits),
+	    cmocka_unit_test(test_contact_index),
+	    cmocka_unit_test(test_number_valid),
+	    cmocka_unit_test(test_drops_items_whose_numbers_are_not_digits),
 	    cmocka_unit_test(test_release_is_safe_twice),
 	};
 	return cmocka_run_group_tests_name("waevent", tests, NULL, NULL);
