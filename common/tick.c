@@ -327,6 +327,7 @@ int tick_run(struct db *db, struct config *cfg, time_t now, struct json_object *
 	ok = outbox_drain(db, cfg, provider_for(cfg), 0, DRAIN_WAIT_PACED, &ds) == 0;
 	o = json_object_new_object();
 	json_object_object_add(o, "replayed", json_object_new_int(ds.replayed));
+	json_object_object_add(o, "quarantined", json_object_new_int(ds.quarantined));
 	json_object_object_add(o, "sent", json_object_new_int(ds.sent));
 	json_object_object_add(o, "retried", json_object_new_int(ds.retried));
 	json_object_object_add(o, "failed", json_object_new_int(ds.failed));
