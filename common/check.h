@@ -23,7 +23,10 @@ struct check_opts {
 /*
  * 0 with *out set; -1 when the state database failed (the check's findings
  * could not be stored): *err says why and *out, when not NULL, still holds
- * what was measured.
+ * what was measured. Without the state database the findings are spooled
+ * and sent (spool.h), keyed by which findings they are, so a check repeated
+ * while it stays down sends nothing new; *out then has "spooled" and
+ * "sent_while_database_down" (absent when there was nothing to send).
  */
 int check_run(struct db *state, const struct config *cfg, const struct check_opts *opts,
               struct json_object **out, char **err);

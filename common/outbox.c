@@ -450,7 +450,7 @@ int outbox_drain(struct db *db, const struct config *cfg, const struct provider 
 	memset(st, 0, sizeof(*st));
 	double waited = 0;
 	/* What was sent while the state database was down goes into it first. */
-	int replayed = spool_replay(db, cfg);
+	int replayed = spool_replay(db, cfg, &st->quarantined);
 	if (replayed < 0)
 		return -1;
 	st->replayed = replayed;

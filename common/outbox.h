@@ -43,8 +43,9 @@ int outbox_queue(struct db *db, const struct outbox_msg *m);
 
 struct drain_stats {
 	int claimed, sent, retried, as_template, failed;
-	int stopped;  /* 1 when sending is stopped (delivery_state) */
-	int replayed; /* spool lines written into the state database first */
+	int stopped;     /* 1 when sending is stopped (delivery_state) */
+	int replayed;    /* spool lines written into the state database first */
+	int quarantined; /* spool lines that could not be, moved to the quarantine */
 };
 
 /*

@@ -208,6 +208,63 @@ static void step_prune(struct db *db, struct config *cfg, time_t now, struct ste
 	step_end(st, o, ok, db->err);
 }
 
+/* Copy res's field name into o, when res has it. */
+static void copy_field(struct json_object *o, struct json_object *res, const char *name)
+{
+	struct json_object *v;
+	if (res && json_object_object_get_ex(res, name, &v))
+		json_object_object_add(o, name, json_object_get(v));
+}
+
+/*
+ * The state database cannot be reached: nothing can be claimed, recorded or
+ * reported, but the check still runs, through its no-database path (its
+ * findings spooled, sent, replayed into whatsapp_logs when the database is
+ * back; the spool keeps a finding from going out again), every tick while it
+ * lasts: when both are one database its being down is the finding.
+ */
+static void tick_without_database(struct db *db, struct config *cfg, struct step *st,
+                                  struct json_object *top)
+{
+	json_object_object_add(top, "state_database", json_object_new_string("unavailable"));
+	json_object_object_add(top, "error", json_object_new_string(db->err));
+	log_error("tick_no_database",
+	          "state database unavailable: %s; running the check without it (findings"
+	          " spooled and sent, replayed when it is back)",
+	          db->err);
+	step_begin(st, "check");
+	struct check_opts opts = {.emergency = 0, .trigger = "tick"};
+	struct json_object *res = NULL, *o = json_object_new_object(), *v;
+	char *err = NULL;
+	int ok = check_run(db, cfg, &opts, &res, &err) == 0;
+	json_object_object_add(o, "due", json_object_new_boolean(1));
+	copy_field(o, res, "reachable");
+	copy_field(o, res, "summary");
+	copy_field(o, res, "spooled");
+	copy_field(o, res, "sent_while_database_down");
+	copy_field(o, res, "check_id");
+	int spooled = res && json_object_object_get_ex(res, "spooled", &v);
+	int sent = spooled && json_object_object_get_ex(res, "sent_while_database_down", &v)
+	               ? json_object_get_int(v)
+	               : 0;
+	if (ok)
+		log_info("tick_check_stored", "the state database answered the check: stored");
+	else if (spooled)
+		log_warnx("tick_check_spooled",
+		          "check without the state database: findings %s, %d message(s) sent now"
+		          " (none for findings spooled already)",
+		          json_object_get_boolean(json_object_object_get(res, "spooled"))
+		              ? "spooled"
+		              : "NOT spooled (the spool cannot be written)",
+		          sent);
+	else
+		log_warnx("tick_check_spooled",
+		          "check without the state database: nothing to send");
+	step_end(st, o, ok, err);
+	json_object_put(res);
+	free(err);
+}
+
 int tick_run(struct db *db, struct config *cfg, time_t now, struct json_object **out)
 {
 	struct json_object *top = json_object_new_object();
@@ -216,9 +273,11 @@ int tick_run(struct db *db, struct config *cfg, time_t now, struct json_object *
 	*out = top;
 	PGresult *r = db_query(db, "SELECT pg_try_advisory_lock(" TICK_LOCK_KEY ")", 0, NULL);
 	if (!r) {
-		json_object_object_add(top, "error", json_object_new_string(db->err));
-		json_object_put(st.steps);
-		log_error("tick_failed", "state database unavailable: %s", db->err);
+		tick_without_database(db, cfg, &st, top);
+		json_object_object_add(top, "steps", st.steps);
+		json_object_object_add(top, "ok", json_object_new_boolean(0));
+		json_object_object_add(top, "duration_ms",
+		                       json_object_new_int64((long long)(mono_ms() - t0)));
 		return -1;
 	}
 	int locked = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
@@ -270,6 +329,7 @@ int tick_run(struct db *db, struct config *cfg, time_t now, struct json_object *
 	ok = outbox_drain(db, cfg, provider_for(cfg), 0, DRAIN_WAIT_PACED, &ds) == 0;
 	o = json_object_new_object();
 	json_object_object_add(o, "replayed", json_object_new_int(ds.replayed));
+	json_object_object_add(o, "quarantined", json_object_new_int(ds.quarantined));
 	json_object_object_add(o, "sent", json_object_new_int(ds.sent));
 	json_object_object_add(o, "retried", json_object_new_int(ds.retried));
 	json_object_object_add(o, "failed", json_object_new_int(ds.failed));

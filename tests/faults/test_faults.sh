@@ -151,6 +151,51 @@ assert_eq "back: resolved" 0 "$(psql_state "SELECT count(*) FROM alerts WHERE ru
 assert_eq "with a recovery message" 1 \
 	"$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE kind = 'recovery' AND message_content LIKE '%RESOLVED database_up%'")"
 
+# ---------------------------------------------------------------- the state database down: cron tick still checks
+# The default: MONITORED_DATABASE_URL is DATABASE_URL, one database. With it down, `cron tick`
+# (all the shipped crontab and timer run) must still find it: the check's no-database path
+# spools the critical alert and sends it, once however many ticks run, and the spool is
+# replayed into whatsapp_logs when the database is back.
+mock_reset
+export WHATSAPP_PROVIDER=meta
+harness_unset_env MONITORED_DATABASE_URL
+down_sent() {
+	mock_requests | jq '[.[] | select(.kind == "meta" and .answer.status == 200
+	 and ((.json.text.body // "") | contains("state database down")))] | length'
+}
+harness_stop_pg
+rcs=
+for i in 1 2 3; do
+	rc=0
+	harness_cron tick >"$HARNESS_DIR/tick$i.out" || rc=$?
+	rcs+="$rc "
+done
+assert_eq "state database down: three ticks send its alert once" 1 "$(down_sent)"
+assert_contains "the database_up critical, to the critical contact" \
+	"$(mock_requests | jq -r '[.[] | select(.kind == "meta")][0] | .to + " " + .json.text.body')" \
+	"15550000001 Monitoring"
+assert_contains "naming the finding" "$(mock_requests | jq -r '[.[] | select(.kind == "meta")][0].json.text.body')" \
+	"CRITICAL database_up"
+assert_eq "each tick exits 1: what needs the database could not run" "1 1 1 " "$rcs"
+assert_eq "the tick's check step says it spooled and sent" "true|1" \
+	"$(jq -r '.steps[] | select(.step == "check") | "\(.spooled)|\(.sent_while_database_down)"' "$HARNESS_DIR/tick1.out")"
+assert_eq "the next ticks find it spooled: nothing sent" "true|0" \
+	"$(jq -r '.steps[] | select(.step == "check") | "\(.spooled)|\(.sent_while_database_down)"' "$HARNESS_DIR/tick3.out")"
+assert_eq "each tick logs that it ran the check without the database" 3 \
+	"$(grep -c '"event":"tick_no_database","msg":"state database unavailable: .*running the check without it' "$HARNESS_LOG_DIR/cron.log")"
+assert_eq "the spool holds the message and its result" 2 "$(grep -c '"key":"nodb:' "$HARNESS_DIR/spool/outbox.spool")"
+harness_start_pg
+harness_cron tick >"$HARNESS_DIR/tick4.out" || true
+assert_eq "back: the tick's drain replays the spool" 2 \
+	"$(jq '.steps[] | select(.step == "drain") | .replayed' "$HARNESS_DIR/tick4.out")"
+assert_eq "into whatsapp_logs: sent, with its wamid" "1|sent|wamid" \
+	"$(psql_state "SELECT count(*) || '|' || min(status) || '|' || left(min(provider_message_id), 5) FROM whatsapp_logs
+	 WHERE idempotency_key LIKE 'nodb:%' AND message_content LIKE '%CRITICAL database_up%'")"
+assert_eq "and not sent again" 1 "$(down_sent)"
+assert_eq "the spool is emptied" 0 "$(wc -c <"$HARNESS_DIR/spool/outbox.spool")"
+harness_set_env MONITORED_DATABASE_URL "$good"
+unset WHATSAPP_PROVIDER
+
 # ---------------------------------------------------------------- nginx reloaded under load
 if command -v ab >/dev/null; then
 	ab -q -c 8 -t 6 -n 1000000 "$HTTP_BASE/monitoring/health" >"$HARNESS_DIR/ab.out" 2>&1 &

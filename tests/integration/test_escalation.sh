@@ -164,9 +164,23 @@ export WHATSAPP_PROVIDER=meta META_WHATSAPP_TOKEN=test-token-abcdefghijklmnop \
 	META_PHONE_NUMBER_ID=1234567890 META_GRAPH_URL=$MOCK_URL/v25.0 SEND_TIMEOUT_MS=5000
 spool=$HARNESS_DIR/spool/outbox.spool
 
-# A test alert while the state database is down: spooled, sent, replayed.
+# A test alert while the state database is down: spooled, sent, replayed. The spool is created
+# here: its directory is fsync'd after the file is made (traced where strace can run).
 harness_stop_pg
-out=$(harness_cron test-alert critical "spool me")
+rm -rf "$HARNESS_DIR/spool"
+if command -v strace >/dev/null && strace -o /dev/null true 2>/dev/null; then
+	# LeakSanitizer cannot run under ptrace: leaks are checked in every other run.
+	out=$(ASAN_OPTIONS=$ASAN_OPTIONS:detect_leaks=0 MONITORING_ENV_FILE=$MONITORING_ENV_FILE strace -f -e trace=openat,fsync -o "$HARNESS_DIR/strace.out" \
+		"$BIN_DIR/cron" test-alert critical "spool me" 2>>"$HARNESS_LOG_DIR/cron.log")
+	dirfd=$(grep -F "openat(AT_FDCWD, \"$HARNESS_DIR/spool\", O_RDONLY" "$HARNESS_DIR/strace.out" | grep -F O_DIRECTORY |
+		sed -n 's/.*= \([0-9]*\)$/\1/p' | tail -1) || true
+	assert_match "the spool file is created, then its directory is opened" '^[0-9]+$' "$dirfd"
+	assert_eq "and fsync'd" 1 "$(awk -v fd="$dirfd" 'index($0, "O_CREAT") && index($0, "outbox.spool\"") { made = 1 }
+		made && index($0, "fsync(" fd ")") { print 1; exit }' "$HARNESS_DIR/strace.out")"
+else
+	out=$(harness_cron test-alert critical "spool me")
+	pass "strace cannot run here: the directory fsync is not traced"
+fi
 assert_eq "the test alert is spooled" true "$(jq .spooled <<<"$out")"
 assert_eq "and sent anyway" 1 "$(jq .sent_while_database_down <<<"$out")"
 assert_eq "the provider got it" 1 "$(mock_count)"
@@ -194,6 +208,29 @@ harness_start_pg
 harness_cron drain >/dev/null
 assert_eq "it is in whatsapp_logs once the database is back" 1 \
 	"$(count_of "message_content LIKE '%state database down%' AND status = 'sent'")"
+
+# A spooled line the database refuses (a time out of range) does not hold up the others: it goes
+# to the quarantine beside the spool, and the rest is replayed.
+mock_reset
+spool=$HARNESS_DIR/spool/outbox.spool
+now=$(date +%s)
+cat >>"$spool" <<EOF
+{"type":"message","key":"q:good1","phone":"+15550009001","content":"quarantine good 1","priority":"critical","kind":"test","alert_ids":[],"emergency":false,"not_before":0,"created_at":$now}
+{"type":"message","key":"q:bad","phone":"+15550009002","content":"quarantine bad","priority":"critical","kind":"test","alert_ids":[],"emergency":false,"not_before":9000000000000000000,"created_at":$now}
+{"type":"result","key":"q:good1","status":"sent","as_template":false,"provider":"meta","message_id":"wamid.Q1","at":$now}
+{"type":"message","key":"q:good2","phone":"+15550009003","content":"quarantine good 2","priority":"critical","kind":"test","alert_ids":[],"emergency":false,"not_before":0,"created_at":$now}
+{"type":"result","key":"q:good2","status":"failed","as_template":false,"provider":"meta","error_code":"131026","error":"not on WhatsApp","at":$now}
+EOF
+out=$(harness_cron drain)
+assert_eq "the good lines are replayed, the refused one quarantined" "4|1" "$(jq -r '"\(.replayed)|\(.quarantined)"' <<<"$out")"
+assert_eq "the good messages are in whatsapp_logs with their results" "q:good1 sent,q:good2 failed" \
+	"$(psql_state "SELECT string_agg(idempotency_key || ' ' || status, ',' ORDER BY idempotency_key) FROM whatsapp_logs WHERE idempotency_key LIKE 'q:%'")"
+assert_contains "the refused line is kept in the quarantine, as it was" \
+	"$(cat "$HARNESS_DIR/spool/outbox.spool.quarantine")" '"key":"q:bad","phone":"+15550009002"'
+assert_eq "the spool is emptied" 0 "$(wc -c <"$spool")"
+assert_contains "the drain says so in its log" "$(cat "$HARNESS_LOG_DIR/cron.log")" \
+	'"event":"spool_quarantined","msg":"1 spooled line(s) could not be replayed'
+assert_eq "nothing was sent for them" 0 "$(mock_count)"
 
 # Stopped during a send: the provider answers late, the database stops meanwhile.
 mock_reset
