@@ -5,10 +5,12 @@
  * under an exclusive flock and fsync'd before anything is sent (write-ahead):
  *   {"type":"message", "key", "phone", "content", "priority", "kind",
  *    "alert_ids", "emergency", "not_before", "created_at"}
- *   {"type":"result", "key" or "id", "outcome", "provider", "message_id",
- *    "wa_id", "as_template", "error_code", "error", "at"}
+ *   {"type":"result", "key" or "id" (and "lease": the claim's lease_id),
+ *    "outcome", "provider", "message_id", "wa_id", "as_template",
+ *    "error_code", "error", "at"}
  * spool_replay() writes it into whatsapp_logs in one transaction (messages
- * by idempotency key, results onto rows still queued or sending), then
+ * by idempotency key, results onto rows still queued or sending and, for a
+ * drainer's result, still held by its claim), then
  * empties the file. Replaying twice changes nothing. A message whose send
  * was cut short (no result line) is replayed as queued and sent again:
  * at-least-once.
@@ -42,9 +44,13 @@ char *spool_path(const struct config *cfg);
  */
 int spool_send(const struct config *cfg, const struct spool_msg *m, size_t n, int *spooled);
 
-/* The result of sending row id that could not be stored. 0, or -1 (logged). */
-int spool_result(const struct config *cfg, const char *row_id, const char *provider,
-                 int as_template, const struct send_result *rs);
+/*
+ * The result of sending row id under claim lease_id (outbox.c) that could not
+ * be stored; the replay writes it only while that claim still holds the row.
+ * 0, or -1 (logged).
+ */
+int spool_result(const struct config *cfg, const char *row_id, const char *lease_id,
+                 const char *provider, int as_template, const struct send_result *rs);
 
 /* Is key in the spool (not yet replayed)? */
 int spool_has_key(const struct config *cfg, const char *key);
