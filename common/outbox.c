@@ -363,7 +363,7 @@ static int record(struct db *db, const struct config *cfg, const struct provider
 		return held < 0 ? -1 : 0;
 	}
 	case SEND_AS_TEMPLATE:
-		if (!c->as_template) {
+		if (!c->as_template && p->has_template(cfg)) {
 			const char *pt[4] = {c->id, c->lease_id, rs->error_code, rs->error};
 			held = record_held(
 			    db, c, rs, st,
@@ -376,7 +376,10 @@ static int record(struct db *db, const struct config *cfg, const struct provider
 				st->as_template++;
 			return held < 0 ? -1 : 0;
 		}
-		/* A template refused as outside the window: nothing more to try. */
+		/*
+		 * A template refused as outside the window, or text refused with no
+		 * template to try: failed with the provider's code (131047, 63016).
+		 */
 		/* fall through */
 	case SEND_PERMANENT: {
 		const char *pf[4] = {c->id, c->lease_id, rs->error_code, rs->error};
@@ -483,9 +486,13 @@ void outbox_send_batch(const struct config *cfg, const struct provider *p, struc
 		                    ? xasprintf("ACK:%s", v[i].alert_id)
 		                    : NULL;
 		const char *params[2] = {v[i].priority, summary};
-		int tmpl =
-		    v[i].as_template || (!v[i].in_window && strcmp(p->name, "sandbox") != 0 &&
-		                         (*cfg->alert_template || *cfg->twilio_content_sid));
+		/*
+		 * Outside the window as we know it: the template, when this provider has
+		 * one. Without one, the text is tried: our view of the window can be
+		 * incomplete (the number may be answered by another system), and the
+		 * provider's refusal is the answer (record()).
+		 */
+		int tmpl = v[i].as_template || (!v[i].in_window && p->has_template(cfg));
 		v[i].as_template = tmpl;
 		struct send_request rq = {
 		    .to = v[i].phone,

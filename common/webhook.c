@@ -141,9 +141,10 @@ static int apply_failed(struct db *db, const struct config *cfg, const char *sou
 	int attempts = (int)strtol(PQgetvalue(row, 0, 3), NULL, 10);
 	if (rank(cur) >= 2) /* delivered or read already: a late failure changes nothing */
 		return 0;
-	enum send_outcome o = strcmp(source, "twilio") == 0
-	                          ? provider_twilio_code_outcome(s->error_code)
-	                          : provider_meta_code_outcome(s->error_code);
+	int twilio = strcmp(source, "twilio") == 0;
+	const struct provider *prov = twilio ? &provider_twilio : &provider_meta;
+	enum send_outcome o = twilio ? provider_twilio_code_outcome(s->error_code)
+	                             : provider_meta_code_outcome(s->error_code);
 	char code[24], delay[32];
 	snprintf(code, sizeof(code), "%d", s->error_code);
 	snprintf(delay, sizeof(delay), "%.3f", outbox_backoff(cfg, attempts, random_unit()));
@@ -152,7 +153,8 @@ static int apply_failed(struct db *db, const struct config *cfg, const char *sou
 	              s->error_details ? ": " : "", s->error_details ? s->error_details : "");
 	const char *p[4] = {id, code, why, delay};
 	const char *sql;
-	if (o == SEND_AS_TEMPLATE && !as_template) /* outside the window: the same, as a template */
+	/* Outside the window: the same, as a template; with no template, failed with the code. */
+	if (o == SEND_AS_TEMPLATE && !as_template && prov->has_template(cfg))
 		sql = "UPDATE whatsapp_logs SET status = 'queued', as_template = true,"
 		      " next_attempt_at = now(), last_error_code = $2, last_error = $3"
 		      " WHERE id = $1::bigint";

@@ -12,7 +12,8 @@
  *   statuses   move the matching whatsapp_logs row forward only (sent ->
  *              delivered -> read, each timestamp kept), once per (message id,
  *              status); failed is classified like a send error (131047: re-
- *              queued as a template; retry classes re-queued; others failed).
+ *              queued as a template, or failed with the code when the provider
+ *              has none configured; retry classes re-queued; others failed).
  *   messages   once per message id: audited in whatsapp_logs (inbound,
  *              'received'), contacts updated (the 24-hour window, wa_id), and
  *              when the sender is a configured contact, the command run and

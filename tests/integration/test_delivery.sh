@@ -72,6 +72,17 @@ drain >/dev/null
 assert_eq "outside the window it goes as a template at once" template "$(reqs | jq -r '.[-1].json.type')"
 unset WHATSAPP_ALERT_TEMPLATE
 
+# ---------------------------------------------------------------- outside the window, no template
+# Without a template the text is tried (our view of the window may be incomplete); only the
+# provider's refusal fails the message, with the provider's own code.
+mock_reset
+mock_script '[{"match":{"to":"+15550001012","type":"text"},"meta_error":131047}]'
+id=$(queue +15550001012 "nobody wrote to us, no template")
+drain >/dev/null
+assert_eq "no template: the text is tried" text \
+	"$(reqs | jq -r '[.[] | select(.json.to == "+15550001012") | .json.type] | join(",")')"
+assert_eq "refused: failed with the provider's code" "failed|131047" "$(status_of "$id")"
+
 # ---------------------------------------------------------------- permanent failure
 mock_reset
 mock_script '[{"match":{"to":"+15550001005"},"meta_error":131026}]'
@@ -201,6 +212,18 @@ assert_eq "twilio: the account's Messages.json" "/2010-04-01/Accounts/AC01234567
 assert_eq "twilio: whatsapp: addresses" "whatsapp:+15550001011|whatsapp:+15550009999" "$(jq -r '[.form.To, .form.From] | join("|")' <<<"$r")"
 assert_eq "twilio: basic auth" "Basic $(printf 'AC0123456789:twilio-secret-token' | base64)" "$(jq -r .headers.authorization <<<"$r")"
 assert_match "twilio: the SID is stored" '^SM' "$(psql_state "SELECT provider_message_id FROM whatsapp_logs WHERE id = $id")"
+# Outside the window as we know it, with Meta's template configured but no TWILIO_CONTENT_SID:
+# the text is tried. A number answered by another system takes it; 63016 fails the other.
+mock_reset
+mock_script '[{"match":{"to":"+15550001013"},"twilio_error":63016}]'
+export WHATSAPP_ALERT_TEMPLATE=infra_alert
+a=$(queue +15550001014 "answered elsewhere")
+b=$(queue +15550001013 "really outside")
+drain >/dev/null
+assert_eq "twilio, no Content template: the text went" "sent|" "$(status_of "$a")"
+assert_eq "as a Body" "answered elsewhere" "$(reqs | jq -r '.[] | select(.to == "15550001014") | .form.Body')"
+assert_eq "twilio: refused with 63016, failed with it" "failed|63016" "$(status_of "$b")"
+unset WHATSAPP_ALERT_TEMPLATE
 unset TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN TWILIO_WHATSAPP_NUMBER TWILIO_API_URL
 
 # ---------------------------------------------------------------- sandbox and test-alert over HTTP

@@ -18,6 +18,7 @@ harness_set_env TWILIO_AUTH_TOKEN "$TWTOKEN"
 harness_set_env TWILIO_WEBHOOK_URL "$TWURL"
 harness_set_env RECIPIENT_MIN_INTERVAL 0
 harness_set_env CRITICAL_PHONE_2 +15550000003
+harness_set_env WHATSAPP_ALERT_TEMPLATE infra_alert # Meta's; Twilio has none (TWILIO_CONTENT_SID)
 harness_set_env ESCALATION_PHONE_1 +15550000009
 harness_restart_programs || fail "programs restarted"
 export RECIPIENT_MIN_INTERVAL=0
@@ -321,6 +322,15 @@ cb="MessageSid=SMfeedfeedfeedfeedfeedfeedfeedfeed&MessageStatus=delivered&To=wha
 http POST "$TW" "$cb" -H 'Content-Type: application/x-www-form-urlencoded' -H "X-Twilio-Signature: $(twsign "$cb")"
 settle
 assert_eq "Twilio status callback: delivered" delivered "$(row "$tw" status)"
+# 63016 (outside the window) with no Content template configured: nothing else to try.
+tw2=$(psql_state "INSERT INTO whatsapp_logs (phone_number, message_content, priority, status, provider,
+ provider_message_id, idempotency_key) VALUES ('+15550000002', 'x', 'critical', 'sent', 'twilio',
+ 'SMfacefacefacefacefacefacefaceface', 'test:tw2') RETURNING id")
+cb2="MessageSid=SMfacefacefacefacefacefacefaceface&MessageStatus=undelivered&ErrorCode=63016&To=whatsapp%3A%2B15550000002"
+http POST "$TW" "$cb2" -H 'Content-Type: application/x-www-form-urlencoded' -H "X-Twilio-Signature: $(twsign "$cb2")"
+settle
+assert_eq "Twilio 63016 without a Content template: failed with it" "failed|false|63016" \
+	"$(row "$tw2" "status || '|' || as_template || '|' || last_error_code")"
 
 # ---------------------------------------------------------------- the state database down
 # Not stored means not acknowledged: a 503 makes Meta and Twilio deliver it again later.
