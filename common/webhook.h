@@ -8,6 +8,13 @@
  * pending with a backoff; cron (drain, tick) retries them, up to
  * WEBHOOK_MAX_ATTEMPTS, then marks them failed.
  *
+ * A status for a message id no outbound row carries is another system's
+ * (sending from the same WhatsApp Business Account) or our own send whose id
+ * is not recorded yet: it is retried for WEBHOOK_STATUS_GRACE_SECONDS after
+ * the event came (the last retry at the end of the grace), then kept in
+ * webhook_ignored, counted (webhook_stats.ignored), and never retried or
+ * failed.
+ *
  * Processing is one transaction per batch of events:
  *   statuses   move the matching whatsapp_logs row forward only (sent ->
  *              delivered -> read, each timestamp kept), once per (message id,
@@ -69,6 +76,7 @@ struct webhook_stats {
 	int events, failed;     /* events processed, events whose processing failed */
 	int statuses, messages; /* new (not duplicate) items applied */
 	int commands, replies;  /* commands obeyed, messages queued */
+	int ignored;            /* statuses for messages not ours, kept as ignored */
 };
 
 /* Process event id if still pending. 0 (done, or nothing to do), -1 failed (recorded). */

@@ -229,9 +229,10 @@ static void *proc_run(void *arg)
 				pause_ms(1000);
 		}
 		if (st.events)
-			log_debug("webhook_processed",
-			          "%d event(s): %d status(es), %d message(s), %d failed", st.events,
-			          st.statuses, st.messages, st.failed);
+			log_debug(
+			    "webhook_processed",
+			    "%d event(s): %d status(es), %d message(s), %d failed, %d ignored",
+			    st.events, st.statuses, st.messages, st.failed, st.ignored);
 		if (st.replies || drain)
 			app_drain(&q.proc);
 		db_rollback(&q.proc.db);

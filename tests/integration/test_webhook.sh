@@ -289,6 +289,32 @@ assert_eq "the events beside it are applied" "read|true" \
 assert_eq "only the unappliable one waits for a retry" "done|pending 1|done" \
 	"$(psql_state "SELECT string_agg(CASE WHEN status = 'pending' THEN status || ' ' || attempts ELSE status END, '|' ORDER BY id) FROM webhook_events WHERE body LIKE '%SPLIT%'")"
 
+# ---------------------------------------------------------------- statuses for messages not ours
+# Another system sending from the same WhatsApp Business Account (a seller's cart bot) gets its
+# statuses here too. A status for a message id none of ours carries is retried only for
+# WEBHOOK_STATUS_GRACE_SECONDS (our own send's id may not be recorded yet), the last time when
+# the grace ends, then kept as ignored: stored, counted, never failed nor retried again.
+harness_set_env WEBHOOK_STATUS_GRACE_SECONDS 4
+harness_restart_programs || fail "programs restarted"
+export WEBHOOK_STATUS_GRACE_SECONDS=4
+failed_before=$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE status = 'failed'")
+post "$(status_body wamid.FOREIGN1 delivered)"
+assert_eq "a status for a message not ours: 200" 200 "$HTTP_STATUS"
+post "$(status_body wamid.OURSLATE read)"
+sleep 1
+ours=$(outbound wamid.OURSLATE) # our send's id, recorded a second after its status came
+sleep 4.5                       # the grace is over
+harness_cron drain >/dev/null
+assert_eq "our own send recorded late: its status applies" read "$(row "$ours" status)"
+assert_match "the other one is done after the grace, after a few attempts, not 10" '^done\|[1-3]$' \
+	"$(psql_state "SELECT status || '|' || attempts FROM webhook_events WHERE body LIKE '%wamid.FOREIGN1%'")"
+assert_eq "it is kept as ignored" "wamid.FOREIGN1|delivered|15550001001|meta" \
+	"$(psql_state "SELECT provider_message_id || '|' || status || '|' || recipient_id || '|' || source FROM webhook_ignored")"
+assert_eq "nothing of ours failed" "$failed_before" "$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE status = 'failed'")"
+http_auth GET /monitoring/alerts
+assert_eq "alerts counts it" 1 "$(jq '.webhook.ignored_statuses_24h' <<<"$HTTP_BODY")"
+assert_contains "the log says so" "$(cat "$HARNESS_LOG_DIR"/*.log)" '"event":"status_ignored"'
+
 # ---------------------------------------------------------------- Twilio
 twsign() { # twsign FORM-BODY [URL] [TOKEN]: X-Twilio-Signature of a form body
 	python3 - "$1" "${2:-$TWURL}" "${3:-$TWTOKEN}" <<'PY'
