@@ -233,6 +233,11 @@ int alertsview_build(struct db *db, int limit, long long since, struct json_obje
 	                             "('queued', 'sending'))"
 	                             "   AS pending"
 	                             " FROM delivery_state WHERE id = 1") < 0 ||
+	    single(
+	        db, o, "webhook",
+	        "SELECT (SELECT count(*) FROM webhook_events WHERE status = 'pending') AS pending,"
+	        " (SELECT count(*) FROM webhook_ignored"
+	        "   WHERE ignored_at > now() - interval '24 hours') AS ignored_statuses_24h") < 0 ||
 	    section(
 	        db, o, "recent_messages",
 	        "SELECT id, phone_number, priority, status, kind, direction, message_content,"

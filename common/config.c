@@ -139,6 +139,10 @@ static const struct var_slot vars[] = {
     {{"WEBHOOK_THREADS", CFG_INT, "2", 1, 64, 0,
       "threads of the webhook that read and verify requests (none waits on a commit)"},
      OFF(webhook_threads)},
+    {{"WEBHOOK_STATUS_GRACE_SECONDS", CFG_INT, "300", 0, 3600, 0,
+      "seconds a status for a message id we have no record of is retried before it is kept"
+      " as ignored (another system's message)"},
+     OFF(webhook_status_grace_s)},
     {{"SPOOL_DIR", CFG_STRING, "/var/spool/whatsapp-monitor", 0, 0, 0,
       "directory of the spool of messages sent while the state database was down"},
      OFF(spool_dir)},

@@ -63,6 +63,7 @@ struct config {
 	struct phone_list report;
 	long long sample_retention_days, webhook_retention_days;
 	long long webhook_threads;
+	long long webhook_status_grace_s;
 	char *twilio_webhook_url;
 	char *meta_waba_id;
 	char *orders_table, *orders_timestamp_column;

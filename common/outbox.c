@@ -76,12 +76,14 @@ double outbox_backoff(const struct config *cfg, int attempts, double jitter01)
 
 struct claimed {
 	char *id, *phone, *content, *priority, *alert_id;
+	char *lease_id; /* the claim that holds the row: its result is recorded only under it */
 	int as_template, in_window, attempts;
 };
 
 static void claimed_release(struct claimed *c)
 {
 	free(c->id);
+	free(c->lease_id);
 	free(c->phone);
 	free(c->content);
 	free(c->priority);
@@ -137,31 +139,99 @@ static const char *drainer_name(void)
 }
 
 /*
+ * How long a batch of n rows whose first paced start is first_slot_s from now
+ * may hold them 'sending' (seconds): until the last one's paced start, plus
+ * the rounds its requests may wait for a free slot (SEND_MAX_IN_FLIGHT at once,
+ * each at most SEND_TIMEOUT_MS), plus one request's time and 60 s. With a batch
+ * no larger than SEND_MAX_IN_FLIGHT and no pace ahead this is the
+ * 2 x SEND_TIMEOUT_MS + 60 s of a drainer that died mid-send.
+ */
+static double lease_seconds(const struct config *cfg, int n, double first_slot_s)
+{
+	double last_start = first_slot_s + (double)(n - 1) / (double)cfg->send_rate_per_second;
+	long long rounds = ((long long)n + cfg->send_max_in_flight - 1) / cfg->send_max_in_flight;
+	return (last_start > 0 ? last_start : 0) +
+	       (double)(rounds + 1) * (double)cfg->send_timeout_ms / 1000.0 + 60.0;
+}
+
+/* Rows whose lease ran out (their drainer died or is stuck) go back to the queue. 0 / -1. */
+static int requeue_expired(struct db *db, const struct config *cfg)
+{
+	char lease[24];
+	snprintf(lease, sizeof(lease), "%lld", 2 * cfg->send_timeout_ms / 1000 + 60);
+	const char *p[1] = {lease};
+	/*
+	 * lease_id stays: until another claim takes the row, a late result of the
+	 * claim that held it is still recorded. A row claimed before migration 006
+	 * has no lease_until: the old lease from claimed_at applies.
+	 */
+	return db_exec(db,
+	               "UPDATE whatsapp_logs SET status = 'queued', claimed_at = NULL,"
+	               " claimed_by = NULL, lease_until = NULL WHERE status = 'sending'"
+	               " AND coalesce(lease_until, claimed_at + make_interval(secs => $1::int))"
+	               "   < now()",
+	               1, p);
+}
+
+/*
+ * Reserve n global rate slots (the first may lie in the future: *first_slot_s
+ * from now) and mark the rows in ids (an array literal) 'sending' under a new
+ * lease that lasts past their paced start (lease_seconds); *lease_id names it.
+ * Inside the claim's transaction. 0 / -1.
+ */
+static int hold(struct db *db, const struct config *cfg, int n, const char *ids,
+                double *first_slot_s, char **lease_id)
+{
+	char cnt[16], rate[24], secs[32];
+	snprintf(cnt, sizeof(cnt), "%d", n);
+	snprintf(rate, sizeof(rate), "%lld", cfg->send_rate_per_second);
+	const char *pr[2] = {cnt, rate};
+	PGresult *r = db_query(db,
+	                       "WITH old AS (SELECT greatest(next_slot, clock_timestamp()) AS t"
+	                       "   FROM send_rate WHERE id = 1 FOR UPDATE)"
+	                       " UPDATE send_rate SET next_slot = old.t"
+	                       "   + make_interval(secs => $1::float8 / $2::float8)"
+	                       " FROM old WHERE id = 1"
+	                       " RETURNING extract(epoch FROM old.t - clock_timestamp())",
+	                       2, pr);
+	if (!r)
+		return -1;
+	*first_slot_s = PQntuples(r) ? strtod(PQgetvalue(r, 0, 0), NULL) : 0;
+	PQclear(r);
+	snprintf(secs, sizeof(secs), "%.3f", lease_seconds(cfg, n, *first_slot_s));
+	const char *pu[3] = {ids, drainer_name(), secs};
+	r = db_query(db,
+	             "WITH l AS (SELECT nextval('whatsapp_logs_lease_seq') AS v)"
+	             " UPDATE whatsapp_logs SET status = 'sending', claimed_at = now(),"
+	             " claimed_by = $2, attempts = attempts + 1, lease_id = l.v,"
+	             " lease_until = clock_timestamp() + make_interval(secs => $3::float8)"
+	             " FROM l WHERE id = ANY($1::bigint[]) RETURNING l.v",
+	             3, pu);
+	if (!r)
+		return -1;
+	*lease_id = PQntuples(r) ? xstrdup(PQgetvalue(r, 0, 0)) : NULL;
+	PQclear(r);
+	return *lease_id ? 0 : -1;
+}
+
+/*
  * Claim up to max due rows, one per recipient whose slot is free, and mark
- * them sending. Returns the count (rows in *out) or -1.
+ * them sending (hold). Returns the count (rows in *out) or -1.
  */
 static int claim(struct db *db, const struct config *cfg, int max, struct claimed **out,
                  double *first_slot_s)
 {
-	char lim[16], gap[24], lease[24], rate[24], cnt[16];
+	char lim[16], gap[24];
 	struct claimed *c = NULL;
 	struct buf ids = BUF_INIT(1 << 20);
 	PGresult *r = NULL;
+	char *lease_id = NULL;
 	int n = 0;
 	snprintf(lim, sizeof(lim), "%d", max * 4);
 	snprintf(gap, sizeof(gap), "%lld", cfg->recipient_min_interval_s);
-	snprintf(lease, sizeof(lease), "%lld", 2 * cfg->send_timeout_ms / 1000 + 60);
-	snprintf(rate, sizeof(rate), "%lld", cfg->send_rate_per_second);
 	*out = NULL;
 	*first_slot_s = 0;
-	/* A sender that died mid-send leaves rows 'sending': after the lease they go back. */
-	const char *pl[1] = {lease};
-	if (db_exec(
-	        db,
-	        "UPDATE whatsapp_logs SET status = 'queued', claimed_at = NULL, claimed_by = NULL"
-	        " WHERE status = 'sending'"
-	        " AND claimed_at < now() - make_interval(secs => $1::int)",
-	        1, pl) < 0)
+	if (requeue_expired(db, cfg) < 0)
 		return -1;
 	if (db_begin(db) < 0)
 		return -1;
@@ -218,98 +288,129 @@ static int claim(struct db *db, const struct config *cfg, int max, struct claime
 	r = NULL;
 	if (n > 0) {
 		buf_puts(&ids, "}");
-		snprintf(cnt, sizeof(cnt), "%d", n);
-		const char *pu[2] = {buf_str(&ids), drainer_name()};
-		if (db_exec(
-		        db,
-		        "UPDATE whatsapp_logs SET status = 'sending', claimed_at = now(),"
-		        " claimed_by = $2, attempts = attempts + 1 WHERE id = ANY($1::bigint[])",
-		        2, pu) < 0)
+		if (hold(db, cfg, n, buf_str(&ids), first_slot_s, &lease_id) < 0)
 			goto fail;
-		/* Reserve n global slots; the first may lie in the future. */
-		const char *pr[2] = {cnt, rate};
-		r = db_query(db,
-		             "WITH old AS (SELECT greatest(next_slot, clock_timestamp()) AS t"
-		             "   FROM send_rate WHERE id = 1 FOR UPDATE)"
-		             " UPDATE send_rate SET next_slot = old.t"
-		             "   + make_interval(secs => $1::float8 / $2::float8)"
-		             " FROM old WHERE id = 1"
-		             " RETURNING extract(epoch FROM old.t - clock_timestamp())",
-		             2, pr);
-		if (!r)
-			goto fail;
-		*first_slot_s = PQntuples(r) ? strtod(PQgetvalue(r, 0, 0), NULL) : 0;
-		PQclear(r);
-		r = NULL;
+		for (int k = 0; k < n; k++)
+			c[k].lease_id = xstrdup(lease_id);
 	}
 	if (db_commit(db) < 0)
 		goto fail;
+	free(lease_id);
 	buf_release(&ids);
 	*out = c;
 	return n;
 fail:
 	PQclear(r);
 	db_rollback(db);
+	free(lease_id);
 	buf_release(&ids);
 	claimed_free(c, n);
 	return -1;
+}
+
+/*
+ * Run one UPDATE of a claimed row's result. Its $1 is the row id, $2 the
+ * claim's lease_id, and its WHERE ends in HELD: only a row this claim still
+ * holds changes (another drainer may have taken it back after the lease ran
+ * out, and recorded its own result). 1 recorded (*status: the new status when
+ * wanted), 0 not ours any more (logged, dropped), -1 error.
+ */
+#define HELD " WHERE id = $1::bigint AND lease_id = $2::bigint AND status IN ('sending', 'queued')"
+static int record_held(struct db *db, const struct claimed *c, const struct send_result *rs,
+                       struct drain_stats *st, const char *sql, int n, const char *const *p,
+                       char *status, size_t len)
+{
+	PGresult *r = db_query(db, sql, n, p);
+	if (!r)
+		return -1;
+	int held = PQntuples(r) == 1;
+	if (held && status)
+		snprintf(status, len, "%s", PQgetvalue(r, 0, 0));
+	PQclear(r);
+	if (!held) {
+		st->stale++;
+		log_warnx("stale_result",
+		          "message %s to %s: result %s %s dropped: the row is no longer held by"
+		          " this claim (lease %s ran out and another drainer took it)",
+		          c->id, c->phone, send_outcome_name(rs->outcome), rs->error_code,
+		          c->lease_id);
+	}
+	return held;
 }
 
 static int record(struct db *db, const struct config *cfg, const struct provider *p,
                   const struct claimed *c, const struct send_result *rs, struct drain_stats *st)
 {
 	char delay[32];
+	int held;
 	switch (rs->outcome) {
 	case SEND_SENT: {
-		const char *pr[5] = {c->id, p->name, rs->message_id[0] ? rs->message_id : NULL,
-		                     rs->wa_id[0] ? rs->wa_id : NULL, c->as_template ? "t" : "f"};
-		st->sent++;
-		return db_exec(db,
-		               "UPDATE whatsapp_logs SET status = 'sent', sent_at = now(),"
-		               " provider = $2, provider_message_id = $3, wa_id = $4,"
-		               " as_template = $5::boolean, claimed_at = NULL,"
-		               " last_error_code = NULL, last_error = NULL WHERE id = $1::bigint",
-		               5, pr);
+		const char *pr[6] = {c->id,
+		                     c->lease_id,
+		                     p->name,
+		                     rs->message_id[0] ? rs->message_id : NULL,
+		                     rs->wa_id[0] ? rs->wa_id : NULL,
+		                     c->as_template ? "t" : "f"};
+		held = record_held(
+		    db, c, rs, st,
+		    "UPDATE whatsapp_logs SET status = 'sent', sent_at = now(),"
+		    " provider = $3, provider_message_id = $4, wa_id = $5,"
+		    " as_template = $6::boolean, claimed_at = NULL, lease_until = NULL,"
+		    " last_error_code = NULL, last_error = NULL" HELD " RETURNING status",
+		    6, pr, NULL, 0);
+		if (held > 0)
+			st->sent++;
+		return held < 0 ? -1 : 0;
 	}
 	case SEND_AS_TEMPLATE:
-		if (!c->as_template) {
-			const char *pt[3] = {c->id, rs->error_code, rs->error};
-			st->as_template++;
-			return db_exec(
-			    db,
+		if (!c->as_template && p->has_template(cfg)) {
+			const char *pt[4] = {c->id, c->lease_id, rs->error_code, rs->error};
+			held = record_held(
+			    db, c, rs, st,
 			    "UPDATE whatsapp_logs SET status = 'queued', as_template = true,"
 			    " next_attempt_at = now(), claimed_at = NULL,"
-			    " last_error_code = $2, last_error = $3 WHERE id = $1::bigint",
-			    3, pt);
+			    " lease_until = NULL, last_error_code = $3,"
+			    " last_error = $4" HELD " RETURNING status",
+			    4, pt, NULL, 0);
+			if (held > 0)
+				st->as_template++;
+			return held < 0 ? -1 : 0;
 		}
-		/* A template refused as outside the window: nothing more to try. */
+		/*
+		 * A template refused as outside the window, or text refused with no
+		 * template to try: failed with the provider's code (131047, 63016).
+		 */
 		/* fall through */
 	case SEND_PERMANENT: {
-		const char *pf[3] = {c->id, rs->error_code, rs->error};
-		st->failed++;
-		log_warnx("send_failed", "message %s to %s failed for good: %s %s", c->id, c->phone,
-		          rs->error_code, rs->error);
-		return db_exec(db,
-		               "UPDATE whatsapp_logs SET status = 'failed', failed_at = now(),"
-		               " claimed_at = NULL, last_error_code = $2, last_error = $3"
-		               " WHERE id = $1::bigint",
-		               3, pf);
+		const char *pf[4] = {c->id, c->lease_id, rs->error_code, rs->error};
+		held = record_held(db, c, rs, st,
+		                   "UPDATE whatsapp_logs SET status = 'failed', failed_at = now(),"
+		                   " claimed_at = NULL, lease_until = NULL, last_error_code = $3,"
+		                   " last_error = $4" HELD " RETURNING status",
+		                   4, pf, NULL, 0);
+		if (held > 0) {
+			st->failed++;
+			log_warnx("send_failed", "message %s to %s failed for good: %s %s", c->id,
+			          c->phone, rs->error_code, rs->error);
+		}
+		return held < 0 ? -1 : 0;
 	}
 	case SEND_STOP_ALL: {
-		const char *ps[3] = {c->id, rs->error_code, rs->error};
+		const char *ps[4] = {c->id, c->lease_id, rs->error_code, rs->error};
 		char *reason = xasprintf("%s %s", rs->error_code, rs->error);
 		st->stopped = 1;
 		log_error("sending_stopped",
 		          "the provider refuses this account (%s): all sending stopped until "
 		          "`cron drain --resume`",
 		          reason);
-		int r = db_exec(db,
+		/* The account is refused whoever holds the row: the stop applies either way. */
+		held =
+		    record_held(db, c, rs, st,
 		                "UPDATE whatsapp_logs SET status = 'queued', claimed_at = NULL,"
-		                " attempts = greatest(attempts - 1, 0),"
-		                " last_error_code = $2, last_error = $3 WHERE id = $1::bigint",
-		                3, ps);
-		if (r == 0)
-			r = outbox_stop_all(db, reason);
+		                " lease_until = NULL, attempts = greatest(attempts - 1, 0),"
+		                " last_error_code = $3, last_error = $4" HELD " RETURNING status",
+		                4, ps, NULL, 0);
+		int r = held < 0 ? -1 : outbox_stop_all(db, reason);
 		free(reason);
 		return r;
 	}
@@ -319,26 +420,25 @@ static int record(struct db *db, const struct config *cfg, const struct provider
 	}
 	/* Retry later, unless the message is too old to matter. */
 	snprintf(delay, sizeof(delay), "%.3f", outbox_backoff(cfg, c->attempts, random_unit()));
-	char age[24];
+	char age[24], status[16];
 	snprintf(age, sizeof(age), "%lld", cfg->message_max_age_h);
-	const char *pq[5] = {c->id, delay, rs->error_code, rs->error, age};
-	PGresult *u = db_query(
-	    db,
-	    "UPDATE whatsapp_logs SET claimed_at = NULL, last_error_code = $3, last_error = $4,"
-	    " status = CASE WHEN not_before < now() - make_interval(hours => $5::int)"
+	const char *pq[6] = {c->id, c->lease_id, delay, rs->error_code, rs->error, age};
+	held = record_held(
+	    db, c, rs, st,
+	    "UPDATE whatsapp_logs SET claimed_at = NULL, lease_until = NULL,"
+	    " last_error_code = $4, last_error = $5,"
+	    " status = CASE WHEN not_before < now() - make_interval(hours => $6::int)"
 	    "   THEN 'failed' ELSE 'queued' END,"
-	    " failed_at = CASE WHEN not_before < now() - make_interval(hours => $5::int)"
+	    " failed_at = CASE WHEN not_before < now() - make_interval(hours => $6::int)"
 	    "   THEN now() END,"
-	    " next_attempt_at = now() + make_interval(secs => $2::float8)"
-	    " WHERE id = $1::bigint RETURNING status",
-	    5, pq);
-	if (!u)
-		return -1;
-	if (strcmp(PQgetvalue(u, 0, 0), "failed") == 0)
+	    " next_attempt_at = now() + make_interval(secs => $3::float8)" HELD " RETURNING status",
+	    6, pq, status, sizeof(status));
+	if (held <= 0)
+		return held;
+	if (strcmp(status, "failed") == 0)
 		st->failed++;
 	else
 		st->retried++;
-	PQclear(u);
 	if (rs->outcome == SEND_RETRY_RECIPIENT) {
 		const char *pp[2] = {c->phone, delay};
 		return db_exec(db,
@@ -386,9 +486,13 @@ void outbox_send_batch(const struct config *cfg, const struct provider *p, struc
 		                    ? xasprintf("ACK:%s", v[i].alert_id)
 		                    : NULL;
 		const char *params[2] = {v[i].priority, summary};
-		int tmpl =
-		    v[i].as_template || (!v[i].in_window && strcmp(p->name, "sandbox") != 0 &&
-		                         (*cfg->alert_template || *cfg->twilio_content_sid));
+		/*
+		 * Outside the window as we know it: the template, when this provider has
+		 * one. Without one, the text is tried: our view of the window can be
+		 * incomplete (the number may be answered by another system), and the
+		 * provider's refusal is the answer (record()).
+		 */
+		int tmpl = v[i].as_template || (!v[i].in_window && p->has_template(cfg));
 		v[i].as_template = tmpl;
 		struct send_request rq = {
 		    .to = v[i].phone,
@@ -518,7 +622,8 @@ int outbox_drain(struct db *db, const struct config *cfg, const struct provider 
 			if (ret == 0 && record(db, cfg, p, &c[i], &rs[i], st) < 0)
 				ret = -1;
 			if (ret < 0)
-				spool_result(cfg, c[i].id, p->name, c[i].as_template, &rs[i]);
+				spool_result(cfg, c[i].id, c[i].lease_id, p->name, c[i].as_template,
+				             &rs[i]);
 		}
 		claimed_free(c, n);
 		free(rs);

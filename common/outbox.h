@@ -46,6 +46,7 @@ struct drain_stats {
 	int stopped;     /* 1 when sending is stopped (delivery_state) */
 	int replayed;    /* spool lines written into the state database first */
 	int quarantined; /* spool lines that could not be, moved to the quarantine */
+	int stale;       /* results dropped: the row's lease ran out and another claim took it */
 };
 
 /*
@@ -53,6 +54,11 @@ struct drain_stats {
  * recipient whose pacing slot is free), reserve global rate slots, send them with several requests
  * in flight, record each result. Repeats until nothing is due or max_messages were claimed (0: no
  * limit). 0, or -1 when the state database failed (db->err).
+ * A claim holds its rows 'sending' under a lease (lease_id) that lasts until the last row's
+ * paced start, plus the rounds of SEND_MAX_IN_FLIGHT requests it may wait for, plus one
+ * SEND_TIMEOUT_MS and 60 s; after that any drainer queues them again. A result is recorded
+ * only while the claim still holds its row: one that comes after another claim took the row is
+ * logged ("stale_result"), counted (st->stale) and dropped.
  * flags: DRAIN_WAIT_PACED waits (at most one RECIPIENT_MIN_INTERVAL in all)
  * for due rows held back only by their recipient's pacing, instead of
  * leaving them to the next run (cron does; a FastCGI program after its

@@ -77,6 +77,14 @@ struct provider {
 	             struct http_call *call, struct send_result *rs);
 	void (*classify)(const struct config *cfg, const struct http_answer *ans,
 	                 struct send_result *rs);
+	/*
+	 * 1 when the configuration names this provider's template for messages
+	 * outside the 24-hour window (Meta: WHATSAPP_ALERT_TEMPLATE and its
+	 * language; Twilio: TWILIO_CONTENT_SID), else 0. Without one a message
+	 * goes as text, whatever our view of the window, and only the provider's
+	 * refusal (131047, 63016) fails it.
+	 */
+	int (*has_template)(const struct config *cfg);
 };
 
 extern const struct provider provider_meta, provider_twilio, provider_sandbox;

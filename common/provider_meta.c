@@ -355,8 +355,15 @@ static void meta_classify(const struct config *cfg, const struct http_answer *an
 	json_object_put(root);
 }
 
+static int meta_has_template(const struct config *cfg)
+{
+	return cfg->alert_template && *cfg->alert_template && cfg->template_language &&
+	       *cfg->template_language;
+}
+
 const struct provider provider_meta = {
     .name = "meta",
     .build = meta_build,
     .classify = meta_classify,
+    .has_template = meta_has_template,
 };

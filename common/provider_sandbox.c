@@ -41,8 +41,16 @@ static void sandbox_classify(const struct config *cfg, const struct http_answer 
 	         "the sandbox provider makes no HTTP calls: nothing to classify");
 }
 
+/* The sandbox records text: there is no window to respect. */
+static int sandbox_has_template(const struct config *cfg)
+{
+	(void)cfg;
+	return 0;
+}
+
 const struct provider provider_sandbox = {
     .name = "sandbox",
     .build = sandbox_build,
     .classify = sandbox_classify,
+    .has_template = sandbox_has_template,
 };

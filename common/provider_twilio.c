@@ -264,8 +264,14 @@ out:
 	json_object_put(root);
 }
 
+static int twilio_has_template(const struct config *cfg)
+{
+	return cfg->twilio_content_sid && *cfg->twilio_content_sid;
+}
+
 const struct provider provider_twilio = {
     .name = "twilio",
     .build = twilio_build,
     .classify = twilio_classify,
+    .has_template = twilio_has_template,
 };

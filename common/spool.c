@@ -404,8 +404,9 @@ static const char *outcome_status(enum send_outcome o)
 	return o == SEND_SENT ? "sent" : o == SEND_PERMANENT ? "failed" : "queued";
 }
 
-static struct json_object *result_json(const char *key, const char *row_id, const char *provider,
-                                       int as_template, const struct send_result *rs)
+static struct json_object *result_json(const char *key, const char *row_id, const char *lease_id,
+                                       const char *provider, int as_template,
+                                       const struct send_result *rs)
 {
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "type", json_object_new_string("result"));
@@ -413,6 +414,8 @@ static struct json_object *result_json(const char *key, const char *row_id, cons
 		add_str(o, "key", key);
 	else
 		add_str(o, "id", row_id);
+	if (lease_id)
+		add_str(o, "lease", lease_id);
 	json_object_object_add(o, "status", json_object_new_string(outcome_status(rs->outcome)));
 	json_object_object_add(
 	    o, "as_template",
@@ -434,11 +437,11 @@ static void line_of(struct buf *b, struct json_object *o)
 	json_object_put(o);
 }
 
-int spool_result(const struct config *cfg, const char *row_id, const char *provider,
-                 int as_template, const struct send_result *rs)
+int spool_result(const struct config *cfg, const char *row_id, const char *lease_id,
+                 const char *provider, int as_template, const struct send_result *rs)
 {
 	struct buf b = BUF_INIT(1 << 20);
-	line_of(&b, result_json(NULL, row_id, provider, as_template, rs));
+	line_of(&b, result_json(NULL, row_id, lease_id, provider, as_template, rs));
 	int fd = spool_open(cfg, 1);
 	int r = fd < 0 || repair_tail(cfg, fd) < 0 ? -1 : append(fd, b.data, b.len);
 	if (r < 0)
@@ -557,7 +560,8 @@ int spool_send(const struct config *cfg, const struct spool_msg *m, size_t n, in
 		outbox_send_batch(cfg, p, v, nv, 0);
 	for (int k = 0; k < nv; k++) {
 		sent += v[k].rs.outcome == SEND_SENT;
-		line_of(&b, result_json(m[map[k]].key, NULL, p->name, v[k].as_template, &v[k].rs));
+		line_of(&b, result_json(m[map[k]].key, NULL, NULL, p->name, v[k].as_template,
+		                        &v[k].rs));
 		log_warnx("spooled_send", "to %s while the state database is down: %s %s",
 		          v[k].phone, send_outcome_name(v[k].rs.outcome), v[k].rs.error_code);
 	}
@@ -642,11 +646,17 @@ static int replay_result(struct db *db, struct json_object *o)
 	struct json_object *t = NULL;
 	json_object_object_get_ex(o, "as_template", &t);
 	char *at = jnum_text(o, "at");
-	const char *key = jstr(o, "key"), *id = jstr(o, "id");
-	const char *p[9] = {
-	    key ? key : id,        jstr(o, "status"), jstr(o, "provider"),
-	    jstr(o, "message_id"), jstr(o, "wa_id"),  json_object_get_boolean(t) ? "t" : "f",
-	    jstr(o, "error_code"), jstr(o, "error"),  at};
+	const char *key = jstr(o, "key"), *id = jstr(o, "id"), *lease = jstr(o, "lease");
+	const char *p[10] = {key ? key : id,
+	                     jstr(o, "status"),
+	                     jstr(o, "provider"),
+	                     jstr(o, "message_id"),
+	                     jstr(o, "wa_id"),
+	                     json_object_get_boolean(t) ? "t" : "f",
+	                     jstr(o, "error_code"),
+	                     jstr(o, "error"),
+	                     at,
+	                     lease};
 	int r = LINE_BAD;
 	char *sql =
 	    xasprintf("UPDATE whatsapp_logs SET status = $2, provider = coalesce($3, provider),"
@@ -656,13 +666,15 @@ static int replay_result(struct db *db, struct json_object *o)
 	              " attempts = attempts + CASE WHEN status = 'sending' THEN 0 ELSE 1 END,"
 	              " sent_at = CASE WHEN $2 = 'sent' THEN to_timestamp($9::float8) END,"
 	              " failed_at = CASE WHEN $2 = 'failed' THEN to_timestamp($9::float8) END,"
-	              " claimed_at = NULL, next_attempt_at = now()"
-	              " WHERE status IN ('queued', 'sending') AND %s",
+	              " claimed_at = NULL, lease_until = NULL, next_attempt_at = now()"
+	              " WHERE status IN ('queued', 'sending') AND %s"
+	              /* a drainer's result: only onto the row its claim still holds */
+	              " AND ($10::bigint IS NULL OR lease_id = $10::bigint)",
 	              key ? "idempotency_key = $1" : "id = $1::bigint");
 	if (p[0] && p[1] &&
 	    (!strcmp(p[1], "sent") || !strcmp(p[1], "failed") || !strcmp(p[1], "queued")) &&
 	    (key || parse_int(id, 1, INT64_MAX, &(long long){0}, &(const char *){NULL}) == 0))
-		r = db_exec(db, sql, 9, p);
+		r = db_exec(db, sql, 10, p);
 	free(sql);
 	free(at);
 	return r;

@@ -6,8 +6,9 @@
  * the file's directory is fsync'd when the file is created:
  *   {"type":"message", "key", "phone", "content", "priority", "kind",
  *    "alert_ids", "emergency", "not_before", "created_at"}
- *   {"type":"result", "key" or "id", "outcome", "provider", "message_id",
- *    "wa_id", "as_template", "error_code", "error", "at"}
+ *   {"type":"result", "key" or "id" (and "lease": the claim's lease_id),
+ *    "outcome", "provider", "message_id", "wa_id", "as_template",
+ *    "error_code", "error", "at"}
  * An append that fails (ENOSPC, EIO, a short write, fsync) is taken back
  * (the file cut to where it was) and reported as failed. A torn last line,
  * left by a writer that died mid-append, is cut off before the next append
@@ -16,7 +17,8 @@
  * spool_replay() writes it into whatsapp_logs piece by piece (at most
  * SPOOL_PIECE_LINES lines per transaction, read in pieces of bounded size:
  * any size replays in bounded memory; messages by idempotency key, results
- * onto rows still queued or sending), then empties the file. Replaying twice
+ * onto rows still queued or sending and, for a drainer's result, still held
+ * by its claim), then empties the file. Replaying twice
  * changes nothing. A message whose send was cut short (no result line) is
  * replayed as queued and sent again: at-least-once. A line that cannot be
  * replayed (not JSON, a field missing, refused by the database) does not stop
@@ -57,9 +59,13 @@ char *spool_quarantine_path(const struct config *cfg);
  */
 int spool_send(const struct config *cfg, const struct spool_msg *m, size_t n, int *spooled);
 
-/* The result of sending row id that could not be stored. 0, or -1 (not spooled; logged). */
-int spool_result(const struct config *cfg, const char *row_id, const char *provider,
-                 int as_template, const struct send_result *rs);
+/*
+ * The result of sending row id under claim lease_id (outbox.c) that could not
+ * be stored; the replay writes it only while that claim still holds the row.
+ * 0, or -1 (not spooled; logged).
+ */
+int spool_result(const struct config *cfg, const char *row_id, const char *lease_id,
+                 const char *provider, int as_template, const struct send_result *rs);
 
 /* Is key in the spool (not yet replayed)? */
 int spool_has_key(const struct config *cfg, const char *key);

@@ -197,11 +197,16 @@ static void step_prune(struct db *db, struct config *cfg, time_t now, struct ste
 	                            " RETURNING 1",
 	                            1, ph)
 	                 : NULL;
+	int ignored = c2 ? db_exec(db,
+	                           "DELETE FROM webhook_ignored WHERE ignored_at < now()"
+	                           " - make_interval(days => $1::int)",
+	                           1, ph)
+	                 : -1;
 	json_object_object_add(o, "due", json_object_new_boolean(1));
 	json_object_object_add(o, "check_runs", json_object_new_int(a ? PQntuples(a) : 0));
 	json_object_object_add(o, "webhook_seen", json_object_new_int(b ? PQntuples(b) : 0));
 	json_object_object_add(o, "webhook_events", json_object_new_int(c2 ? PQntuples(c2) : 0));
-	int ok = a && b && c2;
+	int ok = a && b && c2 && ignored == 0;
 	PQclear(a);
 	PQclear(b);
 	PQclear(c2);

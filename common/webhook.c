@@ -147,9 +147,10 @@ static int apply_failed(struct db *db, const struct config *cfg, const char *sou
 	int attempts = (int)strtol(PQgetvalue(row, 0, 3), NULL, 10);
 	if (rank(cur) >= 2) /* delivered or read already: a late failure changes nothing */
 		return 0;
-	enum send_outcome o = strcmp(source, "twilio") == 0
-	                          ? provider_twilio_code_outcome(s->error_code)
-	                          : provider_meta_code_outcome(s->error_code);
+	int twilio = strcmp(source, "twilio") == 0;
+	const struct provider *prov = twilio ? &provider_twilio : &provider_meta;
+	enum send_outcome o = twilio ? provider_twilio_code_outcome(s->error_code)
+	                             : provider_meta_code_outcome(s->error_code);
 	char code[24], delay[32];
 	snprintf(code, sizeof(code), "%d", s->error_code);
 	snprintf(delay, sizeof(delay), "%.3f", outbox_backoff(cfg, attempts, random_unit()));
@@ -158,7 +159,8 @@ static int apply_failed(struct db *db, const struct config *cfg, const char *sou
 	              s->error_details ? ": " : "", s->error_details ? s->error_details : "");
 	const char *p[4] = {id, code, why, delay};
 	const char *sql;
-	if (o == SEND_AS_TEMPLATE && !as_template) /* outside the window: the same, as a template */
+	/* Outside the window: the same, as a template; with no template, failed with the code. */
+	if (o == SEND_AS_TEMPLATE && !as_template && prov->has_template(cfg))
 		sql = "UPDATE whatsapp_logs SET status = 'queued', as_template = true,"
 		      " next_attempt_at = now(), last_error_code = $2, last_error = $3"
 		      " WHERE id = $1::bigint";
@@ -275,15 +277,26 @@ static void note_ignored(const struct config *cfg, const char *id, const char *s
 	st->ignored += (int)(other + b->n_bad_numbers);
 }
 
-static void record_failure(struct db *db, const char *id, int attempts, const char *why)
+/*
+ * Record that event id failed processing: pending again after a backoff (30 s
+ * doubling, capped 1 h), or failed after WEBHOOK_MAX_ATTEMPTS. retry_in_s >= 0:
+ * try again after that long at the latest (when the grace of a status for a
+ * message not recorded yet ends).
+ */
+static void record_failure(struct db *db, const char *id, int attempts, const char *why,
+                           double retry_in_s)
 {
 	db_rollback(db);
 	char a[16], delay[24];
 	int d = 30;
 	for (int i = 1; i < attempts && d < 3600; i++)
 		d *= 2;
+	if (d > 3600)
+		d = 3600;
+	if (retry_in_s >= 0 && retry_in_s < d)
+		d = (int)retry_in_s + 1;
 	snprintf(a, sizeof(a), "%d", WEBHOOK_MAX_ATTEMPTS);
-	snprintf(delay, sizeof(delay), "%d", d > 3600 ? 3600 : d);
+	snprintf(delay, sizeof(delay), "%d", d);
 	const char *p[4] = {id, why, a, delay};
 	if (db_exec(db,
 	            "UPDATE webhook_events SET attempts = attempts + 1, last_error = $2,"
@@ -295,10 +308,45 @@ static void record_failure(struct db *db, const char *id, int attempts, const ch
 }
 
 struct claimed {
-	const char *id, *source; /* in the claiming result */
+	const char *id, *source; /* in the claiming result; id "(new)" when not stored yet */
 	long long arrived;       /* when the webhook received it (Unix seconds) */
+	double age_s;            /* seconds since the event was received */
 	struct wa_batch b;
 };
+
+/*
+ * Keep a status for a message id none of our rows carries, past the grace, as
+ * ignored: another system sends from the same account. 0 / -1.
+ */
+static int ignore_status(struct db *db, const struct config *cfg, const struct claimed *ev,
+                         const struct wa_status *s)
+{
+	char code[24];
+	snprintf(code, sizeof(code), "%d", s->error_code);
+	char *reason = xasprintf("no message of ours carries this id %lld s after it came"
+	                         " (WEBHOOK_STATUS_GRACE_SECONDS): another system's message",
+	                         (long long)ev->age_s);
+	const char *p[7] = {strcmp(ev->id, "(new)") ? ev->id : NULL,
+	                    ev->source,
+	                    s->id,
+	                    s->status,
+	                    s->recipient_id,
+	                    s->error_code ? code : NULL,
+	                    reason};
+	int r =
+	    db_exec(db,
+	            "INSERT INTO webhook_ignored (event_id, source, provider_message_id, status,"
+	            " recipient_id, error_code, reason)"
+	            " VALUES ($1::bigint, $2, $3, $4, $5, $6::int, $7)",
+	            7, p);
+	if (r == 0)
+		log_info("status_ignored",
+		         "status %s for message %s (to %s) ignored: not ours after %lld s",
+		         s->status, s->id, s->recipient_id ? s->recipient_id : "?",
+		         (long long)cfg->webhook_status_grace_s);
+	free(reason);
+	return r;
+}
 
 static int key_cmp(const void *a, const void *b)
 {
@@ -338,11 +386,15 @@ static void stats_add(struct webhook_stats *to, const struct webhook_stats *from
  * Apply parsed events inside the caller's transaction: one statement records
  * every status's seen key (new ones come back), then each new status is
  * applied, then each message; sd, when set, is stored as done by the same
- * statement. NULL, or why not (the caller rolls back).
+ * statement. A status for a message id no row of ours carries fails the
+ * events while the event is younger than WEBHOOK_STATUS_GRACE_SECONDS (our
+ * own send's id may not be recorded yet; *retry_in_s, when not NULL, says how
+ * long until that grace ends), and is kept as ignored after it. NULL, or why
+ * not (the caller rolls back).
  */
 
 static char *apply_events(struct db *db, const struct config *cfg, struct claimed *ev, size_t n,
-                          const struct store_done *sd, struct webhook_stats *st)
+                          const struct store_done *sd, struct webhook_stats *st, double *retry_in_s)
 {
 	struct buf keys = BUF_INIT(SIZE_MAX / 4);
 	char *why = NULL, **fresh = NULL;
@@ -422,11 +474,20 @@ static char *apply_events(struct db *db, const struct config *cfg, struct claime
 			int a = take_fresh(fresh, taken, nfresh, all[next_key++])
 			            ? apply_fresh_status(db, cfg, ev[i].source, s)
 			            : 0;
-			if (a == -2)
+			double left = (double)cfg->webhook_status_grace_s - ev[i].age_s;
+			if (a == -2 && left <= 0) {
+				if (ignore_status(db, cfg, &ev[i], s) < 0)
+					why = xasprintf("event %s: ignored status: %s", ev[i].id,
+					                db->err);
+				else
+					st->ignored++;
+			} else if (a == -2) {
 				why = xasprintf("event %s: status for unknown message %s"
-				                " (not recorded yet?)",
-				                ev[i].id, s->id);
-			else if (a < 0)
+				                " (not recorded yet? ignored in %.0f s)",
+				                ev[i].id, s->id, left);
+				if (retry_in_s)
+					*retry_in_s = left;
+			} else if (a < 0)
 				why = xasprintf("event %s: status: %s", ev[i].id, db->err);
 			else
 				st->statuses += a;
@@ -453,11 +514,12 @@ out:
 
 /*
  * Process the events claimed in ev (rows of id, source, body, attempts,
- * received_at) and commit. NULL, or why not (the transaction is still open,
- * to be rolled back); st counts only what was committed.
+ * received_at in Unix seconds, age in seconds) and commit. NULL, or why not
+ * (the transaction is still open, to be rolled back; *retry_in_s as
+ * apply_events()); st counts only what was committed.
  */
 static char *process_claimed(struct db *db, const struct config *cfg, PGresult *ev,
-                             struct webhook_stats *st)
+                             struct webhook_stats *st, double *retry_in_s)
 {
 	size_t n = (size_t)PQntuples(ev);
 	struct claimed *c = xcalloc(n + 1, sizeof(*c));
@@ -471,6 +533,7 @@ static char *process_claimed(struct db *db, const struct config *cfg, PGresult *
 		c[parsed].id = PQgetvalue(ev, row, 0);
 		c[parsed].source = PQgetvalue(ev, row, 1);
 		c[parsed].arrived = strtoll(PQgetvalue(ev, row, 4), NULL, 10);
+		c[parsed].age_s = strtod(PQgetvalue(ev, row, 5), NULL);
 		const char *body = PQgetvalue(ev, row, 2);
 		size_t len = (size_t)PQgetlength(ev, row, 2);
 		if (webhook_parse(c[parsed].source, body, len, &c[parsed].b, &err) < 0) {
@@ -483,7 +546,7 @@ static char *process_claimed(struct db *db, const struct config *cfg, PGresult *
 		ls.events++;
 	}
 	if (!why)
-		why = apply_events(db, cfg, c, n, NULL, &ls);
+		why = apply_events(db, cfg, c, n, NULL, &ls, retry_in_s);
 	if (!why) {
 		db_array_end(&ids);
 		const char *p[1] = {buf_str(&ids)};
@@ -530,7 +593,7 @@ int webhook_store_batch(struct db *db, const struct config *cfg, size_t n,
 	if (db_begin(db) < 0)
 		why = xasprintf("%s", db->err);
 	if (!why)
-		why = apply_events(db, cfg, c, n, &sd, &ls);
+		why = apply_events(db, cfg, c, n, &sd, &ls, NULL);
 	if (!why && db_commit(db) < 0)
 		why = xasprintf("commit: %s", db->err);
 	free(c);
@@ -558,12 +621,13 @@ int webhook_process(struct db *db, const struct config *cfg, long long event_id,
 	if (db_begin(db) < 0)
 		return -1;
 	const char *p[1] = {id};
-	PGresult *ev =
-	    db_query(db,
-	             "SELECT id, source, body, attempts,"
-	             " extract(epoch FROM received_at)::bigint FROM webhook_events"
-	             " WHERE id = $1::bigint AND status = 'pending' FOR UPDATE SKIP LOCKED",
-	             1, p);
+	PGresult *ev = db_query(
+	    db,
+	    "SELECT id, source, body, attempts,"
+	    " extract(epoch FROM received_at)::bigint, extract(epoch FROM now() - received_at)"
+	    " FROM webhook_events"
+	    " WHERE id = $1::bigint AND status = 'pending' FOR UPDATE SKIP LOCKED",
+	    1, p);
 	if (!ev) {
 		db_rollback(db);
 		return -1;
@@ -574,13 +638,14 @@ int webhook_process(struct db *db, const struct config *cfg, long long event_id,
 		return 0;
 	}
 	int attempts = (int)strtol(PQgetvalue(ev, 0, 3), NULL, 10) + 1;
-	char *why = process_claimed(db, cfg, ev, st);
+	double retry_in = -1;
+	char *why = process_claimed(db, cfg, ev, st, &retry_in);
 	PQclear(ev);
 	if (why) {
 		st->events++;
 		st->failed++;
 		log_warnx("webhook_failed", "event %s (attempt %d): %s", id, attempts, why);
-		record_failure(db, id, attempts, why);
+		record_failure(db, id, attempts, why, retry_in);
 		free(why);
 		return -1;
 	}
@@ -607,18 +672,20 @@ int webhook_process_batch(struct db *db, const struct config *cfg, int max,
 		return -2;
 	}
 	const char *p[1] = {lim};
-	PGresult *ev = db_query(db,
-	                        "SELECT id, source, body, attempts,"
-	                        " extract(epoch FROM received_at)::bigint FROM webhook_events"
-	                        " WHERE status = 'pending' AND next_attempt_at <= now()"
-	                        " ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
-	                        1, p);
+	PGresult *ev = db_query(
+	    db,
+	    "SELECT id, source, body, attempts,"
+	    " extract(epoch FROM received_at)::bigint, extract(epoch FROM now() - received_at)"
+	    " FROM webhook_events"
+	    " WHERE status = 'pending' AND next_attempt_at <= now()"
+	    " ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
+	    1, p);
 	if (!ev) {
 		db_rollback(db);
 		return -1;
 	}
 	int n = PQntuples(ev);
-	char *why = n ? process_claimed(db, cfg, ev, st) : NULL;
+	char *why = n ? process_claimed(db, cfg, ev, st, NULL) : NULL;
 	if (!n)
 		db_rollback(db);
 	if (why) {

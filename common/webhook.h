@@ -8,11 +8,19 @@
  * pending with a backoff; cron (drain, tick) retries them, up to
  * WEBHOOK_MAX_ATTEMPTS, then marks them failed.
  *
+ * A status for a message id no outbound row carries is another system's
+ * (sending from the same WhatsApp Business Account) or our own send whose id
+ * is not recorded yet: it is retried for WEBHOOK_STATUS_GRACE_SECONDS after
+ * the event came (the last retry at the end of the grace), then kept in
+ * webhook_ignored, counted (webhook_stats.ignored), and never retried or
+ * failed.
+ *
  * Processing is one transaction per batch of events:
  *   statuses   move the matching whatsapp_logs row forward only (sent ->
  *              delivered -> read, each timestamp kept), once per (message id,
  *              status); failed is classified like a send error (131047: re-
- *              queued as a template; retry classes re-queued; others failed).
+ *              queued as a template, or failed with the code when the provider
+ *              has none configured; retry classes re-queued; others failed).
  *   messages   once per message id: audited in whatsapp_logs (inbound,
  *              'received'), contacts updated (the 24-hour window, wa_id), and
  *              when the sender is a configured contact, the command run and
@@ -77,7 +85,8 @@ struct webhook_stats {
 	int events, failed;     /* events processed, events whose processing failed */
 	int statuses, messages; /* new (not duplicate) items applied */
 	int commands, replies;  /* commands obeyed, messages queued */
-	int ignored;            /* items for another phone_number_id, or whose number is not one */
+	int ignored;            /* items for another phone_number_id, or whose number is not one,
+	                           and statuses for messages not ours (kept as ignored) */
 	int stale;              /* commands too old to obey (COMMAND_MAX_AGE_SECONDS) */
 };
 

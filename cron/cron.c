@@ -130,11 +130,10 @@ static int cmd_drain(struct db *db, struct config *cfg, int argc, char **argv)
 	}
 	printf("{\"escalated\":%d,\"repeated\":%d,\"webhook_events\":%d,\"replayed\":%d,"
 	       "\"quarantined\":%d,\"claimed\":%d,\"sent\":%d,\"retried\":%d,\"as_template\":%d,"
-	       "\"failed\":%d,"
-	       "\"stopped\":%s,\"duration_ms\":%lld}\n",
+	       "\"failed\":%d,\"stale\":%d,\"stopped\":%s,\"duration_ms\":%lld}\n",
 	       es.escalated, es.repeated, ws.events, st.replayed, st.quarantined, st.claimed,
-	       st.sent, st.retried, st.as_template, st.failed, st.stopped ? "true" : "false",
-	       (long long)(mono_ms() - t0));
+	       st.sent, st.retried, st.as_template, st.failed, st.stale,
+	       st.stopped ? "true" : "false", (long long)(mono_ms() - t0));
 	log_info("drain_done", "claimed %d: sent %d, retry %d, template %d, failed %d%s",
 	         st.claimed, st.sent, st.retried, st.as_template, st.failed,
 	         st.stopped ? " (sending is stopped)" : "");

@@ -114,7 +114,7 @@ wait "$drainer" 2>/dev/null || true
 stuck=$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE idempotency_key LIKE 'kill:%' AND status = 'sending'")
 assert_match "SIGKILL: rows left 'sending'" '^[1-9][0-9]*$' "$stuck"
 mock_default '{"status": 200, "delay_ms": 0}'
-psql_state "UPDATE whatsapp_logs SET claimed_at = now() - interval '1 hour' WHERE status = 'sending'" >/dev/null # the lease ran out
+psql_state "UPDATE whatsapp_logs SET claimed_at = now() - interval '1 hour', lease_until = now() - interval '1 second' WHERE status = 'sending'" >/dev/null # the lease ran out
 drain_until_done kill || true
 assert_eq "SIGKILL: after the lease every message is delivered" "$N" "$(sent_of kill)"
 twice=$(mock_requests | jq -r '[.[] | select(.kind == "meta" and ((.json.text.body // "") | startswith("kill message")))] | group_by(.to) | map(select(length > 1)) | length')

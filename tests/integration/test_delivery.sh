@@ -72,6 +72,17 @@ drain >/dev/null
 assert_eq "outside the window it goes as a template at once" template "$(reqs | jq -r '.[-1].json.type')"
 unset WHATSAPP_ALERT_TEMPLATE
 
+# ---------------------------------------------------------------- outside the window, no template
+# Without a template the text is tried (our view of the window may be incomplete); only the
+# provider's refusal fails the message, with the provider's own code.
+mock_reset
+mock_script '[{"match":{"to":"+15550001012","type":"text"},"meta_error":131047}]'
+id=$(queue +15550001012 "nobody wrote to us, no template")
+drain >/dev/null
+assert_eq "no template: the text is tried" text \
+	"$(reqs | jq -r '[.[] | select(.json.to == "+15550001012") | .json.type] | join(",")')"
+assert_eq "refused: failed with the provider's code" "failed|131047" "$(status_of "$id")"
+
 # ---------------------------------------------------------------- permanent failure
 mock_reset
 mock_script '[{"match":{"to":"+15550001005"},"meta_error":131026}]'
@@ -124,6 +135,71 @@ assert_eq "after --resume both go" "sent|sent" \
 assert_eq "the operator alert resolves" resolved \
 	"$(psql_state "SELECT status FROM alerts WHERE rule = 'whatsapp_delivery'")"
 
+# ---------------------------------------------------------------- the lease covers the pace
+# later SECONDS ID: as if SECONDS had passed for row ID (every timestamp it has, and the shared
+# pace's, moved back); a drainer running meanwhile keeps its own clock.
+later() {
+	psql_state "DO \$\$ DECLARE c text; BEGIN
+	 FOR c IN SELECT column_name FROM information_schema.columns
+	   WHERE table_name = 'whatsapp_logs' AND data_type = 'timestamp with time zone' LOOP
+	   EXECUTE format('UPDATE whatsapp_logs SET %I = %I - make_interval(secs => $1) WHERE id = $2', c, c);
+	 END LOOP;
+	 UPDATE send_rate SET next_slot = next_slot - make_interval(secs => $1);
+	END \$\$" >/dev/null
+}
+drain_bg() { # a drainer in the background: its pid in DRAINER
+	MONITORING_ENV_FILE=$MONITORING_ENV_FILE "$BIN_DIR/cron" drain >/dev/null 2>>"$HARNESS_LOG_DIR/cron.log" &
+	DRAINER=$!
+}
+until_sending() { # until_sending ID: wait (up to 20 s) until a drainer holds row ID
+	local _
+	for _ in $(seq 200); do
+		[[ $(psql_state "SELECT status FROM whatsapp_logs WHERE id = $1") == sending ]] && return 0
+		sleep 0.1
+	done
+	return 1
+}
+# A drainer that claimed a row it may send only 300 s from now (the shared pace is that far
+# ahead) still holds it 90 s later, past the old lease (2 x SEND_TIMEOUT_MS + 60 s = 64 s):
+# a second drainer does not take it back and send it a second time.
+mock_reset
+psql_state "UPDATE send_rate SET next_slot = now() + interval '300 seconds'" >/dev/null
+id=$(queue +15550001020 "paced far ahead")
+drain_bg
+until_sending "$id" || fail "the first drainer claims the row"
+later 90 "$id"
+psql_state "UPDATE send_rate SET next_slot = now()" >/dev/null # nobody else ahead now
+drain >/dev/null
+assert_eq "before its paced start no other drainer takes it" "sending|0" \
+	"$(psql_state "SELECT status FROM whatsapp_logs WHERE id = $id")|$(mock_count)"
+kill -KILL "$DRAINER"
+wait "$DRAINER" 2>/dev/null || true
+later 3600 "$id" # its drainer died: past the paced start and the lease
+drain >/dev/null
+assert_eq "once its lease ran out, another drainer sends it" "sent|" "$(status_of "$id")"
+assert_eq "once" 1 "$(mock_count)"
+
+# ---------------------------------------------------------------- a stale result is dropped
+# The first drainer waits 10 s for its paced start; meanwhile (as if an hour had passed) its
+# lease runs out and a second drainer takes the row and sends it (the mock's first answer:
+# accepted). The first one's own send then gets 131026: that result comes from a claim that no
+# longer holds the row and must not overwrite the second drainer's.
+mock_reset
+mock_script '[{"match":{"to":"+15550001021"},"times":1},{"match":{"to":"+15550001021"},"meta_error":131026}]'
+psql_state "UPDATE send_rate SET next_slot = now() + interval '10 seconds'" >/dev/null
+id=$(queue +15550001021 "taken over")
+drain_bg
+until_sending "$id" || fail "the first drainer claims the row"
+later 3600 "$id"
+drain >/dev/null
+assert_eq "the second drainer sent it" "sent|" "$(status_of "$id")"
+wamid=$(psql_state "SELECT provider_message_id FROM whatsapp_logs WHERE id = $id")
+wait "$DRAINER" || true
+assert_eq "the first drainer's send went out late" 2 "$(mock_count)"
+assert_eq "its stale result does not overwrite the row" "sent|$wamid" \
+	"$(psql_state "SELECT status || '|' || provider_message_id FROM whatsapp_logs WHERE id = $id")"
+assert_contains "the stale result is logged" "$(grep stale_result "$HARNESS_LOG_DIR/cron.log" || true)" "message $id "
+
 # ---------------------------------------------------------------- Twilio
 mock_reset
 export WHATSAPP_PROVIDER=twilio TWILIO_ACCOUNT_SID=AC0123456789 TWILIO_AUTH_TOKEN=twilio-secret-token \
@@ -136,6 +212,18 @@ assert_eq "twilio: the account's Messages.json" "/2010-04-01/Accounts/AC01234567
 assert_eq "twilio: whatsapp: addresses" "whatsapp:+15550001011|whatsapp:+15550009999" "$(jq -r '[.form.To, .form.From] | join("|")' <<<"$r")"
 assert_eq "twilio: basic auth" "Basic $(printf 'AC0123456789:twilio-secret-token' | base64)" "$(jq -r .headers.authorization <<<"$r")"
 assert_match "twilio: the SID is stored" '^SM' "$(psql_state "SELECT provider_message_id FROM whatsapp_logs WHERE id = $id")"
+# Outside the window as we know it, with Meta's template configured but no TWILIO_CONTENT_SID:
+# the text is tried. A number answered by another system takes it; 63016 fails the other.
+mock_reset
+mock_script '[{"match":{"to":"+15550001013"},"twilio_error":63016}]'
+export WHATSAPP_ALERT_TEMPLATE=infra_alert
+a=$(queue +15550001014 "answered elsewhere")
+b=$(queue +15550001013 "really outside")
+drain >/dev/null
+assert_eq "twilio, no Content template: the text went" "sent|" "$(status_of "$a")"
+assert_eq "as a Body" "answered elsewhere" "$(reqs | jq -r '.[] | select(.to == "15550001014") | .form.Body')"
+assert_eq "twilio: refused with 63016, failed with it" "failed|63016" "$(status_of "$b")"
+unset WHATSAPP_ALERT_TEMPLATE
 unset TWILIO_ACCOUNT_SID TWILIO_AUTH_TOKEN TWILIO_WHATSAPP_NUMBER TWILIO_API_URL
 
 # ---------------------------------------------------------------- sandbox and test-alert over HTTP

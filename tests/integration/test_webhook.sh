@@ -18,6 +18,7 @@ harness_set_env TWILIO_AUTH_TOKEN "$TWTOKEN"
 harness_set_env TWILIO_WEBHOOK_URL "$TWURL"
 harness_set_env RECIPIENT_MIN_INTERVAL 0
 harness_set_env CRITICAL_PHONE_2 +15550000003
+harness_set_env WHATSAPP_ALERT_TEMPLATE infra_alert # Meta's; Twilio has none (TWILIO_CONTENT_SID)
 harness_set_env ESCALATION_PHONE_1 +15550000009
 PNID=106540352242922 # our number: the envelope's metadata.phone_number_id
 harness_set_env META_PHONE_NUMBER_ID "$PNID"
@@ -361,6 +362,32 @@ assert_eq "the events beside it are applied" "read|true" \
 assert_eq "only the unappliable one waits for a retry" "done|pending 1|done" \
 	"$(psql_state "SELECT string_agg(CASE WHEN status = 'pending' THEN status || ' ' || attempts ELSE status END, '|' ORDER BY id) FROM webhook_events WHERE body LIKE '%SPLIT%'")"
 
+# ---------------------------------------------------------------- statuses for messages not ours
+# Another system sending from the same WhatsApp Business Account (a seller's cart bot) gets its
+# statuses here too. A status for a message id none of ours carries is retried only for
+# WEBHOOK_STATUS_GRACE_SECONDS (our own send's id may not be recorded yet), the last time when
+# the grace ends, then kept as ignored: stored, counted, never failed nor retried again.
+harness_set_env WEBHOOK_STATUS_GRACE_SECONDS 4
+harness_restart_programs || fail "programs restarted"
+export WEBHOOK_STATUS_GRACE_SECONDS=4
+failed_before=$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE status = 'failed'")
+post "$(status_body wamid.FOREIGN1 delivered)"
+assert_eq "a status for a message not ours: 200" 200 "$HTTP_STATUS"
+post "$(status_body wamid.OURSLATE read)"
+sleep 1
+ours=$(outbound wamid.OURSLATE) # our send's id, recorded a second after its status came
+sleep 4.5                       # the grace is over
+harness_cron drain >/dev/null
+assert_eq "our own send recorded late: its status applies" read "$(row "$ours" status)"
+assert_match "the other one is done after the grace, after a few attempts, not 10" '^done\|[1-3]$' \
+	"$(psql_state "SELECT status || '|' || attempts FROM webhook_events WHERE body LIKE '%wamid.FOREIGN1%'")"
+assert_eq "it is kept as ignored" "wamid.FOREIGN1|delivered|15550001001|meta" \
+	"$(psql_state "SELECT provider_message_id || '|' || status || '|' || recipient_id || '|' || source FROM webhook_ignored")"
+assert_eq "nothing of ours failed" "$failed_before" "$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE status = 'failed'")"
+http_auth GET /monitoring/alerts
+assert_eq "alerts counts it" 1 "$(jq '.webhook.ignored_statuses_24h' <<<"$HTTP_BODY")"
+assert_contains "the log says so" "$(cat "$HARNESS_LOG_DIR"/*.log)" '"event":"status_ignored"'
+
 # ---------------------------------------------------------------- Twilio
 twsign() { # twsign FORM-BODY [URL] [TOKEN]: X-Twilio-Signature of a form body
 	python3 - "$1" "${2:-$TWURL}" "${3:-$TWTOKEN}" <<'PY'
@@ -394,6 +421,15 @@ cb="MessageSid=SMfeedfeedfeedfeedfeedfeedfeedfeed&MessageStatus=delivered&To=wha
 http POST "$TW" "$cb" -H 'Content-Type: application/x-www-form-urlencoded' -H "X-Twilio-Signature: $(twsign "$cb")"
 settle
 assert_eq "Twilio status callback: delivered" delivered "$(row "$tw" status)"
+# 63016 (outside the window) with no Content template configured: nothing else to try.
+tw2=$(psql_state "INSERT INTO whatsapp_logs (phone_number, message_content, priority, status, provider,
+ provider_message_id, idempotency_key) VALUES ('+15550000002', 'x', 'critical', 'sent', 'twilio',
+ 'SMfacefacefacefacefacefacefaceface', 'test:tw2') RETURNING id")
+cb2="MessageSid=SMfacefacefacefacefacefacefaceface&MessageStatus=undelivered&ErrorCode=63016&To=whatsapp%3A%2B15550000002"
+http POST "$TW" "$cb2" -H 'Content-Type: application/x-www-form-urlencoded' -H "X-Twilio-Signature: $(twsign "$cb2")"
+settle
+assert_eq "Twilio 63016 without a Content template: failed with it" "failed|false|63016" \
+	"$(row "$tw2" "status || '|' || as_template || '|' || last_error_code")"
 
 # ---------------------------------------------------------------- the state database down
 # Not stored means not acknowledged: a 503 makes Meta and Twilio deliver it again later.

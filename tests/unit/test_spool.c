@@ -123,14 +123,14 @@ static int append_past_the_limit(void)
 	if (setrlimit(RLIMIT_FSIZE, &rl) < 0)
 		return 2;
 	struct send_result rs = failed_result("the number is not on WhatsApp, a long reason");
-	return spool_result(&cfg, "41", "meta", 0, &rs) == -1 ? 0 : 1;
+	return spool_result(&cfg, "41", "7", "meta", 0, &rs) == -1 ? 0 : 1;
 }
 
 static void test_failed_append_is_taken_back_and_reported(void **state)
 {
 	(void)state;
 	struct send_result rs = failed_result("first");
-	assert_int_equal(spool_result(&cfg, "40", "meta", 0, &rs), 0);
+	assert_int_equal(spool_result(&cfg, "40", "7", "meta", 0, &rs), 0);
 	struct stat st;
 	assert_int_equal(stat(SPOOL_FILE, &st), 0);
 	limit_at = st.st_size;
@@ -142,7 +142,7 @@ static void test_failed_append_is_taken_back_and_reported(void **state)
 	assert_int_equal(st.st_size, limit_at);
 
 	rs = failed_result("third");
-	assert_int_equal(spool_result(&cfg, "42", "meta", 0, &rs), 0);
+	assert_int_equal(spool_result(&cfg, "42", "7", "meta", 0, &rs), 0);
 	assert_int_equal(assert_all_lines_whole(), 2);
 	char *data = slurp(SPOOL_FILE, NULL);
 	assert_contains(data, "\"id\":\"42\"");
