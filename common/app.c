@@ -11,6 +11,7 @@
 #include "fcgiapp.h"
 #include "log.h"
 #include "settings.h"
+#include "tz.h"
 #include "util.h"
 
 static volatile sig_atomic_t stopping;
@@ -48,6 +49,7 @@ void app_init(struct app *app, const char *name, int needs_token)
 	log_set_level(app->cfg.log_level);
 	if (needs_token && !*app->cfg.api_token)
 		fatal("config_invalid", "configuration error: MONITORING_API_TOKEN must be set");
+	tz_init(app->cfg.timezone); /* before any thread: tz.h */
 	db_init(&app->db, app->cfg.database_url);
 }
 

@@ -35,7 +35,10 @@ typedef void (*app_handler)(struct app *app, struct http_req *req);
 int app_main(const char *name, int needs_token, app_handler handler,
              void (*drain)(struct app *app));
 
-/* What app_main does first: load and check the configuration (fatal on error), start logging. */
+/*
+ * What app_main does first: load and check the configuration (fatal on
+ * error), start logging, put TIMEZONE in TZ (tz_init: before any thread).
+ */
 void app_init(struct app *app, const char *name, int needs_token);
 void app_release(struct app *app);
 

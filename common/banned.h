@@ -1,7 +1,8 @@
 /*
  * banned.h: functions we never call. Included last by every .c file of the
  * project (through util.h), so a use of one of these is a compile error.
- * Use buf_*, xasprintf, parse_int and the _r variants instead.
+ * Use buf_*, xasprintf, parse_int and gmtime_r instead; local time goes
+ * through tz.h.
  */
 #ifndef BANNED_H
 #define BANNED_H
@@ -30,6 +31,13 @@
 #define gmtime(t) BANNED(gmtime)
 #undef localtime
 #define localtime(t) BANNED(localtime)
+/* Local time goes through tz.h: the process has one zone, and tz.c owns it. */
+#undef localtime_r
+#define localtime_r(t, tm) BANNED(localtime_r)
+#undef mktime
+#define mktime(tm) BANNED(mktime)
+#undef tzset
+#define tzset() BANNED(tzset)
 #undef ctime
 #define ctime(t) BANNED(ctime)
 #undef asctime

@@ -8,7 +8,7 @@
 #include "notify.h"
 #include "outbox.h"
 #include "report.h"
-#include "route.h"
+#include "tz.h"
 #include "util.h"
 
 static void human_bytes(char *out, size_t len, double b)
@@ -26,7 +26,7 @@ static void human_bytes(char *out, size_t len, double b)
 static void local_time(const struct config *cfg, time_t t, char *out, size_t len)
 {
 	struct tm tm;
-	route_local_tm(cfg->timezone, t, &tm);
+	tz_local(cfg->timezone, t, &tm);
 	strftime(out, len, "%a %Y-%m-%d %H:%M", &tm);
 }
 

@@ -1,6 +1,6 @@
 /*
  * route.h: who is told, and when, in TIMEZONE (system tz database, DST
- * included).
+ * included; through tz.h, so any thread may ask).
  *
  * critical: at once, to WEEKEND_PHONE_n on Saturdays and Sundays (the
  * critical list when none is set), CRITICAL_PHONE_n otherwise.
@@ -20,7 +20,7 @@ struct route {
 	time_t not_before; /* == now when it may go at once */
 };
 
-/* Fills r. 0, or -1 when the time zone cannot be used. */
+/* Fills r and returns 0 (a TIMEZONE the tz database lacks reads as UTC: tz.h). */
 int route_decide(const struct config *cfg, const char *severity, int emergency, time_t now,
                  struct route *r);
 
@@ -29,10 +29,5 @@ int route_in_business_hours(const struct config *cfg, time_t now);
 
 /* The next time business hours start after now (now itself if they start this minute). */
 time_t route_next_business_start(const struct config *cfg, time_t now);
-
-/* t as local time in zone tz (IANA name). */
-void route_local_tm(const char *tz, time_t t, struct tm *out);
-/* The instant of local time *tm in zone tz (tm_isdst worked out; fields normalised). */
-time_t route_make_local(const char *tz, struct tm *tm);
 
 #endif

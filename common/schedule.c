@@ -1,25 +1,25 @@
 #include <stdio.h>
 #include <string.h>
 
-#include "route.h"
 #include "schedule.h"
+#include "tz.h"
 
 /* Local time day_offset days from the local date of t, at minute m of the day. */
 static time_t at_minute(const char *tz, time_t t, int day_offset, int m)
 {
 	struct tm tm;
-	route_local_tm(tz, t, &tm);
+	tz_local(tz, t, &tm);
 	tm.tm_mday += day_offset;
 	tm.tm_hour = m / 60;
 	tm.tm_min = m % 60;
 	tm.tm_sec = 0;
-	return route_make_local(tz, &tm);
+	return tz_make(tz, &tm);
 }
 
 static void key_of(const char *tz, time_t t, char key[40])
 {
 	struct tm tm;
-	route_local_tm(tz, t, &tm);
+	tz_local(tz, t, &tm);
 	snprintf(key, 40, "%04d-%02d-%02d", tm.tm_year + 1900, tm.tm_mon + 1, tm.tm_mday);
 }
 
@@ -36,7 +36,7 @@ void schedule_weekly(const struct config *cfg, time_t now, struct slot *s)
 	for (int back = 0; back >= -7; back--) {
 		time_t at = at_minute(cfg->timezone, now, back, cfg->report_daily_time);
 		struct tm tm;
-		route_local_tm(cfg->timezone, at, &tm);
+		tz_local(cfg->timezone, at, &tm);
 		if (tm.tm_wday != cfg->report_weekly_day || at > now)
 			continue;
 		s->at = at;

@@ -59,7 +59,10 @@
 #
 # Environment: BIN_DIR, HARNESS_KEEP=1 (keep the directory),
 # HARNESS_TMPDIR (parent of the directory, default /tmp), FCGI_CHILDREN_<prog>,
-# MONITORING_PROGRAMS, ASAN_OPTIONS/UBSAN_OPTIONS (defaults below).
+# MONITORING_PROGRAMS, ASAN_OPTIONS/UBSAN_OPTIONS (defaults below),
+# HARNESS_PG_DURABLE=1 (the cluster commits durably, PostgreSQL's defaults:
+# fsync, synchronous_commit and full_page_writes on; without it, for speed,
+# all three are off).
 
 # shellcheck source=scripts/lib.sh
 . "$(dirname "${BASH_SOURCE[0]}")/../../scripts/lib.sh"
@@ -305,9 +308,10 @@ harness_start() {
 	printf 'harness: %s\n' "$HARNESS_DIR"
 
 	stack_prepare_dirs "$HARNESS_DIR" || _harness_bail "cannot prepare $HARNESS_DIR"
-	# A throwaway cluster: durability off, for speed.
-	pg_init_cluster "$HARNESS_DIR/pg" "$PGHOST" "fsync = off" \
-		"synchronous_commit = off" "full_page_writes = off" ||
+	# A throwaway cluster: durability off, for speed, unless asked for (make bench).
+	local pg_settings=("fsync = off" "synchronous_commit = off" "full_page_writes = off")
+	[[ ${HARNESS_PG_DURABLE:-0} == 1 ]] && pg_settings=()
+	pg_init_cluster "$HARNESS_DIR/pg" "$PGHOST" "${pg_settings[@]}" ||
 		_harness_bail "initdb failed"
 	harness_start_pg || _harness_bail "PostgreSQL did not start"
 	pg_setup_databases "$PGHOST" || _harness_bail "creating the databases failed"
