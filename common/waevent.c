@@ -339,15 +339,17 @@ static void read_value(struct wa_batch *b, struct caps *caps, struct json_object
 int wa_batch_parse(const char *body, size_t len, struct wa_batch *b, char **err)
 {
 	struct json_object *root = NULL;
-	const char *e = NULL;
+	char *e = NULL;
 	struct caps caps = {0, 0};
 
 	memset(b, 0, sizeof(*b));
 	if (err)
 		*err = NULL;
-	if (!body || json_parse_object(body, len, &root, &e) < 0) {
+	if (!body || json_parse_object_flags(body, len, JSON_NUL_IN_VALUES, &root, &e) < 0) {
 		if (err)
-			*err = xstrdup(e ? e : "no body");
+			*err = e ? e : xstrdup("no body");
+		else
+			free(e);
 		return -1;
 	}
 	struct json_object *obj = member(root, "object", json_type_string);

@@ -36,4 +36,41 @@ assert_eq "handshake with the webhook back: the challenge" 1158201444 "$HTTP_BOD
 http GET "$WH?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1"
 assert_eq "handshake with a wrong token: 403" 403 "$HTTP_STATUS"
 
+# ---------------------------------------------------------------- strict query strings and JSON strings
+# A bad %-escape is not a missing parameter, and a \u0000 does not cut a string short: both are
+# a 400 naming the field, and nothing is done.
+for q in 'limit=%zz' 'limit=%4' 'limit=5%00' 'since=%zz'; do
+	http_auth GET "/monitoring/alerts?$q"
+	assert_eq "alerts?$q: 400" 400 "$HTTP_STATUS"
+	assert_eq "alerts?$q: invalid_parameter naming the field" "invalid_parameter ${q%%=*}" \
+		"$(jq -r '.error.code + " " + .error.field' <<<"$HTTP_BODY")"
+done
+http_auth GET "/monitoring/alerts?limit=5"
+assert_eq "alerts?limit=5: 200" 200 "$HTTP_STATUS"
+http_auth GET "/monitoring/metrics?format=%zz"
+assert_eq "metrics?format=%zz: 400 naming format" "400 format" "$HTTP_STATUS $(jq -r .error.field <<<"$HTTP_BODY")"
+http GET "$WH?hub.mode=subscribe&hub.verify_token=$VERIFY&hub.challenge=%zz"
+assert_eq "handshake with hub.challenge=%zz: 400 naming it" "400 hub.challenge" "$HTTP_STATUS $(jq -r .error.field <<<"$HTTP_BODY")"
+
+queued() { psql_state "SELECT count(*) FROM whatsapp_logs"; }
+before=$(queued)
+http_auth POST /monitoring/test-alert '{"severity":"critical","message":"abc\u0000def"}'
+assert_eq "test-alert with \\u0000 in the message: 400" 400 "$HTTP_STATUS"
+assert_contains "test-alert with \\u0000: the error names the field" "$(jq -r .error.message <<<"$HTTP_BODY")" "'message'"
+assert_eq "test-alert with \\u0000: nothing queued" "$before" "$(queued)"
+http_auth POST /monitoring/test-alert '{"severity":"critical","mess\u0000age":"x"}'
+assert_eq "test-alert with \\u0000 in a name: 400" "400 invalid_json" "$HTTP_STATUS $(jq -r .error.code <<<"$HTTP_BODY")"
+runs=$(psql_state "SELECT count(*) FROM check_runs")
+http_auth POST /monitoring/check '{"mode":"emergency\u0000"}'
+assert_eq "check with mode \"emergency\\u0000\": 400" 400 "$HTTP_STATUS"
+assert_contains "check: the error names the field" "$(jq -r .error.message <<<"$HTTP_BODY")" "'mode'"
+assert_eq "check: no check ran" "$runs" "$(psql_state "SELECT count(*) FROM check_runs")"
+http_auth POST /monitoring/configure '{"BUSINESS_HOURS_START":"09:00\u0000x"}'
+assert_eq "configure with \\u0000 in a value: 400" 400 "$HTTP_STATUS"
+assert_contains "configure: the error names the field" "$(jq -r .error.message <<<"$HTTP_BODY")" "'BUSINESS_HOURS_START'"
+assert_eq "configure: nothing stored" 0 "$(psql_state "SELECT count(*) FROM settings")"
+http_auth POST /monitoring/test-alert '{"severity":"critical","message":"escaped \\u0000 is text"}'
+assert_eq "test-alert with an escaped backslash before u0000: 200" 200 "$HTTP_STATUS"
+assert_eq "and the message is whole" 1 "$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE message_content LIKE '%u0000 is text%'")"
+
 harness_finish
