@@ -73,4 +73,23 @@ http_auth POST /monitoring/test-alert '{"severity":"critical","message":"escaped
 assert_eq "test-alert with an escaped backslash before u0000: 200" 200 "$HTTP_STATUS"
 assert_eq "and the message is whole" 1 "$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE message_content LIKE '%u0000 is text%'")"
 
+# ---------------------------------------------------------------- an env file others can read
+# The harness writes it 0600: no warning. Opened up, each program says so once at start,
+# naming the file and its mode (and never a value: harness_finish checks every log).
+warned() { grep -c '"event":"env_file_exposed"' "$HARNESS_LOG_DIR/$1.log" || true; }
+assert_eq "a private env file: no warning (health)" 0 "$(warned health)"
+chmod 0644 "$MONITORING_ENV_FILE"
+harness_restart_programs
+assert_eq "env file 0644: health warns once" 1 "$(warned health)"
+assert_eq "env file 0644: the webhook warns once" 1 "$(warned webhook)"
+line=$(grep '"event":"env_file_exposed"' "$HARNESS_LOG_DIR/health.log" || true)
+assert_contains "the warning names the file" "$line" "$MONITORING_ENV_FILE"
+assert_contains "the warning gives the mode" "$line" "mode 0644"
+assert_match "it is a warning" '"level":"warn' "$line"
+harness_cron config >/dev/null
+assert_eq "cron warns too" 1 "$(warned cron)"
+chmod 0600 "$MONITORING_ENV_FILE"
+harness_cron config >/dev/null
+assert_eq "and stops once the file is 0600 again" 1 "$(warned cron)"
+
 harness_finish
