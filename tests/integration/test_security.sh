@@ -92,4 +92,60 @@ chmod 0600 "$MONITORING_ENV_FILE"
 harness_cron config >/dev/null
 assert_eq "and stops once the file is 0600 again" 1 "$(warned cron)"
 
+# ---------------------------------------------------------------- the production block's rate limit
+# nginx/monitoring-production.conf run for real on loopback: its listen lines moved to free
+# ports, the certificate a throwaway one, its logs in this stack's log directory (so the secret
+# check reads them), and its limit scaled down from 200 r/s, burst 2000 (nginx -t of the real
+# numbers is in test_smoke) to 1 a minute, burst 3, so that a few requests reach it.
+prod=$HARNESS_DIR/prod
+mkdir -p "$prod"
+openssl req -x509 -newkey rsa:2048 -nodes -keyout "$prod/key.pem" -out "$prod/cert.pem" -days 1 \
+	-subj /CN=monitoring.example.com >/dev/null 2>&1
+render_template nginx/monitoring.conf.in "$prod/monitoring.conf" "RUN_DIR=$HARNESS_DIR/run"
+http_port=$(free_port)
+https_port=$(free_port)
+sed -e "s|/etc/letsencrypt/live/monitoring.example.com/fullchain.pem|$prod/cert.pem|" \
+	-e "s|/etc/letsencrypt/live/monitoring.example.com/privkey.pem|$prod/key.pem|" \
+	-e "s|/etc/nginx/monitoring.conf|$prod/monitoring.conf|" \
+	-e "s|/var/log/nginx/monitoring-access.log|$HARNESS_LOG_DIR/nginx-prod-access.log|" \
+	-e "s|listen 80;|listen 127.0.0.1:$http_port;|" -e "s|listen 443 ssl http2;|listen 127.0.0.1:$https_port ssl http2;|" \
+	-e '/listen \[::\]/d' -e 's|rate=200r/s|rate=1r/m|' -e 's|burst=2000|burst=3|' \
+	nginx/monitoring-production.conf >"$prod/site.conf"
+assert_contains "the production block has the limit" "$(cat "$prod/site.conf")" "limit_req zone=monitoring_webhook burst=3 nodelay;"
+user_line=
+if is_root; then
+	user_line="user $(nginx_worker_user) $(nginx_worker_group);"
+fi
+printf '%s\npid %s/nginx.pid;\nerror_log %s/nginx-prod-error.log;\nevents {}\nhttp {\n    include %s/site.conf;\n}\n' \
+	"$user_line" "$prod" "$HARNESS_LOG_DIR" "$prod" >"$prod/nginx.conf"
+if nginx_start "$prod"; then
+	PROD=https://127.0.0.1:$https_port
+	twilio() { http POST "$PROD/monitoring/twilio/webhook" 'Body=x' -k -H 'Content-Type: application/x-www-form-urlencoded'; }
+	statuses=
+	for i in 1 2 3 4; do
+		twilio
+		statuses+="$HTTP_STATUS "
+	done
+	assert_eq "Twilio webhook: the burst reaches the program (unsigned: 401)" "401 401 401 401 " "$statuses"
+	twilio
+	assert_eq "Twilio webhook over the limit: 429" 429 "$HTTP_STATUS"
+	assert_eq "429 is JSON" "too_many_requests" "$(jq -r .error.code <<<"$HTTP_BODY")"
+	assert_eq "429 says when to retry" 1 "$(http_header Retry-After)"
+	# The same address on the Meta webhook: one zone for both (one client, one budget).
+	http POST "$PROD$WH" '{}' -k -H 'X-Hub-Signature-256: sha256=00'
+	assert_eq "Meta webhook from the same address: 429" 429 "$HTTP_STATUS"
+	http GET "$PROD$WH?hub.mode=subscribe&hub.verify_token=$VERIFY&hub.challenge=42" '' -k
+	assert_eq "a limited handshake: 429 JSON" "429 too_many_requests" "$HTTP_STATUS $(jq -r .error.code <<<"$HTTP_BODY")"
+	for i in 1 2 3 4 5 6; do
+		http_auth GET "$PROD/monitoring/health" '' -k
+		[[ $HTTP_STATUS == 200 ]] || break
+	done
+	assert_eq "health (not a webhook) is not limited" 200 "$HTTP_STATUS"
+	assert_contains "a refusal is in the error log" "$(cat "$HARNESS_LOG_DIR/nginx-prod-error.log")" "limiting requests"
+	assert_not_contains "the limited handshake's token is not" "$(cat "$HARNESS_LOG_DIR/nginx-prod-error.log")" "$VERIFY"
+	nginx_stop "$prod" || fail "stopping the production nginx"
+else
+	fail "the production server block did not start"
+fi
+
 harness_finish
