@@ -17,17 +17,20 @@ static void handle(struct app *app, struct http_req *req)
 		return;
 	long long limit = ALERTSVIEW_LIMIT_DEFAULT, since = 0;
 	const char *why;
-	char *v = http_query_get(req->query, "limit");
+	char *v = NULL;
+	if (http_query_param(req, "limit", &v) < 0)
+		return;
 	if (v && parse_int(v, 1, ALERTSVIEW_LIMIT_MAX, &limit, &why) < 0) {
-		http_send_error(req, 400, "invalid_parameter", "limit %s (1..%d)", why,
-		                ALERTSVIEW_LIMIT_MAX);
+		http_send_field_error(req, 400, "invalid_parameter", "limit", "limit %s (1..%d)",
+		                      why, ALERTSVIEW_LIMIT_MAX);
 		free(v);
 		return;
 	}
 	free(v);
-	v = http_query_get(req->query, "since");
+	if (http_query_param(req, "since", &v) < 0)
+		return;
 	if (v && parse_timestamp(v, &since, &why) < 0) {
-		http_send_error(req, 400, "invalid_parameter", "since %s", why);
+		http_send_field_error(req, 400, "invalid_parameter", "since", "since %s", why);
 		free(v);
 		return;
 	}

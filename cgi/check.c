@@ -15,9 +15,10 @@ static int parse_body(struct http_req *req, int *emergency)
 	if (req->body.len == 0)
 		return 0;
 	struct json_object *body = NULL;
-	const char *why;
+	char *why = NULL;
 	if (json_parse_object(req->body.data, req->body.len, &body, &why) < 0) {
 		http_send_error(req, 400, "invalid_json", "%s", why);
+		free(why);
 		return -1;
 	}
 	int ret = 0;

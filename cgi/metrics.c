@@ -131,12 +131,15 @@ static void handle(struct app *app, struct http_req *req)
 	if (http_require_method(req, "GET,HEAD") < 0 ||
 	    http_require_bearer(req, app->cfg.api_token) < 0)
 		return;
-	char *format = http_query_get(req->query, "format");
+	char *format = NULL;
+	if (http_query_param(req, "format", &format) < 0)
+		return;
 	int prom = 0;
 	if (format && strcmp(format, "prometheus") == 0) {
 		prom = 1;
 	} else if (format && strcmp(format, "json") != 0) {
-		http_send_error(req, 400, "invalid_parameter", "format must be json or prometheus");
+		http_send_field_error(req, 400, "invalid_parameter", "format",
+		                      "format must be json or prometheus");
 		free(format);
 		return;
 	}

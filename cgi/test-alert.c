@@ -14,16 +14,16 @@
 static void handle(struct app *app, struct http_req *req)
 {
 	struct json_object *body = NULL, *out = NULL;
-	const char *why, *severity = NULL, *message = "test alert from the monitoring service";
+	const char *severity = NULL, *message = "test alert from the monitoring service";
 	char *err = NULL;
 	if (http_require_method(req, "POST") < 0 ||
 	    http_require_bearer(req, app->cfg.api_token) < 0 ||
 	    http_read_body(req, (size_t)app->cfg.max_body_bytes) < 0)
 		return;
-	if (json_parse_object(req->body.data ? req->body.data : "", req->body.len, &body, &why) <
+	if (json_parse_object(req->body.data ? req->body.data : "", req->body.len, &body, &err) <
 	    0) {
-		http_send_error(req, 400, "invalid_json", "%s", why);
-		return;
+		http_send_error(req, 400, "invalid_json", "%s", err);
+		goto out;
 	}
 	json_object_object_foreach(body, key, val)
 	{

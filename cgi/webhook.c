@@ -25,9 +25,11 @@
 
 static void handshake(struct app *app, struct http_req *req)
 {
-	char *mode = http_query_get(req->query, "hub.mode");
-	char *token = http_query_get(req->query, "hub.verify_token");
-	char *challenge = http_query_get(req->query, "hub.challenge");
+	char *mode = NULL, *token = NULL, *challenge = NULL;
+	if (http_query_param(req, "hub.mode", &mode) < 0 ||
+	    http_query_param(req, "hub.verify_token", &token) < 0 ||
+	    http_query_param(req, "hub.challenge", &challenge) < 0)
+		goto out;
 	int ok = mode && strcmp(mode, "subscribe") == 0 && *app->cfg.webhook_verify_token &&
 	         token && secure_str_eq(token, app->cfg.webhook_verify_token) && challenge &&
 	         *challenge && strlen(challenge) <= CHALLENGE_MAX;
@@ -39,6 +41,7 @@ static void handshake(struct app *app, struct http_req *req)
 	} else {
 		http_send_error(req, 403, "forbidden", "verification refused");
 	}
+out:
 	free(mode);
 	free(token);
 	free(challenge);

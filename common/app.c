@@ -47,6 +47,7 @@ void app_init(struct app *app, const char *name, int needs_token)
 	if (config_load(&app->cfg, &err) < 0 || config_load(&app->base, &err) < 0)
 		fatal("config_invalid", "configuration error: %s", err);
 	log_set_level(app->cfg.log_level);
+	config_warn_env_file(&app->cfg);
 	if (needs_token && !*app->cfg.api_token)
 		fatal("config_invalid", "configuration error: MONITORING_API_TOKEN must be set");
 	tz_init(app->cfg.timezone); /* before any thread: tz.h */

@@ -265,6 +265,7 @@ void config_init(struct config *cfg)
 		}
 	}
 	cfg->env_file = xstrdup("");
+	cfg->env_file_mode = -1;
 	thresholds_defaults(&cfg->thresholds);
 }
 
@@ -537,14 +538,17 @@ static int collect_kv(const char *key, const char *value, void *arg)
 	return 0;
 }
 
-static int read_file(const char *path, struct buf *out, char **err)
+/* Read the env file at path into out; *mode: its permission bits (of the file read). */
+static int read_file(const char *path, struct buf *out, int *mode, char **err)
 {
+	struct stat st;
 	int fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (fd < 0) {
 		*err =
 		    xasprintf("MONITORING_ENV_FILE: cannot open '%s': %s", path, strerror(errno));
 		return -1;
 	}
+	*mode = fstat(fd, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
 	char tmp[4096];
 	for (;;) {
 		ssize_t n = read(fd, tmp, sizeof(tmp));
@@ -571,6 +575,53 @@ static int read_file(const char *path, struct buf *out, char **err)
 		return -1;
 	}
 	return 0;
+}
+
+/* A libpq connection string that carries a password: "password=..." or postgres://user:pw@... */
+static int conninfo_has_password(const char *v)
+{
+	if (strstr(v, "password="))
+		return 1;
+	const char *scheme = strstr(v, "://");
+	if (!scheme)
+		return 0;
+	const char *auth = scheme + 3, *at = strchr(auth, '@');
+	return at && memchr(auth, ':', (size_t)(at - auth)) != NULL;
+}
+
+/* How many secrets the env file's variables set (empty ones are not). */
+static int count_secrets(const struct kvlist *raw)
+{
+	int n = 0;
+	for (size_t i = 0; i < raw->n; i++) {
+		const char *k = raw->items[i].key, *v = raw->items[i].value;
+		if (!*v)
+			continue;
+		if (strcmp(k, "DATABASE_URL") == 0 || strcmp(k, "MONITORED_DATABASE_URL") == 0) {
+			n += conninfo_has_password(v);
+			continue;
+		}
+		for (size_t j = 0; j < ARRAY_LEN(vars); j++)
+			if (vars[j].v.type == CFG_SECRET && strcmp(k, vars[j].v.name) == 0)
+				n++;
+	}
+	return n;
+}
+
+int config_env_file_exposed(const struct config *cfg)
+{
+	return cfg->env_file_mode >= 0 && (cfg->env_file_mode & 077) && cfg->env_file_secrets > 0;
+}
+
+int config_warn_env_file(const struct config *cfg)
+{
+	if (!config_env_file_exposed(cfg))
+		return 0;
+	log_warnx("env_file_exposed",
+	          "the env file %s holds %d secret(s) and is open to others than its owner (mode "
+	          "%04o): chmod 600 it",
+	          cfg->env_file, cfg->env_file_secrets, (unsigned)cfg->env_file_mode);
+	return 1;
 }
 
 int config_var_known(const char *key)
@@ -638,11 +689,14 @@ int config_load(struct config *cfg, char **err)
 		envfile = ".env.monitoring";
 	free(cfg->env_file);
 	cfg->env_file = xstrdup(envfile);
+	cfg->env_file_mode = -1;
+	cfg->env_file_secrets = 0;
 	if (explicit_file || access(envfile, F_OK) == 0) {
-		if (read_file(envfile, &file, err) < 0)
+		if (read_file(envfile, &file, &cfg->env_file_mode, err) < 0)
 			goto out;
 		if (envfile_parse(buf_str(&file), file.len, collect_kv, &raw, err) < 0)
 			goto out;
+		cfg->env_file_secrets = count_secrets(&raw);
 		for (size_t i = 0; i < raw.n; i++)
 			if (!config_var_known(raw.items[i].key))
 				log_warnx("config_unknown_variable",

@@ -35,6 +35,9 @@ int phone_list_add(struct phone_list *l, const char *phone);
 
 struct config {
 	char *env_file;
+	int env_file_mode;    /* its permission bits (st_mode & 07777); -1 when none was read */
+	int env_file_secrets; /* how many secrets it sets: CFG_SECRETs, database URLs with a
+	                         password */
 	char *database_url;
 	char *monitored_database_url; /* defaults to database_url */
 	char *api_token;              /* "" when not configured */
@@ -129,6 +132,15 @@ int config_load(struct config *cfg, char **err);
  * checked by config_check() once all changes are applied. 0, or -1 with *err.
  */
 int config_apply_setting(struct config *cfg, const char *name, const char *value, char **err);
+
+/*
+ * Whether the env file config_load() read holds secrets and others than its owner may read or
+ * write it (mode & 077). config_warn_env_file() logs a warning saying so (the file's name, its
+ * mode and how many secrets; never a value) and returns 1; 0 and nothing logged otherwise. Each
+ * program calls it once at start.
+ */
+int config_env_file_exposed(const struct config *cfg);
+int config_warn_env_file(const struct config *cfg);
 
 /* Cross-variable rules: threshold pairs, business hours order. 0, or -1 with *err. */
 int config_check(const struct config *cfg, char **err);

@@ -1,4 +1,5 @@
 #include <ctype.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -107,20 +108,40 @@ void http_send_json(struct http_req *r, int status, struct json_object *obj)
 	buf_release(&b);
 }
 
-void http_send_error(struct http_req *r, int status, const char *code, const char *fmt, ...)
+static void send_error(struct http_req *r, int status, const char *code, const char *field,
+                       const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+
+static void send_error(struct http_req *r, int status, const char *code, const char *field,
+                       const char *fmt, va_list ap)
 {
-	va_list ap;
-	va_start(ap, fmt);
 	char *msg = xvasprintf(fmt, ap);
-	va_end(ap);
 	struct json_object *root = json_object_new_object();
 	struct json_object *e = json_object_new_object();
 	json_object_object_add(e, "code", json_object_new_string(code));
 	json_object_object_add(e, "message", json_object_new_string(msg));
+	if (field)
+		json_object_object_add(e, "field", json_object_new_string(field));
 	json_object_object_add(root, "error", e);
 	http_send_json(r, status, root);
 	json_object_put(root);
 	free(msg);
+}
+
+void http_send_error(struct http_req *r, int status, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	send_error(r, status, code, NULL, fmt, ap);
+	va_end(ap);
+}
+
+void http_send_field_error(struct http_req *r, int status, const char *code, const char *field,
+                           const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	send_error(r, status, code, field, fmt, ap);
+	va_end(ap);
 }
 
 int http_require_method(struct http_req *r, const char *allowed)
@@ -237,10 +258,11 @@ char *http_url_decode(const char *s, size_t len)
 	return out;
 }
 
-char *http_query_get(const char *query, const char *key)
+int http_query_get(const char *query, const char *key, char **value)
 {
 	size_t kl = strlen(key);
 	const char *p = query;
+	*value = NULL;
 	while (p && *p) {
 		const char *amp = strchr(p, '&');
 		size_t n = amp ? (size_t)(amp - p) : strlen(p);
@@ -249,12 +271,20 @@ char *http_query_get(const char *query, const char *key)
 		char *k = http_url_decode(p, klen);
 		if (k && strlen(k) == kl && strcmp(k, key) == 0) {
 			free(k);
-			if (!eq)
-				return xstrdup("");
-			return http_url_decode(eq + 1, n - klen - 1);
+			*value = eq ? http_url_decode(eq + 1, n - klen - 1) : xstrdup("");
+			return *value ? 1 : -1;
 		}
 		free(k);
 		p = amp ? amp + 1 : NULL;
 	}
-	return NULL;
+	return 0;
+}
+
+int http_query_param(struct http_req *r, const char *key, char **value)
+{
+	if (http_query_get(r->query, key, value) >= 0)
+		return 0;
+	http_send_field_error(r, 400, "invalid_parameter", key,
+	                      "%s: the value has a bad %%-escape or a NUL byte", key);
+	return -1;
 }

@@ -53,8 +53,26 @@ void http_send_error(struct http_req *r, int status, const char *code, const cha
 void http_send_text(struct http_req *r, int status, const char *content_type, const char *text,
                     size_t len);
 
-/* Look up key in an application/x-www-form-urlencoded query. Returns a new string or NULL. */
-char *http_query_get(const char *query, const char *key);
+/* Send {"error":{"code":code,"message":message,"field":field}}: an error in one named input. */
+void http_send_field_error(struct http_req *r, int status, const char *code, const char *field,
+                           const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * Look up key in an application/x-www-form-urlencoded query: the first pair
+ * whose decoded name is key (pairs whose names do not decode are not key).
+ * 1 and *value, a new string ("" for a pair without '='); 0 and *value NULL
+ * when there is no such pair; -1 and *value NULL when its value does not
+ * decode (a bad %-escape, or a NUL byte raw or as %00): a malformed value is
+ * never taken for a missing one.
+ */
+int http_query_get(const char *query, const char *key, char **value);
+
+/*
+ * The request's query parameter key, as http_query_get(): 0 and *value (a new
+ * string, or NULL when absent); -1 when its value does not decode, with a 400
+ * invalid_parameter error naming the field sent.
+ */
+int http_query_param(struct http_req *r, const char *key, char **value);
 /* Percent-decode (and '+' to space) into a new string; NULL on bad escapes or NUL bytes. */
 char *http_url_decode(const char *s, size_t len);
 

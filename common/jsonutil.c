@@ -15,7 +15,13 @@ struct scan {
 	const char *err;
 	size_t values, max_values; /* values seen; the most allowed (0: no limit) */
 	int too_many;              /* stopped at max_values */
+	const char *key;           /* the innermost member name being scanned (raw text), or NULL */
+	size_t key_len;
+	int nul;          /* 1: a string value holds \u0000; 2: a member name does */
+	int nul_value_ok; /* JSON_NUL_IN_VALUES */
 };
+
+#define FIELD_SHOWN_MAX 64
 
 static void ws(struct scan *c)
 {
@@ -32,7 +38,8 @@ static int lit(struct scan *c, const char *word)
 	return 0;
 }
 
-static int string(struct scan *c)
+/* A string at c->pos (its opening quote); is_key: it is a member name. */
+static int string(struct scan *c, int is_key)
 {
 	c->pos++; /* opening quote */
 	while (c->pos < c->len) {
@@ -46,10 +53,16 @@ static int string(struct scan *c)
 				return -1;
 			char e = c->s[c->pos++];
 			if (e == 'u') {
+				size_t start = c->pos;
 				for (int i = 0; i < 4; i++, c->pos++)
 					if (c->pos >= c->len ||
 					    !isxdigit((unsigned char)c->s[c->pos]))
 						return -1;
+				if (memcmp(c->s + start, "0000", 4) == 0 &&
+				    (is_key || !c->nul_value_ok)) {
+					c->nul = is_key ? 2 : 1;
+					return -1;
+				}
 			} else if (!strchr("\"\\/bfnrt", e) || e == 0) {
 				return -1;
 			}
@@ -108,6 +121,9 @@ static int value(struct scan *c, int depth)
 			c->err = "the JSON is nested too deeply";
 			return -1;
 		}
+		/* The member name around this value, put back once the value is scanned. */
+		const char *outer_key = c->key;
+		size_t outer_key_len = c->key_len;
 		c->pos++;
 		ws(c);
 		if (c->pos < c->len && c->s[c->pos] == close) {
@@ -117,8 +133,13 @@ static int value(struct scan *c, int depth)
 		for (;;) {
 			if (ch == '{') {
 				ws(c);
-				if (c->pos >= c->len || c->s[c->pos] != '"' || string(c) < 0)
+				if (c->pos >= c->len || c->s[c->pos] != '"')
 					goto bad;
+				size_t key_start = c->pos + 1;
+				if (string(c, 1) < 0)
+					goto bad;
+				c->key = c->s + key_start;
+				c->key_len = c->pos - 1 - key_start;
 				ws(c);
 				if (c->pos >= c->len || c->s[c->pos] != ':')
 					goto bad;
@@ -135,12 +156,14 @@ static int value(struct scan *c, int depth)
 			}
 			if (c->s[c->pos] == close) {
 				c->pos++;
+				c->key = outer_key;
+				c->key_len = outer_key_len;
 				return 0;
 			}
 			goto bad;
 		}
 	}
-	if (ch == '"' ? string(c) == 0
+	if (ch == '"' ? string(c, 0) == 0
 	    : ch == '-' || isdigit((unsigned char)ch)
 	        ? number(c) == 0
 	        : lit(c, "true") == 0 || lit(c, "false") == 0 || lit(c, "null") == 0)
@@ -150,42 +173,70 @@ bad:
 	return -1;
 }
 
-int json_parse_object(const char *s, size_t len, struct json_object **out, const char **err)
+/* The error of a scan that stopped at a \u0000, naming the member. Caller frees. */
+static char *nul_error(const struct scan *c)
 {
-	return json_parse_object_max(s, len, 0, out, err);
+	if (c->nul == 2)
+		return xstrdup("a field name holds a NUL character (\\u0000)");
+	if (!c->key)
+		return xstrdup("a string holds a NUL character (\\u0000)");
+	/* The name as written, cut (on a UTF-8 boundary) if long. */
+	size_t n = c->key_len;
+	if (n > FIELD_SHOWN_MAX) {
+		n = FIELD_SHOWN_MAX;
+		while (n > 0 && ((unsigned char)c->key[n] & 0xC0) == 0x80)
+			n--;
+	}
+	return xasprintf("the field '%.*s%s' holds a NUL character (\\u0000)", (int)n, c->key,
+	                 n < c->key_len ? "..." : "");
 }
 
-int json_parse_object_max(const char *s, size_t len, size_t max_values, struct json_object **out,
-                          const char **err)
+int json_parse_object(const char *s, size_t len, struct json_object **out, char **err)
+{
+	return json_parse_object_flags(s, len, 0, out, err);
+}
+
+int json_parse_object_flags(const char *s, size_t len, int flags, struct json_object **out,
+                            char **err)
+{
+	return json_parse_object_max(s, len, flags, 0, out, err);
+}
+
+int json_parse_object_max(const char *s, size_t len, int flags, size_t max_values,
+                          struct json_object **out, char **err)
 {
 	*out = NULL;
+	*err = NULL;
 	if (len == 0) {
-		*err = "the body is empty; a JSON object is expected";
+		*err = xstrdup("the body is empty; a JSON object is expected");
 		return -1;
 	}
 	if (!str_is_utf8(s, len)) {
-		*err = "the body is not valid UTF-8 text";
+		*err = xstrdup("the body is not valid UTF-8 text");
 		return -1;
 	}
-	struct scan sc = {s, len, 0, NULL, 0, max_values, 0};
+	struct scan sc = {.s = s,
+	                  .len = len,
+	                  .max_values = max_values,
+	                  .nul_value_ok = (flags & JSON_NUL_IN_VALUES) != 0};
 	ws(&sc);
 	if (sc.pos < len && s[sc.pos] != '{') {
-		*err = "a JSON object is expected";
+		*err = xstrdup("a JSON object is expected");
 		return -1;
 	}
 	if (value(&sc, 0) < 0) {
-		*err = sc.err;
+		*err = sc.nul ? nul_error(&sc) : xstrdup(sc.err);
 		return sc.too_many ? -2 : -1;
 	}
 	ws(&sc);
 	if (sc.pos != len) {
-		*err = "unexpected data after the JSON object";
+		*err = xstrdup("unexpected data after the JSON object");
 		return -1;
 	}
 	/* json-c counts one level more than we do. */
 	struct json_tokener *tok = json_tokener_new_ex(JSON_MAX_DEPTH + 1);
 	if (!tok) {
-		*err = "out of memory";
+		*err = xstrdup("out of memory");
 		return -1;
 	}
 	json_tokener_set_flags(tok, JSON_TOKENER_STRICT);
@@ -195,20 +246,20 @@ int json_parse_object_max(const char *s, size_t len, size_t max_values, struct j
 	json_tokener_free(tok);
 	if (!obj || jerr != json_tokener_success) {
 		json_object_put(obj);
-		*err = jerr == json_tokener_error_depth ? "the JSON is nested too deeply"
-		       : jerr == json_tokener_continue  ? "the JSON is truncated"
-		                                        : "the body is not valid JSON";
+		*err = xstrdup(jerr == json_tokener_error_depth ? "the JSON is nested too deeply"
+		               : jerr == json_tokener_continue  ? "the JSON is truncated"
+		                                                : "the body is not valid JSON");
 		return -1;
 	}
 	for (size_t i = used; i < len; i++)
 		if (!isspace((unsigned char)s[i])) {
 			json_object_put(obj);
-			*err = "unexpected data after the JSON object";
+			*err = xstrdup("unexpected data after the JSON object");
 			return -1;
 		}
 	if (!json_object_is_type(obj, json_type_object)) {
 		json_object_put(obj);
-		*err = "a JSON object is expected";
+		*err = xstrdup("a JSON object is expected");
 		return -1;
 	}
 	*out = obj;

@@ -337,22 +337,23 @@ static void meta_classify(const struct config *cfg, const struct http_answer *an
                           struct send_result *rs)
 {
 	struct json_object *root = NULL, *err = NULL;
-	const char *parse_err = "empty body";
+	char *parse_err = NULL;
 
 	memset(rs, 0, sizeof(*rs));
 	if (provider_transport_failed(ans, rs))
 		return;
 	if (ans->body && ans->len > 0 &&
-	    json_parse_object(ans->body, ans->len, &root, &parse_err) < 0)
+	    json_parse_object_flags(ans->body, ans->len, JSON_NUL_IN_VALUES, &root, &parse_err) < 0)
 		root = NULL;
 	if (root && (!json_object_object_get_ex(root, "error", &err) ||
 	             !json_object_is_type(err, json_type_object)))
 		err = NULL;
 	if (ans->status >= 200 && ans->status < 300 && !err)
-		meta_success(cfg, ans, root, parse_err, rs);
+		meta_success(cfg, ans, root, parse_err ? parse_err : "empty body", rs);
 	else
 		meta_failure(cfg, ans, err, rs);
 	json_object_put(root);
+	free(parse_err);
 }
 
 static int meta_has_template(const struct config *cfg)

@@ -209,7 +209,7 @@ static void twilio_classify(const struct config *cfg, const struct http_answer *
                             struct send_result *rs)
 {
 	struct json_object *root = NULL;
-	const char *parse_err = "empty body";
+	char *parse_err = NULL;
 	long long code = 0;
 	enum send_outcome o;
 	char code_text[32];
@@ -218,7 +218,7 @@ static void twilio_classify(const struct config *cfg, const struct http_answer *
 	if (provider_transport_failed(ans, rs))
 		return;
 	if (ans->body && ans->len > 0 &&
-	    json_parse_object(ans->body, ans->len, &root, &parse_err) < 0)
+	    json_parse_object_flags(ans->body, ans->len, JSON_NUL_IN_VALUES, &root, &parse_err) < 0)
 		root = NULL;
 	int has_code = provider_json_int(root, "code", &code) == 0;
 	int ok = ans->status >= 200 && ans->status < 300;
@@ -241,7 +241,11 @@ static void twilio_classify(const struct config *cfg, const struct http_answer *
 		    rs, SEND_RETRY, code_text, cfg->twilio_auth_token,
 		    "HTTP %ld without a usable message sid (%s: %s); the message may have "
 		    "been sent, a retry can deliver it twice",
-		    ans->status, root ? "no sid" : parse_err, excerpt);
+		    ans->status,
+		    root        ? "no sid"
+		    : parse_err ? parse_err
+		                : "empty body",
+		    excerpt);
 		free(excerpt);
 		goto out;
 	}
@@ -262,6 +266,7 @@ static void twilio_classify(const struct config *cfg, const struct http_answer *
 	}
 out:
 	json_object_put(root);
+	free(parse_err);
 }
 
 static int twilio_has_template(const struct config *cfg)

@@ -747,9 +747,11 @@ static void db_rollback_op(void *arg)
 static int replay_line(const struct replay_ops *ops, const char *line, size_t len, int careful)
 {
 	struct json_object *o = NULL;
-	const char *err = NULL;
-	if (!line || json_parse_object(line, len, &o, &err) < 0)
+	char *err = NULL;
+	if (!line || json_parse_object(line, len, &o, &err) < 0) {
+		free(err);
 		return LINE_BAD;
+	}
 	const char *type = jstr(o, "type");
 	int r = LINE_BAD;
 	if (type && (strcmp(type, "message") == 0 || strcmp(type, "result") == 0))

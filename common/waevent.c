@@ -537,14 +537,16 @@ static int read_entries(struct walk *w, struct json_object *entries)
 int wa_batch_parse(const char *body, size_t len, struct wa_batch *b, char **err)
 {
 	struct json_object *root = NULL;
-	const char *e = NULL;
+	char *e = NULL;
 	struct walk w = {.b = b};
 	int ret = -1;
 
 	memset(b, 0, sizeof(*b));
 	if (err)
 		*err = NULL;
-	int jr = body ? json_parse_object_max(body, len, WA_MAX_VALUES, &root, &e) : -1;
+	int jr =
+	    body ? json_parse_object_max(body, len, JSON_NUL_IN_VALUES, WA_MAX_VALUES, &root, &e)
+	         : -1;
 	if (jr == -2) {
 		w.err =
 		    xasprintf("the body: more than %d JSON values (WA_MAX_VALUES)", WA_MAX_VALUES);
@@ -573,6 +575,7 @@ int wa_batch_parse(const char *body, size_t len, struct wa_batch *b, char **err)
 	}
 out:
 	json_object_put(root);
+	free(e);
 	if (err)
 		*err = w.err;
 	else

@@ -237,6 +237,7 @@ int main(int argc, char **argv)
 		return 2;
 	}
 	log_set_level(cfg.log_level);
+	config_warn_env_file(&cfg);
 	db_init(&db, cfg.database_url);
 	int rc;
 	if (strcmp(argv[1], "migrate") == 0 && argc == 2)

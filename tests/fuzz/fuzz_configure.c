@@ -99,12 +99,14 @@ static void check_changes(const struct setting_changes *ch)
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	struct json_object *body = NULL;
-	const char *jerr = NULL;
+	char *jerr = NULL;
 
 	if (!loaded)
 		setup();
-	if (json_parse_object((const char *)data, size, &body, &jerr) < 0)
+	if (json_parse_object((const char *)data, size, &body, &jerr) < 0) {
+		free(jerr);
 		return 0;
+	}
 
 	struct setting_changes ch = {0};
 	char *field = NULL, *err = NULL;

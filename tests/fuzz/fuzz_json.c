@@ -8,6 +8,8 @@
  *    after whitespace, nested at most JSON_MAX_DEPTH deep (objects and
  *    arrays, the outermost counting 1);
  *  - whitespace around the body changes nothing;
+ *  - no string of an accepted object (value or name) holds a NUL character:
+ *    every C string taken from it is the whole string;
  *  - json-c can serialise what was accepted (plain, spaced and pretty), and
  *    json_parse_object() accepts each serialisation and gives an equal
  *    object back;
@@ -43,11 +45,30 @@ static int depth(struct json_object *o)
 	return 0;
 }
 
+/* No string value in o holds a NUL: its length is its strlen(). */
+static void check_no_nul(struct json_object *o)
+{
+	if (json_object_is_type(o, json_type_object)) {
+		json_object_object_foreach(o, k, v)
+		{
+			(void)k;
+			check_no_nul(v);
+		}
+	} else if (json_object_is_type(o, json_type_array)) {
+		size_t n = json_object_array_length(o);
+		for (size_t i = 0; i < n; i++)
+			check_no_nul(json_object_array_get_idx(o, i));
+	} else if (json_object_is_type(o, json_type_string)) {
+		FUZZ_CHECK(strlen(json_object_get_string(o)) ==
+		           (size_t)json_object_get_string_len(o));
+	}
+}
+
 static void check_reparse(struct json_object *o, int flags)
 {
 	size_t n = 0;
 	struct json_object *again = NULL;
-	const char *err = NULL;
+	char *err = NULL;
 	const char *s = json_object_to_json_string_length(o, flags, &n);
 
 	FUZZ_CHECK(s != NULL && n > 0);
@@ -58,13 +79,14 @@ static void check_reparse(struct json_object *o, int flags)
 	}
 	FUZZ_CHECK(json_object_equal(o, again));
 	json_object_put(again);
+	free(err);
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const char *s = (const char *)data;
 	struct json_object *o = (struct json_object *)&o; /* must be reset */
-	const char *err = NULL;
+	char *err = NULL;
 
 	int rc = json_parse_object(s, size, &o, &err);
 	FUZZ_CHECK(rc == 0 || rc == -1);
@@ -75,29 +97,35 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		memcpy(wrapped + 2, data, size);
 	memcpy(wrapped + 2 + size, "\t\r", 2);
 	struct json_object *w = NULL;
-	const char *werr = NULL;
+	char *werr = NULL;
 	int wrc = json_parse_object(wrapped, size + 4, &w, &werr);
 	free(wrapped);
 	FUZZ_CHECK(wrc == rc);
 
 	/* The value limit: a small one may refuse (-2), one no body can exceed never does. */
 	struct json_object *m = NULL;
-	const char *merr = NULL;
-	int mrc = json_parse_object_max(s, size, 8, &m, &merr);
+	char *merr = NULL;
+	int mrc = json_parse_object_max(s, size, 0, 8, &m, &merr);
 	FUZZ_CHECK(mrc == rc || mrc == -2);
 	FUZZ_CHECK((m != NULL) == (mrc == 0) && (mrc == 0 || (merr && *merr)));
 	if (mrc == 0)
 		FUZZ_CHECK(json_object_equal(o, m));
 	json_object_put(m);
+	free(merr);
 	m = NULL;
-	FUZZ_CHECK(json_parse_object_max(s, size, size + 1, &m, &merr) == rc);
+	merr = NULL;
+	FUZZ_CHECK(json_parse_object_max(s, size, 0, size + 1, &m, &merr) == rc);
 	json_object_put(m);
+	free(merr);
 
 	if (rc < 0) {
 		FUZZ_CHECK(o == NULL && err != NULL && *err != '\0');
 		FUZZ_CHECK(w == NULL && werr != NULL);
+		free(err);
+		free(werr);
 		return 0;
 	}
+	FUZZ_CHECK(err == NULL && werr == NULL);
 	FUZZ_CHECK(o != NULL && json_object_is_type(o, json_type_object));
 	FUZZ_CHECK(json_object_equal(o, w));
 	json_object_put(w);
@@ -109,6 +137,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		b--;
 	FUZZ_CHECK(b - a >= 2 && s[a] == '{' && s[b - 1] == '}');
 	FUZZ_CHECK(depth(o) <= JSON_MAX_DEPTH);
+	check_no_nul(o);
 
 	check_reparse(o, JSON_C_TO_STRING_PLAIN);
 	check_reparse(o, JSON_C_TO_STRING_SPACED);

@@ -9,11 +9,11 @@
  *  - an input without '%' or '+' decodes to itself;
  *  - decoding the re-encoding of a result (spaces as '+' or as %20) gives the
  *    result back, whatever bytes it holds;
- *  - http_query_get(q, key) is the decoded value of the first pair whose
- *    decoded name is key ("" for a pair without '='), NULL when there is none
- *    or that value has a bad escape; pairs whose name does not decode are
- *    skipped. Checked for the names the webhook asks for and for the names
- *    found in the input;
+ *  - http_query_get(q, key) is 1 and the decoded value of the first pair
+ *    whose decoded name is key ("" for a pair without '='), -1 (and NULL)
+ *    when that value does not decode, 0 (and NULL) when there is no such
+ *    pair; pairs whose name does not decode are skipped. Checked for the names the webhook asks for
+ * and for the names found in the input;
  *  - a pair put in front of the query wins: query_get("key=<enc(v)>&" q) is v.
  */
 #include "fuzz.h"
@@ -72,9 +72,10 @@ static void check_decode(const char *s, size_t len)
 	free(d);
 }
 
-/* http_query_get() as documented, for comparison. */
-static char *reference_get(const char *q, const char *key)
+/* http_query_get() as documented, for comparison; *rc its return value. */
+static char *reference_get(const char *q, const char *key, int *rc)
 {
+	*rc = 0;
 	const char *p = q;
 	while (*p) {
 		const char *amp = strchr(p, '&');
@@ -84,8 +85,11 @@ static char *reference_get(const char *q, const char *key)
 		char *k = http_url_decode(p, klen);
 		int hit = k && strcmp(k, key) == 0;
 		free(k);
-		if (hit)
-			return eq ? http_url_decode(eq + 1, n - klen - 1) : xstrdup("");
+		if (hit) {
+			char *v = eq ? http_url_decode(eq + 1, n - klen - 1) : xstrdup("");
+			*rc = v ? 1 : -1;
+			return v;
+		}
 		if (!amp)
 			break;
 		p = amp + 1;
@@ -95,7 +99,11 @@ static char *reference_get(const char *q, const char *key)
 
 static void check_get(const char *q, const char *key)
 {
-	char *got = http_query_get(q, key), *want = reference_get(q, key);
+	char *got = NULL, *want;
+	int want_rc, rc = http_query_get(q, key, &got);
+	want = reference_get(q, key, &want_rc);
+	FUZZ_CHECK(rc == want_rc);
+	FUZZ_CHECK((got == NULL) == (rc != 1));
 	FUZZ_CHECK((got == NULL) == (want == NULL));
 	if (got)
 		FUZZ_CHECK(strcmp(got, want) == 0);
@@ -106,7 +114,8 @@ static void check_get(const char *q, const char *key)
 	const char *v = "front value & more=";
 	char *ek = fuzz_urlencode(key, strlen(key), 1), *ev = fuzz_urlencode(v, strlen(v), 1);
 	char *q2 = xasprintf("%s=%s&%s", ek, ev, q);
-	got = http_query_get(q2, key);
+	got = NULL;
+	FUZZ_CHECK(http_query_get(q2, key, &got) == 1);
 	FUZZ_CHECK(got != NULL && strcmp(got, v) == 0);
 	free(got);
 	free(q2);

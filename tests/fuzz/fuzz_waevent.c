@@ -135,10 +135,11 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	struct wa_batch b;
 	char *err = NULL;
 	struct json_object *root = NULL;
-	const char *jerr = NULL;
+	char *jerr = NULL;
 
 	int rc = wa_batch_parse(body, size, &b, &err);
-	int jrc = json_parse_object(body, size, &root, &jerr);
+	int jrc = json_parse_object_flags(body, size, JSON_NUL_IN_VALUES, &root, &jerr);
+	free(jerr);
 	FUZZ_CHECK(rc == 0 || rc == -1 || rc == WA_TOO_MANY);
 	if (rc != WA_TOO_MANY)
 		FUZZ_CHECK(rc == jrc);

@@ -939,12 +939,82 @@ static void test_phone_list_add_keeps_one_of_each_and_stops_when_full(void **sta
 	assert_false(phone_list_has(&l, "+15550000013"));
 }
 
+/* ---------------------------------------------------------------- the env file's mode */
+
+/* config_init + config_load with text as the env file, created with the given mode. */
+static void load_with_mode(const char *text, mode_t mode, struct config *cfg)
+{
+	char *path = tu_write_temp_file(text), *err = NULL;
+	assert_int_equal(chmod(path, mode), 0);
+	tu_setenv("MONITORING_ENV_FILE", path);
+	config_init(cfg);
+	int r = config_load(cfg, &err);
+	if (r != 0)
+		print_error("config_load: %s\n", err ? err : "?");
+	free(err);
+	tu_remove_temp_file(path);
+	assert_int_equal(r, 0);
+}
+
+static void test_config_env_file_readable_by_others_with_secrets_is_exposed(void **state)
+{
+	(void)state;
+	struct config cfg;
+	load_with_mode("MONITORING_API_TOKEN=0123456789abcdef0123\n", 0644, &cfg);
+	assert_int_equal(cfg.env_file_mode, 0644);
+	assert_int_equal(cfg.env_file_secrets, 1);
+	assert_true(config_env_file_exposed(&cfg));
+	config_release(&cfg);
+	/* Group bits count too (mode & 077). */
+	load_with_mode("META_APP_SECRET=s3cr3t-s3cr3t\nWEBHOOK_VERIFY_TOKEN=v\n", 0640, &cfg);
+	assert_int_equal(cfg.env_file_secrets, 2);
+	assert_true(config_env_file_exposed(&cfg));
+	config_release(&cfg);
+	/* A database password is a secret too, in either spelling. */
+	load_with_mode("DATABASE_URL=host=/run dbname=m user=u password=pw\n", 0604, &cfg);
+	assert_true(config_env_file_exposed(&cfg));
+	config_release(&cfg);
+	load_with_mode("MONITORED_DATABASE_URL=postgresql://u:pw@db/shop\n", 0604, &cfg);
+	assert_true(config_env_file_exposed(&cfg));
+	config_release(&cfg);
+}
+
+static void test_config_env_file_private_or_without_secrets_is_not_exposed(void **state)
+{
+	(void)state;
+	struct config cfg;
+	load_with_mode("MONITORING_API_TOKEN=0123456789abcdef0123\n", 0600, &cfg);
+	assert_int_equal(cfg.env_file_mode, 0600);
+	assert_false(config_env_file_exposed(&cfg));
+	assert_int_equal(config_warn_env_file(&cfg), 0);
+	config_release(&cfg);
+	load_with_mode("MONITORING_API_TOKEN=0123456789abcdef0123\n", 0400, &cfg);
+	assert_false(config_env_file_exposed(&cfg));
+	config_release(&cfg);
+	/* Readable by all, but nothing secret in it (empty secrets are not secrets). */
+	load_with_mode("TIMEZONE=UTC\nMETA_APP_SECRET=\nDATABASE_URL=postgresql://u@db/m\n", 0644,
+	               &cfg);
+	assert_int_equal(cfg.env_file_secrets, 0);
+	assert_false(config_env_file_exposed(&cfg));
+	config_release(&cfg);
+	/* No env file read at all. */
+	unsetenv("MONITORING_ENV_FILE");
+	config_init(&cfg);
+	char *err = NULL;
+	assert_int_equal(config_load(&cfg, &err), 0);
+	assert_int_equal(cfg.env_file_mode, -1);
+	assert_false(config_env_file_exposed(&cfg));
+	config_release(&cfg);
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_config_load_uses_defaults_with_empty_env_file),
+	    T(test_config_env_file_readable_by_others_with_secrets_is_exposed),
+	    T(test_config_env_file_private_or_without_secrets_is_not_exposed),
 	    T(test_config_load_without_env_file_uses_defaults),
 	    T(test_config_load_reads_default_env_file_in_cwd),
 	    T(test_config_env_file_overrides_defaults),

@@ -69,7 +69,7 @@ static struct result run(const char *json)
 	struct result r;
 	memset(&r, 0, sizeof(r));
 	struct json_object *body = NULL;
-	const char *perr = NULL;
+	char *perr = NULL;
 	if (json_parse_object(json, strlen(json), &body, &perr) < 0) {
 		print_error("test body does not parse: %s: %s\n", perr, json);
 		fail();

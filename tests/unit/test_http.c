@@ -20,24 +20,40 @@ static void assert_decodes(const char *in, const char *want)
 	free(out);
 }
 
+/* want NULL: key is absent (0). */
 static void assert_query(const char *query, const char *key, const char *want)
 {
-	char *v = http_query_get(query, key);
+	char *v = (char *)"unset";
+	int rc = http_query_get(query, key, &v);
 	if (!want) {
-		if (v) {
-			print_error("query \"%s\" key \"%s\": got \"%s\", want none\n", query, key,
-			            v);
+		if (rc != 0 || v) {
+			print_error("query \"%s\" key \"%s\": got %d \"%s\", want 0 (none)\n",
+			            query, key, rc, v ? v : "(null)");
 			free(v);
 			fail();
 		}
 		return;
 	}
-	if (!v) {
-		print_error("query \"%s\" key \"%s\": got none, want \"%s\"\n", query, key, want);
+	if (rc != 1 || !v) {
+		print_error("query \"%s\" key \"%s\": got %d, want 1 \"%s\"\n", query, key, rc,
+		            want);
 		fail();
 	}
 	assert_string_equal(v, want);
 	free(v);
+}
+
+/* key's value is there but does not decode: -1, never taken for absent (0). */
+static void assert_query_invalid(const char *query, const char *key)
+{
+	char *v = (char *)"unset";
+	int rc = http_query_get(query, key, &v);
+	if (rc != -1 || v) {
+		print_error("query \"%s\" key \"%s\": got %d, want -1 (invalid)\n", query, key, rc);
+		if (rc == 1)
+			free(v);
+		fail();
+	}
 }
 
 /* ---------------------------------------------------------------- http_url_decode */
@@ -163,14 +179,24 @@ static void test_query_get_skips_empty_segments(void **state)
 	assert_query("&", "a", NULL);
 }
 
-static void test_query_get_bad_escape_in_value_is_null(void **state)
+static void test_query_get_bad_value_is_an_error_not_absent(void **state)
 {
 	(void)state;
-	assert_query("a=%zz&b=2", "a", NULL);
-	assert_query("a=%00", "a", NULL);
-	/* A bad escape elsewhere does not hide a good key. */
+	/* ?limit=%zz must not read as "no limit given" (issue 14). */
+	assert_query_invalid("limit=%zz", "limit");
+	assert_query_invalid("a=%zz&b=2", "a");
+	assert_query_invalid("a=%4", "a");
+	assert_query_invalid("a=%", "a");
+	assert_query_invalid("a=%00", "a");
+	assert_query_invalid("a=x%00y", "a");
+	assert_query_invalid("%61=%zz", "a");
+	/* The first pair named key decides. */
+	assert_query_invalid("a=%zz&a=1", "a");
+	assert_query("a=1&a=%zz", "a", "1");
+	/* A bad escape elsewhere does not hide a good key, nor make a missing one invalid. */
 	assert_query("x=%zz&b=2", "b", "2");
 	assert_query("%zz=1&b=2", "b", "2");
+	assert_query("x=%zz", "b", NULL);
 }
 
 /* ---------------------------------------------------------------- http_status_text */
@@ -202,7 +228,7 @@ int main(void)
 	    cmocka_unit_test(test_query_get_decodes_keys_and_values),
 	    cmocka_unit_test(test_query_get_value_may_contain_equals),
 	    cmocka_unit_test(test_query_get_skips_empty_segments),
-	    cmocka_unit_test(test_query_get_bad_escape_in_value_is_null),
+	    cmocka_unit_test(test_query_get_bad_value_is_an_error_not_absent),
 	    cmocka_unit_test(test_status_text_knows_common_codes),
 	};
 	return cmocka_run_group_tests_name("http", tests, NULL, NULL);

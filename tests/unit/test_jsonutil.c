@@ -4,10 +4,12 @@
 #include "buf.h"
 #include "jsonutil.h"
 
-static int parse(const char *s, struct json_object **out, const char **err)
+static int parse(const char *s, struct json_object **out)
 {
-	*err = NULL;
-	return json_parse_object(s, strlen(s), out, err);
+	char *err = NULL;
+	int r = json_parse_object(s, strlen(s), out, &err);
+	free(err);
+	return r;
 }
 
 /* Assert that s is rejected, with *out NULL and an error mentioning word. */
@@ -15,7 +17,7 @@ static void assert_rejected(const char *s, size_t len, const char *word)
 {
 	static char sentinel;
 	struct json_object *o = (void *)&sentinel;
-	const char *err = NULL;
+	char *err = NULL;
 	int r = json_parse_object(s, len, &o, &err);
 	if (r == 0) {
 		print_error("accepted: %.*s\n", (int)len, s);
@@ -26,6 +28,7 @@ static void assert_rejected(const char *s, size_t len, const char *word)
 	assert_non_null(err);
 	if (word)
 		assert_contains(err, word);
+	free(err);
 }
 
 /* Assert that a string literal (which may hold NUL bytes) is rejected. */
@@ -46,9 +49,8 @@ static void test_json_parse_object_accepts_object(void **state)
 {
 	(void)state;
 	struct json_object *o = NULL;
-	const char *err;
-	assert_int_equal(
-	    parse("{\"a\": 1, \"b\": [true, null, \"x\"], \"c\": {\"d\": 2.5}}", &o, &err), 0);
+	assert_int_equal(parse("{\"a\": 1, \"b\": [true, null, \"x\"], \"c\": {\"d\": 2.5}}", &o),
+	                 0);
 	assert_non_null(o);
 	assert_true(json_object_is_type(o, json_type_object));
 	struct json_object *a = NULL;
@@ -61,10 +63,9 @@ static void test_json_parse_object_accepts_surrounding_whitespace(void **state)
 {
 	(void)state;
 	struct json_object *o = NULL;
-	const char *err;
-	assert_int_equal(parse(" \r\n\t{}\n\n ", &o, &err), 0);
+	assert_int_equal(parse(" \r\n\t{}\n\n ", &o), 0);
 	json_object_put(o);
-	assert_int_equal(parse("{}", &o, &err), 0);
+	assert_int_equal(parse("{}", &o), 0);
 	json_object_put(o);
 }
 
@@ -72,8 +73,7 @@ static void test_json_parse_object_accepts_utf8_strings(void **state)
 {
 	(void)state;
 	struct json_object *o = NULL;
-	const char *err;
-	assert_int_equal(parse("{\"msg\": \"caf\xc3\xa9 \xe2\x82\xac\"}", &o, &err), 0);
+	assert_int_equal(parse("{\"msg\": \"caf\xc3\xa9 \xe2\x82\xac\"}", &o), 0);
 	struct json_object *m = NULL;
 	assert_true(json_object_object_get_ex(o, "msg", &m));
 	assert_string_equal(json_object_get_string(m), "caf\xc3\xa9 \xe2\x82\xac");
@@ -152,10 +152,11 @@ static void test_json_parse_object_accepts_depth_16(void **state)
 	/* "nesting at most JSON_MAX_DEPTH" (jsonutil.h): 16 levels must pass. */
 	char *s = nested_objects(JSON_MAX_DEPTH);
 	struct json_object *o = NULL;
-	const char *err = NULL;
+	char *err = NULL;
 	int r = json_parse_object(s, strlen(s), &o, &err);
 	if (r != 0)
 		print_error("depth %d rejected: %s\n", JSON_MAX_DEPTH, err ? err : "?");
+	free(err);
 	free(s);
 	json_object_put(o);
 	assert_int_equal(r, 0);
@@ -166,8 +167,9 @@ static void test_json_parse_object_accepts_depth_15(void **state)
 	(void)state;
 	char *s = nested_objects(JSON_MAX_DEPTH - 1);
 	struct json_object *o = NULL;
-	const char *err = NULL;
+	char *err = NULL;
 	int r = json_parse_object(s, strlen(s), &o, &err);
+	free(err);
 	free(s);
 	json_object_put(o);
 	assert_int_equal(r, 0);
@@ -209,14 +211,71 @@ static void test_json_parse_object_rejects_single_quoted_strings(void **state)
 	REJECT("{'a':1}", NULL);
 }
 
+static void test_json_parse_object_rejects_escaped_nul_naming_the_field(void **state)
+{
+	(void)state;
+	/* json-c keeps \u0000, and every C string taken from the object ends there (issue 14:
+	 * test-alert cut its message short). */
+	REJECT("{\"severity\":\"critical\",\"message\":\"abc\\u0000def\"}", "'message'");
+	REJECT("{\"message\":\"\\u0000\"}", "NUL");
+	REJECT("{\"a\":{\"b\":[1,\"x\\u0000\"]}}", "'b'");
+	/* The innermost member the string is in, not the last one seen. */
+	REJECT("{\"a\":{\"b\":1},\"c\":\"\\u0000\"}", "'c'");
+	REJECT("{\"a\":[{\"b\":1},\"\\u0000\"]}", "'a'");
+	/* In a name: json-c would cut "mess\u0000age" to "mess". */
+	REJECT("{\"mess\\u0000age\":\"x\"}", "field name");
+	/* A long name is cut in the message. */
+	REJECT("{\"aaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaaa\""
+	       ":\"\\u0000\"}",
+	       "aaa...'");
+}
+
+static void test_json_parse_object_flags_nul_in_values(void **state)
+{
+	(void)state;
+	struct json_object *o = NULL, *v = NULL;
+	char *err = NULL;
+	/* Third-party documents: a value may hold \u0000 (its reader checks lengths)... */
+	const char *ok = "{\"text\":{\"body\":\"cut\\u0000here\"}}";
+	assert_int_equal(json_parse_object_flags(ok, strlen(ok), JSON_NUL_IN_VALUES, &o, &err), 0);
+	assert_null(err);
+	assert_true(json_object_object_get_ex(o, "text", &v));
+	assert_true(json_object_object_get_ex(v, "body", &v));
+	assert_int_equal(json_object_get_string_len(v), 8); /* "cut", NUL, "here" */
+	json_object_put(o);
+	/* ...a name never. */
+	const char *bad = "{\"te\\u0000xt\":1}";
+	o = NULL;
+	assert_int_equal(json_parse_object_flags(bad, strlen(bad), JSON_NUL_IN_VALUES, &o, &err),
+	                 -1);
+	assert_null(o);
+	assert_contains(err, "field name");
+	free(err);
+}
+
+static void test_json_parse_object_accepts_other_escapes(void **state)
+{
+	(void)state;
+	struct json_object *o = NULL, *v = NULL;
+	/* An escaped backslash before u0000 is text, and \u0001 is not NUL. */
+	assert_int_equal(parse("{\"a\":\"\\\\u0000\",\"b\":\"\\u0001\",\"c\":\"\\u00e9\"}", &o), 0);
+	assert_true(json_object_object_get_ex(o, "a", &v));
+	assert_string_equal(json_object_get_string(v), "\\u0000");
+	assert_true(json_object_object_get_ex(o, "b", &v));
+	assert_int_equal(json_object_get_string_len(v), 1);
+	json_object_put(o);
+	/* Invalid escapes stay refused. */
+	REJECT("{\"a\":\"\\x41\"}", NULL);
+	REJECT("{\"a\":\"\\u00g0\"}", NULL);
+	REJECT("{\"a\":\"\\u000\"}", NULL);
+}
+
 static void test_json_type_label_names_each_type(void **state)
 {
 	(void)state;
 	struct json_object *o = NULL;
-	const char *err;
 	assert_int_equal(
-	    parse("{\"n\":null,\"b\":true,\"i\":1,\"d\":1.5,\"o\":{},\"a\":[],\"s\":\"x\"}", &o,
-	          &err),
+	    parse("{\"n\":null,\"b\":true,\"i\":1,\"d\":1.5,\"o\":{},\"a\":[],\"s\":\"x\"}", &o),
 	    0);
 	struct {
 		const char *key, *label;
@@ -234,33 +293,40 @@ static void test_json_parse_object_max_counts_values_before_building(void **stat
 {
 	(void)state;
 	struct json_object *o = NULL;
-	const char *err = NULL;
+	char *err = NULL;
 	/* {"a":[1,"x",true,null,{}],"b":{"c":2}}: 1 + 1 + 5 + 1 + 1 = 9 values; names do not count.
 	 */
 	const char *s = "{\"a\":[1,\"x\",true,null,{}],\"b\":{\"c\":2}}";
-	assert_int_equal(json_parse_object_max(s, strlen(s), 9, &o, &err), 0);
+	assert_int_equal(json_parse_object_max(s, strlen(s), 0, 9, &o, &err), 0);
 	assert_non_null(o);
 	json_object_put(o);
 	o = NULL;
-	assert_int_equal(json_parse_object_max(s, strlen(s), 8, &o, &err), -2);
+	assert_int_equal(json_parse_object_max(s, strlen(s), 0, 8, &o, &err), -2);
 	assert_null(o);
 	assert_contains(err, "too many values");
+	free(err);
+	err = NULL;
 	/* No limit. */
-	assert_int_equal(json_parse_object_max(s, strlen(s), 0, &o, &err), 0);
+	assert_int_equal(json_parse_object_max(s, strlen(s), 0, 0, &o, &err), 0);
 	json_object_put(o);
 	o = NULL;
 	/* A syntax error met before the limit is still -1; one after it is never reached. */
 	const char *bad = "{\"a\":[1,2,,3]}";
-	assert_int_equal(json_parse_object_max(bad, strlen(bad), 100, &o, &err), -1);
-	assert_int_equal(json_parse_object_max(bad, strlen(bad), 2, &o, &err), -2);
+	assert_int_equal(json_parse_object_max(bad, strlen(bad), 0, 100, &o, &err), -1);
+	free(err);
+	err = NULL;
+	assert_int_equal(json_parse_object_max(bad, strlen(bad), 0, 2, &o, &err), -2);
+	free(err);
+	err = NULL;
 	/* A million-element array stops at the limit. */
 	struct buf b = BUF_INIT(1 << 22);
 	buf_puts(&b, "{\"a\":[");
 	for (int i = 0; i < 1000000; i++)
 		buf_puts(&b, i ? ",0" : "0");
 	buf_puts(&b, "]}");
-	assert_int_equal(json_parse_object_max(buf_str(&b), b.len, 1000, &o, &err), -2);
+	assert_int_equal(json_parse_object_max(buf_str(&b), b.len, 0, 1000, &o, &err), -2);
 	assert_null(o);
+	free(err);
 	buf_release(&b);
 }
 
@@ -283,6 +349,9 @@ int main(void)
 	    cmocka_unit_test(test_json_parse_object_rejects_depth_over_16),
 	    cmocka_unit_test(test_json_parse_object_rejects_nan_and_infinity),
 	    cmocka_unit_test(test_json_parse_object_rejects_single_quoted_strings),
+	    cmocka_unit_test(test_json_parse_object_rejects_escaped_nul_naming_the_field),
+	    cmocka_unit_test(test_json_parse_object_accepts_other_escapes),
+	    cmocka_unit_test(test_json_parse_object_flags_nul_in_values),
 	    cmocka_unit_test(test_json_type_label_names_each_type),
 	    cmocka_unit_test(test_json_parse_object_max_counts_values_before_building),
 	};

@@ -88,9 +88,10 @@ static int assert_all_lines_whole(void)
 	char *save = NULL;
 	for (char *line = strtok_r(data, "\n", &save); line; line = strtok_r(NULL, "\n", &save)) {
 		struct json_object *o = NULL;
-		const char *err = NULL;
+		char *err = NULL;
 		if (json_parse_object(line, strlen(line), &o, &err) < 0) {
-			print_error("a spool line is not whole: %s\n", line);
+			print_error("a spool line is not whole (%s): %s\n", err, line);
+			free(err);
 			fail();
 		}
 		assert_non_null(jstr(o, "type"));

@@ -1,0 +1,92 @@
+#!/usr/bin/env bash
+# The operator scripts keep tokens off command lines: any user can read a process's argv (ps,
+# /proc/PID/cmdline), so scripts/start-monitoring (META_WHATSAPP_TOKEN, to subscribe the app)
+# and scripts/dev-up (MONITORING_API_TOKEN, for its first check) must hand curl the token
+# another way, and start-monitoring must not write its answer to a predictable file in a
+# world-writable directory. A `curl` earlier on PATH records every argv it is given, then
+# runs the real curl, so the scripts still do their work against the mock and the stack.
+set -euo pipefail
+
+# shellcheck source=tests/integration/harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+
+harness_start
+repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
+
+# ---------------------------------------------------------------- the recording curl
+fake=$HARNESS_DIR/fakebin
+record=$HARNESS_DIR/curl-argv
+mkdir -p "$fake" "$record"
+real_curl=$(command -v curl)
+cat >"$fake/curl" <<EOF
+#!/usr/bin/env bash
+# One file per call: its arguments, one a line (what ps would show).
+printf '%s\n' "\$@" >"$record/\$\$.\$RANDOM"
+exec "$real_curl" "\$@"
+EOF
+chmod +x "$fake/curl"
+recorded() { cat "$record"/* 2>/dev/null || true; }
+# world_writable_outputs: the -o/--output targets of the recorded calls in a directory anyone
+# may write to (/tmp, /var/tmp, ...), where a predictable name can be planted beforehand.
+world_writable_outputs() {
+	local f prev='' a dir
+	for f in "$record"/*; do
+		[[ -f $f ]] || continue
+		prev=
+		while IFS= read -r a; do
+			if [[ $prev == -o || $prev == --output ]]; then
+				dir=$(dirname "$a")
+				if [[ -n $(find "$dir" -maxdepth 0 -perm -0002 2>/dev/null) ]]; then
+					printf '%s\n' "$a"
+				fi
+			fi
+			prev=$a
+		done <"$f"
+	done
+}
+
+# ---------------------------------------------------------------- start-monitoring
+mock_start
+meta_token=meta-token-$(random_hex 16)
+rc=0
+out=$(PATH=$fake:$PATH META_WHATSAPP_TOKEN=$meta_token META_WABA_ID=102290129340398 \
+	META_GRAPH_URL=$MOCK_URL/v25.0 BIN_DIR=$BIN_DIR \
+	"$repo/scripts/start-monitoring" --env "$MONITORING_ENV_FILE" --schedule none 2>&1) || rc=$?
+assert_eq "start-monitoring: up" 0 "$rc"
+assert_contains "start-monitoring: subscribed" "$out" "subscribed"
+assert_ne "start-monitoring called curl" "" "$(recorded)"
+assert_not_contains "start-monitoring: META_WHATSAPP_TOKEN is not on curl's command line" \
+	"$(recorded)" "$meta_token"
+assert_eq "start-monitoring: the token still reached Meta's API" "Bearer $meta_token" \
+	"$(mock_requests | jq -r '[.[] | select(.kind == "subscribe")][0].headers.authorization')"
+assert_eq "start-monitoring: no curl output into a world-writable directory" "" "$(world_writable_outputs)"
+# A failed subscription still says why (the answer is kept in memory, not in a file): a Graph
+# URL the mock does not serve answers 404 with a JSON error.
+rc=0
+out=$(PATH=$fake:$PATH META_WHATSAPP_TOKEN=$meta_token META_WABA_ID=102290129340398 \
+	META_GRAPH_URL=$MOCK_URL/not-graph BIN_DIR=$BIN_DIR \
+	"$repo/scripts/start-monitoring" --env "$MONITORING_ENV_FILE" --schedule none 2>&1) || rc=$?
+assert_eq "start-monitoring: a refused subscription fails (exit 1)" 1 "$rc"
+assert_contains "start-monitoring: it shows the status and the answer" "$out" "(HTTP 404): {"
+assert_contains "start-monitoring: the answer's text" "$out" "no such endpoint"
+assert_not_contains "start-monitoring: still no token on curl's command line" "$(recorded)" "$meta_token"
+mock_stop
+
+# ---------------------------------------------------------------- dev-up
+rm -f "$record"/*
+dev=$HARNESS_DIR/dev
+port=$(free_port)
+rc=0
+PATH=$fake:$PATH VAR_DIR=$dev HTTP_PORT=$port BIN_DIR=$BIN_DIR \
+	"$repo/scripts/dev-up" >"$HARNESS_DIR/dev-up.out" 2>&1 || rc=$?
+admin_token=$(env_get "$dev/monitoring.env" MONITORING_API_TOKEN)
+VAR_DIR=$dev "$repo/scripts/dev-down" >"$HARNESS_DIR/dev-down.out" 2>&1 || true
+assert_eq "dev-up: up" 0 "$rc"
+((rc == 0)) || tail -n 20 "$HARNESS_DIR/dev-up.out" | sed 's/^/       /'
+assert_contains "dev-up: its first check ran (through curl, with the token)" \
+	"$(cat "$HARNESS_DIR/dev-up.out")" "The first check found:"
+assert_ne "dev-up called curl" "" "$(recorded)"
+assert_ne "dev-up: an admin token was written" "" "$admin_token"
+assert_not_contains "dev-up: MONITORING_API_TOKEN is not on curl's command line" "$(recorded)" "$admin_token"
+
+harness_finish
