@@ -405,6 +405,14 @@ static void read_errors(struct wa_batch *b, struct json_object *errs)
 	}
 }
 
+/* Count an item parse_message() or parse_status() dropped (r < 0): a bad number, or skipped. */
+static void count_dropped(struct wa_batch *b, int r)
+{
+	if (r == BAD_NUMBER)
+		b->n_bad_numbers++;
+	else
+		b->n_skipped++;
+}
 /* The messages[] of one value; -1 when over a limit. */
 static int read_messages(struct walk *w, struct json_object *arr, struct json_object *contacts,
                          const char *pnid)
@@ -422,10 +430,7 @@ static int read_messages(struct walk *w, struct json_object *arr, struct json_ob
 		struct wa_message m;
 		int r = parse_message(json_object_array_get_idx(arr, i), &ix, pnid, &m);
 		if (r < 0) {
-			if (r == BAD_NUMBER)
-				b->n_bad_numbers++;
-			else
-				b->n_skipped++;
+			count_dropped(b, r);
 			continue;
 		}
 		b->messages =
@@ -451,10 +456,7 @@ static int read_statuses(struct walk *w, struct json_object *arr, const char *pn
 		struct wa_status st;
 		int r = parse_status(o, pnid, &st);
 		if (r < 0) {
-			if (r == BAD_NUMBER)
-				b->n_bad_numbers++;
-			else
-				b->n_skipped++;
+			count_dropped(b, r);
 			continue;
 		}
 		b->statuses =
