@@ -57,7 +57,8 @@ http GET /monitoring/health
 assert_eq "health answers 200 again after a restart" 200 "$HTTP_STATUS"
 
 # The production server block, as README's deployment step renders it, is valid for this
-# nginx (placeholders pointed at a throwaway certificate and this stack's files).
+# nginx (placeholders pointed at a throwaway certificate and this stack's files; the listen lines
+# moved to free loopback ports, since nginx -t binds them and only root may bind 80 and 443).
 prod=$HARNESS_DIR/prod
 mkdir -p "$prod"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$prod/key.pem" -out "$prod/cert.pem" -days 1 \
@@ -66,7 +67,10 @@ sed "s|@RUN_DIR@|$HARNESS_DIR/run|g" nginx/monitoring.conf.in >"$prod/monitoring
 sed -e "s|/etc/letsencrypt/live/monitoring.example.com/fullchain.pem|$prod/cert.pem|" \
 	-e "s|/etc/letsencrypt/live/monitoring.example.com/privkey.pem|$prod/key.pem|" \
 	-e "s|/etc/nginx/monitoring.conf|$prod/monitoring.conf|" \
-	-e "s|/var/log/nginx/|$prod/|" nginx/monitoring-production.conf >"$prod/site.conf"
+	-e "s|/var/log/nginx/|$prod/|" \
+	-e "s|listen 80;|listen 127.0.0.1:$(free_port);|" \
+	-e "s|listen 443 ssl http2;|listen 127.0.0.1:$(free_port) ssl http2;|" -e '/listen \[::\]/d' \
+	nginx/monitoring-production.conf >"$prod/site.conf"
 printf 'pid %s/nginx.pid;\nerror_log %s/error.log;\nevents {}\nhttp {\n    include %s/site.conf;\n}\n' \
 	"$prod" "$prod" "$prod" >"$prod/nginx.conf"
 out=$(nginx -t -p "$prod/" -c "$prod/nginx.conf" 2>&1) || true
