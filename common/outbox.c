@@ -1,11 +1,15 @@
+#include <math.h>
 #include <stdio.h>
-#include <unistd.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "buf.h"
+#include "log.h"
 #include "outbox.h"
+#include "sender.h"
+#include "spool.h"
 #include "util.h"
 
 int outbox_queue(struct db *db, const struct outbox_msg *m)
@@ -48,12 +52,6 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 	PQclear(res);
 	return r;
 }
-
-#include <math.h>
-
-#include "log.h"
-#include "sender.h"
-#include "spool.h"
 
 /*
  * A batch is claimed, sent, then recorded; the slowest answer of a batch

@@ -9,7 +9,9 @@
 
 #include <stddef.h>
 
+#include "config.h"
 #include "db.h"
+#include "provider.h"
 
 struct outbox_msg {
 	const char *phone;    /* E.164 */
@@ -35,11 +37,6 @@ enum { OUTBOX_DUPLICATE = 0, OUTBOX_QUEUED = 1, OUTBOX_SUPPRESSED = 2 };
  * key), or -1 (db->err).
  */
 int outbox_queue(struct db *db, const struct outbox_msg *m);
-
-#endif
-
-#include "config.h"
-#include "provider.h"
 
 struct drain_stats {
 	int claimed, sent, retried, as_template, failed;
@@ -95,3 +92,5 @@ int outbox_resume(struct db *db);
 
 /* Delay before attempt n+1 (n >= 1): base * 2^(n-1), capped, with +-20% jitter. Seconds. */
 double outbox_backoff(const struct config *cfg, int attempts, double jitter01);
+
+#endif
