@@ -88,25 +88,6 @@ static void claimed_release(struct claimed *c)
 	free(c->alert_id);
 }
 
-/* One line, no tabs, runs of spaces collapsed: what a template parameter may hold. */
-static char *summary_of(const char *content)
-{
-	struct buf b = BUF_INIT(1000);
-	int space = 0;
-	for (const char *p = content; *p; p++) {
-		if (*p == '\n' || *p == '\t' || *p == ' ' || *p == '\r') {
-			space = 1;
-			continue;
-		}
-		if (space && b.len && buf_puts(&b, " ") < 0)
-			break;
-		space = 0;
-		if (buf_append(&b, p, 1) < 0)
-			break;
-	}
-	return buf_detach(&b);
-}
-
 static int is_stopped(struct db *db, int *stopped)
 {
 	PGresult *r = db_query(db, "SELECT stopped FROM delivery_state WHERE id = 1", 0, NULL);
@@ -472,80 +453,6 @@ static double paced_wait(struct db *db, const struct config *cfg)
 	return wait > 0 ? wait : 0;
 }
 
-void outbox_send_batch(const struct config *cfg, const struct provider *p, struct outbox_send *v,
-                       int n, double first_slot_s)
-{
-	struct sender_job *jobs = xcalloc((size_t)n, sizeof(*jobs));
-	int *direct = xcalloc((size_t)n, sizeof(int));
-	double spacing_ms = 1000.0 / (double)cfg->send_rate_per_second;
-	for (int i = 0; i < n; i++) {
-		char *summary = summary_of(v[i].content);
-		char *payload = v[i].alert_id && *v[i].alert_id && strcmp(v[i].alert_id, "0") != 0
-		                    ? xasprintf("ACK:%s", v[i].alert_id)
-		                    : NULL;
-		const char *params[2] = {v[i].priority, summary};
-		/*
-		 * Outside the window as we know it: the template, when this provider has
-		 * one. Without one, the text is tried: our view of the window can be
-		 * incomplete (the number may be answered by another system), and the
-		 * provider's refusal is the answer (record()).
-		 */
-		int tmpl = v[i].as_template || (!v[i].in_window && p->has_template(cfg));
-		v[i].as_template = tmpl;
-		struct send_request rq = {
-		    .to = v[i].phone,
-		    .text = v[i].content,
-		    .as_template = tmpl,
-		    .params = params,
-		    .n_params = 2,
-		    .button_payload = payload,
-		};
-		memset(&v[i].rs, 0, sizeof(v[i].rs));
-		direct[i] = p->build(cfg, &rq, &jobs[i].call, &v[i].rs) != 0;
-		double at = first_slot_s * 1000 + spacing_ms * i;
-		jobs[i].start_ms = at > 0 ? (long)at : 0;
-		free(summary);
-		free(payload);
-	}
-	/* Calls that were built run together; the others already have a result. */
-	struct sender_job *run = xcalloc((size_t)n, sizeof(*run));
-	int *map = xcalloc((size_t)n, sizeof(int));
-	int nrun = 0;
-	for (int i = 0; i < n; i++)
-		if (!direct[i]) {
-			run[nrun] = jobs[i];
-			map[nrun++] = i;
-		}
-	if (nrun && sender_run(run, (size_t)nrun, (int)cfg->send_max_in_flight,
-	                       (long)cfg->send_timeout_ms) < 0)
-		log_error("sender", "curl multi could not start");
-	for (int k = 0; k < nrun; k++) {
-		struct http_answer ans = {
-		    .status = run[k].status,
-		    .transport_error = run[k].transport_error,
-		    .timed_out = run[k].timed_out,
-		    .body = run[k].answer.data,
-		    .len = run[k].answer.len,
-		};
-		struct send_result *rs = &v[map[k]].rs;
-		p->classify(cfg, &ans, rs);
-		/* curl's own buffer says more than its code's generic text. */
-		if (run[k].transport_error && run[k].curl_error[0])
-			snprintf(rs->error, sizeof(rs->error), "%s", run[k].curl_error);
-		sender_job_release(&run[k]);
-	}
-	for (int i = 0; i < n; i++) {
-		http_call_release(&jobs[i].call);
-		if (v[i].rs.outcome == SEND_SENT && strcmp(p->name, "sandbox") == 0)
-			log_info("sandbox_send", "to %s (%s): %s", v[i].phone, v[i].priority,
-			         v[i].content);
-	}
-	free(run);
-	free(map);
-	free(direct);
-	free(jobs);
-}
-
 int outbox_drain(struct db *db, const struct config *cfg, const struct provider *p,
                  int max_messages, int flags, struct drain_stats *st)
 {
@@ -595,7 +502,7 @@ int outbox_drain(struct db *db, const struct config *cfg, const struct provider 
 			return 0;
 		}
 		st->claimed += n;
-		struct outbox_send *sv = xcalloc((size_t)n, sizeof(*sv));
+		struct sender_msg *sv = xcalloc((size_t)n, sizeof(*sv));
 		struct send_result *rs = xcalloc((size_t)n, sizeof(*rs));
 		for (int i = 0; i < n; i++) {
 			sv[i].phone = c[i].phone;
@@ -605,7 +512,7 @@ int outbox_drain(struct db *db, const struct config *cfg, const struct provider 
 			sv[i].as_template = c[i].as_template;
 			sv[i].in_window = c[i].in_window;
 		}
-		outbox_send_batch(cfg, p, sv, n, first_slot);
+		sender_send_batch(cfg, p, sv, n, first_slot);
 		for (int i = 0; i < n; i++) {
 			c[i].as_template = sv[i].as_template;
 			rs[i] = sv[i].rs;

@@ -65,22 +65,6 @@ enum { DRAIN_WAIT_PACED = 1 };
 int outbox_drain(struct db *db, const struct config *cfg, const struct provider *p,
                  int max_messages, int flags, struct drain_stats *st);
 
-/* One message to send now, outside the claim/record cycle (the spool uses it too). */
-struct outbox_send {
-	const char *phone, *content, *priority;
-	const char *alert_id; /* quick-reply button "ACK:<id>"; NULL, "" or "0": none */
-	int as_template;      /* in: asked for; out: as sent */
-	int in_window;        /* the 24-hour window is open: text is allowed */
-	struct send_result rs;
-};
-
-/*
- * Send n messages with several requests in flight, the first first_slot_s
- * from now, then paced at the rate cap. Fills each rs. No database.
- */
-void outbox_send_batch(const struct config *cfg, const struct provider *p, struct outbox_send *v,
-                       int n, double first_slot_s);
-
 /*
  * Stop all sending (the provider refuses the account) and open the critical
  * 'whatsapp_delivery' alert. Inside the caller's transaction. 0 / -1.

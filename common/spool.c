@@ -14,7 +14,7 @@
 #include "buf.h"
 #include "jsonutil.h"
 #include "log.h"
-#include "outbox.h"
+#include "sender.h"
 #include "spool.h"
 #include "util.h"
 
@@ -538,7 +538,7 @@ int spool_send(const struct config *cfg, const struct spool_msg *m, size_t n, in
 	 * Send what is due now. Held warnings wait in the spool for the replay;
 	 * one that could not be spooled cannot wait anywhere: it goes now.
 	 */
-	struct outbox_send *v = xcalloc(n + 1, sizeof(*v));
+	struct sender_msg *v = xcalloc(n + 1, sizeof(*v));
 	size_t *map = xcalloc(n + 1, sizeof(size_t));
 	int nv = 0;
 	for (size_t i = 0; i < n; i++) {
@@ -557,7 +557,7 @@ int spool_send(const struct config *cfg, const struct spool_msg *m, size_t n, in
 	int sent = 0;
 	struct buf b = BUF_INIT(SPOOL_BATCH_BYTES);
 	if (nv)
-		outbox_send_batch(cfg, p, v, nv, 0);
+		sender_send_batch(cfg, p, v, nv, 0);
 	for (int k = 0; k < nv; k++) {
 		sent += v[k].rs.outcome == SEND_SENT;
 		line_of(&b, result_json(m[map[k]].key, NULL, NULL, p->name, v[k].as_template,
