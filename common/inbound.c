@@ -10,7 +10,6 @@
 #include "notify.h"
 #include "outbox.h"
 #include "util.h"
-#include "webhook.h"
 
 /* Names one pause (its start, to the microsecond) in the announcement's idempotency key. */
 #define PAUSE_KEY "to_char(paused_at, 'YYYYMMDD\"T\"HH24MISS.US')"

@@ -27,8 +27,7 @@
 #include "config.h"
 #include "db.h"
 #include "waevent.h"
-
-struct webhook_stats;
+#include "webhook_stats.h"
 
 /*
  * Inside the caller's transaction. 0, or -1 (db->err). source: "meta",

@@ -42,6 +42,7 @@
 
 #include "config.h"
 #include "db.h"
+#include "webhook_stats.h"
 
 /* Largest body accepted (nginx's client_max_body_size for the webhook is the same: 4m). */
 #define WEBHOOK_MAX_BODY (4 * 1024 * 1024)
@@ -58,7 +59,6 @@
 #define WEBHOOK_LOCK_WAIT "200"
 
 struct wa_batch;
-struct webhook_stats;
 
 /* Parse a stored or received body of source ("meta": JSON, "twilio": a form). 0 / -1 (*err). */
 int webhook_parse(const char *source, const char *body, size_t len, struct wa_batch *b, char **err);
@@ -80,15 +80,6 @@ int webhook_store_batch(struct db *db, const struct config *cfg, size_t n,
  */
 int webhook_store_many(struct db *db, size_t n, const char *const *sources,
                        const char *const *bodies, const size_t *lens);
-
-struct webhook_stats {
-	int events, failed;     /* events processed, events whose processing failed */
-	int statuses, messages; /* new (not duplicate) items applied */
-	int commands, replies;  /* commands obeyed, messages queued */
-	int ignored;            /* items for another phone_number_id, or whose number is not one,
-	                           and statuses for messages not ours (kept as ignored) */
-	int stale;              /* commands too old to obey (COMMAND_MAX_AGE_SECONDS) */
-};
 
 /* Process event id if still pending. 0 (done, or nothing to do), -1 failed (recorded). */
 int webhook_process(struct db *db, const struct config *cfg, long long id,
