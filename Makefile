@@ -33,10 +33,10 @@ CFLAGS  += -std=c11 -pthread -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -
 LDFLAGS += -pie -Wl,-z,relro,-z,now $(OPTFLAGS)
 LIBS     = -lfcgi $(PKG_LIBS) -lm -pthread
 
-COMMON_SRC := $(wildcard common/*.c)
+COMMON_SRC := $(wildcard common/*/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/migrations.o
 SQL_FILES  := $(sort $(wildcard sql/*.sql))
-COMMON_HDR := $(wildcard common/*.h)
+COMMON_HDR := $(wildcard common/*/*.h)
 # Each object lists the headers it includes in a .d file next to it (-MMD), with an empty
 # rule for each header (-MP) so that a header removed or moved breaks no build.
 # A program or test built from its source in one step puts its .d under dep/ (not beside the
@@ -53,7 +53,7 @@ UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # tests/fuzz/fuzz_<name>.c: one harness per parser of untrusted input, seeds in
 # tests/fuzz/corpus/<name>/. Replayed with $(CC) as a regression test; fuzzed with
-# clang + libFuzzer against common/*.c compiled again by clang, in FUZZ_BUILD.
+# clang + libFuzzer against common/*/*.c compiled again by clang, in FUZZ_BUILD.
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY  := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 FUZZ_SECONDS ?= 600
@@ -148,7 +148,7 @@ $(BUILD)/bench/noop: tests/bench/noop.c
 
 # The replay: the harness with tests/fuzz/replay.c as main(), linked like a unit test. With two
 # sources gcc writes the .d of the last: the harness, whose headers vary; replay.c's are listed.
-$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h common/util.h $(LIBCOMMON)
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h common/core/util.h $(LIBCOMMON)
 	@mkdir -p $(dir $@) $(BUILD)/dep/fuzz
 	$(CC) $(CFLAGS) $(DEPFLAGS) -MF $(BUILD)/dep/fuzz/replay_$*.d -Itests/fuzz $(LDFLAGS) -o $@ \
 	    tests/fuzz/replay.c tests/fuzz/fuzz_$*.c $(LIBCOMMON) $(LIBS)
@@ -161,7 +161,7 @@ fuzz-replay: $(FUZZ_REPLAY)
 	    $(BUILD)/fuzz/replay_$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
 
-# libFuzzer: clang objects of common/*.c with coverage, one binary per harness. New
+# libFuzzer: clang objects of common/*/*.c with coverage, one binary per harness. New
 # inputs go to $(FUZZ_BUILD)/corpus/<name>, findings to $(FUZZ_BUILD)/artifacts/<name>/.
 $(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
