@@ -33,10 +33,15 @@ CFLAGS  += -std=c11 -pthread -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -
 LDFLAGS += -pie -Wl,-z,relro,-z,now $(OPTFLAGS)
 LIBS     = -lfcgi $(PKG_LIBS) -lm -pthread
 
-COMMON_SRC := $(wildcard common/*.c)
+COMMON_SRC := $(wildcard common/*/*.c)
 COMMON_OBJ := $(COMMON_SRC:%.c=$(BUILD)/obj/%.o) $(BUILD)/obj/gen/migrations.o
 SQL_FILES  := $(sort $(wildcard sql/*.sql))
-COMMON_HDR := $(wildcard common/*.h)
+COMMON_HDR := $(wildcard common/*/*.h)
+# Each object lists the headers it includes in a .d file next to it (-MMD), with an empty
+# rule for each header (-MP) so that a header removed or moved breaks no build.
+# A program or test built from its source in one step puts its .d under dep/ (not beside the
+# binary: tests/run-all.sh runs every tests/test_*).
+DEPFLAGS    = -MMD -MP
 LIBCOMMON  := $(if $(filter 1,$(SAN)),$(BUILD)/libcommon.a,common/libcommon.a)
 
 CGI_PROGS  := $(patsubst cgi/%.c,%,$(wildcard cgi/*.c))
@@ -48,7 +53,7 @@ UNIT_BINS  := $(UNIT_SRC:tests/unit/%.c=$(BUILD)/tests/%)
 
 # tests/fuzz/fuzz_<name>.c: one harness per parser of untrusted input, seeds in
 # tests/fuzz/corpus/<name>/. Replayed with $(CC) as a regression test; fuzzed with
-# clang + libFuzzer against common/*.c compiled again by clang, in FUZZ_BUILD.
+# clang + libFuzzer against common/*/*.c compiled again by clang, in FUZZ_BUILD.
 FUZZ_NAMES   := $(patsubst tests/fuzz/fuzz_%.c,%,$(wildcard tests/fuzz/fuzz_*.c))
 FUZZ_REPLAY  := $(FUZZ_NAMES:%=$(BUILD)/fuzz/replay_%)
 FUZZ_SECONDS ?= 600
@@ -75,17 +80,17 @@ DEBIAN_PKGS = build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi ngin
 
 all: $(BINS)
 
-$(BUILD)/obj/%.o: %.c $(COMMON_HDR)
+$(BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(BUILD)/gen/migrations.c: $(SQL_FILES) scripts/embed-sql
 	@mkdir -p $(dir $@)
 	scripts/embed-sql $(SQL_FILES) > $@.tmp && mv $@.tmp $@
 
-$(BUILD)/obj/gen/migrations.o: $(BUILD)/gen/migrations.c common/migrate.h
+$(BUILD)/obj/gen/migrations.o: $(BUILD)/gen/migrations.c
 	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -c $< -o $@
+	$(CC) $(CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(LIBCOMMON): $(COMMON_OBJ)
 	@mkdir -p $(dir $@)
@@ -100,9 +105,10 @@ $(BUILD)/bin/%: $(BUILD)/obj/cgi/%.o $(LIBCOMMON)
 	@mkdir -p $(dir $@)
 	$(CC) $(LDFLAGS) -o $@ $< $(LIBCOMMON) $(LIBS)
 
-$(BUILD)/tests/%: tests/unit/%.c $(LIBCOMMON) $(COMMON_HDR) tests/unit/testutil.h tests/unit/configenv.h
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Wno-missing-prototypes -Itests/unit $(LDFLAGS) -o $@ $< $(LIBCOMMON) $(LIBS) -lcmocka
+$(BUILD)/tests/%: tests/unit/%.c $(LIBCOMMON)
+	@mkdir -p $(dir $@) $(BUILD)/dep/tests
+	$(CC) $(CFLAGS) $(DEPFLAGS) -MF $(BUILD)/dep/tests/$*.d -Wno-missing-prototypes -Itests/unit \
+	    $(LDFLAGS) -o $@ $< $(LIBCOMMON) $(LIBS) -lcmocka
 
 # The installer, replaceable for tests/build/test_deps_order.sh.
 INSTALL_DEPS ?= scripts/install-deps
@@ -140,12 +146,12 @@ $(BUILD)/bench/noop: tests/bench/noop.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lfcgi
 
-# The replay: the harness with tests/fuzz/replay.c as main(), linked like a unit test.
-$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h tests/unit/configenv.h $(LIBCOMMON) \
-                        $(COMMON_HDR)
-	@mkdir -p $(dir $@)
-	$(CC) $(CFLAGS) -Itests/fuzz $(LDFLAGS) -o $@ tests/fuzz/fuzz_$*.c tests/fuzz/replay.c \
-	    $(LIBCOMMON) $(LIBS)
+# The replay: the harness with tests/fuzz/replay.c as main(), linked like a unit test. With two
+# sources gcc writes the .d of the last: the harness, whose headers vary; replay.c's are listed.
+$(BUILD)/fuzz/replay_%: tests/fuzz/fuzz_%.c tests/fuzz/replay.c tests/fuzz/fuzz.h common/core/util.h $(LIBCOMMON)
+	@mkdir -p $(dir $@) $(BUILD)/dep/fuzz
+	$(CC) $(CFLAGS) $(DEPFLAGS) -MF $(BUILD)/dep/fuzz/replay_$*.d -Itests/fuzz $(LDFLAGS) -o $@ \
+	    tests/fuzz/replay.c tests/fuzz/fuzz_$*.c $(LIBCOMMON) $(LIBS)
 
 fuzz-replay-bins: $(FUZZ_REPLAY)
 
@@ -155,31 +161,36 @@ fuzz-replay: $(FUZZ_REPLAY)
 	    $(BUILD)/fuzz/replay_$$n tests/fuzz/corpus/$$n || exit 1; \
 	done
 
-# libFuzzer: clang objects of common/*.c with coverage, one binary per harness. New
+# libFuzzer: clang objects of common/*/*.c with coverage, one binary per harness. New
 # inputs go to $(FUZZ_BUILD)/corpus/<name>, findings to $(FUZZ_BUILD)/artifacts/<name>/.
-$(FUZZ_BUILD)/obj/%.o: %.c $(COMMON_HDR)
+$(FUZZ_BUILD)/obj/%.o: %.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -fsanitize=fuzzer-no-link -c $< -o $@
 
 $(FUZZ_BUILD)/gen/migrations.c: $(SQL_FILES) scripts/embed-sql
 	@mkdir -p $(dir $@)
 	scripts/embed-sql $(SQL_FILES) > $@.tmp && mv $@.tmp $@
 
-$(FUZZ_BUILD)/obj/gen/migrations.o: $(FUZZ_BUILD)/gen/migrations.c common/migrate.h
+$(FUZZ_BUILD)/obj/gen/migrations.o: $(FUZZ_BUILD)/gen/migrations.c
 	@mkdir -p $(dir $@)
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -c $< -o $@
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -c $< -o $@
 
 $(FUZZ_BUILD)/libcommon.a: $(FUZZ_OBJ)
 	rm -f $@
 	ar rcs $@ $^
 
-$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c tests/fuzz/fuzz.h tests/unit/configenv.h $(FUZZ_BUILD)/libcommon.a
-	$(FUZZ_CC) $(FUZZ_CFLAGS) -fsanitize=fuzzer -o $@ $< $(FUZZ_BUILD)/libcommon.a $(LIBS)
+$(FUZZ_BUILD)/fuzz_%: tests/fuzz/fuzz_%.c $(FUZZ_BUILD)/libcommon.a
+	@mkdir -p $(FUZZ_BUILD)/dep
+	$(FUZZ_CC) $(FUZZ_CFLAGS) $(DEPFLAGS) -MF $(FUZZ_BUILD)/dep/fuzz_$*.d -fsanitize=fuzzer -o $@ $< \
+	    $(FUZZ_BUILD)/libcommon.a $(LIBS)
 
 fuzz:
 	@command -v $(FUZZ_CC) >/dev/null || scripts/install-deps clang libclang-rt-dev
 	$(MAKE) $(FUZZ_BINS)
 	tests/fuzz/run-libfuzzer.sh $(FUZZ_BUILD) $(FUZZ_SECONDS) $(FUZZ_NAMES)
+
+# The .d files of whatever was built before (none on a clean tree: everything is built then).
+-include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
 
 clean:
 	rm -rf build common/libcommon.a

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "alertsview.h"
-#include "app.h"
-#include "util.h"
+#include "monitor/alertsview.h"
+#include "db/app.h"
+#include "core/util.h"
 
 static void handle(struct app *app, struct http_req *req)
 {

@@ -3,10 +3,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
-#include "check.h"
-#include "jsonutil.h"
-#include "util.h"
+#include "db/app.h"
+#include "monitor/check.h"
+#include "core/jsonutil.h"
+#include "core/util.h"
 
 /* Parse the optional body. 0 and *emergency, or -1 with the 400 sent. */
 static int parse_body(struct http_req *req, int *emergency)

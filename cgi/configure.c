@@ -5,11 +5,11 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
-#include "configure.h"
-#include "jsonutil.h"
-#include "log.h"
-#include "util.h"
+#include "db/app.h"
+#include "monitor/configure.h"
+#include "core/jsonutil.h"
+#include "core/log.h"
+#include "core/util.h"
 
 static void send_config(struct app *app, struct http_req *req, int status)
 {

@@ -6,9 +6,9 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
-#include "buf.h"
-#include "util.h"
+#include "db/app.h"
+#include "core/buf.h"
+#include "core/util.h"
 
 #define METRICS_MAX_OUTPUT (8 * 1024 * 1024)
 

@@ -6,10 +6,10 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
-#include "jsonutil.h"
-#include "testalert.h"
-#include "util.h"
+#include "db/app.h"
+#include "core/jsonutil.h"
+#include "monitor/testalert.h"
+#include "core/util.h"
 
 static void handle(struct app *app, struct http_req *req)
 {

@@ -12,14 +12,14 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "app.h"
-#include "form.h"
-#include "log.h"
-#include "util.h"
-#include "waevent.h"
-#include "webhook.h"
-#include "webhookq.h"
-#include "webhook_sig.h"
+#include "db/app.h"
+#include "app/form.h"
+#include "core/log.h"
+#include "core/util.h"
+#include "webhook/waevent.h"
+#include "webhook/webhook.h"
+#include "webhook/webhookq.h"
+#include "webhook/webhook_sig.h"
 
 #define CHALLENGE_MAX 256
 

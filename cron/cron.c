@@ -21,20 +21,20 @@
 
 #include <curl/curl.h>
 
-#include "check.h"
-#include "config.h"
-#include "configure.h"
-#include "db.h"
-#include "escalate.h"
-#include "inbound.h"
-#include "log.h"
-#include "migrate.h"
-#include "outbox.h"
-#include "settings.h"
-#include "testalert.h"
-#include "tick.h"
-#include "util.h"
-#include "webhook.h"
+#include "monitor/check.h"
+#include "core/config.h"
+#include "monitor/configure.h"
+#include "db/db.h"
+#include "monitor/escalate.h"
+#include "webhook/inbound.h"
+#include "core/log.h"
+#include "db/migrate.h"
+#include "delivery/outbox.h"
+#include "db/settings.h"
+#include "monitor/testalert.h"
+#include "jobs/tick.h"
+#include "core/util.h"
+#include "webhook/webhook.h"
 
 /* Webhook events one drain retries at most. */
 #define CRON_WEBHOOK_BATCH 1000

@@ -1,5 +1,6 @@
 #!/usr/bin/env bash
-# Run every test: the unit test binaries built under BUILD (default build/asan),
+# Run every test: the layer check of common/ (tests/ci/layers.sh: no upward
+# include, no include cycle), the unit test binaries built under BUILD (default build/asan),
 # the mock provider's self-test, the fuzz corpora replayed through their
 # harnesses (BUILD/fuzz/replay_<name>, one test per input), then the
 # integration suite against real PostgreSQL + nginx. Prints a grand total as
@@ -12,6 +13,23 @@ export UBSAN_OPTIONS=${UBSAN_OPTIONS:-print_stacktrace=1:halt_on_error=1}
 
 passed=0
 failed=0
+echo "== layers of common/ (tests/ci/layers.sh)"
+lout=$(tests/ci/layers.sh 2>&1)
+llast=$(printf '%s\n' "$lout" | grep -E '^[0-9]+ passed, [0-9]+ failed$' | tail -1)
+if [ -n "$llast" ]; then
+	printf '%s\n' "$lout" | grep '^FAIL' || true
+	echo "layers: $llast"
+	lp=${llast%% passed*}
+	lf=${llast#*, }
+	lf=${lf%% failed*}
+	passed=$((passed + lp))
+	failed=$((failed + lf))
+else
+	printf '%s\n' "$lout" | tail -20
+	echo "the layer check did not report a result"
+	failed=$((failed + 1))
+fi
+
 echo "== unit tests ($BUILD/tests)"
 for t in "$BUILD"/tests/test_*; do
 	[ -x "$t" ] || continue

@@ -20,7 +20,7 @@
 #include <ctype.h>
 #include <limits.h>
 
-#include "command.h"
+#include "monitor/command.h"
 #include "fuzz.h"
 
 static void check_one(const struct command *c, int rc, long long max)

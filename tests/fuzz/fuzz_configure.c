@@ -18,10 +18,10 @@
  *    same changes (idempotence).
  */
 #include "../unit/configenv.h"
-#include "config.h"
-#include "configure.h"
+#include "core/config.h"
+#include "monitor/configure.h"
 #include "fuzz.h"
-#include "jsonutil.h"
+#include "core/jsonutil.h"
 
 static struct config base, work, replay;
 static int loaded;

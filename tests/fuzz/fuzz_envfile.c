@@ -14,7 +14,7 @@
  */
 #include <ctype.h>
 
-#include "config.h"
+#include "core/config.h"
 #include "fuzz.h"
 
 struct pairs {

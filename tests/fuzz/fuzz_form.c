@@ -19,9 +19,9 @@
 #include <openssl/evp.h>
 #include <openssl/hmac.h>
 
-#include "form.h"
+#include "app/form.h"
 #include "fuzz.h"
-#include "webhook_sig.h"
+#include "webhook/webhook_sig.h"
 
 #define TOKEN "fuzz0123456789abcdef0123456789ab"
 #define URL "https://monitor.example.com/monitoring/webhook/twilio?tenant=a%20b"

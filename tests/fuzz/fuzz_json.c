@@ -20,7 +20,7 @@
 #include <ctype.h>
 
 #include "fuzz.h"
-#include "jsonutil.h"
+#include "core/jsonutil.h"
 
 static int depth(struct json_object *o)
 {

@@ -14,7 +14,7 @@
 #include <ctype.h>
 
 #include "fuzz.h"
-#include "phone.h"
+#include "core/phone.h"
 
 static void check_same(const char *in, const char *want)
 {

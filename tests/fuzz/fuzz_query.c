@@ -17,7 +17,7 @@
  *  - a pair put in front of the query wins: query_get("key=<enc(v)>&" q) is v.
  */
 #include "fuzz.h"
-#include "http.h"
+#include "app/http.h"
 
 static int hexval(unsigned char c)
 {

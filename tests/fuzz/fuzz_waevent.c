@@ -23,8 +23,8 @@
  *  - wa_batch_release() leaves an empty batch (and no leaks).
  */
 #include "fuzz.h"
-#include "jsonutil.h"
-#include "waevent.h"
+#include "core/jsonutil.h"
+#include "webhook/waevent.h"
 
 #define TS_MAX 253402300799LL
 

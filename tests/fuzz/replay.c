@@ -21,7 +21,7 @@
 #include <unistd.h>
 
 #include "fuzz.h"
-#include "util.h"
+#include "core/util.h"
 
 static size_t replayed;
 static int verbose;

@@ -68,7 +68,7 @@ assert_contains "saying the orders are unavailable" \
 # session holds the lock here the way a running tick does, for as long as the test needs.
 psql_state "UPDATE check_runs SET started_at = started_at - interval '8 hours'" >/dev/null
 psql_state "DELETE FROM schedule_runs WHERE kind LIKE 'report%'; DELETE FROM whatsapp_logs WHERE kind = 'report'" >/dev/null
-TICK_LOCK=7797109116105107 # common/tick.c TICK_LOCK_KEY
+TICK_LOCK=7797109116105107 # common/jobs/tick.c TICK_LOCK_KEY
 tick_lock_holders() {
 	psql_state "SELECT count(*) FROM pg_locks WHERE locktype = 'advisory' AND granted
 	 AND (classid::bigint << 32 | objid::bigint) = $TICK_LOCK"

@@ -1,7 +1,7 @@
-/* Unit tests of common/buf.c: the growable buffer with a limit. */
+/* Unit tests of common/core/buf.c: the growable buffer with a limit. */
 #include "testutil.h"
 
-#include "buf.h"
+#include "core/buf.h"
 
 static void test_buf_str_of_empty_buffer_is_empty_string(void **state)
 {

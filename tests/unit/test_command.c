@@ -1,9 +1,9 @@
-/* Unit tests of common/command.c: the commands people send on WhatsApp. */
+/* Unit tests of common/monitor/command.c: the commands people send on WhatsApp. */
 #include "testutil.h"
 
 #include <limits.h>
 
-#include "command.h"
+#include "monitor/command.h"
 
 #define DAY 86400LL
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests of common/config.c: loading (defaults < env file < environment),
+ * Unit tests of common/core/config.c: loading (defaults < env file < environment),
  * validation naming the variable, the env file syntax, runtime settings,
  * redaction and copying.
  *
@@ -12,8 +12,8 @@
 #include <limits.h>
 #include <sys/stat.h>
 
-#include "config.h"
-#include "metrics.h"
+#include "core/config.h"
+#include "core/metrics.h"
 
 static int group_setup(void **state)
 {

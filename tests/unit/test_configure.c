@@ -1,5 +1,5 @@
 /*
- * Unit tests of common/configure.c: validation of POST /monitoring/configure
+ * Unit tests of common/monitor/configure.c: validation of POST /monitoring/configure
  * bodies (configure_parse) and the JSON view of the configuration
  * (config_to_json).
  *
@@ -9,10 +9,10 @@
  */
 #include "testutil.h"
 
-#include "config.h"
-#include "configure.h"
-#include "jsonutil.h"
-#include "metrics.h"
+#include "core/config.h"
+#include "monitor/configure.h"
+#include "core/jsonutil.h"
+#include "core/metrics.h"
 
 static struct config cfg;
 

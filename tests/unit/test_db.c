@@ -1,7 +1,7 @@
-/* Unit tests of common/db.c's text[] literal builder (db_array_push, db_array_end). */
+/* Unit tests of common/db/db.c's text[] literal builder (db_array_push, db_array_end). */
 #include "testutil.h"
 
-#include "db.h"
+#include "db/db.h"
 
 static void test_db_array_empty_is_braces(void **state)
 {

@@ -1,8 +1,8 @@
-/* Unit tests of common/delta.c: counter deltas, statement deltas, slope. */
+/* Unit tests of common/monitor/delta.c: counter deltas, statement deltas, slope. */
 #include "testutil.h"
 
-#include "collect.h"
-#include "delta.h"
+#include "monitor/collect.h"
+#include "monitor/delta.h"
 
 static struct counters counters(long long commit, long long rollback, long long rd, long long hit,
                                 long long deadlocks)

@@ -1,8 +1,8 @@
-/* Unit tests of common/form.c: application/x-www-form-urlencoded bodies. */
+/* Unit tests of common/app/form.c: application/x-www-form-urlencoded bodies. */
 #include "testutil.h"
 
-#include "buf.h"
-#include "form.h"
+#include "core/buf.h"
+#include "app/form.h"
 
 /* Parse a string that must be accepted. */
 static void parse_ok(const char *body, struct form *f)

@@ -1,7 +1,7 @@
-/* Unit tests of common/http.c: URL decoding and query-string lookup. */
+/* Unit tests of common/app/http.c: URL decoding and query-string lookup. */
 #include "testutil.h"
 
-#include "http.h"
+#include "app/http.h"
 
 /* Decode a NUL-terminated string. */
 static char *decode(const char *s)

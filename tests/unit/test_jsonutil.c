@@ -1,8 +1,8 @@
-/* Unit tests of common/jsonutil.c: strict parsing of request bodies. */
+/* Unit tests of common/core/jsonutil.c: strict parsing of request bodies. */
 #include "testutil.h"
 
-#include "buf.h"
-#include "jsonutil.h"
+#include "core/buf.h"
+#include "core/jsonutil.h"
 
 static int parse(const char *s, struct json_object **out)
 {

@@ -1,11 +1,11 @@
-/* Unit tests of common/log.c: JSON string escaping, levels and the log line. */
+/* Unit tests of common/core/log.c: JSON string escaping, levels and the log line. */
 #include "testutil.h"
 
 #include <fcntl.h>
 #include <json-c/json.h>
 
-#include "buf.h"
-#include "log.h"
+#include "core/buf.h"
+#include "core/log.h"
 
 /* json_escape_into s into a fresh buffer; returns the text (caller frees). */
 static char *escape(const char *s)

@@ -1,7 +1,7 @@
-/* Unit tests of common/metrics.c: the catalogue and threshold evaluation. */
+/* Unit tests of common/core/metrics.c: the catalogue and threshold evaluation. */
 #include "testutil.h"
 
-#include "metrics.h"
+#include "core/metrics.h"
 
 /* Thresholds with the given warning/critical for metric m, defaults elsewhere. */
 static struct thresholds with(enum metric_id m, double warning, double critical)

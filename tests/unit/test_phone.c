@@ -1,7 +1,7 @@
-/* Unit tests of common/phone.c: normalisation to E.164. */
+/* Unit tests of common/core/phone.c: normalisation to E.164. */
 #include "testutil.h"
 
-#include "phone.h"
+#include "core/phone.h"
 
 /* Normalise in; assert success and the expected E.164 form. */
 static void assert_normalizes(const char *in, const char *want)

@@ -1,7 +1,8 @@
-/* Unit tests of common/provider_meta.c: the Cloud API request and the error classification. */
+/* Unit tests of common/delivery/provider_meta.c: the Cloud API request and the error
+ * classification. */
 #include "testutil.h"
 
-#include "provider.h"
+#include "delivery/provider.h"
 
 #define TOKEN "EAAGm0PX4ZCpsBAtestTOKENabcdefghijklmnop0123456789"
 

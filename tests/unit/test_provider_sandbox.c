@@ -1,10 +1,10 @@
 /*
- * Unit tests of common/provider_sandbox.c and common/provider.c: the sandbox
+ * Unit tests of common/delivery/provider_sandbox.c and common/delivery/provider.c: the sandbox
  * answers without a call; provider_for, send_outcome_name, http_call_release.
  */
 #include "testutil.h"
 
-#include "provider.h"
+#include "delivery/provider.h"
 
 static struct config cfg;
 

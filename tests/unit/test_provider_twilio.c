@@ -1,7 +1,8 @@
-/* Unit tests of common/provider_twilio.c: the form-encoded request and the error classification. */
+/* Unit tests of common/delivery/provider_twilio.c: the form-encoded request and the error
+ * classification. */
 #include "testutil.h"
 
-#include "provider.h"
+#include "delivery/provider.h"
 
 #define SID "AC0123456789abcdef0123456789abcdef"
 #define AUTH_TOKEN "f3c1a9b27d4e8f6a0b5c3d2e1f4a7b9c"

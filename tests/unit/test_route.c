@@ -1,12 +1,12 @@
 /*
- * Unit tests of common/route.c: who is told and when, in a zone with DST
+ * Unit tests of common/monitor/route.c: who is told and when, in a zone with DST
  * (Europe/Berlin: CET = UTC+1, CEST = UTC+2 from 2026-03-29 01:00 UTC).
  * Business hours 09:00-22:00 on weekdays.
  */
 #include "testutil.h"
 
-#include "config.h"
-#include "route.h"
+#include "core/config.h"
+#include "monitor/route.h"
 
 static struct config cfg;
 

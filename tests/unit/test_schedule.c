@@ -1,13 +1,13 @@
 /*
- * Unit tests of common/schedule.c: report slots at the exact minute, across
+ * Unit tests of common/monitor/schedule.c: report slots at the exact minute, across
  * the DST changes of Europe/Berlin (CET = UTC+1; CEST = UTC+2 from 2026-03-29
  * 01:00 UTC to 2026-10-25 01:00 UTC), weekly on the right day, and whether a
  * check is due. The clock is a parameter: every instant here is chosen.
  */
 #include "testutil.h"
 
-#include "config.h"
-#include "schedule.h"
+#include "core/config.h"
+#include "monitor/schedule.h"
 
 static struct config cfg;
 

@@ -1,5 +1,5 @@
 /*
- * Unit tests of common/spool.c: the file itself, with no database. spool.c is
+ * Unit tests of common/delivery/spool.c: the file itself, with no database. spool.c is
  * included with a small piece size (SPOOL_PIECE_BYTES, SPOOL_PIECE_LINES), so
  * a spool of a few KB is read and replayed in many pieces; the replay runs
  * through a fake of the state database (struct replay_ops) that keeps what a
@@ -12,7 +12,7 @@
  */
 #define SPOOL_PIECE_BYTES 512
 #define SPOOL_PIECE_LINES 7
-#include "../../common/spool.c"
+#include "../../common/delivery/spool.c"
 
 #include "testutil.h"
 

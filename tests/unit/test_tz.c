@@ -1,5 +1,5 @@
 /*
- * Unit tests of common/tz.c: local time in a named zone, also from several
+ * Unit tests of common/core/tz.c: local time in a named zone, also from several
  * threads at once (the webhook's request and store threads route messages,
  * replies to commands; soon every tenant has a zone of its own). Each thread
  * converts instants around DST changes in its own order, so that at any
@@ -10,7 +10,7 @@
 
 #include "testutil.h"
 
-#include "tz.h"
+#include "core/tz.h"
 
 #define THREADS 8
 #define ROUNDS 40

@@ -1,9 +1,9 @@
-/* Unit tests of common/util.c: strict number parsing and string helpers. */
+/* Unit tests of common/core/util.c: strict number parsing and string helpers. */
 #include "testutil.h"
 
 #include <limits.h>
 
-#include "util.h"
+#include "core/util.h"
 
 /* ---------------------------------------------------------------- parse_int */
 

@@ -1,9 +1,9 @@
-/* Unit tests of common/waevent.c: reading Meta WhatsApp webhook bodies. */
+/* Unit tests of common/webhook/waevent.c: reading Meta WhatsApp webhook bodies. */
 #include "testutil.h"
 
-#include "buf.h"
+#include "core/buf.h"
 /* The .c itself, to reach the contact index (static). */
-#include "waevent.c"
+#include "webhook/waevent.c"
 
 #define META                                                                                       \
 	"\"metadata\":{\"display_phone_number\":\"15550783881\","                                  \

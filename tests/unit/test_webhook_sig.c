@@ -1,13 +1,13 @@
 /*
- * Unit tests of common/webhook_sig.c: Meta's X-Hub-Signature-256 and
+ * Unit tests of common/webhook/webhook_sig.c: Meta's X-Hub-Signature-256 and
  * Twilio's X-Twilio-Signature. Expected MACs are published test vectors
  * (RFC 4231, twilio-python's test suite) or were computed independently
  * with `openssl dgst -hmac`.
  */
 #include "testutil.h"
 
-#include "form.h"
-#include "webhook_sig.h"
+#include "app/form.h"
+#include "webhook/webhook_sig.h"
 
 /* RFC 4231 test case 2. */
 #define RFC2_KEY "Jefe"

@@ -27,9 +27,9 @@
 
 #include <json-c/json.h>
 
-#include "config.h"
+#include "core/config.h"
 #include "configenv.h"
-#include "util.h"
+#include "core/util.h"
 
 /* Assert two doubles are within eps of each other, printing both on failure. */
 #define assert_double_near(a, b, eps) tu_assert_double_near((a), (b), (eps), __FILE__, __LINE__)

@@ -1,0 +1,915 @@
+#include <ctype.h>
+#include <errno.h>
+#include <fcntl.h>
+#include <math.h>
+#include <stddef.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "core/buf.h"
+#include "core/config.h"
+#include "core/util.h"
+
+#define OFF(field) offsetof(struct config, field)
+#define ENV_FILE_MAX (1024 * 1024)
+
+struct var_slot {
+	struct cfg_var v;
+	size_t off;
+};
+
+/* The documented settings. monitoring.env.example mirrors this table. */
+static const struct var_slot vars[] = {
+    {{"DATABASE_URL", CFG_URL, "dbname=monitoring", 0, 0, 0,
+      "libpq connection string or URI of the state database"},
+     OFF(database_url)},
+    {{"MONITORED_DATABASE_URL", CFG_URL, NULL, 0, 0, 0, "database to watch; empty = DATABASE_URL"},
+     OFF(monitored_database_url)},
+    {{"MONITORING_API_TOKEN", CFG_SECRET, NULL, 0, 0, 0,
+      "bearer token of the admin endpoints (at least 16 characters)"},
+     OFF(api_token)},
+    {{"TIMEZONE", CFG_TZ, "UTC", 0, 0, 0, "IANA time zone for business hours, days and reports"},
+     OFF(timezone)},
+    {{"BUSINESS_HOURS_START", CFG_HHMM, "09:00", 0, 0, 1, "start of business hours, HH:MM"},
+     OFF(business_hours_start)},
+    {{"BUSINESS_HOURS_END", CFG_HHMM, "18:00", 0, 0, 1, "end of business hours, HH:MM"},
+     OFF(business_hours_end)},
+    {{"MONITORING_INTERVAL", CFG_INT, "21600000", 60000, 7LL * 24 * 3600 * 1000, 1,
+      "milliseconds between scheduled checks"},
+     OFF(monitoring_interval_ms)},
+    {{"WHATSAPP_PROVIDER", CFG_PROVIDER, "sandbox", 0, 0, 0, "sandbox, meta or twilio"},
+     OFF(provider)},
+    {{"META_WHATSAPP_TOKEN", CFG_SECRET, NULL, 0, 0, 0, "Cloud API access token"}, OFF(meta_token)},
+    {{"META_PHONE_NUMBER_ID", CFG_STRING, NULL, 0, 0, 0, "Cloud API phone number id"},
+     OFF(meta_phone_number_id)},
+    {{"META_WABA_ID", CFG_STRING, NULL, 0, 0, 0,
+      "WhatsApp Business Account id: scripts/start-monitoring subscribes the app to it"},
+     OFF(meta_waba_id)},
+    {{"META_APP_SECRET", CFG_SECRET, NULL, 0, 0, 0, "app secret, verifies webhook signatures"},
+     OFF(meta_app_secret)},
+    {{"META_GRAPH_URL", CFG_URL, "https://graph.facebook.com/v25.0", 0, 0, 0,
+      "Graph API base URL including the version"},
+     OFF(meta_graph_url)},
+    {{"WEBHOOK_VERIFY_TOKEN", CFG_SECRET, NULL, 0, 0, 0, "token of Meta's verification handshake"},
+     OFF(webhook_verify_token)},
+    {{"WHATSAPP_WEBHOOK_URL", CFG_STRING, NULL, 0, 0, 0, "public URL of the webhook"},
+     OFF(webhook_url)},
+    {{"TWILIO_WEBHOOK_URL", CFG_STRING, NULL, 0, 0, 0,
+      "public URL of /monitoring/twilio/webhook, as Twilio calls it (signatures cover it)"},
+     OFF(twilio_webhook_url)},
+    {{"TWILIO_ACCOUNT_SID", CFG_STRING, NULL, 0, 0, 0, "Twilio account SID"},
+     OFF(twilio_account_sid)},
+    {{"TWILIO_AUTH_TOKEN", CFG_SECRET, NULL, 0, 0, 0, "Twilio auth token"}, OFF(twilio_auth_token)},
+    {{"TWILIO_WHATSAPP_NUMBER", CFG_STRING, NULL, 0, 0, 0, "Twilio WhatsApp sender, E.164"},
+     OFF(twilio_whatsapp_number)},
+    {{"TWILIO_API_URL", CFG_URL, "https://api.twilio.com/2010-04-01", 0, 0, 0,
+      "Twilio REST base URL"},
+     OFF(twilio_api_url)},
+    {{"WHATSAPP_ALERT_TEMPLATE", CFG_STRING, NULL, 0, 0, 0,
+      "approved template for alerts outside the 24-hour window; empty: none"},
+     OFF(alert_template)},
+    {{"WHATSAPP_TEMPLATE_LANGUAGE", CFG_STRING, "en_US", 0, 0, 0,
+      "language code of WHATSAPP_ALERT_TEMPLATE"},
+     OFF(template_language)},
+    {{"TWILIO_CONTENT_SID", CFG_STRING, NULL, 0, 0, 0,
+      "Twilio Content template (HX...) for messages outside the 24-hour window"},
+     OFF(twilio_content_sid)},
+    {{"SEND_TIMEOUT_MS", CFG_INT, "10000", 100, 120000, 0,
+      "time allowed for one provider request, connect included"},
+     OFF(send_timeout_ms)},
+    {{"SEND_RATE_PER_SECOND", CFG_INT, "80", 1, 1000, 1,
+      "messages per second at most, all drainers together"},
+     OFF(send_rate_per_second)},
+    {{"SEND_MAX_IN_FLIGHT", CFG_INT, "32", 1, 256, 0,
+      "provider requests one drainer keeps in flight"},
+     OFF(send_max_in_flight)},
+    {{"RECIPIENT_MIN_INTERVAL", CFG_INT, "6", 0, 3600, 1,
+      "seconds between two messages to the same number"},
+     OFF(recipient_min_interval_s)},
+    {{"RETRY_BASE_SECONDS", CFG_INT, "15", 1, 3600, 1,
+      "first retry delay; doubles each attempt, with jitter"},
+     OFF(retry_base_s)},
+    {{"RETRY_MAX_SECONDS", CFG_INT, "900", 1, 86400, 1, "longest delay between two attempts"},
+     OFF(retry_max_s)},
+    {{"MESSAGE_MAX_AGE_HOURS", CFG_INT, "24", 1, 720, 1,
+      "a message still unsent this long after it was due is failed"},
+     OFF(message_max_age_h)},
+    {{"CRITICAL_PHONE", CFG_PHONES, NULL, 0, 0, 0,
+      "CRITICAL_PHONE_1..10: critical alerts, any hour (E.164)"},
+     OFF(critical)},
+    {{"WARNING_PHONE", CFG_PHONES, NULL, 0, 0, 0,
+      "WARNING_PHONE_1..10: warnings, in business hours (E.164)"},
+     OFF(warning)},
+    {{"WEEKEND_PHONE", CFG_PHONES, NULL, 0, 0, 0,
+      "WEEKEND_PHONE_1..10: critical alerts on weekends (E.164)"},
+     OFF(weekend)},
+    {{"ESCALATION_PHONE", CFG_PHONES, NULL, 0, 0, 0,
+      "ESCALATION_PHONE_1..10: next tier for unacknowledged critical alerts (E.164)"},
+     OFF(escalation)},
+    {{"ESCALATION_MINUTES", CFG_INT, "15", 0, 1440, 1,
+      "minutes a critical alert may stay unacknowledged before it escalates; 0 = never"},
+     OFF(escalation_minutes)},
+    {{"ALERT_REPEAT_MINUTES", CFG_INT, "120", 0, 10080, 1,
+      "minutes between reminders of a still-open, unacknowledged alert; 0 = never"},
+     OFF(repeat_minutes)},
+    {{"PAUSE_MAX_MINUTES", CFG_INT, "1440", 1, 43200, 1,
+      "longest pause the pause command may ask for"},
+     OFF(pause_max_minutes)},
+    {{"COMMAND_MAX_AGE_SECONDS", CFG_INT, "600", 60, 604800, 0,
+      "a command sent longer ago than this (Meta's timestamp, else the arrival time) is"
+      " audited and answered, not obeyed"},
+     OFF(command_max_age_s)},
+    {{"REPORT_DAILY_TIME", CFG_HHMM, "08:00", 0, 0, 1,
+      "time of the daily report (and of the weekly one on its day), HH:MM in TIMEZONE"},
+     OFF(report_daily_time)},
+    {{"REPORT_WEEKLY_DAY", CFG_WEEKDAY, "monday", 0, 0, 1, "day of the weekly report"},
+     OFF(report_weekly_day)},
+    {{"REPORT_PHONE", CFG_PHONES, NULL, 0, 0, 0,
+      "REPORT_PHONE_1..10: daily and weekly reports (E.164); none: the critical list"},
+     OFF(report)},
+    {{"SAMPLE_RETENTION_DAYS", CFG_INT, "90", 1, 3650, 1,
+      "days check runs and metric samples are kept"},
+     OFF(sample_retention_days)},
+    {{"WEBHOOK_RETENTION_DAYS", CFG_INT, "7", 7, 365, 1,
+      "days processed webhook events and seen ids are kept (Meta re-delivers for 7 days)"},
+     OFF(webhook_retention_days)},
+    {{"WEBHOOK_THREADS", CFG_INT, "2", 1, 64, 0,
+      "threads of the webhook that read and verify requests (none waits on a commit)"},
+     OFF(webhook_threads)},
+    {{"WEBHOOK_STATUS_GRACE_SECONDS", CFG_INT, "300", 0, 3600, 0,
+      "seconds a status for a message id we have no record of is retried before it is kept"
+      " as ignored (another system's message)"},
+     OFF(webhook_status_grace_s)},
+    {{"SPOOL_DIR", CFG_STRING, "/var/spool/whatsapp-monitor", 0, 0, 0,
+      "directory of the spool of messages sent while the state database was down"},
+     OFF(spool_dir)},
+    {{"ORDERS_TABLE", CFG_IDENT, "orders", 0, 0, 0, "table (optionally schema.table) of orders"},
+     OFF(orders_table)},
+    {{"ORDERS_TIMESTAMP_COLUMN", CFG_IDENT, "created_at", 0, 0, 0,
+      "timestamptz column of ORDERS_TABLE"},
+     OFF(orders_timestamp_column)},
+    {{"ORDERS_MIN_VOLUME", CFG_INT, "20", 0, 1000000000, 1,
+      "orders the comparison period needs before a drop is judged"},
+     OFF(orders_min_volume)},
+    {{"MONITOR_CONNECT_TIMEOUT", CFG_INT, "10", 1, 300, 0,
+      "seconds to wait when connecting to the monitored database"},
+     OFF(monitor_connect_timeout_s)},
+    {{"MONITOR_STATEMENT_TIMEOUT", CFG_INT, "15000", 100, 600000, 0,
+      "statement_timeout (ms) of each monitoring query"},
+     OFF(monitor_statement_timeout_ms)},
+    {{"MONITOR_APPLICATION_NAME", CFG_IDENT, "whatsapp_monitor", 0, 0, 0,
+      "application_name of the monitor's session"},
+     OFF(monitor_application_name)},
+    {{"DATABASE_SIZE_LIMIT_MB", CFG_INT, "0", 0, 1000000000, 1,
+      "disk available to the monitored database, MB; 0 = unknown (no size alerts)"},
+     OFF(database_size_limit_mb)},
+    {{"QUERY_MIN_CALLS", CFG_INT, "100", 1, 1000000000, 1,
+      "calls a statement needs in an interval before its mean time is judged"},
+     OFF(query_min_calls)},
+    {{"CACHE_MIN_BLOCKS", CFG_INT, "10000", 0, 1000000000000, 1,
+      "block reads+hits an interval needs before the cache hit ratio is judged"},
+     OFF(cache_min_blocks)},
+    {{"ROLLBACK_MIN_TRANSACTIONS", CFG_INT, "100", 0, 1000000000000, 1,
+      "transactions an interval needs before the rollback ratio is judged"},
+     OFF(rollback_min_transactions)},
+    {{"MAX_BODY_BYTES", CFG_INT, "65536", 1024, 4194304, 0,
+      "largest request body the admin endpoints accept"},
+     OFF(max_body_bytes)},
+    {{"LOG_LEVEL", CFG_LEVEL, "info", 0, 0, 0, "debug, info, warn or error"}, OFF(log_level)},
+};
+
+const size_t config_var_count = ARRAY_LEN(vars);
+
+struct kv {
+	char *key, *value;
+};
+
+struct kvlist {
+	struct kv *items;
+	size_t n, cap;
+};
+
+static void kv_set(struct kvlist *l, const char *k, const char *v)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->items[i].key, k) == 0) {
+			free(l->items[i].value);
+			l->items[i].value = xstrdup(v);
+			return;
+		}
+	if (l->n == l->cap) {
+		l->cap = l->cap ? l->cap * 2 : 32;
+		l->items = xrealloc(l->items, l->cap * sizeof(*l->items));
+	}
+	l->items[l->n].key = xstrdup(k);
+	l->items[l->n].value = xstrdup(v);
+	l->n++;
+}
+
+static const char *kv_get(const struct kvlist *l, const char *k)
+{
+	for (size_t i = 0; i < l->n; i++)
+		if (strcmp(l->items[i].key, k) == 0)
+			return l->items[i].value;
+	return NULL;
+}
+
+static void kv_free(struct kvlist *l)
+{
+	for (size_t i = 0; i < l->n; i++) {
+		free(l->items[i].key);
+		free(l->items[i].value);
+	}
+	free(l->items);
+}
+
+static char **field_str(struct config *cfg, size_t off)
+{
+	return (char **)((char *)cfg + off);
+}
+
+int phone_list_has(const struct phone_list *l, const char *phone)
+{
+	for (int i = 0; i < l->n; i++)
+		if (strcmp(l->num[i], phone) == 0)
+			return 1;
+	return 0;
+}
+
+int phone_list_add(struct phone_list *l, const char *phone)
+{
+	if (l->n >= PHONE_LIST_MAX || phone_list_has(l, phone))
+		return 0;
+	snprintf(l->num[l->n++], PHONE_MAX, "%s", phone);
+	return 1;
+}
+
+void config_init(struct config *cfg)
+{
+	memset(cfg, 0, sizeof(*cfg));
+	for (size_t i = 0; i < ARRAY_LEN(vars); i++) {
+		switch (vars[i].v.type) {
+		case CFG_STRING:
+		case CFG_SECRET:
+		case CFG_URL:
+		case CFG_TZ:
+		case CFG_PROVIDER:
+		case CFG_IDENT:
+			*field_str(cfg, vars[i].off) = xstrdup("");
+			break;
+		default:
+			break;
+		}
+	}
+	cfg->env_file = xstrdup("");
+	cfg->env_file_mode = -1;
+	thresholds_defaults(&cfg->thresholds);
+}
+
+void config_release(struct config *cfg)
+{
+	for (size_t i = 0; i < ARRAY_LEN(vars); i++) {
+		switch (vars[i].v.type) {
+		case CFG_STRING:
+		case CFG_SECRET:
+		case CFG_URL:
+		case CFG_TZ:
+		case CFG_PROVIDER:
+		case CFG_IDENT: {
+			char **p = field_str(cfg, vars[i].off);
+			free(*p);
+			*p = NULL;
+			break;
+		}
+		default:
+			break;
+		}
+	}
+	free(cfg->env_file);
+	cfg->env_file = NULL;
+}
+
+static int tz_valid(const char *tz)
+{
+	if (!*tz || strlen(tz) > 64 || strstr(tz, "..") || tz[0] == '/')
+		return 0;
+	for (const char *p = tz; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("/_+-", *p))
+			return 0;
+	const char *dir = getenv("TZDIR");
+	char *path = xasprintf("%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
+	struct stat st;
+	int ok = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	free(path);
+	return ok;
+}
+
+/* Parse value for var into cfg. -1 with *err (allocated) naming the variable. */
+static int set_var(struct config *cfg, const struct var_slot *s, const char *value, char **err)
+{
+	const struct cfg_var *v = &s->v;
+	const char *why = NULL;
+	switch (v->type) {
+	case CFG_STRING:
+	case CFG_SECRET:
+		break;
+	case CFG_URL:
+		if (strcmp(v->name, "META_GRAPH_URL") == 0 ||
+		    strcmp(v->name, "TWILIO_API_URL") == 0) {
+			if (strncmp(value, "https://", 8) != 0 &&
+			    strncmp(value, "http://", 7) != 0) {
+				why = "must be an http(s) URL";
+				goto bad;
+			}
+		}
+		break;
+	case CFG_TZ:
+		if (!tz_valid(value)) {
+			why = "must be an IANA time zone known to the system tz database (e.g. "
+			      "Europe/Berlin)";
+			goto bad;
+		}
+		break;
+	case CFG_PROVIDER:
+		if (strcmp(value, "sandbox") && strcmp(value, "meta") && strcmp(value, "twilio")) {
+			why = "must be sandbox, meta or twilio";
+			goto bad;
+		}
+		break;
+	case CFG_IDENT:
+		if (!str_is_identifier(value)) {
+			why = "must be an SQL identifier ([A-Za-z_][A-Za-z0-9_]*, optionally "
+			      "schema.name)";
+			goto bad;
+		}
+		break;
+	case CFG_INT: {
+		long long n;
+		if (parse_int(value, v->min, v->max, &n, &why) < 0) {
+			*err = xasprintf("%s %s (%lld..%lld), got '%s'", v->name, why, v->min,
+			                 v->max, value);
+			return -1;
+		}
+		*(long long *)((char *)cfg + s->off) = n;
+		return 0;
+	}
+	case CFG_HHMM: {
+		int m;
+		if (parse_hhmm(value, &m, &why) < 0)
+			goto bad;
+		*(int *)((char *)cfg + s->off) = m;
+		return 0;
+	}
+	case CFG_WEEKDAY: {
+		static const char *const days[] = {"sunday",   "monday", "tuesday", "wednesday",
+		                                   "thursday", "friday", "saturday"};
+		for (int d = 0; d < 7; d++)
+			if (str_eq_nocase(value, days[d])) {
+				*(int *)((char *)cfg + s->off) = d;
+				return 0;
+			}
+		why = "must be a day of the week (monday .. sunday)";
+		goto bad;
+	}
+	case CFG_LEVEL: {
+		enum log_level l;
+		if (log_parse_level(value, &l) < 0) {
+			why = "must be debug, info, warn or error";
+			goto bad;
+		}
+		*(enum log_level *)((char *)cfg + s->off) = l;
+		return 0;
+	}
+	case CFG_PHONES:
+	case CFG_THRESHOLD:
+		*err = xasprintf("%s: internal error (list type)", v->name);
+		return -1;
+	}
+	char **p = field_str(cfg, s->off);
+	free(*p);
+	*p = xstrdup(value);
+	return 0;
+bad:
+	if (v->type == CFG_SECRET)
+		*err = xasprintf("%s %s", v->name, why);
+	else
+		*err = xasprintf("%s %s, got '%s'", v->name, why, value);
+	return -1;
+}
+
+char *threshold_var_name(enum metric_id m, int critical)
+{
+	char *n =
+	    xasprintf("THRESHOLD_%s_%s", metric_defs[m].name, critical ? "CRITICAL" : "WARNING");
+	for (char *p = n; *p; p++)
+		*p = (char)toupper((unsigned char)*p);
+	return n;
+}
+
+/* THRESHOLD_<METRIC>_(WARNING|CRITICAL) -> metric and level, or -1. */
+static int threshold_var_parse(const char *name, enum metric_id *m, int *critical)
+{
+	for (int i = 0; i < M_COUNT; i++) {
+		if (!metric_has_thresholds((enum metric_id)i))
+			continue;
+		for (int c = 0; c < 2; c++) {
+			char *n = threshold_var_name((enum metric_id)i, c);
+			int eq = strcmp(n, name) == 0;
+			free(n);
+			if (eq) {
+				*m = (enum metric_id)i;
+				*critical = c;
+				return 0;
+			}
+		}
+	}
+	return -1;
+}
+
+static int set_threshold(struct config *cfg, const char *name, enum metric_id m, int critical,
+                         const char *value, char **err)
+{
+	double d;
+	const char *why;
+	if (str_eq_nocase(value, "none"))
+		d = NAN;
+	else if (parse_double(value, -1e18, 1e18, &d, &why) < 0) {
+		*err = xasprintf("%s %s (or 'none'), got '%s'", name, why, value);
+		return -1;
+	}
+	if (critical)
+		cfg->thresholds.critical[m] = d;
+	else
+		cfg->thresholds.warning[m] = d;
+	return 0;
+}
+
+static int check_thresholds(const struct config *cfg, char **err)
+{
+	for (int i = 0; i < M_COUNT; i++) {
+		const char *why;
+		if (!metric_has_thresholds((enum metric_id)i))
+			continue;
+		if (thresholds_check_pair((enum metric_id)i, cfg->thresholds.warning[i],
+		                          cfg->thresholds.critical[i], &why) < 0) {
+			char *n = threshold_var_name((enum metric_id)i, 0);
+			*err = xasprintf("%s: %s", n, why);
+			free(n);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+int envfile_parse(const char *text, size_t len,
+                  int (*fn)(const char *key, const char *value, void *arg), void *arg, char **err)
+{
+	size_t pos = 0;
+	int lineno = 0;
+	while (pos < len) {
+		size_t end = pos;
+		while (end < len && text[end] != '\n')
+			end++;
+		lineno++;
+		char *line = xstrndup(text + pos, end - pos);
+		pos = end + 1;
+		char *l = str_trim(line);
+		if (*l == '\0' || *l == '#') {
+			free(line);
+			continue;
+		}
+		if (strncmp(l, "export ", 7) == 0)
+			l = str_trim(l + 7);
+		char *eq = strchr(l, '=');
+		if (!eq) {
+			*err = xasprintf("env file line %d: expected KEY=VALUE", lineno);
+			free(line);
+			return -1;
+		}
+		*eq = '\0';
+		char *key = str_trim(l);
+		char *val = str_trim(eq + 1);
+		int keyok = *key != '\0' && (isalpha((unsigned char)*key) || *key == '_');
+		for (char *k = key; *k && keyok; k++)
+			keyok = isalnum((unsigned char)*k) || *k == '_';
+		if (!keyok) {
+			*err = xasprintf("env file line %d: bad variable name", lineno);
+			free(line);
+			return -1;
+		}
+		if (val[0] == '"' || val[0] == '\'') {
+			/* Quoted: up to the matching quote; after it only a " #" comment. */
+			char *close = strchr(val + 1, val[0]);
+			char *rest = close ? str_trim(close + 1) : NULL;
+			if (!close || (*rest && *rest != '#')) {
+				*err = xasprintf("env file line %d (%s): unterminated quote",
+				                 lineno, key);
+				free(line);
+				return -1;
+			}
+			*close = '\0';
+			val++;
+		} else if (val[0] == '#') {
+			val[0] = '\0'; /* KEY= # comment: an empty value */
+		} else {
+			/* Unquoted: a " #" starts a comment. */
+			char *hash = strstr(val, " #");
+			if (hash) {
+				*hash = '\0';
+				val = str_trim(val);
+			}
+		}
+		int r = fn(key, val, arg);
+		free(line);
+		if (r < 0) {
+			*err = xasprintf("env file line %d: rejected", lineno);
+			return -1;
+		}
+	}
+	return 0;
+}
+
+static int collect_kv(const char *key, const char *value, void *arg)
+{
+	kv_set(arg, key, value);
+	return 0;
+}
+
+/* Read the env file at path into out; *mode: its permission bits (of the file read). */
+static int read_file(const char *path, struct buf *out, int *mode, char **err)
+{
+	struct stat st;
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		*err =
+		    xasprintf("MONITORING_ENV_FILE: cannot open '%s': %s", path, strerror(errno));
+		return -1;
+	}
+	*mode = fstat(fd, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
+	char tmp[4096];
+	for (;;) {
+		ssize_t n = read(fd, tmp, sizeof(tmp));
+		if (n < 0 && errno == EINTR)
+			continue;
+		if (n < 0) {
+			*err = xasprintf("MONITORING_ENV_FILE: cannot read '%s': %s", path,
+			                 strerror(errno));
+			close(fd);
+			return -1;
+		}
+		if (n == 0)
+			break;
+		if (buf_append(out, tmp, (size_t)n) < 0) {
+			*err = xasprintf("MONITORING_ENV_FILE: '%s' is larger than %d bytes", path,
+			                 ENV_FILE_MAX);
+			close(fd);
+			return -1;
+		}
+	}
+	close(fd);
+	if (memchr(buf_str(out), '\0', out->len)) {
+		*err = xasprintf("MONITORING_ENV_FILE: '%s' contains NUL bytes", path);
+		return -1;
+	}
+	return 0;
+}
+
+/* A libpq connection string that carries a password: "password=..." or postgres://user:pw@... */
+static int conninfo_has_password(const char *v)
+{
+	if (strstr(v, "password="))
+		return 1;
+	const char *scheme = strstr(v, "://");
+	if (!scheme)
+		return 0;
+	const char *auth = scheme + 3, *at = strchr(auth, '@');
+	return at && memchr(auth, ':', (size_t)(at - auth)) != NULL;
+}
+
+/* How many secrets the env file's variables set (empty ones are not). */
+static int count_secrets(const struct kvlist *raw)
+{
+	int n = 0;
+	for (size_t i = 0; i < raw->n; i++) {
+		const char *k = raw->items[i].key, *v = raw->items[i].value;
+		if (!*v)
+			continue;
+		if (strcmp(k, "DATABASE_URL") == 0 || strcmp(k, "MONITORED_DATABASE_URL") == 0) {
+			n += conninfo_has_password(v);
+			continue;
+		}
+		for (size_t j = 0; j < ARRAY_LEN(vars); j++)
+			if (vars[j].v.type == CFG_SECRET && strcmp(k, vars[j].v.name) == 0)
+				n++;
+	}
+	return n;
+}
+
+int config_env_file_exposed(const struct config *cfg)
+{
+	return cfg->env_file_mode >= 0 && (cfg->env_file_mode & 077) && cfg->env_file_secrets > 0;
+}
+
+int config_warn_env_file(const struct config *cfg)
+{
+	if (!config_env_file_exposed(cfg))
+		return 0;
+	log_warnx("env_file_exposed",
+	          "the env file %s holds %d secret(s) and is open to others than its owner (mode "
+	          "%04o): chmod 600 it",
+	          cfg->env_file, cfg->env_file_secrets, (unsigned)cfg->env_file_mode);
+	return 1;
+}
+
+int config_var_known(const char *key)
+{
+	for (size_t i = 0; i < ARRAY_LEN(vars); i++) {
+		size_t n = strlen(vars[i].v.name);
+		if (vars[i].v.type == CFG_PHONES) {
+			if (strncmp(key, vars[i].v.name, n) == 0 && key[n] == '_')
+				return 1;
+		} else if (strcmp(key, vars[i].v.name) == 0) {
+			return 1;
+		}
+	}
+	enum metric_id m;
+	int c;
+	return strcmp(key, "MONITORING_ENV_FILE") == 0 || strcmp(key, "HTTP_PORT") == 0 ||
+	       threshold_var_parse(key, &m, &c) == 0;
+}
+
+static int load_phones(struct config *cfg, const struct var_slot *s, const struct kvlist *raw,
+                       char **err)
+{
+	struct phone_list *pl = (struct phone_list *)((char *)cfg + s->off);
+	pl->n = 0;
+	size_t n = strlen(s->v.name);
+	for (size_t i = 0; i < raw->n; i++) {
+		const char *k = raw->items[i].key;
+		if (strncmp(k, s->v.name, n) != 0 || k[n] != '_')
+			continue;
+		long long idx;
+		const char *why, *suffix = k + n + 1;
+		if (suffix[0] < '1' || suffix[0] > '9' ||
+		    parse_int(suffix, 1, PHONE_LIST_MAX, &idx, &why) < 0) {
+			*err = xasprintf("%s: the suffix must be 1..%d", k, PHONE_LIST_MAX);
+			return -1;
+		}
+	}
+	for (int i = 1; i <= PHONE_LIST_MAX; i++) {
+		char *k = xasprintf("%s_%d", s->v.name, i);
+		const char *v = kv_get(raw, k);
+		const char *why;
+		if (v && *v) {
+			char num[PHONE_MAX];
+			if (phone_normalize(v, num, &why) < 0) {
+				*err = xasprintf("%s %s, got '%s'", k, why, v);
+				free(k);
+				return -1;
+			}
+			phone_list_add(pl, num);
+		}
+		free(k);
+	}
+	return 0;
+}
+
+int config_load(struct config *cfg, char **err)
+{
+	struct kvlist raw = {0};
+	struct buf file = BUF_INIT(ENV_FILE_MAX);
+	int ret = -1;
+
+	const char *envfile = getenv("MONITORING_ENV_FILE");
+	int explicit_file = envfile && *envfile;
+	if (!explicit_file)
+		envfile = ".env.monitoring";
+	free(cfg->env_file);
+	cfg->env_file = xstrdup(envfile);
+	cfg->env_file_mode = -1;
+	cfg->env_file_secrets = 0;
+	if (explicit_file || access(envfile, F_OK) == 0) {
+		if (read_file(envfile, &file, &cfg->env_file_mode, err) < 0)
+			goto out;
+		if (envfile_parse(buf_str(&file), file.len, collect_kv, &raw, err) < 0)
+			goto out;
+		cfg->env_file_secrets = count_secrets(&raw);
+		for (size_t i = 0; i < raw.n; i++)
+			if (!config_var_known(raw.items[i].key))
+				log_warnx("config_unknown_variable",
+				          "%s: unknown variable %s ignored (a typo?)", envfile,
+				          raw.items[i].key);
+	}
+	/* The environment overrides the file, for every name we know. */
+	extern char **environ;
+	for (char **e = environ; e && *e; e++) {
+		const char *eq = strchr(*e, '=');
+		if (!eq)
+			continue;
+		char *k = xstrndup(*e, (size_t)(eq - *e));
+		if (config_var_known(k))
+			kv_set(&raw, k, eq + 1);
+		free(k);
+	}
+
+	for (size_t i = 0; i < ARRAY_LEN(vars); i++) {
+		const struct var_slot *s = &vars[i];
+		if (s->v.type == CFG_PHONES) {
+			if (load_phones(cfg, s, &raw, err) < 0)
+				goto out;
+			continue;
+		}
+		const char *v = kv_get(&raw, s->v.name);
+		if (!v)
+			v = s->v.def ? s->v.def : "";
+		if ((s->v.type == CFG_URL || s->v.type == CFG_TZ || s->v.type == CFG_IDENT ||
+		     s->v.type == CFG_INT || s->v.type == CFG_HHMM || s->v.type == CFG_WEEKDAY ||
+		     s->v.type == CFG_PROVIDER || s->v.type == CFG_LEVEL) &&
+		    *v == '\0') {
+			if (strcmp(s->v.name, "MONITORED_DATABASE_URL") == 0)
+				continue;
+			v = s->v.def ? s->v.def : "";
+			if (*v == '\0') {
+				*err = xasprintf("%s must not be empty", s->v.name);
+				goto out;
+			}
+		}
+		if (set_var(cfg, s, v, err) < 0)
+			goto out;
+	}
+	for (size_t i = 0; i < raw.n; i++) {
+		enum metric_id m;
+		int c;
+		if (*raw.items[i].value == '\0')
+			continue; /* empty means the default, as for every variable; "none" disables
+			           */
+		if (threshold_var_parse(raw.items[i].key, &m, &c) == 0 &&
+		    set_threshold(cfg, raw.items[i].key, m, c, raw.items[i].value, err) < 0)
+			goto out;
+	}
+	if (config_check(cfg, err) < 0)
+		goto out;
+	if (*cfg->monitored_database_url == '\0') {
+		free(cfg->monitored_database_url);
+		cfg->monitored_database_url = xstrdup(cfg->database_url);
+	}
+	if (*cfg->api_token && strlen(cfg->api_token) < 16) {
+		*err = xstrdup("MONITORING_API_TOKEN must be at least 16 characters");
+		goto out;
+	}
+	if (*cfg->twilio_whatsapp_number) {
+		char num[PHONE_MAX];
+		const char *why;
+		if (phone_normalize(cfg->twilio_whatsapp_number, num, &why) < 0) {
+			*err = xasprintf("TWILIO_WHATSAPP_NUMBER %s", why);
+			goto out;
+		}
+		free(cfg->twilio_whatsapp_number);
+		cfg->twilio_whatsapp_number = xstrdup(num);
+	}
+	if (strcmp(cfg->provider, "meta") == 0) {
+		if (!*cfg->meta_token || !*cfg->meta_phone_number_id) {
+			*err = xstrdup(*cfg->meta_token ? "META_PHONE_NUMBER_ID is required when "
+			                                  "WHATSAPP_PROVIDER=meta"
+			                                : "META_WHATSAPP_TOKEN is required when "
+			                                  "WHATSAPP_PROVIDER=meta");
+			goto out;
+		}
+	} else if (strcmp(cfg->provider, "twilio") == 0) {
+		const char *missing = !*cfg->twilio_account_sid       ? "TWILIO_ACCOUNT_SID"
+		                      : !*cfg->twilio_auth_token      ? "TWILIO_AUTH_TOKEN"
+		                      : !*cfg->twilio_whatsapp_number ? "TWILIO_WHATSAPP_NUMBER"
+		                                                      : NULL;
+		if (missing) {
+			*err = xasprintf("%s is required when WHATSAPP_PROVIDER=twilio", missing);
+			goto out;
+		}
+	}
+	ret = 0;
+out:
+	kv_free(&raw);
+	buf_release(&file);
+	return ret;
+}
+
+int config_check(const struct config *cfg, char **err)
+{
+	if (check_thresholds(cfg, err) < 0)
+		return -1;
+	if (cfg->business_hours_start >= cfg->business_hours_end) {
+		*err = xstrdup("BUSINESS_HOURS_END must be later than BUSINESS_HOURS_START");
+		return -1;
+	}
+	return 0;
+}
+
+int config_apply_setting(struct config *cfg, const char *name, const char *value, char **err)
+{
+	enum metric_id m;
+	int c;
+	if (threshold_var_parse(name, &m, &c) == 0)
+		return set_threshold(cfg, name, m, c, value, err);
+	for (size_t i = 0; i < ARRAY_LEN(vars); i++) {
+		if (strcmp(vars[i].v.name, name) != 0)
+			continue;
+		if (!vars[i].v.runtime) {
+			*err = xasprintf("%s cannot be changed at run time", name);
+			return -1;
+		}
+		return set_var(cfg, &vars[i], value, err);
+	}
+	*err = xasprintf("%s is not a setting", name);
+	return -1;
+}
+
+char *config_value_text(const struct config *cfg, const char *name, int redact)
+{
+	enum metric_id m;
+	int c;
+	if (threshold_var_parse(name, &m, &c) == 0) {
+		double d = c ? cfg->thresholds.critical[m] : cfg->thresholds.warning[m];
+		return isnan(d) ? xstrdup("none") : xasprintf("%.15g", d);
+	}
+	for (size_t i = 0; i < ARRAY_LEN(vars); i++) {
+		const struct var_slot *s = &vars[i];
+		if (strcmp(s->v.name, name) != 0)
+			continue;
+		const char *base = (const char *)cfg + s->off;
+		switch (s->v.type) {
+		case CFG_SECRET: {
+			const char *v = *(char *const *)base;
+			if (redact)
+				return xstrdup(v && *v ? "(set)" : "");
+			return xstrdup(v ? v : "");
+		}
+		case CFG_URL: {
+			/* Connection strings may hold a password: redact it. */
+			const char *v = *(char *const *)base;
+			if (redact &&
+			    (strstr(v, "password") || (strstr(v, "://") && strchr(v, '@'))))
+				return xstrdup("(set, contains credentials)");
+			return xstrdup(v);
+		}
+		case CFG_STRING:
+		case CFG_TZ:
+		case CFG_PROVIDER:
+		case CFG_IDENT:
+			return xstrdup(*(char *const *)base);
+		case CFG_INT:
+			return xasprintf("%lld", *(const long long *)base);
+		case CFG_HHMM: {
+			int mm = *(const int *)base;
+			return xasprintf("%02d:%02d", mm / 60, mm % 60);
+		}
+		case CFG_WEEKDAY: {
+			static const char *const days[] = {"sunday",    "monday",   "tuesday",
+			                                   "wednesday", "thursday", "friday",
+			                                   "saturday"};
+			return xstrdup(days[*(const int *)base]);
+		}
+		case CFG_LEVEL: {
+			static const char *names[] = {"debug", "info", "warn", "error"};
+			return xstrdup(names[*(const enum log_level *)base]);
+		}
+		case CFG_PHONES: {
+			const struct phone_list *pl = (const struct phone_list *)base;
+			struct buf b = BUF_INIT(4096);
+			for (int j = 0; j < pl->n; j++)
+				buf_printf(&b, "%s%s", j ? "," : "", pl->num[j]);
+			return buf_detach(&b);
+		}
+		case CFG_THRESHOLD:
+			break;
+		}
+	}
+	return NULL;
+}
+
+int config_in_business_hours(const struct config *cfg, int minute_of_day)
+{
+	return minute_of_day >= cfg->business_hours_start &&
+	       minute_of_day < cfg->business_hours_end;
+}
+
+const struct cfg_var *config_var_at(size_t i)
+{
+	return i < ARRAY_LEN(vars) ? &vars[i].v : NULL;
+}
+
+void config_copy_runtime(struct config *dst, const struct config *src)
+{
+	for (size_t i = 0; i < ARRAY_LEN(vars); i++) {
+		if (!vars[i].v.runtime)
+			continue;
+		size_t size = vars[i].v.type == CFG_INT ? sizeof(long long)
+		              : vars[i].v.type == CFG_HHMM || vars[i].v.type == CFG_WEEKDAY
+		                  ? sizeof(int)
+		                  : 0;
+		if (size)
+			memcpy((char *)dst + vars[i].off, (const char *)src + vars[i].off, size);
+	}
+	dst->thresholds = src->thresholds;
+}

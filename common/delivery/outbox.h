@@ -1,0 +1,80 @@
+/*
+ * outbox.h: queueing messages into whatsapp_logs, the audit log and outbox.
+ * A message is queued inside the caller's transaction (the one that made the
+ * decision), with an idempotency key so the same decision never queues twice.
+ * Sending the queued rows is the drainer's job.
+ */
+#ifndef OUTBOX_H
+#define OUTBOX_H
+
+#include <stddef.h>
+
+#include "core/config.h"
+#include "db/db.h"
+#include "delivery/provider.h"
+
+struct outbox_msg {
+	const char *phone;    /* E.164 */
+	const char *content;  /* UTF-8, at most OUTBOX_MAX_CONTENT bytes */
+	const char *priority; /* "critical", "warning", "info" */
+	const char *kind;     /* "alert", "recovery", ... */
+	const char *key;      /* idempotency key */
+	const long long *alert_ids;
+	size_t n_alert_ids;
+	long long check_run_id; /* 0: none */
+	int emergency;
+	long long not_before; /* epoch seconds; 0: now */
+	int suppressible;     /* a pause records it as 'suppressed' instead of queueing it */
+};
+
+#define OUTBOX_MAX_CONTENT 4096
+
+enum { OUTBOX_DUPLICATE = 0, OUTBOX_QUEUED = 1, OUTBOX_SUPPRESSED = 2 };
+
+/*
+ * Queue one message: OUTBOX_QUEUED, OUTBOX_SUPPRESSED (recorded, not to be
+ * sent: a pause is in force), OUTBOX_DUPLICATE (already queued under that
+ * key), or -1 (db->err).
+ */
+int outbox_queue(struct db *db, const struct outbox_msg *m);
+
+struct drain_stats {
+	int claimed, sent, retried, as_template, failed;
+	int stopped;     /* 1 when sending is stopped (delivery_state) */
+	int replayed;    /* spool lines written into the state database first */
+	int quarantined; /* spool lines that could not be, moved to the quarantine */
+	int stale;       /* results dropped: the row's lease ran out and another claim took it */
+};
+
+/*
+ * Send what is due: replay the spool (spool.h), claim rows (FOR UPDATE SKIP LOCKED, one per
+ * recipient whose pacing slot is free), reserve global rate slots, send them with several requests
+ * in flight, record each result. Repeats until nothing is due or max_messages were claimed (0: no
+ * limit). 0, or -1 when the state database failed (db->err).
+ * A claim holds its rows 'sending' under a lease (lease_id) that lasts until the last row's
+ * paced start, plus the rounds of SEND_MAX_IN_FLIGHT requests it may wait for, plus one
+ * SEND_TIMEOUT_MS and 60 s; after that any drainer queues them again. A result is recorded
+ * only while the claim still holds its row: one that comes after another claim took the row is
+ * logged ("stale_result"), counted (st->stale) and dropped.
+ * flags: DRAIN_WAIT_PACED waits (at most one RECIPIENT_MIN_INTERVAL in all)
+ * for due rows held back only by their recipient's pacing, instead of
+ * leaving them to the next run (cron does; a FastCGI program after its
+ * answer does not: its worker would be busy meanwhile).
+ */
+enum { DRAIN_WAIT_PACED = 1 };
+int outbox_drain(struct db *db, const struct config *cfg, const struct provider *p,
+                 int max_messages, int flags, struct drain_stats *st);
+
+/*
+ * Stop all sending (the provider refuses the account) and open the critical
+ * 'whatsapp_delivery' alert. Inside the caller's transaction. 0 / -1.
+ */
+int outbox_stop_all(struct db *db, const char *reason);
+
+/* Clear a stop of all sending (after the operator fixed the token or account). 0 / -1. */
+int outbox_resume(struct db *db);
+
+/* Delay before attempt n+1 (n >= 1): base * 2^(n-1), capped, with +-20% jitter. Seconds. */
+double outbox_backoff(const struct config *cfg, int attempts, double jitter01);
+
+#endif

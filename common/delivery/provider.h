@@ -1,0 +1,102 @@
+/*
+ * provider.h: the WhatsApp providers behind one table of functions.
+ *
+ * A provider does not do I/O. build() turns a message into an HTTP call
+ * (URL, headers, body, basic-auth) and classify() turns the HTTP answer (or
+ * the transport failure) into a send_result; sender.c runs the calls, many
+ * in flight at once (curl multi). The sandbox provider answers in build()
+ * itself and never touches the network.
+ *
+ * Outcomes are decided by the provider's own error code, not by the HTTP
+ * status alone (../shared/reference/whatsapp-api.md).
+ */
+#ifndef PROVIDER_H
+#define PROVIDER_H
+
+#include <stddef.h>
+
+#include "core/config.h"
+
+enum send_outcome {
+	SEND_SENT,            /* accepted: message_id (and wa_id for Meta) set */
+	SEND_RETRY,           /* try again later (rate limits, 5xx, timeouts, ...) */
+	SEND_RETRY_RECIPIENT, /* try again later, this recipient only (131056 pair rate) */
+	SEND_AS_TEMPLATE, /* outside the 24-hour window: re-send as a template (131047, 63016) */
+	SEND_PERMANENT,   /* this message can never be sent (bad number, template error) */
+	SEND_STOP_ALL,    /* stop all sending, alert the operator (190, 368, 131031, 131048) */
+};
+
+const char *send_outcome_name(enum send_outcome o);
+
+/* What to send. Text or template; the template fields come from the configuration. */
+struct send_request {
+	const char *to;            /* E.164, "+" and digits */
+	const char *text;          /* the message as text (also the fallback summary) */
+	int as_template;           /* send WHATSAPP_ALERT_TEMPLATE / TWILIO_CONTENT_SID */
+	const char *const *params; /* template body parameters, in order */
+	size_t n_params;
+	const char *button_payload; /* quick-reply payload ("ACK:<alert id>"); NULL: none */
+};
+
+/* An HTTP call built by a provider; every field owned by the call (http_call_release). */
+struct http_call {
+	char *url;
+	char *body;
+	char *content_type; /* "application/json", "application/x-www-form-urlencoded" */
+	char *bearer;       /* Authorization: Bearer ..., or NULL */
+	char *userpwd;      /* basic auth "user:password", or NULL */
+};
+
+void http_call_release(struct http_call *call);
+
+/* The answer to a call, as sender.c saw it. */
+struct http_answer {
+	long status;         /* 0 when no HTTP answer */
+	int transport_error; /* 0, or a CURLcode */
+	int timed_out;
+	const char *body; /* may be NULL */
+	size_t len;
+};
+
+struct send_result {
+	enum send_outcome outcome;
+	char message_id[256]; /* wamid.* or Twilio SM... */
+	char wa_id[64];
+	char error_code[32]; /* the provider's code ("131047", "63016"), or "http_503", "timeout" */
+	char error[512];     /* human text, no secrets */
+};
+
+struct provider {
+	const char *name; /* "meta", "twilio", "sandbox" */
+	/*
+	 * 0: call built, run it and classify the answer. 1: done without a call
+	 * (sandbox), rs is final. -1: cannot be built (rs says why, outcome
+	 * SEND_PERMANENT).
+	 */
+	int (*build)(const struct config *cfg, const struct send_request *rq,
+	             struct http_call *call, struct send_result *rs);
+	void (*classify)(const struct config *cfg, const struct http_answer *ans,
+	                 struct send_result *rs);
+	/*
+	 * 1 when the configuration names this provider's template for messages
+	 * outside the 24-hour window (Meta: WHATSAPP_ALERT_TEMPLATE and its
+	 * language; Twilio: TWILIO_CONTENT_SID), else 0. Without one a message
+	 * goes as text, whatever our view of the window, and only the provider's
+	 * refusal (131047, 63016) fails it.
+	 */
+	int (*has_template)(const struct config *cfg);
+};
+
+extern const struct provider provider_meta, provider_twilio, provider_sandbox;
+
+/*
+ * The outcome a provider error code stands for (a failed status notification
+ * carries one): the same table as classify(); an unknown code is permanent.
+ */
+enum send_outcome provider_meta_code_outcome(long long code);
+enum send_outcome provider_twilio_code_outcome(long long code);
+
+/* The provider WHATSAPP_PROVIDER names (validated at config load). */
+const struct provider *provider_for(const struct config *cfg);
+
+#endif

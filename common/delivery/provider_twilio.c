@@ -1,0 +1,282 @@
+/*
+ * provider_twilio.c: Twilio Programmable Messaging for WhatsApp.
+ *
+ * build(): POST {TWILIO_API_URL}/Accounts/{SID}/Messages.json, basic auth
+ * SID:AUTH_TOKEN, form-encoded To/From/Body, or ContentSid and
+ * ContentVariables for a Content template (no Body then).
+ * classify(): by Twilio's error code ("code"), else by HTTP status
+ * (../shared/reference/whatsapp-api.md, B.1).
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <json-c/json.h>
+
+#include "core/buf.h"
+#include "core/jsonutil.h"
+#include "core/log.h"
+#include "core/phone.h"
+#include "delivery/provider.h"
+#include "delivery/provider_internal.h"
+#include "core/util.h"
+
+#define TWILIO_BODY_MAX 1600  /* Body, characters (else 21617 / 21658) */
+#define TWILIO_PARAM_MAX 1024 /* a WhatsApp template body is at most 1024 characters (63021) */
+#define TWILIO_FORM_MAX (64 * 1024)
+#define TWILIO_URL_MAX 4096
+
+static const struct code_rule twilio_rules[] = {
+    /* Rate limits: never processed, safe to try again later. */
+    {20429, 20429, SEND_RETRY}, /* too many concurrent requests */
+    {63017, 63017, SEND_RETRY}, /* account-wide rate */
+    {63018, 63018, SEND_RETRY}, /* channel rate / WhatsApp messaging limit */
+    /* Outside the 24-hour window: send the Content template. */
+    {63016, 63016, SEND_AS_TEMPLATE},
+    /*
+     * The account: nothing goes out until the operator acts. 20003 is
+     * "PERMANENT (config)" in the reference, but it fails every message the
+     * same way. 20005, 10001 and 30002 (account not active / suspended) are
+     * not in the reference; they are Twilio's documented account codes.
+     */
+    {20003, 20003, SEND_STOP_ALL},
+    {20005, 20005, SEND_STOP_ALL},
+    {10001, 10001, SEND_STOP_ALL},
+    {30002, 30002, SEND_STOP_ALL},
+    /* This message can never be sent (listed so that a 5xx with them is not retried). */
+    {21211, 21211, SEND_PERMANENT}, /* invalid To */
+    {21614, 21614, SEND_PERMANENT}, /* To is not a mobile number */
+    {63003, 63003, SEND_PERMANENT}, /* channel could not find To */
+    {63024, 63024, SEND_PERMANENT}, /* invalid recipient */
+    {63014, 63014, SEND_PERMANENT}, /* blocked by the user */
+    {63032, 63032, SEND_PERMANENT}, /* user in a WhatsApp experiment */
+    {63007, 63007, SEND_PERMANENT}, /* no channel for From */
+    {63013, 63013, SEND_PERMANENT}, /* channel policy (e.g. template variable format) */
+    {63021, 63021, SEND_PERMANENT}, /* invalid content (template too long) */
+    {21617, 21617, SEND_PERMANENT}, /* body too long */
+    {21658, 21658, SEND_PERMANENT}, /* parameter too long */
+};
+
+static int twilio_rule(long long code, enum send_outcome *o)
+{
+	return provider_code_rule(twilio_rules, ARRAY_LEN(twilio_rules), code, o);
+}
+
+enum send_outcome provider_twilio_code_outcome(long long code)
+{
+	enum send_outcome o;
+	return twilio_rule(code, &o) == 0 ? o : SEND_PERMANENT;
+}
+
+/* name=value&, value percent-encoded; -1 past TWILIO_FORM_MAX. */
+static int form_field(struct buf *form, const char *name, const char *prefix, const char *value)
+{
+	struct buf v = BUF_INIT(TWILIO_FORM_MAX);
+	int ret = -1;
+	if (buf_puts(&v, prefix) < 0 || buf_puts(&v, value) < 0)
+		goto out;
+	if ((form->len > 0 && buf_puts(form, "&") < 0) || buf_puts(form, name) < 0 ||
+	    buf_puts(form, "=") < 0 || provider_percent_encode(form, buf_str(&v)) < 0)
+		goto out;
+	ret = 0;
+out:
+	buf_release(&v);
+	return ret;
+}
+
+/* {"1":p1,"2":p2,...} as text (caller frees). */
+static char *content_variables(const struct send_request *rq)
+{
+	struct json_object *vars = json_object_new_object();
+	char *ret = NULL;
+	if (!vars)
+		goto oom;
+	for (size_t i = 0; i < rq->n_params; i++) {
+		char key[24];
+		char *text = provider_clean_text(rq->params[i], TWILIO_PARAM_MAX, 1);
+		struct json_object *v = json_object_new_string(text);
+		free(text);
+		snprintf(key, sizeof(key), "%zu", i + 1);
+		if (!v || json_object_object_add(vars, key, v) < 0)
+			goto oom;
+	}
+	const char *s = json_object_to_json_string_ext(vars, JSON_C_TO_STRING_PLAIN |
+	                                                         JSON_C_TO_STRING_NOSLASHESCAPE);
+	if (!s)
+		goto oom;
+	ret = xstrdup(s);
+	json_object_put(vars);
+	return ret;
+oom:
+	log_error("out_of_memory", "json-c allocation failed");
+	abort();
+}
+
+static int twilio_build(const struct config *cfg, const struct send_request *rq,
+                        struct http_call *call, struct send_result *rs)
+{
+	int ret = -1;
+	struct buf url = BUF_INIT(TWILIO_URL_MAX);
+	struct buf form = BUF_INIT(TWILIO_FORM_MAX);
+	char *text = NULL, *vars = NULL;
+	char to[PHONE_MAX], from[PHONE_MAX];
+	const char *why = NULL;
+
+	memset(call, 0, sizeof(*call));
+	memset(rs, 0, sizeof(*rs));
+	rs->outcome = SEND_PERMANENT;
+	if (!*cfg->twilio_account_sid || !*cfg->twilio_auth_token) {
+		provider_fail(rs, SEND_PERMANENT, "config", NULL,
+		              "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required");
+		goto out;
+	}
+	if (phone_normalize(cfg->twilio_whatsapp_number, from, &why) < 0) {
+		provider_fail(rs, SEND_PERMANENT, "config", NULL, "TWILIO_WHATSAPP_NUMBER: %s",
+		              why ? why : "not a phone number");
+		goto out;
+	}
+	if (provider_recipient(rq->to, to, rs) < 0)
+		goto out;
+
+	size_t base = strlen(cfg->twilio_api_url);
+	while (base > 0 && cfg->twilio_api_url[base - 1] == '/')
+		base--;
+	if (buf_append(&url, cfg->twilio_api_url, base) < 0 || buf_puts(&url, "/Accounts/") < 0 ||
+	    provider_percent_encode(&url, cfg->twilio_account_sid) < 0 ||
+	    buf_puts(&url, "/Messages.json") < 0) {
+		provider_fail(rs, SEND_PERMANENT, "config", NULL, "TWILIO_API_URL is too long");
+		goto out;
+	}
+
+	if (form_field(&form, "To", "whatsapp:", to) < 0 ||
+	    form_field(&form, "From", "whatsapp:", from) < 0)
+		goto too_big;
+	if (rq->as_template) {
+		if (!*cfg->twilio_content_sid) {
+			provider_fail(rs, SEND_PERMANENT, "no_template", NULL,
+			              "no template configured (TWILIO_CONTENT_SID)");
+			goto out;
+		}
+		if (rq->n_params && !rq->params) {
+			provider_fail(rs, SEND_PERMANENT, "bad_request", NULL,
+			              "%zu template parameters announced, none given",
+			              rq->n_params);
+			goto out;
+		}
+		/*
+		 * No Body with a ContentSid (63016 otherwise). The quick-reply
+		 * payload is part of the Content template itself; a template that
+		 * wants the alert id takes it as one of the variables.
+		 */
+		if (form_field(&form, "ContentSid", "", cfg->twilio_content_sid) < 0)
+			goto too_big;
+		if (rq->n_params) {
+			vars = content_variables(rq);
+			if (form_field(&form, "ContentVariables", "", vars) < 0)
+				goto too_big;
+		}
+	} else {
+		if (!rq->text || !*rq->text) {
+			provider_fail(rs, SEND_PERMANENT, "bad_request", NULL,
+			              "empty message text");
+			goto out;
+		}
+		text = provider_clean_text(rq->text, TWILIO_BODY_MAX, 0);
+		if (form_field(&form, "Body", "", text) < 0)
+			goto too_big;
+	}
+
+	call->url = buf_detach(&url);
+	call->body = buf_detach(&form);
+	call->content_type = xstrdup("application/x-www-form-urlencoded");
+	call->userpwd = xasprintf("%s:%s", cfg->twilio_account_sid, cfg->twilio_auth_token);
+	ret = 0;
+	goto out;
+too_big:
+	provider_fail(rs, SEND_PERMANENT, "bad_request", NULL, "request body larger than %d bytes",
+	              TWILIO_FORM_MAX);
+out:
+	free(text);
+	free(vars);
+	buf_release(&url);
+	buf_release(&form);
+	if (ret < 0)
+		http_call_release(call);
+	return ret;
+}
+
+static void twilio_classify(const struct config *cfg, const struct http_answer *ans,
+                            struct send_result *rs)
+{
+	struct json_object *root = NULL;
+	char *parse_err = NULL;
+	long long code = 0;
+	enum send_outcome o;
+	char code_text[32];
+
+	memset(rs, 0, sizeof(*rs));
+	if (provider_transport_failed(ans, rs))
+		return;
+	if (ans->body && ans->len > 0 &&
+	    json_parse_object_flags(ans->body, ans->len, JSON_NUL_IN_VALUES, &root, &parse_err) < 0)
+		root = NULL;
+	int has_code = provider_json_int(root, "code", &code) == 0;
+	int ok = ans->status >= 200 && ans->status < 300;
+	const char *sid = provider_json_string(root, "sid");
+
+	if (ok && sid && *sid && strlen(sid) < sizeof(rs->message_id)) {
+		rs->outcome = SEND_SENT;
+		memcpy(rs->message_id, sid, strlen(sid) + 1);
+		goto out;
+	}
+	if (ok && !has_code) {
+		/*
+		 * Accepted, but we cannot read the Message SID. The message may
+		 * have gone out: retrying can deliver it twice (at-least-once), which
+		 * beats losing an alert or keeping a "sent" without a SID.
+		 */
+		char *excerpt = provider_body_excerpt(ans);
+		snprintf(code_text, sizeof(code_text), "http_%ld", ans->status);
+		provider_fail(
+		    rs, SEND_RETRY, code_text, cfg->twilio_auth_token,
+		    "HTTP %ld without a usable message sid (%s: %s); the message may have "
+		    "been sent, a retry can deliver it twice",
+		    ans->status,
+		    root        ? "no sid"
+		    : parse_err ? parse_err
+		                : "empty body",
+		    excerpt);
+		free(excerpt);
+		goto out;
+	}
+
+	if (!has_code || twilio_rule(code, &o) < 0)
+		o = provider_outcome_by_status(ans->status);
+	provider_code_text(code_text, sizeof(code_text), has_code, code, ans->status);
+	const char *message = provider_json_string(root, "message");
+	if (message) {
+		const char *more = provider_json_string(root, "more_info");
+		provider_fail(rs, o, code_text, cfg->twilio_auth_token, "%s (HTTP %ld%s%s)",
+		              message, ans->status, more ? ", " : "", more ? more : "");
+	} else {
+		char *excerpt = provider_body_excerpt(ans);
+		provider_fail(rs, o, code_text, cfg->twilio_auth_token,
+		              "HTTP %ld without a Twilio error (%s)", ans->status, excerpt);
+		free(excerpt);
+	}
+out:
+	json_object_put(root);
+	free(parse_err);
+}
+
+static int twilio_has_template(const struct config *cfg)
+{
+	return cfg->twilio_content_sid && *cfg->twilio_content_sid;
+}
+
+const struct provider provider_twilio = {
+    .name = "twilio",
+    .build = twilio_build,
+    .classify = twilio_classify,
+    .has_template = twilio_has_template,
+};

@@ -1,0 +1,249 @@
+#include <pthread.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <curl/curl.h>
+
+#include "core/log.h"
+#include "delivery/sender.h"
+#include "core/util.h"
+
+void sender_job_release(struct sender_job *j)
+{
+	buf_release(&j->answer);
+}
+
+static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
+{
+	struct buf *b = userdata;
+	size_t n = size * nmemb;
+	/* Past the cap the rest is dropped: an error body longer than that is not for us. */
+	if (b->len < b->max)
+		buf_append(b, ptr, n <= b->max - b->len ? n : b->max - b->len);
+	return n;
+}
+
+static CURL *easy_for(struct sender_job *j, long timeout_ms, struct curl_slist **headers)
+{
+	CURL *e = curl_easy_init();
+	if (!e)
+		return NULL;
+	*headers = NULL;
+	if (j->call.content_type) {
+		char *h = xasprintf("Content-Type: %s", j->call.content_type);
+		*headers = curl_slist_append(*headers, h);
+		free(h);
+	}
+	if (j->call.bearer) {
+		char *h = xasprintf("Authorization: Bearer %s", j->call.bearer);
+		*headers = curl_slist_append(*headers, h);
+		free(h);
+	}
+	*headers = curl_slist_append(*headers, "Expect:");
+	curl_easy_setopt(e, CURLOPT_URL, j->call.url);
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(e, CURLOPT_POST, 1L);
+	curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->call.body ? j->call.body : "");
+	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(j->call.body ? strlen(j->call.body) : 0));
+	curl_easy_setopt(e, CURLOPT_HTTPHEADER, *headers);
+	if (j->call.userpwd) {
+		curl_easy_setopt(e, CURLOPT_USERPWD, j->call.userpwd);
+		curl_easy_setopt(e, CURLOPT_HTTPAUTH, (long)CURLAUTH_BASIC);
+	}
+	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_WRITEDATA, &j->answer);
+	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->curl_error);
+	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "whatsapp-monitor/1");
+	return e;
+}
+
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_init_rc = -1;
+
+static void curl_init_once(void)
+{
+	curl_init_rc = curl_global_init(CURL_GLOBAL_DEFAULT) == CURLE_OK ? 0 : -1;
+	if (curl_init_rc < 0)
+		log_error("curl_init", "curl_global_init failed: nothing can be sent");
+}
+
+int sender_global_init(void)
+{
+	pthread_once(&curl_once, curl_init_once);
+	return curl_init_rc;
+}
+
+int sender_run(struct sender_job *jobs, size_t n, int max_in_flight, long timeout_ms)
+{
+	if (sender_global_init() < 0)
+		return -1;
+	CURLM *m = curl_multi_init();
+	if (!m)
+		return -1;
+	curl_multi_setopt(m, CURLMOPT_MAX_HOST_CONNECTIONS, (long)max_in_flight);
+	struct curl_slist **hdrs = xcalloc(n ? n : 1, sizeof(*hdrs));
+	CURL **easy = xcalloc(n ? n : 1, sizeof(*easy));
+	size_t next = 0, done = 0;
+	int running = 0, in_flight = 0;
+	int64_t t0 = mono_ms();
+	for (size_t i = 0; i < n; i++) {
+		buf_init(&jobs[i].answer, SENDER_MAX_ANSWER);
+		jobs[i].status = 0;
+		jobs[i].transport_error = 0;
+		jobs[i].timed_out = 0;
+		jobs[i].curl_error[0] = '\0';
+	}
+	while (done < n) {
+		long now = (long)(mono_ms() - t0);
+		/* Start what is due, within the in-flight limit (jobs are in start order). */
+		while (next < n && in_flight < max_in_flight && jobs[next].start_ms <= now) {
+			easy[next] = easy_for(&jobs[next], timeout_ms, &hdrs[next]);
+			if (!easy[next] || curl_multi_add_handle(m, easy[next]) != CURLM_OK) {
+				jobs[next].transport_error = CURLE_FAILED_INIT;
+				snprintf(jobs[next].curl_error, sizeof(jobs[next].curl_error),
+				         "cannot start the request");
+				done++;
+			} else {
+				in_flight++;
+			}
+			next++;
+		}
+		curl_multi_perform(m, &running);
+		CURLMsg *msg;
+		int left;
+		while ((msg = curl_multi_info_read(m, &left))) {
+			if (msg->msg != CURLMSG_DONE)
+				continue;
+			struct sender_job *j = NULL;
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
+			if (msg->data.result == CURLE_OK) {
+				curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
+				                  &j->status);
+			} else {
+				j->transport_error = (int)msg->data.result;
+				j->timed_out = msg->data.result == CURLE_OPERATION_TIMEDOUT;
+				if (!j->curl_error[0])
+					snprintf(j->curl_error, sizeof(j->curl_error), "%s",
+					         curl_easy_strerror(msg->data.result));
+			}
+			curl_multi_remove_handle(m, msg->easy_handle);
+			in_flight--;
+			done++;
+		}
+		if (done >= n)
+			break;
+		long wait = 100;
+		if (next < n && in_flight < max_in_flight) {
+			long until = jobs[next].start_ms - (long)(mono_ms() - t0);
+			wait = until < 0 ? 0 : until < wait ? until : wait;
+		}
+		curl_multi_poll(m, NULL, 0, (int)wait, NULL);
+	}
+	for (size_t i = 0; i < n; i++) {
+		if (easy[i])
+			curl_easy_cleanup(easy[i]);
+		curl_slist_free_all(hdrs[i]);
+	}
+	free(easy);
+	free(hdrs);
+	curl_multi_cleanup(m);
+	return 0;
+}
+
+/* One line, no tabs, runs of spaces collapsed: what a template parameter may hold. */
+static char *summary_of(const char *content)
+{
+	struct buf b = BUF_INIT(1000);
+	int space = 0;
+	for (const char *p = content; *p; p++) {
+		if (*p == '\n' || *p == '\t' || *p == ' ' || *p == '\r') {
+			space = 1;
+			continue;
+		}
+		if (space && b.len && buf_puts(&b, " ") < 0)
+			break;
+		space = 0;
+		if (buf_append(&b, p, 1) < 0)
+			break;
+	}
+	return buf_detach(&b);
+}
+
+void sender_send_batch(const struct config *cfg, const struct provider *p, struct sender_msg *v,
+                       int n, double first_slot_s)
+{
+	struct sender_job *jobs = xcalloc((size_t)n, sizeof(*jobs));
+	int *direct = xcalloc((size_t)n, sizeof(int));
+	double spacing_ms = 1000.0 / (double)cfg->send_rate_per_second;
+	for (int i = 0; i < n; i++) {
+		char *summary = summary_of(v[i].content);
+		char *payload = v[i].alert_id && *v[i].alert_id && strcmp(v[i].alert_id, "0") != 0
+		                    ? xasprintf("ACK:%s", v[i].alert_id)
+		                    : NULL;
+		const char *params[2] = {v[i].priority, summary};
+		/*
+		 * Outside the window as we know it: the template, when this provider has
+		 * one. Without one, the text is tried: our view of the window can be
+		 * incomplete (the number may be answered by another system), and the
+		 * provider's refusal is the answer (record()).
+		 */
+		int tmpl = v[i].as_template || (!v[i].in_window && p->has_template(cfg));
+		v[i].as_template = tmpl;
+		struct send_request rq = {
+		    .to = v[i].phone,
+		    .text = v[i].content,
+		    .as_template = tmpl,
+		    .params = params,
+		    .n_params = 2,
+		    .button_payload = payload,
+		};
+		memset(&v[i].rs, 0, sizeof(v[i].rs));
+		direct[i] = p->build(cfg, &rq, &jobs[i].call, &v[i].rs) != 0;
+		double at = first_slot_s * 1000 + spacing_ms * i;
+		jobs[i].start_ms = at > 0 ? (long)at : 0;
+		free(summary);
+		free(payload);
+	}
+	/* Calls that were built run together; the others already have a result. */
+	struct sender_job *run = xcalloc((size_t)n, sizeof(*run));
+	int *map = xcalloc((size_t)n, sizeof(int));
+	int nrun = 0;
+	for (int i = 0; i < n; i++)
+		if (!direct[i]) {
+			run[nrun] = jobs[i];
+			map[nrun++] = i;
+		}
+	if (nrun && sender_run(run, (size_t)nrun, (int)cfg->send_max_in_flight,
+	                       (long)cfg->send_timeout_ms) < 0)
+		log_error("sender", "curl multi could not start");
+	for (int k = 0; k < nrun; k++) {
+		struct http_answer ans = {
+		    .status = run[k].status,
+		    .transport_error = run[k].transport_error,
+		    .timed_out = run[k].timed_out,
+		    .body = run[k].answer.data,
+		    .len = run[k].answer.len,
+		};
+		struct send_result *rs = &v[map[k]].rs;
+		p->classify(cfg, &ans, rs);
+		/* curl's own buffer says more than its code's generic text. */
+		if (run[k].transport_error && run[k].curl_error[0])
+			snprintf(rs->error, sizeof(rs->error), "%s", run[k].curl_error);
+		sender_job_release(&run[k]);
+	}
+	for (int i = 0; i < n; i++) {
+		http_call_release(&jobs[i].call);
+		if (v[i].rs.outcome == SEND_SENT && strcmp(p->name, "sandbox") == 0)
+			log_info("sandbox_send", "to %s (%s): %s", v[i].phone, v[i].priority,
+			         v[i].content);
+	}
+	free(run);
+	free(map);
+	free(direct);
+	free(jobs);
+}

@@ -1,0 +1,54 @@
+/*
+ * sender.h: run many provider HTTP calls at once (curl multi), each allowed to
+ * start no earlier than its start_ms offset, at most max_in_flight together.
+ * Connections are reused between calls to the same host. sender_send_batch()
+ * builds each message's call with the provider, runs them so, and classifies
+ * the answers: the outbox drain and the spool both send through it.
+ */
+#ifndef SENDER_H
+#define SENDER_H
+
+#include <stddef.h>
+
+#include "core/buf.h"
+#include "delivery/provider.h"
+
+#define SENDER_MAX_ANSWER (64 * 1024)
+
+struct sender_job {
+	struct http_call call; /* owned by the caller */
+	long start_ms;         /* not before this many ms after sender_run starts */
+	/* results */
+	long status;
+	int transport_error;
+	int timed_out;
+	struct buf answer; /* capped at SENDER_MAX_ANSWER; released by sender_job_release */
+	char curl_error[256];
+};
+
+void sender_job_release(struct sender_job *j);
+
+/* libcurl's global set-up (and with it OpenSSL's), once per process, on the first send rather
+ * than at start: a program that sends nothing never pays its memory. Thread-safe. 0 / -1. */
+int sender_global_init(void);
+
+/* Runs every job to completion (or failure). 0, or -1 when curl itself cannot start. */
+int sender_run(struct sender_job *jobs, size_t n, int max_in_flight, long timeout_ms);
+
+/* One message to send now: the outbox drain sends its claimed rows with it, the spool its own. */
+struct sender_msg {
+	const char *phone, *content, *priority;
+	const char *alert_id; /* quick-reply button "ACK:<id>"; NULL, "" or "0": none */
+	int as_template;      /* in: asked for; out: as sent */
+	int in_window;        /* the 24-hour window is open: text is allowed */
+	struct send_result rs;
+};
+
+/*
+ * Send n messages with several requests in flight, the first first_slot_s
+ * from now, then paced at the rate cap. Fills each rs. No database.
+ */
+void sender_send_batch(const struct config *cfg, const struct provider *p, struct sender_msg *v,
+                       int n, double first_slot_s);
+
+#endif

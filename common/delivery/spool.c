@@ -1,0 +1,913 @@
+#include <errno.h>
+#include <fcntl.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/file.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <json-c/json.h>
+
+#include "core/buf.h"
+#include "core/jsonutil.h"
+#include "core/log.h"
+#include "delivery/sender.h"
+#include "delivery/spool.h"
+#include "core/util.h"
+
+#define SPOOL_FILE "outbox.spool"
+#define SPOOL_QUARANTINE_FILE "outbox.spool.quarantine"
+/*
+ * Bytes read at a time: the memory a scan or a replay holds whatever the
+ * spool's size, and the longest line it keeps (ours are a few KB; a longer
+ * one is quarantined). A test may define it smaller before including this.
+ */
+#ifndef SPOOL_PIECE_BYTES
+#define SPOOL_PIECE_BYTES (1024 * 1024)
+#endif
+/* Lines written into the state database per transaction. */
+#ifndef SPOOL_PIECE_LINES
+#define SPOOL_PIECE_LINES 1000
+#endif
+/* What one spool_send() appends at most. */
+#define SPOOL_BATCH_BYTES (16 * 1024 * 1024)
+
+char *spool_path(const struct config *cfg)
+{
+	return xasprintf("%s/%s", cfg->spool_dir, SPOOL_FILE);
+}
+
+char *spool_quarantine_path(const struct config *cfg)
+{
+	return xasprintf("%s/%s", cfg->spool_dir, SPOOL_QUARANTINE_FILE);
+}
+
+/* fsync a directory, so the entries created in it survive a crash. 0, or -1 (errno). */
+static int sync_dir(const char *dir)
+{
+	int d = open(dir, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+	if (d < 0)
+		return -1;
+	int r = fsync(d);
+	int e = errno;
+	close(d);
+	errno = e;
+	return r;
+}
+
+/* mkdir SPOOL_DIR when missing, its parent's entry fsync'd. */
+static void make_spool_dir(const char *dir)
+{
+	if (mkdir(dir, 0700) < 0)
+		return; /* EEXIST is fine; open() reports the rest */
+	char *parent = xstrdup(dir);
+	char *slash = strrchr(parent, '/');
+	if (!slash)
+		snprintf(parent, strlen(parent) + 1, ".");
+	else if (slash == parent)
+		slash[1] = '\0';
+	else
+		*slash = '\0';
+	if (sync_dir(parent) < 0)
+		log_warn("spool_dir_sync", "the directory %s could not be synced", parent);
+	free(parent);
+}
+
+/*
+ * Open path for appending, creating it when asked. A file created here has
+ * its directory fsync'd before anything is written to it: lines fsync'd into
+ * a file whose directory entry is lost would be lost too. fd, or -1 (errno).
+ */
+static int open_synced(const char *dir, const char *path, int create)
+{
+	int fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (fd >= 0 || errno != ENOENT || !create)
+		return fd;
+	make_spool_dir(dir);
+	fd = open(path, O_RDWR | O_APPEND | O_CLOEXEC | O_CREAT | O_EXCL, 0600);
+	if (fd < 0 && errno == EEXIST) /* created meanwhile by another process, which syncs it */
+		return open(path, O_RDWR | O_APPEND | O_CLOEXEC);
+	if (fd < 0)
+		return -1;
+	if (sync_dir(dir) < 0) {
+		int e = errno;
+		log_warn("spool_dir_sync", "the directory %s could not be synced", dir);
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+/* Open and lock the spool. fd, or -1 (errno). */
+static int spool_open(const struct config *cfg, int create)
+{
+	char *path = spool_path(cfg);
+	int fd = open_synced(cfg->spool_dir, path, create);
+	free(path);
+	if (fd < 0)
+		return -1;
+	if (flock(fd, LOCK_EX) < 0) {
+		int e = errno;
+		close(fd);
+		errno = e;
+		return -1;
+	}
+	return fd;
+}
+
+static void spool_close(int fd)
+{
+	flock(fd, LOCK_UN);
+	close(fd);
+}
+
+/*
+ * Append whole lines and fsync. A failed or partial write (ENOSPC, EIO, the
+ * file size limit) or a failed fsync cuts the file back to where it was: no
+ * half line is left for the next record to run into. 0, or -1 (errno).
+ */
+static int append(int fd, const char *text, size_t len)
+{
+	struct stat st;
+	int e;
+	if (fstat(fd, &st) < 0)
+		return -1;
+	size_t done = 0;
+	while (done < len) {
+		ssize_t w = write(fd, text + done, len - done);
+		if (w < 0) {
+			if (errno == EINTR)
+				continue;
+			goto fail;
+		}
+		done += (size_t)w;
+	}
+	if (fsync(fd) == 0)
+		return 0;
+fail:
+	e = errno;
+	if (done && (ftruncate(fd, st.st_size) < 0 || fsync(fd) < 0))
+		log_warn("spool_cut_failed", "a failed append could not be taken back");
+	errno = e;
+	return -1;
+}
+
+/*
+ * Copy len bytes at off of the spool (a line that cannot be replayed, or a
+ * torn one) to the quarantine file beside it, as one line, fsync'd. Called
+ * with the spool locked, which serialises the quarantine's writers too.
+ * 0, or -1 (logged).
+ */
+static int quarantine(const struct config *cfg, int fd, off_t off, size_t len)
+{
+	char *path = spool_quarantine_path(cfg);
+	char *chunk = xmalloc(64 * 1024);
+	int ret = -1;
+	int q = open_synced(cfg->spool_dir, path, 1);
+	if (q < 0)
+		goto out;
+	size_t done = 0;
+	char last = '\n';
+	while (done < len) {
+		size_t want = len - done < 64 * 1024 ? len - done : 64 * 1024;
+		ssize_t r = pread(fd, chunk, want, off + (off_t)done);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r <= 0)
+			goto out;
+		if (append(q, chunk, (size_t)r) < 0)
+			goto out;
+		last = chunk[r - 1];
+		done += (size_t)r;
+	}
+	if (last != '\n' && append(q, "\n", 1) < 0)
+		goto out;
+	ret = 0;
+out:
+	if (ret < 0)
+		log_warn("spool_quarantine_failed",
+		         "%zu byte(s) of the spool could not be copied to %s", len, path);
+	if (q >= 0)
+		close(q);
+	free(chunk);
+	free(path);
+	return ret;
+}
+
+/*
+ * A spool that does not end in '\n' ends in a torn line: a writer died in the
+ * middle of an append (a failed append takes its bytes back itself). Its
+ * bytes go to the quarantine and the spool is cut back to its last newline,
+ * so the next record starts a line of its own, and the half-written record
+ * (never sent: messages are spooled before they are sent) is not taken for a
+ * spooled key. With the spool locked. 0, or -1 (errno; then do not append).
+ */
+static int repair_tail(const struct config *cfg, int fd)
+{
+	struct stat st;
+	char c[4096];
+	if (fstat(fd, &st) < 0)
+		return -1;
+	off_t cut = st.st_size;
+	while (cut > 0) {
+		size_t want = cut < (off_t)sizeof(c) ? (size_t)cut : sizeof(c);
+		ssize_t r = pread(fd, c, want, cut - (off_t)want);
+		if (r < 0 && errno == EINTR)
+			continue;
+		if (r != (ssize_t)want) {
+			if (r >= 0)
+				errno = EIO;
+			return -1;
+		}
+		size_t i = want;
+		while (i > 0 && c[i - 1] != '\n')
+			i--;
+		cut -= (off_t)(want - i);
+		if (i > 0)
+			break;
+	}
+	if (cut == st.st_size)
+		return 0;
+	quarantine(cfg, fd, cut, (size_t)(st.st_size - cut));
+	if (ftruncate(fd, cut) < 0 || fsync(fd) < 0)
+		return -1;
+	log_warnx("spool_torn_tail",
+	          "the spool ended in %lld byte(s) of a half-written line (a writer died"
+	          " mid-append): moved to the quarantine, %s",
+	          (long long)(st.st_size - cut), SPOOL_QUARANTINE_FILE);
+	return 0;
+}
+
+/*
+ * Reads a spool line by line in pieces of SPOOL_PIECE_BYTES, whatever its
+ * size. A line longer than that is returned as NULL (its extent still given);
+ * bytes after the last '\n' (a torn tail) are not a line.
+ */
+struct reader {
+	int fd;
+	char *buf;         /* SPOOL_PIECE_BYTES */
+	size_t start, len; /* unread bytes: buf[start, len) */
+	off_t base;        /* file offset of buf[0] */
+	int eof;
+};
+
+static void reader_init(struct reader *r, int fd)
+{
+	*r = (struct reader){.fd = fd, .buf = xmalloc(SPOOL_PIECE_BYTES)};
+}
+
+static void reader_release(struct reader *r)
+{
+	free(r->buf);
+	r->buf = NULL;
+}
+
+/* Read from offset off on. */
+static void reader_seek(struct reader *r, off_t off)
+{
+	r->start = r->len = 0;
+	r->base = off;
+	r->eof = 0;
+}
+
+/* Offset of the first byte not returned yet. */
+static off_t reader_pos(const struct reader *r)
+{
+	return r->base + (off_t)r->start;
+}
+
+/* Fill buf[len, SPOOL_PIECE_BYTES). Bytes read, 0 at the end, -1 (errno). */
+static ssize_t reader_fill(struct reader *r)
+{
+	for (;;) {
+		ssize_t got = pread(r->fd, r->buf + r->len, SPOOL_PIECE_BYTES - r->len,
+		                    r->base + (off_t)r->len);
+		if (got < 0 && errno == EINTR)
+			continue;
+		if (got > 0)
+			r->len += (size_t)got;
+		return got;
+	}
+}
+
+/* Past a line longer than a piece that starts at off. 1 (with *size), 0 torn, -1 (errno). */
+static int reader_skip_long(struct reader *r, off_t off, size_t *size)
+{
+	for (;;) {
+		r->base += (off_t)r->len;
+		r->start = r->len = 0;
+		ssize_t got = reader_fill(r);
+		if (got <= 0) {
+			r->eof = got == 0;
+			return got < 0 ? -1 : 0;
+		}
+		char *nl = memchr(r->buf, '\n', r->len);
+		if (nl) {
+			r->start = (size_t)(nl - r->buf) + 1;
+			*size = (size_t)(reader_pos(r) - off);
+			return 1;
+		}
+	}
+}
+
+/*
+ * The next line: 1 with *line (NUL-terminated, without its '\n'; NULL when
+ * longer than SPOOL_PIECE_BYTES), its offset *off and its size in the file
+ * *size ('\n' included); 0 at the end, *off then saying where the complete
+ * lines end (the file's size, or where a torn tail starts); -1 (errno).
+ */
+static int reader_next(struct reader *r, char **line, off_t *off, size_t *size)
+{
+	for (;;) {
+		char *nl = memchr(r->buf + r->start, '\n', r->len - r->start);
+		if (nl) {
+			*line = r->buf + r->start;
+			*off = reader_pos(r);
+			*nl = '\0';
+			*size = (size_t)(nl - *line) + 1;
+			r->start += *size;
+			return 1;
+		}
+		if (r->eof) {
+			*off = reader_pos(r);
+			return 0;
+		}
+		if (r->start == 0 && r->len == SPOOL_PIECE_BYTES) {
+			*off = r->base;
+			*line = NULL;
+			int k = reader_skip_long(r, *off, size);
+			if (k == 0) { /* a torn tail, and a long one */
+				r->start = r->len = 0;
+				r->base = *off;
+			}
+			return k;
+		}
+		memmove(r->buf, r->buf + r->start, r->len - r->start);
+		r->base += (off_t)r->start;
+		r->len -= r->start;
+		r->start = 0;
+		ssize_t got = reader_fill(r);
+		if (got < 0)
+			return -1;
+		r->eof = got == 0;
+	}
+}
+
+/* The text a spooled line of key holds: "key":"<key>", */
+static char *key_needle(const char *key)
+{
+	struct json_object *k = json_object_new_string(key);
+	char *needle = xasprintf("\"key\":%s,",
+	                         json_object_to_json_string_ext(
+	                             k, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE));
+	json_object_put(k);
+	return needle;
+}
+
+/*
+ * Which of keys[0..n) the locked spool holds (found[i] set), read in pieces
+ * whatever its size. 0, or -1 (errno).
+ */
+static int find_keys(int fd, const char *const *keys, size_t n, int *found)
+{
+	char **needles = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		needles[i] = key_needle(keys[i]);
+	struct reader r;
+	reader_init(&r, fd);
+	char *line;
+	off_t off;
+	size_t size;
+	int k;
+	while ((k = reader_next(&r, &line, &off, &size)) == 1)
+		for (size_t i = 0; line && i < n; i++)
+			if (!found[i] && strstr(line, needles[i]))
+				found[i] = 1;
+	reader_release(&r);
+	for (size_t i = 0; i < n; i++)
+		free(needles[i]);
+	free(needles);
+	return k < 0 ? -1 : 0;
+}
+
+static void add_str(struct json_object *o, const char *name, const char *v)
+{
+	json_object_object_add(o, name, v && *v ? json_object_new_string(v) : NULL);
+}
+
+static const char *outcome_status(enum send_outcome o)
+{
+	return o == SEND_SENT ? "sent" : o == SEND_PERMANENT ? "failed" : "queued";
+}
+
+static struct json_object *result_json(const char *key, const char *row_id, const char *lease_id,
+                                       const char *provider, int as_template,
+                                       const struct send_result *rs)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string("result"));
+	if (key)
+		add_str(o, "key", key);
+	else
+		add_str(o, "id", row_id);
+	if (lease_id)
+		add_str(o, "lease", lease_id);
+	json_object_object_add(o, "status", json_object_new_string(outcome_status(rs->outcome)));
+	json_object_object_add(
+	    o, "as_template",
+	    json_object_new_boolean(as_template || rs->outcome == SEND_AS_TEMPLATE));
+	add_str(o, "provider", provider);
+	add_str(o, "message_id", rs->message_id);
+	add_str(o, "wa_id", rs->wa_id);
+	add_str(o, "error_code", rs->error_code);
+	add_str(o, "error", rs->error);
+	json_object_object_add(o, "at", json_object_new_int64((int64_t)time(NULL)));
+	return o;
+}
+
+static void line_of(struct buf *b, struct json_object *o)
+{
+	buf_puts(b, json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN |
+	                                                  JSON_C_TO_STRING_NOSLASHESCAPE));
+	buf_puts(b, "\n");
+	json_object_put(o);
+}
+
+int spool_result(const struct config *cfg, const char *row_id, const char *lease_id,
+                 const char *provider, int as_template, const struct send_result *rs)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	line_of(&b, result_json(NULL, row_id, lease_id, provider, as_template, rs));
+	int fd = spool_open(cfg, 1);
+	int r = fd < 0 || repair_tail(cfg, fd) < 0 ? -1 : append(fd, b.data, b.len);
+	if (r < 0)
+		log_warn("spool_failed", "result of message %s (%s) could not be spooled", row_id,
+		         outcome_status(rs->outcome));
+	else
+		log_warnx("spooled",
+		          "result of message %s (%s) spooled: state database unavailable", row_id,
+		          outcome_status(rs->outcome));
+	if (fd >= 0)
+		spool_close(fd);
+	buf_release(&b);
+	return r;
+}
+
+int spool_has_key(const struct config *cfg, const char *key)
+{
+	int fd = spool_open(cfg, 0);
+	if (fd < 0)
+		return 0;
+	int found = 0;
+	if (find_keys(fd, &key, 1, &found) < 0)
+		log_warn("spool_unreadable", "the spool cannot be read");
+	spool_close(fd);
+	return found;
+}
+
+static struct json_object *message_json(const struct spool_msg *m, time_t now)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "type", json_object_new_string("message"));
+	add_str(o, "key", m->key);
+	add_str(o, "phone", m->phone);
+	add_str(o, "content", m->content);
+	add_str(o, "priority", m->priority);
+	add_str(o, "kind", m->kind);
+	struct json_object *ids = json_object_new_array();
+	for (size_t k = 0; k < m->n_alert_ids; k++)
+		json_object_array_add(ids, json_object_new_int64(m->alert_ids[k]));
+	json_object_object_add(o, "alert_ids", ids);
+	json_object_object_add(o, "emergency", json_object_new_boolean(m->emergency));
+	json_object_object_add(o, "not_before", json_object_new_int64(m->not_before));
+	json_object_object_add(o, "created_at", json_object_new_int64((int64_t)now));
+	return o;
+}
+
+/*
+ * Under the spool's lock: the torn tail repaired, the keys already spooled
+ * marked in take[] (0), the others' lines appended. 1 spooled, 0 nothing new
+ * to spool, -1 the spool cannot be written (logged).
+ */
+static int spool_messages(const struct config *cfg, const struct spool_msg *m, size_t n, int *take,
+                          time_t now)
+{
+	int fd = spool_open(cfg, 1), ret = -1;
+	struct buf b = BUF_INIT(SPOOL_BATCH_BYTES);
+	int *found = xcalloc(n + 1, sizeof(int));
+	const char **keys = xcalloc(n + 1, sizeof(char *));
+	for (size_t i = 0; i < n; i++)
+		keys[i] = m[i].key;
+	if (fd < 0 || repair_tail(cfg, fd) < 0 || find_keys(fd, keys, n, found) < 0)
+		goto out;
+	for (size_t i = 0; i < n; i++) {
+		take[i] = !found[i];
+		if (take[i])
+			line_of(&b, message_json(&m[i], now));
+	}
+	if (b.len && append(fd, b.data, b.len) < 0)
+		goto out;
+	ret = b.len ? 1 : 0;
+out:
+	if (ret < 0) {
+		for (size_t i = 0; i < n; i++)
+			take[i] = 1; /* nothing to compare with: send them all */
+		log_warn("spool_failed", "the spool %s/%s cannot be written; sending anyway",
+		         cfg->spool_dir, SPOOL_FILE);
+	}
+	if (fd >= 0)
+		spool_close(fd); /* not held while sending */
+	buf_release(&b);
+	free(found);
+	free(keys);
+	return ret;
+}
+
+int spool_send(const struct config *cfg, const struct spool_msg *m, size_t n, int *spooled)
+{
+	time_t now = time(NULL);
+	int *take = xcalloc(n + 1, sizeof(int));
+	int sp = spool_messages(cfg, m, n, take, now);
+	*spooled = sp >= 0;
+
+	/*
+	 * Send what is due now. Held warnings wait in the spool for the replay;
+	 * one that could not be spooled cannot wait anywhere: it goes now.
+	 */
+	struct sender_msg *v = xcalloc(n + 1, sizeof(*v));
+	size_t *map = xcalloc(n + 1, sizeof(size_t));
+	int nv = 0;
+	for (size_t i = 0; i < n; i++) {
+		if (!take[i] || (sp >= 0 && m[i].not_before && m[i].not_before > (long long)now))
+			continue;
+		if (m[i].not_before > (long long)now)
+			log_warnx("spool_held_sent",
+			          "a held message to %s is sent now: it could not be spooled",
+			          m[i].phone);
+		v[nv].phone = m[i].phone;
+		v[nv].content = m[i].content;
+		v[nv].priority = m[i].priority;
+		map[nv++] = i;
+	}
+	const struct provider *p = provider_for(cfg);
+	int sent = 0;
+	struct buf b = BUF_INIT(SPOOL_BATCH_BYTES);
+	if (nv)
+		sender_send_batch(cfg, p, v, nv, 0);
+	for (int k = 0; k < nv; k++) {
+		sent += v[k].rs.outcome == SEND_SENT;
+		line_of(&b, result_json(m[map[k]].key, NULL, NULL, p->name, v[k].as_template,
+		                        &v[k].rs));
+		log_warnx("spooled_send", "to %s while the state database is down: %s %s",
+		          v[k].phone, send_outcome_name(v[k].rs.outcome), v[k].rs.error_code);
+	}
+	if (b.len && sp >= 0) {
+		int fd = spool_open(cfg, 1);
+		if (fd < 0 || repair_tail(cfg, fd) < 0 || append(fd, b.data, b.len) < 0)
+			log_warn("spool_failed", "send results could not be spooled");
+		if (fd >= 0)
+			spool_close(fd);
+	}
+	buf_release(&b);
+	free(v);
+	free(map);
+	free(take);
+	return sent;
+}
+
+static const char *jstr(struct json_object *o, const char *name)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
+		return NULL;
+	return json_object_get_string(v);
+}
+
+static char *jnum_text(struct json_object *o, const char *name)
+{
+	struct json_object *v;
+	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_int))
+		return NULL;
+	return xasprintf("%lld", (long long)json_object_get_int64(v));
+}
+
+/* What a line is, and what applying it did. */
+enum { LINE_OK = 0, LINE_BAD = 1, LINE_REFUSED = 2 };
+
+/* A spooled message into whatsapp_logs. LINE_OK, LINE_BAD (a field missing), -1 (db->err). */
+static int replay_message(struct db *db, struct json_object *o)
+{
+	struct json_object *ids = NULL, *e = NULL;
+	struct buf arr = BUF_INIT(1 << 20);
+	buf_puts(&arr, "{");
+	if (json_object_object_get_ex(o, "alert_ids", &ids) &&
+	    json_object_is_type(ids, json_type_array))
+		for (size_t i = 0; i < json_object_array_length(ids); i++)
+			buf_printf(
+			    &arr, "%s%lld", i ? "," : "",
+			    (long long)json_object_get_int64(json_object_array_get_idx(ids, i)));
+	buf_puts(&arr, "}");
+	json_object_object_get_ex(o, "emergency", &e);
+	char *nb = jnum_text(o, "not_before"), *created = jnum_text(o, "created_at");
+	const char *p[9] = {jstr(o, "phone"),
+	                    jstr(o, "content"),
+	                    jstr(o, "priority"),
+	                    jstr(o, "kind"),
+	                    jstr(o, "key"),
+	                    buf_str(&arr),
+	                    json_object_get_boolean(e) ? "t" : "f",
+	                    nb && strcmp(nb, "0") != 0 ? nb : created,
+	                    created};
+	int r = LINE_BAD;
+	if (p[0] && p[1] && p[2] && p[3] && p[4])
+		r = db_exec(
+		    db,
+		    "INSERT INTO whatsapp_logs (phone_number, message_content, priority, kind,"
+		    " idempotency_key, alert_ids, emergency, not_before, next_attempt_at,"
+		    " created_at)"
+		    " VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::boolean,"
+		    " coalesce(to_timestamp($8::float8), now()), now(),"
+		    " coalesce(to_timestamp($9::float8), now()))"
+		    " ON CONFLICT (idempotency_key) DO NOTHING",
+		    9, p);
+	free(nb);
+	free(created);
+	buf_release(&arr);
+	return r;
+}
+
+/* A spooled send result onto its row. LINE_OK, LINE_BAD (a field missing), -1 (db->err). */
+static int replay_result(struct db *db, struct json_object *o)
+{
+	struct json_object *t = NULL;
+	json_object_object_get_ex(o, "as_template", &t);
+	char *at = jnum_text(o, "at");
+	const char *key = jstr(o, "key"), *id = jstr(o, "id"), *lease = jstr(o, "lease");
+	const char *p[10] = {key ? key : id,
+	                     jstr(o, "status"),
+	                     jstr(o, "provider"),
+	                     jstr(o, "message_id"),
+	                     jstr(o, "wa_id"),
+	                     json_object_get_boolean(t) ? "t" : "f",
+	                     jstr(o, "error_code"),
+	                     jstr(o, "error"),
+	                     at,
+	                     lease};
+	int r = LINE_BAD;
+	char *sql =
+	    xasprintf("UPDATE whatsapp_logs SET status = $2, provider = coalesce($3, provider),"
+	              " provider_message_id = coalesce($4, provider_message_id),"
+	              " wa_id = coalesce($5, wa_id), as_template = $6::boolean,"
+	              " last_error_code = $7, last_error = $8,"
+	              " attempts = attempts + CASE WHEN status = 'sending' THEN 0 ELSE 1 END,"
+	              " sent_at = CASE WHEN $2 = 'sent' THEN to_timestamp($9::float8) END,"
+	              " failed_at = CASE WHEN $2 = 'failed' THEN to_timestamp($9::float8) END,"
+	              " claimed_at = NULL, lease_until = NULL, next_attempt_at = now()"
+	              " WHERE status IN ('queued', 'sending') AND %s"
+	              /* a drainer's result: only onto the row its claim still holds */
+	              " AND ($10::bigint IS NULL OR lease_id = $10::bigint)",
+	              key ? "idempotency_key = $1" : "id = $1::bigint");
+	if (p[0] && p[1] &&
+	    (!strcmp(p[1], "sent") || !strcmp(p[1], "failed") || !strcmp(p[1], "queued")) &&
+	    (key || parse_int(id, 1, INT64_MAX, &(long long){0}, &(const char *){NULL}) == 0))
+		r = db_exec(db, sql, 10, p);
+	free(sql);
+	free(at);
+	return r;
+}
+
+/*
+ * How a replay writes records: into the state database (below), or, in a
+ * unit test, somewhere it can look. apply() returns LINE_OK, LINE_BAD (the
+ * record lacks a field), LINE_REFUSED (the database refuses this record:
+ * with careful set the record ran in a savepoint and the transaction goes
+ * on; without, it is spoilt and the piece is redone carefully) or -1 (the
+ * database failed: stop, keep the spool).
+ */
+struct replay_ops {
+	int (*begin)(void *arg);
+	int (*commit)(void *arg);
+	void (*rollback)(void *arg);
+	int (*apply)(void *arg, struct json_object *o, const char *type, int careful);
+	void *arg;
+};
+
+/* Did the statement fail because of the database (down, busy, cancelled), not the record? */
+static int db_failed(const struct db *db)
+{
+	static const char *const classes[] = {"08", "40", "53", "55", "57", "58", "XX"};
+	if (!db->conn || PQstatus(db->conn) != CONNECTION_OK || strlen(db->sqlstate) != 5)
+		return 1;
+	for (size_t i = 0; i < sizeof(classes) / sizeof(classes[0]); i++)
+		if (strncmp(db->sqlstate, classes[i], 2) == 0)
+			return 1;
+	return 0;
+}
+
+static int db_apply(void *arg, struct json_object *o, const char *type, int careful)
+{
+	struct db *db = arg;
+	if (careful && db_exec(db, "SAVEPOINT spool_line", 0, NULL) < 0)
+		return -1;
+	int r = strcmp(type, "message") == 0 ? replay_message(db, o) : replay_result(db, o);
+	if (r < 0 && db_failed(db))
+		return -1;
+	if (r < 0 && !careful)
+		return LINE_REFUSED;
+	if (r < 0)
+		log_warnx("spool_refused", "the state database refused a spooled %s: %s", type,
+		          db->err);
+	if (careful &&
+	    db_exec(db, r < 0 ? "ROLLBACK TO SAVEPOINT spool_line" : "RELEASE SAVEPOINT spool_line",
+	            0, NULL) < 0)
+		return -1;
+	return r < 0 ? LINE_REFUSED : r;
+}
+
+static int db_begin_op(void *arg)
+{
+	return db_begin(arg);
+}
+
+static int db_commit_op(void *arg)
+{
+	return db_commit(arg);
+}
+
+static void db_rollback_op(void *arg)
+{
+	db_rollback(arg);
+}
+
+/* One line through ops: LINE_OK, LINE_BAD (unreadable: quarantine it), LINE_REFUSED, -1. */
+static int replay_line(const struct replay_ops *ops, const char *line, size_t len, int careful)
+{
+	struct json_object *o = NULL;
+	char *err = NULL;
+	if (!line || json_parse_object(line, len, &o, &err) < 0) {
+		free(err);
+		return LINE_BAD;
+	}
+	const char *type = jstr(o, "type");
+	int r = LINE_BAD;
+	if (type && (strcmp(type, "message") == 0 || strcmp(type, "result") == 0))
+		r = ops->apply(ops->arg, o, type, careful);
+	json_object_put(o);
+	return r;
+}
+
+/* Offsets and sizes of a piece's lines to quarantine once it is committed. */
+struct bad_lines {
+	off_t off[SPOOL_PIECE_LINES];
+	size_t size[SPOOL_PIECE_LINES];
+	int n;
+};
+
+struct replay {
+	const struct config *cfg;
+	const struct replay_ops *ops;
+	struct reader r;
+	struct bad_lines *bad;
+	int replayed, quarantined;
+	int kept; /* a bad line could not be quarantined: keep the spool */
+};
+
+/*
+ * Up to SPOOL_PIECE_LINES lines from the reader's position, in one
+ * transaction; carefully (a savepoint per line) after a refusal spoilt the
+ * first try. 1 more to come, 0 the end (*tail: where complete lines end),
+ * -1 the database failed or the spool cannot be read.
+ */
+static int replay_piece(struct replay *rp, off_t *tail)
+{
+	off_t at = reader_pos(&rp->r);
+	for (int careful = 0;; careful = 1) {
+		int lines = 0, applied = 0, k = 1, v = 0;
+		rp->bad->n = 0;
+		reader_seek(&rp->r, at);
+		if (rp->ops->begin(rp->ops->arg) < 0)
+			return -1;
+		while (lines < SPOOL_PIECE_LINES) {
+			char *line;
+			off_t off;
+			size_t size;
+			k = reader_next(&rp->r, &line, &off, &size);
+			if (k <= 0) {
+				*tail = off;
+				break;
+			}
+			lines++;
+			if (line && !*line)
+				continue; /* an empty line */
+			v = replay_line(rp->ops, line, line ? size - 1 : 0, careful);
+			if (v < 0 || (v == LINE_REFUSED && !careful))
+				break;
+			if (v == LINE_OK) {
+				applied++;
+				continue;
+			}
+			rp->bad->off[rp->bad->n] = off;
+			rp->bad->size[rp->bad->n++] = size;
+		}
+		if (k < 0)
+			log_warn("spool_unreadable", "the spool cannot be read");
+		if (k < 0 || v < 0 || (v == LINE_REFUSED && !careful)) {
+			rp->ops->rollback(rp->ops->arg);
+			if (k < 0 || v < 0)
+				return -1;
+			continue; /* again, a savepoint per line */
+		}
+		if (rp->ops->commit(rp->ops->arg) < 0)
+			return -1;
+		for (int i = 0; i < rp->bad->n; i++)
+			if (quarantine(rp->cfg, rp->r.fd, rp->bad->off[i], rp->bad->size[i]) < 0)
+				rp->kept = 1;
+		rp->replayed += applied;
+		rp->quarantined += rp->bad->n;
+		return k > 0;
+	}
+}
+
+/*
+ * The locked spool through ops, piece by piece; emptied when every line is in
+ * (or quarantined). Lines replayed, or -1 (the rest is kept for next time;
+ * replaying again changes nothing).
+ */
+static int replay_with(const struct config *cfg, int fd, const struct replay_ops *ops,
+                       int *quarantined)
+{
+	struct replay rp = {.cfg = cfg, .ops = ops, .bad = xmalloc(sizeof(struct bad_lines))};
+	struct stat st;
+	off_t tail = 0;
+	int k, ret = -1;
+	reader_init(&rp.r, fd);
+	while ((k = replay_piece(&rp, &tail)) > 0)
+		;
+	*quarantined = rp.quarantined;
+	if (k < 0)
+		goto out;
+	if (fstat(fd, &st) == 0 && st.st_size > tail) { /* a writer died mid-append */
+		if (quarantine(cfg, fd, tail, (size_t)(st.st_size - tail)) < 0)
+			rp.kept = 1;
+		*quarantined = ++rp.quarantined;
+	}
+	if (rp.kept)
+		log_warnx("spool_kept", "the spool is kept until its bad lines can be quarantined");
+	else if (ftruncate(fd, 0) < 0 || fsync(fd) < 0)
+		log_warn("spool_truncate", "the replayed spool could not be emptied");
+	log_info("spool_replayed", "%d spooled line(s) written to the state database", rp.replayed);
+	if (rp.quarantined)
+		log_warnx(
+		    "spool_quarantined",
+		    "%d spooled line(s) could not be replayed: kept in %s/%s (%lld line(s) there"
+		    " in all)",
+		    rp.quarantined, cfg->spool_dir, SPOOL_QUARANTINE_FILE,
+		    spool_quarantine_count(cfg));
+	ret = rp.replayed;
+out:
+	reader_release(&rp.r);
+	free(rp.bad);
+	return ret;
+}
+
+int spool_replay(struct db *db, const struct config *cfg, int *quarantined)
+{
+	*quarantined = 0;
+	char *path = spool_path(cfg);
+	struct stat st;
+	int present = stat(path, &st) == 0 && st.st_size > 0;
+	free(path);
+	if (!present)
+		return 0;
+	int fd = spool_open(cfg, 0);
+	if (fd < 0)
+		return 0;
+	struct replay_ops ops = {db_begin_op, db_commit_op, db_rollback_op, db_apply, db};
+	int n = replay_with(cfg, fd, &ops, quarantined);
+	spool_close(fd);
+	return n;
+}
+
+long long spool_quarantine_count(const struct config *cfg)
+{
+	char *path = spool_quarantine_path(cfg);
+	int fd = open(path, O_RDONLY | O_CLOEXEC);
+	free(path);
+	if (fd < 0)
+		return 0;
+	struct reader r;
+	reader_init(&r, fd);
+	char *line;
+	off_t off;
+	size_t size;
+	long long n = 0;
+	while (reader_next(&r, &line, &off, &size) == 1)
+		n++;
+	reader_release(&r);
+	close(fd);
+	return n;
+}

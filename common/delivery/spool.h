@@ -1,0 +1,83 @@
+/*
+ * spool.h: messages that must go out while the state database is down.
+ *
+ * The spool is one file, SPOOL_DIR/outbox.spool, of JSON lines, appended
+ * under an exclusive flock and fsync'd before anything is sent (write-ahead);
+ * the file's directory is fsync'd when the file is created:
+ *   {"type":"message", "key", "phone", "content", "priority", "kind",
+ *    "alert_ids", "emergency", "not_before", "created_at"}
+ *   {"type":"result", "key" or "id" (and "lease": the claim's lease_id),
+ *    "outcome", "provider", "message_id", "wa_id", "as_template",
+ *    "error_code", "error", "at"}
+ * An append that fails (ENOSPC, EIO, a short write, fsync) is taken back
+ * (the file cut to where it was) and reported as failed. A torn last line,
+ * left by a writer that died mid-append, is cut off before the next append
+ * and before a replay, and kept in the quarantine (below).
+ *
+ * spool_replay() writes it into whatsapp_logs piece by piece (at most
+ * SPOOL_PIECE_LINES lines per transaction, read in pieces of bounded size:
+ * any size replays in bounded memory; messages by idempotency key, results
+ * onto rows still queued or sending and, for a drainer's result, still held
+ * by its claim), then empties the file. Replaying twice
+ * changes nothing. A message whose send was cut short (no result line) is
+ * replayed as queued and sent again: at-least-once. A line that cannot be
+ * replayed (not JSON, a field missing, refused by the database) does not stop
+ * the others: it is moved to SPOOL_DIR/outbox.spool.quarantine, as it was,
+ * counted and logged (a line may be quarantined twice when a replay was cut
+ * short by the database and done again). Key lookups (de-duplication) read
+ * the spool in pieces too, whatever its size.
+ */
+#ifndef SPOOL_H
+#define SPOOL_H
+
+#include <stddef.h>
+
+#include "core/config.h"
+#include "db/db.h"
+#include "delivery/provider.h"
+
+struct spool_msg {
+	const char *key; /* idempotency key */
+	const char *phone, *content, *priority, *kind;
+	const long long *alert_ids;
+	size_t n_alert_ids;
+	int emergency;
+	long long not_before; /* epoch seconds; 0: now */
+};
+
+/* SPOOL_DIR/outbox.spool and SPOOL_DIR/outbox.spool.quarantine. Caller frees. */
+char *spool_path(const struct config *cfg);
+char *spool_quarantine_path(const struct config *cfg);
+
+/*
+ * Spool n messages, then send those due now and spool their results.
+ * Messages whose key is already spooled are skipped. Returns how many were
+ * sent; *spooled says whether the spool could be written (they are sent
+ * even when it could not: delivery first, the log says so; a held message,
+ * not_before in the future, that could not be spooled is sent now, since it
+ * cannot wait anywhere).
+ */
+int spool_send(const struct config *cfg, const struct spool_msg *m, size_t n, int *spooled);
+
+/*
+ * The result of sending row id under claim lease_id (outbox.c) that could not
+ * be stored; the replay writes it only while that claim still holds the row.
+ * 0, or -1 (not spooled; logged).
+ */
+int spool_result(const struct config *cfg, const char *row_id, const char *lease_id,
+                 const char *provider, int as_template, const struct send_result *rs);
+
+/* Is key in the spool (not yet replayed)? */
+int spool_has_key(const struct config *cfg, const char *key);
+
+/*
+ * Write the spool into the state database and empty it. Lines replayed, or
+ * -1 (db->err; the spool is kept). *quarantined: lines moved to the
+ * quarantine by this replay.
+ */
+int spool_replay(struct db *db, const struct config *cfg, int *quarantined);
+
+/* Lines in the quarantine file (0 when there is none). */
+long long spool_quarantine_count(const struct config *cfg);
+
+#endif

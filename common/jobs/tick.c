@@ -1,0 +1,351 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "monitor/check.h"
+#include "monitor/escalate.h"
+#include "webhook/inbound.h"
+#include "core/log.h"
+#include "delivery/outbox.h"
+#include "delivery/provider.h"
+#include "monitor/report.h"
+#include "monitor/schedule.h"
+#include "db/settings.h"
+#include "jobs/tick.h"
+#include "core/util.h"
+#include "webhook/webhook.h"
+
+/* One tick at a time ("wamtik"). */
+#define TICK_LOCK_KEY "7797109116105107"
+/* Webhook events one tick retries at most. */
+#define TICK_WEBHOOK_BATCH 1000
+
+struct step {
+	struct json_object *steps;
+	const char *name;
+	int64_t t0;
+	int failed;
+};
+
+static void step_begin(struct step *s, const char *name)
+{
+	s->name = name;
+	s->t0 = mono_ms();
+}
+
+/* Record the step: what it did (takes o), whether it worked. */
+static void step_end(struct step *s, struct json_object *o, int ok, const char *err)
+{
+	long long ms = (long long)(mono_ms() - s->t0);
+	json_object_object_add(o, "step", json_object_new_string(s->name));
+	json_object_object_add(o, "ok", json_object_new_boolean(ok));
+	json_object_object_add(o, "ms", json_object_new_int64(ms));
+	if (!ok && err)
+		json_object_object_add(o, "error", json_object_new_string(err));
+	json_object_array_add(s->steps, o);
+	if (!ok) {
+		s->failed = 1;
+		log_error("tick_step_failed", "%s failed after %lld ms: %s", s->name, ms,
+		          err ? err : "?");
+	}
+}
+
+/* Claim (kind, period) in schedule_runs. 1 claimed, 0 done already, -1 error. */
+static int claim_period(struct db *db, const char *kind, const char *period, int late)
+{
+	const char *p[3] = {kind, period, late ? "t" : "f"};
+	PGresult *r = db_query(db,
+	                       "INSERT INTO schedule_runs (kind, period, late)"
+	                       " VALUES ($1, $2, $3::boolean)"
+	                       " ON CONFLICT (kind, period) DO NOTHING RETURNING 1",
+	                       3, p);
+	if (!r)
+		return -1;
+	int got = PQntuples(r) == 1;
+	PQclear(r);
+	return got;
+}
+
+static void step_check(struct db *db, struct config *cfg, time_t now, struct step *st)
+{
+	step_begin(st, "check");
+	struct json_object *o = json_object_new_object();
+	PGresult *r = db_query(db,
+	                       "SELECT extract(epoch FROM started_at), id FROM check_runs"
+	                       " ORDER BY started_at DESC LIMIT 1",
+	                       0, NULL);
+	if (!r) {
+		step_end(st, o, 0, db->err);
+		return;
+	}
+	double last = PQntuples(r) ? strtod(PQgetvalue(r, 0, 0), NULL) : 0;
+	/* The period is "the check after check N": ticks that see the same N do it once. */
+	char period[40];
+	snprintf(period, sizeof(period), "after:%s", PQntuples(r) ? PQgetvalue(r, 0, 1) : "0");
+	PQclear(r);
+	if (!schedule_check_due(cfg, now, last)) {
+		json_object_object_add(o, "due", json_object_new_boolean(0));
+		step_end(st, o, 1, NULL);
+		return;
+	}
+	int c = claim_period(db, "check", period, 0);
+	if (c <= 0) {
+		json_object_object_add(o, "due", json_object_new_boolean(c == 0 ? 0 : 1));
+		step_end(st, o, c == 0, db->err);
+		return;
+	}
+	struct check_opts opts = {.emergency = 0, .trigger = "tick"};
+	struct json_object *res = NULL;
+	char *err = NULL;
+	int ok = check_run(db, cfg, &opts, &res, &err) == 0;
+	json_object_object_add(o, "due", json_object_new_boolean(1));
+	struct json_object *v;
+	if (res && json_object_object_get_ex(res, "check_id", &v))
+		json_object_object_add(o, "check_id", json_object_get(v));
+	if (res && json_object_object_get_ex(res, "messages_queued", &v))
+		json_object_object_add(o, "messages_queued", json_object_get(v));
+	if (!ok) { /* not stored: let the next tick try again */
+		const char *p[1] = {period};
+		db_exec(db, "DELETE FROM schedule_runs WHERE kind = 'check' AND period = $1", 1, p);
+	}
+	step_end(st, o, ok, err);
+	json_object_put(res);
+	free(err);
+}
+
+static void step_report(struct db *db, struct config *cfg, time_t now, int weekly, struct step *st)
+{
+	const char *kind = weekly ? "report_weekly" : "report_daily";
+	step_begin(st, kind);
+	struct json_object *o = json_object_new_object();
+	struct slot s;
+	if (weekly)
+		schedule_weekly(cfg, now, &s);
+	else
+		schedule_daily(cfg, now, &s);
+	json_object_object_add(o, "period", json_object_new_string(s.key));
+	const char *p[2] = {kind, s.key};
+	PGresult *r =
+	    db_query(db, "SELECT 1 FROM schedule_runs WHERE kind = $1 AND period = $2", 2, p);
+	if (!r) {
+		step_end(st, o, 0, db->err);
+		return;
+	}
+	int done = PQntuples(r) == 1;
+	PQclear(r);
+	if (done) {
+		json_object_object_add(o, "due", json_object_new_boolean(0));
+		step_end(st, o, 1, NULL);
+		return;
+	}
+	int late = now - s.at > SCHEDULE_LATE_SECONDS;
+	char *text = report_text(db, cfg, &s, weekly, late);
+	if (!text) {
+		step_end(st, o, 0, db->err);
+		return;
+	}
+	int queued = -1, claimed = -1;
+	if (db_begin(db) == 0) {
+		claimed = claim_period(db, kind, s.key, late);
+		queued = claimed == 1 ? report_queue(db, cfg, &s, weekly, text) : 0;
+		if (claimed < 0 || queued < 0 || db_commit(db) < 0) {
+			db_rollback(db);
+			queued = -1;
+		}
+	}
+	free(text);
+	json_object_object_add(o, "due", json_object_new_boolean(1));
+	json_object_object_add(o, "late", json_object_new_boolean(late));
+	json_object_object_add(o, "queued", json_object_new_int(queued < 0 ? 0 : queued));
+	if (queued >= 0 && claimed == 1)
+		log_info("report_queued", "%s report %s queued to %d number(s)%s",
+		         weekly ? "weekly" : "daily", s.key, queued, late ? ", late" : "");
+	step_end(st, o, queued >= 0, db->err);
+}
+
+static void step_prune(struct db *db, struct config *cfg, time_t now, struct step *st)
+{
+	step_begin(st, "prune");
+	struct json_object *o = json_object_new_object();
+	struct slot s;
+	schedule_daily(cfg, now, &s);
+	int c = claim_period(db, "prune", s.key, 0);
+	if (c <= 0) {
+		json_object_object_add(o, "due", json_object_new_boolean(0));
+		step_end(st, o, c == 0, db->err);
+		return;
+	}
+	char samples[24], hooks[24];
+	snprintf(samples, sizeof(samples), "%lld", cfg->sample_retention_days);
+	snprintf(hooks, sizeof(hooks), "%lld", cfg->webhook_retention_days);
+	const char *ps[1] = {samples}, *ph[1] = {hooks};
+	/* The newest run stays: the next check's deltas start from it. */
+	PGresult *a = db_query(db,
+	                       "DELETE FROM check_runs WHERE started_at < now()"
+	                       " - make_interval(days => $1::int)"
+	                       " AND id <> (SELECT id FROM check_runs ORDER BY started_at DESC"
+	                       " LIMIT 1) RETURNING 1",
+	                       1, ps);
+	PGresult *b = a ? db_query(db,
+	                           "DELETE FROM webhook_seen WHERE seen_at < now()"
+	                           " - make_interval(days => $1::int) RETURNING 1",
+	                           1, ph)
+	                : NULL;
+	PGresult *c2 = b ? db_query(db,
+	                            "DELETE FROM webhook_events WHERE status = 'done'"
+	                            " AND received_at < now() - make_interval(days => $1::int)"
+	                            " RETURNING 1",
+	                            1, ph)
+	                 : NULL;
+	int ignored = c2 ? db_exec(db,
+	                           "DELETE FROM webhook_ignored WHERE ignored_at < now()"
+	                           " - make_interval(days => $1::int)",
+	                           1, ph)
+	                 : -1;
+	json_object_object_add(o, "due", json_object_new_boolean(1));
+	json_object_object_add(o, "check_runs", json_object_new_int(a ? PQntuples(a) : 0));
+	json_object_object_add(o, "webhook_seen", json_object_new_int(b ? PQntuples(b) : 0));
+	json_object_object_add(o, "webhook_events", json_object_new_int(c2 ? PQntuples(c2) : 0));
+	int ok = a && b && c2 && ignored == 0;
+	PQclear(a);
+	PQclear(b);
+	PQclear(c2);
+	step_end(st, o, ok, db->err);
+}
+
+/* Copy res's field name into o, when res has it. */
+static void copy_field(struct json_object *o, struct json_object *res, const char *name)
+{
+	struct json_object *v;
+	if (res && json_object_object_get_ex(res, name, &v))
+		json_object_object_add(o, name, json_object_get(v));
+}
+
+/*
+ * The state database cannot be reached: nothing can be claimed, recorded or
+ * reported, but the check still runs, through its no-database path (its
+ * findings spooled, sent, replayed into whatsapp_logs when the database is
+ * back; the spool keeps a finding from going out again), every tick while it
+ * lasts: when both are one database its being down is the finding.
+ */
+static void tick_without_database(struct db *db, struct config *cfg, struct step *st,
+                                  struct json_object *top)
+{
+	json_object_object_add(top, "state_database", json_object_new_string("unavailable"));
+	json_object_object_add(top, "error", json_object_new_string(db->err));
+	log_error("tick_no_database",
+	          "state database unavailable: %s; running the check without it (findings"
+	          " spooled and sent, replayed when it is back)",
+	          db->err);
+	step_begin(st, "check");
+	struct check_opts opts = {.emergency = 0, .trigger = "tick"};
+	struct json_object *res = NULL, *o = json_object_new_object(), *v;
+	char *err = NULL;
+	int ok = check_run(db, cfg, &opts, &res, &err) == 0;
+	json_object_object_add(o, "due", json_object_new_boolean(1));
+	copy_field(o, res, "reachable");
+	copy_field(o, res, "summary");
+	copy_field(o, res, "spooled");
+	copy_field(o, res, "sent_while_database_down");
+	copy_field(o, res, "check_id");
+	int spooled = res && json_object_object_get_ex(res, "spooled", &v);
+	int sent = spooled && json_object_object_get_ex(res, "sent_while_database_down", &v)
+	               ? json_object_get_int(v)
+	               : 0;
+	if (ok)
+		log_info("tick_check_stored", "the state database answered the check: stored");
+	else if (spooled)
+		log_warnx("tick_check_spooled",
+		          "check without the state database: findings %s, %d message(s) sent now"
+		          " (none for findings spooled already)",
+		          json_object_get_boolean(json_object_object_get(res, "spooled"))
+		              ? "spooled"
+		              : "NOT spooled (the spool cannot be written)",
+		          sent);
+	else
+		log_warnx("tick_check_spooled",
+		          "check without the state database: nothing to send");
+	step_end(st, o, ok, err);
+	json_object_put(res);
+	free(err);
+}
+
+int tick_run(struct db *db, struct config *cfg, time_t now, struct json_object **out)
+{
+	struct json_object *top = json_object_new_object();
+	struct step st = {.steps = json_object_new_array()};
+	int64_t t0 = mono_ms();
+	*out = top;
+	PGresult *r = db_query(db, "SELECT pg_try_advisory_lock(" TICK_LOCK_KEY ")", 0, NULL);
+	if (!r) {
+		tick_without_database(db, cfg, &st, top);
+		json_object_object_add(top, "steps", st.steps);
+		json_object_object_add(top, "ok", json_object_new_boolean(0));
+		json_object_object_add(top, "duration_ms",
+		                       json_object_new_int64((long long)(mono_ms() - t0)));
+		return -1;
+	}
+	int locked = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	if (!locked) {
+		json_object_object_add(top, "skipped",
+		                       json_object_new_string("another tick is running"));
+		json_object_put(st.steps);
+		log_info("tick_skipped", "another tick is running");
+		return 0;
+	}
+	char *err = NULL;
+	if (settings_apply(db, cfg, &err) < 0) {
+		log_warnx("settings_unavailable", "stored settings not applied: %s", err);
+		free(err);
+	}
+
+	step_begin(&st, "webhook_retries");
+	struct webhook_stats ws = {0};
+	int ok = webhook_process_due(db, cfg, TICK_WEBHOOK_BATCH, &ws) == 0;
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "events", json_object_new_int(ws.events));
+	json_object_object_add(o, "failed", json_object_new_int(ws.failed));
+	json_object_object_add(o, "ignored", json_object_new_int(ws.ignored));
+	json_object_object_add(o, "stale_commands", json_object_new_int(ws.stale));
+	step_end(&st, o, ok, db->err);
+
+	step_begin(&st, "pause_end");
+	int pe = inbound_announce_pause_end(db, cfg);
+	o = json_object_new_object();
+	json_object_object_add(o, "announced", json_object_new_boolean(pe == 1));
+	step_end(&st, o, pe >= 0, db->err);
+
+	step_begin(&st, "escalate");
+	struct escalate_stats es;
+	ok = escalate_run(db, cfg, &es) == 0;
+	o = json_object_new_object();
+	json_object_object_add(o, "escalated", json_object_new_int(es.escalated));
+	json_object_object_add(o, "repeated", json_object_new_int(es.repeated));
+	step_end(&st, o, ok, db->err);
+
+	step_check(db, cfg, now, &st);
+	step_report(db, cfg, now, 0, &st);
+	step_report(db, cfg, now, 1, &st);
+	step_prune(db, cfg, now, &st);
+
+	step_begin(&st, "drain");
+	struct drain_stats ds;
+	ok = outbox_drain(db, cfg, provider_for(cfg), 0, DRAIN_WAIT_PACED, &ds) == 0;
+	o = json_object_new_object();
+	json_object_object_add(o, "replayed", json_object_new_int(ds.replayed));
+	json_object_object_add(o, "quarantined", json_object_new_int(ds.quarantined));
+	json_object_object_add(o, "sent", json_object_new_int(ds.sent));
+	json_object_object_add(o, "retried", json_object_new_int(ds.retried));
+	json_object_object_add(o, "failed", json_object_new_int(ds.failed));
+	json_object_object_add(o, "stopped", json_object_new_boolean(ds.stopped));
+	step_end(&st, o, ok, db->err);
+
+	db_exec(db, "SELECT pg_advisory_unlock(" TICK_LOCK_KEY ")", 0, NULL);
+	long long ms = (long long)(mono_ms() - t0);
+	json_object_object_add(top, "steps", st.steps);
+	json_object_object_add(top, "ok", json_object_new_boolean(!st.failed));
+	json_object_object_add(top, "duration_ms", json_object_new_int64(ms));
+	log_info("tick_done", "tick %s in %lld ms", st.failed ? "had failures" : "done", ms);
+	return st.failed ? -1 : 0;
+}

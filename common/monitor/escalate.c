@@ -1,0 +1,169 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "monitor/escalate.h"
+#include "core/log.h"
+#include "monitor/notify.h"
+#include "monitor/route.h"
+#include "core/util.h"
+
+static int add_event(struct db *db, const char *id, const char *event, const char *severity)
+{
+	const char *p[3] = {id, event, severity};
+	return db_exec(db,
+	               "INSERT INTO alert_events (alert_id, event, severity)"
+	               " VALUES ($1::bigint, $2, $3)",
+	               3, p);
+}
+
+/* Drop from n->to the numbers that are in l. */
+static void remove_numbers(struct notice *n, const struct phone_list *l)
+{
+	int k = 0;
+	for (int i = 0; i < n->to.n; i++)
+		if (!phone_list_has(l, n->to.num[i]))
+			memmove(n->to.num[k++], n->to.num[i], PHONE_MAX);
+	n->to.n = k;
+}
+
+static int escalations(struct db *db, const struct config *cfg, time_t now, struct notices *ns,
+                       struct escalate_stats *st)
+{
+	PGresult *res = db_query(db,
+	                         "SELECT id, message, extract(epoch FROM now() - opened_at)::bigint"
+	                         " FROM alerts WHERE status = 'open' AND severity = 'critical'"
+	                         " AND acknowledged_at IS NULL AND escalation_level = 0"
+	                         " AND escalate_at <= now() ORDER BY id FOR UPDATE",
+	                         0, NULL);
+	if (!res)
+		return -1;
+	int ret = 0;
+	for (int i = 0; i < PQntuples(res) && ret == 0; i++) {
+		const char *id = PQgetvalue(res, i, 0);
+		long long aid = strtoll(id, NULL, 10);
+		char age[32];
+		notify_format_duration(age, sizeof(age), strtoll(PQgetvalue(res, i, 2), NULL, 10));
+		/* The first tier (those told so far) is reminded; the next tier is told. */
+		struct notice *r = notices_add(
+		    ns, aid, "critical", NOTICE_REMINDER,
+		    xasprintf("REMINDER, not acknowledged for %s (escalated): CRITICAL %s", age,
+		              PQgetvalue(res, i, 1)));
+		r->step = 1;
+		ret = notify_told(db, cfg, r, now);
+		remove_numbers(r, &cfg->escalation);
+		if (ret == 0 && cfg->escalation.n) {
+			struct notice *e =
+			    notices_add(ns, aid, "critical", NOTICE_ESCALATION,
+			                xasprintf("ESCALATED, not acknowledged for %s: CRITICAL %s",
+			                          age, PQgetvalue(res, i, 1)));
+			e->step = 1;
+			e->to = cfg->escalation;
+			e->not_before = now;
+		}
+		const char *p[1] = {id};
+		if (ret == 0)
+			ret = db_exec(db,
+			              "UPDATE alerts SET escalation_level = 1, escalate_at = NULL,"
+			              " updated_at = now() WHERE id = $1::bigint",
+			              1, p);
+		if (ret == 0)
+			ret = add_event(db, id, "escalation", "critical");
+		if (ret == 0) {
+			st->escalated++;
+			log_info("alert_escalated",
+			         "alert %s escalated after %s (%d next-tier numbers)", id, age,
+			         cfg->escalation.n);
+		}
+	}
+	PQclear(res);
+	return ret;
+}
+
+static int repeats(struct db *db, const struct config *cfg, time_t now, struct notices *ns,
+                   size_t n_escalated, struct escalate_stats *st)
+{
+	char rep[24];
+	snprintf(rep, sizeof(rep), "%lld", cfg->repeat_minutes);
+	PGresult *res = db_query(db,
+	                         "SELECT id, severity, message,"
+	                         " extract(epoch FROM now() - opened_at)::bigint, repeats"
+	                         " FROM alerts WHERE status = 'open' AND acknowledged_at IS NULL"
+	                         " AND repeat_at <= now() ORDER BY id FOR UPDATE",
+	                         0, NULL);
+	if (!res)
+		return -1;
+	int in_hours = route_in_business_hours(cfg, now);
+	int ret = 0;
+	for (int i = 0; i < PQntuples(res) && ret == 0; i++) {
+		const char *id = PQgetvalue(res, i, 0), *sev = PQgetvalue(res, i, 1);
+		long long aid = strtoll(id, NULL, 10);
+		int critical = strcmp(sev, "critical") == 0;
+		int just_escalated = 0;
+		for (size_t k = 0; k < n_escalated; k++)
+			just_escalated |= ns->v[k].alert_id == aid;
+		/* A warning waits for business hours; the interval counts from their start. */
+		if (!critical && !in_hours) {
+			char start[24];
+			snprintf(start, sizeof(start), "%lld",
+			         (long long)route_next_business_start(cfg, now));
+			const char *p[3] = {id, start, rep};
+			ret = db_exec(db,
+			              "UPDATE alerts SET repeat_at = to_timestamp($2::float8)"
+			              " + make_interval(mins => $3::int) WHERE id = $1::bigint",
+			              3, p);
+			continue;
+		}
+		const char *p[2] = {id, rep};
+		ret = db_exec(db,
+		              "UPDATE alerts SET repeats = repeats + 1,"
+		              " repeat_at = now() + make_interval(mins => $2::int)"
+		              " WHERE id = $1::bigint",
+		              2, p);
+		if (ret < 0 || just_escalated) /* the reminder just went */
+			continue;
+		char age[32];
+		notify_format_duration(age, sizeof(age), strtoll(PQgetvalue(res, i, 3), NULL, 10));
+		struct notice *n = notices_add(ns, aid, sev, NOTICE_REPEAT,
+		                               xasprintf("STILL OPEN after %s: %s %s", age,
+		                                         critical ? "CRITICAL" : "WARNING",
+		                                         PQgetvalue(res, i, 2)));
+		n->step = (int)strtol(PQgetvalue(res, i, 4), NULL, 10) + 1;
+		ret = notify_told(db, cfg, n, now);
+		if (ret == 0)
+			ret = add_event(db, id, "repeat", sev);
+		if (ret == 0)
+			st->repeated++;
+	}
+	PQclear(res);
+	return ret;
+}
+
+int escalate_run(struct db *db, const struct config *cfg, struct escalate_stats *st)
+{
+	memset(st, 0, sizeof(*st));
+	if (cfg->escalation_minutes <= 0 && cfg->repeat_minutes <= 0)
+		return 0;
+	time_t now = time(NULL);
+	struct notices ns = {0};
+	if (db_begin(db) < 0)
+		return -1;
+	int ret = db_exec(db, "SELECT pg_advisory_xact_lock(" NOTIFY_LOCK_KEY ")", 0, NULL);
+	if (ret == 0 && cfg->escalation_minutes > 0)
+		ret = escalations(db, cfg, now, &ns, st);
+	size_t n_escalated = ns.n;
+	if (ret == 0 && cfg->repeat_minutes > 0)
+		ret = repeats(db, cfg, now, &ns, n_escalated, st);
+	struct notify_stats nst = {0};
+	if (ret == 0 && ns.n)
+		ret = notify_queue(db, "Monitoring", NULL, 0, 0, &ns, now, &nst);
+	if (ret == 0)
+		ret = db_commit(db);
+	if (ret < 0)
+		db_rollback(db);
+	notices_release(&ns);
+	st->queued = nst.queued;
+	st->suppressed = nst.suppressed;
+	return ret;
+}

@@ -1,0 +1,496 @@
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+
+#include "core/buf.h"
+#include "monitor/command.h"
+#include "webhook/inbound.h"
+#include "core/log.h"
+#include "monitor/notify.h"
+#include "delivery/outbox.h"
+#include "core/util.h"
+
+/* Names one pause (its start, to the microsecond) in the announcement's idempotency key. */
+#define PAUSE_KEY "to_char(paused_at, 'YYYYMMDD\"T\"HH24MISS.US')"
+#define LOCAL_TS(col, tz) "to_char(" col " AT TIME ZONE " tz ", 'YYYY-MM-DD HH24:MI')"
+
+static void add_unique(struct phone_list *to, const struct phone_list *from)
+{
+	for (int i = 0; i < from->n; i++)
+		phone_list_add(to, from->num[i]);
+}
+
+/* Everyone the service talks to (announcements). At most PHONE_LIST_MAX. */
+static void all_contacts(const struct config *cfg, struct phone_list *out)
+{
+	out->n = 0;
+	add_unique(out, &cfg->critical);
+	add_unique(out, &cfg->warning);
+	add_unique(out, &cfg->weekend);
+	add_unique(out, &cfg->escalation);
+}
+
+static int allowed(const struct config *cfg, const char *phone)
+{
+	return phone_list_has(&cfg->critical, phone) || phone_list_has(&cfg->warning, phone) ||
+	       phone_list_has(&cfg->weekend, phone) || phone_list_has(&cfg->escalation, phone);
+}
+
+static int queue_text(struct db *db, const char *phone, const char *text, const char *kind,
+                      const char *key, const long long *ids, size_t nids, struct webhook_stats *st)
+{
+	struct outbox_msg m = {
+	    .phone = phone,
+	    .content = text,
+	    .priority = "info",
+	    .kind = kind,
+	    .key = key,
+	    .alert_ids = ids,
+	    .n_alert_ids = nids,
+	};
+	int r = outbox_queue(db, &m);
+	if (r == OUTBOX_QUEUED && st)
+		st->replies++;
+	return r < 0 ? -1 : 0;
+}
+
+/* ---- status ---- */
+
+static char *status_text(struct db *db, const struct config *cfg)
+{
+	struct buf b = BUF_INIT(OUTBOX_MAX_CONTENT - 100);
+	const char *tz[1] = {cfg->timezone};
+	PGresult *r = db_query(
+	    db,
+	    "SELECT " LOCAL_TS("started_at",
+	                       "$1") ","
+	                             " extract(epoch FROM now() - started_at)::bigint, reachable"
+	                             " FROM check_runs ORDER BY id DESC LIMIT 1",
+	    1, tz);
+	if (!r)
+		goto fail;
+	if (PQntuples(r) == 0) {
+		buf_puts(&b, "Status: no check has run yet.\n");
+	} else {
+		char ago[32];
+		notify_format_duration(ago, sizeof(ago), strtoll(PQgetvalue(r, 0, 1), NULL, 10));
+		buf_printf(&b, "Status: last check %s %s (%s ago)%s.\n", PQgetvalue(r, 0, 0),
+		           cfg->timezone, ago,
+		           strcmp(PQgetvalue(r, 0, 2), "t") == 0 ? "" : ", database unreachable");
+	}
+	PQclear(r);
+	r = db_query(db,
+	             "SELECT id, severity, rule, target,"
+	             " extract(epoch FROM now() - opened_at)::bigint, acknowledged_at IS NOT NULL"
+	             " FROM alerts WHERE status = 'open'"
+	             " ORDER BY severity = 'critical' DESC, opened_at",
+	             0, NULL);
+	if (!r)
+		goto fail;
+	if (PQntuples(r) == 0)
+		buf_puts(&b, "No open alerts.\n");
+	else
+		buf_printf(&b, "Open alerts: %d\n", PQntuples(r));
+	int shown = 0;
+	for (int i = 0; i < PQntuples(r); i++) {
+		char age[32];
+		notify_format_duration(age, sizeof(age), strtoll(PQgetvalue(r, i, 4), NULL, 10));
+		const char *sev = PQgetvalue(r, i, 1), *target = PQgetvalue(r, i, 3);
+		if (buf_printf(&b, "#%s %s %s%s%s, %s%s\n", PQgetvalue(r, i, 0),
+		               strcmp(sev, "critical") == 0 ? "CRITICAL" : "WARNING",
+		               PQgetvalue(r, i, 2), *target ? " on " : "", target, age,
+		               strcmp(PQgetvalue(r, i, 5), "t") == 0 ? ", acked" : "") < 0)
+			break;
+		shown++;
+	}
+	if (shown < PQntuples(r))
+		buf_printf(&b, "... and %d more\n", PQntuples(r) - shown);
+	PQclear(r);
+	r = db_query(
+	    db,
+	    "SELECT paused_until > now(), " LOCAL_TS(
+	        "paused_until",
+	        "$1") ","
+	              " coalesce(paused_by, ''),"
+	              " (SELECT count(*) FROM whatsapp_logs WHERE status IN ('queued', 'sending')),"
+	              " (SELECT count(*) FROM whatsapp_logs WHERE status = 'suppressed'"
+	              "   AND created_at >= coalesce(pause_state.paused_at, now()))"
+	              " FROM pause_state WHERE id = 1",
+	    1, tz);
+	if (!r)
+		goto fail;
+	if (PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0)
+		buf_printf(&b, "Paused until %s by %s (%s suppressed).\n", PQgetvalue(r, 0, 1),
+		           PQgetvalue(r, 0, 2), PQgetvalue(r, 0, 4));
+	else
+		buf_puts(&b, "Not paused.\n");
+	if (PQntuples(r) == 1)
+		buf_printf(&b, "Messages pending: %s.", PQgetvalue(r, 0, 3));
+	PQclear(r);
+	return buf_detach(&b);
+fail:
+	buf_release(&b);
+	return NULL;
+}
+
+/* ---- pause ---- */
+
+/* Tell every contact the pause ended: what still fires, what was suppressed. */
+static int announce_end(struct db *db, const struct config *cfg, const char *pause_key,
+                        const char *how, struct webhook_stats *st)
+{
+	struct buf b = BUF_INIT(OUTBOX_MAX_CONTENT - 100);
+	PGresult *r =
+	    db_query(db,
+	             "SELECT (SELECT count(*) FROM whatsapp_logs WHERE status ="
+	             "   'suppressed' AND created_at >= (SELECT paused_at FROM pause_state"
+	             "   WHERE id = 1)),"
+	             " (SELECT count(*) FROM alerts WHERE status = 'open'),"
+	             " (SELECT count(*) FROM alerts WHERE status = 'open'"
+	             "   AND severity = 'critical')",
+	             0, NULL);
+	if (!r) {
+		buf_release(&b);
+		return -1;
+	}
+	buf_printf(&b,
+	           "Alerts resumed: the pause %s. Suppressed during the pause: %s message(s).\n",
+	           how, PQgetvalue(r, 0, 0));
+	long long open = strtoll(PQgetvalue(r, 0, 1), NULL, 10);
+	if (open == 0)
+		buf_puts(&b, "Nothing is firing now.");
+	else
+		buf_printf(&b, "Still firing: %lld (%s critical). Send \"status\" for the list.",
+		           open, PQgetvalue(r, 0, 2));
+	PQclear(r);
+	struct phone_list to;
+	all_contacts(cfg, &to);
+	int ret = 0;
+	for (int i = 0; i < to.n && ret == 0; i++) {
+		char *key = xasprintf("pause-end:%s:%s", pause_key, to.num[i]);
+		ret = queue_text(db, to.num[i], buf_str(&b), "pause", key, NULL, 0, st);
+		free(key);
+	}
+	buf_release(&b);
+	return ret;
+}
+
+int inbound_announce_pause_end(struct db *db, const struct config *cfg)
+{
+	if (db_begin(db) < 0)
+		return -1;
+	PGresult *r = db_query(db,
+	                       "SELECT " PAUSE_KEY " FROM pause_state"
+	                       " WHERE id = 1 AND NOT announced AND paused_until <= now()"
+	                       " FOR UPDATE",
+	                       0, NULL);
+	if (!r) {
+		db_rollback(db);
+		return -1;
+	}
+	int n = PQntuples(r);
+	int ret = 0;
+	if (n == 1) {
+		ret = announce_end(db, cfg, PQgetvalue(r, 0, 0), "expired", NULL);
+		if (ret == 0)
+			ret = db_exec(
+			    db,
+			    "UPDATE pause_state SET announced = true, ended_at = paused_until"
+			    " WHERE id = 1",
+			    0, NULL);
+	}
+	PQclear(r);
+	if (ret == 0)
+		ret = db_commit(db);
+	if (ret < 0) {
+		db_rollback(db);
+		return -1;
+	}
+	if (n == 1)
+		log_info("pause_ended", "the pause expired; contacts told");
+	return n == 1;
+}
+
+static char *do_pause(struct db *db, const struct config *cfg, const char *phone, long long secs)
+{
+	char s[24];
+	snprintf(s, sizeof(s), "%lld", secs);
+	const char *p[3] = {s, phone, cfg->timezone};
+	PGresult *r = db_query(db,
+	                       "UPDATE pause_state SET"
+	                       " paused_at = CASE WHEN paused_until > now() THEN paused_at"
+	                       "   ELSE now() END,"
+	                       " paused_until = now() + make_interval(secs => $1::int),"
+	                       " paused_by = $2, announced = false, ended_at = NULL WHERE id = 1"
+	                       " RETURNING " LOCAL_TS("paused_until", "$3"),
+	                       3, p);
+	if (!r)
+		return NULL;
+	char dur[32];
+	notify_format_duration(dur, sizeof(dur), secs);
+	char *text = xasprintf("Paused for %s, until %s %s. Alerts are recorded, not sent (an "
+	                       "emergency check still goes). Send \"resume\" to end it.",
+	                       dur, PQntuples(r) ? PQgetvalue(r, 0, 0) : "?", cfg->timezone);
+	PQclear(r);
+	log_info("paused", "%s paused alerts for %lld s", phone, secs);
+	return text;
+}
+
+/* NULL with *handled = 1 when the announcement itself is the reply. */
+static char *do_resume(struct db *db, const struct config *cfg, const char *phone,
+                       struct webhook_stats *st, int *handled)
+{
+	PGresult *r = db_query(db,
+	                       "UPDATE pause_state SET paused_until = NULL, ended_at = now(),"
+	                       " announced = true WHERE id = 1 AND paused_until > now()"
+	                       " RETURNING " PAUSE_KEY,
+	                       0, NULL);
+	if (!r)
+		return NULL;
+	if (PQntuples(r) == 0) {
+		PQclear(r);
+		return xstrdup("Alerts are not paused.");
+	}
+	char *how = xasprintf("was ended by %s", phone);
+	int ret = announce_end(db, cfg, PQgetvalue(r, 0, 0), how, st);
+	free(how);
+	PQclear(r);
+	if (ret < 0)
+		return NULL;
+	log_info("resumed", "%s resumed alerts", phone);
+	*handled = 1;
+	/* The sender is a contact, so the announcement reached them too. */
+	return NULL;
+}
+
+/* ---- ack ---- */
+
+/*
+ * Acknowledge: ids (n > 0) or every open alert phone was told about (n == 0).
+ * Replies to the sender and tells the others who were told.
+ */
+static char *do_ack(struct db *db, const struct config *cfg, const char *phone, const char *msg_id,
+                    const long long *ids, size_t n, struct webhook_stats *st)
+{
+	struct buf arr = BUF_INIT(1 << 16);
+	buf_puts(&arr, "{");
+	for (size_t i = 0; i < n; i++)
+		buf_printf(&arr, "%s%lld", i ? "," : "", ids[i]);
+	buf_puts(&arr, "}");
+	const char *p[2] = {phone, buf_str(&arr)};
+	PGresult *r = db_query(
+	    db,
+	    "UPDATE alerts SET acknowledged_at = now(), acknowledged_by = $1,"
+	    " escalate_at = NULL, repeat_at = NULL, updated_at = now()"
+	    " WHERE status = 'open' AND acknowledged_at IS NULL AND CASE"
+	    "   WHEN cardinality($2::bigint[]) > 0 THEN id = ANY($2::bigint[])"
+	    "   ELSE id IN (SELECT unnest(alert_ids) FROM whatsapp_logs WHERE phone_number = $1"
+	    "     AND direction = 'outbound' AND status <> 'suppressed') END"
+	    " RETURNING id, rule, target",
+	    2, p);
+	buf_release(&arr);
+	if (!r)
+		return NULL;
+	int nacked = PQntuples(r);
+	if (nacked == 0) {
+		PQclear(r);
+		if (n == 1)
+			return xasprintf("Alert #%lld is not open, or was already acknowledged.",
+			                 ids[0]);
+		return xstrdup("Nothing to acknowledge: no open alert you were told about is "
+		               "unacknowledged.");
+	}
+	struct buf list = BUF_INIT(2000);
+	long long *acked = xcalloc((size_t)nacked, sizeof(long long));
+	struct phone_list others_told = {0};
+	int ret = 0;
+	for (int i = 0; i < nacked && ret == 0; i++) {
+		const char *id = PQgetvalue(r, i, 0), *target = PQgetvalue(r, i, 2);
+		acked[i] = strtoll(id, NULL, 10);
+		buf_printf(&list, "%s#%s %s%s%s", i ? ", " : "", id, PQgetvalue(r, i, 1),
+		           *target ? " on " : "", target);
+		const char *pe[1] = {id};
+		ret = db_exec(db,
+		              "INSERT INTO alert_events (alert_id, event, value)"
+		              " VALUES ($1::bigint, 'acknowledged', NULL)",
+		              1, pe);
+		/* Who else was told: they hear who acknowledged. */
+		struct notice told = {.alert_id = acked[i], .severity = "critical"};
+		if (ret == 0)
+			ret = notify_told(db, cfg, &told, 0);
+		for (int k = 0; k < told.to.n; k++)
+			if (strcmp(told.to.num[k], phone) != 0)
+				phone_list_add(&others_told, told.to.num[k]);
+	}
+	PQclear(r);
+	char *others = xasprintf("Acknowledged by %s: %s", phone, buf_str(&list));
+	for (int k = 0; k < others_told.n && ret == 0; k++) {
+		char *key = xasprintf("acked:%s:%s", msg_id, others_told.num[k]);
+		ret = queue_text(db, others_told.num[k], others, "ack", key, acked, (size_t)nacked,
+		                 st);
+		free(key);
+	}
+	char *reply =
+	    ret == 0 ? xasprintf("Acknowledged: %s. Escalation stopped.", buf_str(&list)) : NULL;
+	log_info("acknowledged", "%s acknowledged %d alert(s): %s", phone, nacked, buf_str(&list));
+	free(others);
+	free(acked);
+	buf_release(&list);
+	return reply;
+}
+
+/* The alerts of the outbound message msg_id (a reply's context), into ids. Count, or -1. */
+static int context_alerts(struct db *db, const char *msg_id, long long *ids, int max)
+{
+	const char *p[1] = {msg_id};
+	PGresult *r = db_query(db,
+	                       "SELECT unnest(alert_ids) FROM whatsapp_logs"
+	                       " WHERE provider_message_id = $1 AND direction = 'outbound'",
+	                       1, p);
+	if (!r)
+		return -1;
+	int n = 0;
+	for (int i = 0; i < PQntuples(r) && n < max; i++)
+		ids[n++] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+	PQclear(r);
+	return n;
+}
+
+/* ---- one inbound message ---- */
+
+/* The reply to a command sent at sent, too old to obey. */
+static char *too_old_text(const struct config *cfg, long long sent)
+{
+	char age[32], max[32];
+	notify_format_duration(age, sizeof(age), (long long)time(NULL) - sent);
+	notify_format_duration(max, sizeof(max), cfg->command_max_age_s);
+	return xasprintf("Not done: this command was sent %s ago, and commands older than %s are "
+	                 "not obeyed. Send it again if you still want it.",
+	                 age, max);
+}
+
+int inbound_message(struct db *db, const struct config *cfg, const char *source,
+                    const struct wa_message *m, long long arrived, struct webhook_stats *st)
+{
+	if (!m->from || !*m->from)
+		return 0;
+	char phone[PHONE_MAX + 8];
+	snprintf(phone, sizeof(phone), "%s%s", m->from[0] == '+' ? "" : "+", m->from);
+	long long sent = m->timestamp > 0 ? m->timestamp : arrived;
+	char ts[24], *key = xasprintf("in:%s", m->id);
+	snprintf(ts, sizeof(ts), "%lld", sent);
+	const char *content = m->text && *m->text ? m->text : m->type ? m->type : "(empty)";
+	char *shown = m->text && *m->text ? NULL : xasprintf("[%s]", content);
+	const char *p[7] = {phone,  shown ? shown : content, key, m->id, m->wa_id,
+	                    source, sent > 0 ? ts : NULL};
+	PGresult *r = db_query(db,
+	                       "INSERT INTO whatsapp_logs (phone_number, message_content, priority,"
+	                       " status, direction, kind, idempotency_key, provider_message_id,"
+	                       " wa_id, provider, sent_at)"
+	                       " VALUES ($1, $2, 'info', 'received', 'inbound', 'inbound', $3, $4,"
+	                       " $5, $6, coalesce(to_timestamp($7::float8), now()))"
+	                       " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
+	                       7, p);
+	free(key);
+	free(shown);
+	if (!r)
+		return -1;
+	int fresh = PQntuples(r) == 1;
+	PQclear(r);
+	if (!fresh) /* a re-delivery: already handled */
+		return 0;
+	st->messages++;
+	const char *pc[3] = {phone, m->wa_id, sent > 0 ? ts : NULL};
+	if (db_exec(db,
+	            "INSERT INTO contacts AS c (phone_number, wa_id, last_inbound_at)"
+	            " VALUES ($1, $2, least(coalesce(to_timestamp($3::float8), now()), now()))"
+	            " ON CONFLICT (phone_number) DO UPDATE"
+	            " SET wa_id = coalesce(excluded.wa_id, c.wa_id),"
+	            " last_inbound_at = greatest(c.last_inbound_at, excluded.last_inbound_at),"
+	            " updated_at = now()",
+	            3, pc) < 0)
+		return -1;
+	if (!allowed(cfg, phone)) {
+		log_info("inbound_ignored", "message from %s, not a configured contact: ignored",
+		         phone);
+		return 0;
+	}
+
+	struct command c;
+	long long ids[64];
+	int nids = 0;
+	int cr;
+	if (m->button_payload) {
+		cr = command_parse_payload(m->button_payload, &c);
+	} else {
+		cr = command_parse(m->text, cfg->pause_max_minutes * 60, &c);
+		/* A reply to an alert message acknowledges its alerts, unless it is another
+		 * command. */
+		if (m->context_id &&
+		    (c.kind == CMD_UNKNOWN || (c.kind == CMD_ACK && cr == 0 && c.alert_id == 0))) {
+			nids = context_alerts(db, m->context_id, ids, (int)ARRAY_LEN(ids));
+			if (nids < 0)
+				return -1;
+			if (nids > 0) {
+				c.kind = CMD_ACK;
+				cr = 0;
+			}
+		}
+	}
+	char *reply = NULL;
+	int handled = 0;
+	if ((cr == 0 || c.kind != CMD_UNKNOWN) && sent > 0 &&
+	    command_too_old(sent, (long long)time(NULL), cfg->command_max_age_s)) {
+		/* A re-delivery days later, a backlog: what it asked for may no longer be meant. */
+		st->stale++;
+		log_warnx("command_too_old",
+		          "message %s from %s: a command sent %lld s ago, over"
+		          " COMMAND_MAX_AGE_SECONDS (%lld): audited, not obeyed",
+		          m->id, phone, (long long)time(NULL) - sent, cfg->command_max_age_s);
+		reply = too_old_text(cfg, sent);
+	} else if (cr < 0) {
+		reply = c.kind == CMD_UNKNOWN
+		            ? xstrdup("Unknown command. Send \"help\" for the list.")
+		            : xasprintf("%s. Send \"help\" for the list.", c.error);
+	} else {
+		st->commands++;
+		switch (c.kind) {
+		case CMD_STATUS:
+			reply = status_text(db, cfg);
+			if (!reply)
+				return -1;
+			break;
+		case CMD_PAUSE:
+			reply = do_pause(db, cfg, phone, c.pause_s);
+			if (!reply)
+				return -1;
+			break;
+		case CMD_RESUME:
+			reply = do_resume(db, cfg, phone, st, &handled);
+			if (!reply && !handled)
+				return -1;
+			break;
+		case CMD_HELP:
+			reply = xstrdup(command_help_text());
+			break;
+		case CMD_ACK:
+			if (!nids && c.alert_id)
+				ids[nids++] = c.alert_id;
+			reply = do_ack(db, cfg, phone, m->id, ids, (size_t)nids, st);
+			if (!reply)
+				return -1;
+			break;
+		case CMD_UNKNOWN:
+			break;
+		}
+	}
+	int ret = 0;
+	if (reply) {
+		char *rkey = xasprintf("reply:%s", m->id);
+		ret = queue_text(db, phone, reply, "reply", rkey, NULL, 0, st);
+		free(rkey);
+		free(reply);
+	}
+	return ret;
+}
