@@ -7,7 +7,7 @@
 #include <string.h>
 
 #include "monitor/alertsview.h"
-#include "db/app.h"
+#include "app/app.h"
 #include "core/util.h"
 
 static void handle(struct app *app, struct http_req *req)

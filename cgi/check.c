@@ -3,7 +3,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db/app.h"
+#include "app/app.h"
 #include "monitor/check.h"
 #include "core/jsonutil.h"
 #include "core/util.h"

@@ -5,7 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db/app.h"
+#include "app/app.h"
 #include "monitor/configure.h"
 #include "core/jsonutil.h"
 #include "core/log.h"

@@ -1,5 +1,5 @@
 /* GET /monitoring/health: liveness and state-database reachability. No token. */
-#include "db/app.h"
+#include "app/app.h"
 
 static void handle(struct app *app, struct http_req *req)
 {

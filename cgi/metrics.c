@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db/app.h"
+#include "app/app.h"
 #include "core/buf.h"
 #include "core/util.h"
 

@@ -6,7 +6,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db/app.h"
+#include "app/app.h"
 #include "core/jsonutil.h"
 #include "monitor/testalert.h"
 #include "core/util.h"

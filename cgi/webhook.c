@@ -12,7 +12,7 @@
 #include <stdlib.h>
 #include <string.h>
 
-#include "db/app.h"
+#include "app/app.h"
 #include "app/form.h"
 #include "core/log.h"
 #include "core/util.h"

@@ -1,4 +1,4 @@
-#include "db/app.h"
+#include "app/app.h"
 #include "core/log.h"
 #include "delivery/outbox.h"
 

@@ -24,7 +24,7 @@
 
 #include <stddef.h>
 
-#include "db/app.h"
+#include "app/app.h"
 
 /* Store threads: transactions in flight at once, at most. */
 #define WEBHOOKQ_WRITERS 2

@@ -1,5 +1,7 @@
 #!/usr/bin/env bash
-# The layers of common/ (DESIGN.md, "Layers inside common/"), checked from the includes:
+# The layers of common/ (DESIGN.md, "Layers inside common/", with db before app: the FastCGI
+# skeleton holds each process's database connection and applies stored settings before a
+# request), checked from the includes:
 #  - every .c and .h under common/ is in a layer folder, common/<layer>/;
 #  - an include of a project header names its folder ("delivery/outbox.h"), in common/, cgi/,
 #    cron/ and tests/ alike, and the header exists;
@@ -12,7 +14,7 @@ set -uo pipefail
 ROOT=${1:-$(dirname "$0")/../..}
 cd "$ROOT" || exit 2
 
-LAYERS="core app db delivery monitor tenants webhook jobs"
+LAYERS="core db app delivery monitor tenants webhook jobs"
 
 declare -A rank
 i=0

@@ -6,7 +6,7 @@
 #include <string.h>
 #include <sys/socket.h>
 
-#include "db/app.h"
+#include "app/app.h"
 #include "fastcgi.h"
 #include "fcgiapp.h"
 #include "core/log.h"
