@@ -66,6 +66,14 @@ static int claim_period(struct db *db, const char *kind, const char *period, int
 	return got;
 }
 
+/* Copy res's field name into o, when res has it. */
+static void copy_field(struct json_object *o, struct json_object *res, const char *name)
+{
+	struct json_object *v;
+	if (res && json_object_object_get_ex(res, name, &v))
+		json_object_object_add(o, name, json_object_get(v));
+}
+
 static void step_check(struct db *db, struct config *cfg, time_t now, struct step *st)
 {
 	step_begin(st, "check");
@@ -99,11 +107,8 @@ static void step_check(struct db *db, struct config *cfg, time_t now, struct ste
 	char *err = NULL;
 	int ok = check_run(db, cfg, &opts, &res, &err) == 0;
 	json_object_object_add(o, "due", json_object_new_boolean(1));
-	struct json_object *v;
-	if (res && json_object_object_get_ex(res, "check_id", &v))
-		json_object_object_add(o, "check_id", json_object_get(v));
-	if (res && json_object_object_get_ex(res, "messages_queued", &v))
-		json_object_object_add(o, "messages_queued", json_object_get(v));
+	copy_field(o, res, "check_id");
+	copy_field(o, res, "messages_queued");
 	if (!ok) { /* not stored: let the next tick try again */
 		const char *p[1] = {period};
 		db_exec(db, "DELETE FROM schedule_runs WHERE kind = 'check' AND period = $1", 1, p);
@@ -213,14 +218,6 @@ static void step_prune(struct db *db, struct config *cfg, time_t now, struct ste
 	step_end(st, o, ok, db->err);
 }
 
-/* Copy res's field name into o, when res has it. */
-static void copy_field(struct json_object *o, struct json_object *res, const char *name)
-{
-	struct json_object *v;
-	if (res && json_object_object_get_ex(res, name, &v))
-		json_object_object_add(o, name, json_object_get(v));
-}
-
 /*
  * The state database cannot be reached: nothing can be claimed, recorded or
  * reported, but the check still runs, through its no-database path (its
@@ -270,6 +267,16 @@ static void tick_without_database(struct db *db, struct config *cfg, struct step
 	free(err);
 }
 
+/* Put the steps, ok and the duration into top (takes st->steps); the duration in ms. */
+static long long tick_finish(struct json_object *top, struct step *st, int64_t t0, int ok)
+{
+	long long ms = (long long)(mono_ms() - t0);
+	json_object_object_add(top, "steps", st->steps);
+	json_object_object_add(top, "ok", json_object_new_boolean(ok));
+	json_object_object_add(top, "duration_ms", json_object_new_int64(ms));
+	return ms;
+}
+
 int tick_run(struct db *db, struct config *cfg, time_t now, struct json_object **out)
 {
 	struct json_object *top = json_object_new_object();
@@ -279,10 +286,7 @@ int tick_run(struct db *db, struct config *cfg, time_t now, struct json_object *
 	PGresult *r = db_query(db, "SELECT pg_try_advisory_lock(" TICK_LOCK_KEY ")", 0, NULL);
 	if (!r) {
 		tick_without_database(db, cfg, &st, top);
-		json_object_object_add(top, "steps", st.steps);
-		json_object_object_add(top, "ok", json_object_new_boolean(0));
-		json_object_object_add(top, "duration_ms",
-		                       json_object_new_int64((long long)(mono_ms() - t0)));
+		tick_finish(top, &st, t0, 0);
 		return -1;
 	}
 	int locked = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
@@ -342,10 +346,7 @@ int tick_run(struct db *db, struct config *cfg, time_t now, struct json_object *
 	step_end(&st, o, ok, db->err);
 
 	db_exec(db, "SELECT pg_advisory_unlock(" TICK_LOCK_KEY ")", 0, NULL);
-	long long ms = (long long)(mono_ms() - t0);
-	json_object_object_add(top, "steps", st.steps);
-	json_object_object_add(top, "ok", json_object_new_boolean(!st.failed));
-	json_object_object_add(top, "duration_ms", json_object_new_int64(ms));
+	long long ms = tick_finish(top, &st, t0, !st.failed);
 	log_info("tick_done", "tick %s in %lld ms", st.failed ? "had failures" : "done", ms);
 	return st.failed ? -1 : 0;
 }

@@ -307,6 +307,11 @@ static void record_failure(struct db *db, const char *id, int attempts, const ch
 		log_warnx("webhook_record", "event %s: failure not recorded: %s", id, db->err);
 }
 
+/* The columns process_claimed() reads, in its order: one list for both claiming queries. */
+#define CLAIMED_COLUMNS                                                                            \
+	"id, source, body, attempts, extract(epoch FROM received_at)::bigint,"                     \
+	" extract(epoch FROM now() - received_at)"
+
 struct claimed {
 	const char *id, *source; /* in the claiming result; id "(new)" when not stored yet */
 	long long arrived;       /* when the webhook received it (Unix seconds) */
@@ -621,13 +626,11 @@ int webhook_process(struct db *db, const struct config *cfg, long long event_id,
 	if (db_begin(db) < 0)
 		return -1;
 	const char *p[1] = {id};
-	PGresult *ev = db_query(
-	    db,
-	    "SELECT id, source, body, attempts,"
-	    " extract(epoch FROM received_at)::bigint, extract(epoch FROM now() - received_at)"
-	    " FROM webhook_events"
-	    " WHERE id = $1::bigint AND status = 'pending' FOR UPDATE SKIP LOCKED",
-	    1, p);
+	PGresult *ev =
+	    db_query(db,
+	             "SELECT " CLAIMED_COLUMNS " FROM webhook_events"
+	             " WHERE id = $1::bigint AND status = 'pending' FOR UPDATE SKIP LOCKED",
+	             1, p);
 	if (!ev) {
 		db_rollback(db);
 		return -1;
@@ -672,14 +675,11 @@ int webhook_process_batch(struct db *db, const struct config *cfg, int max,
 		return -2;
 	}
 	const char *p[1] = {lim};
-	PGresult *ev = db_query(
-	    db,
-	    "SELECT id, source, body, attempts,"
-	    " extract(epoch FROM received_at)::bigint, extract(epoch FROM now() - received_at)"
-	    " FROM webhook_events"
-	    " WHERE status = 'pending' AND next_attempt_at <= now()"
-	    " ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
-	    1, p);
+	PGresult *ev = db_query(db,
+	                        "SELECT " CLAIMED_COLUMNS " FROM webhook_events"
+	                        " WHERE status = 'pending' AND next_attempt_at <= now()"
+	                        " ORDER BY id LIMIT $1::int FOR UPDATE SKIP LOCKED",
+	                        1, p);
 	if (!ev) {
 		db_rollback(db);
 		return -1;
