@@ -301,8 +301,9 @@ int64_t mono_ms(void)
 
 /* The kernel's CSPRNG (getrandom(2)): no library state to set up, unlike OpenSSL's RAND, whose
  * first call loads providers and configuration into every program that asks for a number. */
-static int random_bytes(unsigned char *out, size_t n)
+int random_bytes(void *buf, size_t n)
 {
+	unsigned char *out = buf;
 	size_t got = 0;
 	while (got < n) {
 		ssize_t r = getrandom(out + got, n - got, 0);

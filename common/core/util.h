@@ -60,6 +60,10 @@ int secure_str_eq(const char *given, const char *secret);
 /* Milliseconds from a monotonic clock. */
 int64_t mono_ms(void);
 
+/* Fill buf with n bytes from the kernel's CSPRNG (getrandom(2), blocking until it is seeded).
+ * 0 / -1. */
+int random_bytes(void *buf, size_t n);
+
 /* Write n (at most 64) random bytes from getrandom(2) as 2n hex characters + NUL into out (2n+1
  * bytes). 0 / -1. */
 int random_hex(char *out, size_t nbytes);
