@@ -2,8 +2,9 @@
 """Write tests/unit/jwt_vectors.h: JWS tokens made independently of common/core/jwt.c, with
 Python's standard library alone (hmac, hashlib, base64, json), for tests/unit/test_jwt.c.
 
-Run by hand when a vector is added (python3 tests/unit/gen_jwt_vectors.py > tests/unit/jwt_vectors.h);
-the build and the tests never run it: the output is committed."""
+Run by hand when a vector is added, then format the output as the rest of the tree:
+  python3 tests/unit/gen_jwt_vectors.py > tests/unit/jwt_vectors.h && make format
+The build and the tests never run it: the output is committed."""
 import base64
 import hashlib
 import hmac
