@@ -14,9 +14,10 @@
  *   1. shape: at most JWT_MAX_LEN bytes, three base64url parts (RFC 4648
  *      section 5, canonical, no padding, nothing else), no whitespace;
  *      header a JSON object without duplicate members      -> malformed
- *   2. header "alg" exactly "HS256" (missing, other, not a string);
- *      "typ" absent or "JWT" (any case) else malformed; "crit" present
- *                                                           -> bad_alg / malformed
+ *   2. header "alg" missing, not a string, or not exactly "HS256"
+ *                                                           -> bad_alg
+ *      "typ" present and not "JWT" (any case), or "crit" present
+ *                                                           -> malformed
  *   3. HMAC-SHA256 over "header.payload" as sent, compared in constant
  *      time with the third part, which must be 32 bytes     -> bad_signature
  *   4. payload a JSON object without duplicate members, "sub" a string of
@@ -30,6 +31,7 @@
  *      audience; with none configured, a token that names one is refused
  *      (RFC 7519 section 4.1.3: a recipient not named must reject it); one
  *      configured and the claim missing                    -> bad_audience
+ *      "aud" neither a string nor an array of strings        -> malformed
  * The payload is parsed only after its MAC is checked (step 3): the JSON
  * parser sees no unauthenticated claims. Unknown claims are ignored.
  *
