@@ -17,6 +17,7 @@
 #include "delivery/sender.h"
 #include "delivery/spool.h"
 #include "core/util.h"
+#include "db/pgarray.h"
 
 #define SPOOL_FILE "outbox.spool"
 #define SPOOL_QUARANTINE_FILE "outbox.spool.quarantine"
@@ -602,15 +603,15 @@ enum { LINE_OK = 0, LINE_BAD = 1, LINE_REFUSED = 2 };
 static int replay_message(struct db *db, struct json_object *o)
 {
 	struct json_object *ids = NULL, *e = NULL;
-	struct buf arr = BUF_INIT(1 << 20);
-	buf_puts(&arr, "{");
-	if (json_object_object_get_ex(o, "alert_ids", &ids) &&
-	    json_object_is_type(ids, json_type_array))
-		for (size_t i = 0; i < json_object_array_length(ids); i++)
-			buf_printf(
-			    &arr, "%s%lld", i ? "," : "",
-			    (long long)json_object_get_int64(json_object_array_get_idx(ids, i)));
-	buf_puts(&arr, "}");
+	size_t nids = json_object_object_get_ex(o, "alert_ids", &ids) &&
+	                      json_object_is_type(ids, json_type_array)
+	                  ? json_object_array_length(ids)
+	                  : 0;
+	long long *idv = xcalloc(nids + 1, sizeof(*idv));
+	for (size_t i = 0; i < nids; i++)
+		idv[i] = (long long)json_object_get_int64(json_object_array_get_idx(ids, i));
+	char *arr = pg_bigint_array(idv, nids);
+	free(idv);
 	json_object_object_get_ex(o, "emergency", &e);
 	char *nb = jnum_text(o, "not_before"), *created = jnum_text(o, "created_at");
 	const char *p[9] = {jstr(o, "phone"),
@@ -618,7 +619,7 @@ static int replay_message(struct db *db, struct json_object *o)
 	                    jstr(o, "priority"),
 	                    jstr(o, "kind"),
 	                    jstr(o, "key"),
-	                    buf_str(&arr),
+	                    arr,
 	                    json_object_get_boolean(e) ? "t" : "f",
 	                    nb && strcmp(nb, "0") != 0 ? nb : created,
 	                    created};
@@ -636,7 +637,7 @@ static int replay_message(struct db *db, struct json_object *o)
 		    9, p);
 	free(nb);
 	free(created);
-	buf_release(&arr);
+	free(arr);
 	return r;
 }
 

@@ -10,6 +10,7 @@
 #include "monitor/notify.h"
 #include "delivery/outbox.h"
 #include "core/util.h"
+#include "db/pgarray.h"
 
 /* Names one pause (its start, to the microsecond) in the announcement's idempotency key. */
 #define PAUSE_KEY "to_char(paused_at, 'YYYYMMDD\"T\"HH24MISS.US')"
@@ -273,12 +274,8 @@ static char *do_resume(struct db *db, const struct config *cfg, const char *phon
 static char *do_ack(struct db *db, const struct config *cfg, const char *phone, const char *msg_id,
                     const long long *ids, size_t n, struct webhook_stats *st)
 {
-	struct buf arr = BUF_INIT(1 << 16);
-	buf_puts(&arr, "{");
-	for (size_t i = 0; i < n; i++)
-		buf_printf(&arr, "%s%lld", i ? "," : "", ids[i]);
-	buf_puts(&arr, "}");
-	const char *p[2] = {phone, buf_str(&arr)};
+	char *arr = pg_bigint_array(ids, n);
+	const char *p[2] = {phone, arr};
 	PGresult *r = db_query(
 	    db,
 	    "UPDATE alerts SET acknowledged_at = now(), acknowledged_by = $1,"
@@ -289,7 +286,7 @@ static char *do_ack(struct db *db, const struct config *cfg, const char *phone, 
 	    "     AND direction = 'outbound' AND status <> 'suppressed') END"
 	    " RETURNING id, rule, target",
 	    2, p);
-	buf_release(&arr);
+	free(arr);
 	if (!r)
 		return NULL;
 	int nacked = PQntuples(r);

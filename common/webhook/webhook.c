@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/backoff.h"
 #include "core/buf.h"
 #include "app/form.h"
 #include "webhook/inbound.h"
@@ -288,11 +289,8 @@ static void record_failure(struct db *db, const char *id, int attempts, const ch
 {
 	db_rollback(db);
 	char a[16], delay[24];
-	int d = 30;
-	for (int i = 1; i < attempts && d < 3600; i++)
-		d *= 2;
-	if (d > 3600)
-		d = 3600;
+	/* No jitter: a failed event is one row, retried by whichever tick comes first. */
+	int d = (int)backoff_delay(WEBHOOK_RETRY_BASE_S, WEBHOOK_RETRY_MAX_S, attempts, 0, 0);
 	if (retry_in_s >= 0 && retry_in_s < d)
 		d = (int)retry_in_s + 1;
 	snprintf(a, sizeof(a), "%d", WEBHOOK_MAX_ATTEMPTS);
