@@ -25,6 +25,7 @@
 #include <curl/curl.h>
 
 #include "core/config.h"
+#include "core/jsonutil.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "db/db.h"
@@ -201,8 +202,7 @@ static int cmd_test_alert(struct db *db, struct config *cfg, int argc, char **ar
 		return 1;
 	}
 	print_json(out);
-	struct json_object *spooled = NULL;
-	int was_spooled = json_object_object_get_ex(out, "state_database", &spooled);
+	int was_spooled = json_get(out, "state_database") != NULL;
 	json_object_put(out);
 	if (was_spooled) /* sent already, through the spool */
 		return 0;

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "monitor/check.h"
+#include "core/jsonutil.h"
 #include "core/log.h"
 #include "monitor/report.h"
 #include "monitor/schedule.h"
@@ -63,8 +64,8 @@ static int claim_period(struct db *db, const char *kind, const char *period, int
 /* Copy res's field name into o, when res has it. */
 static void copy_field(struct json_object *o, struct json_object *res, const char *name)
 {
-	struct json_object *v;
-	if (res && json_object_object_get_ex(res, name, &v))
+	struct json_object *v = json_get(res, name);
+	if (v)
 		json_object_object_add(o, name, json_object_get(v));
 }
 
@@ -239,7 +240,7 @@ static void tick_without_database(struct db *db, struct config *cfg, struct step
 	          db->err);
 	step_begin(st, "check");
 	struct check_opts opts = {.emergency = 0, .trigger = "tick"};
-	struct json_object *res = NULL, *o = json_object_new_object(), *v;
+	struct json_object *res = NULL, *o = json_object_new_object();
 	char *err = NULL;
 	int ok = check_run(db, cfg, &opts, &res, &err) == 0;
 	json_object_object_add(o, "due", json_object_new_boolean(1));
@@ -248,17 +249,15 @@ static void tick_without_database(struct db *db, struct config *cfg, struct step
 	copy_field(o, res, "spooled");
 	copy_field(o, res, "sent_while_database_down");
 	copy_field(o, res, "check_id");
-	int spooled = res && json_object_object_get_ex(res, "spooled", &v);
-	int sent = spooled && json_object_object_get_ex(res, "sent_while_database_down", &v)
-	               ? json_object_get_int(v)
-	               : 0;
+	int spooled = json_present(res, "spooled");
+	int sent = spooled ? json_object_get_int(json_get(res, "sent_while_database_down")) : 0;
 	if (ok)
 		log_info("tick_check_stored", "the state database answered the check: stored");
 	else if (spooled)
 		log_warnx("tick_check_spooled",
 		          "check without the state database: findings %s, %d message(s) sent now"
 		          " (none for findings spooled already)",
-		          json_object_get_boolean(json_object_object_get(res, "spooled"))
+		          json_get_bool(res, "spooled", 0)
 		              ? "spooled"
 		              : "NOT spooled (the spool cannot be written)",
 		          sent);
