@@ -7,12 +7,15 @@
  *   cron check [--emergency]  run a monitoring check, print its JSON
  *   cron config               print the effective configuration (secrets redacted)
  *   cron test-alert critical|warning [message]   queue a test alert through routing, drain
- *   cron drain [--resume]     escalate and repeat what is due, retry webhook events,
- *                             announce an expired pause, then send the queued messages
- *                             that are due; --resume first clears a stop of all
+ *   cron drain [--resume]     retry webhook events, announce an expired pause, escalate
+ *                             and repeat what is due, then send the queued messages that
+ *                             are due (jobs/drain.h); --resume first clears a stop of all
  *                             sending (after fixing the token or account)
  *   cron escalate             only escalate and repeat what is due (queues, sends nothing)
  * Exit status: 0 done, 1 could not do the work, 2 usage or configuration error.
+ *
+ * The commands are the table commands[]: its usage lines are the usage text, and one
+ * preamble (settings_preamble) applies the stored settings the way each command needs.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -21,32 +24,39 @@
 
 #include <curl/curl.h>
 
-#include "monitor/check.h"
 #include "core/config.h"
-#include "monitor/configure.h"
-#include "db/db.h"
-#include "monitor/escalate.h"
-#include "webhook/inbound.h"
+#include "core/jsonutil.h"
 #include "core/log.h"
-#include "db/migrate.h"
-#include "delivery/outbox.h"
-#include "db/settings.h"
-#include "monitor/testalert.h"
-#include "jobs/tick.h"
 #include "core/util.h"
-#include "webhook/webhook.h"
+#include "db/db.h"
+#include "db/migrate.h"
+#include "db/settings.h"
+#include "delivery/outbox.h"
+#include "jobs/drain.h"
+#include "jobs/tick.h"
+#include "monitor/check.h"
+#include "monitor/configure.h"
+#include "monitor/escalate.h"
+#include "monitor/testalert.h"
 
-/* Webhook events one drain retries at most. */
-#define CRON_WEBHOOK_BATCH 1000
+/* How a command treats stored settings the state database cannot give. */
+enum settings_need {
+	SETTINGS_NONE,     /* does not read them (migrate), or reads them itself (tick) */
+	SETTINGS_OPTIONAL, /* warns and goes on with the configuration alone */
+	SETTINGS_REQUIRED, /* fails: the work needs the state database anyway */
+};
 
-static void usage(void)
-{
-	fputs("usage: cron tick | migrate | check [--emergency] | config | drain [--resume] |\n"
-	      "       escalate |\n"
-	      "       test-alert critical|warning [message]\n",
-	      stderr);
-	exit(2);
-}
+struct command {
+	const char *name;
+	const char *usage; /* the arguments, as the usage text shows them */
+	/* Are argv[2..argc) right? ARGS_OK, ARGS_USAGE, or ARGS_BAD (it said why). */
+	int (*args)(int argc, char **argv);
+	enum settings_need settings;
+	const char *fail_event; /* the log event of a SETTINGS_REQUIRED failure */
+	int (*run)(struct db *db, struct config *cfg, int argc, char **argv);
+};
+
+enum { ARGS_OK, ARGS_USAGE, ARGS_BAD };
 
 static void print_json(struct json_object *o)
 {
@@ -54,8 +64,52 @@ static void print_json(struct json_object *o)
 	                                           JSON_C_TO_STRING_NOSLASHESCAPE));
 }
 
-static int cmd_migrate(struct db *db)
+/* ---- argument checks ---- */
+
+static int args_none(int argc, char **argv)
 {
+	(void)argv;
+	return argc == 2 ? ARGS_OK : ARGS_USAGE;
+}
+
+static int args_check(int argc, char **argv)
+{
+	for (int i = 2; i < argc; i++)
+		if (strcmp(argv[i], "--emergency") != 0)
+			return ARGS_USAGE;
+	return ARGS_OK;
+}
+
+static int args_drain(int argc, char **argv)
+{
+	return argc == 2 || (argc == 3 && strcmp(argv[2], "--resume") == 0) ? ARGS_OK : ARGS_USAGE;
+}
+
+static const char *test_alert_message(int argc, char **argv)
+{
+	return argc == 4 ? argv[3] : "test alert from the monitoring service";
+}
+
+static int args_test_alert(int argc, char **argv)
+{
+	if (argc < 3 || argc > 4 ||
+	    (strcmp(argv[2], "critical") != 0 && strcmp(argv[2], "warning") != 0))
+		return ARGS_USAGE;
+	const char *message = test_alert_message(argc, argv);
+	if (!*message || strlen(message) > TESTALERT_MAX_MESSAGE ||
+	    !str_is_utf8(message, strlen(message))) {
+		fprintf(stderr, "test-alert: the message must be 1..%d bytes of UTF-8\n",
+		        TESTALERT_MAX_MESSAGE);
+		return ARGS_BAD;
+	}
+	return ARGS_OK;
+}
+
+/* ---- the commands ---- */
+
+static int cmd_migrate(struct db *db, struct config *cfg, int argc, char **argv)
+{
+	(void)cfg, (void)argc, (void)argv;
 	int n = migrate_apply(db);
 	if (n < 0) {
 		log_error("migrate_failed", "migrations not applied: %s", db->err);
@@ -67,19 +121,9 @@ static int cmd_migrate(struct db *db)
 
 static int cmd_check(struct db *db, struct config *cfg, int argc, char **argv)
 {
-	struct check_opts opts = {.emergency = 0, .trigger = "cli"};
-	for (int i = 2; i < argc; i++) {
-		if (strcmp(argv[i], "--emergency") == 0)
-			opts.emergency = 1;
-		else
-			usage();
-	}
+	struct check_opts opts = {.emergency = argc > 2, .trigger = "cli"}; /* args_check */
+	(void)argv;
 	char *err = NULL;
-	if (settings_apply(db, cfg, &err) < 0) {
-		log_warnx("settings_unavailable", "stored settings not applied: %s", err);
-		free(err);
-		err = NULL;
-	}
 	struct json_object *out = NULL;
 	int r = check_run(db, cfg, &opts, &out, &err);
 	if (out)
@@ -95,53 +139,38 @@ static int cmd_check(struct db *db, struct config *cfg, int argc, char **argv)
 
 static int cmd_drain(struct db *db, struct config *cfg, int argc, char **argv)
 {
-	char *err = NULL;
-	if (argc == 3 && strcmp(argv[2], "--resume") == 0) {
+	(void)argv;
+	if (argc == 3) { /* --resume (args_drain) */
 		if (outbox_resume(db) < 0) {
 			log_error("resume_failed", "cannot clear the stop: %s", db->err);
 			return 1;
 		}
 		log_info("sending_resumed", "sending resumed by the operator");
-	} else if (argc != 2) {
-		usage();
 	}
-	if (settings_apply(db, cfg, &err) < 0) {
-		log_error("drain_failed", "state database unavailable: %s", err);
-		free(err);
-		return 1;
-	}
-	struct drain_stats st;
-	struct escalate_stats es;
+	struct drain_run run = DRAIN_RUN_INIT;
+	enum drain_step failed;
 	int64_t t0 = mono_ms();
-	if (escalate_run(db, cfg, &es) < 0) {
-		log_error("escalate_failed", "%s", db->err);
+	if (drain_all(db, cfg, &run, &failed) < 0) {
+		log_error(failed == DRAIN_STEP_ESCALATE ? "escalate_failed" : "drain_failed", "%s",
+		          db->err);
 		return 1;
 	}
-	/* Webhook events that failed processing, and a pause that expired. */
-	struct webhook_stats ws = {0};
-	if (webhook_process_due(db, cfg, CRON_WEBHOOK_BATCH, &ws) < 0 ||
-	    inbound_announce_pause_end(db, cfg) < 0) {
-		log_error("drain_failed", "%s", db->err);
-		return 1;
-	}
-	if (outbox_drain(db, cfg, provider_for(cfg), 0, DRAIN_WAIT_PACED, &st) < 0) {
-		log_error("drain_failed", "%s", db->err);
-		return 1;
-	}
+	const struct drain_stats *st = &run.ds;
 	printf("{\"escalated\":%d,\"repeated\":%d,\"webhook_events\":%d,\"replayed\":%d,"
 	       "\"quarantined\":%d,\"claimed\":%d,\"sent\":%d,\"retried\":%d,\"as_template\":%d,"
 	       "\"failed\":%d,\"stale\":%d,\"stopped\":%s,\"duration_ms\":%lld}\n",
-	       es.escalated, es.repeated, ws.events, st.replayed, st.quarantined, st.claimed,
-	       st.sent, st.retried, st.as_template, st.failed, st.stale,
-	       st.stopped ? "true" : "false", (long long)(mono_ms() - t0));
+	       run.es.escalated, run.es.repeated, run.ws.events, st->replayed, st->quarantined,
+	       st->claimed, st->sent, st->retried, st->as_template, st->failed, st->stale,
+	       st->stopped ? "true" : "false", (long long)(mono_ms() - t0));
 	log_info("drain_done", "claimed %d: sent %d, retry %d, template %d, failed %d%s",
-	         st.claimed, st.sent, st.retried, st.as_template, st.failed,
-	         st.stopped ? " (sending is stopped)" : "");
+	         st->claimed, st->sent, st->retried, st->as_template, st->failed,
+	         st->stopped ? " (sending is stopped)" : "");
 	return 0;
 }
 
-static int cmd_tick(struct db *db, struct config *cfg)
+static int cmd_tick(struct db *db, struct config *cfg, int argc, char **argv)
 {
+	(void)argc, (void)argv;
 	struct json_object *out = NULL;
 	int r = tick_run(db, cfg, time(NULL), &out);
 	puts(json_object_to_json_string_ext(out, JSON_C_TO_STRING_PLAIN |
@@ -150,15 +179,10 @@ static int cmd_tick(struct db *db, struct config *cfg)
 	return r < 0 ? 1 : 0;
 }
 
-static int cmd_escalate(struct db *db, struct config *cfg)
+static int cmd_escalate(struct db *db, struct config *cfg, int argc, char **argv)
 {
-	char *err = NULL;
+	(void)argc, (void)argv;
 	struct escalate_stats es;
-	if (settings_apply(db, cfg, &err) < 0) {
-		log_error("escalate_failed", "state database unavailable: %s", err);
-		free(err);
-		return 1;
-	}
 	if (escalate_run(db, cfg, &es) < 0) {
 		log_error("escalate_failed", "%s", db->err);
 		return 1;
@@ -170,54 +194,78 @@ static int cmd_escalate(struct db *db, struct config *cfg)
 
 static int cmd_test_alert(struct db *db, struct config *cfg, int argc, char **argv)
 {
-	if (argc < 3 || argc > 4 ||
-	    (strcmp(argv[2], "critical") != 0 && strcmp(argv[2], "warning") != 0))
-		usage();
-	const char *message = argc == 4 ? argv[3] : "test alert from the monitoring service";
-	if (!*message || strlen(message) > TESTALERT_MAX_MESSAGE ||
-	    !str_is_utf8(message, strlen(message))) {
-		fprintf(stderr, "test-alert: the message must be 1..%d bytes of UTF-8\n",
-		        TESTALERT_MAX_MESSAGE);
-		return 2;
-	}
 	char *err = NULL;
 	struct json_object *out = NULL;
-	if (settings_apply(db, cfg, &err) < 0) {
-		log_warnx("settings_unavailable", "stored settings not applied: %s", err);
-		free(err);
-		err = NULL;
-	}
-	if (testalert_queue(db, cfg, argv[2], message, &out, &err) < 0) {
+	if (testalert_queue(db, cfg, argv[2], test_alert_message(argc, argv), &out, &err) < 0) {
 		log_error("test_alert_failed", "%s", err);
 		free(err);
 		return 1;
 	}
 	print_json(out);
-	struct json_object *spooled = NULL;
-	int was_spooled = json_object_object_get_ex(out, "state_database", &spooled);
+	int was_spooled = json_get(out, "state_database") != NULL;
 	json_object_put(out);
 	if (was_spooled) /* sent already, through the spool */
 		return 0;
-	struct drain_stats st;
-	if (outbox_drain(db, cfg, provider_for(cfg), 0, DRAIN_WAIT_PACED, &st) < 0) {
+	struct drain_run run = DRAIN_RUN_INIT;
+	if (drain_step(db, cfg, DRAIN_STEP_SEND, &run) < 0) {
 		log_error("drain_failed", "%s", db->err);
 		return 1;
 	}
 	return 0;
 }
 
-static int cmd_config(struct db *db, struct config *cfg)
+static int cmd_config(struct db *db, struct config *cfg, int argc, char **argv)
 {
-	char *err = NULL;
-	/* Stored settings apply when the state database answers; say so when it does not. */
-	if (settings_apply(db, cfg, &err) < 0) {
-		log_warnx("settings_unavailable", "stored settings not applied: %s", err);
-		free(err);
-	}
+	(void)db, (void)argc, (void)argv;
 	struct json_object *o = config_to_json(cfg);
 	print_json(o);
 	json_object_put(o);
 	return 0;
+}
+
+/* In the order of the usage text. */
+static const struct command commands[] = {
+    {"tick", "", args_none, SETTINGS_NONE, NULL, cmd_tick},
+    {"migrate", "", args_none, SETTINGS_NONE, NULL, cmd_migrate},
+    {"check", "[--emergency]", args_check, SETTINGS_OPTIONAL, NULL, cmd_check},
+    {"config", "", args_none, SETTINGS_OPTIONAL, NULL, cmd_config},
+    {"drain", "[--resume]", args_drain, SETTINGS_REQUIRED, "drain_failed", cmd_drain},
+    {"escalate", "", args_none, SETTINGS_REQUIRED, "escalate_failed", cmd_escalate},
+    {"test-alert", "critical|warning [message]", args_test_alert, SETTINGS_OPTIONAL, NULL,
+     cmd_test_alert},
+};
+
+static void usage(void)
+{
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+		fprintf(stderr, "%s cron %s%s%s\n", i ? "      " : "usage:", commands[i].name,
+		        *commands[i].usage ? " " : "", commands[i].usage);
+	exit(2);
+}
+
+/*
+ * The stored settings (configure) over the configuration, as c needs them. 0 go on; 1 the
+ * command cannot run.
+ */
+static int settings_preamble(const struct command *c, struct db *db, struct config *cfg)
+{
+	char *err = NULL;
+	if (c->settings == SETTINGS_NONE || settings_apply(db, cfg, &err) == 0)
+		return 0;
+	if (c->settings == SETTINGS_REQUIRED)
+		log_error(c->fail_event, "state database unavailable: %s", err);
+	else
+		log_warnx("settings_unavailable", "stored settings not applied: %s", err);
+	free(err);
+	return c->settings == SETTINGS_REQUIRED;
+}
+
+static const struct command *find_command(const char *name)
+{
+	for (size_t i = 0; i < ARRAY_LEN(commands); i++)
+		if (strcmp(commands[i].name, name) == 0)
+			return &commands[i];
+	return NULL;
 }
 
 int main(int argc, char **argv)
@@ -225,7 +273,8 @@ int main(int argc, char **argv)
 	struct config cfg;
 	struct db db;
 	char *err = NULL;
-	if (argc < 2)
+	const struct command *c = argc < 2 ? NULL : find_command(argv[1]);
+	if (!c)
 		usage();
 	log_init("cron", LOG_INFO);
 	config_init(&cfg);
@@ -238,24 +287,15 @@ int main(int argc, char **argv)
 	}
 	log_set_level(cfg.log_level);
 	config_warn_env_file(&cfg);
-	db_init(&db, cfg.database_url);
-	int rc;
-	if (strcmp(argv[1], "migrate") == 0 && argc == 2)
-		rc = cmd_migrate(&db);
-	else if (strcmp(argv[1], "check") == 0)
-		rc = cmd_check(&db, &cfg, argc, argv);
-	else if (strcmp(argv[1], "test-alert") == 0)
-		rc = cmd_test_alert(&db, &cfg, argc, argv);
-	else if (strcmp(argv[1], "drain") == 0)
-		rc = cmd_drain(&db, &cfg, argc, argv);
-	else if (strcmp(argv[1], "tick") == 0 && argc == 2)
-		rc = cmd_tick(&db, &cfg);
-	else if (strcmp(argv[1], "escalate") == 0 && argc == 2)
-		rc = cmd_escalate(&db, &cfg);
-	else if (strcmp(argv[1], "config") == 0 && argc == 2)
-		rc = cmd_config(&db, &cfg);
-	else
+	int a = c->args(argc, argv);
+	if (a == ARGS_USAGE)
 		usage();
+	if (a == ARGS_BAD) {
+		config_release(&cfg);
+		return 2;
+	}
+	db_init(&db, cfg.database_url);
+	int rc = settings_preamble(c, &db, &cfg) ? 1 : c->run(&db, &cfg, argc, argv);
 	db_release(&db);
 	config_release(&cfg);
 	curl_global_cleanup();

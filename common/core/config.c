@@ -11,10 +11,10 @@
 
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/envfile.h"
 #include "core/util.h"
 
 #define OFF(field) offsetof(struct config, field)
-#define ENV_FILE_MAX (1024 * 1024)
 
 struct var_slot {
 	struct cfg_var v;
@@ -231,22 +231,6 @@ static char **field_str(struct config *cfg, size_t off)
 	return (char **)((char *)cfg + off);
 }
 
-int phone_list_has(const struct phone_list *l, const char *phone)
-{
-	for (int i = 0; i < l->n; i++)
-		if (strcmp(l->num[i], phone) == 0)
-			return 1;
-	return 0;
-}
-
-int phone_list_add(struct phone_list *l, const char *phone)
-{
-	if (l->n >= PHONE_LIST_MAX || phone_list_has(l, phone))
-		return 0;
-	snprintf(l->num[l->n++], PHONE_MAX, "%s", phone);
-	return 1;
-}
-
 void config_init(struct config *cfg)
 {
 	memset(cfg, 0, sizeof(*cfg));
@@ -307,45 +291,93 @@ static int tz_valid(const char *tz)
 	return ok;
 }
 
+/* Whether value suits the text variable v; *why says what it must be when not. */
+static int text_valid(const struct cfg_var *v, const char *value, const char **why)
+{
+	switch (v->type) {
+	case CFG_URL:
+		/* Connection strings may be "key=value" lists; only the API bases are URLs. */
+		if ((strcmp(v->name, "META_GRAPH_URL") == 0 ||
+		     strcmp(v->name, "TWILIO_API_URL") == 0) &&
+		    strncmp(value, "https://", 8) != 0 && strncmp(value, "http://", 7) != 0) {
+			*why = "must be an http(s) URL";
+			return 0;
+		}
+		return 1;
+	case CFG_TZ:
+		*why = "must be an IANA time zone known to the system tz database (e.g. "
+		       "Europe/Berlin)";
+		return tz_valid(value);
+	case CFG_PROVIDER:
+		*why = "must be sandbox, meta or twilio";
+		return !strcmp(value, "sandbox") || !strcmp(value, "meta") ||
+		       !strcmp(value, "twilio");
+	case CFG_IDENT:
+		*why = "must be an SQL identifier ([A-Za-z_][A-Za-z0-9_]*, optionally schema.name)";
+		return str_is_identifier(value);
+	default:
+		return 1; /* CFG_STRING, CFG_SECRET: anything */
+	}
+}
+
+/* A text variable: checked, then a copy into its field. 0, or -1 with *why. */
+static int set_text(struct config *cfg, const struct var_slot *s, const char *value,
+                    const char **why)
+{
+	if (!text_valid(&s->v, value, why))
+		return -1;
+	char **p = field_str(cfg, s->off);
+	free(*p);
+	*p = xstrdup(value);
+	return 0;
+}
+
+/* A variable held as an int (time of day, weekday, log level). 0, or -1 with *why. */
+static int set_small(struct config *cfg, const struct var_slot *s, const char *value,
+                     const char **why)
+{
+	int *field = (int *)((char *)cfg + s->off);
+	switch (s->v.type) {
+	case CFG_HHMM: {
+		int m;
+		if (parse_hhmm(value, &m, why) < 0)
+			return -1;
+		*field = m;
+		return 0;
+	}
+	case CFG_WEEKDAY: {
+		static const char *const days[] = {"sunday",   "monday", "tuesday", "wednesday",
+		                                   "thursday", "friday", "saturday"};
+		for (int d = 0; d < 7; d++)
+			if (str_eq_nocase(value, days[d])) {
+				*field = d;
+				return 0;
+			}
+		*why = "must be a day of the week (monday .. sunday)";
+		return -1;
+	}
+	case CFG_LEVEL: {
+		enum log_level l;
+		if (log_parse_level(value, &l) < 0) {
+			*why = "must be debug, info, warn or error";
+			return -1;
+		}
+		*(enum log_level *)field = l;
+		return 0;
+	}
+	default:
+		*why = "internal error (not a small type)";
+		return -1;
+	}
+}
+
 /* Parse value for var into cfg. -1 with *err (allocated) naming the variable. */
 static int set_var(struct config *cfg, const struct var_slot *s, const char *value, char **err)
 {
 	const struct cfg_var *v = &s->v;
 	const char *why = NULL;
+	int r;
 	switch (v->type) {
-	case CFG_STRING:
-	case CFG_SECRET:
-		break;
-	case CFG_URL:
-		if (strcmp(v->name, "META_GRAPH_URL") == 0 ||
-		    strcmp(v->name, "TWILIO_API_URL") == 0) {
-			if (strncmp(value, "https://", 8) != 0 &&
-			    strncmp(value, "http://", 7) != 0) {
-				why = "must be an http(s) URL";
-				goto bad;
-			}
-		}
-		break;
-	case CFG_TZ:
-		if (!tz_valid(value)) {
-			why = "must be an IANA time zone known to the system tz database (e.g. "
-			      "Europe/Berlin)";
-			goto bad;
-		}
-		break;
-	case CFG_PROVIDER:
-		if (strcmp(value, "sandbox") && strcmp(value, "meta") && strcmp(value, "twilio")) {
-			why = "must be sandbox, meta or twilio";
-			goto bad;
-		}
-		break;
-	case CFG_IDENT:
-		if (!str_is_identifier(value)) {
-			why = "must be an SQL identifier ([A-Za-z_][A-Za-z0-9_]*, optionally "
-			      "schema.name)";
-			goto bad;
-		}
-		break;
 	case CFG_INT: {
 		long long n;
 		if (parse_int(value, v->min, v->max, &n, &why) < 0) {
@@ -356,43 +388,22 @@ static int set_var(struct config *cfg, const struct var_slot *s, const char *val
 		*(long long *)((char *)cfg + s->off) = n;
 		return 0;
 	}
-	case CFG_HHMM: {
-		int m;
-		if (parse_hhmm(value, &m, &why) < 0)
-			goto bad;
-		*(int *)((char *)cfg + s->off) = m;
-		return 0;
-	}
-	case CFG_WEEKDAY: {
-		static const char *const days[] = {"sunday",   "monday", "tuesday", "wednesday",
-		                                   "thursday", "friday", "saturday"};
-		for (int d = 0; d < 7; d++)
-			if (str_eq_nocase(value, days[d])) {
-				*(int *)((char *)cfg + s->off) = d;
-				return 0;
-			}
-		why = "must be a day of the week (monday .. sunday)";
-		goto bad;
-	}
-	case CFG_LEVEL: {
-		enum log_level l;
-		if (log_parse_level(value, &l) < 0) {
-			why = "must be debug, info, warn or error";
-			goto bad;
-		}
-		*(enum log_level *)((char *)cfg + s->off) = l;
-		return 0;
-	}
+	case CFG_HHMM:
+	case CFG_WEEKDAY:
+	case CFG_LEVEL:
+		r = set_small(cfg, s, value, &why);
+		break;
 	case CFG_PHONES:
 	case CFG_THRESHOLD:
 		*err = xasprintf("%s: internal error (list type)", v->name);
 		return -1;
+	default:
+		r = set_text(cfg, s, value, &why);
+		break;
 	}
-	char **p = field_str(cfg, s->off);
-	free(*p);
-	*p = xstrdup(value);
-	return 0;
-bad:
+	if (r == 0)
+		return 0;
+	/* A secret's value is never repeated, not even a wrong one. */
 	if (v->type == CFG_SECRET)
 		*err = xasprintf("%s %s", v->name, why);
 	else
@@ -464,116 +475,9 @@ static int check_thresholds(const struct config *cfg, char **err)
 	return 0;
 }
 
-int envfile_parse(const char *text, size_t len,
-                  int (*fn)(const char *key, const char *value, void *arg), void *arg, char **err)
-{
-	size_t pos = 0;
-	int lineno = 0;
-	while (pos < len) {
-		size_t end = pos;
-		while (end < len && text[end] != '\n')
-			end++;
-		lineno++;
-		char *line = xstrndup(text + pos, end - pos);
-		pos = end + 1;
-		char *l = str_trim(line);
-		if (*l == '\0' || *l == '#') {
-			free(line);
-			continue;
-		}
-		if (strncmp(l, "export ", 7) == 0)
-			l = str_trim(l + 7);
-		char *eq = strchr(l, '=');
-		if (!eq) {
-			*err = xasprintf("env file line %d: expected KEY=VALUE", lineno);
-			free(line);
-			return -1;
-		}
-		*eq = '\0';
-		char *key = str_trim(l);
-		char *val = str_trim(eq + 1);
-		int keyok = *key != '\0' && (isalpha((unsigned char)*key) || *key == '_');
-		for (char *k = key; *k && keyok; k++)
-			keyok = isalnum((unsigned char)*k) || *k == '_';
-		if (!keyok) {
-			*err = xasprintf("env file line %d: bad variable name", lineno);
-			free(line);
-			return -1;
-		}
-		if (val[0] == '"' || val[0] == '\'') {
-			/* Quoted: up to the matching quote; after it only a " #" comment. */
-			char *close = strchr(val + 1, val[0]);
-			char *rest = close ? str_trim(close + 1) : NULL;
-			if (!close || (*rest && *rest != '#')) {
-				*err = xasprintf("env file line %d (%s): unterminated quote",
-				                 lineno, key);
-				free(line);
-				return -1;
-			}
-			*close = '\0';
-			val++;
-		} else if (val[0] == '#') {
-			val[0] = '\0'; /* KEY= # comment: an empty value */
-		} else {
-			/* Unquoted: a " #" starts a comment. */
-			char *hash = strstr(val, " #");
-			if (hash) {
-				*hash = '\0';
-				val = str_trim(val);
-			}
-		}
-		int r = fn(key, val, arg);
-		free(line);
-		if (r < 0) {
-			*err = xasprintf("env file line %d: rejected", lineno);
-			return -1;
-		}
-	}
-	return 0;
-}
-
 static int collect_kv(const char *key, const char *value, void *arg)
 {
 	kv_set(arg, key, value);
-	return 0;
-}
-
-/* Read the env file at path into out; *mode: its permission bits (of the file read). */
-static int read_file(const char *path, struct buf *out, int *mode, char **err)
-{
-	struct stat st;
-	int fd = open(path, O_RDONLY | O_CLOEXEC);
-	if (fd < 0) {
-		*err =
-		    xasprintf("MONITORING_ENV_FILE: cannot open '%s': %s", path, strerror(errno));
-		return -1;
-	}
-	*mode = fstat(fd, &st) == 0 ? (int)(st.st_mode & 07777) : -1;
-	char tmp[4096];
-	for (;;) {
-		ssize_t n = read(fd, tmp, sizeof(tmp));
-		if (n < 0 && errno == EINTR)
-			continue;
-		if (n < 0) {
-			*err = xasprintf("MONITORING_ENV_FILE: cannot read '%s': %s", path,
-			                 strerror(errno));
-			close(fd);
-			return -1;
-		}
-		if (n == 0)
-			break;
-		if (buf_append(out, tmp, (size_t)n) < 0) {
-			*err = xasprintf("MONITORING_ENV_FILE: '%s' is larger than %d bytes", path,
-			                 ENV_FILE_MAX);
-			close(fd);
-			return -1;
-		}
-	}
-	close(fd);
-	if (memchr(buf_str(out), '\0', out->len)) {
-		*err = xasprintf("MONITORING_ENV_FILE: '%s' contains NUL bytes", path);
-		return -1;
-	}
 	return 0;
 }
 
@@ -677,33 +581,42 @@ static int load_phones(struct config *cfg, const struct var_slot *s, const struc
 	return 0;
 }
 
-int config_load(struct config *cfg, char **err)
+/*
+ * The env file's variables into raw: the file MONITORING_ENV_FILE names (it must exist then), or
+ * .env.monitoring when there is one. Records its name, mode and secret count in cfg; warns of
+ * names config_load() does not read. 0, or -1 with *err.
+ */
+static int read_env_file(struct config *cfg, struct kvlist *raw, char **err)
 {
-	struct kvlist raw = {0};
-	struct buf file = BUF_INIT(ENV_FILE_MAX);
-	int ret = -1;
-
+	struct buf file = BUF_INIT(ENVFILE_MAX);
 	const char *envfile = getenv("MONITORING_ENV_FILE");
-	int explicit_file = envfile && *envfile;
+	int explicit_file = envfile && *envfile, ret = -1;
 	if (!explicit_file)
 		envfile = ".env.monitoring";
 	free(cfg->env_file);
 	cfg->env_file = xstrdup(envfile);
 	cfg->env_file_mode = -1;
 	cfg->env_file_secrets = 0;
-	if (explicit_file || access(envfile, F_OK) == 0) {
-		if (read_file(envfile, &file, &cfg->env_file_mode, err) < 0)
-			goto out;
-		if (envfile_parse(buf_str(&file), file.len, collect_kv, &raw, err) < 0)
-			goto out;
-		cfg->env_file_secrets = count_secrets(&raw);
-		for (size_t i = 0; i < raw.n; i++)
-			if (!config_var_known(raw.items[i].key))
-				log_warnx("config_unknown_variable",
-				          "%s: unknown variable %s ignored (a typo?)", envfile,
-				          raw.items[i].key);
-	}
-	/* The environment overrides the file, for every name we know. */
+	if (!explicit_file && access(envfile, F_OK) != 0)
+		return 0;
+	if (envfile_read(envfile, &file, &cfg->env_file_mode, err) < 0 ||
+	    envfile_parse(buf_str(&file), file.len, collect_kv, raw, err) < 0)
+		goto out;
+	cfg->env_file_secrets = count_secrets(raw);
+	for (size_t i = 0; i < raw->n; i++)
+		if (!config_var_known(raw->items[i].key))
+			log_warnx("config_unknown_variable",
+			          "%s: unknown variable %s ignored (a typo?)", envfile,
+			          raw->items[i].key);
+	ret = 0;
+out:
+	buf_release(&file);
+	return ret;
+}
+
+/* The environment overrides the file, for every name we know. */
+static void overlay_environment(struct kvlist *raw)
+{
 	extern char **environ;
 	for (char **e = environ; e && *e; e++) {
 		const char *eq = strchr(*e, '=');
@@ -711,72 +624,66 @@ int config_load(struct config *cfg, char **err)
 			continue;
 		char *k = xstrndup(*e, (size_t)(eq - *e));
 		if (config_var_known(k))
-			kv_set(&raw, k, eq + 1);
+			kv_set(raw, k, eq + 1);
 		free(k);
 	}
+}
 
+/* Types whose empty value means the default (they have no meaningful empty value). */
+static int empty_is_default(enum cfg_type t)
+{
+	return t == CFG_URL || t == CFG_TZ || t == CFG_IDENT || t == CFG_INT || t == CFG_HHMM ||
+	       t == CFG_WEEKDAY || t == CFG_PROVIDER || t == CFG_LEVEL;
+}
+
+/* Every variable of the table, and the thresholds, from raw (else their defaults). 0 / -1. */
+static int set_all(struct config *cfg, const struct kvlist *raw, char **err)
+{
 	for (size_t i = 0; i < ARRAY_LEN(vars); i++) {
 		const struct var_slot *s = &vars[i];
 		if (s->v.type == CFG_PHONES) {
-			if (load_phones(cfg, s, &raw, err) < 0)
-				goto out;
+			if (load_phones(cfg, s, raw, err) < 0)
+				return -1;
 			continue;
 		}
-		const char *v = kv_get(&raw, s->v.name);
+		const char *v = kv_get(raw, s->v.name);
 		if (!v)
 			v = s->v.def ? s->v.def : "";
-		if ((s->v.type == CFG_URL || s->v.type == CFG_TZ || s->v.type == CFG_IDENT ||
-		     s->v.type == CFG_INT || s->v.type == CFG_HHMM || s->v.type == CFG_WEEKDAY ||
-		     s->v.type == CFG_PROVIDER || s->v.type == CFG_LEVEL) &&
-		    *v == '\0') {
+		if (empty_is_default(s->v.type) && *v == '\0') {
 			if (strcmp(s->v.name, "MONITORED_DATABASE_URL") == 0)
-				continue;
+				continue; /* empty: DATABASE_URL, set by finish_config() */
 			v = s->v.def ? s->v.def : "";
 			if (*v == '\0') {
 				*err = xasprintf("%s must not be empty", s->v.name);
-				goto out;
+				return -1;
 			}
 		}
 		if (set_var(cfg, s, v, err) < 0)
-			goto out;
+			return -1;
 	}
-	for (size_t i = 0; i < raw.n; i++) {
+	for (size_t i = 0; i < raw->n; i++) {
 		enum metric_id m;
 		int c;
-		if (*raw.items[i].value == '\0')
+		if (*raw->items[i].value == '\0')
 			continue; /* empty means the default, as for every variable; "none" disables
 			           */
-		if (threshold_var_parse(raw.items[i].key, &m, &c) == 0 &&
-		    set_threshold(cfg, raw.items[i].key, m, c, raw.items[i].value, err) < 0)
-			goto out;
+		if (threshold_var_parse(raw->items[i].key, &m, &c) == 0 &&
+		    set_threshold(cfg, raw->items[i].key, m, c, raw->items[i].value, err) < 0)
+			return -1;
 	}
-	if (config_check(cfg, err) < 0)
-		goto out;
-	if (*cfg->monitored_database_url == '\0') {
-		free(cfg->monitored_database_url);
-		cfg->monitored_database_url = xstrdup(cfg->database_url);
-	}
-	if (*cfg->api_token && strlen(cfg->api_token) < 16) {
-		*err = xstrdup("MONITORING_API_TOKEN must be at least 16 characters");
-		goto out;
-	}
-	if (*cfg->twilio_whatsapp_number) {
-		char num[PHONE_MAX];
-		const char *why;
-		if (phone_normalize(cfg->twilio_whatsapp_number, num, &why) < 0) {
-			*err = xasprintf("TWILIO_WHATSAPP_NUMBER %s", why);
-			goto out;
-		}
-		free(cfg->twilio_whatsapp_number);
-		cfg->twilio_whatsapp_number = xstrdup(num);
-	}
+	return 0;
+}
+
+/* The chosen provider has what it needs to send. 0, or -1 with *err naming what is missing. */
+static int check_provider(const struct config *cfg, char **err)
+{
 	if (strcmp(cfg->provider, "meta") == 0) {
 		if (!*cfg->meta_token || !*cfg->meta_phone_number_id) {
 			*err = xstrdup(*cfg->meta_token ? "META_PHONE_NUMBER_ID is required when "
 			                                  "WHATSAPP_PROVIDER=meta"
 			                                : "META_WHATSAPP_TOKEN is required when "
 			                                  "WHATSAPP_PROVIDER=meta");
-			goto out;
+			return -1;
 		}
 	} else if (strcmp(cfg->provider, "twilio") == 0) {
 		const char *missing = !*cfg->twilio_account_sid       ? "TWILIO_ACCOUNT_SID"
@@ -785,13 +692,50 @@ int config_load(struct config *cfg, char **err)
 		                                                      : NULL;
 		if (missing) {
 			*err = xasprintf("%s is required when WHATSAPP_PROVIDER=twilio", missing);
-			goto out;
+			return -1;
 		}
 	}
+	return 0;
+}
+
+/* What depends on more than one variable, once all are set. 0, or -1 with *err. */
+static int finish_config(struct config *cfg, char **err)
+{
+	if (config_check(cfg, err) < 0)
+		return -1;
+	if (*cfg->monitored_database_url == '\0') {
+		free(cfg->monitored_database_url);
+		cfg->monitored_database_url = xstrdup(cfg->database_url);
+	}
+	if (*cfg->api_token && strlen(cfg->api_token) < 16) {
+		*err = xstrdup("MONITORING_API_TOKEN must be at least 16 characters");
+		return -1;
+	}
+	if (*cfg->twilio_whatsapp_number) {
+		char num[PHONE_MAX];
+		const char *why;
+		if (phone_normalize(cfg->twilio_whatsapp_number, num, &why) < 0) {
+			*err = xasprintf("TWILIO_WHATSAPP_NUMBER %s", why);
+			return -1;
+		}
+		free(cfg->twilio_whatsapp_number);
+		cfg->twilio_whatsapp_number = xstrdup(num);
+	}
+	return check_provider(cfg, err);
+}
+
+int config_load(struct config *cfg, char **err)
+{
+	struct kvlist raw = {0};
+	int ret = -1;
+	if (read_env_file(cfg, &raw, err) < 0)
+		goto out;
+	overlay_environment(&raw);
+	if (set_all(cfg, &raw, err) < 0 || finish_config(cfg, err) < 0)
+		goto out;
 	ret = 0;
 out:
 	kv_free(&raw);
-	buf_release(&file);
 	return ret;
 }
 

@@ -3,7 +3,7 @@
  *
  * Precedence, lowest first: built-in defaults < the env file
  * (MONITORING_ENV_FILE, default ".env.monitoring"; missing is fine unless
- * MONITORING_ENV_FILE names it) < the process environment < settings stored
+ * MONITORING_ENV_FILE names it; read by core/envfile.h) < the process environment < settings stored
  * in the state database by POST /monitoring/configure (thresholds and
  * schedule only, never secrets; applied with config_apply_setting()).
  *
@@ -20,18 +20,7 @@
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/phone.h"
-
-#define PHONE_LIST_MAX 10
-
-struct phone_list {
-	int n;
-	char num[PHONE_LIST_MAX][PHONE_MAX];
-};
-
-/* Is phone in l? */
-int phone_list_has(const struct phone_list *l, const char *phone);
-/* Add phone unless it is there already or l is full. 1 added, 0 not. */
-int phone_list_add(struct phone_list *l, const char *phone);
+#include "core/phonelist.h"
 
 struct config {
 	char *env_file;
@@ -144,10 +133,6 @@ int config_warn_env_file(const struct config *cfg);
 
 /* Cross-variable rules: threshold pairs, business hours order. 0, or -1 with *err. */
 int config_check(const struct config *cfg, char **err);
-
-/* Parse an env file's text: calls fn for each KEY=VALUE. 0, or -1 with *err naming the line. */
-int envfile_parse(const char *text, size_t len,
-                  int (*fn)(const char *key, const char *value, void *arg), void *arg, char **err);
 
 /* The effective value of a variable as text, with secrets redacted ("(set)" / ""). Caller frees. */
 char *config_value_text(const struct config *cfg, const char *name, int redact);

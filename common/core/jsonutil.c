@@ -1,4 +1,6 @@
 #include <ctype.h>
+#include <errno.h>
+#include <limits.h>
 #include <string.h>
 
 #include "core/jsonutil.h"
@@ -284,4 +286,106 @@ const char *json_type_label(const struct json_object *o)
 		return "string";
 	}
 	return "unknown";
+}
+
+/* ---- typed getters ---- */
+
+struct json_object *json_get(struct json_object *o, const char *key)
+{
+	struct json_object *v = NULL;
+	if (!o || !json_object_is_type(o, json_type_object) ||
+	    !json_object_object_get_ex(o, key, &v))
+		return NULL;
+	return v; /* NULL for JSON null */
+}
+
+struct json_object *json_member(struct json_object *o, const char *key, enum json_type t)
+{
+	struct json_object *v = json_get(o, key);
+	return v && json_object_is_type(v, t) ? v : NULL;
+}
+
+int json_present(struct json_object *o, const char *key)
+{
+	return json_get(o, key) != NULL;
+}
+
+const char *json_get_string(struct json_object *o, const char *key)
+{
+	struct json_object *v = json_member(o, key, json_type_string);
+	return v ? json_object_get_string(v) : NULL;
+}
+
+int json_get_id(struct json_object *o, const char *key, size_t max, char **out)
+{
+	*out = NULL;
+	if (!json_present(o, key))
+		return 0;
+	struct json_object *v = json_member(o, key, json_type_string);
+	if (!v)
+		return -1;
+	const char *s = json_object_get_string(v);
+	size_t n = (size_t)json_object_get_string_len(v);
+	if (n == 0 || n > max || strlen(s) != n || !str_is_utf8(s, n))
+		return -1;
+	*out = xstrndup(s, n);
+	return 0;
+}
+
+char *json_get_text(struct json_object *o, const char *key, size_t max)
+{
+	const char *s = json_get_string(o, key);
+	if (!s)
+		return NULL;
+	size_t n = strlen(s); /* a NUL inside ends the text */
+	if (!str_is_utf8(s, n))
+		return NULL;
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	return xstrndup(s, n);
+}
+
+char *json_get_whole(struct json_object *o, const char *key, size_t max)
+{
+	struct json_object *v = json_member(o, key, json_type_string);
+	if (!v || (size_t)json_object_get_string_len(v) > max)
+		return NULL;
+	return json_get_text(o, key, max);
+}
+
+long long json_get_uint(struct json_object *o, const char *key, long long max)
+{
+	struct json_object *v = NULL;
+	long long n = -1;
+	if ((v = json_member(o, key, json_type_int))) {
+		errno = 0;
+		n = (long long)json_object_get_int64(v);
+		if (errno != 0) /* json-c clamps a number past int64 and says so in errno */
+			n = -1;
+	} else if ((v = json_member(o, key, json_type_string))) {
+		const char *s = json_object_get_string(v);
+		size_t len = (size_t)json_object_get_string_len(v);
+		if (len == 0 || len > 19 || strspn(s, "0123456789") != len ||
+		    parse_int(s, 0, LLONG_MAX, &n, NULL) < 0)
+			n = -1;
+	}
+	return n >= 0 && n <= max ? n : -1;
+}
+
+int json_get_int64(struct json_object *o, const char *key, long long *out)
+{
+	struct json_object *v = json_member(o, key, json_type_int);
+	if (!v)
+		return -1;
+	*out = (long long)json_object_get_int64(v);
+	return 0;
+}
+
+int json_get_bool(struct json_object *o, const char *key, int def)
+{
+	struct json_object *v = json_member(o, key, json_type_boolean);
+	return v ? json_object_get_boolean(v) : def;
 }

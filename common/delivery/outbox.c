@@ -5,21 +5,19 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "core/backoff.h"
 #include "core/buf.h"
 #include "core/log.h"
 #include "delivery/outbox.h"
 #include "delivery/sender.h"
 #include "delivery/spool.h"
 #include "core/util.h"
+#include "db/pgarray.h"
 
 int outbox_queue(struct db *db, const struct outbox_msg *m)
 {
-	struct buf ids = BUF_INIT(1 << 20);
+	char *ids = pg_bigint_array(m->alert_ids, m->n_alert_ids);
 	char run[24];
-	buf_puts(&ids, "{");
-	for (size_t i = 0; i < m->n_alert_ids; i++)
-		buf_printf(&ids, "%s%lld", i ? "," : "", m->alert_ids[i]);
-	buf_puts(&ids, "}");
 	snprintf(run, sizeof(run), "%lld", m->check_run_id);
 	char nb[24];
 	snprintf(nb, sizeof(nb), "%lld", m->not_before);
@@ -28,7 +26,7 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 	                     m->priority,
 	                     m->kind,
 	                     m->key,
-	                     buf_str(&ids),
+	                     ids,
 	                     m->check_run_id ? run : NULL,
 	                     m->emergency ? "t" : "f",
 	                     m->not_before ? nb : NULL,
@@ -43,7 +41,7 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 	             "   WHERE paused_until > now()) THEN 'suppressed' ELSE 'queued' END)"
 	             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING status",
 	             10, p);
-	buf_release(&ids);
+	free(ids);
 	if (!res)
 		return -1;
 	int r = PQntuples(res) != 1                                ? OUTBOX_DUPLICATE
@@ -64,12 +62,8 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 
 double outbox_backoff(const struct config *cfg, int attempts, double jitter01)
 {
-	double d = (double)cfg->retry_base_s;
-	for (int i = 1; i < attempts && d < (double)cfg->retry_max_s; i++)
-		d *= 2;
-	if (d > (double)cfg->retry_max_s)
-		d = (double)cfg->retry_max_s;
-	return d * (0.8 + 0.4 * jitter01);
+	return backoff_delay((double)cfg->retry_base_s, (double)cfg->retry_max_s, attempts, 0.2,
+	                     jitter01);
 }
 
 struct claimed {
@@ -202,7 +196,8 @@ static int claim(struct db *db, const struct config *cfg, int max, struct claime
 {
 	char lim[16], gap[24];
 	struct claimed *c = NULL;
-	struct buf ids = BUF_INIT(1 << 20);
+	long long *ids = NULL;
+	char *idlist = NULL;
 	PGresult *r = NULL;
 	char *lease_id = NULL;
 	int n = 0;
@@ -229,6 +224,7 @@ static int claim(struct db *db, const struct config *cfg, int max, struct claime
 	if (!r)
 		goto fail;
 	c = xcalloc((size_t)PQntuples(r) + 1, sizeof(*c));
+	ids = xcalloc((size_t)PQntuples(r) + 1, sizeof(*ids));
 	for (int i = 0; i < PQntuples(r) && n < max; i++) {
 		const char *phone = PQgetvalue(r, i, 1);
 		int dup = 0;
@@ -260,14 +256,14 @@ static int claim(struct db *db, const struct config *cfg, int max, struct claime
 		c[n].in_window = strcmp(PQgetvalue(r, i, 5), "t") == 0;
 		c[n].alert_id = xstrdup(PQgetvalue(r, i, 6));
 		c[n].attempts = (int)strtol(PQgetvalue(r, i, 7), NULL, 10) + 1;
-		buf_printf(&ids, "%s%s", n ? "," : "{", c[n].id);
+		ids[n] = strtoll(c[n].id, NULL, 10);
 		n++;
 	}
 	PQclear(r);
 	r = NULL;
 	if (n > 0) {
-		buf_puts(&ids, "}");
-		if (hold(db, cfg, n, buf_str(&ids), first_slot_s, &lease_id) < 0)
+		idlist = pg_bigint_array(ids, (size_t)n);
+		if (hold(db, cfg, n, idlist, first_slot_s, &lease_id) < 0)
 			goto fail;
 		for (int k = 0; k < n; k++)
 			c[k].lease_id = xstrdup(lease_id);
@@ -275,14 +271,16 @@ static int claim(struct db *db, const struct config *cfg, int max, struct claime
 	if (db_commit(db) < 0)
 		goto fail;
 	free(lease_id);
-	buf_release(&ids);
+	free(ids);
+	free(idlist);
 	*out = c;
 	return n;
 fail:
 	PQclear(r);
 	db_rollback(db);
 	free(lease_id);
-	buf_release(&ids);
+	free(ids);
+	free(idlist);
 	claimed_free(c, n);
 	return -1;
 }

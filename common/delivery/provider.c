@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "core/buf.h"
+#include "core/jsonutil.h"
 #include "core/phone.h"
 #include "delivery/provider.h"
 #include "delivery/provider_internal.h"
@@ -354,27 +355,16 @@ int provider_transport_failed(const struct http_answer *ans, struct send_result 
 
 const char *provider_json_string(struct json_object *o, const char *key)
 {
-	struct json_object *v;
-	if (!o || !json_object_object_get_ex(o, key, &v) ||
-	    !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
+	return json_get_string(o, key);
 }
 
 /* An integer member, also when sent as a string of digits. 0, or -1 when absent. */
 int provider_json_int(struct json_object *o, const char *key, long long *out)
 {
-	struct json_object *v;
-	const char *err;
-	if (!o || !json_object_object_get_ex(o, key, &v))
-		return -1;
-	if (json_object_is_type(v, json_type_int)) {
-		*out = json_object_get_int64(v);
+	const char *err, *s = json_get_string(o, key);
+	if (json_get_int64(o, key, out) == 0)
 		return 0;
-	}
-	if (json_object_is_type(v, json_type_string))
-		return parse_int(json_object_get_string(v), 0, 999999999, out, &err);
-	return -1;
+	return s ? parse_int(s, 0, 999999999, out, &err) : -1;
 }
 
 char *provider_body_excerpt(const struct http_answer *ans)

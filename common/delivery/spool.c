@@ -17,6 +17,7 @@
 #include "delivery/sender.h"
 #include "delivery/spool.h"
 #include "core/util.h"
+#include "db/pgarray.h"
 
 #define SPOOL_FILE "outbox.spool"
 #define SPOOL_QUARANTINE_FILE "outbox.spool.quarantine"
@@ -579,20 +580,10 @@ int spool_send(const struct config *cfg, const struct spool_msg *m, size_t n, in
 	return sent;
 }
 
-static const char *jstr(struct json_object *o, const char *name)
-{
-	struct json_object *v;
-	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_string))
-		return NULL;
-	return json_object_get_string(v);
-}
-
 static char *jnum_text(struct json_object *o, const char *name)
 {
-	struct json_object *v;
-	if (!json_object_object_get_ex(o, name, &v) || !json_object_is_type(v, json_type_int))
-		return NULL;
-	return xasprintf("%lld", (long long)json_object_get_int64(v));
+	long long n;
+	return json_get_int64(o, name, &n) == 0 ? xasprintf("%lld", n) : NULL;
 }
 
 /* What a line is, and what applying it did. */
@@ -602,23 +593,21 @@ enum { LINE_OK = 0, LINE_BAD = 1, LINE_REFUSED = 2 };
 static int replay_message(struct db *db, struct json_object *o)
 {
 	struct json_object *ids = NULL, *e = NULL;
-	struct buf arr = BUF_INIT(1 << 20);
-	buf_puts(&arr, "{");
-	if (json_object_object_get_ex(o, "alert_ids", &ids) &&
-	    json_object_is_type(ids, json_type_array))
-		for (size_t i = 0; i < json_object_array_length(ids); i++)
-			buf_printf(
-			    &arr, "%s%lld", i ? "," : "",
-			    (long long)json_object_get_int64(json_object_array_get_idx(ids, i)));
-	buf_puts(&arr, "}");
+	ids = json_member(o, "alert_ids", json_type_array);
+	size_t nids = ids ? json_object_array_length(ids) : 0;
+	long long *idv = xcalloc(nids + 1, sizeof(*idv));
+	for (size_t i = 0; i < nids; i++)
+		idv[i] = (long long)json_object_get_int64(json_object_array_get_idx(ids, i));
+	char *arr = pg_bigint_array(idv, nids);
+	free(idv);
 	json_object_object_get_ex(o, "emergency", &e);
 	char *nb = jnum_text(o, "not_before"), *created = jnum_text(o, "created_at");
-	const char *p[9] = {jstr(o, "phone"),
-	                    jstr(o, "content"),
-	                    jstr(o, "priority"),
-	                    jstr(o, "kind"),
-	                    jstr(o, "key"),
-	                    buf_str(&arr),
+	const char *p[9] = {json_get_string(o, "phone"),
+	                    json_get_string(o, "content"),
+	                    json_get_string(o, "priority"),
+	                    json_get_string(o, "kind"),
+	                    json_get_string(o, "key"),
+	                    arr,
 	                    json_object_get_boolean(e) ? "t" : "f",
 	                    nb && strcmp(nb, "0") != 0 ? nb : created,
 	                    created};
@@ -636,7 +625,7 @@ static int replay_message(struct db *db, struct json_object *o)
 		    9, p);
 	free(nb);
 	free(created);
-	buf_release(&arr);
+	free(arr);
 	return r;
 }
 
@@ -646,15 +635,16 @@ static int replay_result(struct db *db, struct json_object *o)
 	struct json_object *t = NULL;
 	json_object_object_get_ex(o, "as_template", &t);
 	char *at = jnum_text(o, "at");
-	const char *key = jstr(o, "key"), *id = jstr(o, "id"), *lease = jstr(o, "lease");
+	const char *key = json_get_string(o, "key"), *id = json_get_string(o, "id"),
+	           *lease = json_get_string(o, "lease");
 	const char *p[10] = {key ? key : id,
-	                     jstr(o, "status"),
-	                     jstr(o, "provider"),
-	                     jstr(o, "message_id"),
-	                     jstr(o, "wa_id"),
+	                     json_get_string(o, "status"),
+	                     json_get_string(o, "provider"),
+	                     json_get_string(o, "message_id"),
+	                     json_get_string(o, "wa_id"),
 	                     json_object_get_boolean(t) ? "t" : "f",
-	                     jstr(o, "error_code"),
-	                     jstr(o, "error"),
+	                     json_get_string(o, "error_code"),
+	                     json_get_string(o, "error"),
 	                     at,
 	                     lease};
 	int r = LINE_BAD;
@@ -752,7 +742,7 @@ static int replay_line(const struct replay_ops *ops, const char *line, size_t le
 		free(err);
 		return LINE_BAD;
 	}
-	const char *type = jstr(o, "type");
+	const char *type = json_get_string(o, "type");
 	int r = LINE_BAD;
 	if (type && (strcmp(type, "message") == 0 || strcmp(type, "result") == 0))
 		r = ops->apply(ops->arg, o, type, careful);

@@ -3,22 +3,17 @@
 #include <string.h>
 
 #include "monitor/check.h"
-#include "monitor/escalate.h"
-#include "webhook/inbound.h"
+#include "core/jsonutil.h"
 #include "core/log.h"
-#include "delivery/outbox.h"
-#include "delivery/provider.h"
 #include "monitor/report.h"
 #include "monitor/schedule.h"
 #include "db/settings.h"
+#include "jobs/drain.h"
 #include "jobs/tick.h"
 #include "core/util.h"
-#include "webhook/webhook.h"
 
 /* One tick at a time ("wamtik"). */
 #define TICK_LOCK_KEY "7797109116105107"
-/* Webhook events one tick retries at most. */
-#define TICK_WEBHOOK_BATCH 1000
 
 struct step {
 	struct json_object *steps;
@@ -69,8 +64,8 @@ static int claim_period(struct db *db, const char *kind, const char *period, int
 /* Copy res's field name into o, when res has it. */
 static void copy_field(struct json_object *o, struct json_object *res, const char *name)
 {
-	struct json_object *v;
-	if (res && json_object_object_get_ex(res, name, &v))
+	struct json_object *v = json_get(res, name);
+	if (v)
 		json_object_object_add(o, name, json_object_get(v));
 }
 
@@ -218,6 +213,15 @@ static void step_prune(struct db *db, struct config *cfg, time_t now, struct ste
 	step_end(st, o, ok, db->err);
 }
 
+/* One step of the drain sequence (jobs/drain.h), timed and reported as the others. */
+static void step_drain(struct db *db, struct config *cfg, enum drain_step s, struct drain_run *run,
+                       struct step *st)
+{
+	step_begin(st, drain_step_name(s));
+	int ok = drain_step(db, cfg, s, run) == 0;
+	step_end(st, drain_step_json(s, run), ok, db->err);
+}
+
 /*
  * The state database cannot be reached: nothing can be claimed, recorded or
  * reported, but the check still runs, through its no-database path (its
@@ -236,7 +240,7 @@ static void tick_without_database(struct db *db, struct config *cfg, struct step
 	          db->err);
 	step_begin(st, "check");
 	struct check_opts opts = {.emergency = 0, .trigger = "tick"};
-	struct json_object *res = NULL, *o = json_object_new_object(), *v;
+	struct json_object *res = NULL, *o = json_object_new_object();
 	char *err = NULL;
 	int ok = check_run(db, cfg, &opts, &res, &err) == 0;
 	json_object_object_add(o, "due", json_object_new_boolean(1));
@@ -245,17 +249,15 @@ static void tick_without_database(struct db *db, struct config *cfg, struct step
 	copy_field(o, res, "spooled");
 	copy_field(o, res, "sent_while_database_down");
 	copy_field(o, res, "check_id");
-	int spooled = res && json_object_object_get_ex(res, "spooled", &v);
-	int sent = spooled && json_object_object_get_ex(res, "sent_while_database_down", &v)
-	               ? json_object_get_int(v)
-	               : 0;
+	int spooled = json_present(res, "spooled");
+	int sent = spooled ? json_object_get_int(json_get(res, "sent_while_database_down")) : 0;
 	if (ok)
 		log_info("tick_check_stored", "the state database answered the check: stored");
 	else if (spooled)
 		log_warnx("tick_check_spooled",
 		          "check without the state database: findings %s, %d message(s) sent now"
 		          " (none for findings spooled already)",
-		          json_object_get_boolean(json_object_object_get(res, "spooled"))
+		          json_get_bool(res, "spooled", 0)
 		              ? "spooled"
 		              : "NOT spooled (the spool cannot be written)",
 		          sent);
@@ -304,46 +306,16 @@ int tick_run(struct db *db, struct config *cfg, time_t now, struct json_object *
 		free(err);
 	}
 
-	step_begin(&st, "webhook_retries");
-	struct webhook_stats ws = {0};
-	int ok = webhook_process_due(db, cfg, TICK_WEBHOOK_BATCH, &ws) == 0;
-	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "events", json_object_new_int(ws.events));
-	json_object_object_add(o, "failed", json_object_new_int(ws.failed));
-	json_object_object_add(o, "ignored", json_object_new_int(ws.ignored));
-	json_object_object_add(o, "stale_commands", json_object_new_int(ws.stale));
-	step_end(&st, o, ok, db->err);
-
-	step_begin(&st, "pause_end");
-	int pe = inbound_announce_pause_end(db, cfg);
-	o = json_object_new_object();
-	json_object_object_add(o, "announced", json_object_new_boolean(pe == 1));
-	step_end(&st, o, pe >= 0, db->err);
-
-	step_begin(&st, "escalate");
-	struct escalate_stats es;
-	ok = escalate_run(db, cfg, &es) == 0;
-	o = json_object_new_object();
-	json_object_object_add(o, "escalated", json_object_new_int(es.escalated));
-	json_object_object_add(o, "repeated", json_object_new_int(es.repeated));
-	step_end(&st, o, ok, db->err);
+	struct drain_run run = DRAIN_RUN_INIT;
+	for (int i = 0; i < DRAIN_STEP_SEND; i++)
+		step_drain(db, cfg, (enum drain_step)i, &run, &st);
 
 	step_check(db, cfg, now, &st);
 	step_report(db, cfg, now, 0, &st);
 	step_report(db, cfg, now, 1, &st);
 	step_prune(db, cfg, now, &st);
 
-	step_begin(&st, "drain");
-	struct drain_stats ds;
-	ok = outbox_drain(db, cfg, provider_for(cfg), 0, DRAIN_WAIT_PACED, &ds) == 0;
-	o = json_object_new_object();
-	json_object_object_add(o, "replayed", json_object_new_int(ds.replayed));
-	json_object_object_add(o, "quarantined", json_object_new_int(ds.quarantined));
-	json_object_object_add(o, "sent", json_object_new_int(ds.sent));
-	json_object_object_add(o, "retried", json_object_new_int(ds.retried));
-	json_object_object_add(o, "failed", json_object_new_int(ds.failed));
-	json_object_object_add(o, "stopped", json_object_new_boolean(ds.stopped));
-	step_end(&st, o, ok, db->err);
+	step_drain(db, cfg, DRAIN_STEP_SEND, &run, &st);
 
 	db_exec(db, "SELECT pg_advisory_unlock(" TICK_LOCK_KEY ")", 0, NULL);
 	long long ms = tick_finish(top, &st, t0, !st.failed);

@@ -1,12 +1,13 @@
 /*
  * tick.h: `cron tick`, run every minute: everything that is due, once.
  *
- * In order: webhook events to retry, an expired pause to announce,
- * escalations and repeats, a check when MONITORING_INTERVAL has passed since
- * the last one, the daily and weekly reports when their slot has come
- * (schedule.h), the daily prune, then the drain (which replays the spool
- * first). One tick at a time: a tick that finds another one running (a
- * session advisory lock) exits quietly. Each scheduled thing is also keyed
+ * In order: the first steps of the drain sequence (jobs/drain.h: webhook
+ * events to retry, an expired pause to announce, escalations and repeats), a
+ * check when MONITORING_INTERVAL has passed since the last one, the daily and
+ * weekly reports when their slot has come (schedule.h), the daily prune, then
+ * the drain's sending step (which replays the spool first). One tick at a
+ * time: a tick that finds another one running (a session advisory lock)
+ * exits quietly. Each scheduled thing is also keyed
  * by its period in schedule_runs, so it happens once per period whatever
  * hosts run ticks. After downtime the missed check runs at once and the
  * missed report of the latest period is sent, marked late, once.

@@ -10,6 +10,7 @@
 #include "monitor/notify.h"
 #include "delivery/outbox.h"
 #include "core/util.h"
+#include "db/pgarray.h"
 
 /* Names one pause (its start, to the microsecond) in the announcement's idempotency key. */
 #define PAUSE_KEY "to_char(paused_at, 'YYYYMMDD\"T\"HH24MISS.US')"
@@ -273,12 +274,8 @@ static char *do_resume(struct db *db, const struct config *cfg, const char *phon
 static char *do_ack(struct db *db, const struct config *cfg, const char *phone, const char *msg_id,
                     const long long *ids, size_t n, struct webhook_stats *st)
 {
-	struct buf arr = BUF_INIT(1 << 16);
-	buf_puts(&arr, "{");
-	for (size_t i = 0; i < n; i++)
-		buf_printf(&arr, "%s%lld", i ? "," : "", ids[i]);
-	buf_puts(&arr, "}");
-	const char *p[2] = {phone, buf_str(&arr)};
+	char *arr = pg_bigint_array(ids, n);
+	const char *p[2] = {phone, arr};
 	PGresult *r = db_query(
 	    db,
 	    "UPDATE alerts SET acknowledged_at = now(), acknowledged_by = $1,"
@@ -289,7 +286,7 @@ static char *do_ack(struct db *db, const struct config *cfg, const char *phone, 
 	    "     AND direction = 'outbound' AND status <> 'suppressed') END"
 	    " RETURNING id, rule, target",
 	    2, p);
-	buf_release(&arr);
+	free(arr);
 	if (!r)
 		return NULL;
 	int nacked = PQntuples(r);
@@ -370,20 +367,17 @@ static char *too_old_text(const struct config *cfg, long long sent)
 	                 age, max);
 }
 
-int inbound_message(struct db *db, const struct config *cfg, const char *source,
-                    const struct wa_message *m, long long arrived, struct webhook_stats *st)
+/*
+ * Store message m as an inbound row (idempotent by its id), sent at ts (Unix seconds as text;
+ * NULL: now). 1 new, 0 stored before (a re-delivery: handled already), -1 (db->err).
+ */
+static int record_inbound(struct db *db, const char *source, const struct wa_message *m,
+                          const char *phone, const char *ts)
 {
-	if (!m->from || !*m->from)
-		return 0;
-	char phone[PHONE_MAX + 8];
-	snprintf(phone, sizeof(phone), "%s%s", m->from[0] == '+' ? "" : "+", m->from);
-	long long sent = m->timestamp > 0 ? m->timestamp : arrived;
-	char ts[24], *key = xasprintf("in:%s", m->id);
-	snprintf(ts, sizeof(ts), "%lld", sent);
+	char *key = xasprintf("in:%s", m->id);
 	const char *content = m->text && *m->text ? m->text : m->type ? m->type : "(empty)";
 	char *shown = m->text && *m->text ? NULL : xasprintf("[%s]", content);
-	const char *p[7] = {phone,  shown ? shown : content, key, m->id, m->wa_id,
-	                    source, sent > 0 ? ts : NULL};
+	const char *p[7] = {phone, shown ? shown : content, key, m->id, m->wa_id, source, ts};
 	PGresult *r = db_query(db,
 	                       "INSERT INTO whatsapp_logs (phone_number, message_content, priority,"
 	                       " status, direction, kind, idempotency_key, provider_message_id,"
@@ -398,8 +392,120 @@ int inbound_message(struct db *db, const struct config *cfg, const char *source,
 		return -1;
 	int fresh = PQntuples(r) == 1;
 	PQclear(r);
-	if (!fresh) /* a re-delivery: already handled */
+	return fresh;
+}
+
+/*
+ * The command m carries into *c: its button's payload, else its text. A reply to an alert
+ * message acknowledges that message's alerts (ids[0..*nids), at most max) unless it is
+ * another command. command_parse()'s result (0, or -1 with c->kind and c->error saying
+ * why), or -2 when the database failed.
+ */
+static int parse_message_command(struct db *db, const struct config *cfg,
+                                 const struct wa_message *m, struct command *c, long long *ids,
+                                 int max, int *nids)
+{
+	*nids = 0;
+	if (m->button_payload)
+		return command_parse_payload(m->button_payload, c);
+	int cr = command_parse(m->text, cfg->pause_max_minutes * 60, c);
+	if (m->context_id &&
+	    (c->kind == CMD_UNKNOWN || (c->kind == CMD_ACK && cr == 0 && c->alert_id == 0))) {
+		*nids = context_alerts(db, m->context_id, ids, max);
+		if (*nids < 0)
+			return -2;
+		if (*nids > 0) {
+			c->kind = CMD_ACK;
+			cr = 0;
+		}
+	}
+	return cr;
+}
+
+/*
+ * Carry out command c (parsed well) that phone sent in message m: *reply the answer (caller
+ * frees; NULL: none). ids[0..nids) the alerts a reply to an alert message acknowledges.
+ * 0, or -1 (db->err).
+ */
+static int obey(struct db *db, const struct config *cfg, const char *phone,
+                const struct wa_message *m, const struct command *c, long long *ids, int nids,
+                struct webhook_stats *st, char **reply)
+{
+	int handled = 0;
+	st->commands++;
+	switch (c->kind) {
+	case CMD_STATUS:
+		*reply = status_text(db, cfg);
+		return *reply ? 0 : -1;
+	case CMD_PAUSE:
+		*reply = do_pause(db, cfg, phone, c->pause_s);
+		return *reply ? 0 : -1;
+	case CMD_RESUME:
+		*reply = do_resume(db, cfg, phone, st, &handled);
+		return *reply || handled ? 0 : -1;
+	case CMD_HELP:
+		*reply = xstrdup(command_help_text());
 		return 0;
+	case CMD_ACK:
+		if (!nids && c->alert_id)
+			ids[nids++] = c->alert_id;
+		*reply = do_ack(db, cfg, phone, m->id, ids, (size_t)nids, st);
+		return *reply ? 0 : -1;
+	case CMD_UNKNOWN:
+		break;
+	}
+	return 0;
+}
+
+/*
+ * What to answer message m from phone, sent at sent (Unix seconds; 0 unknown): a command too
+ * old to obey is audited, one not understood gets help, the others are obeyed. *reply the
+ * answer (caller frees; NULL: none). 0, or -1 (db->err).
+ */
+static int answer_message(struct db *db, const struct config *cfg, const char *phone,
+                          const struct wa_message *m, long long sent, struct webhook_stats *st,
+                          char **reply)
+{
+	struct command c;
+	long long ids[64];
+	int nids;
+	*reply = NULL;
+	int cr = parse_message_command(db, cfg, m, &c, ids, (int)ARRAY_LEN(ids), &nids);
+	if (cr == -2)
+		return -1;
+	if ((cr == 0 || c.kind != CMD_UNKNOWN) && sent > 0 &&
+	    command_too_old(sent, (long long)time(NULL), cfg->command_max_age_s)) {
+		/* A re-delivery days later, a backlog: what it asked for may no longer be meant. */
+		st->stale++;
+		log_warnx("command_too_old",
+		          "message %s from %s: a command sent %lld s ago, over"
+		          " COMMAND_MAX_AGE_SECONDS (%lld): audited, not obeyed",
+		          m->id, phone, (long long)time(NULL) - sent, cfg->command_max_age_s);
+		*reply = too_old_text(cfg, sent);
+		return 0;
+	}
+	if (cr < 0) {
+		*reply = c.kind == CMD_UNKNOWN
+		             ? xstrdup("Unknown command. Send \"help\" for the list.")
+		             : xasprintf("%s. Send \"help\" for the list.", c.error);
+		return 0;
+	}
+	return obey(db, cfg, phone, m, &c, ids, nids, st, reply);
+}
+
+int inbound_message(struct db *db, const struct config *cfg, const char *source,
+                    const struct wa_message *m, long long arrived, struct webhook_stats *st)
+{
+	if (!m->from || !*m->from)
+		return 0;
+	char phone[PHONE_MAX + 8];
+	snprintf(phone, sizeof(phone), "%s%s", m->from[0] == '+' ? "" : "+", m->from);
+	long long sent = m->timestamp > 0 ? m->timestamp : arrived;
+	char ts[24];
+	snprintf(ts, sizeof(ts), "%lld", sent);
+	int fresh = record_inbound(db, source, m, phone, sent > 0 ? ts : NULL);
+	if (fresh <= 0) /* -1 failed; 0 a re-delivery, already handled */
+		return fresh;
 	st->messages++;
 	const char *pc[3] = {phone, m->wa_id, sent > 0 ? ts : NULL};
 	if (db_exec(db,
@@ -416,75 +522,9 @@ int inbound_message(struct db *db, const struct config *cfg, const char *source,
 		         phone);
 		return 0;
 	}
-
-	struct command c;
-	long long ids[64];
-	int nids = 0;
-	int cr;
-	if (m->button_payload) {
-		cr = command_parse_payload(m->button_payload, &c);
-	} else {
-		cr = command_parse(m->text, cfg->pause_max_minutes * 60, &c);
-		/* A reply to an alert message acknowledges its alerts, unless it is another
-		 * command. */
-		if (m->context_id &&
-		    (c.kind == CMD_UNKNOWN || (c.kind == CMD_ACK && cr == 0 && c.alert_id == 0))) {
-			nids = context_alerts(db, m->context_id, ids, (int)ARRAY_LEN(ids));
-			if (nids < 0)
-				return -1;
-			if (nids > 0) {
-				c.kind = CMD_ACK;
-				cr = 0;
-			}
-		}
-	}
 	char *reply = NULL;
-	int handled = 0;
-	if ((cr == 0 || c.kind != CMD_UNKNOWN) && sent > 0 &&
-	    command_too_old(sent, (long long)time(NULL), cfg->command_max_age_s)) {
-		/* A re-delivery days later, a backlog: what it asked for may no longer be meant. */
-		st->stale++;
-		log_warnx("command_too_old",
-		          "message %s from %s: a command sent %lld s ago, over"
-		          " COMMAND_MAX_AGE_SECONDS (%lld): audited, not obeyed",
-		          m->id, phone, (long long)time(NULL) - sent, cfg->command_max_age_s);
-		reply = too_old_text(cfg, sent);
-	} else if (cr < 0) {
-		reply = c.kind == CMD_UNKNOWN
-		            ? xstrdup("Unknown command. Send \"help\" for the list.")
-		            : xasprintf("%s. Send \"help\" for the list.", c.error);
-	} else {
-		st->commands++;
-		switch (c.kind) {
-		case CMD_STATUS:
-			reply = status_text(db, cfg);
-			if (!reply)
-				return -1;
-			break;
-		case CMD_PAUSE:
-			reply = do_pause(db, cfg, phone, c.pause_s);
-			if (!reply)
-				return -1;
-			break;
-		case CMD_RESUME:
-			reply = do_resume(db, cfg, phone, st, &handled);
-			if (!reply && !handled)
-				return -1;
-			break;
-		case CMD_HELP:
-			reply = xstrdup(command_help_text());
-			break;
-		case CMD_ACK:
-			if (!nids && c.alert_id)
-				ids[nids++] = c.alert_id;
-			reply = do_ack(db, cfg, phone, m->id, ids, (size_t)nids, st);
-			if (!reply)
-				return -1;
-			break;
-		case CMD_UNKNOWN:
-			break;
-		}
-	}
+	if (answer_message(db, cfg, phone, m, sent, st, &reply) < 0)
+		return -1;
 	int ret = 0;
 	if (reply) {
 		char *rkey = xasprintf("reply:%s", m->id);

@@ -10,101 +10,12 @@
 
 #define WA_OBJECT "whatsapp_business_account"
 
-/* The member key of o when o is an object and the member has type t; else NULL. */
-static struct json_object *member(struct json_object *o, const char *key, enum json_type t)
-{
-	struct json_object *v = NULL;
-	if (!o || !json_object_is_type(o, json_type_object) ||
-	    !json_object_object_get_ex(o, key, &v) || !json_object_is_type(v, t))
-		return NULL;
-	return v;
-}
-
-/* 1 when o has the member key and it is neither absent nor JSON null. */
-static int present(struct json_object *o, const char *key)
-{
-	struct json_object *v = NULL;
-	return o && json_object_is_type(o, json_type_object) &&
-	       json_object_object_get_ex(o, key, &v) && v != NULL;
-}
-
-/*
- * An identifier: *out is a copy, or NULL when the member is absent or null.
- * -1 when it is present but not a non-empty string of at most WA_ID_MAX
- * bytes of UTF-8 without NUL.
- */
-static int get_id(struct json_object *o, const char *key, char **out)
-{
-	*out = NULL;
-	if (!present(o, key))
-		return 0;
-	struct json_object *v = member(o, key, json_type_string);
-	if (!v)
-		return -1;
-	const char *s = json_object_get_string(v);
-	size_t n = (size_t)json_object_get_string_len(v);
-	if (n == 0 || n > WA_ID_MAX || strlen(s) != n || !str_is_utf8(s, n))
-		return -1;
-	*out = xstrndup(s, n);
-	return 0;
-}
-
-/*
- * A free text: a copy cut at the first NUL and then to at most max bytes,
- * at a UTF-8 boundary. NULL when absent, not a string or not UTF-8.
- */
-static char *get_text(struct json_object *o, const char *key, size_t max)
-{
-	struct json_object *v = member(o, key, json_type_string);
-	if (!v)
-		return NULL;
-	const char *s = json_object_get_string(v);
-	size_t n = strlen(s);
-	if (!str_is_utf8(s, n))
-		return NULL;
-	if (n > max) {
-		n = max;
-		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
-			n--;
-	}
-	return xstrndup(s, n);
-}
-
-/* A value that must not be cut (a payload): NULL when longer than max. */
-static char *get_whole(struct json_object *o, const char *key, size_t max)
-{
-	struct json_object *v = member(o, key, json_type_string);
-	if (!v || (size_t)json_object_get_string_len(v) > max)
-		return NULL;
-	return get_text(o, key, max);
-}
-
-/* A non-negative integer sent as a JSON integer or a string of digits; -1 otherwise. */
-static long long get_uint(struct json_object *o, const char *key, long long max)
-{
-	struct json_object *v = NULL;
-	long long n = -1;
-	if ((v = member(o, key, json_type_int))) {
-		errno = 0;
-		n = (long long)json_object_get_int64(v);
-		if (errno != 0)
-			n = -1;
-	} else if ((v = member(o, key, json_type_string))) {
-		const char *s = json_object_get_string(v);
-		size_t len = (size_t)json_object_get_string_len(v);
-		if (len == 0 || len > 19 || strspn(s, "0123456789") != len ||
-		    parse_int(s, 0, LLONG_MAX, &n, NULL) < 0)
-			n = -1;
-	}
-	return n >= 0 && n <= max ? n : -1;
-}
-
 /* 9999-12-31T23:59:59Z: anything later is not a timestamp. */
 #define WA_TIMESTAMP_MAX 253402300799LL
 
 static long long get_timestamp(struct json_object *o)
 {
-	long long t = get_uint(o, "timestamp", WA_TIMESTAMP_MAX);
+	long long t = json_get_uint(o, "timestamp", WA_TIMESTAMP_MAX);
 	return t > 0 ? t : 0;
 }
 
@@ -191,7 +102,7 @@ static struct json_object *key_find(const struct contact_key *keys, size_t n, co
 static void key_add(struct contact_key *keys, size_t *n, struct json_object *c, const char *name,
                     size_t idx)
 {
-	struct json_object *v = member(c, name, json_type_string);
+	struct json_object *v = json_member(c, name, json_type_string);
 	if (!v)
 		return;
 	keys[*n] = (struct contact_key){json_object_get_string(v),
@@ -256,37 +167,40 @@ static int parse_message(struct json_object *o, const struct contact_index *cont
 	memset(m, 0, sizeof(*m));
 	if (!json_object_is_type(o, json_type_object))
 		return -1;
-	struct json_object *ctx = member(o, "context", json_type_object);
-	if (get_id(o, "id", &m->id) < 0 || !m->id || get_id(o, "from", &m->from) < 0 ||
-	    get_id(o, "from_user_id", &m->from_user_id) < 0 ||
-	    get_id(ctx, "id", &m->context_id) < 0)
+	struct json_object *ctx = json_member(o, "context", json_type_object);
+	if (json_get_id(o, "id", WA_ID_MAX, &m->id) < 0 || !m->id ||
+	    json_get_id(o, "from", WA_ID_MAX, &m->from) < 0 ||
+	    json_get_id(o, "from_user_id", WA_ID_MAX, &m->from_user_id) < 0 ||
+	    json_get_id(ctx, "id", WA_ID_MAX, &m->context_id) < 0)
 		goto bad;
 	if (m->from && !wa_number_valid(m->from)) {
 		ret = BAD_NUMBER;
 		goto bad;
 	}
 	m->timestamp = get_timestamp(o);
-	m->type = get_text(o, "type", WA_SHORT_MAX);
+	m->type = json_get_text(o, "type", WA_SHORT_MAX);
 	const char *type = m->type ? m->type : "";
 	if (strcmp(type, "text") == 0) {
-		m->text = get_text(member(o, "text", json_type_object), "body", WA_TEXT_MAX);
+		m->text =
+		    json_get_text(json_member(o, "text", json_type_object), "body", WA_TEXT_MAX);
 	} else if (strcmp(type, "button") == 0) {
-		struct json_object *btn = member(o, "button", json_type_object);
-		m->text = get_text(btn, "text", WA_TEXT_MAX);
-		m->button_payload = get_whole(btn, "payload", WA_PAYLOAD_MAX);
+		struct json_object *btn = json_member(o, "button", json_type_object);
+		m->text = json_get_text(btn, "text", WA_TEXT_MAX);
+		m->button_payload = json_get_whole(btn, "payload", WA_PAYLOAD_MAX);
 	} else if (strcmp(type, "interactive") == 0) {
-		struct json_object *in = member(o, "interactive", json_type_object);
-		struct json_object *reply = member(in, "button_reply", json_type_object);
+		struct json_object *in = json_member(o, "interactive", json_type_object);
+		struct json_object *reply = json_member(in, "button_reply", json_type_object);
 		if (!reply)
-			reply = member(in, "list_reply", json_type_object);
-		m->text = get_text(reply, "title", WA_TEXT_MAX);
-		m->button_payload = get_whole(reply, "id", WA_PAYLOAD_MAX);
+			reply = json_member(in, "list_reply", json_type_object);
+		m->text = json_get_text(reply, "title", WA_TEXT_MAX);
+		m->button_payload = json_get_whole(reply, "id", WA_PAYLOAD_MAX);
 	}
 	struct json_object *contact = contact_index_find(contacts, m->from, m->from_user_id);
 	if (contact) {
-		m->profile_name =
-		    get_text(member(contact, "profile", json_type_object), "name", WA_SHORT_MAX);
-		if (get_id(contact, "wa_id", &m->wa_id) < 0 || !wa_number_valid(m->wa_id)) {
+		m->profile_name = json_get_text(json_member(contact, "profile", json_type_object),
+		                                "name", WA_SHORT_MAX);
+		if (json_get_id(contact, "wa_id", WA_ID_MAX, &m->wa_id) < 0 ||
+		    !wa_number_valid(m->wa_id)) {
 			free(m->wa_id); /* unusable: fall back to from */
 			m->wa_id = NULL;
 		}
@@ -304,15 +218,16 @@ bad:
 /* Title and details of one element of an errors[] array. */
 static void error_texts(struct json_object *e, char **title, char **details)
 {
-	*title = get_text(e, "title", WA_SHORT_MAX);
-	*details = get_text(member(e, "error_data", json_type_object), "details", WA_TEXT_MAX);
+	*title = json_get_text(e, "title", WA_SHORT_MAX);
+	*details =
+	    json_get_text(json_member(e, "error_data", json_type_object), "details", WA_TEXT_MAX);
 	if (!*details)
-		*details = get_text(e, "message", WA_TEXT_MAX);
+		*details = json_get_text(e, "message", WA_TEXT_MAX);
 }
 
 static int error_code(struct json_object *e)
 {
-	long long c = get_uint(e, "code", INT_MAX);
+	long long c = json_get_uint(e, "code", INT_MAX);
 	return c > 0 ? (int)c : 0;
 }
 
@@ -323,10 +238,10 @@ static int parse_status(struct json_object *o, const char *phone_number_id, stru
 	memset(s, 0, sizeof(*s));
 	if (!json_object_is_type(o, json_type_object))
 		return -1;
-	if (get_id(o, "id", &s->id) < 0 || !s->id ||
-	    get_id(o, "recipient_id", &s->recipient_id) < 0)
+	if (json_get_id(o, "id", WA_ID_MAX, &s->id) < 0 || !s->id ||
+	    json_get_id(o, "recipient_id", WA_ID_MAX, &s->recipient_id) < 0)
 		goto bad;
-	s->status = get_text(o, "status", WA_SHORT_MAX);
+	s->status = json_get_text(o, "status", WA_SHORT_MAX);
 	if (!s->status || !*s->status)
 		goto bad;
 	if (s->recipient_id && !wa_number_valid(s->recipient_id)) {
@@ -334,8 +249,8 @@ static int parse_status(struct json_object *o, const char *phone_number_id, stru
 		goto bad;
 	}
 	s->timestamp = get_timestamp(o);
-	s->callback_data = get_whole(o, "biz_opaque_callback_data", WA_PAYLOAD_MAX);
-	struct json_object *errs = member(o, "errors", json_type_array);
+	s->callback_data = json_get_whole(o, "biz_opaque_callback_data", WA_PAYLOAD_MAX);
+	struct json_object *errs = json_member(o, "errors", json_type_array);
 	if (errs && json_object_array_length(errs) > 0) {
 		struct json_object *e = json_object_array_get_idx(errs, 0);
 		s->error_code = error_code(e);
@@ -450,8 +365,8 @@ static int read_statuses(struct walk *w, struct json_object *arr, const char *pn
 		return -1;
 	for (size_t i = 0; i < n; i++) {
 		struct json_object *o = json_object_array_get_idx(arr, i);
-		if (count_array(w, member(o, "errors", json_type_array), &w->errors, WA_MAX_ERRORS,
-		                "statuses.errors", "WA_MAX_ERRORS") < 0)
+		if (count_array(w, json_member(o, "errors", json_type_array), &w->errors,
+		                WA_MAX_ERRORS, "statuses.errors", "WA_MAX_ERRORS") < 0)
 			return -1;
 		struct wa_status st;
 		int r = parse_status(o, pnid, &st);
@@ -472,33 +387,34 @@ static int read_value(struct walk *w, struct json_object *value)
 	struct wa_batch *b = w->b;
 	char *pnid = NULL;
 	int ret = -1;
-	if (get_id(member(value, "metadata", json_type_object), "phone_number_id", &pnid) < 0)
+	if (json_get_id(json_member(value, "metadata", json_type_object), "phone_number_id",
+	                WA_ID_MAX, &pnid) < 0)
 		pnid = NULL; /* unusable: as if absent */
-	struct json_object *contacts = member(value, "contacts", json_type_array);
+	struct json_object *contacts = json_member(value, "contacts", json_type_array);
 	struct json_object *arr;
 
-	if ((arr = member(value, "messages", json_type_array))) {
+	if ((arr = json_member(value, "messages", json_type_array))) {
 		if (read_messages(w, arr, contacts, pnid) < 0)
 			goto out;
 	} else {
 		if (count_array(w, contacts, &w->contacts, WA_MAX_CONTACTS, "value.contacts",
 		                "WA_MAX_CONTACTS") < 0)
 			goto out;
-		if (present(value, "messages"))
+		if (json_present(value, "messages"))
 			b->n_skipped++;
 	}
-	if ((arr = member(value, "statuses", json_type_array))) {
+	if ((arr = json_member(value, "statuses", json_type_array))) {
 		if (read_statuses(w, arr, pnid) < 0)
 			goto out;
-	} else if (present(value, "statuses")) {
+	} else if (json_present(value, "statuses")) {
 		b->n_skipped++;
 	}
-	if ((arr = member(value, "errors", json_type_array))) {
+	if ((arr = json_member(value, "errors", json_type_array))) {
 		if (count_array(w, arr, &w->errors, WA_MAX_ERRORS, "value.errors",
 		                "WA_MAX_ERRORS") < 0)
 			goto out;
 		read_errors(b, arr);
-	} else if (present(value, "errors")) {
+	} else if (json_present(value, "errors")) {
 		b->n_skipped++;
 	}
 	ret = 0;
@@ -516,7 +432,7 @@ static int read_entries(struct walk *w, struct json_object *entries)
 		return -1;
 	for (size_t i = 0; i < ne; i++) {
 		struct json_object *entry = json_object_array_get_idx(entries, i);
-		struct json_object *changes = member(entry, "changes", json_type_array);
+		struct json_object *changes = json_member(entry, "changes", json_type_array);
 		if (!changes) {
 			b->n_skipped++;
 			continue;
@@ -525,8 +441,8 @@ static int read_entries(struct walk *w, struct json_object *entries)
 		if (count(w, &w->changes, nc, WA_MAX_CHANGES, "changes", "WA_MAX_CHANGES") < 0)
 			return -1;
 		for (size_t k = 0; k < nc; k++) {
-			struct json_object *value = member(json_object_array_get_idx(changes, k),
-			                                   "value", json_type_object);
+			struct json_object *value = json_member(
+			    json_object_array_get_idx(changes, k), "value", json_type_object);
 			if (!value)
 				b->n_skipped++;
 			else if (read_value(w, value) < 0)
@@ -560,14 +476,14 @@ int wa_batch_parse(const char *body, size_t len, struct wa_batch *b, char **err)
 		goto out;
 	}
 	ret = 0;
-	struct json_object *obj = member(root, "object", json_type_string);
+	struct json_object *obj = json_member(root, "object", json_type_string);
 	if (obj && strcmp(json_object_get_string(obj), WA_OBJECT) != 0) {
 		b->other_object = 1;
 		goto out;
 	}
-	struct json_object *entries = member(root, "entry", json_type_array);
+	struct json_object *entries = json_member(root, "entry", json_type_array);
 	if (!entries) {
-		if (present(root, "entry"))
+		if (json_present(root, "entry"))
 			b->n_skipped++;
 		goto out;
 	}

@@ -4,6 +4,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "core/backoff.h"
 #include "core/buf.h"
 #include "app/form.h"
 #include "webhook/inbound.h"
@@ -288,11 +289,8 @@ static void record_failure(struct db *db, const char *id, int attempts, const ch
 {
 	db_rollback(db);
 	char a[16], delay[24];
-	int d = 30;
-	for (int i = 1; i < attempts && d < 3600; i++)
-		d *= 2;
-	if (d > 3600)
-		d = 3600;
+	/* No jitter: a failed event is one row, retried by whichever tick comes first. */
+	int d = (int)backoff_delay(WEBHOOK_RETRY_BASE_S, WEBHOOK_RETRY_MAX_S, attempts, 0, 0);
 	if (retry_in_s >= 0 && retry_in_s < d)
 		d = (int)retry_in_s + 1;
 	snprintf(a, sizeof(a), "%d", WEBHOOK_MAX_ATTEMPTS);
@@ -388,6 +386,146 @@ static void stats_add(struct webhook_stats *to, const struct webhook_stats *from
 }
 
 /*
+ * The seen keys of a batch of events: every recordable status's key ("st:<id>:<status>", in
+ * the order the statuses are applied), and which of them were new (fresh, sorted; each taken
+ * once as its status is applied).
+ */
+struct seen {
+	char **all;
+	size_t n, next;
+	char **fresh;
+	unsigned char *taken;
+	size_t nfresh;
+};
+
+static void seen_release(struct seen *k)
+{
+	for (size_t i = 0; i < k->n; i++)
+		free(k->all[i]);
+	free(k->all);
+	for (size_t i = 0; i < k->nfresh; i++)
+		free(k->fresh[i]);
+	free(k->fresh);
+	free(k->taken);
+}
+
+/* Is s a status of ours that is recorded (and so has a seen key)? */
+static int status_counts(const struct config *cfg, const struct claimed *ev,
+                         const struct wa_status *s)
+{
+	return recordable(s->status) && for_us(cfg, ev->source, s->phone_number_id);
+}
+
+/* Every recordable status's seen key into k->all, in the order they are applied. */
+static void seen_collect(const struct config *cfg, const struct claimed *ev, size_t n,
+                         struct seen *k)
+{
+	size_t cap = 0;
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = 0; j < ev[i].b.n_statuses; j++) {
+			const struct wa_status *s = &ev[i].b.statuses[j];
+			if (!status_counts(cfg, &ev[i], s))
+				continue;
+			if (k->n == cap) {
+				cap = cap ? cap * 2 : 16;
+				k->all = xrealloc(k->all, cap * sizeof(*k->all));
+			}
+			k->all[k->n++] = xasprintf("st:%s:%s", s->id, s->status);
+		}
+}
+
+/*
+ * Record k's keys in webhook_seen in one statement (with *sd's events stored as done by the
+ * same statement; *sd is then NULL), and keep the new ones in k->fresh. NULL, or why not.
+ */
+static char *seen_record(struct db *db, struct seen *k, const struct store_done **sd)
+{
+	if (!k->n)
+		return NULL;
+	struct buf keys = BUF_INIT(SIZE_MAX / 4);
+	struct buf src = BUF_INIT(SIZE_MAX / 4), body = BUF_INIT(SIZE_MAX / 4);
+	/* In one order for every batch: two batches never wait on each other's keys crosswise. */
+	char **sorted = xcalloc(k->n, sizeof(*sorted));
+	memcpy(sorted, k->all, k->n * sizeof(*sorted));
+	qsort(sorted, k->n, sizeof(*sorted), key_cmp);
+	for (size_t i = 0; i < k->n; i++)
+		db_array_push(&keys, sorted[i], strlen(sorted[i]));
+	free(sorted);
+	db_array_end(&keys);
+	const char *p[3] = {buf_str(&keys), NULL, NULL};
+	PGresult *r = NULL;
+	if (!*sd) {
+		r = db_query(db,
+		             "INSERT INTO webhook_seen (key) SELECT unnest($1::text[])"
+		             " ON CONFLICT (key) DO NOTHING RETURNING key",
+		             1, p);
+	} else if (events_arrays((*sd)->n, (*sd)->sources, (*sd)->bodies, (*sd)->lens, &src,
+	                         &body) == 0) {
+		p[1] = buf_str(&src);
+		p[2] = buf_str(&body);
+		r = db_query(db,
+		             "WITH stored AS (INSERT INTO webhook_events"
+		             "   (source, body, status, processed_at, attempts)"
+		             "   SELECT s, b, 'done', now(), 1"
+		             "   FROM unnest($2::text[], $3::text[]) AS u(s, b))"
+		             " INSERT INTO webhook_seen (key) SELECT unnest($1::text[])"
+		             " ON CONFLICT (key) DO NOTHING RETURNING key",
+		             3, p);
+		*sd = NULL; /* stored */
+	}
+	buf_release(&src);
+	buf_release(&body);
+	buf_release(&keys);
+	if (!r)
+		return xasprintf("seen keys: %s", db->err);
+	k->nfresh = (size_t)PQntuples(r);
+	k->fresh = xcalloc(k->nfresh + 1, sizeof(*k->fresh));
+	k->taken = xcalloc(k->nfresh + 1, 1);
+	for (size_t i = 0; i < k->nfresh; i++)
+		k->fresh[i] = xstrdup(PQgetvalue(r, (int)i, 0));
+	PQclear(r);
+	qsort(k->fresh, k->nfresh, sizeof(*k->fresh), key_cmp);
+	return NULL;
+}
+
+/*
+ * Apply ev's statuses whose seen key is fresh. One for a message id no row of ours carries
+ * fails the event within the grace (*retry_in_s, when not NULL: how long until it ends) and
+ * is kept as ignored after it. NULL, or why not.
+ */
+static char *apply_statuses(struct db *db, const struct config *cfg, const struct claimed *ev,
+                            struct seen *k, struct webhook_stats *st, double *retry_in_s)
+{
+	const struct wa_batch *b = &ev->b;
+	char *why = NULL;
+	for (size_t j = 0; !why && k->nfresh && j < b->n_statuses; j++) {
+		const struct wa_status *s = &b->statuses[j];
+		if (!status_counts(cfg, ev, s))
+			continue;
+		int a = take_fresh(k->fresh, k->taken, k->nfresh, k->all[k->next++])
+		            ? apply_fresh_status(db, cfg, ev->source, s)
+		            : 0;
+		double left = (double)cfg->webhook_status_grace_s - ev->age_s;
+		if (a == -2 && left <= 0) {
+			if (ignore_status(db, cfg, ev, s) < 0)
+				why = xasprintf("event %s: ignored status: %s", ev->id, db->err);
+			else
+				st->ignored++;
+		} else if (a == -2) {
+			why = xasprintf("event %s: status for unknown message %s"
+			                " (not recorded yet? ignored in %.0f s)",
+			                ev->id, s->id, left);
+			if (retry_in_s)
+				*retry_in_s = left;
+		} else if (a < 0)
+			why = xasprintf("event %s: status: %s", ev->id, db->err);
+		else
+			st->statuses += a;
+	}
+	return why;
+}
+
+/*
  * Apply parsed events inside the caller's transaction: one statement records
  * every status's seen key (new ones come back), then each new status is
  * applied, then each message; sd, when set, is stored as done by the same
@@ -397,106 +535,16 @@ static void stats_add(struct webhook_stats *to, const struct webhook_stats *from
  * long until that grace ends), and is kept as ignored after it. NULL, or why
  * not (the caller rolls back).
  */
-
 static char *apply_events(struct db *db, const struct config *cfg, struct claimed *ev, size_t n,
                           const struct store_done *sd, struct webhook_stats *st, double *retry_in_s)
 {
-	struct buf keys = BUF_INIT(SIZE_MAX / 4);
-	char *why = NULL, **fresh = NULL;
-	unsigned char *taken = NULL;
-	size_t nfresh = 0;
-	/* Each recordable status's seen key, in the order the statuses are applied below. */
-	size_t nkeys = 0, cap = 0, next_key = 0;
-	char **all = NULL;
-	for (size_t i = 0; i < n; i++)
-		for (size_t j = 0; j < ev[i].b.n_statuses; j++) {
-			const struct wa_status *s = &ev[i].b.statuses[j];
-			if (!recordable(s->status) ||
-			    !for_us(cfg, ev[i].source, s->phone_number_id))
-				continue;
-			if (nkeys == cap) {
-				cap = cap ? cap * 2 : 16;
-				all = xrealloc(all, cap * sizeof(*all));
-			}
-			all[nkeys++] = xasprintf("st:%s:%s", s->id, s->status);
-		}
-	if (nkeys) {
-		/* In one order for every batch: two batches never wait on each other's keys
-		 * crosswise. */
-		char **sorted = xcalloc(nkeys, sizeof(*sorted));
-		memcpy(sorted, all, nkeys * sizeof(*sorted));
-		qsort(sorted, nkeys, sizeof(*sorted), key_cmp);
-		for (size_t k = 0; k < nkeys; k++)
-			db_array_push(&keys, sorted[k], strlen(sorted[k]));
-		free(sorted);
-	}
-	if (keys.len) {
-		db_array_end(&keys);
-		struct buf src = BUF_INIT(SIZE_MAX / 4), body = BUF_INIT(SIZE_MAX / 4);
-		const char *p[3] = {buf_str(&keys), NULL, NULL};
-		PGresult *r = NULL;
-		if (!sd) {
-			r = db_query(db,
-			             "INSERT INTO webhook_seen (key) SELECT unnest($1::text[])"
-			             " ON CONFLICT (key) DO NOTHING RETURNING key",
-			             1, p);
-		} else if (events_arrays(sd->n, sd->sources, sd->bodies, sd->lens, &src, &body) ==
-		           0) {
-			p[1] = buf_str(&src);
-			p[2] = buf_str(&body);
-			r = db_query(db,
-			             "WITH stored AS (INSERT INTO webhook_events"
-			             "   (source, body, status, processed_at, attempts)"
-			             "   SELECT s, b, 'done', now(), 1"
-			             "   FROM unnest($2::text[], $3::text[]) AS u(s, b))"
-			             " INSERT INTO webhook_seen (key) SELECT unnest($1::text[])"
-			             " ON CONFLICT (key) DO NOTHING RETURNING key",
-			             3, p);
-			sd = NULL; /* stored */
-		}
-		buf_release(&src);
-		buf_release(&body);
-		if (!r) {
-			why = xasprintf("seen keys: %s", db->err);
-			goto out;
-		}
-		nfresh = (size_t)PQntuples(r);
-		fresh = xcalloc(nfresh + 1, sizeof(*fresh));
-		taken = xcalloc(nfresh + 1, 1);
-		for (size_t k = 0; k < nfresh; k++)
-			fresh[k] = xstrdup(PQgetvalue(r, (int)k, 0));
-		PQclear(r);
-		qsort(fresh, nfresh, sizeof(*fresh), key_cmp);
-	}
+	struct seen k = {0};
+	seen_collect(cfg, ev, n, &k);
+	char *why = seen_record(db, &k, &sd);
 	for (size_t i = 0; !why && i < n; i++) {
 		const struct wa_batch *b = &ev[i].b;
 		note_ignored(cfg, ev[i].id, ev[i].source, b, st);
-		for (size_t j = 0; !why && nfresh && j < b->n_statuses; j++) {
-			const struct wa_status *s = &b->statuses[j];
-			if (!recordable(s->status) ||
-			    !for_us(cfg, ev[i].source, s->phone_number_id))
-				continue;
-			int a = take_fresh(fresh, taken, nfresh, all[next_key++])
-			            ? apply_fresh_status(db, cfg, ev[i].source, s)
-			            : 0;
-			double left = (double)cfg->webhook_status_grace_s - ev[i].age_s;
-			if (a == -2 && left <= 0) {
-				if (ignore_status(db, cfg, &ev[i], s) < 0)
-					why = xasprintf("event %s: ignored status: %s", ev[i].id,
-					                db->err);
-				else
-					st->ignored++;
-			} else if (a == -2) {
-				why = xasprintf("event %s: status for unknown message %s"
-				                " (not recorded yet? ignored in %.0f s)",
-				                ev[i].id, s->id, left);
-				if (retry_in_s)
-					*retry_in_s = left;
-			} else if (a < 0)
-				why = xasprintf("event %s: status: %s", ev[i].id, db->err);
-			else
-				st->statuses += a;
-		}
+		why = apply_statuses(db, cfg, &ev[i], &k, st, retry_in_s);
 		for (size_t j = 0; !why && j < b->n_messages; j++)
 			if (for_us(cfg, ev[i].source, b->messages[j].phone_number_id) &&
 			    inbound_message(db, cfg, ev[i].source, &b->messages[j], ev[i].arrived,
@@ -505,15 +553,7 @@ static char *apply_events(struct db *db, const struct config *cfg, struct claime
 	}
 	if (!why && sd && insert_events(db, sd->n, sd->sources, sd->bodies, sd->lens, "done") < 0)
 		why = xasprintf("store: %s", db->err);
-out:
-	for (size_t k = 0; k < nkeys; k++)
-		free(all[k]);
-	free(all);
-	for (size_t k = 0; k < nfresh; k++)
-		free(fresh[k]);
-	free(fresh);
-	free(taken);
-	buf_release(&keys);
+	seen_release(&k);
 	return why;
 }
 

@@ -48,6 +48,8 @@
 #define WEBHOOK_MAX_BODY (4 * 1024 * 1024)
 /* Processing attempts before an event is marked failed (backoff 30 s doubling, capped 1 h). */
 #define WEBHOOK_MAX_ATTEMPTS 10
+#define WEBHOOK_RETRY_BASE_S 30
+#define WEBHOOK_RETRY_MAX_S 3600
 
 /* Events processed in one transaction at most. */
 #define WEBHOOK_BATCH 256

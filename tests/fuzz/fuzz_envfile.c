@@ -14,7 +14,7 @@
  */
 #include <ctype.h>
 
-#include "core/config.h"
+#include "core/envfile.h"
 #include "fuzz.h"
 
 struct pairs {

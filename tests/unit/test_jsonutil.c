@@ -1,5 +1,7 @@
-/* Unit tests of common/core/jsonutil.c: strict parsing of request bodies. */
+/* Unit tests of common/core/jsonutil.c: strict parsing of request bodies, typed getters. */
 #include "testutil.h"
+
+#include <limits.h>
 
 #include "core/buf.h"
 #include "core/jsonutil.h"
@@ -330,6 +332,147 @@ static void test_json_parse_object_max_counts_values_before_building(void **stat
 	buf_release(&b);
 }
 
+/* ---------------------------------------------------------------- typed getters */
+
+/* A document as a third party's (NUL allowed in values). The caller puts it. */
+static struct json_object *doc(const char *s)
+{
+	struct json_object *o = NULL;
+	char *err = NULL;
+	assert_int_equal(json_parse_object_flags(s, strlen(s), JSON_NUL_IN_VALUES, &o, &err), 0);
+	return o;
+}
+
+static void test_json_get_and_member_check_object_and_type(void **state)
+{
+	(void)state;
+	struct json_object *o = doc("{\"s\":\"x\",\"n\":5,\"z\":null,\"a\":[1]}");
+	assert_non_null(json_get(o, "s"));
+	assert_null(json_get(o, "z")); /* JSON null is absent */
+	assert_null(json_get(o, "missing"));
+	assert_null(json_get(NULL, "s"));
+	assert_null(json_get(json_get(o, "a"), "s")); /* not an object */
+	assert_non_null(json_member(o, "n", json_type_int));
+	assert_null(json_member(o, "n", json_type_string));
+	assert_non_null(json_member(o, "a", json_type_array));
+	assert_true(json_present(o, "s"));
+	assert_false(json_present(o, "z"));
+	assert_false(json_present(o, "missing"));
+	assert_false(json_present(NULL, "s"));
+	json_object_put(o);
+}
+
+static void test_json_get_string_borrows_and_checks_type(void **state)
+{
+	(void)state;
+	struct json_object *o = doc("{\"s\":\"abc\",\"n\":5,\"nul\":\"a\\u0000b\"}");
+	assert_string_equal(json_get_string(o, "s"), "abc");
+	assert_null(json_get_string(o, "n"));
+	assert_null(json_get_string(o, "missing"));
+	assert_string_equal(json_get_string(o, "nul"), "a"); /* a C string ends at the NUL */
+	json_object_put(o);
+}
+
+static void test_json_get_id_refuses_what_is_not_an_identifier(void **state)
+{
+	(void)state;
+	struct json_object *o =
+	    doc("{\"ok\":\"wamid.1\",\"empty\":\"\",\"num\":7,\"nul\":\"a\\u0000b\",\"z\":null,"
+	        "\"long\":\"abcdefghij\",\"bad\":\"\\udc00x\"}");
+	char *out = (char *)"sentinel";
+	assert_int_equal(json_get_id(o, "ok", 64, &out), 0);
+	assert_string_equal(out, "wamid.1");
+	free(out);
+	assert_int_equal(json_get_id(o, "missing", 64, &out), 0);
+	assert_null(out);
+	assert_int_equal(json_get_id(o, "z", 64, &out), 0);
+	assert_null(out);
+	assert_int_equal(json_get_id(o, "empty", 64, &out), -1);
+	assert_null(out);
+	assert_int_equal(json_get_id(o, "num", 64, &out), -1);
+	assert_int_equal(json_get_id(o, "nul", 64, &out), -1);
+	assert_int_equal(json_get_id(o, "long", 9, &out), -1);
+	assert_int_equal(json_get_id(o, "long", 10, &out), 0);
+	free(out);
+	json_object_put(o);
+}
+
+static void test_json_get_text_cuts_at_nul_and_utf8_boundary(void **state)
+{
+	(void)state;
+	/* "h\u00e9llo": h, then é as two bytes. */
+	struct json_object *o = doc("{\"t\":\"h\\u00e9llo\",\"nul\":\"ab\\u0000cd\",\"n\":1}");
+	char *t = json_get_text(o, "t", 100);
+	assert_string_equal(t, "h\xc3\xa9llo");
+	free(t);
+	t = json_get_text(o, "t", 2); /* would split é: cut before it */
+	assert_string_equal(t, "h");
+	free(t);
+	t = json_get_text(o, "t", 3);
+	assert_string_equal(t, "h\xc3\xa9");
+	free(t);
+	t = json_get_text(o, "nul", 100);
+	assert_string_equal(t, "ab");
+	free(t);
+	assert_null(json_get_text(o, "n", 100));
+	assert_null(json_get_text(o, "missing", 100));
+	json_object_put(o);
+}
+
+static void test_json_get_whole_refuses_what_is_too_long(void **state)
+{
+	(void)state;
+	struct json_object *o = doc("{\"p\":\"payload\",\"nul\":\"ab\\u0000cdef\"}");
+	char *t = json_get_whole(o, "p", 7);
+	assert_string_equal(t, "payload");
+	free(t);
+	assert_null(json_get_whole(o, "p", 6));
+	/* The true length counts, NUL and all: 7 bytes are past 6. */
+	assert_null(json_get_whole(o, "nul", 6));
+	json_object_put(o);
+}
+
+static void test_json_get_uint_takes_integers_and_digit_strings(void **state)
+{
+	(void)state;
+	struct json_object *o = doc(
+	    "{\"i\":42,\"s\":\"1700000000\",\"neg\":-1,\"sneg\":\"-1\",\"sp\":\" 1\",\"e\":\"\","
+	    "\"big\":\"99999999999999999999\",\"huge\":99999999999999999999,\"f\":1.5,"
+	    "\"b\":true}");
+	assert_int_equal(json_get_uint(o, "i", 100), 42);
+	assert_int_equal(json_get_uint(o, "i", 41), -1);
+	assert_int_equal(json_get_uint(o, "s", LLONG_MAX), 1700000000LL);
+	assert_int_equal(json_get_uint(o, "neg", 100), -1);
+	assert_int_equal(json_get_uint(o, "sneg", 100), -1);
+	assert_int_equal(json_get_uint(o, "sp", 100), -1);
+	assert_int_equal(json_get_uint(o, "e", 100), -1);
+	assert_int_equal(json_get_uint(o, "big", LLONG_MAX), -1);
+	/* json-c clamps a number past int64 to its largest: past any smaller max. */
+	assert_int_equal(json_get_uint(o, "huge", 1000000000000000000LL), -1);
+	assert_int_equal(json_get_uint(o, "f", 100), -1);
+	assert_int_equal(json_get_uint(o, "b", 100), -1);
+	assert_int_equal(json_get_uint(o, "missing", 100), -1);
+	json_object_put(o);
+}
+
+static void test_json_get_int64_and_bool_are_typed(void **state)
+{
+	(void)state;
+	struct json_object *o = doc("{\"i\":-7,\"s\":\"5\",\"t\":true,\"f\":false,\"one\":1}");
+	long long n = 99;
+	assert_int_equal(json_get_int64(o, "i", &n), 0);
+	assert_int_equal(n, -7);
+	n = 99;
+	assert_int_equal(json_get_int64(o, "s", &n), -1); /* a string is not an integer here */
+	assert_int_equal(n, 99);
+	assert_int_equal(json_get_int64(o, "missing", &n), -1);
+	assert_int_equal(json_get_bool(o, "t", 0), 1);
+	assert_int_equal(json_get_bool(o, "f", 1), 0);
+	assert_int_equal(json_get_bool(o, "one", 0), 0); /* not a boolean: the default */
+	assert_int_equal(json_get_bool(o, "missing", 1), 1);
+	json_object_put(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -354,6 +497,13 @@ int main(void)
 	    cmocka_unit_test(test_json_parse_object_flags_nul_in_values),
 	    cmocka_unit_test(test_json_type_label_names_each_type),
 	    cmocka_unit_test(test_json_parse_object_max_counts_values_before_building),
+	    cmocka_unit_test(test_json_get_and_member_check_object_and_type),
+	    cmocka_unit_test(test_json_get_string_borrows_and_checks_type),
+	    cmocka_unit_test(test_json_get_id_refuses_what_is_not_an_identifier),
+	    cmocka_unit_test(test_json_get_text_cuts_at_nul_and_utf8_boundary),
+	    cmocka_unit_test(test_json_get_whole_refuses_what_is_too_long),
+	    cmocka_unit_test(test_json_get_uint_takes_integers_and_digit_strings),
+	    cmocka_unit_test(test_json_get_int64_and_bool_are_typed),
 	};
 	return cmocka_run_group_tests_name("jsonutil", tests, NULL, NULL);
 }

@@ -94,7 +94,7 @@ static int assert_all_lines_whole(void)
 			free(err);
 			fail();
 		}
-		assert_non_null(jstr(o, "type"));
+		assert_non_null(json_get_string(o, "type"));
 		json_object_put(o);
 		n++;
 	}
@@ -277,13 +277,13 @@ static void fake_rollback(void *arg)
 static int fake_apply(void *arg, struct json_object *o, const char *type, int careful)
 {
 	struct fake *f = arg;
-	const char *key = jstr(o, "key");
+	const char *key = json_get_string(o, "key");
 	f->careful_applies += careful;
 	if (key && f->fail_key && strcmp(key, f->fail_key) == 0)
 		return -1;
-	if (!key || (strcmp(type, "message") == 0 && !jstr(o, "phone")))
+	if (!key || (strcmp(type, "message") == 0 && !json_get_string(o, "phone")))
 		return LINE_BAD;
-	const char *content = jstr(o, "content");
+	const char *content = json_get_string(o, "content");
 	if (content && strcmp(content, "refuse") == 0)
 		return LINE_REFUSED;
 	f->pending[f->npending++] = xasprintf("%s:%s", type, key);

@@ -842,8 +842,8 @@ static struct json_object *contacts_of(const char *json, struct contact_index *i
 
 static const char *name_of(struct json_object *c)
 {
-	struct json_object *p = member(c, "profile", json_type_object);
-	struct json_object *n = member(p, "name", json_type_string);
+	struct json_object *p = json_member(c, "profile", json_type_object);
+	struct json_object *n = json_member(p, "name", json_type_string);
 	return n ? json_object_get_string(n) : NULL;
 }
 
