@@ -157,7 +157,7 @@ int escalate_run(struct db *db, const struct config *cfg, struct escalate_stats 
 		ret = repeats(db, cfg, now, &ns, n_escalated, st);
 	struct notify_stats nst = {0};
 	if (ret == 0 && ns.n)
-		ret = notify_queue(db, "Monitoring", NULL, 0, 0, &ns, now, &nst);
+		ret = notify_queue(db, cfg, "Monitoring", NULL, 0, 0, &ns, now, &nst);
 	if (ret == 0)
 		ret = db_commit(db);
 	if (ret < 0)
