@@ -292,6 +292,52 @@ void alert_round_release(struct alert_round *r)
 	memset(r, 0, sizeof(*r));
 }
 
+/* ---- escalation and repeats ---- */
+
+int alert_mark_escalated(struct db *db, long long id)
+{
+	char idbuf[24];
+	snprintf(idbuf, sizeof(idbuf), "%lld", id);
+	const char *p[1] = {idbuf};
+	if (db_exec(db,
+	            "UPDATE alerts SET escalation_level = 1, escalate_at = NULL,"
+	            " updated_at = now() WHERE id = $1::bigint",
+	            1, p) < 0)
+		return -1;
+	return add_event(db, id, "", "escalation", "critical", NULL);
+}
+
+int alert_defer_repeat(struct db *db, long long id, time_t from, long long minutes)
+{
+	char idbuf[24], start[24], rep[24];
+	snprintf(idbuf, sizeof(idbuf), "%lld", id);
+	snprintf(start, sizeof(start), "%lld", (long long)from);
+	snprintf(rep, sizeof(rep), "%lld", minutes);
+	const char *p[3] = {idbuf, start, rep};
+	return db_exec(db,
+	               "UPDATE alerts SET repeat_at = to_timestamp($2::float8)"
+	               " + make_interval(mins => $3::int) WHERE id = $1::bigint",
+	               3, p);
+}
+
+int alert_count_repeat(struct db *db, long long id, long long minutes)
+{
+	char idbuf[24], rep[24];
+	snprintf(idbuf, sizeof(idbuf), "%lld", id);
+	snprintf(rep, sizeof(rep), "%lld", minutes);
+	const char *p[2] = {idbuf, rep};
+	return db_exec(db,
+	               "UPDATE alerts SET repeats = repeats + 1,"
+	               " repeat_at = now() + make_interval(mins => $2::int)"
+	               " WHERE id = $1::bigint",
+	               2, p);
+}
+
+int alert_record(struct db *db, long long id, const char *event, const char *severity)
+{
+	return add_event(db, id, "", event, severity, NULL);
+}
+
 /* ---- acknowledgement ---- */
 
 /* Mark acknowledged: ids (n > 0) or every open alert by was told about. The result, or NULL. */

@@ -17,7 +17,8 @@
  *   critical->warning nothing (the recovery will say it); stops escalation
  *   resolved          "RESOLVED rule on target after 2h 5m", to those told
  *   acknowledged      "Acknowledged by +1...: #12 rule", to the others told
- * Escalation and repeats of open alerts are escalate.h's.
+ * When an open alert escalates or is repeated is escalate.h's decision; the
+ * record of it (alerts, alert_events) is written here.
  *
  * Everything runs inside the caller's transaction, which the caller owns
  * (begins, commits, rolls back): the producer's own record of the run
@@ -102,6 +103,21 @@ int alert_round_finish(struct alert_round *r, const char *title, const char *key
 
 /* Frees what the round holds, its JSON arrays included (take them first: json_object_get). */
 void alert_round_release(struct alert_round *r);
+
+/*
+ * Escalation and repeats, decided by escalate.h, recorded in the caller's
+ * transaction (0 / -1):
+ *   alert_mark_escalated  level 1, no further escalation; event "escalation"
+ *   alert_defer_repeat    the next repeat at from + minutes (a warning waits
+ *                         for business hours)
+ *   alert_count_repeat    one more repeat, the next in minutes (no event:
+ *                         alert_record(id, "repeat") once its notice is made)
+ *   alert_record          an alert_events line (event, severity) outside a round
+ */
+int alert_mark_escalated(struct db *db, long long id);
+int alert_defer_repeat(struct db *db, long long id, time_t from, long long minutes);
+int alert_count_repeat(struct db *db, long long id, long long minutes);
+int alert_record(struct db *db, long long id, const char *event, const char *severity);
 
 /*
  * Acknowledge, for the contact by: the alerts ids (n > 0), or every open one
