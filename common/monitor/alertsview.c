@@ -146,6 +146,66 @@ static int single(struct db *db, struct json_object *out, const char *name, cons
 	return 0;
 }
 
+/* SQL built with TS() reads best one clause a line, as clang-format would not leave it. */
+/* clang-format off */
+static const char sql_open[] =
+    "SELECT id, rule, target, severity, value, threshold, message,"
+    " " TS("opened_at") " AS opened_at,"
+    " extract(epoch FROM now() - opened_at)::int8 AS age_seconds,"
+    " " TS("acknowledged_at") " AS acknowledged_at, acknowledged_by,"
+    " CASE WHEN acknowledged_at IS NOT NULL THEN 'acknowledged'"
+    "   WHEN escalation_level > 0 THEN 'escalated'"
+    "   WHEN escalate_at IS NOT NULL THEN 'waiting'"
+    "   ELSE 'none' END AS escalation,"
+    " " TS("escalate_at") " AS escalates_at, " TS("repeat_at") " AS repeats_at, repeats"
+    " FROM alerts WHERE status = 'open' ORDER BY severity = 'critical' DESC, opened_at";
+
+static const char sql_resolved[] =
+    "SELECT id, rule, target, severity, message, " TS("opened_at") " AS opened_at,"
+    " " TS("resolved_at") " AS resolved_at,"
+    " extract(epoch FROM resolved_at - opened_at)::int8 AS lasted_seconds"
+    " FROM alerts WHERE status = 'resolved' ORDER BY resolved_at DESC LIMIT 20";
+
+static const char sql_pause[] =
+    "SELECT coalesce(paused_until > now(), false) AS paused,"
+    " " TS("paused_until") " AS until, paused_by AS by,"
+    " (SELECT count(*) FROM whatsapp_logs WHERE status = 'suppressed'"
+    "   AND created_at >= coalesce(pause_state.paused_at, now())) AS suppressed"
+    " FROM pause_state WHERE id = 1";
+
+static const char sql_delivery[] =
+    "SELECT stopped, stopped_reason, " TS("stopped_at") " AS stopped_at,"
+    " (SELECT count(*) FROM whatsapp_logs WHERE status IN ('queued', 'sending'))"
+    "   AS pending"
+    " FROM delivery_state WHERE id = 1";
+
+static const char sql_webhook[] =
+    "SELECT (SELECT count(*) FROM webhook_events WHERE status = 'pending') AS pending,"
+    " (SELECT count(*) FROM webhook_ignored"
+    "   WHERE ignored_at > now() - interval '24 hours') AS ignored_statuses_24h";
+
+/* $1: at most this many; $2: created at or after (epoch seconds). */
+static const char sql_messages[] =
+    "SELECT id, phone_number, priority, status, kind, direction, message_content,"
+    " " TS("created_at") " AS created_at, " TS("sent_at") " AS sent_at,"
+    " " TS("delivered_at") " AS delivered_at, " TS("read_at") " AS read_at,"
+    " " TS("not_before") " AS not_before, attempts, as_template,"
+    " last_error_code, last_error, alert_ids::text AS alert_ids"
+    " FROM whatsapp_logs WHERE created_at >= to_timestamp($2::float8)"
+    " ORDER BY id DESC LIMIT $1::int";
+/* clang-format on */
+
+/* The answer's parts after "windows", in order: an array of rows, or the one row. */
+static const struct {
+	const char *name, *sql;
+	int one_row;    /* an object (the first row) rather than an array */
+	int with_limit; /* takes $1 limit and $2 since */
+} parts[] = {
+    {"open", sql_open, 0, 0},       {"recently_resolved", sql_resolved, 0, 0},
+    {"pause", sql_pause, 1, 0},     {"delivery", sql_delivery, 1, 0},
+    {"webhook", sql_webhook, 1, 0}, {"recent_messages", sql_messages, 0, 1},
+};
+
 int alertsview_build(struct db *db, int limit, long long since, struct json_object **out)
 {
 	struct json_object *o = json_object_new_object();
@@ -153,108 +213,13 @@ int alertsview_build(struct db *db, int limit, long long since, struct json_obje
 	snprintf(lim, sizeof(lim), "%d", limit);
 	snprintf(sin, sizeof(sin), "%lld", since);
 	const char *p[2] = {lim, sin};
-	if (windows(db, o) < 0 ||
-	    section(
-	        db, o, "open",
-	        "SELECT id, rule, target, severity, value, threshold, message,"
-	        " " TS("opened_at") " AS opened_at,"
-	                            " extract(epoch FROM now() - opened_at)::int8 AS age_seconds,"
-	                            " " TS(
-	                                "acknowledged_at") " AS acknowledged_at, acknowledged_by,"
-	                                                   " CASE WHEN acknowledged_at IS NOT NULL "
-	                                                   "THEN 'acknowledged'"
-	                                                   "   WHEN escalation_level > 0 THEN "
-	                                                   "'escalated'"
-	                                                   "   WHEN escalate_at IS NOT NULL THEN "
-	                                                   "'waiting'"
-	                                                   "   ELSE 'none' END AS escalation,"
-	                                                   " " TS(
-	                                                       "escalate_at") " AS "
-	                                                                      "escalates_at, " TS(
-	                                                                          "repeat_at") " AS"
-	                                                                                       " re"
-	                                                                                       "pea"
-	                                                                                       "ts_"
-	                                                                                       "at,"
-	                                                                                       " re"
-	                                                                                       "pea"
-	                                                                                       "ts"
-	                                                                                       " FR"
-	                                                                                       "OM "
-	                                                                                       "ale"
-	                                                                                       "rts"
-	                                                                                       " WH"
-	                                                                                       "ERE"
-	                                                                                       " st"
-	                                                                                       "atu"
-	                                                                                       "s "
-	                                                                                       "= "
-	                                                                                       "'op"
-	                                                                                       "en'"
-	                                                                                       " OR"
-	                                                                                       "DER"
-	                                                                                       " BY"
-	                                                                                       " se"
-	                                                                                       "ver"
-	                                                                                       "ity"
-	                                                                                       " = "
-	                                                                                       "'cr"
-	                                                                                       "iti"
-	                                                                                       "cal"
-	                                                                                       "' "
-	                                                                                       "DES"
-	                                                                                       "C, "
-	                                                                                       "ope"
-	                                                                                       "ned"
-	                                                                                       "_a"
-	                                                                                       "t",
-	        0, NULL) < 0 ||
-	    section(db, o, "recently_resolved",
-	            "SELECT id, rule, target, severity, message, " TS(
-	                "opened_at") " AS opened_at,"
-	                             " " TS("resolved_at") " AS resolved_at,"
-	                                                   " extract(epoch FROM resolved_at - "
-	                                                   "opened_at)::int8 AS lasted_seconds"
-	                                                   " FROM alerts WHERE status = 'resolved' "
-	                                                   "ORDER BY resolved_at DESC LIMIT 20",
-	            0, NULL) < 0 ||
-	    single(db, o, "pause",
-	           "SELECT coalesce(paused_until > now(), false) AS paused,"
-	           " " TS("paused_until") " AS until, paused_by AS by,"
-	                                  " (SELECT count(*) FROM whatsapp_logs WHERE status = "
-	                                  "'suppressed'"
-	                                  "   AND created_at >= coalesce(pause_state.paused_at, "
-	                                  "now())) AS suppressed"
-	                                  " FROM pause_state WHERE id = 1") < 0 ||
-	    single(db, o, "delivery",
-	           "SELECT stopped, stopped_reason, " TS(
-	               "stopped_at") " AS stopped_at,"
-	                             " (SELECT count(*) FROM whatsapp_logs WHERE status IN "
-	                             "('queued', 'sending'))"
-	                             "   AS pending"
-	                             " FROM delivery_state WHERE id = 1") < 0 ||
-	    single(
-	        db, o, "webhook",
-	        "SELECT (SELECT count(*) FROM webhook_events WHERE status = 'pending') AS pending,"
-	        " (SELECT count(*) FROM webhook_ignored"
-	        "   WHERE ignored_at > now() - interval '24 hours') AS ignored_statuses_24h") < 0 ||
-	    section(
-	        db, o, "recent_messages",
-	        "SELECT id, phone_number, priority, status, kind, direction, message_content,"
-	        " " TS("created_at") " AS created_at, " TS(
-	            "sent_at") " AS sent_at,"
-	                       " " TS("delivered_at") " AS delivered_at, " TS(
-	                           "read_at") " AS read_at,"
-	                                      " " TS(
-	                                          "not_before") " AS not_before, attempts, "
-	                                                        "as_template,"
-	                                                        " last_error_code, last_error, "
-	                                                        "alert_ids::text AS alert_ids"
-	                                                        " FROM whatsapp_logs WHERE "
-	                                                        "created_at >= "
-	                                                        "to_timestamp($2::float8)"
-	                                                        " ORDER BY id DESC LIMIT $1::int",
-	        2, p) < 0) {
+	int ret = windows(db, o);
+	for (size_t i = 0; i < ARRAY_LEN(parts) && ret == 0; i++)
+		ret = parts[i].one_row
+		          ? single(db, o, parts[i].name, parts[i].sql)
+		          : section(db, o, parts[i].name, parts[i].sql, parts[i].with_limit ? 2 : 0,
+		                    parts[i].with_limit ? p : NULL);
+	if (ret < 0) {
 		json_object_put(o);
 		return -1;
 	}

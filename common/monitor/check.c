@@ -11,8 +11,8 @@
 #include "monitor/delta.h"
 #include "core/log.h"
 #include "monitor/notify.h"
-#include "delivery/outbox.h"
-#include "delivery/spool.h"
+#include "delivery/submit.h"
+#include "monitor/lifecycle.h"
 #include "core/util.h"
 
 void check_format_value(char *buf, size_t len, double v)
@@ -330,13 +330,7 @@ static struct json_object *sample_json(const struct config *cfg, const struct sa
 
 /* ---- alerts ---- */
 
-struct open_alert {
-	long long id;
-	char *rule, *target, *severity;
-	long long age_s;
-	int seen;
-};
-
+/* The line an alert's message gives a finding; *threshold: the one it crossed. */
 static char *alert_text(const struct config *cfg, const struct sample *s, double *threshold)
 {
 	const struct metric_def *d = &metric_defs[s->metric];
@@ -354,29 +348,9 @@ static char *alert_text(const struct config *cfg, const struct sample *s, double
 	                 s->detail ? "; " : "", s->detail ? s->detail : "");
 }
 
-static int add_event(struct db *db, const char *alert_id, const char *run_id, const char *event,
-                     const char *sev, const char *value)
+static int is_finding(const struct sample *s)
 {
-	const char *p[5] = {alert_id, run_id, event, sev, value};
-	return db_exec(db,
-	               "INSERT INTO alert_events (alert_id, check_run_id, event, severity, value)"
-	               " VALUES ($1, $2, $3, $4, $5::float8)",
-	               5, p);
-}
-
-static struct json_object *alert_json(long long id, const struct sample *s, const char *sev,
-                                      const char *prev_sev, const char *message)
-{
-	struct json_object *o = json_object_new_object();
-	json_object_object_add(o, "id", json_object_new_int64(id));
-	json_object_object_add(o, "rule", json_object_new_string(metric_defs[s->metric].name));
-	json_object_object_add(o, "target", json_object_new_string(s->target));
-	json_object_object_add(o, "severity", json_object_new_string(sev));
-	if (prev_sev)
-		json_object_object_add(o, "previous_severity", json_object_new_string(prev_sev));
-	json_object_object_add(o, "value", jnum(s->value));
-	json_object_object_add(o, "message", json_object_new_string(message));
-	return o;
+	return s->verdict == V_WARNING || s->verdict == V_CRITICAL;
 }
 
 /*
@@ -399,312 +373,181 @@ static int target_judged(const struct collection *c, int m, const char *target)
 	return !partial;
 }
 
-static int store(struct db *db, const struct config *cfg, const struct check_opts *opts,
-                 struct collection *c, int64_t started_ms, struct json_object *samples,
-                 struct json_object *out)
+/* alert_judged_fn: an open alert not found again resolves only if this check judged it. */
+static int judged(void *arg, const char *rule, const char *target)
 {
-	int ret = -1;
-	PGresult *res = NULL;
-	struct open_alert *open = NULL;
-	int nopen = 0;
-	struct notices ns = {0};
-	time_t now = time(NULL);
-	char esc_min[24], rep_min[24];
-	snprintf(esc_min, sizeof(esc_min), "%lld", cfg->escalation_minutes);
-	snprintf(rep_min, sizeof(rep_min), "%lld", cfg->repeat_minutes);
-	struct json_object *jopened = json_object_new_array(), *jchanged = json_object_new_array(),
-	                   *jresolved = json_object_new_array();
-	struct json_object *raw = raw_json(c);
-	char run_id[24] = "";
+	const struct collection *c = arg;
+	int m = metric_by_name(rule);
+	return m >= 0 && c->evaluated[m] && target_judged(c, m, target);
+}
 
-	if (db_begin(db) < 0)
-		goto out;
-	if (db_exec(db, "SELECT pg_advisory_xact_lock(" NOTIFY_LOCK_KEY ")", 0, NULL) < 0)
-		goto out;
-	{
-		char dur[24];
-		snprintf(dur, sizeof(dur), "%lld", (long long)(mono_ms() - started_ms));
-		const char *p[7] = {
-		    opts->emergency ? "emergency" : "normal",
-		    opts->trigger ? opts->trigger : "api",
-		    c->reachable ? "t" : "f",
-		    c->error,
-		    json_object_to_json_string_ext(raw, JSON_C_TO_STRING_PLAIN),
-		    dur,
-		    NULL,
-		};
-		res = db_query(db,
-		               "INSERT INTO check_runs (mode, trigger, reachable, error, raw,"
-		               " duration_ms, finished_at, started_at)"
-		               " VALUES ($1, $2, $3, $4, $5::jsonb, $6::int, now(),"
-		               " now() - make_interval(secs => $6::int / 1000.0))"
-		               " RETURNING id",
-		               6, p);
-		if (!res)
-			goto out;
-		snprintf(run_id, sizeof(run_id), "%s", PQgetvalue(res, 0, 0));
-		PQclear(res);
-		res = NULL;
-	}
-	{
-		const char *p[2] = {
-		    run_id, json_object_to_json_string_ext(samples, JSON_C_TO_STRING_PLAIN)};
-		if (db_exec(
-		        db,
-		        "INSERT INTO metric_samples (check_run_id, metric, target, value, verdict,"
-		        " warning, critical, detail)"
-		        " SELECT $1::bigint, x.metric, x.target, x.value, x.verdict,"
-		        " (x.threshold->>'warning')::float8, (x.threshold->>'critical')::float8,"
-		        " x.detail FROM json_to_recordset($2::json) AS x(metric text,"
-		        " target text, value float8, verdict text, threshold json, detail text)",
-		        2, p) < 0)
-			goto out;
-	}
-	res = db_query(db,
-	               "SELECT id, rule, target, severity,"
-	               " extract(epoch FROM now() - opened_at)::bigint"
-	               " FROM alerts WHERE status = 'open' ORDER BY id FOR UPDATE",
-	               0, NULL);
-	if (!res)
-		goto out;
-	nopen = PQntuples(res);
-	open = xcalloc((size_t)nopen + 1, sizeof(*open));
-	for (int i = 0; i < nopen; i++) {
-		open[i].id = strtoll(PQgetvalue(res, i, 0), NULL, 10);
-		open[i].rule = xstrdup(PQgetvalue(res, i, 1));
-		open[i].target = xstrdup(PQgetvalue(res, i, 2));
-		open[i].severity = xstrdup(PQgetvalue(res, i, 3));
-		open[i].age_s = strtoll(PQgetvalue(res, i, 4), NULL, 10);
-	}
-	PQclear(res);
-	res = NULL;
-
+/* Tell the lifecycle what fires now and what was judged; it opens, changes, resolves. */
+static int decide_alerts(struct alert_round *r, const struct config *cfg,
+                         const struct collection *c)
+{
 	for (size_t i = 0; i < c->samples.n; i++) {
 		const struct sample *s = &c->samples.v[i];
-		if (s->verdict != V_WARNING && s->verdict != V_CRITICAL)
+		if (!is_finding(s))
 			continue;
-		const char *sev = verdict_name(s->verdict);
-		const char *rule = metric_defs[s->metric].name;
 		double th;
 		char *text = alert_text(cfg, s, &th);
-		char val[48], ths[48];
-		snprintf(val, sizeof(val), "%.17g", s->value);
-		snprintf(ths, sizeof(ths), "%.17g", th);
-		struct open_alert *oa = NULL;
-		for (int k = 0; k < nopen; k++)
-			if (!open[k].seen && strcmp(open[k].rule, rule) == 0 &&
-			    strcmp(open[k].target, s->target) == 0)
-				oa = &open[k];
-		char idbuf[24];
-		if (!oa) {
-			/* Escalation counts from now; repeats from when it is first delivered. */
-			struct notice *n = notices_add(
-			    &ns, 0, sev, NOTICE_ALERT,
-			    xasprintf("%s %s", s->verdict == V_CRITICAL ? "CRITICAL" : "WARNING",
-			              text));
-			notify_route(cfg, n, opts->emergency, now);
-			char nb[24];
-			snprintf(nb, sizeof(nb), "%lld", (long long)n->not_before);
-			const char *p[11] = {rule,
-			                     s->target,
-			                     sev,
-			                     val,
-			                     isnan(th) ? NULL : ths,
-			                     text,
-			                     run_id,
-			                     opts->emergency ? "t" : "f",
-			                     esc_min,
-			                     rep_min,
-			                     nb};
-			res =
-			    db_query(db,
-			             "INSERT INTO alerts (rule, target, severity, value, threshold,"
-			             " message, opened_check_id, last_check_id, emergency,"
-			             " escalate_at, repeat_at)"
-			             " VALUES ($1, $2, $3, $4::float8, $5::float8, $6, $7::bigint,"
-			             " $7::bigint, $8::boolean,"
-			             " CASE WHEN $3 = 'critical' AND $9::int > 0"
-			             "   THEN now() + make_interval(mins => $9::int) END,"
-			             " CASE WHEN $10::int > 0 THEN to_timestamp($11::float8)"
-			             "   + make_interval(mins => $10::int) END)"
-			             " RETURNING id",
-			             11, p);
-			if (!res) {
-				free(text);
-				goto out;
-			}
-			long long id = strtoll(PQgetvalue(res, 0, 0), NULL, 10);
-			PQclear(res);
-			res = NULL;
-			snprintf(idbuf, sizeof(idbuf), "%lld", id);
-			if (add_event(db, idbuf, run_id, "opened", sev, val) < 0) {
-				free(text);
-				goto out;
-			}
-			json_object_array_add(jopened, alert_json(id, s, sev, NULL, text));
-			n->alert_id = id;
-		} else {
-			oa->seen = 1;
-			snprintf(idbuf, sizeof(idbuf), "%lld", oa->id);
-			const char *p[7] = {idbuf, sev,    val,    isnan(th) ? NULL : ths,
-			                    text,  run_id, esc_min};
-			/* A rise to critical starts the escalation clock; a fall stops it. */
-			if (db_exec(
-			        db,
-			        "UPDATE alerts SET severity = $2, value = $3::float8,"
-			        " threshold = $4::float8, message = $5, updated_at = now(),"
-			        " last_check_id = $6::bigint,"
-			        " escalate_at = CASE WHEN severity = $2 THEN escalate_at"
-			        "   WHEN $2 = 'critical' AND $7::int > 0 AND escalation_level = 0"
-			        "   THEN now() + make_interval(mins => $7::int) END"
-			        " WHERE id = $1::bigint",
-			        7, p) < 0) {
-				free(text);
-				goto out;
-			}
-			if (strcmp(oa->severity, sev) != 0) {
-				int rose = s->verdict == V_CRITICAL;
-				if (add_event(db, idbuf, run_id, rose ? "escalated" : "deescalated",
-				              sev, val) < 0) {
-					free(text);
-					goto out;
-				}
-				json_object_array_add(
-				    jchanged, alert_json(oa->id, s, sev, oa->severity, text));
-				/* A rise is news; a fall waits for the recovery. */
-				if (rose)
-					notify_route(
-					    cfg,
-					    notices_add(
-					        &ns, oa->id, sev, NOTICE_ALERT,
-					        xasprintf("CRITICAL (was warning) %s", text)),
-					    opts->emergency, now);
-			}
-		}
+		struct alert_firing f = {
+		    .id = {ALERT_SOURCE_CHECK, metric_defs[s->metric].name, s->target},
+		    .severity = verdict_name(s->verdict),
+		    .value = s->value,
+		    .threshold = th,
+		    .text = text,
+		};
+		int ret = alert_round_firing(r, &f);
 		free(text);
+		if (ret < 0)
+			return -1;
 	}
-	/* Resolve what was evaluated this time and is no longer found. */
-	for (int k = 0; k < nopen; k++) {
-		if (open[k].seen)
-			continue;
-		int m = metric_by_name(open[k].rule);
-		if (m < 0 || !c->evaluated[m] || !target_judged(c, m, open[k].target))
-			continue;
-		char idbuf[24];
-		snprintf(idbuf, sizeof(idbuf), "%lld", open[k].id);
-		const char *p[2] = {idbuf, run_id};
-		if (db_exec(db,
-		            "UPDATE alerts SET status = 'resolved', resolved_at = now(),"
-		            " updated_at = now(), last_check_id = $2::bigint,"
-		            " escalate_at = NULL, repeat_at = NULL WHERE id = $1::bigint",
-		            2, p) < 0)
-			goto out;
-		if (add_event(db, idbuf, run_id, "resolved", open[k].severity, NULL) < 0)
-			goto out;
-		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "id", json_object_new_int64(open[k].id));
-		json_object_object_add(o, "rule", json_object_new_string(open[k].rule));
-		json_object_object_add(o, "target", json_object_new_string(open[k].target));
-		json_object_object_add(o, "severity", json_object_new_string(open[k].severity));
-		json_object_array_add(jresolved, o);
-		char lasted[32];
-		notify_format_duration(lasted, sizeof(lasted), open[k].age_s);
-		struct notice *n =
-		    notices_add(&ns, open[k].id, open[k].severity, NOTICE_RECOVERY,
-		                xasprintf("RESOLVED %s%s%s after %s", open[k].rule,
-		                          *open[k].target ? " on " : "", open[k].target, lasted));
-		if (notify_told(db, cfg, n, now) < 0)
-			goto out;
-	}
-	struct notify_stats nst = {0};
-	if (ns.n) {
-		char *title =
-		    xasprintf("Monitoring %s", c->database ? c->database : "monitored database");
-		char *prefix = xasprintf("check:%s", run_id);
-		int r = notify_queue(db, title, prefix, strtoll(run_id, NULL, 10), opts->emergency,
-		                     &ns, now, &nst);
-		free(title);
-		free(prefix);
-		if (r < 0)
-			goto out;
-	}
-	if (db_commit(db) < 0)
-		goto out;
+	return alert_round_settle(r, judged, (void *)c);
+}
 
+/* ---- storing a check ---- */
+
+/* The check_runs row (its duration so far, and when it started); its id into run_id. */
+static int insert_run(struct db *db, const struct check_opts *opts, const struct collection *c,
+                      int64_t started_ms, char run_id[24])
+{
+	struct json_object *raw = raw_json(c);
+	char dur[24];
+	snprintf(dur, sizeof(dur), "%lld", (long long)(mono_ms() - started_ms));
+	const char *p[6] = {
+	    opts->emergency ? "emergency" : "normal",
+	    opts->trigger ? opts->trigger : "api",
+	    c->reachable ? "t" : "f",
+	    c->error,
+	    json_object_to_json_string_ext(raw, JSON_C_TO_STRING_PLAIN),
+	    dur,
+	};
+	PGresult *res = db_query(db,
+	                         "INSERT INTO check_runs (mode, trigger, reachable, error, raw,"
+	                         " duration_ms, finished_at, started_at)"
+	                         " VALUES ($1, $2, $3, $4, $5::jsonb, $6::int, now(),"
+	                         " now() - make_interval(secs => $6::int / 1000.0))"
+	                         " RETURNING id",
+	                         6, p);
+	json_object_put(raw);
+	if (!res)
+		return -1;
+	snprintf(run_id, 24, "%s", PQgetvalue(res, 0, 0));
+	PQclear(res);
+	return 0;
+}
+
+/* Every sample of the run (the answer's "metrics" array), in one statement. */
+static int insert_samples(struct db *db, const char *run_id, struct json_object *samples)
+{
+	const char *p[2] = {run_id,
+	                    json_object_to_json_string_ext(samples, JSON_C_TO_STRING_PLAIN)};
+	return db_exec(db,
+	               "INSERT INTO metric_samples (check_run_id, metric, target, value, verdict,"
+	               " warning, critical, detail)"
+	               " SELECT $1::bigint, x.metric, x.target, x.value, x.verdict,"
+	               " (x.threshold->>'warning')::float8, (x.threshold->>'critical')::float8,"
+	               " x.detail FROM json_to_recordset($2::json) AS x(metric text,"
+	               " target text, value float8, verdict text, threshold json, detail text)",
+	               2, p);
+}
+
+/* The stored check's part of the answer: its id, what changed, what was queued. */
+static void answer_stored(struct db *db, struct json_object *out, const char *run_id,
+                          struct alert_round *r, const struct notify_stats *nst)
+{
 	json_object_object_add(out, "check_id", json_object_new_int64(strtoll(run_id, NULL, 10)));
 	struct json_object *alerts = json_object_new_object();
-	json_object_object_add(alerts, "opened", jopened);
-	json_object_object_add(alerts, "changed", jchanged);
-	json_object_object_add(alerts, "resolved", jresolved);
-	jopened = jchanged = jresolved = NULL;
-	res = db_query(db, "SELECT count(*) FROM alerts WHERE status = 'open'", 0, NULL);
+	json_object_object_add(alerts, "opened", json_object_get(r->opened));
+	json_object_object_add(alerts, "changed", json_object_get(r->changed));
+	json_object_object_add(alerts, "resolved", json_object_get(r->resolved));
+	PGresult *res = db_query(db, "SELECT count(*) FROM alerts WHERE status = 'open'", 0, NULL);
 	if (res) {
 		json_object_object_add(
 		    alerts, "open",
 		    json_object_new_int64(strtoll(PQgetvalue(res, 0, 0), NULL, 10)));
 		PQclear(res);
-		res = NULL;
 	}
 	json_object_object_add(out, "alerts", alerts);
-	json_object_object_add(out, "messages_queued", json_object_new_int(nst.queued));
-	json_object_object_add(out, "messages_suppressed", json_object_new_int(nst.suppressed));
+	json_object_object_add(out, "messages_queued", json_object_new_int(nst->queued));
+	json_object_object_add(out, "messages_suppressed", json_object_new_int(nst->suppressed));
+}
+
+/*
+ * One transaction: the run, its samples, the alert decisions and the
+ * messages they cause commit together (the lifecycle and the outbox work
+ * inside it), under the alert lock so that checks, escalation and
+ * acknowledgements take turns.
+ */
+static int store(struct db *db, const struct config *cfg, const struct check_opts *opts,
+                 struct collection *c, int64_t started_ms, struct json_object *samples,
+                 struct json_object *out)
+{
+	struct alert_round r = {0};
+	struct notify_stats nst = {0};
+	char run_id[24] = "";
+	int ret = -1;
+	if (db_begin(db) < 0 || alert_lock(db) < 0 ||
+	    insert_run(db, opts, c, started_ms, run_id) < 0 ||
+	    insert_samples(db, run_id, samples) < 0 ||
+	    alert_round_begin(&r, db, cfg, ALERT_SOURCE_CHECK, strtoll(run_id, NULL, 10),
+	                      opts->emergency, time(NULL)) < 0 ||
+	    decide_alerts(&r, cfg, c) < 0)
+		goto out;
+	char *title = xasprintf("Monitoring %s", c->database ? c->database : "monitored database");
+	char *prefix = xasprintf("check:%s", run_id);
+	int q = alert_round_finish(&r, title, prefix, &nst);
+	free(title);
+	free(prefix);
+	if (q < 0 || db_commit(db) < 0)
+		goto out;
+	answer_stored(db, out, run_id, &r, &nst);
 	ret = 0;
 out:
-	PQclear(res);
 	if (ret < 0)
 		db_rollback(db);
-	for (int k = 0; k < nopen; k++) {
-		free(open[k].rule);
-		free(open[k].target);
-		free(open[k].severity);
-	}
-	free(open);
-	notices_release(&ns);
-	json_object_put(jopened);
-	json_object_put(jchanged);
-	json_object_put(jresolved);
-	json_object_put(raw);
+	alert_round_release(&r);
 	return ret;
 }
 
-/* ---- the state database is down: spool what must go out ---- */
+/* ---- the state database is down: send what must go out ---- */
 
-struct spool_batch {
-	struct spool_msg *v;
-	size_t n;
-};
-
-static int spool_sink(void *arg, const struct outbox_msg *m)
+/*
+ * Names a set of findings: FNV-1a over "rule|target|severity;" of each, in
+ * order. The same findings give the same key, so a check repeated while the
+ * state database stays down sends nothing new.
+ */
+static uint64_t findings_hash(const struct collection *c)
 {
-	struct spool_batch *b = arg;
-	b->v = xrealloc(b->v, (b->n + 1) * sizeof(*b->v));
-	b->v[b->n++] = (struct spool_msg){
-	    .key = xstrdup(m->key),
-	    .phone = xstrdup(m->phone),
-	    .content = xstrdup(m->content),
-	    .priority = xstrdup(m->priority),
-	    .kind = xstrdup(m->kind),
-	    .emergency = m->emergency,
-	    .not_before = m->not_before,
-	};
-	return 0;
+	uint64_t h = 1469598103934665603ULL;
+	for (size_t i = 0; i < c->samples.n; i++) {
+		const struct sample *s = &c->samples.v[i];
+		if (!is_finding(s))
+			continue;
+		char *id = xasprintf("%s|%s|%s;", metric_defs[s->metric].name, s->target,
+		                     verdict_name(s->verdict));
+		for (const char *p = id; *p; p++)
+			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
+		free(id);
+	}
+	return h;
 }
 
 /*
  * Without the state database there is no alert identity: the findings are
- * sent as they are, keyed by which (rule, target, severity) they are, so a
- * check repeated while the database stays down sends nothing new. Pause
- * state is unknown too: the message goes (better twice than never).
+ * sent as they are, keyed by which (rule, target, severity) they are
+ * (findings_hash). Pause state is unknown too: the message goes (better twice
+ * than never). delivery_submit() with no database spools and sends them.
  */
-static void spool_findings(const struct config *cfg, const struct collection *c, int emergency,
-                           struct json_object *out)
+static void send_findings(const struct config *cfg, const struct collection *c, int emergency,
+                          struct json_object *out)
 {
 	struct notices ns = {0};
 	time_t now = time(NULL);
-	uint64_t h = 1469598103934665603ULL;
 	for (size_t i = 0; i < c->samples.n; i++) {
 		const struct sample *s = &c->samples.v[i];
-		if (s->verdict != V_WARNING && s->verdict != V_CRITICAL)
+		if (!is_finding(s))
 			continue;
 		double th;
 		char *text = alert_text(cfg, s, &th);
@@ -713,11 +556,6 @@ static void spool_findings(const struct config *cfg, const struct collection *c,
 		    xasprintf("%s %s", s->verdict == V_CRITICAL ? "CRITICAL" : "WARNING", text));
 		free(text);
 		notify_route(cfg, n, emergency, now);
-		char *id =
-		    xasprintf("%s|%s|%s;", metric_defs[s->metric].name, s->target, n->severity);
-		for (const char *p = id; *p; p++)
-			h = (h ^ (unsigned char)*p) * 1099511628211ULL;
-		free(id);
 	}
 	if (!ns.n) {
 		notices_release(&ns);
@@ -725,21 +563,15 @@ static void spool_findings(const struct config *cfg, const struct collection *c,
 	}
 	char *title = xasprintf("Monitoring %s (state database down)",
 	                        c->database ? c->database : "monitored database");
-	char *prefix = xasprintf("nodb:%016llx", (unsigned long long)h);
-	struct spool_batch b = {0};
-	notify_deliver(title, prefix, 0, emergency, &ns, now, spool_sink, &b);
-	int spooled = 0;
-	int sent = spool_send(cfg, b.v, b.n, &spooled);
-	json_object_object_add(out, "spooled", json_object_new_boolean(spooled));
-	json_object_object_add(out, "sent_while_database_down", json_object_new_int(sent));
-	for (size_t i = 0; i < b.n; i++) {
-		free((char *)b.v[i].key);
-		free((char *)b.v[i].phone);
-		free((char *)b.v[i].content);
-		free((char *)b.v[i].priority);
-		free((char *)b.v[i].kind);
-	}
-	free(b.v);
+	char *prefix = xasprintf("nodb:%016llx", (unsigned long long)findings_hash(c));
+	struct delivery_batch b = DELIVERY_BATCH_INIT;
+	struct delivery_result r;
+	notify_batch(title, prefix, 0, emergency, &ns, now, &b);
+	delivery_submit(NULL, cfg, &b, &r); /* without a database it cannot fail */
+	json_object_object_add(out, "spooled", json_object_new_boolean(r.spool_written));
+	json_object_object_add(out, "sent_while_database_down",
+	                       json_object_new_int(r.sent_while_down));
+	delivery_batch_release(&b);
 	free(title);
 	free(prefix);
 	notices_release(&ns);
@@ -799,11 +631,11 @@ int check_run(struct db *state, const struct config *cfg, const struct check_opt
 
 	if (!state_ok) {
 		*err = xasprintf("state database unavailable: %s", state->err);
-		spool_findings(cfg, &c, opts->emergency, o);
+		send_findings(cfg, &c, opts->emergency, o);
 	} else if (store(state, cfg, opts, &c, t0, metrics, o) < 0) {
 		*err = xasprintf("storing the check failed: %s", state->err);
 		if (PQstatus(state->conn) != CONNECTION_OK) /* it went down meanwhile */
-			spool_findings(cfg, &c, opts->emergency, o);
+			send_findings(cfg, &c, opts->emergency, o);
 	} else {
 		ret = 0;
 	}

@@ -525,11 +525,9 @@ static void orders_identifiers(PGconn *conn, const struct config *cfg, char **ta
 	PQfreemem(qc);
 }
 
-static void collect_orders(PGconn *conn, const struct config *cfg, struct collection *c)
+/* Why the monitor cannot count ORDERS_TABLE (caller frees), or NULL when it can. */
+static char *orders_unreadable(PGconn *conn, const struct config *cfg)
 {
-	enum metric_id ms[] = {
-	    M_ORDERS_TODAY,     M_ORDERS_SAME_TIME_LAST_WEEK, M_ORDERS_TODAY_DROP_PCT,
-	    M_ORDERS_YESTERDAY, M_ORDERS_YESTERDAY_LAST_WEEK, M_ORDERS_YESTERDAY_DROP_PCT};
 	const char *why;
 	const char *p1[2] = {cfg->orders_table, cfg->orders_timestamp_column};
 	PGresult *r =
@@ -542,10 +540,8 @@ static void collect_orders(PGconn *conn, const struct config *cfg, struct collec
 	          " FROM pg_class c, pg_roles r"
 	          " WHERE c.oid = to_regclass($1) AND r.rolname = current_user",
 	      2, p1, &why);
-	if (!r) {
-		unavailable_all(c, ms, ARRAY_LEN(ms), why);
-		return;
-	}
+	if (!r)
+		return xstrdup(why);
 	char *reason = NULL;
 	if (PQntuples(r) == 0)
 		reason = xasprintf("table %s not found (ORDERS_TABLE)", cfg->orders_table);
@@ -561,11 +557,12 @@ static void collect_orders(PGconn *conn, const struct config *cfg, struct collec
 		reason = xasprintf("column %s not found in %s (ORDERS_TIMESTAMP_COLUMN)",
 		                   cfg->orders_timestamp_column, cfg->orders_table);
 	PQclear(r);
-	if (reason) {
-		unavailable_all(c, ms, ARRAY_LEN(ms), reason);
-		free(reason);
-		return;
-	}
+	return reason;
+}
+
+/* Orders today so far, same time last week, yesterday, 8 days ago. 0, or -1 with *why. */
+static int orders_counts(PGconn *conn, const struct config *cfg, double n[4], const char **why)
+{
 	char *table, *col;
 	orders_identifiers(conn, cfg, &table, &col);
 	char *sql = xasprintf(
@@ -581,43 +578,66 @@ static void collect_orders(PGconn *conn, const struct config *cfg, struct collec
 	    col, table);
 	free(col);
 	free(table);
-	r = q(conn, sql, 0, NULL, &why);
+	PGresult *r = q(conn, sql, 0, NULL, why);
 	free(sql);
-	if (!r) {
+	if (!r)
+		return -1;
+	for (int i = 0; i < 4; i++)
+		n[i] = num(r, 0, i);
+	PQclear(r);
+	return 0;
+}
+
+/* How far now fell below base, in percent to one decimal; 0 when it did not or base is 0. */
+static double drop_pct(double now, double base)
+{
+	double drop = base > 0 ? 100.0 * (base - now) / base : 0;
+	if (drop < 0)
+		drop = 0;
+	return round(drop * 10) / 10;
+}
+
+/* A drop sample, judged only when the base reaches ORDERS_MIN_VOLUME. */
+static void add_drop(struct collection *c, const struct config *cfg, enum metric_id m, double now,
+                     double base, const char *what)
+{
+	double drop = drop_pct(now, base);
+	char *d = xasprintf("%s: %.0f vs %.0f", what, now, base);
+	if (base < (double)cfg->orders_min_volume) {
+		char *d2 = xasprintf("%s; below ORDERS_MIN_VOLUME %lld, not judged", d,
+		                     cfg->orders_min_volume);
+		samples_skipped(&c->samples, m, "", drop, d2);
+		free(d2);
+	} else {
+		samples_add(&c->samples, m, "", drop, d);
+	}
+	free(d);
+}
+
+static void collect_orders(PGconn *conn, const struct config *cfg, struct collection *c)
+{
+	enum metric_id ms[] = {
+	    M_ORDERS_TODAY,     M_ORDERS_SAME_TIME_LAST_WEEK, M_ORDERS_TODAY_DROP_PCT,
+	    M_ORDERS_YESTERDAY, M_ORDERS_YESTERDAY_LAST_WEEK, M_ORDERS_YESTERDAY_DROP_PCT};
+	char *reason = orders_unreadable(conn, cfg);
+	if (reason) {
+		unavailable_all(c, ms, ARRAY_LEN(ms), reason);
+		free(reason);
+		return;
+	}
+	double n[4];
+	const char *why;
+	if (orders_counts(conn, cfg, n, &why) < 0) {
 		unavailable_all(c, ms, ARRAY_LEN(ms), why);
 		return;
 	}
-	double today = num(r, 0, 0), lastweek = num(r, 0, 1), yday = num(r, 0, 2),
-	       yday_lw = num(r, 0, 3);
-	PQclear(r);
-	samples_add(&c->samples, M_ORDERS_TODAY, "", today, NULL);
-	samples_add(&c->samples, M_ORDERS_SAME_TIME_LAST_WEEK, "", lastweek, NULL);
-	samples_add(&c->samples, M_ORDERS_YESTERDAY, "", yday, NULL);
-	samples_add(&c->samples, M_ORDERS_YESTERDAY_LAST_WEEK, "", yday_lw, NULL);
-	struct {
-		enum metric_id m;
-		double now, base;
-		const char *what;
-	} cmp[] = {
-	    {M_ORDERS_TODAY_DROP_PCT, today, lastweek, "today so far vs same time last week"},
-	    {M_ORDERS_YESTERDAY_DROP_PCT, yday, yday_lw, "yesterday vs 8 days ago"}};
-	for (size_t i = 0; i < ARRAY_LEN(cmp); i++) {
-		double drop =
-		    cmp[i].base > 0 ? 100.0 * (cmp[i].base - cmp[i].now) / cmp[i].base : 0;
-		if (drop < 0)
-			drop = 0;
-		drop = round(drop * 10) / 10;
-		char *d = xasprintf("%s: %.0f vs %.0f", cmp[i].what, cmp[i].now, cmp[i].base);
-		if (cmp[i].base < (double)cfg->orders_min_volume) {
-			char *d2 = xasprintf("%s; below ORDERS_MIN_VOLUME %lld, not judged", d,
-			                     cfg->orders_min_volume);
-			samples_skipped(&c->samples, cmp[i].m, "", drop, d2);
-			free(d2);
-		} else {
-			samples_add(&c->samples, cmp[i].m, "", drop, d);
-		}
-		free(d);
-	}
+	samples_add(&c->samples, M_ORDERS_TODAY, "", n[0], NULL);
+	samples_add(&c->samples, M_ORDERS_SAME_TIME_LAST_WEEK, "", n[1], NULL);
+	samples_add(&c->samples, M_ORDERS_YESTERDAY, "", n[2], NULL);
+	samples_add(&c->samples, M_ORDERS_YESTERDAY_LAST_WEEK, "", n[3], NULL);
+	add_drop(c, cfg, M_ORDERS_TODAY_DROP_PCT, n[0], n[1],
+	         "today so far vs same time last week");
+	add_drop(c, cfg, M_ORDERS_YESTERDAY_DROP_PCT, n[2], n[3], "yesterday vs 8 days ago");
 	for (size_t i = 0; i < ARRAY_LEN(ms); i++)
 		c->evaluated[ms[i]] = 1;
 }

@@ -4,19 +4,11 @@
 #include <time.h>
 
 #include "monitor/escalate.h"
+#include "monitor/lifecycle.h"
 #include "core/log.h"
 #include "monitor/notify.h"
 #include "monitor/route.h"
 #include "core/util.h"
-
-static int add_event(struct db *db, const char *id, const char *event, const char *severity)
-{
-	const char *p[3] = {id, event, severity};
-	return db_exec(db,
-	               "INSERT INTO alert_events (alert_id, event, severity)"
-	               " VALUES ($1::bigint, $2, $3)",
-	               3, p);
-}
 
 /* Drop from n->to the numbers that are in l. */
 static void remove_numbers(struct notice *n, const struct phone_list *l)
@@ -62,14 +54,8 @@ static int escalations(struct db *db, const struct config *cfg, time_t now, stru
 			e->to = cfg->escalation;
 			e->not_before = now;
 		}
-		const char *p[1] = {id};
 		if (ret == 0)
-			ret = db_exec(db,
-			              "UPDATE alerts SET escalation_level = 1, escalate_at = NULL,"
-			              " updated_at = now() WHERE id = $1::bigint",
-			              1, p);
-		if (ret == 0)
-			ret = add_event(db, id, "escalation", "critical");
+			ret = alert_mark_escalated(db, aid);
 		if (ret == 0) {
 			st->escalated++;
 			log_info("alert_escalated",
@@ -84,8 +70,6 @@ static int escalations(struct db *db, const struct config *cfg, time_t now, stru
 static int repeats(struct db *db, const struct config *cfg, time_t now, struct notices *ns,
                    size_t n_escalated, struct escalate_stats *st)
 {
-	char rep[24];
-	snprintf(rep, sizeof(rep), "%lld", cfg->repeat_minutes);
 	PGresult *res = db_query(db,
 	                         "SELECT id, severity, message,"
 	                         " extract(epoch FROM now() - opened_at)::bigint, repeats"
@@ -105,22 +89,11 @@ static int repeats(struct db *db, const struct config *cfg, time_t now, struct n
 			just_escalated |= ns->v[k].alert_id == aid;
 		/* A warning waits for business hours; the interval counts from their start. */
 		if (!critical && !in_hours) {
-			char start[24];
-			snprintf(start, sizeof(start), "%lld",
-			         (long long)route_next_business_start(cfg, now));
-			const char *p[3] = {id, start, rep};
-			ret = db_exec(db,
-			              "UPDATE alerts SET repeat_at = to_timestamp($2::float8)"
-			              " + make_interval(mins => $3::int) WHERE id = $1::bigint",
-			              3, p);
+			ret = alert_defer_repeat(db, aid, route_next_business_start(cfg, now),
+			                         cfg->repeat_minutes);
 			continue;
 		}
-		const char *p[2] = {id, rep};
-		ret = db_exec(db,
-		              "UPDATE alerts SET repeats = repeats + 1,"
-		              " repeat_at = now() + make_interval(mins => $2::int)"
-		              " WHERE id = $1::bigint",
-		              2, p);
+		ret = alert_count_repeat(db, aid, cfg->repeat_minutes);
 		if (ret < 0 || just_escalated) /* the reminder just went */
 			continue;
 		char age[32];
@@ -132,7 +105,7 @@ static int repeats(struct db *db, const struct config *cfg, time_t now, struct n
 		n->step = (int)strtol(PQgetvalue(res, i, 4), NULL, 10) + 1;
 		ret = notify_told(db, cfg, n, now);
 		if (ret == 0)
-			ret = add_event(db, id, "repeat", sev);
+			ret = alert_record(db, aid, "repeat", sev);
 		if (ret == 0)
 			st->repeated++;
 	}
@@ -149,7 +122,7 @@ int escalate_run(struct db *db, const struct config *cfg, struct escalate_stats 
 	struct notices ns = {0};
 	if (db_begin(db) < 0)
 		return -1;
-	int ret = db_exec(db, "SELECT pg_advisory_xact_lock(" NOTIFY_LOCK_KEY ")", 0, NULL);
+	int ret = alert_lock(db);
 	if (ret == 0 && cfg->escalation_minutes > 0)
 		ret = escalations(db, cfg, now, &ns, st);
 	size_t n_escalated = ns.n;
@@ -157,7 +130,7 @@ int escalate_run(struct db *db, const struct config *cfg, struct escalate_stats 
 		ret = repeats(db, cfg, now, &ns, n_escalated, st);
 	struct notify_stats nst = {0};
 	if (ret == 0 && ns.n)
-		ret = notify_queue(db, "Monitoring", NULL, 0, 0, &ns, now, &nst);
+		ret = notify_queue(db, cfg, "Monitoring", NULL, 0, 0, &ns, now, &nst);
 	if (ret == 0)
 		ret = db_commit(db);
 	if (ret < 0)

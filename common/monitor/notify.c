@@ -4,7 +4,7 @@
 
 #include "core/buf.h"
 #include "monitor/notify.h"
-#include "delivery/outbox.h"
+#include "delivery/submit.h"
 #include "monitor/route.h"
 #include "core/util.h"
 
@@ -110,120 +110,135 @@ struct group {
 	time_t nb;
 };
 
-static int queue_group(const char *title, const char *key_prefix, long long run_id, int emergency,
-                       const struct notices *ns, const struct group *g, time_t now,
-                       notify_sink sink, void *arg)
+/* What one recipient's message (a group) holds: counts, first notices, alert ids. */
+struct tally {
+	int crit, warn, res;
+	const struct notice *first, *first_news; /* first of all; first that is not a recovery */
+	long long *ids;                          /* caller frees */
+	size_t nids;
+};
+
+static void tally_group(const struct notices *ns, const struct group *g, struct tally *t)
 {
-	struct buf msg = BUF_INIT(OUTBOX_MAX_CONTENT - 200);
-	long long *ids = xcalloc(ns->n, sizeof(long long));
-	size_t nids = 0, left = 0;
-	int crit = 0, warn = 0, res = 0;
-	const struct notice *first = NULL, *first_news = NULL;
+	memset(t, 0, sizeof(*t));
+	t->ids = xcalloc(ns->n + 1, sizeof(long long));
 	for (size_t i = 0; i < ns->n; i++) {
 		const struct notice *n = &ns->v[i];
 		if (!notice_goes_to(n, g->phone, g->nb))
 			continue;
-		if (!first)
-			first = n;
-		ids[nids++] = n->alert_id;
+		if (!t->first)
+			t->first = n;
+		if (n->alert_id) /* 0: news without an alert (the state database is down) */
+			t->ids[t->nids++] = n->alert_id;
 		if (n->kind == NOTICE_RECOVERY) {
-			res++;
+			t->res++;
 			continue;
 		}
-		if (!first_news)
-			first_news = n;
+		if (!t->first_news)
+			t->first_news = n;
 		if (strcmp(n->severity, "critical") == 0)
-			crit++;
+			t->crit++;
 		else
-			warn++;
+			t->warn++;
 	}
-	buf_printf(&msg, "%s%s: ", emergency ? "EMERGENCY CHECK. " : "", title);
+}
+
+/*
+ * "title: 1 critical, 2 warning, 1 resolved", a line per notice (those past
+ * the message's size counted in "... and N more"), then how to acknowledge.
+ */
+static void write_group(struct buf *msg, const char *title, int emergency, const struct notices *ns,
+                        const struct group *g, const struct tally *t)
+{
+	size_t left = 0;
+	buf_printf(msg, "%s%s: ", emergency ? "EMERGENCY CHECK. " : "", title);
 	const char *sep = "";
-	if (crit) {
-		buf_printf(&msg, "%d critical", crit);
+	if (t->crit) {
+		buf_printf(msg, "%d critical", t->crit);
 		sep = ", ";
 	}
-	if (warn) {
-		buf_printf(&msg, "%s%d warning", sep, warn);
+	if (t->warn) {
+		buf_printf(msg, "%s%d warning", sep, t->warn);
 		sep = ", ";
 	}
-	if (res)
-		buf_printf(&msg, "%s%d resolved", sep, res);
-	buf_puts(&msg, "\n");
+	if (t->res)
+		buf_printf(msg, "%s%d resolved", sep, t->res);
+	buf_puts(msg, "\n");
 	for (size_t i = 0; i < ns->n; i++) {
 		const struct notice *n = &ns->v[i];
 		if (!notice_goes_to(n, g->phone, g->nb))
 			continue;
 		char *line = n->alert_id ? xasprintf("%s [#%lld]\n", n->line, n->alert_id)
 		                         : xasprintf("%s\n", n->line);
-		if (left || buf_puts(&msg, line) < 0)
+		if (left || buf_puts(msg, line) < 0)
 			left++;
 		free(line);
 	}
 	if (left)
-		buf_printf(&msg, "... and %zu more (GET /monitoring/alerts)\n", left);
-	if ((crit || warn) && first_news->alert_id) {
-		if (crit + warn == 1)
-			buf_printf(&msg, "Reply \"ack %lld\" to acknowledge.",
-			           first_news->alert_id);
+		buf_printf(msg, "... and %zu more (GET /monitoring/alerts)\n", left);
+	if ((t->crit || t->warn) && t->first_news->alert_id) {
+		if (t->crit + t->warn == 1)
+			buf_printf(msg, "Reply \"ack %lld\" to acknowledge.",
+			           t->first_news->alert_id);
 		else
-			buf_puts(&msg, "Reply \"ack\" to acknowledge them all.");
+			buf_puts(msg, "Reply \"ack\" to acknowledge them all.");
 	}
+}
+
+static void queue_group(const char *title, const char *key_prefix, long long run_id, int emergency,
+                        const struct notices *ns, const struct group *g, time_t now,
+                        struct delivery_batch *b)
+{
+	struct buf msg = BUF_INIT(OUTBOX_MAX_CONTENT - 200);
+	struct tally t;
+	tally_group(ns, g, &t);
+	write_group(&msg, title, emergency, ns, g, &t);
 	const char *held = g->nb == now ? "" : ":held";
 	char *key = key_prefix ? xasprintf("%s:%s%s", key_prefix, g->phone, held)
-	                       : xasprintf("%s:%lld:%d:%s%s", notice_kind_name(first->kind),
-	                                   first->alert_id, first->step, g->phone, held);
+	                       : xasprintf("%s:%lld:%d:%s%s", notice_kind_name(t.first->kind),
+	                                   t.first->alert_id, t.first->step, g->phone, held);
 	struct outbox_msg m = {
 	    .phone = g->phone,
 	    .content = buf_str(&msg),
-	    .priority = crit   ? "critical"
-	                : warn ? "warning"
-	                       : "info",
-	    .kind = notice_kind_name(first_news ? first_news->kind : NOTICE_RECOVERY),
+	    .priority = t.crit   ? "critical"
+	                : t.warn ? "warning"
+	                         : "info",
+	    .kind = notice_kind_name(t.first_news ? t.first_news->kind : NOTICE_RECOVERY),
 	    .key = key,
-	    .alert_ids = ids,
-	    .n_alert_ids = nids,
+	    .alert_ids = t.ids,
+	    .n_alert_ids = t.nids,
 	    .check_run_id = run_id,
 	    .emergency = emergency,
 	    .suppressible = !emergency,
 	    .not_before = g->nb == now ? 0 : g->nb,
 	};
-	int r = sink(arg, &m);
+	delivery_batch_add(b, &m);
 	free(key);
-	free(ids);
+	free(t.ids);
 	buf_release(&msg);
-	return r;
 }
 
-struct queue_arg {
-	struct db *db;
-	struct notify_stats *st;
-};
-
-static int queue_sink(void *arg, const struct outbox_msg *m)
+int notify_queue(struct db *db, const struct config *cfg, const char *title, const char *key_prefix,
+                 long long run_id, int emergency, struct notices *ns, time_t now,
+                 struct notify_stats *st)
 {
-	struct queue_arg *qa = arg;
-	int r = outbox_queue(qa->db, m);
-	if (r == OUTBOX_QUEUED)
-		qa->st->queued++;
-	else if (r == OUTBOX_SUPPRESSED)
-		qa->st->suppressed++;
-	return r < 0 ? -1 : 0;
+	struct delivery_batch b = DELIVERY_BATCH_INIT;
+	struct delivery_result r;
+	notify_batch(title, key_prefix, run_id, emergency, ns, now, &b);
+	int ret = delivery_submit(db, cfg, &b, &r);
+	delivery_batch_release(&b);
+	if (ret < 0)
+		return -1;
+	st->queued += r.queued;
+	st->suppressed += r.suppressed;
+	return 0;
 }
 
-int notify_queue(struct db *db, const char *title, const char *key_prefix, long long run_id,
-                 int emergency, struct notices *ns, time_t now, struct notify_stats *st)
-{
-	struct queue_arg qa = {db, st};
-	return notify_deliver(title, key_prefix, run_id, emergency, ns, now, queue_sink, &qa);
-}
-
-int notify_deliver(const char *title, const char *key_prefix, long long run_id, int emergency,
-                   struct notices *ns, time_t now, notify_sink sink, void *arg)
+void notify_batch(const char *title, const char *key_prefix, long long run_id, int emergency,
+                  const struct notices *ns, time_t now, struct delivery_batch *b)
 {
 	struct group *groups = NULL;
 	size_t ng = 0, cap = 0;
-	int ret = 0;
 	for (size_t i = 0; i < ns->n; i++) {
 		const struct notice *n = &ns->v[i];
 		for (int j = 0; j < n->to.n; j++) {
@@ -241,9 +256,7 @@ int notify_deliver(const char *title, const char *key_prefix, long long run_id, 
 			groups[ng++].nb = n->not_before;
 		}
 	}
-	for (size_t k = 0; k < ng && ret == 0; k++)
-		ret = queue_group(title, key_prefix, run_id, emergency, ns, &groups[k], now, sink,
-		                  arg);
+	for (size_t k = 0; k < ng; k++)
+		queue_group(title, key_prefix, run_id, emergency, ns, &groups[k], now, b);
 	free(groups);
-	return ret;
 }

@@ -74,18 +74,24 @@ struct notify_stats {
 };
 
 /*
- * Queue one message per (recipient, time). title starts each message
- * ("Monitoring shop"). key_prefix names the decision ("check:42"); NULL
- * keys each group by its first notice (kind, alert id, step). 0, or -1.
+ * Queue one message per (recipient, time), through delivery_submit() in the
+ * caller's transaction (it must have begun one: db->in_tx). title starts each
+ * message ("Monitoring shop"). key_prefix names the decision ("check:42");
+ * NULL keys each group by its first notice (kind, alert id, step). Adds to
+ * *st. 0, or -1 (db->err; the caller rolls back).
  */
-int notify_queue(struct db *db, const char *title, const char *key_prefix, long long run_id,
-                 int emergency, struct notices *ns, time_t now, struct notify_stats *st);
+int notify_queue(struct db *db, const struct config *cfg, const char *title, const char *key_prefix,
+                 long long run_id, int emergency, struct notices *ns, time_t now,
+                 struct notify_stats *st);
 
-/* The same grouping and wording, handing each message to sink (0, or -1 to stop). */
-struct outbox_msg;
-typedef int (*notify_sink)(void *arg, const struct outbox_msg *m);
-int notify_deliver(const char *title, const char *key_prefix, long long run_id, int emergency,
-                   struct notices *ns, time_t now, notify_sink sink, void *arg);
+/*
+ * The same grouping and wording, appended to b for the caller to submit
+ * (delivery/submit.h). A notice with alert id 0 (news without an alert: the
+ * state database is down) lists no alert id in its message.
+ */
+struct delivery_batch;
+void notify_batch(const char *title, const char *key_prefix, long long run_id, int emergency,
+                  const struct notices *ns, time_t now, struct delivery_batch *b);
 
 /* "2h 5m", "45m", "30s": a duration as people read it. */
 void notify_format_duration(char *out, size_t len, long long seconds);

@@ -3,17 +3,85 @@
 #include <string.h>
 #include <time.h>
 
-#include "delivery/outbox.h"
-#include "monitor/route.h"
-#include "delivery/spool.h"
-#include "monitor/testalert.h"
 #include "core/util.h"
+#include "delivery/submit.h"
+#include "monitor/route.h"
+#include "monitor/testalert.h"
 
 static void iso_utc(time_t t, char out[32])
 {
 	struct tm tm;
 	gmtime_r(&t, &tm);
 	strftime(out, 32, "%Y-%m-%dT%H:%M:%SZ", &tm);
+}
+
+/* One message per routed recipient, each keyed by this test's tag and its number. */
+static void build_batch(const struct route *r, time_t now, const char *severity,
+                        const char *content, const char *tag, struct delivery_batch *b)
+{
+	for (int i = 0; i < r->to->n; i++) {
+		char *key = xasprintf("test:%s:%s", tag, r->to->num[i]);
+		struct outbox_msg m = {
+		    .phone = r->to->num[i],
+		    .content = content,
+		    .priority = severity,
+		    .kind = "test",
+		    .key = key,
+		    .not_before = r->not_before == now ? 0 : (long long)r->not_before,
+		};
+		delivery_batch_add(b, &m);
+		free(key);
+	}
+}
+
+/*
+ * The outbox ids of this test's messages, onto msgs in the order they were
+ * queued (their ids rise in that order). Read after the commit: when that read
+ * fails the messages are queued all the same, and the answer lacks their ids.
+ */
+static void add_ids(struct db *db, const char *tag, struct json_object *msgs)
+{
+	PGresult *res =
+	    db_query(db,
+	             "SELECT id FROM whatsapp_logs WHERE idempotency_key LIKE 'test:' || $1"
+	             " || ':%' ORDER BY id",
+	             1, (const char *const[]){tag});
+	if (!res)
+		return;
+	for (int i = 0; i < PQntuples(res) && i < (int)json_object_array_length(msgs); i++)
+		json_object_object_add(
+		    json_object_array_get_idx(msgs, (size_t)i), "id",
+		    json_object_new_int64(strtoll(PQgetvalue(res, i, 0), NULL, 10)));
+	PQclear(res);
+}
+
+/* [{"phone_number"}] per message; a spooled one has "id": null (no outbox row yet). */
+static struct json_object *messages_json(const struct delivery_batch *b, int spooled)
+{
+	struct json_object *msgs = json_object_new_array();
+	for (size_t i = 0; i < b->n; i++) {
+		struct json_object *e = json_object_new_object();
+		json_object_object_add(e, "phone_number",
+		                       json_object_new_string(b->v[i].msg.phone));
+		if (spooled)
+			json_object_object_add(e, "id", NULL);
+		json_object_array_add(msgs, e);
+	}
+	return msgs;
+}
+
+static void add_hold(struct json_object *o, const struct route *r, time_t now)
+{
+	if (r->not_before == now) {
+		json_object_object_add(o, "held_until", NULL);
+		return;
+	}
+	char when[32];
+	iso_utc(r->not_before, when);
+	json_object_object_add(o, "held_until", json_object_new_string(when));
+	json_object_object_add(
+	    o, "note",
+	    json_object_new_string("outside business hours: the warning goes when they start"));
 }
 
 int testalert_queue(struct db *db, const struct config *cfg, const char *severity,
@@ -32,102 +100,30 @@ int testalert_queue(struct db *db, const struct config *cfg, const char *severit
 		return -1;
 	}
 	char *content = xasprintf("TEST %s alert: %s", severity, message);
-	struct json_object *o = json_object_new_object(), *msgs = json_object_new_array();
-	if (db_begin(db) < 0)
-		goto spool;
-	for (int i = 0; i < r.to->n; i++) {
-		char *key = xasprintf("test:%s:%s", tag, r.to->num[i]);
-		struct outbox_msg m = {
-		    .phone = r.to->num[i],
-		    .content = content,
-		    .priority = severity,
-		    .kind = "test",
-		    .key = key,
-		    .not_before = r.not_before == now ? 0 : (long long)r.not_before,
-		};
-		int q = outbox_queue(db, &m);
-		free(key);
-		if (q < 0)
-			goto fail;
-		struct json_object *e = json_object_new_object();
-		json_object_object_add(e, "phone_number", json_object_new_string(r.to->num[i]));
-		json_object_array_add(msgs, e);
+	struct delivery_batch b = DELIVERY_BATCH_INIT;
+	build_batch(&r, now, severity, content, tag, &b);
+	free(content);
+	struct delivery_result res;
+	if (delivery_submit(db, cfg, &b, &res) < 0) {
+		*err = xasprintf("state database: %s", db->err);
+		delivery_batch_release(&b);
+		return -1;
 	}
-	PGresult *res =
-	    db_query(db,
-	             "SELECT id FROM whatsapp_logs WHERE idempotency_key LIKE 'test:' || $1"
-	             " || ':%' ORDER BY id",
-	             1, (const char *const[]){tag});
-	if (!res)
-		goto fail;
-	for (int i = 0; i < PQntuples(res) && i < (int)json_object_array_length(msgs); i++)
-		json_object_object_add(
-		    json_object_array_get_idx(msgs, (size_t)i), "id",
-		    json_object_new_int64(strtoll(PQgetvalue(res, i, 0), NULL, 10)));
-	PQclear(res);
-	if (db_commit(db) < 0)
-		goto fail;
-	json_object_object_add(o, "spooled", json_object_new_boolean(0));
-done:
+	struct json_object *o = json_object_new_object();
+	struct json_object *msgs = messages_json(&b, res.spooled);
+	json_object_object_add(o, "spooled", json_object_new_boolean(res.spool_written));
+	if (res.spooled) {
+		/* The state database is down: spooled, sent anyway, replayed later. */
+		json_object_object_add(o, "sent_while_database_down",
+		                       json_object_new_int(res.sent_while_down));
+		json_object_object_add(o, "state_database", json_object_new_string(db->err));
+	} else {
+		add_ids(db, tag, msgs);
+	}
 	json_object_object_add(o, "severity", json_object_new_string(severity));
 	json_object_object_add(o, "messages", msgs);
-	if (r.not_before != now) {
-		char when[32];
-		iso_utc(r.not_before, when);
-		json_object_object_add(o, "held_until", json_object_new_string(when));
-		json_object_object_add(
-		    o, "note",
-		    json_object_new_string(
-		        "outside business hours: the warning goes when they start"));
-	} else {
-		json_object_object_add(o, "held_until", NULL);
-	}
-	free(content);
+	add_hold(o, &r, now);
+	delivery_batch_release(&b);
 	*out = o;
 	return 0;
-spool:
-	/* The state database is down: spool, send anyway, replay later. */
-	{
-		struct spool_msg *sm = xcalloc((size_t)r.to->n, sizeof(*sm));
-		char **keys = xcalloc((size_t)r.to->n, sizeof(char *));
-		for (int i = 0; i < r.to->n; i++) {
-			keys[i] = xasprintf("test:%s:%s", tag, r.to->num[i]);
-			sm[i] = (struct spool_msg){
-			    .key = keys[i],
-			    .phone = r.to->num[i],
-			    .content = content,
-			    .priority = severity,
-			    .kind = "test",
-			    .not_before = r.not_before == now ? 0 : (long long)r.not_before,
-			};
-			struct json_object *e = json_object_new_object();
-			json_object_object_add(e, "phone_number",
-			                       json_object_new_string(r.to->num[i]));
-			json_object_object_add(e, "id", NULL);
-			json_object_array_add(msgs, e);
-		}
-		int spooled = 0;
-		int sent = spool_send(cfg, sm, (size_t)r.to->n, &spooled);
-		for (int i = 0; i < r.to->n; i++)
-			free(keys[i]);
-		free(keys);
-		free(sm);
-		json_object_object_add(o, "spooled", json_object_new_boolean(spooled));
-		json_object_object_add(o, "sent_while_database_down", json_object_new_int(sent));
-		json_object_object_add(o, "state_database", json_object_new_string(db->err));
-		goto done;
-	}
-fail:
-	if (PQstatus(db->conn) != CONNECTION_OK) {
-		db_rollback(db);
-		json_object_put(msgs);
-		msgs = json_object_new_array();
-		goto spool;
-	}
-	*err = xasprintf("state database: %s", db->err);
-	db_rollback(db);
-	json_object_put(o);
-	json_object_put(msgs);
-	free(content);
-	return -1;
 }

@@ -13,10 +13,14 @@
 #define TESTALERT_MAX_MESSAGE 1000
 
 /*
- * Queue one message per routed recipient (one transaction). 0 with *out
- * ({"messages":[{"id","phone_number","not_before"}], "severity", "held_until"}),
- * or -1 with *err. severity: "critical" or "warning"; message: UTF-8, at most
- * TESTALERT_MAX_MESSAGE bytes (validated by the caller).
+ * Submit one message per routed recipient (delivery/submit.h: one transaction
+ * of its own). 0 with *out ({"spooled": false, "severity", "messages":
+ * [{"phone_number", "id"}], "held_until"[, "note"]}), or -1 with *err. With the
+ * state database down the messages are spooled and sent: *out then has
+ * "spooled" (whether the spool could be written), "sent_while_database_down",
+ * "state_database" (why) and each message's "id" is null. severity:
+ * "critical" or "warning"; message: UTF-8, at most TESTALERT_MAX_MESSAGE bytes
+ * (validated by the caller).
  */
 int testalert_queue(struct db *db, const struct config *cfg, const char *severity,
                     const char *message, struct json_object **out, char **err);

@@ -5,6 +5,7 @@
 
 #include "core/buf.h"
 #include "monitor/command.h"
+#include "monitor/lifecycle.h"
 #include "webhook/inbound.h"
 #include "core/log.h"
 #include "monitor/notify.h"
@@ -268,72 +269,26 @@ static char *do_resume(struct db *db, const struct config *cfg, const char *phon
 /* ---- ack ---- */
 
 /*
- * Acknowledge: ids (n > 0) or every open alert phone was told about (n == 0).
- * Replies to the sender and tells the others who were told.
+ * Acknowledge (lifecycle.h): ids (n > 0) or every open alert phone was told
+ * about (n == 0). Replies to the sender; the others who were told hear it.
  */
 static char *do_ack(struct db *db, const struct config *cfg, const char *phone, const char *msg_id,
                     const long long *ids, size_t n, struct webhook_stats *st)
 {
-	char *arr = pg_bigint_array(ids, n);
-	const char *p[2] = {phone, arr};
-	PGresult *r = db_query(
-	    db,
-	    "UPDATE alerts SET acknowledged_at = now(), acknowledged_by = $1,"
-	    " escalate_at = NULL, repeat_at = NULL, updated_at = now()"
-	    " WHERE status = 'open' AND acknowledged_at IS NULL AND CASE"
-	    "   WHEN cardinality($2::bigint[]) > 0 THEN id = ANY($2::bigint[])"
-	    "   ELSE id IN (SELECT unnest(alert_ids) FROM whatsapp_logs WHERE phone_number = $1"
-	    "     AND direction = 'outbound' AND status <> 'suppressed') END"
-	    " RETURNING id, rule, target",
-	    2, p);
-	free(arr);
-	if (!r)
+	char *key_prefix = xasprintf("acked:%s", msg_id), *list = NULL;
+	int told = 0;
+	int nacked = alert_acknowledge(db, cfg, phone, ids, n, key_prefix, &list, &told);
+	free(key_prefix);
+	if (nacked < 0)
 		return NULL;
-	int nacked = PQntuples(r);
-	if (nacked == 0) {
-		PQclear(r);
-		if (n == 1)
-			return xasprintf("Alert #%lld is not open, or was already acknowledged.",
-			                 ids[0]);
-		return xstrdup("Nothing to acknowledge: no open alert you were told about is "
-		               "unacknowledged.");
-	}
-	struct buf list = BUF_INIT(2000);
-	long long *acked = xcalloc((size_t)nacked, sizeof(long long));
-	struct phone_list others_told = {0};
-	int ret = 0;
-	for (int i = 0; i < nacked && ret == 0; i++) {
-		const char *id = PQgetvalue(r, i, 0), *target = PQgetvalue(r, i, 2);
-		acked[i] = strtoll(id, NULL, 10);
-		buf_printf(&list, "%s#%s %s%s%s", i ? ", " : "", id, PQgetvalue(r, i, 1),
-		           *target ? " on " : "", target);
-		const char *pe[1] = {id};
-		ret = db_exec(db,
-		              "INSERT INTO alert_events (alert_id, event, value)"
-		              " VALUES ($1::bigint, 'acknowledged', NULL)",
-		              1, pe);
-		/* Who else was told: they hear who acknowledged. */
-		struct notice told = {.alert_id = acked[i], .severity = "critical"};
-		if (ret == 0)
-			ret = notify_told(db, cfg, &told, 0);
-		for (int k = 0; k < told.to.n; k++)
-			if (strcmp(told.to.num[k], phone) != 0)
-				phone_list_add(&others_told, told.to.num[k]);
-	}
-	PQclear(r);
-	char *others = xasprintf("Acknowledged by %s: %s", phone, buf_str(&list));
-	for (int k = 0; k < others_told.n && ret == 0; k++) {
-		char *key = xasprintf("acked:%s:%s", msg_id, others_told.num[k]);
-		ret = queue_text(db, others_told.num[k], others, "ack", key, acked, (size_t)nacked,
-		                 st);
-		free(key);
-	}
-	char *reply =
-	    ret == 0 ? xasprintf("Acknowledged: %s. Escalation stopped.", buf_str(&list)) : NULL;
-	log_info("acknowledged", "%s acknowledged %d alert(s): %s", phone, nacked, buf_str(&list));
-	free(others);
-	free(acked);
-	buf_release(&list);
+	st->replies += told;
+	if (nacked == 0)
+		return n == 1 ? xasprintf("Alert #%lld is not open, or was already acknowledged.",
+		                          ids[0])
+		              : xstrdup("Nothing to acknowledge: no open alert you were told about "
+		                        "is unacknowledged.");
+	char *reply = xasprintf("Acknowledged: %s. Escalation stopped.", list);
+	free(list);
 	return reply;
 }
 
