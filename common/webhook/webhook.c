@@ -1,3 +1,4 @@
+#include <limits.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -60,6 +61,39 @@ static char *dup_or_null(const char *s)
 	return s && *s ? xstrdup(s) : NULL;
 }
 
+/*
+ * A free text held to waevent.h's limits for the same field of a Meta body:
+ * cut to at most max bytes at a UTF-8 boundary (form_parse() gave valid
+ * UTF-8), NULL when absent or empty.
+ */
+static char *text_or_null(const char *s, size_t max)
+{
+	if (!s || !*s)
+		return NULL;
+	size_t n = strlen(s);
+	if (n > max) {
+		n = max;
+		while (n > 0 && ((unsigned char)s[n] & 0xC0) == 0x80)
+			n--;
+	}
+	return xstrndup(s, n);
+}
+
+/* A value that must not be cut (an id, a payload): NULL when longer than max. */
+static char *whole_or_null(const char *s, size_t max)
+{
+	return s && strlen(s) <= max ? dup_or_null(s) : NULL;
+}
+
+/* ErrorCode as Meta's codes are read: a positive decimal int, else 0 (none). */
+static int twilio_error_code(const char *s)
+{
+	long long c = 0;
+	if (!s || parse_int(s, 1, INT_MAX, &c, NULL) < 0)
+		return 0;
+	return (int)c;
+}
+
 /* The digits of "whatsapp:+15551234567" (inside addr), or NULL when it is not such a number. */
 static const char *twilio_number(const char *addr)
 {
@@ -87,7 +121,8 @@ static int twilio_batch(const char *body, size_t len, struct wa_batch *b, char *
 	const char *sid = form_get(&f, "MessageSid");
 	const char *status = form_get(&f, "MessageStatus");
 	const char *number = form_get(&f, status ? "To" : "From");
-	if (!sid || !*sid || strlen(sid) > WA_ID_MAX) {
+	/* An empty MessageStatus is malformed, as an empty Meta status is. */
+	if (!sid || !*sid || strlen(sid) > WA_ID_MAX || (status && !*status)) {
 		b->n_skipped = 1;
 	} else if (number && *number && !twilio_number(number)) {
 		b->n_bad_numbers = 1; /* never stored as a phone number */
@@ -96,12 +131,11 @@ static int twilio_batch(const char *body, size_t len, struct wa_batch *b, char *
 		const char *s = strcmp(status, "undelivered") == 0 ? "failed" : status;
 		struct wa_status *st = xcalloc(1, sizeof(*st));
 		st->id = xstrdup(sid);
-		st->status = xstrdup(s);
+		st->status = text_or_null(s, WA_SHORT_MAX);
 		st->timestamp = (long long)time(NULL);
 		st->recipient_id = twilio_digits(form_get(&f, "To"));
-		const char *code = form_get(&f, "ErrorCode");
-		st->error_code = code ? (int)strtol(code, NULL, 10) : 0;
-		st->error_details = dup_or_null(form_get(&f, "ErrorMessage"));
+		st->error_code = twilio_error_code(form_get(&f, "ErrorCode"));
+		st->error_details = text_or_null(form_get(&f, "ErrorMessage"), WA_TEXT_MAX);
 		b->statuses = st;
 		b->n_statuses = 1;
 	} else {
@@ -111,12 +145,12 @@ static int twilio_batch(const char *body, size_t len, struct wa_batch *b, char *
 		m->wa_id = twilio_digits(form_get(&f, "WaId"));
 		if (!m->wa_id && m->from)
 			m->wa_id = xstrdup(m->from);
-		m->profile_name = dup_or_null(form_get(&f, "ProfileName"));
+		m->profile_name = text_or_null(form_get(&f, "ProfileName"), WA_SHORT_MAX);
 		m->timestamp = 0; /* Twilio sends none: the arrival time stands for it */
 		m->type = xstrdup(form_get(&f, "ButtonPayload") ? "button" : "text");
-		m->text = dup_or_null(form_get(&f, "Body"));
-		m->button_payload = dup_or_null(form_get(&f, "ButtonPayload"));
-		m->context_id = dup_or_null(form_get(&f, "OriginalRepliedMessageSid"));
+		m->text = text_or_null(form_get(&f, "Body"), WA_TEXT_MAX);
+		m->button_payload = whole_or_null(form_get(&f, "ButtonPayload"), WA_PAYLOAD_MAX);
+		m->context_id = whole_or_null(form_get(&f, "OriginalRepliedMessageSid"), WA_ID_MAX);
 		b->messages = m;
 		b->n_messages = 1;
 	}

@@ -62,7 +62,12 @@
 
 struct wa_batch;
 
-/* Parse a stored or received body of source ("meta": JSON, "twilio": a form). 0 / -1 (*err). */
+/*
+ * Parse a stored or received body of source ("meta": JSON, "twilio": a form). 0 / -1 (*err).
+ * A Twilio form gives at most one event, its fields held to waevent.h's limits as a Meta
+ * body's are (texts cut at a UTF-8 boundary, ids and payloads dropped when too long, an
+ * ErrorCode that is not a positive int read as none, an empty MessageStatus skipped).
+ */
 int webhook_parse(const char *source, const char *body, size_t len, struct wa_batch *b, char **err);
 
 /*

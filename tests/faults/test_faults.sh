@@ -16,6 +16,7 @@ export WHATSAPP_PROVIDER=meta META_WHATSAPP_TOKEN=fault-token-abcdefghijklmnop \
 	RETRY_BASE_SECONDS=1 RETRY_MAX_SECONDS=1 RECIPIENT_MIN_INTERVAL=0 SEND_TIMEOUT_MS=1500
 
 N=40
+good=$(env_get "$MONITORING_ENV_FILE" MONITORED_DATABASE_URL) # the monitored database's URL
 queue_set() { # queue_set TAG: N messages to N numbers, keys TAG:1..N
 	psql_state "INSERT INTO whatsapp_logs (phone_number, message_content, priority, idempotency_key)
 	 SELECT '+1555' || lpad((g + $2)::text, 7, '0'), '$1 message ' || g, 'critical', '$1:' || g
@@ -40,6 +41,7 @@ drain_until_done() { # drain_until_done TAG: drain (up to 10 rounds) until every
 }
 
 # ---------------------------------------------------------------- 500s for a while, then recovery
+scenario_provider_500s() {
 mock_reset
 mock_default '{"status": 500}'
 queue_set e500 0
@@ -52,8 +54,10 @@ mock_default '{"status": 200}'
 drain_until_done e500 || true
 assert_eq "500s then recovery: every message delivered" "$N" "$(sent_of e500)"
 assert_eq "each recipient got exactly one success" "$N|1" "$(ok_per_to e500)"
+}
 
 # ---------------------------------------------------------------- a 130429 burst
+scenario_throttle_burst() {
 mock_reset
 mock_script '[{"meta_error": 130429, "times": 25}]'
 queue_set thr 100
@@ -62,8 +66,10 @@ assert_eq "130429 burst: the throttled ones wait" "$((N - 25))" "$(sent_of thr)"
 drain_until_done thr || true
 assert_eq "130429 burst: all delivered" "$N" "$(sent_of thr)"
 assert_eq "none twice" "$N|1" "$(ok_per_to thr)"
+}
 
 # ---------------------------------------------------------------- 131056 for one recipient
+scenario_pair_rate_limit() {
 mock_reset
 mock_script '[{"match": {"to": "+15550000201"}, "meta_error": 131056, "times": 1}]'
 queue_set pair 200
@@ -80,8 +86,10 @@ psql_state "UPDATE recipient_slots SET next_allowed_at = now()" >/dev/null
 drain_until_done pair || true
 assert_eq "131056: then it goes too" "$N" "$(sent_of pair)"
 assert_eq "none twice" "$N|1" "$(ok_per_to pair)"
+}
 
 # ---------------------------------------------------------------- connection refused, then back
+scenario_connection_refused() {
 mock_reset
 port=$(free_port)
 META_GRAPH_URL=http://127.0.0.1:$port/v25.0 harness_cron drain >/dev/null || true
@@ -92,8 +100,10 @@ assert_eq "connection refused: all retried" "$N" \
 drain_until_done refused || true
 assert_eq "then all delivered" "$N" "$(sent_of refused)"
 assert_eq "none twice" "$N|1" "$(ok_per_to refused)"
+}
 
 # ---------------------------------------------------------------- timeouts (at-least-once)
+scenario_timeouts() {
 mock_reset
 mock_script '[{"match": {"to": "+15550000401"}, "delay_ms": 3000, "times": 1}]'
 queue_set slow 400
@@ -106,8 +116,10 @@ assert_eq "timeouts: all delivered" "$N" "$(sent_of slow)"
 dups=$(mock_requests | jq '[.[] | select(.kind == "meta" and .to == "15550000401")] | length')
 assert_eq "the timed-out request reached the provider too: sent twice (at-least-once, counted)" 2 "$dups"
 printf 'at-least-once: timeouts: %d request(s) for one message\n' "$dups"
+}
 
 # ---------------------------------------------------------------- a drainer killed mid-send
+scenario_drainer_killed() {
 # The drainer claims all N rows, has IN_FLIGHT requests at the provider (answering in 2 s) and
 # is killed before any is answered: the rows stay 'sending' until their lease runs out, then all
 # go again, so exactly the IN_FLIGHT ones that had reached the provider go twice.
@@ -133,8 +145,10 @@ twice=$(mock_requests | jq -r '[.[] | select(.kind == "meta" and ((.json.text.bo
 printf 'at-least-once: SIGKILL mid-send: %d of %d messages reached the provider twice\n' "$twice" "$stuck"
 assert_eq "only the ones in flight went twice" "$IN_FLIGHT" "$twice"
 assert_eq "and the others once" "$((N + IN_FLIGHT))" "$(mock_count)"
+}
 
 # ---------------------------------------------------------------- the state database restarted during a drain
+scenario_state_db_restarted() {
 mock_reset
 # The provider answers in 1.2 s (within SEND_TIMEOUT_MS); the database goes away meanwhile.
 mock_default '{"status": 200, "delay_ms": 1200}'
@@ -150,11 +164,12 @@ harness_cron drain >/dev/null || true
 drain_until_done restart || true
 assert_eq "restart during a drain: all delivered" "$N" "$(sent_of restart)"
 assert_eq "none twice (the results were spooled and replayed)" "$N|1" "$(ok_per_to restart)"
+}
 
 # ---------------------------------------------------------------- the monitored database down, then back
+scenario_monitored_down_then_back() {
 unset WHATSAPP_PROVIDER
 export THRESHOLD_CONNECTIONS_USED_PCT_WARNING=99 THRESHOLD_CONNECTIONS_USED_PCT_CRITICAL=100
-good=$(env_get "$MONITORING_ENV_FILE" MONITORED_DATABASE_URL)
 MONITORED_DATABASE_URL="host=$HARNESS_DIR/nowhere dbname=shop user=db_monitor" harness_cron check >/dev/null || true
 assert_eq "monitored database down: a critical alert within one check" critical \
 	"$(psql_state "SELECT severity FROM alerts WHERE rule = 'database_up' AND status = 'open'")"
@@ -162,8 +177,10 @@ MONITORED_DATABASE_URL=$good harness_cron check >/dev/null
 assert_eq "back: resolved" 0 "$(psql_state "SELECT count(*) FROM alerts WHERE rule = 'database_up' AND status = 'open'")"
 assert_eq "with a recovery message" 1 \
 	"$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE kind = 'recovery' AND message_content LIKE '%RESOLVED database_up%'")"
+}
 
 # ---------------------------------------------------------------- the state database down: cron tick still checks
+scenario_state_db_down_tick() {
 # The default: MONITORED_DATABASE_URL is DATABASE_URL, one database. With it down, `cron tick`
 # (all the shipped crontab and timer run) must still find it: the check's no-database path
 # spools the critical alert and sends it, once however many ticks run, and the spool is
@@ -207,8 +224,10 @@ assert_eq "and not sent again" 1 "$(down_sent)"
 assert_eq "the spool is emptied" 0 "$(wc -c <"$HARNESS_DIR/spool/outbox.spool")"
 harness_set_env MONITORED_DATABASE_URL "$good"
 unset WHATSAPP_PROVIDER
+}
 
 # ---------------------------------------------------------------- nginx reloaded under load
+scenario_nginx_reload() {
 if command -v ab >/dev/null; then
 	ab -q -c 8 -t 6 -n 1000000 "$HTTP_BASE/monitoring/health" >"$HARNESS_DIR/ab.out" 2>&1 &
 	abpid=$!
@@ -223,8 +242,10 @@ if command -v ab >/dev/null; then
 else
 	fail "ab (apache2-utils) is needed for the nginx reload scenario"
 fi
+}
 
 # ---------------------------------------------------------------- a webhook flood: 10,000 signed events, 30% duplicates
+scenario_webhook_flood() {
 # One request thread: it hands each event to the store thread and takes the next request without
 # waiting for the commit, so the 16 clients' events still share transactions (a thread that
 # waited would commit them one by one: 10,000 transactions).
@@ -283,5 +304,8 @@ assert_eq "flood: one request thread, events share commits (fewer than 8,000 tra
 harness_restart_programs
 assert_contains "webhook stopped cleanly, counting what it stored" "$(cat "$HARNESS_LOG_DIR/webhook.log")" \
 	'"event":"webhook_stored","msg":"10000 event(s) in'
+}
+
+harness_scenarios provider_500s throttle_burst pair_rate_limit connection_refused timeouts drainer_killed state_db_restarted monitored_down_then_back state_db_down_tick nginx_reload webhook_flood
 
 harness_finish

@@ -52,6 +52,34 @@
 #   assert_eq NAME EXPECTED ACTUAL      assert_ne NAME UNEXPECTED ACTUAL
 #   assert_contains NAME HAYSTACK NEEDLE  assert_not_contains NAME HAYSTACK NEEDLE
 #   assert_match NAME ERE ACTUAL
+#
+# Scenarios: a test script defines one function per scenario, scenario_<name>,
+# and ends with `harness_scenarios NAME...` (the names in their natural order)
+# then harness_finish. harness_scenarios runs each after harness_reset, so no
+# scenario sees what another left: the state database holds only what the
+# migrations seeded, the mock provider (when started) has no rules, default or
+# records, the spool directory is empty and the env file is the one
+# harness_start wrote (the programs restarted if it had changed). Each runs in
+# a subshell: the variables, exports and functions it sets are gone after it
+# (helpers that several scenarios use are defined before harness_scenarios);
+# one that ends early (a failing command under set -e) counts one failure and
+# the next scenario still runs. A scenario
+# that needs more (settings, contacts, queued rows, a mock rule, an env
+# variable) sets it up itself. Two variables choose what runs:
+#   SCENARIOS="a b"          only these scenarios (space- or comma-separated,
+#                            without scenario_), in the order given
+#   SCENARIO_ORDER=reverse   the scenarios last to first; `shuffle` in a random
+#                            order (printed; SCENARIO_SEED=N repeats one)
+# e.g. SCENARIOS=rate_limit tests/integration/run.sh delivery, or
+# SCENARIO_ORDER=reverse tests/integration/run.sh. A name that is not a
+# scenario of the script is one failure.
+#   harness_reset    the reset above, for a script that needs it elsewhere
+#   harness_env_baseline   the env file as it is now is the one to put back
+#       (a script that sets its own variables before its scenarios)
+#   harness_scenario_setup FUNC   FUNC runs after each harness_reset (a
+#       script's own known state outside the state database: the monitored
+#       database, a second cluster...)
+#
 # Assertions never fail the shell (they return 0), so `set -e` is safe;
 # anything else that fails under `set -e` ends the script, which the EXIT
 # trap reports as one more failure before cleaning up. A test script that
@@ -326,6 +354,8 @@ harness_start() {
 		_harness_bail "cron migrate failed"
 	fi
 
+	_harness_snapshot || _harness_bail "cannot snapshot the migrated state database"
+
 	stack_programs_start "$HARNESS_DIR" "$MONITORING_ENV_FILE" "$BIN_DIR" ||
 		_harness_bail "the programs did not start"
 
@@ -419,6 +449,131 @@ harness_finish() {
 	printf '%d passed, %d failed\n' "$HARNESS_PASSED" "$HARNESS_FAILED"
 	((HARNESS_FAILED == 0)) || rc=1
 	return "$rc"
+}
+
+# ---------------------------------------------------------------------------
+# Scenarios: each from a known state (see the top of this file)
+
+# _harness_snapshot: what harness_reset goes back to: the state database as the
+# migrations left it (their seeded rows, as pg_dump's data)
+# and the env file as harness_start wrote it.
+_harness_snapshot() {
+	local bindir
+	bindir=$(pg_bindir) || return 1
+	cp -p "$MONITORING_ENV_FILE" "$HARNESS_DIR/monitoring.env.start" || return 1
+	"$bindir/pg_dump" -h "$PGHOST" -U postgres --data-only --schema=public \
+		--file="$HARNESS_DIR/seed.sql" monitoring 2>>"$HARNESS_LOG_DIR/cron.log"
+}
+
+# harness_env_baseline: the env file as it is now (a script's own settings, the
+# programs restarted with them) is the one harness_reset puts back.
+harness_env_baseline() {
+	cp -p "$MONITORING_ENV_FILE" "$HARNESS_DIR/monitoring.env.start"
+}
+
+HARNESS_SCENARIO_SETUP=
+harness_scenario_setup() {
+	HARNESS_SCENARIO_SETUP=$1
+}
+
+# harness_reset: the state database, the mock, the spool and the env file as
+# the stack started (the top of this file says what a scenario may rely on).
+# PostgreSQL is started if a scenario left it down.
+harness_reset() {
+	if ! cmp -s "$MONITORING_ENV_FILE" "$HARNESS_DIR/monitoring.env.start" ||
+		[[ $(stat -c %a "$MONITORING_ENV_FILE") != "$(stat -c %a "$HARNESS_DIR/monitoring.env.start")" ]]; then
+		cp "$HARNESS_DIR/monitoring.env.start" "$MONITORING_ENV_FILE" || return 1
+		chmod --reference="$HARNESS_DIR/monitoring.env.start" "$MONITORING_ENV_FILE" || return 1
+		harness_restart_programs || return 1
+	fi
+	pg_is_running "$HARNESS_DIR/pg" || harness_start_pg || return 1
+	# Every table of public emptied and the seed put back, in one transaction: a
+	# drain still running waits for it or finishes first. Sequences go on counting
+	# (the seed's setval lines are left out): an id in a log names one row of one
+	# scenario, never two.
+	{
+		printf 'BEGIN;\n'
+		printf '%s\n' "SELECT 'TRUNCATE ' || string_agg(format('%I.%I', schemaname, tablename), ', ')
+			|| ' CASCADE' FROM pg_tables WHERE schemaname = 'public' \gexec"
+		grep -v '^SELECT pg_catalog.setval' "$HARNESS_DIR/seed.sql"
+		printf 'COMMIT;\n'
+	} | pg_psql "$PGHOST" monitoring >/dev/null || return 1
+	find "$HARNESS_DIR/spool" -mindepth 1 -delete 2>/dev/null || true
+	mkdir -p "$HARNESS_DIR/spool" || return 1
+	if [[ -n $MOCK_PID ]]; then
+		mock_reset || return 1
+	fi
+	if [[ -n $HARNESS_SCENARIO_SETUP ]]; then
+		"$HARNESS_SCENARIO_SETUP" || return 1
+	fi
+}
+
+# harness_scenarios NAME...: run scenario_NAME for each, after harness_reset,
+# in the order SCENARIOS and SCENARIO_ORDER choose.
+harness_scenarios() {
+	local names=("$@") name i j t seed
+	if [[ -n ${SCENARIOS:-} ]]; then
+		read -r -a names <<<"${SCENARIOS//,/ }"
+	fi
+	case ${SCENARIO_ORDER:-natural} in
+	natural) ;;
+	reverse)
+		for ((i = 0, j = ${#names[@]} - 1; i < j; i++, j--)); do
+			t=${names[i]} names[i]=${names[j]} names[j]=$t
+		done
+		;;
+	shuffle)
+		seed=${SCENARIO_SEED:-$RANDOM}
+		printf 'harness: SCENARIO_ORDER=shuffle SCENARIO_SEED=%s\n' "$seed"
+		RANDOM=$seed
+		for ((i = ${#names[@]} - 1; i > 0; i--)); do
+			j=$((RANDOM % (i + 1)))
+			t=${names[i]} names[i]=${names[j]} names[j]=$t
+		done
+		;;
+	*)
+		fail "harness: SCENARIO_ORDER=$SCENARIO_ORDER (natural, reverse or shuffle)"
+		return 0
+		;;
+	esac
+	for name in "${names[@]}"; do
+		if ! declare -F "scenario_$name" >/dev/null; then
+			fail "harness: no scenario $name in $(basename "$0")"
+			continue
+		fi
+		printf -- '--- scenario %s\n' "$name"
+		harness_reset || _harness_bail "harness_reset before scenario $name failed"
+		_harness_scenario_run "$name"
+	done
+}
+
+# _harness_scenario_run NAME: scenario_NAME in a subshell, so that the shell
+# variables, exports and functions it sets do not reach the next one; its
+# counts come back through a file. Under errexit (as the script had it) a
+# command that fails ends the scenario, counted as one failure, and the
+# script goes on with the next.
+_harness_scenario_run() {
+	local name=$1 rc errexit=0 counts=$HARNESS_DIR/scenario.counts
+	[[ $- == *e* ]] && errexit=1
+	rm -f "$counts"
+	set +e
+	(
+		trap 'printf "%s %s\n" "$HARNESS_PASSED" "$HARNESS_FAILED" >"$counts"' EXIT
+		if ((errexit)); then
+			set -eE
+			trap '_harness_err_trap "$LINENO" "$BASH_COMMAND" "$?"' ERR
+		fi
+		"scenario_$name"
+	)
+	rc=$?
+	((errexit)) && set -e
+	if [[ -f $counts ]]; then
+		read -r HARNESS_PASSED HARNESS_FAILED <"$counts"
+	fi
+	if ((rc != 0)); then
+		fail "scenario $name ended early with status $rc"
+	fi
+	return 0
 }
 
 # ---------------------------------------------------------------------------

@@ -7,7 +7,8 @@
 # failure counted, counts one failure. Exits non-zero if anything failed.
 #
 # Environment: BIN_DIR (default build/bin), TEST_TIMEOUT seconds per script
-# (default 600), and what harness.sh reads (HARNESS_KEEP=1, ...).
+# (default 600), and what harness.sh reads (HARNESS_KEEP=1, SCENARIOS=name to
+# run one scenario, SCENARIO_ORDER=reverse or shuffle, ...).
 set -euo pipefail
 
 here=$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)

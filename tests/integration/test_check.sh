@@ -59,8 +59,27 @@ shop_bg() { # shop_bg SQL: a psql session on shop that runs SQL, then stays open
 	BG_FDS+=("$fd")
 	printf '%s\n' "$1" >&"$fd"
 }
+# shop_reset: the monitored database as harness_start made it, before each scenario: no
+# orders, no table or sequence a scenario made, db_monitor with its login and pg_monitor,
+# pg_stat_statements installed, orders without row-level security.
+shop_reset() {
+	psql_shop "ALTER ROLE db_monitor LOGIN; GRANT pg_monitor TO db_monitor;
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements; ALTER TABLE orders DISABLE ROW LEVEL SECURITY;
+TRUNCATE orders; DROP TABLE IF EXISTS dl, churn; DROP SEQUENCE IF EXISTS small_seq, hidden_seq, other_seq;" >/dev/null
+}
+harness_scenario_setup shop_reset
+dl_table() { # the two-row table the lock scenarios fight over
+	psql_shop "CREATE TABLE dl (id int PRIMARY KEY, v int); INSERT INTO dl VALUES (1, 0), (2, 0);
+GRANT SELECT ON dl TO db_monitor;" >/dev/null
+}
+sequence_alert() { # a sequence 98% used, readable by db_monitor, and its critical alert open
+	psql_shop "CREATE SEQUENCE small_seq AS smallint; SELECT setval('small_seq', 32000);
+GRANT SELECT ON small_seq TO db_monitor;" >/dev/null
+	check
+}
 
 # ---------------------------------------------------------------- a quiet database
+scenario_quiet_database() {
 check
 assert_eq "the first check is stored" true "$(jq -r .stored <<<"$HTTP_BODY")"
 assert_eq "the monitored database is up" ok "$(verdict database_up)"
@@ -73,8 +92,10 @@ assert_eq "one check_runs row" 1 "$(psql_state "SELECT count(*) FROM check_runs"
 assert_eq "samples stored for the run" \
 	"$(jq '.metrics | length' <<<"$HTTP_BODY")" \
 	"$(psql_state "SELECT count(*) FROM metric_samples")"
+}
 
 # ---------------------------------------------------------------- orders drop against last week
+scenario_orders_drop() {
 # Same weekday last week, up to this time of day: 100 orders; today so far: 10 (a 90% drop).
 # Yesterday and 8 days ago: 100 each (no drop).
 psql_shop "SET TIME ZONE 'UTC';
@@ -118,10 +139,11 @@ assert_contains "the orders alert is resolved" "$(resolved)" "orders_today_drop_
 assert_eq "resolved in the database" resolved "$(psql_state "SELECT status FROM alerts WHERE rule = 'orders_today_drop_pct'")"
 assert_eq "a recovery message is queued" "recovery|info" \
 	"$(psql_state "SELECT kind, priority FROM whatsapp_logs ORDER BY id DESC LIMIT 1" -F '|')"
+}
 
 # ---------------------------------------------------------------- a forced deadlock
-psql_shop "CREATE TABLE dl (id int PRIMARY KEY, v int); INSERT INTO dl VALUES (1, 0), (2, 0);
-GRANT SELECT ON dl TO db_monitor;"
+scenario_deadlock() {
+dl_table
 check # baseline counters
 ( psql -X -q -h "$PGHOST" -U postgres -d shop -c "BEGIN; UPDATE dl SET v = 1 WHERE id = 1; SELECT pg_sleep(1); UPDATE dl SET v = 1 WHERE id = 2; COMMIT;" >/dev/null 2>&1 || true ) &
 p1=$!
@@ -136,8 +158,11 @@ assert_contains "a deadlock alert is opened" "$(opened)" "deadlocks//warning"
 check
 assert_eq "no new deadlock: ok" ok "$(verdict deadlocks)"
 assert_contains "the deadlock alert is resolved" "$(resolved)" "deadlocks/"
+}
 
 # ---------------------------------------------------------------- idle transaction holding a lock, a blocked session
+scenario_idle_and_blocked() {
+dl_table
 configure '{"thresholds":{"idle_in_transaction_seconds":{"warning":1,"critical":3600},
  "blocked_session_seconds":{"warning":1,"critical":3600},"blocked_sessions":{"warning":1},
  "long_running_query_seconds":{"warning":1,"critical":3600}}}'
@@ -159,8 +184,10 @@ sleep 1
 check
 assert_contains "the idle transaction alert resolves" "$(resolved)" "idle_in_transaction_seconds/"
 assert_contains "the blocked session alert resolves" "$(resolved)" "blocked_session_seconds/"
+}
 
 # ---------------------------------------------------------------- a sequence near its end; warning rising to critical
+scenario_sequence_rising() {
 psql_shop "CREATE SEQUENCE small_seq AS smallint; SELECT setval('small_seq', 26000);
 GRANT SELECT ON small_seq TO db_monitor; CREATE SEQUENCE hidden_seq; SELECT nextval('hidden_seq');" >/dev/null
 check
@@ -177,8 +204,10 @@ assert_eq "still one sequence alert" 1 "$(psql_state "SELECT count(*) FROM alert
 assert_eq "the rise queues a message" $((msgs_before + 1)) "$(psql_state "SELECT count(*) FROM whatsapp_logs")"
 assert_eq "the rise is recorded as an event" escalated \
 	"$(psql_state "SELECT event FROM alert_events e JOIN alerts a ON a.id = e.alert_id WHERE a.rule = 'sequence_used_pct' ORDER BY e.id DESC LIMIT 1")"
+}
 
 # ---------------------------------------------------------------- dead tuples above the autovacuum trigger
+scenario_dead_tuples() {
 psql_shop "CREATE TABLE churn (id int PRIMARY KEY, pad text) WITH (autovacuum_enabled = false);
 INSERT INTO churn SELECT g, 'x' FROM generate_series(1, 10000) g; ANALYZE churn;
 DELETE FROM churn WHERE id <= 5000;"
@@ -190,8 +219,11 @@ psql_shop "VACUUM churn;"
 sleep 1
 check
 assert_contains "vacuumed: the dead tuples alert resolves" "$(resolved)" "dead_tuples_ratio/public.churn"
+}
 
 # ---------------------------------------------------------------- missing privileges are unavailable, never zero
+scenario_missing_privileges() {
+sequence_alert
 psql_shop "REVOKE pg_monitor FROM db_monitor; DROP EXTENSION pg_stat_statements;
 ALTER TABLE orders ENABLE ROW LEVEL SECURITY; REVOKE SELECT ON small_seq FROM db_monitor;"
 check
@@ -211,16 +243,21 @@ psql_shop "GRANT pg_monitor TO db_monitor; CREATE EXTENSION pg_stat_statements;
 ALTER TABLE orders DISABLE ROW LEVEL SECURITY; GRANT SELECT ON small_seq TO db_monitor;"
 check
 assert_eq "with pg_monitor back, sessions are read again" ok "$(verdict blocked_sessions)"
+}
 
 # ---------------------------------------------------------------- emergency mode
+scenario_emergency_mode() {
 psql_shop "CREATE SEQUENCE other_seq AS smallint; SELECT setval('other_seq', 31000); GRANT SELECT ON other_seq TO db_monitor;" >/dev/null
 check '{"mode":"emergency"}'
 assert_eq "the run is marked emergency" emergency "$(jq -r .mode <<<"$HTTP_BODY")"
 assert_eq "stored as an emergency run" emergency "$(psql_state "SELECT mode FROM check_runs ORDER BY id DESC LIMIT 1")"
 assert_eq "its message is flagged emergency, to the critical contact" "t|+15550000001" \
 	"$(psql_state "SELECT emergency, phone_number FROM whatsapp_logs ORDER BY id DESC LIMIT 1" -F '|')"
+}
 
 # ---------------------------------------------------------------- the monitor's login refused
+scenario_login_refused() {
+sequence_alert # an alert that must stay open while the database cannot be reached
 psql_shop "ALTER ROLE db_monitor NOLOGIN;"
 check
 assert_eq "refused login: database_up critical" critical "$(verdict database_up)"
@@ -231,8 +268,10 @@ assert_eq "other alerts stay open while unreachable" "" "$(resolved)"
 psql_shop "ALTER ROLE db_monitor LOGIN;"
 check
 assert_contains "database_up resolves when the login works again" "$(resolved)" "database_up/"
+}
 
 # ---------------------------------------------------------------- the monitored database stopped
+scenario_monitored_stopped() {
 second=$HARNESS_DIR/second
 pg_init_cluster "$second/pg" "$second/run" "fsync = off" >/dev/null
 pg_start "$second/pg" "$HARNESS_LOG_DIR/second-postgres.log"
@@ -257,5 +296,8 @@ check
 assert_eq "the next check judges deltas again" ok "$(verdict deadlocks)"
 assert_eq "and the restart warning clears" ok "$(verdict restarted)"
 pg_stop "$second/pg"
+}
+
+harness_scenarios quiet_database orders_drop deadlock idle_and_blocked sequence_rising dead_tuples missing_privileges emergency_mode login_refused monitored_stopped
 
 harness_finish

@@ -20,6 +20,7 @@ is_json_error() { # is_json_error NAME STATUS CODE
 }
 
 # ---------------------------------------------------------------- happy paths
+scenario_happy_paths() {
 http_auth POST /monitoring/check '{"mode":"normal"}'
 assert_eq "check answers 200" 200 "$HTTP_STATUS"
 assert_eq "check returns metrics" true "$(jq '.metrics | length > 20' <<<"$HTTP_BODY")"
@@ -80,8 +81,10 @@ assert_eq "alerts lists open alerts" array "$(jq -r '.open | type' <<<"$HTTP_BOD
 http GET /monitoring/health
 assert_eq "health reports the database" ok "$(jq -r .database <<<"$HTTP_BODY")"
 assert_match "health reports the last check" '^[0-9]{4}-' "$(jq -r .last_check_at <<<"$HTTP_BODY")"
+}
 
 # ---------------------------------------------------------------- bad input changes nothing
+scenario_bad_input() {
 before=$(state_fingerprint)
 
 for ep in "POST /monitoring/check" "GET /monitoring/metrics" "GET /monitoring/configure" \
@@ -151,8 +154,10 @@ is_json_error "metrics: unknown format" 400 invalid_parameter
 
 after=$(state_fingerprint)
 assert_eq "no bad request changed the state database" "$before" "$after"
+}
 
 # ---------------------------------------------------------------- the state database down
+scenario_state_db_down() {
 harness_stop_pg
 http GET /monitoring/health
 assert_eq "health with the database down: 503" 503 "$HTTP_STATUS"
@@ -169,5 +174,8 @@ http GET /monitoring/health
 assert_eq "health recovers with the database (reconnect)" 200 "$HTTP_STATUS"
 http_auth POST /monitoring/check '{}'
 assert_eq "check recovers with the database" 200 "$HTTP_STATUS"
+}
+
+harness_scenarios happy_paths bad_input state_db_down
 
 harness_finish

@@ -22,8 +22,24 @@ msgs() { # msgs KIND: phone|status of that kind's rows, in order
 	psql_state "SELECT string_agg(phone_number || '|' || status, ',' ORDER BY id) FROM whatsapp_logs WHERE kind = '$1'"
 }
 count_of() { psql_state "SELECT count(*) FROM whatsapp_logs WHERE $1"; }
+# The scenarios with the state database down send through Meta's API at the mock.
+state_down_setup() {
+	mock_start
+	export WHATSAPP_PROVIDER=meta META_WHATSAPP_TOKEN=test-token-abcdefghijklmnop \
+		META_PHONE_NUMBER_ID=1234567890 META_GRAPH_URL=$MOCK_URL/v25.0 SEND_TIMEOUT_MS=5000
+	spool=$HARNESS_DIR/spool/outbox.spool
+}
+# open_escalated: a critical alert opened, told to the first tier, then escalated to the next
+# (the escalation scenario asserts each step).
+open_escalated() {
+	harness_cron check >/dev/null
+	harness_cron drain >/dev/null
+	psql_state "UPDATE alerts SET escalate_at = now() - interval '1 second' WHERE id = $(open_id)" >/dev/null
+	harness_cron drain >/dev/null
+}
 
 # ---------------------------------------------------------------- escalation after the timeout
+scenario_escalation() {
 out=$(harness_cron check)
 id=$(open_id)
 assert_match "a critical alert opened" '^[0-9]+$' "$id"
@@ -48,16 +64,21 @@ http_auth GET /monitoring/alerts
 assert_eq "alerts shows the escalation state" escalated \
 	"$(jq -r --argjson id "$id" '.open[] | select(.id == $id) | .escalation' <<<"$HTTP_BODY")"
 assert_eq "24h window counts the escalated alert" 1 "$(jq '.windows["24h"].alerts.critical.escalated' <<<"$HTTP_BODY")"
+}
 
 # ---------------------------------------------------------------- recovery to those who were told
+scenario_recovery_to_told() {
+open_escalated
 clear_alert
 harness_cron drain >/dev/null
 assert_eq "the recovery goes to the first and next tier, not to the warning list" \
 	"$CRIT|sent,$ESC|sent" "$(msgs recovery)"
 assert_match "the recovery says how long it lasted" 'RESOLVED connections_used_pct after [0-9]+[smhd]' \
 	"$(psql_state "SELECT message_content FROM whatsapp_logs WHERE kind = 'recovery' LIMIT 1")"
+}
 
 # ---------------------------------------------------------------- acknowledgement stops escalation
+scenario_ack_stops_escalation() {
 harness_cron check >/dev/null
 id=$(open_id)
 psql_state "UPDATE alerts SET acknowledged_at = now(), acknowledged_by = '$CRIT',
@@ -65,8 +86,10 @@ psql_state "UPDATE alerts SET acknowledged_at = now(), acknowledged_by = '$CRIT'
 out=$(harness_cron drain)
 assert_eq "an acknowledged alert does not escalate" 0 "$(jq .escalated <<<"$out")"
 clear_alert
+}
 
 # ---------------------------------------------------------------- repeat interval
+scenario_repeat_interval() {
 export ALERT_REPEAT_MINUTES=30
 harness_cron check >/dev/null
 id=$(open_id)
@@ -84,8 +107,10 @@ assert_eq "and not again before the interval" 0 "$(jq .repeated <<<"$out")"
 export ALERT_REPEAT_MINUTES=0
 clear_alert
 harness_cron drain >/dev/null
+}
 
 # ---------------------------------------------------------------- a pause suppresses, and records
+scenario_pause_suppresses() {
 psql_state "UPDATE pause_state SET paused_until = now() + interval '1 hour', paused_at = now(),
  paused_by = '$CRIT' WHERE id = 1" >/dev/null
 out=$(harness_cron check)
@@ -106,8 +131,10 @@ assert_eq "an emergency check is not suppressed" 1 "$(jq .messages_queued <<<"$o
 psql_state "UPDATE pause_state SET paused_until = NULL WHERE id = 1" >/dev/null
 clear_alert
 harness_cron drain >/dev/null
+}
 
 # ---------------------------------------------------------------- a warning held overnight
+scenario_warning_held_overnight() {
 # Business hours that exclude this hour (UTC): the warning waits for their start.
 h=$(date -u +%H)
 if ((10#$h < 12)); then hours=(13:00 23:00); else hours=(01:00 11:00); fi
@@ -132,8 +159,15 @@ unset BUSINESS_HOURS_START BUSINESS_HOURS_END
 export THRESHOLD_CONNECTIONS_USED_PCT_CRITICAL=0.6
 clear_alert
 harness_cron drain >/dev/null
+}
 
 # ---------------------------------------------------------------- GET /monitoring/alerts
+scenario_alerts_endpoint() {
+# Two messages to list: a critical alert sent, then its recovery.
+harness_cron check >/dev/null
+harness_cron drain >/dev/null
+clear_alert
+harness_cron drain >/dev/null
 http_auth GET "/monitoring/alerts?limit=2"
 assert_eq "limit=2 lists two messages" 2 "$(jq '.recent_messages | length' <<<"$HTTP_BODY")"
 assert_match "a delivery rate for 24h" '^(1|0(\.[0-9]+)?)$' "$(jq '.windows["24h"].delivery_rate' <<<"$HTTP_BODY")"
@@ -147,8 +181,10 @@ for bad in "limit=0" "limit=501" "limit=abc" "since=yesterday" "since=2026-02-30
 	assert_eq "$bad is refused" 400 "$HTTP_STATUS"
 	assert_eq "$bad names the parameter" invalid_parameter "$(jq -r .error.code <<<"$HTTP_BODY")"
 done
+}
 
 # ---------------------------------------------------------------- scripts/send-test-alert
+scenario_send_test_alert_script() {
 wrapper=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/send-test-alert
 out=$(BIN_DIR=$BIN_DIR "$wrapper" critical "by hand" 2>/dev/null)
 assert_eq "send-test-alert queues through routing" "$CRIT" "$(jq -r '.messages[0].phone_number' <<<"$out")"
@@ -157,12 +193,11 @@ assert_eq "and drains it" sent \
 rc=0
 BIN_DIR=$BIN_DIR "$wrapper" urgent >/dev/null 2>&1 || rc=$?
 assert_eq "a bad severity is a usage error" 2 "$rc"
+}
 
-# ---------------------------------------------------------------- the state database down
-mock_start
-export WHATSAPP_PROVIDER=meta META_WHATSAPP_TOKEN=test-token-abcdefghijklmnop \
-	META_PHONE_NUMBER_ID=1234567890 META_GRAPH_URL=$MOCK_URL/v25.0 SEND_TIMEOUT_MS=5000
-spool=$HARNESS_DIR/spool/outbox.spool
+# ---------------------------------------------------------------- the state database down: a test alert spooled
+scenario_spool_test_alert() {
+state_down_setup
 
 # A test alert while the state database is down: spooled, sent, replayed. The spool is created
 # here: its directory is fsync'd after the file is made (traced where strace can run).
@@ -194,6 +229,11 @@ assert_eq "nothing is sent twice" 1 "$(mock_count)"
 assert_eq "the spool is emptied" 0 "$(wc -c <"$spool")"
 out=$(harness_cron drain)
 assert_eq "a second replay has nothing" 0 "$(jq .replayed <<<"$out")"
+}
+
+# ---------------------------------------------------------------- the state database down: a check
+scenario_check_while_state_down() {
+state_down_setup
 
 # A check while the state (and, here, the monitored) database is down.
 mock_reset
@@ -208,6 +248,11 @@ harness_start_pg
 harness_cron drain >/dev/null
 assert_eq "it is in whatsapp_logs once the database is back" 1 \
 	"$(count_of "message_content LIKE '%state database down%' AND status = 'sent'")"
+}
+
+# ---------------------------------------------------------------- the state database down: a spooled line refused
+scenario_spool_line_refused() {
+state_down_setup
 
 # A spooled line the database refuses (a time out of range) does not hold up the others: it goes
 # to the quarantine beside the spool, and the rest is replayed.
@@ -231,6 +276,11 @@ assert_eq "the spool is emptied" 0 "$(wc -c <"$spool")"
 assert_contains "the drain says so in its log" "$(cat "$HARNESS_LOG_DIR/cron.log")" \
 	'"event":"spool_quarantined","msg":"1 spooled line(s) could not be replayed'
 assert_eq "nothing was sent for them" 0 "$(mock_count)"
+}
+
+# ---------------------------------------------------------------- the state database down: stopped during a send
+scenario_stopped_mid_send() {
+state_down_setup
 
 # Stopped during a send: the provider answers late, the database stops meanwhile.
 mock_reset
@@ -251,5 +301,8 @@ assert_eq "the result is replayed" 1 "$(jq .replayed <<<"$out")"
 assert_eq "the row is sent, with the provider's id" "sent|wamid" \
 	"$(psql_state "SELECT status || '|' || left(provider_message_id, 5) FROM whatsapp_logs WHERE id = $id")"
 assert_eq "and was not sent twice" 1 "$(mock_count)"
+}
+
+harness_scenarios escalation recovery_to_told ack_stops_escalation repeat_interval pause_suppresses warning_held_overnight alerts_endpoint send_test_alert_script spool_test_alert check_while_state_down spool_line_refused stopped_mid_send
 
 harness_finish

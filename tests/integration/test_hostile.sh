@@ -15,6 +15,7 @@ harness_set_env META_APP_SECRET hostile-test-secret-0123
 harness_set_env TWILIO_AUTH_TOKEN hostile-twilio-token-0123
 harness_set_env TWILIO_WEBHOOK_URL https://monitor.example.test/monitoring/twilio/webhook
 harness_restart_programs || fail "programs restarted"
+harness_env_baseline
 
 # What the database holds, as one line: any change shows.
 state() {
@@ -23,7 +24,6 @@ state() {
 	 || '/' || (SELECT count(*) FROM settings_history) || '/' || (SELECT count(*) FROM webhook_events)
 	 || '/' || (SELECT count(*) FROM contacts) || '/' || (SELECT count(*) FROM pause_state WHERE paused_until IS NOT NULL)"
 }
-before=$(state)
 
 deep=$(printf '%.0s[' $(seq 5000))
 huge='{"thresholds":{"deadlocks":{"warning":1e999999,"critical":2}}}'
@@ -40,7 +40,11 @@ expect() {
 	fi
 }
 tok() { printf 'Authorization: Bearer %s' "$API_TOKEN"; }
+sign() { printf '%s' "$1" | openssl dgst -sha256 -hmac hostile-test-secret-0123 -r | cut -d' ' -f1; }
 
+# ---------------------------------------------------------------- the API endpoints
+scenario_api_endpoints() {
+before=$(state)
 for ep in /monitoring/check /monitoring/test-alert /monitoring/configure; do
 	http POST "$ep" '{}'
 	expect "$ep without a token" '^401$'
@@ -83,7 +87,12 @@ for ep in /monitoring/metrics /monitoring/alerts /monitoring/configure; do
 done
 http GET "/monitoring/alerts?limit=1%27%20OR%201=1" '' -H "$(tok)"
 expect "alerts: an SQL-looking limit" '^400$'
+assert_eq "the API endpoints: the state database is unchanged" "$before" "$(state)"
+}
 
+# ---------------------------------------------------------------- header injection
+scenario_header_injection() {
+before=$(state)
 # Header injection: curl refuses raw CR/LF in a header; send it by hand to nginx.
 port=${HTTP_BASE##*:}
 answer=$(printf 'GET /monitoring/alerts HTTP/1.1\r\nHost: x\r\nAuthorization: Bearer %s\rX-Evil: 1\r\nConnection: close\r\n\r\n' "$API_TOKEN" |
@@ -92,7 +101,12 @@ assert_match "a bare CR in a header: refused, not a 5xx" '^HTTP/1.1 (400|401)' "
 answer=$(printf 'GET /monitoring/health HTTP/1.1\r\nHost: x\r\nX-A: a\r\n b\r\nConnection: close\r\n\r\n' |
 	timeout 5 bash -c "exec 3<>/dev/tcp/127.0.0.1/$port; cat >&3; cat <&3" 2>/dev/null | head -1 | tr -d '\r')
 assert_match "a folded header: answered without a 5xx" '^HTTP/1.1 [24]' "$answer"
+assert_eq "header injection: the state database is unchanged" "$before" "$(state)"
+}
 
+# ---------------------------------------------------------------- path tricks
+scenario_path_tricks() {
+before=$(state)
 # Path tricks through nginx.
 for path in "/monitoring/../monitoring/check" "/monitoring/check/" "/monitoring/check%00" \
 	"/monitoring//check" "/monitoring/%2e%2e/etc/passwd" "/monitoring/check.php" \
@@ -101,9 +115,13 @@ for path in "/monitoring/../monitoring/check" "/monitoring/check/" "/monitoring/
 		-H 'Content-Type: application/json' --data '{}' "$HTTP_BASE$path")
 	assert_match "path $path: 4xx" '^4[0-9][0-9]$' "$HTTP_STATUS"
 done
+assert_eq "path tricks: the state database is unchanged" "$before" "$(state)"
+}
 
+# ---------------------------------------------------------------- the webhooks
+scenario_webhooks() {
+before=$(state)
 # The webhook: unsigned, empty, invalid UTF-8, deep nesting (signed), a form flood of pairs.
-sign() { printf '%s' "$1" | openssl dgst -sha256 -hmac hostile-test-secret-0123 -r | cut -d' ' -f1; }
 http POST /monitoring/whatsapp/webhook "$bad_utf8"
 expect "webhook: unsigned invalid UTF-8" '^401$'
 body="{\"object\":\"whatsapp_business_account\",\"entry\":$deep"
@@ -124,6 +142,10 @@ http POST /monitoring/twilio/webhook 'Body=%zz' -H 'Content-Type: application/x-
 expect "twilio: a bad escape" '^(400|401)$'
 
 assert_eq "the state database is unchanged" "$before" "$(state)"
+}
+
+harness_scenarios api_endpoints header_injection path_tricks webhooks
+
 assert_eq "no program wrote a sanitizer report" "" "$(grep -l 'ERROR: AddressSanitizer\|runtime error:' "$HARNESS_LOG_DIR"/*.log 2>/dev/null || true)"
 
 harness_finish

@@ -44,8 +44,12 @@ world_writable_outputs() {
 		done <"$f"
 	done
 }
+# Each scenario starts with no call recorded.
+clear_record() { rm -f "$record"/*; }
+harness_scenario_setup clear_record
 
 # ---------------------------------------------------------------- start-monitoring
+scenario_start_monitoring() {
 mock_start
 meta_token=meta-token-$(random_hex 16)
 rc=0
@@ -71,9 +75,10 @@ assert_contains "start-monitoring: it shows the status and the answer" "$out" "(
 assert_contains "start-monitoring: the answer's text" "$out" "no such endpoint"
 assert_not_contains "start-monitoring: still no token on curl's command line" "$(recorded)" "$meta_token"
 mock_stop
+}
 
 # ---------------------------------------------------------------- dev-up
-rm -f "$record"/*
+scenario_dev_up() {
 dev=$HARNESS_DIR/dev
 port=$(free_port)
 rc=0
@@ -88,5 +93,8 @@ assert_contains "dev-up: its first check ran (through curl, with the token)" \
 assert_ne "dev-up called curl" "" "$(recorded)"
 assert_ne "dev-up: an admin token was written" "" "$admin_token"
 assert_not_contains "dev-up: MONITORING_API_TOKEN is not on curl's command line" "$(recorded)" "$admin_token"
+}
+
+harness_scenarios start_monitoring dev_up
 
 harness_finish

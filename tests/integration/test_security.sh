@@ -17,6 +17,7 @@ WH=/monitoring/whatsapp/webhook
 nginx_error_log=$HARNESS_LOG_DIR/nginx-error.log
 
 # ---------------------------------------------------------------- the handshake with the webhook down
+scenario_handshake_webhook_down() {
 # nginx logs "connect() ... failed ..., request: "GET ...?hub.verify_token=..."" at error level
 # when the program is not running: the handshake's own errors must not reach the error log.
 fcgi_stop "$HARNESS_DIR/run" webhook
@@ -35,8 +36,10 @@ assert_eq "handshake with the webhook back: 200" 200 "$HTTP_STATUS"
 assert_eq "handshake with the webhook back: the challenge" 1158201444 "$HTTP_BODY"
 http GET "$WH?hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1"
 assert_eq "handshake with a wrong token: 403" 403 "$HTTP_STATUS"
+}
 
 # ---------------------------------------------------------------- strict query strings and JSON strings
+scenario_strict_decoding() {
 # A bad %-escape is not a missing parameter, and a \u0000 does not cut a string short: both are
 # a 400 naming the field, and nothing is done.
 for q in 'limit=%zz' 'limit=%4' 'limit=5%00' 'since=%zz'; do
@@ -72,8 +75,10 @@ assert_eq "configure: nothing stored" 0 "$(psql_state "SELECT count(*) FROM sett
 http_auth POST /monitoring/test-alert '{"severity":"critical","message":"escaped \\u0000 is text"}'
 assert_eq "test-alert with an escaped backslash before u0000: 200" 200 "$HTTP_STATUS"
 assert_eq "and the message is whole" 1 "$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE message_content LIKE '%u0000 is text%'")"
+}
 
 # ---------------------------------------------------------------- an env file others can read
+scenario_env_file_readable() {
 # The harness writes it 0600: no warning. Opened up, each program says so once at start,
 # naming the file and its mode (and never a value: harness_finish checks every log).
 warned() { grep -c '"event":"env_file_exposed"' "$HARNESS_LOG_DIR/$1.log" || true; }
@@ -91,8 +96,10 @@ assert_eq "cron warns too" 1 "$(warned cron)"
 chmod 0600 "$MONITORING_ENV_FILE"
 harness_cron config >/dev/null
 assert_eq "and stops once the file is 0600 again" 1 "$(warned cron)"
+}
 
 # ---------------------------------------------------------------- the production block's rate limit
+scenario_production_rate_limit() {
 # nginx/monitoring-production.conf run for real on loopback: its listen lines moved to free
 # ports, the certificate a throwaway one, its logs in this stack's log directory (so the secret
 # check reads them), and its limit scaled down from 200 r/s, burst 2000 (nginx -t of the real
@@ -147,5 +154,8 @@ if nginx_start "$prod"; then
 else
 	fail "the production server block did not start"
 fi
+}
+
+harness_scenarios handshake_webhook_down strict_decoding env_file_readable production_rate_limit
 
 harness_finish

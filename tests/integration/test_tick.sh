@@ -14,8 +14,20 @@ tick() { harness_cron tick; }
 step() { jq -c --arg s "$1" '.steps[] | select(.step == $s)' <<<"$2"; }
 reports() { psql_state "SELECT count(*) FROM whatsapp_logs WHERE kind = 'report' AND idempotency_key LIKE 'report:$1:%'"; }
 checks() { psql_state "SELECT count(*) FROM check_runs"; }
+# aged: as if 8 hours had passed since the last check (the interval is 6 h), with no report sent.
+aged() {
+	psql_state "UPDATE check_runs SET started_at = started_at - interval '8 hours'" >/dev/null
+	psql_state "DELETE FROM schedule_runs WHERE kind LIKE 'report%'; DELETE FROM whatsapp_logs WHERE kind = 'report'" >/dev/null
+}
+# two_checks: what the scenarios before ran: a first tick, and a second one after downtime.
+two_checks() {
+	tick >/dev/null
+	aged
+	tick >/dev/null
+}
 
 # ---------------------------------------------------------------- the first tick
+scenario_first_tick() {
 out=$(tick)
 assert_eq "the first tick works" true "$(jq .ok <<<"$out")"
 assert_eq "it runs a check (none ran before)" true "$(step check "$out" | jq .due)"
@@ -29,8 +41,11 @@ assert_contains "the report counts checks" "$text" "Checks:"
 assert_contains "it counts messages" "$text" "Messages:"
 assert_contains "it compares orders" "$text" "Orders:"
 assert_contains "it gives the database size" "$text" "Database:"
+}
 
 # ---------------------------------------------------------------- nothing due
+scenario_nothing_due() {
+tick >/dev/null # the first
 out=$(tick)
 assert_eq "a second tick: no check" false "$(step check "$out" | jq .due)"
 assert_eq "no report again" false "$(step report_daily "$out" | jq .due)"
@@ -39,8 +54,11 @@ assert_eq "still one check" 1 "$(checks)"
 assert_eq "still one daily report" 1 "$(reports daily)"
 assert_match "it says how long it took" '^[0-9]+$' "$(jq .duration_ms <<<"$out")"
 printf 'tick with nothing due: %s ms\n' "$(jq .duration_ms <<<"$out")"
+}
 
 # ---------------------------------------------------------------- after two hours of downtime
+scenario_after_downtime() {
+tick >/dev/null # the first
 # The last check is 8 hours old (interval 6 h); the daily report was due 2 hours ago.
 psql_state "UPDATE check_runs SET started_at = started_at - interval '8 hours'" >/dev/null
 psql_state "DELETE FROM schedule_runs WHERE kind LIKE 'report%'; DELETE FROM whatsapp_logs WHERE kind = 'report'" >/dev/null
@@ -54,16 +72,22 @@ assert_contains "the text says late" \
 out=$(tick)
 assert_eq "never twice" 1 "$(reports daily)"
 assert_eq "and one check" 2 "$(checks)"
+}
 
 # ---------------------------------------------------------------- the monitored database unreachable
+scenario_monitored_unreachable() {
+two_checks
 # The report still goes, and says what it could not count.
 psql_state "DELETE FROM schedule_runs WHERE kind = 'report_daily'; DELETE FROM whatsapp_logs WHERE kind = 'report'" >/dev/null
 MONITORED_DATABASE_URL="host=$HARNESS_DIR/nowhere dbname=shop user=db_monitor" tick >/dev/null
 assert_eq "monitored database unreachable: the daily report still goes" 1 "$(reports daily)"
 assert_contains "saying the orders are unavailable" \
 	"$(psql_state "SELECT message_content FROM whatsapp_logs WHERE idempotency_key LIKE 'report:daily:%'")" "Orders: unavailable"
+}
 
 # ---------------------------------------------------------------- ticks while one runs
+scenario_ticks_while_one_runs() {
+two_checks
 # A tick that finds another one running (its advisory lock held) does nothing and says so. A
 # session holds the lock here the way a running tick does, for as long as the test needs.
 psql_state "UPDATE check_runs SET started_at = started_at - interval '8 hours'" >/dev/null
@@ -94,8 +118,12 @@ psql_state "SELECT pg_terminate_backend(pid) FROM pg_locks WHERE locktype = 'adv
  AND (classid::bigint << 32 | objid::bigint) = $TICK_LOCK" >/dev/null
 wait "$locker" 2>/dev/null || true
 assert_eq "the lock is free again" 0 "$(tick_lock_holders)"
+}
 
 # ---------------------------------------------------------------- three ticks at once
+scenario_three_ticks_at_once() {
+two_checks
+aged
 # One takes the lock and does what is due; each of the others either skips (it overlapped) or
 # finds nothing due (it came after): which, depends on timing, but never both and never more.
 for i in 1 2 3; do
@@ -117,8 +145,11 @@ for i in 1 2 3; do
 done
 assert_eq "one tick did the work" 1 "$did"
 assert_eq "the other two skipped or found nothing due" 2 "$quiet"
+}
 
 # ---------------------------------------------------------------- follow-ups once
+scenario_follow_ups_once() {
+tick >/dev/null # nothing else due
 psql_state "UPDATE pause_state SET paused_at = now() - interval '1 hour', paused_until = now() - interval '1 second',
  paused_by = '+15550000001', announced = false" >/dev/null
 out=$(tick)
@@ -132,23 +163,30 @@ out=$(tick)
 assert_eq "escalation fires in a tick" 1 "$(step escalate "$out" | jq .escalated)"
 out=$(tick)
 assert_eq "once per step" 0 "$(step escalate "$out" | jq .escalated)"
+}
 
 # ---------------------------------------------------------------- prune
+scenario_prune() {
+tick >/dev/null # nothing else due
 psql_state "INSERT INTO check_runs (started_at, reachable) VALUES (now() - interval '200 days', true)" >/dev/null
 psql_state "INSERT INTO webhook_seen (key, seen_at) VALUES ('st:old:read', now() - interval '30 days'), ('st:new:read', now())" >/dev/null
 psql_state "DELETE FROM schedule_runs WHERE kind = 'prune'" >/dev/null
 out=$(tick)
 assert_eq "the prune removes old check runs" 1 "$(step prune "$out" | jq .check_runs)"
 assert_eq "and old webhook ids, keeping recent ones" "st:new:read" "$(psql_state "SELECT string_agg(key, ',') FROM webhook_seen WHERE key LIKE 'st:%:read' AND key IN ('st:old:read', 'st:new:read')")"
+}
 
 # ---------------------------------------------------------------- the state database down
+scenario_state_db_down() {
 harness_stop_pg
 rc=0
 harness_cron tick >/dev/null || rc=$?
 assert_eq "a tick that cannot reach the state database exits non-zero" 1 "$rc"
 harness_start_pg
+}
 
 # ---------------------------------------------------------------- scripts/start-monitoring
+scenario_start_monitoring() {
 mock_start
 repo=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)
 rc=0
@@ -167,5 +205,8 @@ rc=0
 out=$(env -u TIMEZONE BIN_DIR=$BIN_DIR "$repo/scripts/start-monitoring" --env "$HARNESS_DIR/bad.env" --schedule none 2>&1) || rc=$?
 assert_eq "a bad configuration stops it (exit 2)" 2 "$rc"
 assert_contains "naming the variable" "$out" "TIMEZONE"
+}
+
+harness_scenarios first_tick nothing_due after_downtime monitored_unreachable ticks_while_one_runs three_ticks_at_once follow_ups_once prune state_db_down start_monitoring
 
 harness_finish

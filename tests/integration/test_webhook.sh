@@ -23,6 +23,7 @@ harness_set_env ESCALATION_PHONE_1 +15550000009
 PNID=106540352242922 # our number: the envelope's metadata.phone_number_id
 harness_set_env META_PHONE_NUMBER_ID "$PNID"
 harness_restart_programs || fail "programs restarted"
+harness_env_baseline
 export RECIPIENT_MIN_INTERVAL=0
 
 WH=/monitoring/whatsapp/webhook
@@ -65,8 +66,22 @@ row() { psql_state "SELECT $2 FROM whatsapp_logs WHERE id = $1"; }
 reply_to() { # reply_to PHONE: the newest reply queued/sent to PHONE
 	psql_state "SELECT message_content FROM whatsapp_logs WHERE phone_number = '$1' AND kind = 'reply' ORDER BY id DESC LIMIT 1"
 }
+last_event() { psql_state "SELECT coalesce(max(id), 0) FROM webhook_events"; }
+twsign() { # twsign FORM-BODY [URL] [TOKEN]: X-Twilio-Signature of a form body
+	python3 - "$1" "${2:-$TWURL}" "${3:-$TWTOKEN}" <<'PY'
+import base64, hashlib, hmac, sys, urllib.parse
+body, url, token = sys.argv[1:4]
+pairs = sorted(urllib.parse.parse_qsl(body, keep_blank_values=True))
+data = url + "".join(k + v for k, v in pairs)
+print(base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode())
+PY
+}
+TW=/monitoring/twilio/webhook
+# cb: Twilio's status callback for one of our messages (see the Twilio scenario).
+cb="MessageSid=SMfeedfeedfeedfeedfeedfeedfeedfeed&MessageStatus=delivered&To=whatsapp%3A%2B15550000002"
 
 # ---------------------------------------------------------------- verification handshake
+scenario_handshake() {
 http GET "$WH?hub.mode=subscribe&hub.verify_token=$VERIFY&hub.challenge=1158201444"
 assert_eq "handshake: 200" 200 "$HTTP_STATUS"
 assert_eq "handshake: the challenge echoed" 1158201444 "$HTTP_BODY"
@@ -78,8 +93,10 @@ for q in "hub.mode=subscribe&hub.verify_token=wrong&hub.challenge=1" \
 	http GET "$WH?$q"
 	assert_eq "handshake refused: $q" 403 "$HTTP_STATUS"
 done
+}
 
 # ---------------------------------------------------------------- signatures
+scenario_signatures() {
 id=$(outbound wamid.SIG1)
 body=$(status_body wamid.SIG1 delivered)
 n0=$(events)
@@ -113,8 +130,13 @@ assert_eq "over 4 MiB: 413" 413 "$HTTP_STATUS"
 assert_eq "nothing was stored by any refused request" "$n0" "$(events)"
 http PUT "$WH" "$body"
 assert_eq "PUT: 405" 405 "$HTTP_STATUS"
+}
 
 # ---------------------------------------------------------------- delivery receipts
+scenario_delivery_receipts() {
+id=$(outbound wamid.SIG1)
+body=$(status_body wamid.SIG1 delivered)
+n0=$(events)
 post "$body"
 assert_eq "valid signature: 200" 200 "$HTTP_STATUS"
 assert_eq "the event is stored" "$((n0 + 1))" "$(events)"
@@ -159,8 +181,10 @@ g=$(outbound wamid.G1)
 post "$(status_body wamid.G1 failed "" '[{"code":131026,"title":"Message undeliverable"}]')"
 settle
 assert_eq "131026: failed for good" "failed|131026" "$(row "$g" "status || '|' || last_error_code")"
+}
 
 # ---------------------------------------------------------------- inbound messages and commands
+scenario_inbound_commands() {
 post "$(inbound "$CRIT" wamid.IN1 "  HELP ")"
 post "$(inbound "$CRIT" wamid.IN1 "  HELP ")"
 post "$(inbound "$CRIT" wamid.IN1 "  HELP ")"
@@ -189,7 +213,10 @@ assert_eq "none gets a reply" 0 "$(psql_state "SELECT count(*) FROM whatsapp_log
 post "$(inbound "$WARN" wamid.UNK "what is this")"
 settle
 assert_contains "an unknown command gets a hint" "$(reply_to "$WARN")" "help"
+}
 
+# ---------------------------------------------------------------- acknowledgements
+scenario_acknowledgements() {
 # An alert to acknowledge: connections_used_pct is always over these thresholds.
 export THRESHOLD_CONNECTIONS_USED_PCT_WARNING=0.5 THRESHOLD_CONNECTIONS_USED_PCT_CRITICAL=0.6
 harness_cron check >/dev/null
@@ -233,8 +260,11 @@ harness_cron drain >/dev/null
 assert_contains "the others told hear who acknowledged" \
 	"$(psql_state "SELECT message_content FROM whatsapp_logs WHERE kind = 'ack' AND idempotency_key = 'acked:wamid.BTN1:+15550000003'")" \
 	"Acknowledged by $CRIT"
+}
 
-# pause, an alert during it, resume
+# ---------------------------------------------------------------- pause, an alert during it, resume
+scenario_pause_resume() {
+export THRESHOLD_CONNECTIONS_USED_PCT_WARNING=0.5 THRESHOLD_CONNECTIONS_USED_PCT_CRITICAL=0.6
 post "$(inbound "$CRIT" wamid.P1 "pause 2h")"
 settle
 assert_eq "pause 2h: stored with who" "$CRIT|true" \
@@ -263,10 +293,11 @@ harness_cron drain >/dev/null
 assert_eq "the expiry is announced once to each contact" 8 "$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE kind = 'pause'")"
 assert_contains "it says it expired" \
 	"$(psql_state "SELECT message_content FROM whatsapp_logs WHERE kind = 'pause' ORDER BY id DESC LIMIT 1")" "expired"
+}
 
 # ---------------------------------------------------------------- signed, and still not to be obeyed
+scenario_not_obeyed() {
 # Another number of the same Meta app (its events come to the same URL): ignored, not obeyed.
-last_event() { psql_state "SELECT coalesce(max(id), 0) FROM webhook_events"; }
 n3=$(events) m3=$(last_event)
 post "$(envelope "$(printf '"contacts":[{"wa_id":"15550000001"}],"messages":[{"from":"15550000001","id":"wamid.OTHERPN","timestamp":"%s","type":"text","text":{"body":"pause 2h"}}]' "$(date +%s)")" 999999999999999)"
 assert_eq "another phone_number_id: 200 (stored, so not re-delivered)" 200 "$HTTP_STATUS"
@@ -334,8 +365,10 @@ assert_eq "5,001 contacts: 413" 413 "$HTTP_STATUS"
 assert_eq "as JSON naming WA_MAX_CONTACTS" "too_many_items|true" \
 	"$(jq -r '.error.code + "|" + (.error.message | contains("WA_MAX_CONTACTS") | tostring)' <<<"$HTTP_BODY")"
 assert_eq "nothing of them stored" "$n5" "$(events)"
+}
 
 # ---------------------------------------------------------------- processing failures are retried
+scenario_retries() {
 post "$(status_body wamid.NOTYET delivered)"
 settle || true
 assert_eq "a status for a message not recorded yet waits" "pending|1" \
@@ -361,8 +394,10 @@ assert_eq "the events beside it are applied" "read|true" \
 	"$(psql_state "SELECT status || '|' || (delivered_at IS NOT NULL) FROM whatsapp_logs WHERE id = $good")"
 assert_eq "only the unappliable one waits for a retry" "done|pending 1|done" \
 	"$(psql_state "SELECT string_agg(CASE WHEN status = 'pending' THEN status || ' ' || attempts ELSE status END, '|' ORDER BY id) FROM webhook_events WHERE body LIKE '%SPLIT%'")"
+}
 
 # ---------------------------------------------------------------- statuses for messages not ours
+scenario_foreign_statuses() {
 # Another system sending from the same WhatsApp Business Account (a seller's cart bot) gets its
 # statuses here too. A status for a message id none of ours carries is retried only for
 # WEBHOOK_STATUS_GRACE_SECONDS (our own send's id may not be recorded yet), the last time when
@@ -387,18 +422,10 @@ assert_eq "nothing of ours failed" "$failed_before" "$(psql_state "SELECT count(
 http_auth GET /monitoring/alerts
 assert_eq "alerts counts it" 1 "$(jq '.webhook.ignored_statuses_24h' <<<"$HTTP_BODY")"
 assert_contains "the log says so" "$(cat "$HARNESS_LOG_DIR"/*.log)" '"event":"status_ignored"'
+}
 
 # ---------------------------------------------------------------- Twilio
-twsign() { # twsign FORM-BODY [URL] [TOKEN]: X-Twilio-Signature of a form body
-	python3 - "$1" "${2:-$TWURL}" "${3:-$TWTOKEN}" <<'PY'
-import base64, hashlib, hmac, sys, urllib.parse
-body, url, token = sys.argv[1:4]
-pairs = sorted(urllib.parse.parse_qsl(body, keep_blank_values=True))
-data = url + "".join(k + v for k, v in pairs)
-print(base64.b64encode(hmac.new(token.encode(), data.encode(), hashlib.sha1).digest()).decode())
-PY
-}
-TW=/monitoring/twilio/webhook
+scenario_twilio() {
 form="MessageSid=SM0123456789abcdef0123456789abcdef&From=whatsapp%3A%2B15550000002&To=whatsapp%3A%2B14155238886&Body=help&WaId=15550000002&NumMedia=0"
 http POST "$TW" "$form" -H 'Content-Type: application/x-www-form-urlencoded' -H "X-Twilio-Signature: $(twsign "$form")"
 assert_eq "Twilio signed: 200" 200 "$HTTP_STATUS"
@@ -417,7 +444,6 @@ assert_eq "refused Twilio requests store nothing" "$n1" "$(events)"
 tw=$(psql_state "INSERT INTO whatsapp_logs (phone_number, message_content, priority, status, provider,
  provider_message_id, idempotency_key) VALUES ('+15550000002', 'x', 'critical', 'sent', 'twilio',
  'SMfeedfeedfeedfeedfeedfeedfeedfeed', 'test:tw') RETURNING id")
-cb="MessageSid=SMfeedfeedfeedfeedfeedfeedfeedfeed&MessageStatus=delivered&To=whatsapp%3A%2B15550000002"
 http POST "$TW" "$cb" -H 'Content-Type: application/x-www-form-urlencoded' -H "X-Twilio-Signature: $(twsign "$cb")"
 settle
 assert_eq "Twilio status callback: delivered" delivered "$(row "$tw" status)"
@@ -430,8 +456,10 @@ http POST "$TW" "$cb2" -H 'Content-Type: application/x-www-form-urlencoded' -H "
 settle
 assert_eq "Twilio 63016 without a Content template: failed with it" "failed|false|63016" \
 	"$(row "$tw2" "status || '|' || as_template || '|' || last_error_code")"
+}
 
 # ---------------------------------------------------------------- the state database down
+scenario_state_db_down() {
 # Not stored means not acknowledged: a 503 makes Meta and Twilio deliver it again later.
 n2=$(events)
 harness_stop_pg
@@ -444,10 +472,21 @@ harness_start_pg
 assert_eq "nothing half-stored" "$n2" "$(events)"
 post "$(status_body wamid.SIG1 read)"
 assert_eq "database back: accepted again" 200 "$HTTP_STATUS"
+}
 
 # ---------------------------------------------------------------- delivered and read rates
+scenario_read_rates() {
+# Two of our messages: one read, one delivered.
+outbound wamid.RATE1 >/dev/null
+outbound wamid.RATE2 >/dev/null
+post "$(status_body wamid.RATE1 read)"
+post "$(status_body wamid.RATE2 delivered)"
+settle
 http_auth GET /monitoring/alerts
 assert_match "alerts shows a read rate" '^0?\.[0-9]+|1$' "$(jq '.windows["24h"].read_rate' <<<"$HTTP_BODY")"
 assert_match "and a delivered rate" '^0?\.[0-9]+|1$' "$(jq '.windows["24h"].delivered_rate' <<<"$HTTP_BODY")"
+}
+
+harness_scenarios handshake signatures delivery_receipts inbound_commands acknowledgements pause_resume not_obeyed retries foreign_statuses twilio state_db_down read_rates
 
 harness_finish

@@ -4,13 +4,15 @@
  * replies to commands; soon every tenant has a zone of its own). Each thread
  * converts instants around DST changes in its own order, so that at any
  * moment threads work in different zones; every answer must equal the one
- * computed alone.
+ * computed alone. The file includes tz.c itself, as h2o's unit tests do, to
+ * reach its static helpers (tz_switch, offset_at); libcommon.a's tz.o is then
+ * never pulled in (every symbol it defines is defined here first).
  */
 #include <pthread.h>
 
 #include "testutil.h"
 
-#include "core/tz.h"
+#include "core/tz.c"
 
 #define THREADS 8
 #define ROUNDS 40
@@ -284,6 +286,45 @@ static void threads_in_different_zones_get_the_answers_computed_alone(void **sta
 	assert_int_equal(wrong, 0);
 }
 
+/* offset_at in zone at t, as tz_make and tz_local call it: the lock held, the zone switched to. */
+static long offset_in(const char *zone, time_t t)
+{
+	pthread_mutex_lock(&tz_lock);
+	tz_switch(zone);
+	long off = offset_at(t);
+	pthread_mutex_unlock(&tz_lock);
+	return off;
+}
+
+static void offset_at_follows_each_zones_rules(void **state)
+{
+	(void)state;
+	assert_int_equal(offset_in("UTC", utc(2026, 7, 1, 12, 0, 0)), 0);
+	assert_int_equal(offset_in("Europe/Paris", utc(2026, 1, 15, 12, 0, 0)), 3600);
+	assert_int_equal(offset_in("Europe/Paris", utc(2026, 7, 15, 12, 0, 0)), 7200);
+	/* the instant of the change: 01:00 UTC on the last Sunday of March */
+	assert_int_equal(offset_in("Europe/Paris", utc(2026, 3, 29, 0, 59, 59)), 3600);
+	assert_int_equal(offset_in("Europe/Paris", utc(2026, 3, 29, 1, 0, 0)), 7200);
+	assert_int_equal(offset_in("America/St_Johns", utc(2026, 1, 15, 12, 0, 0)), -12600);
+	assert_int_equal(offset_in("Asia/Kathmandu", utc(2026, 1, 15, 12, 0, 0)), 20700);
+	/* Lord Howe moves by half an hour */
+	assert_int_equal(offset_in("Australia/Lord_Howe", utc(2026, 1, 15, 12, 0, 0)), 39600);
+	assert_int_equal(offset_in("Australia/Lord_Howe", utc(2026, 7, 15, 12, 0, 0)), 37800);
+}
+
+static void tz_switch_sets_tz_and_is_noticed_again_after_a_change_behind_its_back(void **state)
+{
+	(void)state;
+	tz_init("Asia/Tokyo");
+	assert_string_equal(getenv("TZ"), "Asia/Tokyo");
+	assert_int_equal(offset_in("Asia/Tokyo", utc(2026, 1, 1, 0, 0, 0)), 32400);
+	/* someone else sets TZ: the next switch to Tokyo still reads Tokyo's rules */
+	setenv("TZ", "America/New_York", 1);
+	(tzset)(); /* banned.h bans it; tz.c calls it the same way */
+	assert_int_equal(offset_in("Asia/Tokyo", utc(2026, 1, 1, 0, 0, 0)), 32400);
+	assert_string_equal(getenv("TZ"), "Asia/Tokyo");
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -293,6 +334,8 @@ int main(void)
 	    cmocka_unit_test(a_skipped_time_is_read_with_the_offset_before),
 	    cmocka_unit_test(the_zone_named_wins_over_the_process_tz),
 	    cmocka_unit_test(threads_in_different_zones_get_the_answers_computed_alone),
+	    cmocka_unit_test(offset_at_follows_each_zones_rules),
+	    cmocka_unit_test(tz_switch_sets_tz_and_is_noticed_again_after_a_change_behind_its_back),
 	};
 	return cmocka_run_group_tests_name("tz", tests, setup, NULL);
 }

@@ -1,9 +1,14 @@
-/* Unit tests of common/core/util.c: strict number parsing and string helpers. */
+/*
+ * Unit tests of common/core/util.c: strict number parsing and string helpers.
+ * The file includes util.c itself, as h2o's unit tests do, to reach its
+ * static helpers (ident_part, random_bytes, digits); libcommon.a's util.o is
+ * then never pulled in (every symbol it defines is defined here first).
+ */
 #include "testutil.h"
 
 #include <limits.h>
 
-#include "core/util.h"
+#include "core/util.c"
 
 /* ---------------------------------------------------------------- parse_int */
 
@@ -594,9 +599,101 @@ static void test_parse_timestamp_rejects_bad_dates_and_shapes(void **state)
 	assert_int_equal(t, 42);
 }
 
+/* ---------------------------------------------------------------- static helpers */
+
+/* A string of n copies of c (NUL-terminated) in buf. */
+static const char *run_of(char *buf, char c, size_t n)
+{
+	memset(buf, c, n);
+	buf[n] = '\0';
+	return buf;
+}
+
+static void test_ident_part_takes_1_to_63_bytes_of_a_name(void **state)
+{
+	(void)state;
+	char buf[80];
+	assert_int_equal(ident_part("a", 1), 1);
+	assert_int_equal(ident_part("_", 1), 1);
+	assert_int_equal(ident_part("orders_2024", 11), 1);
+	assert_int_equal(ident_part(run_of(buf, 'x', 63), 63), 1);
+	assert_int_equal(ident_part(run_of(buf, 'x', 64), 64), 0);
+	assert_int_equal(ident_part("", 0), 0);
+	/* only the n bytes given are read: a prefix of something longer */
+	assert_int_equal(ident_part("abc.def", 3), 1);
+	assert_int_equal(ident_part("abc.def", 4), 0);
+}
+
+static void test_ident_part_rejects_a_leading_digit_and_other_bytes(void **state)
+{
+	(void)state;
+	assert_int_equal(ident_part("1abc", 4), 0);
+	assert_int_equal(ident_part("a1", 2), 1);
+	assert_int_equal(ident_part("a-b", 3), 0);
+	assert_int_equal(ident_part("a b", 3), 0);
+	assert_int_equal(ident_part("\xc3\xa9t\xc3\xa9", 5), 0); /* not ASCII */
+	assert_int_equal(ident_part("a\"", 2), 0);
+	assert_int_equal(ident_part("a;", 2), 0);
+}
+
+static void test_random_bytes_fills_every_byte(void **state)
+{
+	(void)state;
+	unsigned char a[4096], b[4096];
+	memset(a, 0, sizeof(a));
+	memset(b, 0, sizeof(b));
+	assert_int_equal(random_bytes(a, sizeof(a)), 0);
+	assert_int_equal(random_bytes(b, sizeof(b)), 0);
+	assert_memory_not_equal(a, b, sizeof(a));
+	/* the end is written too: 256 zero bytes from getrandom are a 1 in 2^2048 event, a
+	 * short read left unfilled is not */
+	size_t nonzero = 0;
+	for (size_t i = sizeof(a) - 256; i < sizeof(a); i++)
+		nonzero += a[i] != 0;
+	assert_true(nonzero > 0);
+	assert_int_equal(random_bytes(a, 0), 0);
+}
+
+static void test_random_unit_is_within_0_and_1_and_varies(void **state)
+{
+	(void)state;
+	double lo = 1, hi = 0;
+	for (int i = 0; i < 1000; i++) {
+		double u = random_unit();
+		assert_true(u >= 0.0 && u <= 1.0);
+		lo = u < lo ? u : lo;
+		hi = u > hi ? u : hi;
+	}
+	/* 1,000 draws all within a tenth of each other would mean it is not random */
+	assert_true(hi - lo > 0.5);
+}
+
+static void test_digits_reads_exactly_n_ascii_digits(void **state)
+{
+	(void)state;
+	int v = -1;
+	assert_int_equal(digits("2026", 4, &v), 0);
+	assert_int_equal(v, 2026);
+	assert_int_equal(digits("0930", 2, &v), 0); /* only the n asked for */
+	assert_int_equal(v, 9);
+	assert_int_equal(digits("", 0, &v), 0);
+	assert_int_equal(v, 0);
+	v = 7;
+	assert_int_equal(digits("2a26", 4, &v), -1);
+	assert_int_equal(digits("-1", 2, &v), -1);
+	assert_int_equal(digits(" 1", 2, &v), -1);
+	assert_int_equal(digits("\xd9\xa1", 2, &v), -1); /* an Arabic-Indic digit is not one */
+	assert_int_equal(v, 7);                          /* untouched on failure */
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
+	    cmocka_unit_test(test_ident_part_takes_1_to_63_bytes_of_a_name),
+	    cmocka_unit_test(test_ident_part_rejects_a_leading_digit_and_other_bytes),
+	    cmocka_unit_test(test_random_bytes_fills_every_byte),
+	    cmocka_unit_test(test_random_unit_is_within_0_and_1_and_varies),
+	    cmocka_unit_test(test_digits_reads_exactly_n_ascii_digits),
 	    cmocka_unit_test(test_parse_int_accepts_plain_and_signed_decimal),
 	    cmocka_unit_test(test_parse_int_rejects_trailing_junk),
 	    cmocka_unit_test(test_parse_int_rejects_leading_space),

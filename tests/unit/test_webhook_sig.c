@@ -2,12 +2,21 @@
  * Unit tests of common/webhook/webhook_sig.c: Meta's X-Hub-Signature-256 and
  * Twilio's X-Twilio-Signature. Expected MACs are published test vectors
  * (RFC 4231, twilio-python's test suite) or were computed independently
- * with `openssl dgst -hmac`.
+ * with `openssl dgst -hmac`. The file includes webhook_sig.c itself, as h2o's
+ * unit tests do, to reach its static HMAC and sort helpers; libcommon.a's
+ * webhook_sig.o is then never pulled in (every symbol it defines is defined
+ * here first), so nothing is defined twice. webhook_sig.c asks for OpenSSL's
+ * low-level digests with OPENSSL_SUPPRESS_DEPRECATED before its first OpenSSL
+ * header; testutil.h includes OpenSSL headers earlier, so the request is made
+ * here, first.
  */
+#define OPENSSL_SUPPRESS_DEPRECATED
 #include "testutil.h"
 
+#include <openssl/hmac.h>
+
 #include "app/form.h"
-#include "webhook/webhook_sig.h"
+#include "webhook/webhook_sig.c"
 
 /* RFC 4231 test case 2. */
 #define RFC2_KEY "Jefe"
@@ -445,6 +454,89 @@ static void test_twilio_valid_rejects_wrong_or_empty_token(void **state)
 	form_release(&f);
 }
 
+/* ---- the static helpers: the HMAC over the low-level digests, the pair order ---- */
+
+/* hmac_init/update/final over data cut in pieces of step bytes, against OpenSSL's HMAC(). */
+static void assert_hmac_matches_openssl(int sha1, const unsigned char *key, size_t klen,
+                                        const unsigned char *data, size_t n, size_t step)
+{
+	unsigned char ours[SHA256_DIGEST_LENGTH], theirs[EVP_MAX_MD_SIZE];
+	unsigned int theirs_len = 0;
+	struct hmac h;
+	hmac_init(&h, sha1, key, klen);
+	assert_int_equal(hmac_len(&h), sha1 ? 20 : 32);
+	for (size_t off = 0; off < n; off += step)
+		hmac_update(&h, data + off, n - off < step ? n - off : step);
+	hmac_final(&h, ours);
+	assert_non_null(HMAC(sha1 ? EVP_sha1() : EVP_sha256(), klen ? key : (const void *)"",
+	                     (int)klen, data, n, theirs, &theirs_len));
+	assert_int_equal(theirs_len, sha1 ? 20 : 32);
+	assert_memory_equal(ours, theirs, theirs_len);
+}
+
+static void test_hmac_equals_openssl_for_keys_around_the_block_size(void **state)
+{
+	(void)state;
+	unsigned char key[200], data[300];
+	for (size_t i = 0; i < sizeof(key); i++)
+		key[i] = (unsigned char)(i * 7 + 1);
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)(255 - i);
+	/* 64 is the block: shorter keys are padded, longer ones hashed first. */
+	static const size_t klens[] = {0, 1, 20, 32, 63, 64, 65, 128, 200};
+	for (int sha1 = 0; sha1 <= 1; sha1++)
+		for (size_t k = 0; k < ARRAY_LEN(klens); k++)
+			assert_hmac_matches_openssl(sha1, key, klens[k], data, sizeof(data),
+			                            sizeof(data));
+}
+
+static void test_hmac_is_the_same_whatever_the_pieces(void **state)
+{
+	(void)state;
+	const unsigned char *key = (const unsigned char *)"a webhook secret";
+	unsigned char data[257];
+	for (size_t i = 0; i < sizeof(data); i++)
+		data[i] = (unsigned char)i; /* NUL bytes included */
+	static const size_t steps[] = {1, 3, 63, 64, 65, 257};
+	for (int sha1 = 0; sha1 <= 1; sha1++)
+		for (size_t k = 0; k < ARRAY_LEN(steps); k++)
+			assert_hmac_matches_openssl(sha1, key, 16, data, sizeof(data), steps[k]);
+	assert_hmac_matches_openssl(0, key, 16, data, 0, 1); /* an empty message */
+}
+
+static void test_hmac_final_wipes_the_state(void **state)
+{
+	(void)state;
+	struct hmac h, zero;
+	unsigned char mac[SHA256_DIGEST_LENGTH];
+	memset(&zero, 0, sizeof(zero));
+	hmac_init(&h, 0, "secret", 6);
+	hmac_update(&h, "body", 4);
+	hmac_final(&h, mac);
+	assert_memory_equal(&h, &zero, sizeof(h));
+}
+
+static int kv_order(const char *k1, const char *v1, const char *k2, const char *v2)
+{
+	struct form_kv x = {(char *)k1, (char *)v1}, y = {(char *)k2, (char *)v2};
+	const struct form_kv *px = &x, *py = &y;
+	int c = kv_cmp(&px, &py);
+	return c < 0 ? -1 : c > 0;
+}
+
+static void test_kv_cmp_orders_by_key_then_value_in_byte_order(void **state)
+{
+	(void)state;
+	assert_int_equal(kv_order("Body", "z", "From", "a"), -1);
+	assert_int_equal(kv_order("From", "a", "Body", "z"), 1);
+	assert_int_equal(kv_order("To", "b", "To", "a"), 1); /* same key: by value */
+	assert_int_equal(kv_order("To", "a", "To", "a"), 0);
+	assert_int_equal(kv_order("Z", "", "a", ""), -1);       /* uppercase before lowercase */
+	assert_int_equal(kv_order("a", "", "a_", ""), -1);      /* a prefix first */
+	assert_int_equal(kv_order("\xc3\xa9", "", "z", ""), 1); /* bytes, unsigned */
+	assert_int_equal(kv_order("k", "", "k", "\x01"), -1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -476,6 +568,10 @@ int main(void)
 	    cmocka_unit_test(test_twilio_valid_rejects_tampered_params),
 	    cmocka_unit_test(test_twilio_valid_rejects_bad_signature),
 	    cmocka_unit_test(test_twilio_valid_rejects_wrong_or_empty_token),
+	    cmocka_unit_test(test_hmac_equals_openssl_for_keys_around_the_block_size),
+	    cmocka_unit_test(test_hmac_is_the_same_whatever_the_pieces),
+	    cmocka_unit_test(test_hmac_final_wipes_the_state),
+	    cmocka_unit_test(test_kv_cmp_orders_by_key_then_value_in_byte_order),
 	};
 	return cmocka_run_group_tests_name("webhook_sig", tests, NULL, NULL);
 }
