@@ -62,7 +62,7 @@ static int twilio_rule(long long code, enum send_outcome *o)
 	return provider_code_rule(twilio_rules, ARRAY_LEN(twilio_rules), code, o);
 }
 
-enum send_outcome provider_twilio_code_outcome(long long code)
+static enum send_outcome twilio_code_outcome(long long code)
 {
 	enum send_outcome o;
 	return twilio_rule(code, &o) == 0 ? o : SEND_PERMANENT;
@@ -276,7 +276,11 @@ static int twilio_has_template(const struct config *cfg)
 
 const struct provider provider_twilio = {
     .name = "twilio",
+    /* The quick-reply payload belongs to the Content template, not to each message. */
+    .caps = PROVIDER_NETWORK | PROVIDER_RECEIPTS | PROVIDER_TEMPLATES,
+    .channels = 1u << CHANNEL_WHATSAPP,
     .build = twilio_build,
     .classify = twilio_classify,
     .has_template = twilio_has_template,
+    .code_outcome = twilio_code_outcome,
 };

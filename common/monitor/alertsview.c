@@ -232,7 +232,7 @@ int alertsview_build(struct db *db, int limit, long long since, struct json_obje
 	                             " (SELECT count(*) FROM whatsapp_logs WHERE status IN "
 	                             "('queued', 'sending'))"
 	                             "   AS pending"
-	                             " FROM delivery_state WHERE id = 1") < 0 ||
+	                             " FROM delivery_state WHERE account_id = 1") < 0 ||
 	    single(
 	        db, o, "webhook",
 	        "SELECT (SELECT count(*) FROM webhook_events WHERE status = 'pending') AS pending,"
