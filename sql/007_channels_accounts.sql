@@ -34,9 +34,11 @@ ALTER TABLE whatsapp_logs
     -- tenants table comes with issue 16.
     ADD COLUMN tenant_id   bigint;
 -- The fair drain ranks due rows per (account, tenant), critical first, oldest first: this
--- index gives the window that order without a sort.
+-- index finds each producer with queued rows (a skip scan over its first two columns) and
+-- gives each producer's rows in that order, so a claim reads a few rows per producer instead
+-- of sorting the whole queue. coalesce: the operator's own rows (no tenant) are producer 0.
 CREATE INDEX whatsapp_logs_fair_idx
-    ON whatsapp_logs (account_id, tenant_id, (priority = 'critical') DESC, id)
+    ON whatsapp_logs (account_id, coalesce(tenant_id, 0), (priority = 'critical') DESC, id)
     WHERE status = 'queued' AND direction = 'outbound';
 
 -- A 24-hour window belongs to a sender and a recipient: contacts by (account, number).
