@@ -6,22 +6,23 @@
 #include <unistd.h>
 
 #include "core/backoff.h"
-#include "core/buf.h"
 #include "core/log.h"
+#include "core/util.h"
+#include "db/pgarray.h"
+#include "delivery/account.h"
 #include "delivery/outbox.h"
 #include "delivery/sender.h"
 #include "delivery/spool.h"
-#include "core/util.h"
-#include "db/pgarray.h"
 
 int outbox_queue(struct db *db, const struct outbox_msg *m)
 {
 	char *ids = pg_bigint_array(m->alert_ids, m->n_alert_ids);
-	char run[24];
+	char run[24], nb[24], acct[24], tenant[24];
 	snprintf(run, sizeof(run), "%lld", m->check_run_id);
-	char nb[24];
 	snprintf(nb, sizeof(nb), "%lld", m->not_before);
-	const char *p[10] = {m->phone,
+	snprintf(acct, sizeof(acct), "%lld", m->account_id ? m->account_id : ACCOUNT_OPERATOR_ID);
+	snprintf(tenant, sizeof(tenant), "%lld", m->tenant_id);
+	const char *p[13] = {m->phone,
 	                     m->content,
 	                     m->priority,
 	                     m->kind,
@@ -30,17 +31,22 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 	                     m->check_run_id ? run : NULL,
 	                     m->emergency ? "t" : "f",
 	                     m->not_before ? nb : NULL,
-	                     m->suppressible ? "t" : "f"};
+	                     m->suppressible ? "t" : "f",
+	                     m->channel ? m->channel : channel_name(CHANNEL_WHATSAPP),
+	                     acct,
+	                     m->tenant_id ? tenant : NULL};
 	PGresult *res =
 	    db_query(db,
 	             "INSERT INTO whatsapp_logs (phone_number, message_content, priority, kind,"
-	             " idempotency_key, alert_ids, check_run_id, emergency, not_before, status)"
+	             " idempotency_key, alert_ids, check_run_id, emergency, not_before, status,"
+	             " channel, account_id, tenant_id)"
 	             " VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::bigint, $8::boolean,"
 	             " coalesce(to_timestamp($9::float8), now()),"
 	             " CASE WHEN $10::boolean AND EXISTS (SELECT 1 FROM pause_state"
-	             "   WHERE paused_until > now()) THEN 'suppressed' ELSE 'queued' END)"
+	             "   WHERE paused_until > now()) THEN 'suppressed' ELSE 'queued' END,"
+	             " $11, $12::bigint, $13::bigint)"
 	             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING status",
-	             10, p);
+	             13, p);
 	free(ids);
 	if (!res)
 		return -1;
@@ -67,9 +73,11 @@ double outbox_backoff(const struct config *cfg, int attempts, double jitter01)
 }
 
 struct claimed {
+	const struct account *acct; /* who it is sent as (the drain's account set owns it) */
 	char *id, *phone, *content, *priority, *alert_id;
 	char *lease_id; /* the claim that holds the row: its result is recorded only under it */
 	int as_template, in_window, attempts;
+	double start_s; /* its paced start, seconds from the claim */
 };
 
 static void claimed_release(struct claimed *c)
@@ -82,21 +90,33 @@ static void claimed_release(struct claimed *c)
 	free(c->alert_id);
 }
 
-static int is_stopped(struct db *db, int *stopped)
-{
-	PGresult *r = db_query(db, "SELECT stopped FROM delivery_state WHERE id = 1", 0, NULL);
-	if (!r)
-		return -1;
-	*stopped = PQntuples(r) == 1 && strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-	PQclear(r);
-	return 0;
-}
-
 static void claimed_free(struct claimed *c, int n)
 {
 	for (int k = 0; k < n; k++)
 		claimed_release(&c[k]);
 	free(c);
+}
+
+/*
+ * The accounts of all that sending is not stopped for (delivery_state), into
+ * *active (its array borrows all's accounts' fields). 0 / -1.
+ */
+static int active_accounts(struct db *db, const struct account_set *all, struct account_set *active)
+{
+	active->v = xcalloc(all->n + 1, sizeof(*active->v));
+	active->n = 0;
+	PGresult *r = db_query(db, "SELECT account_id FROM delivery_state WHERE stopped", 0, NULL);
+	if (!r)
+		return -1;
+	for (size_t i = 0; i < all->n; i++) {
+		int stopped = 0;
+		for (int k = 0; k < PQntuples(r); k++)
+			stopped |= strtoll(PQgetvalue(r, k, 0), NULL, 10) == all->v[i].id;
+		if (!stopped)
+			active->v[active->n++] = all->v[i];
+	}
+	PQclear(r);
+	return 0;
 }
 
 /* Who claims: host and pid, so a stuck 'sending' row names its drainer. */
@@ -147,31 +167,37 @@ static int requeue_expired(struct db *db, const struct config *cfg)
 }
 
 /*
- * Reserve n global rate slots (the first may lie in the future: *first_slot_s
- * from now) and mark the rows in ids (an array literal) 'sending' under a new
- * lease that lasts past their paced start (lease_seconds); *lease_id names it.
- * Inside the claim's transaction. 0 / -1.
+ * Reserve n of account a's global rate slots (the first may lie in the future:
+ * *first_slot_s from now; the account's send_rate row is made on first use)
+ * and mark the rows in ids (an array literal) 'sending' under a new lease that
+ * lasts past their paced start (lease_seconds); *lease_id names it. Inside the
+ * claim's transaction. 0 / -1.
  */
-static int hold(struct db *db, const struct config *cfg, int n, const char *ids,
+static int hold(struct db *db, const struct account *a, int n, const char *ids,
                 double *first_slot_s, char **lease_id)
 {
-	char cnt[16], rate[24], secs[32];
+	char cnt[16], rate[24], secs[32], acct[24];
 	snprintf(cnt, sizeof(cnt), "%d", n);
-	snprintf(rate, sizeof(rate), "%lld", cfg->send_rate_per_second);
-	const char *pr[2] = {cnt, rate};
+	snprintf(rate, sizeof(rate), "%lld", a->cfg->send_rate_per_second);
+	snprintf(acct, sizeof(acct), "%lld", a->id);
+	const char *pr[3] = {cnt, rate, acct};
+	/* The upsert locks the account's row: drainers reserve slots one after another. */
 	PGresult *r = db_query(db,
-	                       "WITH old AS (SELECT greatest(next_slot, clock_timestamp()) AS t"
-	                       "   FROM send_rate WHERE id = 1 FOR UPDATE)"
-	                       " UPDATE send_rate SET next_slot = old.t"
+	                       "INSERT INTO send_rate AS s (account_id, next_slot)"
+	                       " VALUES ($3::bigint, clock_timestamp()"
+	                       "   + make_interval(secs => $1::float8 / $2::float8))"
+	                       " ON CONFLICT (account_id) DO UPDATE"
+	                       " SET next_slot = greatest(s.next_slot, clock_timestamp())"
 	                       "   + make_interval(secs => $1::float8 / $2::float8)"
-	                       " FROM old WHERE id = 1"
-	                       " RETURNING extract(epoch FROM old.t - clock_timestamp())",
-	                       2, pr);
+	                       " RETURNING extract(epoch FROM s.next_slot"
+	                       "   - make_interval(secs => $1::float8 / $2::float8)"
+	                       "   - clock_timestamp())",
+	                       3, pr);
 	if (!r)
 		return -1;
 	*first_slot_s = PQntuples(r) ? strtod(PQgetvalue(r, 0, 0), NULL) : 0;
 	PQclear(r);
-	snprintf(secs, sizeof(secs), "%.3f", lease_seconds(cfg, n, *first_slot_s));
+	snprintf(secs, sizeof(secs), "%.3f", lease_seconds(a->cfg, n, *first_slot_s));
 	const char *pu[3] = {ids, drainer_name(), secs};
 	r = db_query(db,
 	             "WITH l AS (SELECT nextval('whatsapp_logs_lease_seq') AS v)"
@@ -188,99 +214,191 @@ static int hold(struct db *db, const struct config *cfg, int n, const char *ids,
 }
 
 /*
- * Claim up to max due rows, one per recipient whose slot is free, and mark
- * them sending (hold). Returns the count (rows in *out) or -1.
+ * Due rows of the accounts in ids (an array literal), at most lim, locked,
+ * fairly: round robin across producers, a producer being an (account, tenant)
+ * pair (the operator's own messages are one), each producer's rows critical
+ * first, then oldest first. On whatsapp_logs_fair_idx: `parts` finds the
+ * producers with queued rows by a skip scan (one index probe each), `ranked`
+ * reads at most lim due rows of each and numbers them; the first 2 x lim by
+ * rank are then locked in the outer query (window functions and FOR UPDATE
+ * cannot share a SELECT), skipping rows another drainer holds and re-checking
+ * that each is still queued and due (another drainer may have claimed and
+ * retried it since). On 100k queued rows of 101 producers this reads about
+ * 11k index entries where ORDER BY priority, id sorted all 100k. Columns: id, account_id,
+ * phone_number, message_content, priority, as_template, the 24-hour window (contacts of that
+ * account), first alert id, attempts.
  */
-static int claim(struct db *db, const struct config *cfg, int max, struct claimed **out,
-                 double *first_slot_s)
+static PGresult *due_rows(struct db *db, const char *ids, int lim)
 {
-	char lim[16], gap[24];
-	struct claimed *c = NULL;
-	long long *ids = NULL;
-	char *idlist = NULL;
-	PGresult *r = NULL;
-	char *lease_id = NULL;
+	char l[16], l2[16];
+	snprintf(l, sizeof(l), "%d", lim);
+	snprintf(l2, sizeof(l2), "%d", lim * 2); /* spare ranks for the rows others hold */
+	const char *p[3] = {l, ids, l2};
+	return db_query(
+	    db,
+	    "WITH RECURSIVE parts AS ("
+	    "  (SELECT account_id AS a, coalesce(tenant_id, 0) AS t FROM whatsapp_logs"
+	    "   WHERE status = 'queued' AND direction = 'outbound'"
+	    "   ORDER BY account_id, coalesce(tenant_id, 0) LIMIT 1)"
+	    "  UNION ALL"
+	    "  SELECT n.a, n.t FROM parts p CROSS JOIN LATERAL"
+	    "   (SELECT account_id AS a, coalesce(tenant_id, 0) AS t FROM whatsapp_logs"
+	    "    WHERE status = 'queued' AND direction = 'outbound'"
+	    "    AND (account_id, coalesce(tenant_id, 0)) > (p.a, p.t)"
+	    "    ORDER BY account_id, coalesce(tenant_id, 0) LIMIT 1) n),"
+	    " ranked AS ("
+	    "  SELECT x.id, row_number() OVER (PARTITION BY p.a, p.t"
+	    "    ORDER BY x.crit DESC, x.id) AS rank"
+	    "  FROM parts p CROSS JOIN LATERAL"
+	    "   (SELECT id, (priority = 'critical') AS crit FROM whatsapp_logs"
+	    "    WHERE status = 'queued' AND direction = 'outbound' AND account_id = p.a"
+	    "    AND coalesce(tenant_id, 0) = p.t"
+	    "    AND next_attempt_at <= now() AND not_before <= now()"
+	    "    ORDER BY (priority = 'critical') DESC, id LIMIT $1::int) x"
+	    "  WHERE p.a = ANY($2::bigint[]))"
+	    " SELECT w.id, w.account_id, w.phone_number, w.message_content, w.priority,"
+	    " w.as_template,"
+	    " coalesce((SELECT c.last_inbound_at > now() - interval '24 hours' FROM contacts c"
+	    "   WHERE c.account_id = w.account_id AND c.phone_number = w.phone_number), false),"
+	    " coalesce(w.alert_ids[1]::text, ''), w.attempts"
+	    " FROM (SELECT id, rank FROM ranked ORDER BY rank, id LIMIT $3::int) r"
+	    " JOIN whatsapp_logs w ON w.id = r.id"
+	    " WHERE w.status = 'queued' AND w.next_attempt_at <= now() AND w.not_before <= now()"
+	    " ORDER BY r.rank, (w.priority = 'critical') DESC, w.id"
+	    " LIMIT $1::int FOR UPDATE OF w SKIP LOCKED",
+	    3, p);
+}
+
+/*
+ * The recipient's pacing slot with account a: taken (1) only if free; the row
+ * lock serialises drainers. 0 taken by another message, -1 error.
+ */
+static int take_slot(struct db *db, const struct account *a, const char *phone)
+{
+	char gap[24], acct[24];
+	snprintf(gap, sizeof(gap), "%lld", a->cfg->recipient_min_interval_s);
+	snprintf(acct, sizeof(acct), "%lld", a->id);
+	const char *ps[3] = {phone, gap, acct};
+	PGresult *slot =
+	    db_query(db,
+	             "INSERT INTO recipient_slots AS r (account_id, phone_number, next_allowed_at)"
+	             " VALUES ($3::bigint, $1, now() + make_interval(secs => $2::int))"
+	             " ON CONFLICT (account_id, phone_number) DO UPDATE"
+	             " SET next_allowed_at = now() + make_interval(secs => $2::int)"
+	             " WHERE r.next_allowed_at <= now() RETURNING 1",
+	             3, ps);
+	if (!slot)
+		return -1;
+	int got = PQntuples(slot) == 1;
+	PQclear(slot);
+	return got;
+}
+
+/* Row i of due_rows() into *c, sent as a. */
+static void claimed_fill(struct claimed *c, PGresult *r, int i, const struct account *a)
+{
+	c->acct = a;
+	c->id = xstrdup(PQgetvalue(r, i, 0));
+	c->phone = xstrdup(PQgetvalue(r, i, 2));
+	c->content = xstrdup(PQgetvalue(r, i, 3));
+	c->priority = xstrdup(PQgetvalue(r, i, 4));
+	c->as_template = strcmp(PQgetvalue(r, i, 5), "t") == 0;
+	c->in_window = strcmp(PQgetvalue(r, i, 6), "t") == 0;
+	c->alert_id = xstrdup(PQgetvalue(r, i, 7));
+	c->attempts = (int)strtol(PQgetvalue(r, i, 8), NULL, 10) + 1;
+}
+
+/*
+ * From the locked due rows r, pick at most max into c (*np of them, also on
+ * failure): one per (account, recipient) whose pacing slot is free. 0 / -1.
+ */
+static int pick(struct db *db, const struct account_set *accts, PGresult *r, int max,
+                struct claimed *c, int *np)
+{
 	int n = 0;
-	snprintf(lim, sizeof(lim), "%d", max * 4);
-	snprintf(gap, sizeof(gap), "%lld", cfg->recipient_min_interval_s);
+	*np = 0;
+	for (int i = 0; i < PQntuples(r) && n < max; i++) {
+		const struct account *a =
+		    account_set_find(accts, strtoll(PQgetvalue(r, i, 1), NULL, 10));
+		const char *phone = PQgetvalue(r, i, 2);
+		int dup = !a;
+		for (int k = 0; k < n && !dup; k++)
+			dup = c[k].acct == a && strcmp(c[k].phone, phone) == 0;
+		if (dup)
+			continue;
+		int got = take_slot(db, a, phone);
+		if (got < 0)
+			return -1;
+		if (got)
+			claimed_fill(&c[n++], r, i, a);
+		*np = n;
+	}
+	return 0;
+}
+
+/*
+ * Hold the n picked rows in c, account by account: each account's rows get
+ * its rate slots (their start_s, paced at its rate) and a lease. 0 / -1.
+ */
+static int hold_all(struct db *db, const struct account_set *accts, struct claimed *c, int n)
+{
+	for (size_t ai = 0; ai < accts->n; ai++) {
+		const struct account *a = &accts->v[ai];
+		long long *v = xcalloc((size_t)n + 1, sizeof(*v));
+		size_t na = 0;
+		for (int k = 0; k < n; k++)
+			if (c[k].acct == a)
+				v[na++] = strtoll(c[k].id, NULL, 10);
+		char *ids = pg_bigint_array(v, na);
+		double first = 0;
+		char *lease = NULL;
+		int r = na ? hold(db, a, (int)na, ids, &first, &lease) : 0;
+		free(ids);
+		free(v);
+		if (r < 0)
+			return -1;
+		for (int k = 0, j = 0; k < n && na; k++)
+			if (c[k].acct == a) {
+				c[k].lease_id = xstrdup(lease);
+				c[k].start_s =
+				    first + (double)j++ / (double)a->cfg->send_rate_per_second;
+			}
+		free(lease);
+	}
+	return 0;
+}
+
+/*
+ * Claim up to max due rows of the accounts in accts, fairly (due_rows), one
+ * per recipient whose slot is free, and mark them sending (hold_all). Returns
+ * the count (rows in *out) or -1.
+ */
+static int claim(struct db *db, const struct config *cfg, const struct account_set *accts, int max,
+                 struct claimed **out)
+{
+	struct claimed *c = NULL;
+	PGresult *r = NULL;
+	char *ids = account_set_ids(accts);
+	int n = 0;
 	*out = NULL;
-	*first_slot_s = 0;
-	if (requeue_expired(db, cfg) < 0)
-		return -1;
-	if (db_begin(db) < 0)
-		return -1;
-	const char *p1[1] = {lim};
-	r = db_query(db,
-	             "SELECT w.id, w.phone_number, w.message_content, w.priority, w.as_template,"
-	             " coalesce((SELECT c.last_inbound_at > now() - interval '24 hours'"
-	             "   FROM contacts c WHERE c.phone_number = w.phone_number), false),"
-	             " coalesce(w.alert_ids[1]::text, ''), w.attempts"
-	             " FROM whatsapp_logs w"
-	             " WHERE w.status = 'queued' AND w.direction = 'outbound'"
-	             " AND w.next_attempt_at <= now() AND w.not_before <= now()"
-	             " ORDER BY (w.priority = 'critical') DESC, w.id"
-	             " LIMIT $1::int FOR UPDATE SKIP LOCKED",
-	             1, p1);
+	if (requeue_expired(db, cfg) < 0 || db_begin(db) < 0)
+		goto fail_ids;
+	/* More than max: rows of a recipient already picked, or paced, are passed over. */
+	r = due_rows(db, ids, max * 4);
 	if (!r)
 		goto fail;
 	c = xcalloc((size_t)PQntuples(r) + 1, sizeof(*c));
-	ids = xcalloc((size_t)PQntuples(r) + 1, sizeof(*ids));
-	for (int i = 0; i < PQntuples(r) && n < max; i++) {
-		const char *phone = PQgetvalue(r, i, 1);
-		int dup = 0;
-		for (int k = 0; k < n; k++)
-			dup |= strcmp(c[k].phone, phone) == 0;
-		if (dup)
-			continue;
-		/* The recipient's slot: taken only if free (row lock serialises drainers). */
-		const char *ps[2] = {phone, gap};
-		PGresult *slot =
-		    db_query(db,
-		             "INSERT INTO recipient_slots AS r (phone_number, next_allowed_at)"
-		             " VALUES ($1, now() + make_interval(secs => $2::int))"
-		             " ON CONFLICT (phone_number) DO UPDATE"
-		             " SET next_allowed_at = now() + make_interval(secs => $2::int)"
-		             " WHERE r.next_allowed_at <= now() RETURNING 1",
-		             2, ps);
-		if (!slot)
-			goto fail;
-		int got = PQntuples(slot) == 1;
-		PQclear(slot);
-		if (!got)
-			continue;
-		c[n].id = xstrdup(PQgetvalue(r, i, 0));
-		c[n].phone = xstrdup(phone);
-		c[n].content = xstrdup(PQgetvalue(r, i, 2));
-		c[n].priority = xstrdup(PQgetvalue(r, i, 3));
-		c[n].as_template = strcmp(PQgetvalue(r, i, 4), "t") == 0;
-		c[n].in_window = strcmp(PQgetvalue(r, i, 5), "t") == 0;
-		c[n].alert_id = xstrdup(PQgetvalue(r, i, 6));
-		c[n].attempts = (int)strtol(PQgetvalue(r, i, 7), NULL, 10) + 1;
-		ids[n] = strtoll(c[n].id, NULL, 10);
-		n++;
-	}
+	int picked = pick(db, accts, r, max, c, &n);
 	PQclear(r);
-	r = NULL;
-	if (n > 0) {
-		idlist = pg_bigint_array(ids, (size_t)n);
-		if (hold(db, cfg, n, idlist, first_slot_s, &lease_id) < 0)
-			goto fail;
-		for (int k = 0; k < n; k++)
-			c[k].lease_id = xstrdup(lease_id);
-	}
-	if (db_commit(db) < 0)
+	if (picked < 0 || hold_all(db, accts, c, n) < 0 || db_commit(db) < 0)
 		goto fail;
-	free(lease_id);
 	free(ids);
-	free(idlist);
 	*out = c;
 	return n;
 fail:
-	PQclear(r);
 	db_rollback(db);
-	free(lease_id);
+fail_ids:
 	free(ids);
-	free(idlist);
 	claimed_free(c, n);
 	return -1;
 }
@@ -315,92 +433,97 @@ static int record_held(struct db *db, const struct claimed *c, const struct send
 	return held;
 }
 
-static int record(struct db *db, const struct config *cfg, const struct provider *p,
-                  const struct claimed *c, const struct send_result *rs, struct drain_stats *st)
+/* Accepted by the provider: 'sent', with its message id. 0 / -1. */
+static int record_sent(struct db *db, const struct claimed *c, const struct send_result *rs,
+                       struct drain_stats *st)
 {
-	char delay[32];
-	int held;
-	switch (rs->outcome) {
-	case SEND_SENT: {
-		const char *pr[6] = {c->id,
-		                     c->lease_id,
-		                     p->name,
-		                     rs->message_id[0] ? rs->message_id : NULL,
-		                     rs->wa_id[0] ? rs->wa_id : NULL,
-		                     c->as_template ? "t" : "f"};
-		held = record_held(
-		    db, c, rs, st,
-		    "UPDATE whatsapp_logs SET status = 'sent', sent_at = now(),"
-		    " provider = $3, provider_message_id = $4, wa_id = $5,"
-		    " as_template = $6::boolean, claimed_at = NULL, lease_until = NULL,"
-		    " last_error_code = NULL, last_error = NULL" HELD " RETURNING status",
-		    6, pr, NULL, 0);
-		if (held > 0)
-			st->sent++;
-		return held < 0 ? -1 : 0;
+	const char *pr[6] = {c->id,
+	                     c->lease_id,
+	                     c->acct->provider->name,
+	                     rs->message_id[0] ? rs->message_id : NULL,
+	                     rs->wa_id[0] ? rs->wa_id : NULL,
+	                     c->as_template ? "t" : "f"};
+	int held =
+	    record_held(db, c, rs, st,
+	                "UPDATE whatsapp_logs SET status = 'sent', sent_at = now(),"
+	                " provider = $3, provider_message_id = $4, wa_id = $5,"
+	                " as_template = $6::boolean, claimed_at = NULL, lease_until = NULL,"
+	                " last_error_code = NULL, last_error = NULL" HELD " RETURNING status",
+	                6, pr, NULL, 0);
+	if (held > 0)
+		st->sent++;
+	return held < 0 ? -1 : 0;
+}
+
+/* Outside the window: queued again at once, as a template. 0 / -1. */
+static int record_as_template(struct db *db, const struct claimed *c, const struct send_result *rs,
+                              struct drain_stats *st)
+{
+	const char *pt[4] = {c->id, c->lease_id, rs->error_code, rs->error};
+	int held = record_held(db, c, rs, st,
+	                       "UPDATE whatsapp_logs SET status = 'queued', as_template = true,"
+	                       " next_attempt_at = now(), claimed_at = NULL,"
+	                       " lease_until = NULL, last_error_code = $3,"
+	                       " last_error = $4" HELD " RETURNING status",
+	                       4, pt, NULL, 0);
+	if (held > 0)
+		st->as_template++;
+	return held < 0 ? -1 : 0;
+}
+
+/* This message can never be sent: 'failed' with the provider's code. 0 / -1. */
+static int record_failed(struct db *db, const struct claimed *c, const struct send_result *rs,
+                         struct drain_stats *st)
+{
+	const char *pf[4] = {c->id, c->lease_id, rs->error_code, rs->error};
+	int held = record_held(db, c, rs, st,
+	                       "UPDATE whatsapp_logs SET status = 'failed', failed_at = now(),"
+	                       " claimed_at = NULL, lease_until = NULL, last_error_code = $3,"
+	                       " last_error = $4" HELD " RETURNING status",
+	                       4, pf, NULL, 0);
+	if (held > 0) {
+		st->failed++;
+		log_warnx("send_failed", "message %s to %s failed for good: %s %s", c->id, c->phone,
+		          rs->error_code, rs->error);
 	}
-	case SEND_AS_TEMPLATE:
-		if (!c->as_template && p->has_template(cfg)) {
-			const char *pt[4] = {c->id, c->lease_id, rs->error_code, rs->error};
-			held = record_held(
-			    db, c, rs, st,
-			    "UPDATE whatsapp_logs SET status = 'queued', as_template = true,"
-			    " next_attempt_at = now(), claimed_at = NULL,"
-			    " lease_until = NULL, last_error_code = $3,"
-			    " last_error = $4" HELD " RETURNING status",
-			    4, pt, NULL, 0);
-			if (held > 0)
-				st->as_template++;
-			return held < 0 ? -1 : 0;
-		}
-		/*
-		 * A template refused as outside the window, or text refused with no
-		 * template to try: failed with the provider's code (131047, 63016).
-		 */
-		/* fall through */
-	case SEND_PERMANENT: {
-		const char *pf[4] = {c->id, c->lease_id, rs->error_code, rs->error};
-		held = record_held(db, c, rs, st,
-		                   "UPDATE whatsapp_logs SET status = 'failed', failed_at = now(),"
-		                   " claimed_at = NULL, lease_until = NULL, last_error_code = $3,"
-		                   " last_error = $4" HELD " RETURNING status",
-		                   4, pf, NULL, 0);
-		if (held > 0) {
-			st->failed++;
-			log_warnx("send_failed", "message %s to %s failed for good: %s %s", c->id,
-			          c->phone, rs->error_code, rs->error);
-		}
-		return held < 0 ? -1 : 0;
-	}
-	case SEND_STOP_ALL: {
-		const char *ps[4] = {c->id, c->lease_id, rs->error_code, rs->error};
-		char *reason = xasprintf("%s %s", rs->error_code, rs->error);
-		st->stopped = 1;
-		log_error("sending_stopped",
-		          "the provider refuses this account (%s): all sending stopped until "
-		          "`cron drain --resume`",
-		          reason);
-		/* The account is refused whoever holds the row: the stop applies either way. */
-		held =
-		    record_held(db, c, rs, st,
-		                "UPDATE whatsapp_logs SET status = 'queued', claimed_at = NULL,"
-		                " lease_until = NULL, attempts = greatest(attempts - 1, 0),"
-		                " last_error_code = $3, last_error = $4" HELD " RETURNING status",
-		                4, ps, NULL, 0);
-		int r = held < 0 ? -1 : outbox_stop_all(db, reason);
-		free(reason);
-		return r;
-	}
-	case SEND_RETRY:
-	case SEND_RETRY_RECIPIENT:
-		break;
-	}
-	/* Retry later, unless the message is too old to matter. */
+	return held < 0 ? -1 : 0;
+}
+
+/* The provider refuses the account: the row waits, the account stops. 0 / -1. */
+static int record_stop(struct db *db, const struct claimed *c, const struct send_result *rs,
+                       struct drain_stats *st)
+{
+	const char *ps[4] = {c->id, c->lease_id, rs->error_code, rs->error};
+	char *reason = xasprintf("%s %s", rs->error_code, rs->error);
+	st->stopped = 1;
+	log_error("sending_stopped",
+	          "the provider refuses account %lld (%s): its sending stopped until "
+	          "`cron drain --resume`",
+	          c->acct->id, reason);
+	/* The account is refused whoever holds the row: the stop applies either way. */
+	int held = record_held(db, c, rs, st,
+	                       "UPDATE whatsapp_logs SET status = 'queued', claimed_at = NULL,"
+	                       " lease_until = NULL, attempts = greatest(attempts - 1, 0),"
+	                       " last_error_code = $3, last_error = $4" HELD " RETURNING status",
+	                       4, ps, NULL, 0);
+	int r = held < 0 ? -1 : outbox_stop_all(db, c->acct->id, reason);
+	free(reason);
+	return r;
+}
+
+/*
+ * Try again after the backoff, unless the message is too old to matter; a
+ * recipient's pair rate also holds back that recipient's slot. 0 / -1.
+ */
+static int record_retry(struct db *db, const struct claimed *c, const struct send_result *rs,
+                        struct drain_stats *st)
+{
+	const struct config *cfg = c->acct->cfg;
+	char delay[32], age[24], status[16];
 	snprintf(delay, sizeof(delay), "%.3f", outbox_backoff(cfg, c->attempts, random_unit()));
-	char age[24], status[16];
 	snprintf(age, sizeof(age), "%lld", cfg->message_max_age_h);
 	const char *pq[6] = {c->id, c->lease_id, delay, rs->error_code, rs->error, age};
-	held = record_held(
+	int held = record_held(
 	    db, c, rs, st,
 	    "UPDATE whatsapp_logs SET claimed_at = NULL, lease_until = NULL,"
 	    " last_error_code = $4, last_error = $5,"
@@ -416,34 +539,66 @@ static int record(struct db *db, const struct config *cfg, const struct provider
 		st->failed++;
 	else
 		st->retried++;
-	if (rs->outcome == SEND_RETRY_RECIPIENT) {
-		const char *pp[2] = {c->phone, delay};
-		return db_exec(db,
-		               "UPDATE recipient_slots SET next_allowed_at ="
-		               " now() + make_interval(secs => $2::float8) WHERE phone_number = $1",
-		               2, pp);
+	if (rs->outcome != SEND_RETRY_RECIPIENT)
+		return 0;
+	char acct[24];
+	snprintf(acct, sizeof(acct), "%lld", c->acct->id);
+	const char *pp[3] = {c->phone, delay, acct};
+	return db_exec(db,
+	               "UPDATE recipient_slots SET next_allowed_at ="
+	               " now() + make_interval(secs => $2::float8)"
+	               " WHERE account_id = $3::bigint AND phone_number = $1",
+	               3, pp);
+}
+
+static int record(struct db *db, const struct claimed *c, const struct send_result *rs,
+                  struct drain_stats *st)
+{
+	const struct account *a = c->acct;
+	switch (rs->outcome) {
+	case SEND_SENT:
+		return record_sent(db, c, rs, st);
+	case SEND_AS_TEMPLATE:
+		if (!c->as_template && a->provider->has_template(a->cfg))
+			return record_as_template(db, c, rs, st);
+		/*
+		 * A template refused as outside the window, or text refused with no
+		 * template to try: failed with the provider's code (131047, 63016).
+		 */
+		return record_failed(db, c, rs, st);
+	case SEND_PERMANENT:
+		return record_failed(db, c, rs, st);
+	case SEND_STOP_ALL:
+		return record_stop(db, c, rs, st);
+	case SEND_RETRY:
+	case SEND_RETRY_RECIPIENT:
+		break;
 	}
-	return 0;
+	return record_retry(db, c, rs, st);
 }
 
 /*
- * Seconds until the first due row whose recipient's slot is taken may go,
- * when that is within RECIPIENT_MIN_INTERVAL (a drain waits that long rather
- * than leave the row to the next cron run); 0 when there is none; -1 error.
+ * Seconds until the first due row (of the accounts in ids) whose recipient's
+ * slot is taken may go, when that is within RECIPIENT_MIN_INTERVAL (a drain
+ * waits that long rather than leave the row to the next cron run); 0 when
+ * there is none; -1 error.
  */
-static double paced_wait(struct db *db, const struct config *cfg)
+static double paced_wait(struct db *db, const struct config *cfg, const char *ids)
 {
 	char gap[24];
 	snprintf(gap, sizeof(gap), "%lld", cfg->recipient_min_interval_s);
-	const char *p[1] = {gap};
-	PGresult *r = db_query(db,
-	                       "SELECT extract(epoch FROM min(s.next_allowed_at) - now())"
-	                       " FROM whatsapp_logs w JOIN recipient_slots s USING (phone_number)"
-	                       " WHERE w.status = 'queued' AND w.direction = 'outbound'"
-	                       " AND w.next_attempt_at <= now() AND w.not_before <= now()"
-	                       " AND s.next_allowed_at > now()"
-	                       " AND s.next_allowed_at <= now() + make_interval(secs => $1::int)",
-	                       1, p);
+	const char *p[2] = {gap, ids};
+	PGresult *r =
+	    db_query(db,
+	             "SELECT extract(epoch FROM min(s.next_allowed_at) - now())"
+	             " FROM whatsapp_logs w JOIN recipient_slots s"
+	             "   ON s.account_id = w.account_id AND s.phone_number = w.phone_number"
+	             " WHERE w.status = 'queued' AND w.direction = 'outbound'"
+	             " AND w.account_id = ANY($2::bigint[])"
+	             " AND w.next_attempt_at <= now() AND w.not_before <= now()"
+	             " AND s.next_allowed_at > now()"
+	             " AND s.next_allowed_at <= now() + make_interval(secs => $1::int)",
+	             2, p);
 	if (!r)
 		return -1;
 	double wait = PQgetisnull(r, 0, 0) ? 0 : strtod(PQgetvalue(r, 0, 0), NULL) + 0.01;
@@ -451,107 +606,155 @@ static double paced_wait(struct db *db, const struct config *cfg)
 	return wait > 0 ? wait : 0;
 }
 
+/* How many rows the next claim asks for: about DRAIN_BATCH_SECONDS at the rate cap. */
+static int batch_size(const struct config *cfg, int max_messages, const struct drain_stats *st)
+{
+	long long batch = cfg->send_rate_per_second * DRAIN_BATCH_SECONDS;
+	int want = batch < DRAIN_BATCH_MIN   ? DRAIN_BATCH_MIN
+	           : batch > DRAIN_BATCH_MAX ? DRAIN_BATCH_MAX
+	                                     : (int)batch;
+	if (max_messages > 0 && max_messages - st->claimed < want)
+		want = max_messages - st->claimed;
+	return want;
+}
+
+/*
+ * Nothing could be claimed: wait for due rows held back only by their
+ * recipient's pacing, at most one pacing interval in all (*waited); the next
+ * cron run takes the rest. 1 waited (claim again), 0 done, -1 error.
+ */
+static int wait_paced(struct db *db, const struct config *cfg, const struct account_set *active,
+                      int flags, double *waited)
+{
+	if (!(flags & DRAIN_WAIT_PACED))
+		return 0;
+	char *ids = account_set_ids(active);
+	double wait = paced_wait(db, cfg, ids);
+	free(ids);
+	if (wait < 0)
+		return -1;
+	if (wait <= 0 || *waited + wait > (double)cfg->recipient_min_interval_s + 1)
+		return 0;
+	*waited += wait;
+	struct timespec ts = {(time_t)wait, (long)((wait - (double)(time_t)wait) * 1e9)};
+	nanosleep(&ts, NULL);
+	return 1;
+}
+
+/*
+ * Send the n claimed rows, each as its account at its paced start, then
+ * record each result. The sends happened: if the state database fails while
+ * recording, the rest of the results go to the spool (replayed into these
+ * rows when it is back). 0 / -1.
+ */
+static int send_and_record(struct db *db, const struct config *cfg, struct claimed *c, int n,
+                           struct drain_stats *st)
+{
+	struct sender_msg *sv = xcalloc((size_t)n, sizeof(*sv));
+	for (int i = 0; i < n; i++) {
+		sv[i].acct = c[i].acct;
+		sv[i].start_s = c[i].start_s;
+		sv[i].phone = c[i].phone;
+		sv[i].content = c[i].content;
+		sv[i].priority = c[i].priority;
+		sv[i].alert_id = c[i].alert_id;
+		sv[i].as_template = c[i].as_template;
+		sv[i].in_window = c[i].in_window;
+	}
+	sender_send(cfg, sv, n);
+	int ret = 0;
+	for (int i = 0; i < n; i++) {
+		c[i].as_template = sv[i].as_template;
+		if (ret == 0 && record(db, &c[i], &sv[i].rs, st) < 0)
+			ret = -1;
+		if (ret < 0)
+			spool_result(cfg, c[i].id, c[i].lease_id, c[i].acct->provider->name,
+			             c[i].as_template, &sv[i].rs);
+	}
+	free(sv);
+	return ret;
+}
+
+/* Claim, send and record until nothing is due, max_messages, or every account stopped. */
+static int drain_accounts(struct db *db, const struct config *cfg, const struct account_set *all,
+                          int max_messages, int flags, struct drain_stats *st)
+{
+	double waited = 0;
+	for (;;) {
+		struct account_set active = {0};
+		struct claimed *c = NULL;
+		int n = 0, ret = active_accounts(db, all, &active);
+		int want = batch_size(cfg, max_messages, st);
+		if (ret == 0 && active.n == 0)
+			st->stopped = 1;
+		if (ret == 0 && active.n > 0 && want > 0) {
+			n = claim(db, cfg, &active, want, &c);
+			if (n < 0)
+				ret = -1;
+			else if (n == 0) /* 1: waited for a recipient's slot, claim again */
+				ret = wait_paced(db, cfg, &active, flags, &waited);
+			else
+				st->claimed += n;
+		}
+		/* The claimed rows point into active: send before it goes. */
+		if (ret == 0 && n > 0)
+			ret = send_and_record(db, cfg, c, n, st);
+		claimed_free(c, n > 0 ? n : 0);
+		account_set_release(&active);
+		if (ret < 0)
+			return -1;
+		if (n <= 0 && ret != 1)
+			return 0;
+	}
+}
+
 int outbox_drain(struct db *db, const struct config *cfg, const struct provider *p,
                  int max_messages, int flags, struct drain_stats *st)
 {
+	struct account_set all;
 	memset(st, 0, sizeof(*st));
-	double waited = 0;
 	/* What was sent while the state database was down goes into it first. */
 	int replayed = spool_replay(db, cfg, &st->quarantined);
 	if (replayed < 0)
 		return -1;
 	st->replayed = replayed;
-	for (;;) {
-		int stopped;
-		if (is_stopped(db, &stopped) < 0)
-			return -1;
-		if (stopped) {
-			st->stopped = 1;
-			return 0;
-		}
-		long long batch = cfg->send_rate_per_second * DRAIN_BATCH_SECONDS;
-		int want = batch < DRAIN_BATCH_MIN   ? DRAIN_BATCH_MIN
-		           : batch > DRAIN_BATCH_MAX ? DRAIN_BATCH_MAX
-		                                     : (int)batch;
-		if (max_messages > 0 && max_messages - st->claimed < want)
-			want = max_messages - st->claimed;
-		if (want <= 0)
-			return 0;
-		struct claimed *c = NULL;
-		double first_slot = 0;
-		int n = claim(db, cfg, want, &c, &first_slot);
-		if (n < 0)
-			return -1;
-		if (n == 0) {
-			free(c);
-			/* Due rows held back only by their recipient's pacing: wait for it. */
-			double wait = flags & DRAIN_WAIT_PACED ? paced_wait(db, cfg) : 0;
-			if (wait < 0)
-				return -1;
-			/* At most one pacing interval in all: the next cron run takes the rest. */
-			if (wait > 0 &&
-			    waited + wait <= (double)cfg->recipient_min_interval_s + 1) {
-				waited += wait;
-				struct timespec ts = {(time_t)wait,
-				                      (long)((wait - (double)(time_t)wait) * 1e9)};
-				nanosleep(&ts, NULL);
-				continue;
-			}
-			return 0;
-		}
-		st->claimed += n;
-		struct sender_msg *sv = xcalloc((size_t)n, sizeof(*sv));
-		struct send_result *rs = xcalloc((size_t)n, sizeof(*rs));
-		for (int i = 0; i < n; i++) {
-			sv[i].phone = c[i].phone;
-			sv[i].content = c[i].content;
-			sv[i].priority = c[i].priority;
-			sv[i].alert_id = c[i].alert_id;
-			sv[i].as_template = c[i].as_template;
-			sv[i].in_window = c[i].in_window;
-		}
-		sender_send_batch(cfg, p, sv, n, first_slot);
-		for (int i = 0; i < n; i++) {
-			c[i].as_template = sv[i].as_template;
-			rs[i] = sv[i].rs;
-		}
-		free(sv);
-		/*
-		 * The sends happened: if the state database fails now, their results
-		 * go to the spool (replayed into these rows when it is back).
-		 */
-		int ret = 0;
-		for (int i = 0; i < n; i++) {
-			if (ret == 0 && record(db, cfg, p, &c[i], &rs[i], st) < 0)
-				ret = -1;
-			if (ret < 0)
-				spool_result(cfg, c[i].id, c[i].lease_id, p->name, c[i].as_template,
-				             &rs[i]);
-		}
-		claimed_free(c, n);
-		free(rs);
-		if (ret < 0)
-			return -1;
-		if (st->stopped)
-			return 0;
-	}
+	if (account_set_load(&all, db, cfg, p) < 0)
+		return -1;
+	int ret = drain_accounts(db, cfg, &all, max_messages, flags, st);
+	account_set_release(&all);
+	return ret;
 }
 
-int outbox_stop_all(struct db *db, const char *reason)
+/* The open alert of a stopped account: the operator's keeps the target '' it always had. */
+static char *stop_target(long long account_id)
 {
-	const char *pd[1] = {reason};
-	if (db_exec(db,
-	            "UPDATE delivery_state SET stopped = true, stopped_reason = $1,"
-	            " stopped_at = now() WHERE id = 1",
-	            1, pd) < 0)
-		return -1;
+	return account_id == ACCOUNT_OPERATOR_ID ? xstrdup("")
+	                                         : xasprintf("account %lld", account_id);
+}
+
+int outbox_stop_all(struct db *db, long long account_id, const char *reason)
+{
+	char acct[24];
+	snprintf(acct, sizeof(acct), "%lld", account_id);
+	char *target = stop_target(account_id);
+	const char *pd[2] = {reason, acct};
+	int r = db_exec(db,
+	                "INSERT INTO delivery_state AS d (account_id, stopped, stopped_reason,"
+	                " stopped_at) VALUES ($2::bigint, true, $1, now())"
+	                " ON CONFLICT (account_id) DO UPDATE SET stopped = true,"
+	                " stopped_reason = $1, stopped_at = now()",
+	                2, pd);
 	/* The operator alert: an open critical alert, visible in alerts and metrics. */
-	return db_exec(db,
-	               "INSERT INTO alerts (rule, target, severity, message)"
-	               " VALUES ('whatsapp_delivery', '', 'critical',"
-	               " 'WhatsApp sending stopped: ' || $1)"
-	               " ON CONFLICT (rule, target) WHERE status = 'open' DO NOTHING",
-	               1, pd);
+	const char *pa[2] = {reason, target};
+	if (r == 0)
+		r = db_exec(db,
+		            "INSERT INTO alerts (rule, target, severity, message)"
+		            " VALUES ('whatsapp_delivery', $2, 'critical',"
+		            " 'WhatsApp sending stopped: ' || $1)"
+		            " ON CONFLICT (rule, target) WHERE status = 'open' DO NOTHING",
+		            2, pa);
+	free(target);
+	return r;
 }
 
 int outbox_resume(struct db *db)
@@ -560,7 +763,7 @@ int outbox_resume(struct db *db)
 		return -1;
 	if (db_exec(db,
 	            "UPDATE delivery_state SET stopped = false, stopped_reason = NULL,"
-	            " stopped_at = NULL WHERE id = 1",
+	            " stopped_at = NULL WHERE stopped",
 	            0, NULL) < 0 ||
 	    db_exec(db,
 	            "UPDATE alerts SET status = 'resolved', resolved_at = now(), updated_at = now()"

@@ -3,6 +3,10 @@
  * A message is queued inside the caller's transaction (the one that made the
  * decision), with an idempotency key so the same decision never queues twice.
  * Sending the queued rows is the drainer's job.
+ *
+ * A message has a channel, an address, an account (whose credentials and
+ * limits it is sent with: account.h) and optionally a tenant; producers that
+ * set none of them queue WhatsApp messages of the operator account, as before.
  */
 #ifndef OUTBOX_H
 #define OUTBOX_H
@@ -14,7 +18,11 @@
 #include "delivery/provider.h"
 
 struct outbox_msg {
-	const char *phone;    /* E.164 */
+	/*
+	 * The recipient's address on the channel (whatsapp_logs.phone_number):
+	 * E.164 for whatsapp and sms, an email address for email.
+	 */
+	const char *phone;
 	const char *content;  /* UTF-8, at most OUTBOX_MAX_CONTENT bytes */
 	const char *priority; /* "critical", "warning", "info" */
 	const char *kind;     /* "alert", "recovery", ... */
@@ -25,6 +33,9 @@ struct outbox_msg {
 	int emergency;
 	long long not_before; /* epoch seconds; 0: now */
 	int suppressible;     /* a pause records it as 'suppressed' instead of queueing it */
+	const char *channel;  /* "whatsapp", "sms", "email"; NULL: "whatsapp" */
+	long long account_id; /* 0: the operator account (ACCOUNT_OPERATOR_ID) */
+	long long tenant_id;  /* 0: none (the operator's own message) */
 };
 
 #define OUTBOX_MAX_CONTENT 4096
@@ -40,7 +51,7 @@ int outbox_queue(struct db *db, const struct outbox_msg *m);
 
 struct drain_stats {
 	int claimed, sent, retried, as_template, failed;
-	int stopped;     /* 1 when sending is stopped (delivery_state) */
+	int stopped;     /* 1 when an account's sending is (or got) stopped (delivery_state) */
 	int replayed;    /* spool lines written into the state database first */
 	int quarantined; /* spool lines that could not be, moved to the quarantine */
 	int stale;       /* results dropped: the row's lease ran out and another claim took it */
@@ -48,9 +59,15 @@ struct drain_stats {
 
 /*
  * Send what is due: replay the spool (spool.h), claim rows (FOR UPDATE SKIP LOCKED, one per
- * recipient whose pacing slot is free), reserve global rate slots, send them with several requests
- * in flight, record each result. Repeats until nothing is due or max_messages were claimed (0: no
- * limit). 0, or -1 when the state database failed (db->err).
+ * (account, recipient) whose pacing slot is free), reserve each account's global rate slots, send
+ * them with several requests in flight, each as its account, record each result. Repeats until
+ * nothing is due, max_messages were claimed (0: no limit) or every account is stopped. 0, or -1
+ * when the state database failed (db->err).
+ * Fair: each claim takes due rows round robin across (account, tenant) (the operator's own
+ * messages are one such producer), critical first and oldest first within each, so a producer
+ * with many rows queued delays another's message by at most one claim. p is the operator
+ * account's provider (provider_for(cfg)); the other accounts it can send with are loaded from
+ * the accounts table (account_set_load); rows of accounts it cannot send with stay queued.
  * A claim holds its rows 'sending' under a lease (lease_id) that lasts until the last row's
  * paced start, plus the rounds of SEND_MAX_IN_FLIGHT requests it may wait for, plus one
  * SEND_TIMEOUT_MS and 60 s; after that any drainer queues them again. A result is recorded
@@ -66,12 +83,13 @@ int outbox_drain(struct db *db, const struct config *cfg, const struct provider 
                  int max_messages, int flags, struct drain_stats *st);
 
 /*
- * Stop all sending (the provider refuses the account) and open the critical
- * 'whatsapp_delivery' alert. Inside the caller's transaction. 0 / -1.
+ * Stop all sending of an account (its provider refuses it) and open the
+ * critical 'whatsapp_delivery' alert (target '' for the operator account,
+ * "account <id>" for another). Inside the caller's transaction. 0 / -1.
  */
-int outbox_stop_all(struct db *db, const char *reason);
+int outbox_stop_all(struct db *db, long long account_id, const char *reason);
 
-/* Clear a stop of all sending (after the operator fixed the token or account). 0 / -1. */
+/* Clear every account's stop (after the operator fixed the token or account). 0 / -1. */
 int outbox_resume(struct db *db);
 
 /* Delay before attempt n+1 (n >= 1): base * 2^(n-1), capped, with +-20% jitter. Seconds. */

@@ -33,6 +33,32 @@ const struct provider *provider_for(const struct config *cfg)
 	return NULL;
 }
 
+static const char *const channel_names[CHANNEL_COUNT] = {
+    [CHANNEL_WHATSAPP] = "whatsapp",
+    [CHANNEL_SMS] = "sms",
+    [CHANNEL_EMAIL] = "email",
+};
+
+const char *channel_name(enum channel c)
+{
+	return (unsigned)c < CHANNEL_COUNT ? channel_names[c] : "unknown";
+}
+
+int channel_parse(const char *s, enum channel *out)
+{
+	for (int i = 0; s && i < CHANNEL_COUNT; i++)
+		if (strcmp(s, channel_names[i]) == 0) {
+			*out = (enum channel)i;
+			return 0;
+		}
+	return -1;
+}
+
+int provider_sends_on(const struct provider *p, enum channel c)
+{
+	return p && (unsigned)c < CHANNEL_COUNT && (p->channels & (1u << c)) != 0;
+}
+
 const char *send_outcome_name(enum send_outcome o)
 {
 	switch (o) {

@@ -8,7 +8,9 @@
  * itself and never touches the network.
  *
  * Outcomes are decided by the provider's own error code, not by the HTTP
- * status alone (../shared/reference/whatsapp-api.md).
+ * status alone (../shared/reference/whatsapp-api.md). Each provider carries
+ * its code table (code_outcome) and what it can do (caps, channels): callers
+ * ask the provider, never test its name.
  */
 #ifndef PROVIDER_H
 #define PROVIDER_H
@@ -27,6 +29,23 @@ enum send_outcome {
 };
 
 const char *send_outcome_name(enum send_outcome o);
+
+/* How a message reaches a person; an account sends on one. */
+enum channel { CHANNEL_WHATSAPP, CHANNEL_SMS, CHANNEL_EMAIL };
+#define CHANNEL_COUNT 3
+
+/* "whatsapp", "sms", "email" (the whatsapp_logs.channel and accounts.channel values). */
+const char *channel_name(enum channel c);
+/* The channel named s. 0, or -1 when s names none. */
+int channel_parse(const char *s, enum channel *out);
+
+/* What a provider can do (struct provider's caps). */
+enum provider_cap {
+	PROVIDER_NETWORK = 1 << 0, /* build() makes HTTP calls; without it build() answers itself */
+	PROVIDER_RECEIPTS = 1 << 1,  /* delivered/read/failed statuses come back by webhook */
+	PROVIDER_TEMPLATES = 1 << 2, /* approved templates outside the 24-hour window */
+	PROVIDER_BUTTONS = 1 << 3,   /* a quick-reply button per message ("ACK:<alert id>") */
+};
 
 /* What to send. Text or template; the template fields come from the configuration. */
 struct send_request {
@@ -67,7 +86,9 @@ struct send_result {
 };
 
 struct provider {
-	const char *name; /* "meta", "twilio", "sandbox" */
+	const char *name;  /* "meta", "twilio", "sandbox": for logs and the audit log's column */
+	unsigned caps;     /* enum provider_cap bits */
+	unsigned channels; /* 1 << enum channel for each channel it sends on */
 	/*
 	 * 0: call built, run it and classify the answer. 1: done without a call
 	 * (sandbox), rs is final. -1: cannot be built (rs says why, outcome
@@ -85,16 +106,18 @@ struct provider {
 	 * refusal (131047, 63016) fails it.
 	 */
 	int (*has_template)(const struct config *cfg);
+	/*
+	 * The outcome a provider error code stands for (a failed status
+	 * notification carries one): the same table as classify(); an unknown
+	 * code is permanent.
+	 */
+	enum send_outcome (*code_outcome)(long long code);
 };
 
 extern const struct provider provider_meta, provider_twilio, provider_sandbox;
 
-/*
- * The outcome a provider error code stands for (a failed status notification
- * carries one): the same table as classify(); an unknown code is permanent.
- */
-enum send_outcome provider_meta_code_outcome(long long code);
-enum send_outcome provider_twilio_code_outcome(long long code);
+/* 1 when p can send on channel c. */
+int provider_sends_on(const struct provider *p, enum channel c);
 
 /* The provider WHATSAPP_PROVIDER names (validated at config load). */
 const struct provider *provider_for(const struct config *cfg);

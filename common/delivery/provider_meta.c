@@ -74,7 +74,7 @@ static int meta_rule(long long code, enum send_outcome *o)
 	return provider_code_rule(meta_rules, ARRAY_LEN(meta_rules), code, o);
 }
 
-enum send_outcome provider_meta_code_outcome(long long code)
+static enum send_outcome meta_code_outcome(long long code)
 {
 	enum send_outcome o;
 	return meta_rule(code, &o) == 0 ? o : SEND_PERMANENT;
@@ -364,7 +364,10 @@ static int meta_has_template(const struct config *cfg)
 
 const struct provider provider_meta = {
     .name = "meta",
+    .caps = PROVIDER_NETWORK | PROVIDER_RECEIPTS | PROVIDER_TEMPLATES | PROVIDER_BUTTONS,
+    .channels = 1u << CHANNEL_WHATSAPP,
     .build = meta_build,
     .classify = meta_classify,
     .has_template = meta_has_template,
+    .code_outcome = meta_code_outcome,
 };

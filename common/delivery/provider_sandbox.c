@@ -41,6 +41,13 @@ static void sandbox_classify(const struct config *cfg, const struct http_answer 
 	         "the sandbox provider makes no HTTP calls: nothing to classify");
 }
 
+/* No code of its own: whatever a status says is final. */
+static enum send_outcome sandbox_code_outcome(long long code)
+{
+	(void)code;
+	return SEND_PERMANENT;
+}
+
 /* The sandbox records text: there is no window to respect. */
 static int sandbox_has_template(const struct config *cfg)
 {
@@ -50,7 +57,10 @@ static int sandbox_has_template(const struct config *cfg)
 
 const struct provider provider_sandbox = {
     .name = "sandbox",
+    .caps = 0, /* no network: the caller logs what it "sent"; no receipts, templates, buttons */
+    .channels = (1u << CHANNEL_WHATSAPP) | (1u << CHANNEL_SMS) | (1u << CHANNEL_EMAIL),
     .build = sandbox_build,
     .classify = sandbox_classify,
     .has_template = sandbox_has_template,
+    .code_outcome = sandbox_code_outcome,
 };

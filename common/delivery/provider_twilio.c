@@ -62,7 +62,7 @@ static int twilio_rule(long long code, enum send_outcome *o)
 	return provider_code_rule(twilio_rules, ARRAY_LEN(twilio_rules), code, o);
 }
 
-enum send_outcome provider_twilio_code_outcome(long long code)
+static enum send_outcome twilio_code_outcome(long long code)
 {
 	enum send_outcome o;
 	return twilio_rule(code, &o) == 0 ? o : SEND_PERMANENT;
@@ -112,80 +112,110 @@ oom:
 	abort();
 }
 
-static int twilio_build(const struct config *cfg, const struct send_request *rq,
-                        struct http_call *call, struct send_result *rs)
+/* The account's credentials and number, checked before anything is built. 0 / -1 (rs). */
+static int twilio_account(const struct config *cfg, char from[PHONE_MAX], struct send_result *rs)
 {
-	int ret = -1;
-	struct buf url = BUF_INIT(TWILIO_URL_MAX);
-	struct buf form = BUF_INIT(TWILIO_FORM_MAX);
-	char *text = NULL, *vars = NULL;
-	char to[PHONE_MAX], from[PHONE_MAX];
 	const char *why = NULL;
-
-	memset(call, 0, sizeof(*call));
-	memset(rs, 0, sizeof(*rs));
-	rs->outcome = SEND_PERMANENT;
 	if (!*cfg->twilio_account_sid || !*cfg->twilio_auth_token) {
 		provider_fail(rs, SEND_PERMANENT, "config", NULL,
 		              "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required");
-		goto out;
+		return -1;
 	}
 	if (phone_normalize(cfg->twilio_whatsapp_number, from, &why) < 0) {
 		provider_fail(rs, SEND_PERMANENT, "config", NULL, "TWILIO_WHATSAPP_NUMBER: %s",
 		              why ? why : "not a phone number");
-		goto out;
+		return -1;
 	}
-	if (provider_recipient(rq->to, to, rs) < 0)
-		goto out;
+	return 0;
+}
 
+/* {TWILIO_API_URL}/Accounts/{SID}/Messages.json into url. 0 / -1 (rs). */
+static int twilio_url(const struct config *cfg, struct buf *url, struct send_result *rs)
+{
 	size_t base = strlen(cfg->twilio_api_url);
 	while (base > 0 && cfg->twilio_api_url[base - 1] == '/')
 		base--;
-	if (buf_append(&url, cfg->twilio_api_url, base) < 0 || buf_puts(&url, "/Accounts/") < 0 ||
-	    provider_percent_encode(&url, cfg->twilio_account_sid) < 0 ||
-	    buf_puts(&url, "/Messages.json") < 0) {
+	if (buf_append(url, cfg->twilio_api_url, base) < 0 || buf_puts(url, "/Accounts/") < 0 ||
+	    provider_percent_encode(url, cfg->twilio_account_sid) < 0 ||
+	    buf_puts(url, "/Messages.json") < 0) {
 		provider_fail(rs, SEND_PERMANENT, "config", NULL, "TWILIO_API_URL is too long");
-		goto out;
+		return -1;
 	}
+	return 0;
+}
 
-	if (form_field(&form, "To", "whatsapp:", to) < 0 ||
-	    form_field(&form, "From", "whatsapp:", from) < 0)
-		goto too_big;
+/*
+ * The message's own fields of the form: ContentSid and ContentVariables for
+ * a template, else Body. 0, -1 (rs says why), or -2 when the form is too big.
+ */
+static int twilio_content(const struct config *cfg, const struct send_request *rq, struct buf *form,
+                          struct send_result *rs)
+{
+	int ret = -2;
+	char *text = NULL, *vars = NULL;
 	if (rq->as_template) {
 		if (!*cfg->twilio_content_sid) {
 			provider_fail(rs, SEND_PERMANENT, "no_template", NULL,
 			              "no template configured (TWILIO_CONTENT_SID)");
-			goto out;
+			return -1;
 		}
 		if (rq->n_params && !rq->params) {
 			provider_fail(rs, SEND_PERMANENT, "bad_request", NULL,
 			              "%zu template parameters announced, none given",
 			              rq->n_params);
-			goto out;
+			return -1;
 		}
 		/*
 		 * No Body with a ContentSid (63016 otherwise). The quick-reply
 		 * payload is part of the Content template itself; a template that
 		 * wants the alert id takes it as one of the variables.
 		 */
-		if (form_field(&form, "ContentSid", "", cfg->twilio_content_sid) < 0)
-			goto too_big;
+		if (form_field(form, "ContentSid", "", cfg->twilio_content_sid) < 0)
+			goto out;
 		if (rq->n_params) {
 			vars = content_variables(rq);
-			if (form_field(&form, "ContentVariables", "", vars) < 0)
-				goto too_big;
+			if (form_field(form, "ContentVariables", "", vars) < 0)
+				goto out;
 		}
 	} else {
 		if (!rq->text || !*rq->text) {
 			provider_fail(rs, SEND_PERMANENT, "bad_request", NULL,
 			              "empty message text");
-			goto out;
+			return -1;
 		}
 		text = provider_clean_text(rq->text, TWILIO_BODY_MAX, 0);
-		if (form_field(&form, "Body", "", text) < 0)
-			goto too_big;
+		if (form_field(form, "Body", "", text) < 0)
+			goto out;
 	}
+	ret = 0;
+out:
+	free(text);
+	free(vars);
+	return ret;
+}
 
+static int twilio_build(const struct config *cfg, const struct send_request *rq,
+                        struct http_call *call, struct send_result *rs)
+{
+	int ret = -1, r;
+	struct buf url = BUF_INIT(TWILIO_URL_MAX);
+	struct buf form = BUF_INIT(TWILIO_FORM_MAX);
+	char to[PHONE_MAX], from[PHONE_MAX];
+
+	memset(call, 0, sizeof(*call));
+	memset(rs, 0, sizeof(*rs));
+	rs->outcome = SEND_PERMANENT;
+	if (twilio_account(cfg, from, rs) < 0 || provider_recipient(rq->to, to, rs) < 0 ||
+	    twilio_url(cfg, &url, rs) < 0)
+		goto out;
+	if (form_field(&form, "To", "whatsapp:", to) < 0 ||
+	    form_field(&form, "From", "whatsapp:", from) < 0)
+		goto too_big;
+	r = twilio_content(cfg, rq, &form, rs);
+	if (r == -1)
+		goto out;
+	if (r == -2)
+		goto too_big;
 	call->url = buf_detach(&url);
 	call->body = buf_detach(&form);
 	call->content_type = xstrdup("application/x-www-form-urlencoded");
@@ -196,8 +226,6 @@ too_big:
 	provider_fail(rs, SEND_PERMANENT, "bad_request", NULL, "request body larger than %d bytes",
 	              TWILIO_FORM_MAX);
 out:
-	free(text);
-	free(vars);
 	buf_release(&url);
 	buf_release(&form);
 	if (ret < 0)
@@ -276,7 +304,11 @@ static int twilio_has_template(const struct config *cfg)
 
 const struct provider provider_twilio = {
     .name = "twilio",
+    /* The quick-reply payload belongs to the Content template, not to each message. */
+    .caps = PROVIDER_NETWORK | PROVIDER_RECEIPTS | PROVIDER_TEMPLATES,
+    .channels = 1u << CHANNEL_WHATSAPP,
     .build = twilio_build,
     .classify = twilio_classify,
     .has_template = twilio_has_template,
+    .code_outcome = twilio_code_outcome,
 };

@@ -174,50 +174,64 @@ static char *summary_of(const char *content)
 	return buf_detach(&b);
 }
 
-void sender_send_batch(const struct config *cfg, const struct provider *p, struct sender_msg *v,
-                       int n, double first_slot_s)
+/* Build v's call with its account's provider; 0: run it, else rs is final (see build()). */
+static int build_one(struct sender_msg *v, struct http_call *call)
 {
-	struct sender_job *jobs = xcalloc((size_t)n, sizeof(*jobs));
-	int *direct = xcalloc((size_t)n, sizeof(int));
-	double spacing_ms = 1000.0 / (double)cfg->send_rate_per_second;
-	for (int i = 0; i < n; i++) {
-		char *summary = summary_of(v[i].content);
-		char *payload = v[i].alert_id && *v[i].alert_id && strcmp(v[i].alert_id, "0") != 0
-		                    ? xasprintf("ACK:%s", v[i].alert_id)
-		                    : NULL;
-		const char *params[2] = {v[i].priority, summary};
-		/*
-		 * Outside the window as we know it: the template, when this provider has
-		 * one. Without one, the text is tried: our view of the window can be
-		 * incomplete (the number may be answered by another system), and the
-		 * provider's refusal is the answer (record()).
-		 */
-		int tmpl = v[i].as_template || (!v[i].in_window && p->has_template(cfg));
-		v[i].as_template = tmpl;
-		struct send_request rq = {
-		    .to = v[i].phone,
-		    .text = v[i].content,
-		    .as_template = tmpl,
-		    .params = params,
-		    .n_params = 2,
-		    .button_payload = payload,
-		};
-		memset(&v[i].rs, 0, sizeof(v[i].rs));
-		direct[i] = p->build(cfg, &rq, &jobs[i].call, &v[i].rs) != 0;
-		double at = first_slot_s * 1000 + spacing_ms * i;
-		jobs[i].start_ms = at > 0 ? (long)at : 0;
-		free(summary);
-		free(payload);
+	const struct account *a = v->acct;
+	const struct provider *p = a->provider;
+	char *summary = summary_of(v->content);
+	char *payload = v->alert_id && *v->alert_id && strcmp(v->alert_id, "0") != 0
+	                    ? xasprintf("ACK:%s", v->alert_id)
+	                    : NULL;
+	const char *params[2] = {v->priority, summary};
+	/*
+	 * Outside the window as we know it: the template, when this account has
+	 * one. Without one, the text is tried: our view of the window can be
+	 * incomplete (the number may be answered by another system), and the
+	 * provider's refusal is the answer (record()).
+	 */
+	int tmpl = v->as_template || (!v->in_window && p->has_template(a->cfg));
+	v->as_template = tmpl;
+	struct send_request rq = {
+	    .to = v->phone,
+	    .text = v->content,
+	    .as_template = tmpl,
+	    .params = params,
+	    .n_params = 2,
+	    .button_payload = payload,
+	};
+	memset(&v->rs, 0, sizeof(v->rs));
+	int direct = p->build(a->cfg, &rq, call, &v->rs) != 0;
+	free(summary);
+	free(payload);
+	return direct;
+}
+
+/* A call to run: when it may start and which message it is (sorted by start, then index). */
+struct pending {
+	long start_ms;
+	int idx;
+};
+
+static int by_start(const void *a, const void *b)
+{
+	const struct pending *x = a, *y = b;
+	return x->start_ms < y->start_ms ? -1 : x->start_ms > y->start_ms ? 1 : x->idx - y->idx;
+}
+
+/*
+ * Run the calls that were built (pend: nrun of them), in start order as
+ * sender_run wants them, then classify each answer into its message's rs.
+ */
+static void run_and_classify(const struct config *cfg, struct sender_msg *v,
+                             struct sender_job *jobs, struct pending *pend, int nrun)
+{
+	struct sender_job *run = xcalloc((size_t)nrun + 1, sizeof(*run));
+	qsort(pend, (size_t)nrun, sizeof(*pend), by_start);
+	for (int k = 0; k < nrun; k++) {
+		run[k] = jobs[pend[k].idx];
+		run[k].start_ms = pend[k].start_ms;
 	}
-	/* Calls that were built run together; the others already have a result. */
-	struct sender_job *run = xcalloc((size_t)n, sizeof(*run));
-	int *map = xcalloc((size_t)n, sizeof(int));
-	int nrun = 0;
-	for (int i = 0; i < n; i++)
-		if (!direct[i]) {
-			run[nrun] = jobs[i];
-			map[nrun++] = i;
-		}
 	if (nrun && sender_run(run, (size_t)nrun, (int)cfg->send_max_in_flight,
 	                       (long)cfg->send_timeout_ms) < 0)
 		log_error("sender", "curl multi could not start");
@@ -229,21 +243,50 @@ void sender_send_batch(const struct config *cfg, const struct provider *p, struc
 		    .body = run[k].answer.data,
 		    .len = run[k].answer.len,
 		};
-		struct send_result *rs = &v[map[k]].rs;
-		p->classify(cfg, &ans, rs);
+		struct sender_msg *m = &v[pend[k].idx];
+		m->acct->provider->classify(m->acct->cfg, &ans, &m->rs);
 		/* curl's own buffer says more than its code's generic text. */
 		if (run[k].transport_error && run[k].curl_error[0])
-			snprintf(rs->error, sizeof(rs->error), "%s", run[k].curl_error);
+			snprintf(m->rs.error, sizeof(m->rs.error), "%s", run[k].curl_error);
 		sender_job_release(&run[k]);
 	}
+	free(run);
+}
+
+void sender_send(const struct config *cfg, struct sender_msg *v, int n)
+{
+	struct sender_job *jobs = xcalloc((size_t)n + 1, sizeof(*jobs));
+	struct pending *pend = xcalloc((size_t)n + 1, sizeof(*pend));
+	int nrun = 0;
+	for (int i = 0; i < n; i++) {
+		if (build_one(&v[i], &jobs[i].call))
+			continue; /* answered without a call (sandbox) or cannot be built */
+		double at = v[i].start_s * 1000;
+		pend[nrun].start_ms = at > 0 ? (long)at : 0;
+		pend[nrun++].idx = i;
+	}
+	run_and_classify(cfg, v, jobs, pend, nrun);
 	for (int i = 0; i < n; i++) {
 		http_call_release(&jobs[i].call);
-		if (v[i].rs.outcome == SEND_SENT && strcmp(p->name, "sandbox") == 0)
+		/* Without the network the log is the only trace of what was "sent". */
+		if (v[i].rs.outcome == SEND_SENT && !(v[i].acct->provider->caps & PROVIDER_NETWORK))
 			log_info("sandbox_send", "to %s (%s): %s", v[i].phone, v[i].priority,
 			         v[i].content);
 	}
-	free(run);
-	free(map);
-	free(direct);
+	free(pend);
 	free(jobs);
+}
+
+void sender_send_batch(const struct config *cfg, const struct provider *p, struct sender_msg *v,
+                       int n, double first_slot_s)
+{
+	struct account a;
+	account_operator(&a, cfg, p);
+	for (int i = 0; i < n; i++) {
+		v[i].acct = &a;
+		v[i].start_s = first_slot_s + (double)i / (double)cfg->send_rate_per_second;
+	}
+	sender_send(cfg, v, n);
+	for (int i = 0; i < n; i++)
+		v[i].acct = NULL; /* a lived on this stack */
 }

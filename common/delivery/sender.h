@@ -1,9 +1,10 @@
 /*
  * sender.h: run many provider HTTP calls at once (curl multi), each allowed to
  * start no earlier than its start_ms offset, at most max_in_flight together.
- * Connections are reused between calls to the same host. sender_send_batch()
- * builds each message's call with the provider, runs them so, and classifies
- * the answers: the outbox drain and the spool both send through it.
+ * Connections are reused between calls to the same host. sender_send()
+ * builds each message's call with its account's provider and credentials,
+ * runs them so, and classifies the answers: the outbox drain and the spool
+ * both send through it.
  */
 #ifndef SENDER_H
 #define SENDER_H
@@ -11,6 +12,7 @@
 #include <stddef.h>
 
 #include "core/buf.h"
+#include "delivery/account.h"
 #include "delivery/provider.h"
 
 #define SENDER_MAX_ANSWER (64 * 1024)
@@ -37,6 +39,8 @@ int sender_run(struct sender_job *jobs, size_t n, int max_in_flight, long timeou
 
 /* One message to send now: the outbox drain sends its claimed rows with it, the spool its own. */
 struct sender_msg {
+	const struct account *acct; /* who it is sent as: provider, credentials, templates */
+	double start_s;             /* not before this many seconds from now (its paced slot) */
 	const char *phone, *content, *priority;
 	const char *alert_id; /* quick-reply button "ACK:<id>"; NULL, "" or "0": none */
 	int as_template;      /* in: asked for; out: as sent */
@@ -45,8 +49,16 @@ struct sender_msg {
 };
 
 /*
- * Send n messages with several requests in flight, the first first_slot_s
- * from now, then paced at the rate cap. Fills each rs. No database.
+ * Send n messages, each as its account at its start_s, with up to cfg's
+ * SEND_MAX_IN_FLIGHT requests in flight (each at most SEND_TIMEOUT_MS): the
+ * process's limits, whatever the accounts. Fills each rs. No database.
+ */
+void sender_send(const struct config *cfg, struct sender_msg *v, int n);
+
+/*
+ * Send n messages as the operator account (provider p), the first
+ * first_slot_s from now, then paced at the rate cap: sender_send() with
+ * acct and start_s set. Fills each rs. No database.
  */
 void sender_send_batch(const struct config *cfg, const struct provider *p, struct sender_msg *v,
                        int n, double first_slot_s);

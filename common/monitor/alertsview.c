@@ -177,7 +177,7 @@ static const char sql_delivery[] =
     "SELECT stopped, stopped_reason, " TS("stopped_at") " AS stopped_at,"
     " (SELECT count(*) FROM whatsapp_logs WHERE status IN ('queued', 'sending'))"
     "   AS pending"
-    " FROM delivery_state WHERE id = 1";
+    " FROM delivery_state WHERE account_id = 1";
 
 static const char sql_webhook[] =
     "SELECT (SELECT count(*) FROM webhook_events WHERE status = 'pending') AS pending,"

@@ -9,6 +9,7 @@
 #include "webhook/inbound.h"
 #include "core/log.h"
 #include "monitor/notify.h"
+#include "delivery/account.h"
 #include "delivery/outbox.h"
 #include "core/util.h"
 #include "db/pgarray.h"
@@ -462,15 +463,18 @@ int inbound_message(struct db *db, const struct config *cfg, const char *source,
 	if (fresh <= 0) /* -1 failed; 0 a re-delivery, already handled */
 		return fresh;
 	st->messages++;
-	const char *pc[3] = {phone, m->wa_id, sent > 0 ? ts : NULL};
+	/* The window opens with the account whose number received the message. */
+	char acct[24];
+	snprintf(acct, sizeof(acct), "%lld", account_receiving(cfg, source, m->phone_number_id));
+	const char *pc[4] = {phone, m->wa_id, sent > 0 ? ts : NULL, acct};
 	if (db_exec(db,
-	            "INSERT INTO contacts AS c (phone_number, wa_id, last_inbound_at)"
-	            " VALUES ($1, $2, least(coalesce(to_timestamp($3::float8), now()), now()))"
-	            " ON CONFLICT (phone_number) DO UPDATE"
+	            "INSERT INTO contacts AS c (phone_number, wa_id, last_inbound_at, account_id)"
+	            " VALUES ($1, $2, least(coalesce(to_timestamp($3::float8), now()), now()),"
+	            " $4::bigint) ON CONFLICT (account_id, phone_number) DO UPDATE"
 	            " SET wa_id = coalesce(excluded.wa_id, c.wa_id),"
 	            " last_inbound_at = greatest(c.last_inbound_at, excluded.last_inbound_at),"
 	            " updated_at = now()",
-	            3, pc) < 0)
+	            4, pc) < 0)
 		return -1;
 	if (!allowed(cfg, phone)) {
 		log_info("inbound_ignored", "message from %s, not a configured contact: ignored",

@@ -182,10 +182,10 @@ static int apply_failed(struct db *db, const struct config *cfg, const char *sou
 	int attempts = (int)strtol(PQgetvalue(row, 0, 3), NULL, 10);
 	if (rank(cur) >= 2) /* delivered or read already: a late failure changes nothing */
 		return 0;
-	int twilio = strcmp(source, "twilio") == 0;
-	const struct provider *prov = twilio ? &provider_twilio : &provider_meta;
-	enum send_outcome o = twilio ? provider_twilio_code_outcome(s->error_code)
-	                             : provider_meta_code_outcome(s->error_code);
+	long long account = strtoll(PQgetvalue(row, 0, 4), NULL, 10);
+	const struct provider *prov =
+	    strcmp(source, "twilio") == 0 ? &provider_twilio : &provider_meta;
+	enum send_outcome o = prov->code_outcome(s->error_code);
 	char code[24], delay[32];
 	snprintf(code, sizeof(code), "%d", s->error_code);
 	snprintf(delay, sizeof(delay), "%.3f", outbox_backoff(cfg, attempts, random_unit()));
@@ -208,7 +208,7 @@ static int apply_failed(struct db *db, const struct config *cfg, const char *sou
 		      " last_error_code = $2, last_error = $3 WHERE id = $1::bigint";
 	int r = db_exec(db, sql, o == SEND_RETRY || o == SEND_RETRY_RECIPIENT ? 4 : 3, p);
 	if (r == 0 && o == SEND_STOP_ALL)
-		r = outbox_stop_all(db, why);
+		r = outbox_stop_all(db, account, why);
 	log_info("status_failed", "message %s failed at the provider: %s (%s)", id, code,
 	         send_outcome_name(o));
 	free(why);
@@ -226,12 +226,12 @@ static int apply_fresh_status(struct db *db, const struct config *cfg, const cha
 {
 	const char *pid[1] = {s->id};
 	if (strcmp(s->status, "failed") == 0) {
-		PGresult *row =
-		    db_query(db,
-		             "SELECT id, status, as_template, attempts FROM whatsapp_logs"
-		             " WHERE provider_message_id = $1 AND direction = 'outbound'"
-		             " ORDER BY id DESC LIMIT 1 FOR UPDATE",
-		             1, pid);
+		PGresult *row = db_query(
+		    db,
+		    "SELECT id, status, as_template, attempts, account_id FROM whatsapp_logs"
+		    " WHERE provider_message_id = $1 AND direction = 'outbound'"
+		    " ORDER BY id DESC LIMIT 1 FOR UPDATE",
+		    1, pid);
 		if (!row)
 			return -1;
 		int r = PQntuples(row) == 0 ? -2 : apply_failed(db, cfg, source, s, row);

@@ -2,7 +2,7 @@
  * Unit tests of the providers' error-code classification, the pure part of
  * common/delivery/provider.c, provider_meta.c and provider_twilio.c that the
  * send path and the webhook's status callbacks share: a code's outcome
- * (provider_meta_code_outcome, provider_twilio_code_outcome), the table walk
+ * (provider_meta.code_outcome, provider_twilio.code_outcome), the table walk
  * behind them (provider_code_rule), the fallback by HTTP status
  * (provider_outcome_by_status) and the code as stored text
  * (provider_code_text). The classification of whole answers is in
@@ -63,7 +63,7 @@ static void test_meta_codes_each_class(void **state)
 	    {10, SEND_PERMANENT},
 	    {33, SEND_PERMANENT},
 	};
-	assert_outcomes(provider_meta_code_outcome, cases, ARRAY_LEN(cases));
+	assert_outcomes(provider_meta.code_outcome, cases, ARRAY_LEN(cases));
 }
 
 static void test_meta_code_ranges_include_both_ends(void **state)
@@ -86,7 +86,7 @@ static void test_meta_code_ranges_include_both_ends(void **state)
 	    {130428, SEND_PERMANENT},
 	    {130430, SEND_PERMANENT},
 	};
-	assert_outcomes(provider_meta_code_outcome, cases, ARRAY_LEN(cases));
+	assert_outcomes(provider_meta.code_outcome, cases, ARRAY_LEN(cases));
 }
 
 static void test_meta_unknown_and_out_of_range_codes_are_permanent(void **state)
@@ -97,7 +97,7 @@ static void test_meta_unknown_and_out_of_range_codes_are_permanent(void **state)
 	    {999999, SEND_PERMANENT}, {LLONG_MAX, SEND_PERMANENT}, {LLONG_MIN, SEND_PERMANENT},
 	    {63016, SEND_PERMANENT}, /* Twilio's window code means nothing to Meta */
 	};
-	assert_outcomes(provider_meta_code_outcome, cases, ARRAY_LEN(cases));
+	assert_outcomes(provider_meta.code_outcome, cases, ARRAY_LEN(cases));
 }
 
 static void test_twilio_codes_each_class(void **state)
@@ -111,7 +111,7 @@ static void test_twilio_codes_each_class(void **state)
 	    {63014, SEND_PERMANENT},   {63032, SEND_PERMANENT}, {63007, SEND_PERMANENT},
 	    {63013, SEND_PERMANENT},
 	};
-	assert_outcomes(provider_twilio_code_outcome, cases, ARRAY_LEN(cases));
+	assert_outcomes(provider_twilio.code_outcome, cases, ARRAY_LEN(cases));
 }
 
 static void test_twilio_unknown_codes_are_permanent(void **state)
@@ -123,7 +123,7 @@ static void test_twilio_unknown_codes_are_permanent(void **state)
 	    {131047, SEND_PERMANENT}, /* Meta's window code means nothing to Twilio */
 	    {190, SEND_PERMANENT},
 	};
-	assert_outcomes(provider_twilio_code_outcome, cases, ARRAY_LEN(cases));
+	assert_outcomes(provider_twilio.code_outcome, cases, ARRAY_LEN(cases));
 }
 
 static void test_code_rule_first_covering_rule_wins(void **state)

@@ -1,0 +1,104 @@
+/*
+ * account.c: the accounts a process sends with (account.h).
+ */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "core/log.h"
+#include "core/util.h"
+#include "db/pgarray.h"
+#include "delivery/account.h"
+
+void account_operator(struct account *a, const struct config *cfg, const struct provider *p)
+{
+	memset(a, 0, sizeof(*a));
+	a->id = ACCOUNT_OPERATOR_ID;
+	a->channel = CHANNEL_WHATSAPP;
+	a->provider = p;
+	a->cfg = cfg;
+}
+
+long long account_receiving(const struct config *cfg, const char *source, const char *receiver)
+{
+	(void)cfg;
+	(void)source;
+	(void)receiver;
+	return ACCOUNT_OPERATOR_ID;
+}
+
+/*
+ * The account of one accounts row, when this process can send with it: 1 and
+ * *a filled, 0 when it cannot (no provider, or one that needs credentials
+ * the database does not hold).
+ */
+static int account_of_row(PGresult *r, int i, const struct config *cfg,
+                          const struct provider *operator_p, struct account *a)
+{
+	const char *err;
+	long long id = 0, tenant = 0;
+	enum channel ch;
+	if (parse_int(PQgetvalue(r, i, 0), 1, INT64_MAX, &id, &err) < 0 ||
+	    channel_parse(PQgetvalue(r, i, 1), &ch) < 0)
+		return 0;
+	if (!PQgetisnull(r, i, 3))
+		parse_int(PQgetvalue(r, i, 3), 0, INT64_MAX, &tenant, &err);
+	if (id == ACCOUNT_OPERATOR_ID) {
+		account_operator(a, cfg, operator_p);
+		return operator_p != NULL;
+	}
+	/* Only the sandbox sends without credentials; others wait for where theirs come from. */
+	if (PQgetisnull(r, i, 2) || strcmp(PQgetvalue(r, i, 2), provider_sandbox.name) != 0 ||
+	    !provider_sends_on(&provider_sandbox, ch)) {
+		log_debug("account_skipped", "account %lld: no credentials in this process", id);
+		return 0;
+	}
+	memset(a, 0, sizeof(*a));
+	a->id = id;
+	a->channel = ch;
+	a->provider = &provider_sandbox;
+	a->tenant_id = tenant;
+	a->cfg = cfg;
+	return 1;
+}
+
+int account_set_load(struct account_set *s, struct db *db, const struct config *cfg,
+                     const struct provider *p)
+{
+	memset(s, 0, sizeof(*s));
+	PGresult *r = db_query(
+	    db, "SELECT id, channel, provider, tenant_id FROM accounts ORDER BY id", 0, NULL);
+	if (!r)
+		return -1;
+	s->v = xcalloc((size_t)PQntuples(r) + 1, sizeof(*s->v));
+	for (int i = 0; i < PQntuples(r); i++)
+		if (account_of_row(r, i, cfg, p, &s->v[s->n]))
+			s->n++;
+	PQclear(r);
+	return 0;
+}
+
+void account_set_release(struct account_set *s)
+{
+	free(s->v);
+	memset(s, 0, sizeof(*s));
+}
+
+const struct account *account_set_find(const struct account_set *s, long long id)
+{
+	for (size_t i = 0; i < s->n; i++)
+		if (s->v[i].id == id)
+			return &s->v[i];
+	return NULL;
+}
+
+char *account_set_ids(const struct account_set *s)
+{
+	long long *v = xcalloc(s->n + 1, sizeof(*v));
+	for (size_t i = 0; i < s->n; i++)
+		v[i] = s->v[i].id;
+	char *r = pg_bigint_array(v, s->n);
+	free(v);
+	return r;
+}

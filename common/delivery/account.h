@@ -1,0 +1,73 @@
+/*
+ * account.h: who a message is sent as. An account sends on one channel
+ * through one provider, with its own credentials and limits, and may belong
+ * to a tenant (a seller); what is per sender in the state database (stop-all,
+ * the global pace, contacts and their 24-hour windows, recipients' pacing) is
+ * keyed by its id (sql/007_channels_accounts.sql).
+ *
+ * The operator account (ACCOUNT_OPERATOR_ID, tenant-less) is sent with the
+ * process configuration: WHATSAPP_PROVIDER and its credentials. Secrets are
+ * never stored in the database; until the seller issues decide where other
+ * accounts' come from, only accounts whose provider needs none (sandbox) can
+ * send. An account's cfg is borrowed (it must outlive the account); a set
+ * owns its array (account_set_release).
+ */
+#ifndef ACCOUNT_H
+#define ACCOUNT_H
+
+#include <stddef.h>
+
+#include "core/config.h"
+#include "db/db.h"
+#include "delivery/provider.h"
+
+#define ACCOUNT_OPERATOR_ID 1
+
+struct account {
+	long long id;
+	enum channel channel;
+	const struct provider *provider;
+	long long tenant_id; /* 0: none */
+	/*
+	 * The credentials, templates and limits it is sent with (the provider's
+	 * build() reads them; the drain its SEND_RATE_PER_SECOND and
+	 * RECIPIENT_MIN_INTERVAL). The process configuration for the operator.
+	 */
+	const struct config *cfg;
+};
+
+/* The operator account: id 1, WhatsApp, provider p (provider_for(cfg)), cfg's credentials. */
+void account_operator(struct account *a, const struct config *cfg, const struct provider *p);
+
+/*
+ * The account whose number received an inbound message or a status: for
+ * source "meta" the phone_number_id that received it (may be NULL), for
+ * "twilio" the number it was sent to (may be NULL). Today the webhook accepts
+ * items for the operator's number only (webhook.c for_us()), so this is the
+ * operator account; a seller's own number maps to its account here.
+ */
+long long account_receiving(const struct config *cfg, const char *source, const char *receiver);
+
+/* The accounts a drain can send with. */
+struct account_set {
+	struct account *v;
+	size_t n;
+};
+
+/*
+ * Load the accounts this process can send with: the operator account (with
+ * p), and every account whose provider needs no credentials (sandbox), sent
+ * with cfg's limits. Others are left out (logged at debug): their rows stay
+ * queued. 0 / -1 (db->err).
+ */
+int account_set_load(struct account_set *s, struct db *db, const struct config *cfg,
+                     const struct provider *p);
+void account_set_release(struct account_set *s);
+
+/* The account with that id in s, or NULL. */
+const struct account *account_set_find(const struct account_set *s, long long id);
+
+/* The ids of s as a bigint[] literal ("{1,4}") for a query parameter. Caller frees. */
+char *account_set_ids(const struct account_set *s);
+
+#endif
