@@ -1,5 +1,5 @@
 # WhatsApp monitoring service: build, set-up, run and test.
-#   make            build common/libcommon.a and every program into build/bin/
+#   make            build build/libcommon.a and every program into build/bin/
 #   make deps       install the Debian packages the project needs (when missing)
 #   make run        deps, then build, then local PostgreSQL, nginx and the programs (scripts/dev-up)
 #   make stop       stop what `make run` started (scripts/dev-down)
@@ -10,10 +10,17 @@
 #   make fuzz-replay  replay the committed fuzz corpora with $(CC) (make test does it too)
 #   make clean
 
+# The flags every compile shares: the normal build, the sanitizer build and the fuzz build
+# (clang) derive theirs from these, so a warning added here applies to all three.
+STDFLAGS  = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE
+WARNFLAGS = -Wall -Wextra -Werror -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes \
+            -Wmissing-prototypes
+SANFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+
 SAN ?= 0
 ifeq ($(SAN),1)
 BUILD    ?= build/asan
-OPTFLAGS  = -O1 -g -fno-omit-frame-pointer -fsanitize=address,undefined -fno-sanitize-recover=undefined
+OPTFLAGS  = $(SANFLAGS)
 else
 BUILD    ?= build
 OPTFLAGS  = -O2 -g -D_FORTIFY_SOURCE=2
@@ -27,9 +34,8 @@ PKG_CFLAGS = $(eval PKG_CFLAGS := $$(shell pkg-config --cflags $$(PKGS) 2>/dev/n
 PKG_LIBS   = $(eval PKG_LIBS := $$(shell pkg-config --libs $$(PKGS) 2>/dev/null))$(PKG_LIBS)
 
 CC      ?= cc
-CFLAGS  += -std=c11 -pthread -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
-           -Wformat=2 -Wshadow -Wpointer-arith -Wstrict-prototypes -Wmissing-prototypes \
-           -fstack-protector-strong -fPIE $(OPTFLAGS) -Icommon $(PKG_CFLAGS)
+CFLAGS  += $(STDFLAGS) -pthread $(WARNFLAGS) -fstack-protector-strong -fPIE $(OPTFLAGS) -Icommon \
+           $(PKG_CFLAGS)
 LDFLAGS += -pie -Wl,-z,relro,-z,now $(OPTFLAGS)
 LIBS     = -lfcgi $(PKG_LIBS) -lm -pthread
 
@@ -42,7 +48,7 @@ COMMON_HDR := $(wildcard common/*/*.h)
 # A program or test built from its source in one step puts its .d under dep/ (not beside the
 # binary: tests/run-all.sh runs every tests/test_*).
 DEPFLAGS    = -MMD -MP
-LIBCOMMON  := $(if $(filter 1,$(SAN)),$(BUILD)/libcommon.a,common/libcommon.a)
+LIBCOMMON  := $(BUILD)/libcommon.a
 
 CGI_PROGS  := $(patsubst cgi/%.c,%,$(wildcard cgi/*.c))
 PROGS      := $(CGI_PROGS) cron
@@ -60,11 +66,8 @@ FUZZ_SECONDS ?= 600
 FUZZ_CC      ?= clang
 FUZZ_BUILD   := build/libfuzzer
 # clang's -Wformat-nonliteral (part of -Wformat=2) flags log.c's vprintf wrapper; gcc does not.
-FUZZ_CFLAGS   = -std=c11 -D_POSIX_C_SOURCE=200809L -D_DEFAULT_SOURCE -Wall -Wextra -Werror \
-                -Wformat=2 -Wno-format-nonliteral -Wshadow -Wpointer-arith -Wstrict-prototypes \
-                -Wmissing-prototypes -O1 -g -fno-omit-frame-pointer \
-                -fsanitize=address,undefined -fno-sanitize-recover=undefined \
-                -Icommon -Itests/fuzz $(PKG_CFLAGS)
+FUZZ_CFLAGS   = $(STDFLAGS) $(WARNFLAGS) -Wno-format-nonliteral $(SANFLAGS) -Icommon -Itests/fuzz \
+                $(PKG_CFLAGS)
 FUZZ_OBJ     := $(COMMON_SRC:%.c=$(FUZZ_BUILD)/obj/%.o) $(FUZZ_BUILD)/obj/gen/migrations.o
 FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 
@@ -193,7 +196,7 @@ fuzz:
 -include $(shell find $(BUILD) $(FUZZ_BUILD) -name '*.d' 2>/dev/null)
 
 clean:
-	rm -rf build common/libcommon.a
+	rm -rf build common/libcommon.a  # the second: where the library was built before
 
 format:
 	clang-format -i $(COMMON_SRC) $(COMMON_HDR) cgi/*.c cron/*.c tests/unit/*.c tests/unit/*.h \
