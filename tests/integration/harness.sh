@@ -523,7 +523,7 @@ harness_reset() {
 # harness_scenarios NAME...: run scenario_NAME for each, after harness_reset,
 # in the order SCENARIOS and SCENARIO_ORDER choose.
 harness_scenarios() {
-	local names=("$@") name i j t seed
+	local names=("$@") name i j t seed t0
 	if [[ -n ${SCENARIOS:-} ]]; then
 		read -r -a names <<<"${SCENARIOS//,/ }"
 	fi
@@ -553,8 +553,10 @@ harness_scenarios() {
 			fail "harness: no scenario $name in $(basename "$0")"
 			continue
 		fi
-		printf -- '--- scenario %s\n' "$name"
+		t0=$EPOCHREALTIME
 		harness_reset || _harness_bail "harness_reset before scenario $name failed"
+		printf -- '--- scenario %s (reset: %d ms)\n' "$name" \
+			$(((${EPOCHREALTIME/./} - ${t0/./}) / 1000))
 		_harness_scenario_run "$name"
 	done
 }
