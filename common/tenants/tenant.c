@@ -316,7 +316,7 @@ static struct json_object *str_or_null(const char *s)
 
 struct json_object *tenant_to_json(const struct tenant *t)
 {
-	struct json_object *o = json_object_new_object(), *q = NULL;
+	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "id", json_object_new_int64(t->id));
 	json_object_object_add(o, "external_id", str_or_null(t->external_id));
 	json_object_object_add(o, "display_name", str_or_null(t->display_name));
@@ -327,12 +327,9 @@ struct json_object *tenant_to_json(const struct tenant *t)
 	json_object_object_add(o, "sms_number", str_or_null(t->sms_number));
 	json_object_object_add(o, "email", str_or_null(t->email));
 	json_object_object_add(o, "time_zone", str_or_null(t->time_zone));
-	if (t->quiet_start) {
-		q = json_object_new_object();
-		json_object_object_add(q, "start", json_object_new_string(t->quiet_start));
-		json_object_object_add(q, "end", str_or_null(t->quiet_end));
-	}
-	json_object_object_add(o, "quiet_hours", q);
+	/* The names POST /tenants takes: what is read can be sent back as it is. */
+	json_object_object_add(o, "quiet_start", str_or_null(t->quiet_start));
+	json_object_object_add(o, "quiet_end", str_or_null(t->quiet_end));
 	json_object_object_add(o, "language", str_or_null(t->language));
 	json_object_object_add(o, "status", str_or_null(t->status));
 	json_object_object_add(o, "created_at", str_or_null(t->created_at));

@@ -25,7 +25,7 @@ assert_eq "a new tenant: 201" 201 "$HTTP_STATUS"
 assert_eq "its number in E.164, verified (the platform vouches)" "+2349012345678 true" \
 	"$(jq -r '.whatsapp_number + " " + (.whatsapp_verified|tostring)' <<<"$HTTP_BODY")"
 assert_eq "its settings" "Africa/Lagos 22:00 07:00 en-NG active ada@example.com" \
-	"$(jq -r '[.time_zone, .quiet_hours.start, .quiet_hours.end, .language, .status, .email] | join(" ")' <<<"$HTTP_BODY")"
+	"$(jq -r '[.time_zone, .quiet_start, .quiet_end, .language, .status, .email] | join(" ")' <<<"$HTTP_BODY")"
 assert_eq "the SMS number defaults to the WhatsApp number (stored NULL)" null "$(jq .sms_number <<<"$HTTP_BODY")"
 before=$(rows)
 created=$(psql_state "SELECT created_at FROM tenants")
@@ -51,8 +51,8 @@ assert_eq "null clears an optional field" "||" \
 	"$(psql_state "SELECT coalesce(email, '') || '|' || coalesce(quiet_start::text, '') || '|' || coalesce(quiet_end::text, '') FROM tenants")"
 platform GET /tenants/shop-ada
 assert_eq "GET it: 200" 200 "$HTTP_STATUS"
-assert_eq "GET it: as stored" "shop-ada Ada Foods Ltd null" \
-	"$(jq -r '[.external_id, .display_name, (.quiet_hours|tostring)] | join(" ")' <<<"$HTTP_BODY")"
+assert_eq "GET it: as stored" "shop-ada Ada Foods Ltd null null" \
+	"$(jq -r '[.external_id, .display_name, (.quiet_start|tostring), (.quiet_end|tostring)] | join(" ")' <<<"$HTTP_BODY")"
 }
 
 # ---------------------------------------------------------------- a bad field: 400 naming it, nothing changed

@@ -226,6 +226,35 @@ static void test_tenant_language_tag(void **state)
 	check(TF_LANGUAGE, "en-abcdefghi", NULL);
 }
 
+static void test_tenant_json_uses_the_names_post_takes(void **state)
+{
+	(void)state;
+	struct tenant t = {0};
+	t.id = 42;
+	t.external_id = xstrdup("shop-42");
+	t.display_name = xstrdup("Ada");
+	t.whatsapp_number = xstrdup("+2349012345678");
+	t.time_zone = xstrdup("Africa/Lagos");
+	t.language = xstrdup("en");
+	t.status = xstrdup("active");
+	struct json_object *o = tenant_to_json(&t);
+	assert_int_equal(json_object_get_int64(json_object_object_get(o, "id")), 42);
+	assert_false(json_object_get_boolean(json_object_object_get(o, "whatsapp_verified")));
+	assert_true(json_object_object_get_ex(o, "quiet_start", NULL));
+	assert_null(json_object_object_get(o, "quiet_start")); /* JSON null: none */
+	assert_null(json_object_object_get(o, "sms_number"));
+	for (int i = 0; i < TF_COUNT; i++)
+		assert_true(
+		    json_object_object_get_ex(o, tenant_field_name((enum tenant_field)i), NULL));
+	json_object_put(o);
+	t.whatsapp_verified_at = xstrdup("2026-12-02T16:00:00Z");
+	o = tenant_to_json(&t);
+	assert_true(json_object_get_boolean(json_object_object_get(o, "whatsapp_verified")));
+	json_object_put(o);
+	tenant_release(&t);
+	tenant_release(&t);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -240,6 +269,7 @@ int main(void)
 	    cmocka_unit_test(test_tenant_time_zone_is_iana),
 	    cmocka_unit_test(test_tenant_hhmm),
 	    cmocka_unit_test(test_tenant_language_tag),
+	    cmocka_unit_test(test_tenant_json_uses_the_names_post_takes),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
