@@ -47,7 +47,7 @@ case ":$PATH:" in
 esac
 
 # The FastCGI programs of the stack, each behind one nginx location.
-MONITORING_PROGRAMS=${MONITORING_PROGRAMS:-"check test-alert metrics configure health alerts webhook"}
+MONITORING_PROGRAMS=${MONITORING_PROGRAMS:-"check test-alert metrics configure health alerts webhook tenants"}
 
 # ---------------------------------------------------------------------------
 # Messages and small helpers
@@ -441,6 +441,7 @@ env_file_write() {
 DATABASE_URL=host=$sockdir dbname=monitoring user=monitor
 MONITORED_DATABASE_URL=host=$sockdir dbname=shop user=db_monitor
 MONITORING_API_TOKEN=$token
+PLATFORM_API_KEY=$(random_hex 32)
 WHATSAPP_PROVIDER=sandbox
 TIMEZONE=$tz
 CRITICAL_PHONE_1=+15550000001

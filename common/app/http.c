@@ -206,9 +206,14 @@ int http_read_body(struct http_req *r, size_t cap)
 
 int http_require_bearer(struct http_req *r, const char *token)
 {
+	return http_require_key(r, token, "MONITORING_API_TOKEN");
+}
+
+int http_require_key(struct http_req *r, const char *token, const char *setting)
+{
 	const char *h = http_param(r, "HTTP_AUTHORIZATION");
 	if (!token || !*token) {
-		http_send_error(r, 401, "unauthorized", "MONITORING_API_TOKEN is not configured");
+		http_send_error(r, 401, "unauthorized", "%s is not configured", setting);
 		return -1;
 	}
 	if (!h || strncmp(h, "Bearer ", 7) != 0) {

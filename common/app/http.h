@@ -40,6 +40,8 @@ int http_read_body(struct http_req *r, size_t cap);
 
 /* Check "Authorization: Bearer <token>" in constant time. 0 ok; -1 and a 401 sent. */
 int http_require_bearer(struct http_req *r, const char *token);
+/* The same for another key, named by its setting in the 401 when it is not configured. */
+int http_require_key(struct http_req *r, const char *token, const char *setting);
 
 /* Answer 405 unless the method is one of the allowed (comma-separated, e.g. "GET,POST"). */
 int http_require_method(struct http_req *r, const char *allowed);

@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/envfile.h"
+#include "core/tz.h"
 #include "core/util.h"
 
 #define OFF(field) offsetof(struct config, field)
@@ -31,6 +32,10 @@ static const struct var_slot vars[] = {
     {{"MONITORING_API_TOKEN", CFG_SECRET, NULL, 0, 0, 0,
       "bearer token of the admin endpoints (at least 16 characters)"},
      OFF(api_token)},
+    {{"PLATFORM_API_KEY", CFG_SECRET, NULL, 0, 0, 0,
+      "bearer key of the platform's /tenants endpoints (at least 16 characters, not "
+      "MONITORING_API_TOKEN); empty: those endpoints refuse every request"},
+     OFF(platform_api_key)},
     {{"TIMEZONE", CFG_TZ, "UTC", 0, 0, 0, "IANA time zone for business hours, days and reports"},
      OFF(timezone)},
     {{"BUSINESS_HOURS_START", CFG_HHMM, "09:00", 0, 0, 1, "start of business hours, HH:MM"},
@@ -276,21 +281,6 @@ void config_release(struct config *cfg)
 	cfg->env_file = NULL;
 }
 
-static int tz_valid(const char *tz)
-{
-	if (!*tz || strlen(tz) > 64 || strstr(tz, "..") || tz[0] == '/')
-		return 0;
-	for (const char *p = tz; *p; p++)
-		if (!isalnum((unsigned char)*p) && !strchr("/_+-", *p))
-			return 0;
-	const char *dir = getenv("TZDIR");
-	char *path = xasprintf("%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", tz);
-	struct stat st;
-	int ok = stat(path, &st) == 0 && S_ISREG(st.st_mode);
-	free(path);
-	return ok;
-}
-
 /* Whether value suits the text variable v; *why says what it must be when not. */
 static int text_valid(const struct cfg_var *v, const char *value, const char **why)
 {
@@ -307,7 +297,7 @@ static int text_valid(const struct cfg_var *v, const char *value, const char **w
 	case CFG_TZ:
 		*why = "must be an IANA time zone known to the system tz database (e.g. "
 		       "Europe/Berlin)";
-		return tz_valid(value);
+		return tz_known(value);
 	case CFG_PROVIDER:
 		*why = "must be sandbox, meta or twilio";
 		return !strcmp(value, "sandbox") || !strcmp(value, "meta") ||
@@ -709,6 +699,15 @@ static int finish_config(struct config *cfg, char **err)
 	}
 	if (*cfg->api_token && strlen(cfg->api_token) < 16) {
 		*err = xstrdup("MONITORING_API_TOKEN must be at least 16 characters");
+		return -1;
+	}
+	if (*cfg->platform_api_key && strlen(cfg->platform_api_key) < 16) {
+		*err = xstrdup("PLATFORM_API_KEY must be at least 16 characters");
+		return -1;
+	}
+	/* The operator's token is not a platform key: one leaked secret must not open both. */
+	if (*cfg->platform_api_key && strcmp(cfg->platform_api_key, cfg->api_token) == 0) {
+		*err = xstrdup("PLATFORM_API_KEY must differ from MONITORING_API_TOKEN");
 		return -1;
 	}
 	if (*cfg->twilio_whatsapp_number) {

@@ -30,6 +30,7 @@ struct config {
 	char *database_url;
 	char *monitored_database_url; /* defaults to database_url */
 	char *api_token;              /* "" when not configured */
+	char *platform_api_key; /* PLATFORM_API_KEY: the platform's bearer on /tenants; "" unset */
 	char *timezone;
 	int business_hours_start; /* minutes since midnight */
 	int business_hours_end;

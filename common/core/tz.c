@@ -1,6 +1,8 @@
+#include <ctype.h>
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 
 #include "core/tz.h"
 #include "core/util.h"
@@ -66,4 +68,19 @@ time_t tz_make(const char *zone, struct tm *tm)
 	(localtime_r)(&t, tm);
 	pthread_mutex_unlock(&tz_lock);
 	return t;
+}
+
+int tz_known(const char *zone)
+{
+	if (!zone || !*zone || strlen(zone) > 64 || strstr(zone, "..") || zone[0] == '/')
+		return 0;
+	for (const char *p = zone; *p; p++)
+		if (!isalnum((unsigned char)*p) && !strchr("/_+-", *p))
+			return 0;
+	const char *dir = getenv("TZDIR");
+	char *path = xasprintf("%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", zone);
+	struct stat st;
+	int ok = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	free(path);
+	return ok;
 }

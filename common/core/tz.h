@@ -40,4 +40,11 @@ void tz_local(const char *zone, time_t t, struct tm *out);
  */
 time_t tz_make(const char *zone, struct tm *tm);
 
+/*
+ * 1 when zone names a zone of the system tz database ($TZDIR, else
+ * /usr/share/zoneinfo): a relative name of at most 64 characters of
+ * [A-Za-z0-9/_+-], without "..", naming a regular file there. 0 otherwise.
+ */
+int tz_known(const char *zone);
+
 #endif

@@ -27,6 +27,7 @@
 #   HARNESS_LOG_DIR      $HARNESS_DIR/log: <prog>.log, cron.log, nginx-*.log, postgres.log
 #   HTTP_BASE            http://127.0.0.1:PORT
 #   API_TOKEN            the admin token (MONITORING_API_TOKEN)
+#   PLATFORM_KEY         the platform's key of /tenants (PLATFORM_API_KEY)
 #   PGHOST               the PostgreSQL socket directory
 #   MONITORING_ENV_FILE  the env file the programs read
 #   BIN_DIR              absolute
@@ -351,6 +352,8 @@ harness_start() {
 	export API_TOKEN
 	env_file_write "$MONITORING_ENV_FILE" "$PGHOST" "$API_TOKEN" UTC "$HARNESS_DIR/spool" ||
 		_harness_bail "cannot write $MONITORING_ENV_FILE"
+	PLATFORM_KEY=$(env_get "$MONITORING_ENV_FILE" PLATFORM_API_KEY)
+	export PLATFORM_KEY
 
 	if ! harness_cron migrate >"$HARNESS_LOG_DIR/migrate.out"; then
 		tail -n 20 "$HARNESS_LOG_DIR/cron.log" >&2
@@ -399,7 +402,7 @@ _harness_check_sanitizers() {
 # settings, 8 characters or more) found in a log the stack wrote: the programs',
 # cron's, nginx's and PostgreSQL's. The mock's own log is left out: it stands in
 # for Meta and Twilio, which are sent the tokens.
-HARNESS_SECRET_KEYS="MONITORING_API_TOKEN META_WHATSAPP_TOKEN META_APP_SECRET WEBHOOK_VERIFY_TOKEN TWILIO_AUTH_TOKEN"
+HARNESS_SECRET_KEYS="MONITORING_API_TOKEN PLATFORM_API_KEY META_WHATSAPP_TOKEN META_APP_SECRET WEBHOOK_VERIFY_TOKEN TWILIO_AUTH_TOKEN"
 _harness_check_secrets() {
 	local key value f
 	[[ -n ${MONITORING_ENV_FILE:-} && -f $MONITORING_ENV_FILE && -n ${HARNESS_LOG_DIR:-} ]] || return 0

@@ -33,6 +33,10 @@ assert_eq "and is sent with the env file's provider" "sent|meta" \
 
 # ---------------------------------------------------------------- 1,000 of tenant A, one of the operator, one of tenant B
 reset
+# The tenants the rows below name (whatsapp_logs.tenant_id and accounts.tenant_id reference
+# tenants since 008).
+psql_state "INSERT INTO tenants (id, external_id, display_name) VALUES
+ (7, 'fair-7', 'Tenant 7'), (8, 'fair-8', 'Tenant 8'), (101, 'fair-a', 'Tenant A'), (202, 'fair-b', 'Tenant B')" >/dev/null
 # Tenant A's oldest row is a warning: within a producer critical goes first, then oldest first.
 psql_state "INSERT INTO whatsapp_logs (phone_number, message_content, priority, idempotency_key, tenant_id)
  VALUES ('+15551000000', 'A warning', 'warning', 'fair:a:w', 101)" >/dev/null
@@ -136,7 +140,9 @@ premig -c "INSERT INTO whatsapp_logs (phone_number, message_content, priority, i
  UPDATE delivery_state SET stopped = true, stopped_reason = '190 expired', stopped_at = now();
  UPDATE send_rate SET next_slot = now() + interval '1 hour'" >/dev/null
 DATABASE_URL="host=$PGHOST dbname=premig user=monitor" harness_cron migrate >/dev/null
-assert_eq "007 applied on a populated database" 7 "$(premig -c "SELECT max(version) FROM schema_migrations")"
+assert_eq "007 applied on a populated database" 7 "$(premig -c "SELECT version FROM schema_migrations WHERE version = 7")"
+assert_eq "and every later one (008: tenants and their foreign keys)" \
+	"$(find "$repo/sql" -name '[0-9][0-9][0-9]_*.sql' | wc -l)" "$(premig -c "SELECT max(version) FROM schema_migrations")"
 assert_eq "its rows became the operator account's WhatsApp messages" "500|500|0" \
 	"$(premig -c "SELECT count(*) || '|' || count(*) FILTER (WHERE account_id = 1 AND channel = 'whatsapp') || '|' || count(tenant_id) FROM whatsapp_logs")"
 assert_eq "the contact, its window and wa_id kept, as the operator account's" "1|15550000001|t" \

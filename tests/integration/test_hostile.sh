@@ -22,7 +22,8 @@ state() {
 	psql_state "SELECT (SELECT count(*) FROM check_runs) || '/' || (SELECT count(*) FROM alerts)
 	 || '/' || (SELECT count(*) FROM whatsapp_logs) || '/' || (SELECT count(*) FROM settings)
 	 || '/' || (SELECT count(*) FROM settings_history) || '/' || (SELECT count(*) FROM webhook_events)
-	 || '/' || (SELECT count(*) FROM contacts) || '/' || (SELECT count(*) FROM pause_state WHERE paused_until IS NOT NULL)"
+	 || '/' || (SELECT count(*) FROM contacts) || '/' || (SELECT count(*) FROM pause_state WHERE paused_until IS NOT NULL)
+	 || '/' || (SELECT coalesce(string_agg(t::text, ',' ORDER BY id), '') FROM tenants t)"
 }
 
 deep=$(printf '%.0s[' $(seq 5000))
@@ -118,6 +119,66 @@ done
 assert_eq "path tricks: the state database is unchanged" "$before" "$(state)"
 }
 
+# ---------------------------------------------------------------- the platform's tenant routes
+scenario_tenant_routes() {
+pkey() { printf 'Authorization: Bearer %s' "$PLATFORM_KEY"; }
+http POST /tenants '{"external_id":"hostile-1","display_name":"Hostile One"}' -H "$(pkey)"
+assert_eq "a tenant to aim at: 201" 201 "$HTTP_STATUS"
+before=$(state)
+for ep in /tenants /tenants/hostile-1/suspend /tenants/hostile-1/reactivate; do
+	http POST "$ep" '{}'
+	expect "$ep without a key" '^401$'
+	http POST "$ep" '{}' -H 'Authorization: Bearer wrong-token-0123456789abcdef'
+	expect "$ep with a wrong key" '^401$'
+	http POST "$ep" '{}' -H "$(tok)"
+	expect "$ep with the operator's token" '^401$'
+	http POST "$ep" '{}' -H 'Authorization: Basic YWRtaW46YWRtaW4='
+	expect "$ep with basic auth" '^401$'
+	http DELETE "$ep" '' -H "$(pkey)"
+	expect "$ep DELETE" '^405$'
+	HTTP_STATUS=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$(pkey)" \
+		-H 'Content-Type: application/json' --data-binary "@$bigbody" "$HTTP_BASE$ep")
+	assert_eq "$ep 2 MiB body: 413" 413 "$HTTP_STATUS"
+done
+for body in "$deep" '{"external_id":' "$bad_utf8" '[]' '{"external_id":"x\u0000y","display_name":"N"}' \
+	'{"external_id":"hostile-1; DROP TABLE tenants; --","display_name":"x"}' \
+	'{"external_id":"hostile-1","display_name":"x","status":"suspended"}' \
+	'{"external_id":"hostile-1","display_name":"x","whatsapp_number":"+1555000000\r\nX: y"}' \
+	'{"external_id":"hostile-1","display_name":"x","time_zone":"../../../../etc/passwd"}' \
+	'{"external_id":"hostile-1","display_name":"x","quiet_start":"99:99","quiet_end":"00:00"}' \
+	'{"external_id":"hostile-1","display_name":"x","language":1e999999}'; do
+	http POST /tenants "$body" -H "$(pkey)" -H 'Content-Type: application/json'
+	expect "POST /tenants ${body:0:60}" '^400$'
+done
+http POST /tenants '' -H "$(pkey)" -H 'Content-Type: application/json' --data-binary ''
+expect "POST /tenants with an empty body" '^400$'
+http POST /tenants '' -H "$(pkey)"
+expect "POST /tenants without Content-Length" '^411$'
+for ep in /tenants /tenants/hostile-1; do
+	http GET "$ep"
+	expect "GET $ep without a key" '^401$'
+	http GET "$ep" '' -H "$(tok)"
+	expect "GET $ep with the operator's token" '^401$'
+	http PUT "$ep" '{}' -H "$(pkey)"
+	expect "PUT $ep" '^405$'
+done
+for q in 'limit=99999999999999999999' 'after=-1' 'after=1%27%20OR%201=1' 'limit=%zz' 'after=%00'; do
+	http GET "/tenants?$q" '' -H "$(pkey)"
+	expect "GET /tenants?$q" '^400$'
+done
+for path in "/tenants/hostile-1%00" "/tenants/hostile-1%27%20OR%20%271%27=%271" "/tenants/..%2f..%2fetc%2fpasswd" \
+	"/tenants/../tenants/hostile-1" "/tenants//hostile-1" "/tenants/hostile-1/suspend/" "/tenants/me" \
+	"/tenants/hostile-1/suspend%00" "/tenants/$(printf 'a%.0s' {1..300})"; do
+	HTTP_STATUS=$(curl -s --path-as-is -o "$HARNESS_DIR/p.body" -w '%{http_code}' -X POST \
+		-H "$(pkey)" -H 'Content-Type: application/json' --data '{}' "$HTTP_BASE$path")
+	assert_match "POST $path: 4xx" '^4[0-9][0-9]$' "$HTTP_STATUS"
+	HTTP_STATUS=$(curl -s --path-as-is -o "$HARNESS_DIR/p.body" -w '%{http_code}' \
+		-H "$(pkey)" "$HTTP_BASE$path")
+	assert_match "GET $path: 4xx or the tenant itself" '^(4[0-9][0-9]|200)$' "$HTTP_STATUS"
+done
+assert_eq "the tenant routes: the state database is unchanged" "$before" "$(state)"
+}
+
 # ---------------------------------------------------------------- the webhooks
 scenario_webhooks() {
 before=$(state)
@@ -144,7 +205,7 @@ expect "twilio: a bad escape" '^(400|401)$'
 assert_eq "the state database is unchanged" "$before" "$(state)"
 }
 
-harness_scenarios api_endpoints header_injection path_tricks webhooks
+harness_scenarios api_endpoints header_injection path_tricks tenant_routes webhooks
 
 assert_eq "no program wrote a sanitizer report" "" "$(grep -l 'ERROR: AddressSanitizer\|runtime error:' "$HARNESS_LOG_DIR"/*.log 2>/dev/null || true)"
 

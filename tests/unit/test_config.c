@@ -330,6 +330,24 @@ static void test_config_rejects_bad_value_from_environment(void **state)
 	assert_load_fails("", "MONITORING_INTERVAL", "6h");
 }
 
+static void test_config_platform_key_is_long_and_not_the_operator_token(void **state)
+{
+	(void)state;
+	assert_load_fails("PLATFORM_API_KEY=short\n", "PLATFORM_API_KEY", "16");
+	assert_load_fails("MONITORING_API_TOKEN=0123456789abcdef0123\n"
+	                  "PLATFORM_API_KEY=0123456789abcdef0123\n",
+	                  "PLATFORM_API_KEY", "MONITORING_API_TOKEN");
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg,
+	                                "MONITORING_API_TOKEN=0123456789abcdef0123\n"
+	                                "PLATFORM_API_KEY=fedcba98765432100123\n",
+	                                &err),
+	                 0);
+	assert_string_equal(cfg.platform_api_key, "fedcba98765432100123");
+	config_release(&cfg);
+}
+
 static void test_config_rejects_unknown_timezone(void **state)
 {
 	(void)state;
@@ -852,6 +870,7 @@ int main(void)
 	    T(test_config_rejects_non_integer_interval),
 	    T(test_config_rejects_interval_out_of_range),
 	    T(test_config_rejects_bad_value_from_environment),
+	    T(test_config_platform_key_is_long_and_not_the_operator_token),
 	    T(test_config_rejects_unknown_timezone),
 	    T(test_config_rejects_timezone_path_tricks),
 	    T(test_config_command_max_age_bounds),
