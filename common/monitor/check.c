@@ -114,6 +114,24 @@ static struct json_object *raw_json(const struct collection *c)
 
 /* ---- derived metrics ---- */
 
+/*
+ * part/whole as a percentage rounded to 2 decimals (when_empty if whole is 0), sampled as m;
+ * below min_whole (the setting named) it is recorded but not judged.
+ */
+static void add_ratio(struct collection *c, enum metric_id m, long long part, long long whole,
+                      double when_empty, long long min_whole, const char *setting, const char *det)
+{
+	double pct = whole > 0 ? 100.0 * (double)part / (double)whole : when_empty;
+	pct = round(pct * 100) / 100;
+	if (whole < min_whole) {
+		char *why = xasprintf("%s; below %s %lld, not judged", det, setting, min_whole);
+		samples_skipped(&c->samples, m, "", pct, why);
+		free(why);
+	} else {
+		samples_add(&c->samples, m, "", pct, det);
+	}
+}
+
 static void derive_deltas(const struct config *cfg, struct collection *c, const struct delta *d)
 {
 	enum metric_id ms[] = {M_CACHE_HIT_RATIO_PCT, M_ROLLBACK_RATIO_PCT, M_DEADLOCKS};
@@ -128,33 +146,16 @@ static void derive_deltas(const struct config *cfg, struct collection *c, const 
 			samples_skipped(&c->samples, ms[i], "", NAN, d->reason);
 		return;
 	}
+	long long blocks = d->blks_hit + d->blks_read, tx = d->commit + d->rollback;
 	char det[160];
-	long long blocks = d->blks_hit + d->blks_read;
-	double hit = blocks > 0 ? 100.0 * (double)d->blks_hit / (double)blocks : 100.0;
-	hit = round(hit * 100) / 100;
 	snprintf(det, sizeof(det), "%lld hits, %lld reads since the last check", d->blks_hit,
 	         d->blks_read);
-	if (blocks < cfg->cache_min_blocks) {
-		char *why = xasprintf("%s; below CACHE_MIN_BLOCKS %lld, not judged", det,
-		                      cfg->cache_min_blocks);
-		samples_skipped(&c->samples, M_CACHE_HIT_RATIO_PCT, "", hit, why);
-		free(why);
-	} else {
-		samples_add(&c->samples, M_CACHE_HIT_RATIO_PCT, "", hit, det);
-	}
-	long long tx = d->commit + d->rollback;
-	double rb = tx > 0 ? 100.0 * (double)d->rollback / (double)tx : 0;
-	rb = round(rb * 100) / 100;
+	add_ratio(c, M_CACHE_HIT_RATIO_PCT, d->blks_hit, blocks, 100.0, cfg->cache_min_blocks,
+	          "CACHE_MIN_BLOCKS", det);
 	snprintf(det, sizeof(det), "%lld rollbacks of %lld transactions since the last check",
 	         d->rollback, tx);
-	if (tx < cfg->rollback_min_transactions) {
-		char *why = xasprintf("%s; below ROLLBACK_MIN_TRANSACTIONS %lld, not judged", det,
-		                      cfg->rollback_min_transactions);
-		samples_skipped(&c->samples, M_ROLLBACK_RATIO_PCT, "", rb, why);
-		free(why);
-	} else {
-		samples_add(&c->samples, M_ROLLBACK_RATIO_PCT, "", rb, det);
-	}
+	add_ratio(c, M_ROLLBACK_RATIO_PCT, d->rollback, tx, 0, cfg->rollback_min_transactions,
+	          "ROLLBACK_MIN_TRANSACTIONS", det);
 	samples_add(&c->samples, M_DEADLOCKS, "", (double)d->deadlocks, "since the last check");
 	for (size_t i = 0; i < ARRAY_LEN(ms); i++)
 		c->evaluated[ms[i]] = 1;
