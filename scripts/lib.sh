@@ -442,6 +442,8 @@ DATABASE_URL=host=$sockdir dbname=monitoring user=monitor
 MONITORED_DATABASE_URL=host=$sockdir dbname=shop user=db_monitor
 MONITORING_API_TOKEN=$token
 PLATFORM_API_KEY=$(random_hex 32)
+TENANT_JWT_SECRET=$(random_hex 32)
+TENANT_CODE_SECRET=$(random_hex 32)
 WHATSAPP_PROVIDER=sandbox
 TIMEZONE=$tz
 CRITICAL_PHONE_1=+15550000001

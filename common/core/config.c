@@ -36,6 +36,38 @@ static const struct var_slot vars[] = {
       "bearer key of the platform's /tenants endpoints (at least 16 characters, not "
       "MONITORING_API_TOKEN); empty: those endpoints refuse every request"},
      OFF(platform_api_key)},
+    {{"TENANT_JWT_SECRET", CFG_SECRET, NULL, 0, 0, 0,
+      "HS256 key of the tokens the platform mints for its sellers (at least 32 bytes); empty: "
+      "sellers sign in only by WhatsApp code"},
+     OFF(tenant_jwt_secret)},
+    {{"TENANT_JWT_AUDIENCE", CFG_STRING, NULL, 0, 0, 0,
+      "the aud a seller token must name; empty: tokens naming an audience are refused"},
+     OFF(tenant_jwt_audience)},
+    {{"TENANT_JWT_LEEWAY_SECONDS", CFG_INT, "30", 0, 300, 0,
+      "clock skew allowed on a seller token's exp, nbf and iat"},
+     OFF(tenant_jwt_leeway_s)},
+    {{"TENANT_CODE_SECRET", CFG_SECRET, NULL, 0, 0, 0,
+      "key of the stored login and verification codes (at least 32 bytes); empty: WhatsApp "
+      "login and number changes by the seller refuse"},
+     OFF(tenant_code_secret)},
+    {{"TENANT_SESSION_HOURS", CFG_INT, "168", 1, 8760, 0,
+      "hours a seller's session (WhatsApp login) lasts"},
+     OFF(tenant_session_hours)},
+    {{"LOGIN_CODE_TTL_SECONDS", CFG_INT, "600", 60, 3600, 0,
+      "seconds a login or verification code stays valid"},
+     OFF(login_code_ttl_s)},
+    {{"LOGIN_CODE_MAX_ATTEMPTS", CFG_INT, "5", 1, 10, 0,
+      "wrong tries that use up a code"},
+     OFF(login_code_max_attempts)},
+    {{"LOGIN_CODE_RESEND_SECONDS", CFG_INT, "60", 10, 3600, 0,
+      "seconds between two code requests for one number"},
+     OFF(login_code_resend_s)},
+    {{"LOGIN_CODES_PER_HOUR", CFG_INT, "5", 1, 100, 0,
+      "code requests for one number per hour"},
+     OFF(login_codes_per_hour)},
+    {{"LOGIN_REQUESTS_PER_ADDRESS_HOUR", CFG_INT, "30", 1, 100000, 0,
+      "login and code requests from one client address per hour"},
+     OFF(login_requests_per_address_hour)},
     {{"TIMEZONE", CFG_TZ, "UTC", 0, 0, 0, "IANA time zone for business hours, days and reports"},
      OFF(timezone)},
     {{"BUSINESS_HOURS_START", CFG_HHMM, "09:00", 0, 0, 1, "start of business hours, HH:MM"},
@@ -688,6 +720,36 @@ static int check_provider(const struct config *cfg, char **err)
 	return 0;
 }
 
+/* The sellers' keys: long enough for HMAC-SHA256, and none the same as another key. */
+static int check_tenant_keys(const struct config *cfg, char **err)
+{
+	const struct {
+		const char *name, *value;
+	} keys[] = {
+	    {"TENANT_JWT_SECRET", cfg->tenant_jwt_secret},
+	    {"TENANT_CODE_SECRET", cfg->tenant_code_secret},
+	};
+	for (size_t i = 0; i < sizeof(keys) / sizeof(keys[0]); i++) {
+		const char *v = keys[i].value;
+		if (!*v)
+			continue;
+		if (strlen(v) < 32) {
+			*err = xasprintf("%s must be at least 32 bytes", keys[i].name);
+			return -1;
+		}
+		if (strcmp(v, cfg->api_token) == 0 || strcmp(v, cfg->platform_api_key) == 0) {
+			*err = xasprintf("%s must differ from MONITORING_API_TOKEN and PLATFORM_API_KEY",
+			                 keys[i].name);
+			return -1;
+		}
+	}
+	if (*cfg->tenant_jwt_secret && strcmp(cfg->tenant_jwt_secret, cfg->tenant_code_secret) == 0) {
+		*err = xstrdup("TENANT_CODE_SECRET must differ from TENANT_JWT_SECRET");
+		return -1;
+	}
+	return 0;
+}
+
 /* What depends on more than one variable, once all are set. 0, or -1 with *err. */
 static int finish_config(struct config *cfg, char **err)
 {
@@ -710,6 +772,8 @@ static int finish_config(struct config *cfg, char **err)
 		*err = xstrdup("PLATFORM_API_KEY must differ from MONITORING_API_TOKEN");
 		return -1;
 	}
+	if (check_tenant_keys(cfg, err) < 0)
+		return -1;
 	if (*cfg->twilio_whatsapp_number) {
 		char num[PHONE_MAX];
 		const char *why;

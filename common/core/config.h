@@ -31,6 +31,12 @@ struct config {
 	char *monitored_database_url; /* defaults to database_url */
 	char *api_token;              /* "" when not configured */
 	char *platform_api_key; /* PLATFORM_API_KEY: the platform's bearer on /tenants; "" unset */
+	/* Sellers (issue 16): "" unset. */
+	char *tenant_jwt_secret, *tenant_jwt_audience, *tenant_code_secret;
+	long long tenant_jwt_leeway_s;
+	long long tenant_session_hours;
+	long long login_code_ttl_s, login_code_max_attempts, login_code_resend_s;
+	long long login_codes_per_hour, login_requests_per_address_hour;
 	char *timezone;
 	int business_hours_start; /* minutes since midnight */
 	int business_hours_end;

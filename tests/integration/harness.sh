@@ -402,7 +402,7 @@ _harness_check_sanitizers() {
 # settings, 8 characters or more) found in a log the stack wrote: the programs',
 # cron's, nginx's and PostgreSQL's. The mock's own log is left out: it stands in
 # for Meta and Twilio, which are sent the tokens.
-HARNESS_SECRET_KEYS="MONITORING_API_TOKEN PLATFORM_API_KEY META_WHATSAPP_TOKEN META_APP_SECRET WEBHOOK_VERIFY_TOKEN TWILIO_AUTH_TOKEN"
+HARNESS_SECRET_KEYS="MONITORING_API_TOKEN PLATFORM_API_KEY TENANT_JWT_SECRET TENANT_CODE_SECRET META_WHATSAPP_TOKEN META_APP_SECRET WEBHOOK_VERIFY_TOKEN TWILIO_AUTH_TOKEN"
 _harness_check_secrets() {
 	local key value f
 	[[ -n ${MONITORING_ENV_FILE:-} && -f $MONITORING_ENV_FILE && -n ${HARNESS_LOG_DIR:-} ]] || return 0
