@@ -175,7 +175,13 @@ static int try_code(struct db *db, const struct config *cfg, const char *purpose
 		*why = LOGIN_E_INVALID_CODE;
 		return LOGIN_REFUSED;
 	}
-	return db_exec(db, "UPDATE tenant_codes SET used_at = now() WHERE id = $1", 1, p);
+	if (db_exec(db, "UPDATE tenant_codes SET used_at = now() WHERE id = $1", 1, p) < 0)
+		return -1;
+	/* Spent: the audit log keeps the message, not the code. */
+	return db_exec(db,
+	               "UPDATE whatsapp_logs SET message_content = regexp_replace(message_content,"
+	               " '[0-9]{6}', '******') WHERE idempotency_key = 'code:' || $1",
+	               1, p);
 }
 
 /* The newest code by sql with params p (2). 0 and *c, 1 none, -1. */
@@ -414,4 +420,26 @@ int verify_confirm(struct db *db, const struct config *cfg, long long tenant_id,
 		return -1;
 	}
 	return rc;
+}
+
+int login_prune(struct db *db, struct login_pruned *n)
+{
+	static const char *const sql[] = {
+	    "DELETE FROM tenant_auth_requests WHERE at < now() - interval '1 day'",
+	    "DELETE FROM tenant_codes WHERE expires_at < now() - interval '1 day'",
+	    "DELETE FROM tenant_sessions WHERE coalesce(revoked_at, expires_at)"
+	    " < now() - interval '7 days'",
+	};
+	long long *out[] = {&n->requests, &n->codes, &n->sessions};
+	memset(n, 0, sizeof(*n));
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		PGresult *r = db_query(db, sql[i], 0, NULL);
+		if (!r) {
+			log_warnx("login_prune_failed", "%s", db->err);
+			return -1;
+		}
+		*out[i] = strtoll(PQcmdTuples(r), NULL, 10);
+		PQclear(r);
+	}
+	return 0;
 }
