@@ -129,7 +129,7 @@ static int send_code(struct db *db, const struct config *cfg, long long tenant_i
 }
 
 /* The newest code of a number (login: $1 the number) or of a tenant's number (verify: $1 the
- * tenant, $3 the number), locked: id, tenant_id, code_hash, attempts, live (not expired),
+ * tenant, $2 the number), locked: id, tenant_id, code_hash, attempts, live (not expired),
  * used. */
 static const char newest_login_sql[] =
     "SELECT id, tenant_id, code_hash, attempts, expires_at > now(), used_at IS NOT NULL"
@@ -185,10 +185,11 @@ static int try_code(struct db *db, const struct config *cfg, const char *purpose
 	               1, p);
 }
 
-/* The newest code by sql with params p (2). 0 and *c, 1 none, -1. */
-static int newest_code(struct db *db, const char *sql, const char *const *p, struct code_row *c)
+/* The newest code by sql with its n params p. 0 and *c, 1 none, -1. */
+static int newest_code(struct db *db, const char *sql, int n_params, const char *const *p,
+                       struct code_row *c)
 {
-	PGresult *r = db_query(db, sql, 2, p);
+	PGresult *r = db_query(db, sql, n_params, p);
 	if (!r)
 		return -1;
 	int n = PQntuples(r);
@@ -292,7 +293,7 @@ int login_exchange(struct db *db, const struct config *cfg, const char *number, 
 	int rc = take_slot(db, cfg, "session", number, addr, retry_after);
 	if (rc == 0) {
 		const char *p[] = {number, NULL};
-		rc = newest_code(db, newest_login_sql, p, &c);
+		rc = newest_code(db, newest_login_sql, 1, p, &c);
 		if (rc == 1)
 			rc = LOGIN_REFUSED;
 	}
@@ -390,7 +391,7 @@ static int confirm(struct db *db, const struct config *cfg, const char *tid, con
 		return LOGIN_REFUSED;
 	}
 	const char *q[] = {tid, number};
-	int rc = newest_code(db, newest_verify_sql, q, &c);
+	int rc = newest_code(db, newest_verify_sql, 2, q, &c);
 	if (rc == 1) {
 		*code = LOGIN_E_EXPIRED;
 		return LOGIN_REFUSED;

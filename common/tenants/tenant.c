@@ -530,11 +530,11 @@ static const char update_sql[] =
     " display_name = CASE WHEN 'display_name' = ANY($9::text[]) THEN $2 ELSE display_name END,"
     " sms_number = CASE WHEN 'sms_number' = ANY($9::text[]) THEN $3 ELSE sms_number END,"
     " email = CASE WHEN 'email' = ANY($9::text[]) THEN $4 ELSE email END,"
-    " time_zone = CASE WHEN 'time_zone' = ANY($9::text[]) THEN $5 ELSE time_zone END,"
+    " time_zone = CASE WHEN 'time_zone' = ANY($9::text[]) THEN coalesce($5, 'UTC') ELSE time_zone END,"
     " quiet_start = CASE WHEN 'quiet_start' = ANY($9::text[]) THEN $6::time ELSE quiet_start"
     " END,"
     " quiet_end = CASE WHEN 'quiet_end' = ANY($9::text[]) THEN $7::time ELSE quiet_end END,"
-    " language = CASE WHEN 'language' = ANY($9::text[]) THEN $8 ELSE language END"
+    " language = CASE WHEN 'language' = ANY($9::text[]) THEN coalesce($8, 'en') ELSE language END"
     " WHERE id = $1 RETURNING " TENANT_COLS;
 
 int tenant_update(struct db *db, long long id, const struct tenant_input *in, struct tenant *t)
