@@ -50,13 +50,8 @@ static void handle_post(struct app *app, struct http_req *req)
 	struct json_object *body = NULL;
 	struct setting_changes changes = {0};
 	char *field = NULL, *err = NULL;
-	if (http_read_body(req, (size_t)app->cfg.max_body_bytes) < 0)
+	if (http_read_json(req, (size_t)app->cfg.max_body_bytes, &body) < 0)
 		return;
-	if (json_parse_object(req->body.data ? req->body.data : "", req->body.len, &body, &err) <
-	    0) {
-		http_send_error(req, 400, "invalid_json", "%s", err);
-		goto out;
-	}
 	if (configure_parse(&app->cfg, body, &changes, &field, &err) < 0) {
 		struct json_object *root = json_object_new_object(), *e = json_object_new_object();
 		json_object_object_add(e, "code", json_object_new_string("invalid_field"));

@@ -1,20 +1,31 @@
 /*
- * The platform's tenant endpoints, with Authorization: Bearer $PLATFORM_API_KEY:
- *   POST /tenants                              create or update by external_id (201 new, 200
- * existing) GET  /tenants?limit=&after=                a page of tenants in id order GET
- * /tenants/{external_id}                one tenant (404 unknown) POST
- * /tenants/{external_id}/suspend        status suspended (idempotent) POST
- * /tenants/{external_id}/reactivate     status active (idempotent) The seller's own routes
- * (/tenants/me, login, session) are the next slice of issue 16; their names are reserved external
- * ids (tenant.c) so they can never name a tenant here.
+ * The tenant endpoints.
+ * The platform's, with Authorization: Bearer $PLATFORM_API_KEY:
+ *   POST /tenants                           create or update by external_id (201 new, 200 not)
+ *   GET  /tenants?limit=&after=             a page of tenants in id order
+ *   GET  /tenants/{external_id}             one tenant (404 unknown)
+ *   POST /tenants/{external_id}/suspend     status suspended (idempotent)
+ *   POST /tenants/{external_id}/reactivate  status active (idempotent)
+ * The seller's, with the platform's JWT or a session token (tenants/auth.h), scoped by it:
+ *   GET, PATCH /tenants/me                  the seller's own tenant; a new number is verified
+ *   POST /tenants/me/verify                 the code sent to the new number
+ * and the WhatsApp login, without a token (tenants/login.h):
+ *   POST /tenants/login                     send a code to a seller's number
+ *   POST /tenants/session                   number + code -> session token
+ *   DELETE /tenants/session                 end the session (its token)
+ * The seller's route names are reserved external ids (tenant.c): they never name a tenant.
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app/app.h"
 #include "core/jsonutil.h"
 #include "core/log.h"
 #include "core/util.h"
+#include "core/secret.h"
+#include "tenants/auth.h"
+#include "tenants/login.h"
 #include "tenants/tenant.h"
 
 static void send_tenant(struct http_req *req, int status, const struct tenant *t)
@@ -30,25 +41,31 @@ static void send_unavailable(struct http_req *req)
 	                "the state database is unavailable");
 }
 
+static void send_in_use(struct http_req *req)
+{
+	http_send_field_error(req, 409, LOGIN_E_IN_USE, "whatsapp_number",
+	                      "whatsapp_number is already another shop's number");
+}
+
 static void handle_upsert(struct app *app, struct http_req *req)
 {
 	struct json_object *body = NULL;
 	struct tenant_input in = {0};
 	struct tenant t = {0};
 	char *field = NULL, *err = NULL;
-	int created = 0;
-	if (http_read_body(req, (size_t)app->cfg.max_body_bytes) < 0)
+	int created = 0, rc;
+	if (http_read_json(req, (size_t)app->cfg.max_body_bytes, &body) < 0)
 		return;
-	if (json_parse_object(req->body.data ? req->body.data : "", req->body.len, &body, &err) <
-	    0) {
-		http_send_error(req, 400, "invalid_json", "%s", err);
-		goto out;
-	}
 	if (tenant_parse(body, &in, &field, &err) < 0) {
 		http_send_field_error(req, 400, "invalid_field", field, "%s", err);
 		goto out;
 	}
-	if (tenant_upsert(&app->db, &in, &t, &created) < 0) {
+	rc = tenant_upsert(&app->db, &in, &t, &created);
+	if (rc == TENANT_NUMBER_IN_USE) {
+		send_in_use(req);
+		goto out;
+	}
+	if (rc < 0) {
 		send_unavailable(req);
 		goto out;
 	}
@@ -177,7 +194,7 @@ out:
 	free(id);
 }
 
-static void handle(struct app *app, struct http_req *req)
+static void handle_platform(struct app *app, struct http_req *req)
 {
 	if (http_require_key(req, app->cfg.platform_api_key, "PLATFORM_API_KEY") < 0)
 		return;
@@ -195,7 +212,372 @@ static void handle(struct app *app, struct http_req *req)
 	}
 }
 
+/* ------------------------------------------------------------------ the seller's routes */
+
+/* The authenticated seller of a request. */
+struct seller {
+	struct tenant_identity id;
+	struct tenant t;
+};
+
+/* 0 and *s (release s->t); or -1 and a 401 (or 503) sent. */
+static int authenticate(struct app *app, struct http_req *req, struct seller *s)
+{
+	const char *code = NULL;
+	int rc = tenant_authenticate(&app->db, &app->cfg, http_param(req, "HTTP_AUTHORIZATION"),
+	                             (long long)time(NULL), &s->id, &s->t, &code);
+	if (rc < 0)
+		send_unavailable(req);
+	else if (rc > 0)
+		http_send_error(req, 401, code, "%s", tenant_auth_message(code));
+	return rc == 0 ? 0 : -1;
+}
+
+/* The client's address, as nginx saw it (REMOTE_ADDR): what the per-address limits count. */
+static const char *client_address(struct http_req *req)
+{
+	const char *a = http_param(req, "REMOTE_ADDR");
+	return a ? a : "";
+}
+
+/*
+ * A small JSON body of string members: exactly the n names (all required, none other). 0 and
+ * out[i] (borrowed from *body: put it after); or -1 with a 400 sent.
+ */
+static int read_strings(struct app *app, struct http_req *req, const char *const *names, size_t n,
+                        const char **out, struct json_object **body)
+{
+	if (http_read_json(req, (size_t)app->cfg.max_body_bytes, body) < 0)
+		return -1;
+	json_object_object_foreach(*body, key, val)
+	{
+		size_t i = 0;
+		while (i < n && strcmp(key, names[i]) != 0)
+			i++;
+		if (i == n) {
+			http_send_field_error(req, 400, "invalid_field", key, "%s: unknown member",
+			                      key);
+			return -1;
+		}
+		(void)val;
+	}
+	for (size_t i = 0; i < n; i++) {
+		struct json_object *v = NULL;
+		if (!json_object_object_get_ex(*body, names[i], &v) ||
+		    !json_object_is_type(v, json_type_string)) {
+			http_send_field_error(req, 400, "invalid_field", names[i],
+			                      "%s is required, as a string", names[i]);
+			return -1;
+		}
+		out[i] = json_object_get_string(v);
+	}
+	return 0;
+}
+
+/* A number of a login request, normalised (caller frees); NULL and a 400 sent. */
+static char *read_number(struct http_req *req, const char *s)
+{
+	char *number = NULL;
+	const char *why;
+	if (tenant_check_field(TF_WHATSAPP_NUMBER, s, &number, &why) < 0)
+		http_send_field_error(req, 400, "invalid_field", "whatsapp_number",
+		                      "whatsapp_number %s", why);
+	return number;
+}
+
+static int code_format(struct http_req *req, const char *code)
+{
+	if (login_code_format_ok(code))
+		return 0;
+	http_send_field_error(req, 400, "invalid_field", "code",
+	                      "code must be the %d digits sent to you on WhatsApp",
+	                      LOGIN_CODE_DIGITS);
+	return -1;
+}
+
+/* Codes need TENANT_CODE_SECRET. 0, or -1 and a 503 sent. */
+static int codes_configured(struct app *app, struct http_req *req, const char *what)
+{
+	if (*app->cfg.tenant_code_secret)
+		return 0;
+	http_send_error(req, 503, what, "codes cannot be sent: TENANT_CODE_SECRET is not set");
+	return -1;
+}
+
+static void send_limited(struct http_req *req, long long retry_after)
+{
+	http_send_retry(req, retry_after, "rate_limited",
+	                "too many code requests: try again in %lld seconds", retry_after);
+}
+
+static void handle_login(struct app *app, struct http_req *req)
+{
+	static const char *const names[] = {"whatsapp_number"};
+	const char *v[1];
+	struct json_object *body = NULL;
+	char *number = NULL;
+	long long wait = 0;
+	if (codes_configured(app, req, "login_unavailable") < 0 ||
+	    read_strings(app, req, names, 1, v, &body) < 0 || !(number = read_number(req, v[0])))
+		goto out;
+	int rc = login_request(&app->db, &app->cfg, number, client_address(req), &wait);
+	if (rc < 0) {
+		send_unavailable(req);
+	} else if (rc == LOGIN_LIMITED) {
+		send_limited(req, wait);
+	} else {
+		/* The same answer whether or not the number is a seller's. */
+		struct json_object *o = json_object_new_object();
+		json_object_object_add(o, "status",
+		                       json_object_new_string("code_sent_if_registered"));
+		json_object_object_add(o, "expires_in_seconds",
+		                       json_object_new_int64(app->cfg.login_code_ttl_s));
+		http_send_json(req, 202, o);
+		json_object_put(o);
+		app->drain_after = 1;
+	}
+out:
+	free(number);
+	json_object_put(body);
+}
+
+static void answer_session(struct http_req *req, struct login_session *s)
+{
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "token", json_object_new_string(s->token));
+	json_object_object_add(o, "expires_at", json_object_new_string(s->expires_at));
+	json_object_object_add(o, "tenant", tenant_to_json(&s->tenant));
+	http_send_json(req, 201, o);
+	json_object_put(o);
+}
+
+static void session_create(struct app *app, struct http_req *req)
+{
+	static const char *const names[] = {"whatsapp_number", "code"};
+	const char *v[2];
+	struct json_object *body = NULL;
+	struct login_session s = {0};
+	char *number = NULL;
+	long long wait = 0;
+	if (codes_configured(app, req, "login_unavailable") < 0 ||
+	    read_strings(app, req, names, 2, v, &body) < 0 || !(number = read_number(req, v[0])) ||
+	    code_format(req, v[1]) < 0)
+		goto out;
+	int rc = login_exchange(&app->db, &app->cfg, number, v[1], client_address(req), &wait, &s);
+	if (rc < 0)
+		send_unavailable(req);
+	else if (rc == LOGIN_LIMITED)
+		send_limited(req, wait);
+	else if (rc == LOGIN_REFUSED)
+		http_send_error(req, 401, LOGIN_E_INVALID_CODE,
+		                "the code is wrong, expired or used up: ask for a new one");
+	else
+		answer_session(req, &s);
+	if (rc == 0)
+		log_info("session_opened", "tenant %lld", s.tenant.id);
+out:
+	tenant_release(&s.tenant);
+	free(number);
+	json_object_put(body);
+}
+
+static void session_end(struct app *app, struct http_req *req)
+{
+	struct seller s;
+	if (authenticate(app, req, &s) < 0)
+		return;
+	if (!s.id.session)
+		http_send_error(req, 400, "not_a_session",
+		                "a platform token is not a session: it ends when it expires");
+	else if (login_revoke(&app->db, s.id.session_hash) < 0)
+		send_unavailable(req);
+	else
+		http_send_text(req, 204, "application/json", "", 0);
+	tenant_release(&s.t);
+}
+
+static void handle_session(struct app *app, struct http_req *req)
+{
+	if (http_require_method(req, "POST,DELETE") < 0)
+		return;
+	if (strcmp(req->method, "POST") == 0)
+		session_create(app, req);
+	else
+		session_end(app, req);
+}
+
+static void send_me(struct app *app, struct http_req *req, long long id)
+{
+	struct tenant t = {0};
+	answer_load(req, tenant_load_id(&app->db, id, &t), &t);
+	tenant_release(&t);
+}
+
+/* The number part of a change, in the open transaction. 0, or -1 with the answer sent. */
+static int change_number(struct app *app, struct http_req *req, const struct seller *s,
+                         const char *number)
+{
+	const char *code = NULL;
+	long long wait = 0;
+	char id[24];
+	snprintf(id, sizeof(id), "%lld", s->t.id);
+	const char *p[] = {id};
+	int rc;
+	if (s->t.whatsapp_number && strcmp(number, s->t.whatsapp_number) == 0)
+		/* Back to the number it has: nothing to verify any more. */
+		rc = db_exec(&app->db,
+		             "UPDATE tenants SET pending_whatsapp_number = NULL WHERE id = $1", 1,
+		             p);
+	else
+		rc = verify_start(&app->db, &app->cfg, s->t.id, number, client_address(req), &wait,
+		                  &code);
+	if (rc < 0)
+		send_unavailable(req);
+	else if (rc == LOGIN_LIMITED)
+		send_limited(req, wait);
+	else if (rc == LOGIN_REFUSED)
+		send_in_use(req);
+	return rc == 0 ? 0 : -1;
+}
+
+/* Apply in to the seller's tenant in one transaction. 0, or -1 with the answer sent. */
+static int apply_change(struct app *app, struct http_req *req, const struct seller *s,
+                        const struct tenant_input *in)
+{
+	struct tenant t = {0};
+	const char *number = in->value[TF_WHATSAPP_NUMBER];
+	if (db_begin(&app->db) < 0) {
+		send_unavailable(req);
+		return -1;
+	}
+	int rc = tenant_update(&app->db, s->t.id, in, &t);
+	tenant_release(&t);
+	if (rc != 0)
+		send_unavailable(req);
+	else if (number && change_number(app, req, s, number) < 0)
+		rc = -1;
+	if (rc == 0 && db_commit(&app->db) < 0) {
+		send_unavailable(req);
+		rc = -1;
+	}
+	if (rc != 0)
+		db_rollback(&app->db);
+	return rc == 0 ? 0 : -1;
+}
+
+static void patch_me(struct app *app, struct http_req *req, const struct seller *s)
+{
+	struct json_object *body = NULL;
+	struct tenant_input in = {0};
+	char *field = NULL, *err = NULL;
+	const char *number;
+	if (http_read_json(req, (size_t)app->cfg.max_body_bytes, &body) < 0)
+		return;
+	if (tenant_parse_change(body, &in, &field, &err) < 0) {
+		http_send_field_error(req, 400, "invalid_field", field, "%s", err);
+		goto out;
+	}
+	number = in.value[TF_WHATSAPP_NUMBER];
+	int verify = number && (!s->t.whatsapp_number || strcmp(number, s->t.whatsapp_number) != 0);
+	if (verify && codes_configured(app, req, "verification_unavailable") < 0)
+		goto out;
+	if (apply_change(app, req, s, &in) < 0)
+		goto out;
+	log_info("tenant_changed", "tenant %lld by the seller%s", s->t.id,
+	         verify ? ", a new number to verify" : "");
+	app->drain_after = verify;
+	send_me(app, req, s->t.id);
+out:
+	tenant_input_release(&in);
+	json_object_put(body);
+	free(field);
+	free(err);
+}
+
+static void handle_me(struct app *app, struct http_req *req, const struct seller *s)
+{
+	if (http_require_method(req, "GET,HEAD,PATCH") < 0)
+		return;
+	if (strcmp(req->method, "PATCH") == 0)
+		patch_me(app, req, s);
+	else
+		send_tenant(req, 200, &s->t);
+}
+
+/* The answer to a refused verification, by its code. */
+static void send_verify_refusal(struct http_req *req, const char *code)
+{
+	if (strcmp(code, LOGIN_E_NOTHING) == 0)
+		http_send_error(req, 409, code, "there is no new number to verify");
+	else if (strcmp(code, LOGIN_E_IN_USE) == 0)
+		send_in_use(req);
+	else if (strcmp(code, LOGIN_E_ATTEMPTS) == 0)
+		http_send_error(req, 429, code,
+		                "too many wrong codes: save the number again for a new code");
+	else if (strcmp(code, LOGIN_E_EXPIRED) == 0)
+		http_send_error(req, 400, code,
+		                "the code has expired: save the number again for a new code");
+	else
+		http_send_field_error(req, 400, code, "code", "the code is wrong");
+}
+
+static void handle_verify(struct app *app, struct http_req *req, const struct seller *s)
+{
+	static const char *const names[] = {"code"};
+	const char *v[1], *code = NULL;
+	struct json_object *body = NULL;
+	struct tenant t = {0};
+	if (http_require_method(req, "POST") < 0 ||
+	    codes_configured(app, req, "verification_unavailable") < 0 ||
+	    read_strings(app, req, names, 1, v, &body) < 0 || code_format(req, v[0]) < 0)
+		goto out;
+	int rc = verify_confirm(&app->db, &app->cfg, s->t.id, v[0], &t, &code);
+	if (rc < 0)
+		send_unavailable(req);
+	else if (rc == LOGIN_REFUSED)
+		send_verify_refusal(req, code);
+	else
+		send_tenant(req, 200, &t);
+	if (rc == 0)
+		log_info("tenant_number_verified", "tenant %lld", t.id);
+out:
+	tenant_release(&t);
+	json_object_put(body);
+}
+
+/* The seller's routes (authenticated first), by exact path. */
+static const struct {
+	const char *path;
+	void (*handler)(struct app *app, struct http_req *req, const struct seller *s);
+} seller_routes[] = {
+    {"/tenants/me", handle_me},
+    {"/tenants/me/verify", handle_verify},
+};
+
+static void handle(struct app *app, struct http_req *req)
+{
+	if (strcmp(req->path, "/tenants/login") == 0) {
+		if (http_require_method(req, "POST") == 0)
+			handle_login(app, req);
+		return;
+	}
+	if (strcmp(req->path, "/tenants/session") == 0) {
+		handle_session(app, req);
+		return;
+	}
+	for (size_t i = 0; i < sizeof(seller_routes) / sizeof(seller_routes[0]); i++) {
+		if (strcmp(req->path, seller_routes[i].path) != 0)
+			continue;
+		struct seller s;
+		if (authenticate(app, req, &s) == 0)
+			seller_routes[i].handler(app, req, &s);
+		tenant_release(&s.t);
+		return;
+	}
+	handle_platform(app, req);
+}
+
 int main(void)
 {
-	return app_main("tenants", 0, handle, NULL);
+	return app_main("tenants", 0, handle, app_drain);
 }

@@ -5,6 +5,7 @@
 #include <string.h>
 
 #include "app/http.h"
+#include "core/jsonutil.h"
 #include "core/log.h"
 #include "core/util.h"
 
@@ -69,6 +70,8 @@ const char *http_status_text(int status)
 		return "Payload Too Large";
 	case 415:
 		return "Unsupported Media Type";
+	case 429:
+		return "Too Many Requests";
 	case 500:
 		return "Internal Server Error";
 	case 502:
@@ -108,11 +111,13 @@ void http_send_json(struct http_req *r, int status, struct json_object *obj)
 	buf_release(&b);
 }
 
+/* retry_after < 0: none. */
 static void send_error(struct http_req *r, int status, const char *code, const char *field,
-                       const char *fmt, va_list ap) __attribute__((format(printf, 5, 0)));
+                       long long retry_after, const char *fmt, va_list ap)
+    __attribute__((format(printf, 6, 0)));
 
 static void send_error(struct http_req *r, int status, const char *code, const char *field,
-                       const char *fmt, va_list ap)
+                       long long retry_after, const char *fmt, va_list ap)
 {
 	char *msg = xvasprintf(fmt, ap);
 	struct json_object *root = json_object_new_object();
@@ -121,6 +126,13 @@ static void send_error(struct http_req *r, int status, const char *code, const c
 	json_object_object_add(e, "message", json_object_new_string(msg));
 	if (field)
 		json_object_object_add(e, "field", json_object_new_string(field));
+	if (retry_after >= 0 && !r->status_sent) {
+		char *h = xasprintf("Retry-After: %lld\r\n", retry_after);
+		FCGX_PutS(h, r->fcgi->out);
+		free(h);
+		json_object_object_add(e, "retry_after_seconds",
+		                       json_object_new_int64(retry_after));
+	}
 	json_object_object_add(root, "error", e);
 	http_send_json(r, status, root);
 	json_object_put(root);
@@ -131,7 +143,7 @@ void http_send_error(struct http_req *r, int status, const char *code, const cha
 {
 	va_list ap;
 	va_start(ap, fmt);
-	send_error(r, status, code, NULL, fmt, ap);
+	send_error(r, status, code, NULL, -1, fmt, ap);
 	va_end(ap);
 }
 
@@ -140,7 +152,15 @@ void http_send_field_error(struct http_req *r, int status, const char *code, con
 {
 	va_list ap;
 	va_start(ap, fmt);
-	send_error(r, status, code, field, fmt, ap);
+	send_error(r, status, code, field, -1, fmt, ap);
+	va_end(ap);
+}
+
+void http_send_retry(struct http_req *r, long long seconds, const char *code, const char *fmt, ...)
+{
+	va_list ap;
+	va_start(ap, fmt);
+	send_error(r, 429, code, NULL, seconds < 1 ? 1 : seconds, fmt, ap);
 	va_end(ap);
 }
 
@@ -199,6 +219,20 @@ int http_read_body(struct http_req *r, size_t cap)
 	if (r->body.len != (size_t)n) {
 		http_send_error(r, 400, "bad_request",
 		                "the body ended before Content-Length bytes");
+		return -1;
+	}
+	return 0;
+}
+
+int http_read_json(struct http_req *r, size_t cap, struct json_object **obj)
+{
+	char *err = NULL;
+	*obj = NULL;
+	if (http_read_body(r, cap) < 0)
+		return -1;
+	if (json_parse_object(r->body.data ? r->body.data : "", r->body.len, obj, &err) < 0) {
+		http_send_error(r, 400, "invalid_json", "%s", err);
+		free(err);
 		return -1;
 	}
 	return 0;

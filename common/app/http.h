@@ -38,6 +38,13 @@ const char *http_param(struct http_req *r, const char *name);
  */
 int http_read_body(struct http_req *r, size_t cap);
 
+/*
+ * Read the body (as http_read_body) and parse it as one JSON object (core/jsonutil.h
+ * json_parse_object). 0 and *obj (caller puts it); or -1, *obj NULL, an error answer sent
+ * (400 invalid_json for anything that is not one JSON object).
+ */
+int http_read_json(struct http_req *r, size_t cap, struct json_object **obj);
+
 /* Check "Authorization: Bearer <token>" in constant time. 0 ok; -1 and a 401 sent. */
 int http_require_bearer(struct http_req *r, const char *token);
 /* The same for another key, named by its setting in the 401 when it is not configured. */
@@ -58,6 +65,13 @@ void http_send_text(struct http_req *r, int status, const char *content_type, co
 /* Send {"error":{"code":code,"message":message,"field":field}}: an error in one named input. */
 void http_send_field_error(struct http_req *r, int status, const char *code, const char *field,
                            const char *fmt, ...) __attribute__((format(printf, 5, 6)));
+
+/*
+ * Send 429 {"error":{"code":code,"message":message,"retry_after_seconds":seconds}} with a
+ * Retry-After header (seconds, at least 1).
+ */
+void http_send_retry(struct http_req *r, long long seconds, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /*
  * Look up key in an application/x-www-form-urlencoded query: the first pair

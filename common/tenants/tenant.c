@@ -189,13 +189,22 @@ static int field_by_name(const char *name)
 }
 
 /* One member into in. 0, or -1 with *why (static). */
-static int parse_member(struct tenant_input *in, int f, struct json_object *v, const char **why)
+static int parse_member(struct tenant_input *in, int f, struct json_object *v, int self,
+                        const char **why)
 {
 	if (in->present & (1u << f)) {
 		*why = "is given twice";
 		return -1;
 	}
 	in->present |= 1u << f;
+	if (self && f == TF_EXTERNAL_ID) {
+		*why = "cannot be changed: it is the platform's id for your shop";
+		return -1;
+	}
+	if (!v && self && f == TF_WHATSAPP_NUMBER) {
+		*why = "cannot be removed: alerts go to it (switch alerts off instead)";
+		return -1;
+	}
 	if (!v) {
 		*why = "is required and cannot be null";
 		return fields[f].required ? -1 : 0;
@@ -207,11 +216,11 @@ static int parse_member(struct tenant_input *in, int f, struct json_object *v, c
 	return fields[f].check(json_object_get_string(v), &in->value[f], why);
 }
 
-/* What holds between members: the required ones, and quiet hours as a pair. */
-static int check_whole(const struct tenant_input *in, int *bad, const char **why)
+/* What holds between members: the required ones (not in a change), quiet hours as a pair. */
+static int check_whole(const struct tenant_input *in, int self, int *bad, const char **why)
 {
 	unsigned qs = 1u << TF_QUIET_START, qe = 1u << TF_QUIET_END;
-	for (int i = 0; i < TF_COUNT; i++)
+	for (int i = 0; i < TF_COUNT && !self; i++)
 		if (fields[i].required && !(in->present & (1u << i))) {
 			*bad = i;
 			*why = "is required";
@@ -235,7 +244,8 @@ static int check_whole(const struct tenant_input *in, int *bad, const char **why
 	return 0;
 }
 
-int tenant_parse(struct json_object *body, struct tenant_input *in, char **field, char **err)
+static int parse_doc(struct json_object *body, int self, struct tenant_input *in, char **field,
+                     char **err)
 {
 	const char *why = NULL;
 	int bad = -1;
@@ -255,18 +265,28 @@ int tenant_parse(struct json_object *body, struct tenant_input *in, char **field
 			*err = xasprintf("%s: unknown member", key);
 			goto fail;
 		}
-		if (parse_member(in, f, val, &why) < 0) {
+		if (parse_member(in, f, val, self, &why) < 0) {
 			bad = f;
 			break;
 		}
 	}
-	if (bad < 0 && check_whole(in, &bad, &why) == 0)
+	if (bad < 0 && check_whole(in, self, &bad, &why) == 0)
 		return 0;
 	*field = xstrdup(fields[bad].name);
 	*err = xasprintf("%s %s", fields[bad].name, why);
 fail:
 	tenant_input_release(in);
 	return -1;
+}
+
+int tenant_parse(struct json_object *body, struct tenant_input *in, char **field, char **err)
+{
+	return parse_doc(body, 0, in, field, err);
+}
+
+int tenant_parse_change(struct json_object *body, struct tenant_input *in, char **field, char **err)
+{
+	return parse_doc(body, 1, in, field, err);
 }
 
 /* ------------------------------------------------------------------ rows */
@@ -278,7 +298,10 @@ fail:
 	"sms_number, email, time_zone, to_char(quiet_start, 'HH24:MI'), "                          \
 	"to_char(quiet_end, 'HH24:MI'), language, status, "                                        \
 	"to_char(created_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "               \
-	"to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"')"
+	"to_char(updated_at AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"'), "               \
+	"pending_whatsapp_number"
+/* How many: the column after them is TENANT_NCOLS. */
+#define TENANT_NCOLS 15
 
 static char *dup_or_null(const PGresult *res, int r, int c)
 {
@@ -288,11 +311,13 @@ static char *dup_or_null(const PGresult *res, int r, int c)
 
 static void row_to_tenant(const PGresult *res, int r, struct tenant *t)
 {
-	char **s[] = {
-	    &t->external_id, &t->display_name, &t->whatsapp_number, &t->whatsapp_verified_at,
-	    &t->sms_number,  &t->email,        &t->time_zone,       &t->quiet_start,
-	    &t->quiet_end,   &t->language,     &t->status,          &t->created_at,
-	    &t->updated_at};
+	char **s[] = {&t->external_id,     &t->display_name,
+	              &t->whatsapp_number, &t->whatsapp_verified_at,
+	              &t->sms_number,      &t->email,
+	              &t->time_zone,       &t->quiet_start,
+	              &t->quiet_end,       &t->language,
+	              &t->status,          &t->created_at,
+	              &t->updated_at,      &t->pending_whatsapp_number};
 	t->id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 		*s[i] = dup_or_null(res, r, (int)i + 1);
@@ -300,10 +325,13 @@ static void row_to_tenant(const PGresult *res, int r, struct tenant *t)
 
 void tenant_release(struct tenant *t)
 {
-	char *s[] = {t->external_id, t->display_name, t->whatsapp_number, t->whatsapp_verified_at,
-	             t->sms_number,  t->email,        t->time_zone,       t->quiet_start,
-	             t->quiet_end,   t->language,     t->status,          t->created_at,
-	             t->updated_at};
+	char *s[] = {t->external_id,     t->display_name,
+	             t->whatsapp_number, t->whatsapp_verified_at,
+	             t->sms_number,      t->email,
+	             t->time_zone,       t->quiet_start,
+	             t->quiet_end,       t->language,
+	             t->status,          t->created_at,
+	             t->updated_at,      t->pending_whatsapp_number};
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 		free(s[i]);
 	memset(t, 0, sizeof(*t));
@@ -324,6 +352,8 @@ struct json_object *tenant_to_json(const struct tenant *t)
 	json_object_object_add(o, "whatsapp_verified",
 	                       json_object_new_boolean(t->whatsapp_verified_at != NULL));
 	json_object_object_add(o, "whatsapp_verified_at", str_or_null(t->whatsapp_verified_at));
+	json_object_object_add(o, "pending_whatsapp_number",
+	                       str_or_null(t->pending_whatsapp_number));
 	json_object_object_add(o, "sms_number", str_or_null(t->sms_number));
 	json_object_object_add(o, "email", str_or_null(t->email));
 	json_object_object_add(o, "time_zone", str_or_null(t->time_zone));
@@ -373,6 +403,12 @@ int tenant_load_id(struct db *db, long long id, struct tenant *t)
 	    "load", t);
 }
 
+int tenant_number_taken(const struct db *db)
+{
+	/* unique_violation; the only unique column a statement here can break besides the ids */
+	return strcmp(db->sqlstate, "23505") == 0 && strstr(db->err, "tenants_whatsapp_number_key");
+}
+
 /*
  * The upsert. $10 names the members the request has: each other column keeps its stored value
  * (CASE ... ELSE tenants.col). On a new row the absent ones take their defaults (coalesce).
@@ -416,13 +452,17 @@ int tenant_upsert(struct db *db, const struct tenant_input *in, struct tenant *t
 	                   in->value[TF_QUIET_START],     in->value[TF_QUIET_END],
 	                   in->value[TF_LANGUAGE],        buf_str(&names)};
 	PGresult *res = db_query_idem(db, upsert_sql, 10, p);
+	if (!res && tenant_number_taken(db)) {
+		ret = TENANT_NUMBER_IN_USE;
+		goto out;
+	}
 	if (!res) {
 		log_warnx("tenant_upsert_failed", "%s", db->err);
 		goto out;
 	}
 	if (PQntuples(res) == 1) {
 		row_to_tenant(res, 0, t);
-		*created = PQgetvalue(res, 0, 14)[0] == 't';
+		*created = PQgetvalue(res, 0, TENANT_NCOLS)[0] == 't';
 		ret = 0;
 	}
 	PQclear(res);
@@ -479,4 +519,44 @@ int tenant_set_status(struct db *db, const char *external_id, const char *status
 	                                " RETURNING " TENANT_COLS,
 	                                2, p),
 	                  "set_status", t);
+}
+
+/*
+ * The seller's change: each column named in $9 takes its new value, the others keep theirs.
+ * The number is not among them: a seller's number is verified first (tenants/login.h).
+ */
+static const char update_sql[] =
+    "UPDATE tenants SET"
+    " display_name = CASE WHEN 'display_name' = ANY($9::text[]) THEN $2 ELSE display_name END,"
+    " sms_number = CASE WHEN 'sms_number' = ANY($9::text[]) THEN $3 ELSE sms_number END,"
+    " email = CASE WHEN 'email' = ANY($9::text[]) THEN $4 ELSE email END,"
+    " time_zone = CASE WHEN 'time_zone' = ANY($9::text[]) THEN $5 ELSE time_zone END,"
+    " quiet_start = CASE WHEN 'quiet_start' = ANY($9::text[]) THEN $6::time ELSE quiet_start"
+    " END,"
+    " quiet_end = CASE WHEN 'quiet_end' = ANY($9::text[]) THEN $7::time ELSE quiet_end END,"
+    " language = CASE WHEN 'language' = ANY($9::text[]) THEN $8 ELSE language END"
+    " WHERE id = $1 RETURNING " TENANT_COLS;
+
+int tenant_update(struct db *db, long long id, const struct tenant_input *in, struct tenant *t)
+{
+	struct buf names = BUF_INIT(1024); /* the field names: always fits */
+	char ids[24];
+	buf_puts(&names, "{");
+	for (int i = 0; i < TF_COUNT; i++)
+		if ((in->present & (1u << i)) && i != TF_WHATSAPP_NUMBER && i != TF_EXTERNAL_ID)
+			buf_printf(&names, "%s%s", names.len > 1 ? "," : "", fields[i].name);
+	buf_puts(&names, "}");
+	snprintf(ids, sizeof(ids), "%lld", id);
+	const char *p[] = {ids,
+	                   in->value[TF_DISPLAY_NAME],
+	                   in->value[TF_SMS_NUMBER],
+	                   in->value[TF_EMAIL],
+	                   in->value[TF_TIME_ZONE],
+	                   in->value[TF_QUIET_START],
+	                   in->value[TF_QUIET_END],
+	                   in->value[TF_LANGUAGE],
+	                   buf_str(&names)};
+	int ret = one_tenant(db, db_query(db, update_sql, 9, p), "update", t);
+	buf_release(&names);
+	return ret;
 }

@@ -46,6 +46,7 @@ struct tenant {
 	char *status;   /* "active" or "suspended" */
 	char *created_at;
 	char *updated_at;
+	char *pending_whatsapp_number; /* set by the seller, not yet confirmed; NULL: none */
 };
 
 void tenant_release(struct tenant *t);
@@ -94,12 +95,26 @@ int tenant_check_field(enum tenant_field f, const char *s, char **out, const cha
 int tenant_parse(struct json_object *body, struct tenant_input *in, char **field, char **err);
 
 /*
+ * The seller's change (PATCH /tenants/me): as tenant_parse(), but no member is required,
+ * external_id is refused (it cannot be changed) and so is a null whatsapp_number.
+ */
+int tenant_parse_change(struct json_object *body, struct tenant_input *in, char **field,
+                        char **err);
+
+/* What tenant_upsert answers when the WhatsApp number is another tenant's. */
+#define TENANT_NUMBER_IN_USE 2
+
+/* 1 when the statement that just failed on db broke "one number, one tenant" (sql/009). */
+int tenant_number_taken(const struct db *db);
+
+/*
  * Create the tenant in->value[TF_EXTERNAL_ID] or update it with the members in->present,
  * in one statement (two platform requests at once for one new tenant make one row). A
  * member absent leaves the stored value (on a new tenant: the default: no numbers, no email,
  * UTC, no quiet hours, "en"). A WhatsApp number set this way is verified now (the platform
  * vouches for its seller) unless it is the one stored. updated_at moves only when a value
- * changed. 0 and *t (and *created: 1 new row, 0 existing), or -1.
+ * changed. 0 and *t (and *created: 1 new row, 0 existing), TENANT_NUMBER_IN_USE (the number
+ * is another tenant's: nothing changed), or -1.
  */
 int tenant_upsert(struct db *db, const struct tenant_input *in, struct tenant *t, int *created);
 
@@ -122,5 +137,12 @@ void tenant_list_free(struct tenant *list, int n);
  * tenant, -1.
  */
 int tenant_set_status(struct db *db, const char *external_id, const char *status, struct tenant *t);
+
+/*
+ * Apply a seller's change (from tenant_parse_change) to tenant id: the members in->present
+ * except whatsapp_number (verified first: tenants/login.h) and external_id. In the caller's
+ * transaction if one is open. 0 and *t as it is now, 1 no such tenant, -1.
+ */
+int tenant_update(struct db *db, long long id, const struct tenant_input *in, struct tenant *t);
 
 #endif
