@@ -12,6 +12,9 @@
  *                             are due (jobs/drain.h); --resume first clears a stop of all
  *                             sending (after fixing the token or account)
  *   cron escalate             only escalate and repeat what is due (queues, sends nothing)
+ *   cron tenant-token EXTERNAL_ID [SECONDS]   print a seller JWT for that tenant, as the
+ *                             platform would mint it (TENANT_JWT_SECRET, TENANT_JWT_AUDIENCE),
+ *                             valid SECONDS (default 3600); touches no database
  * Exit status: 0 done, 1 could not do the work, 2 usage or configuration error.
  *
  * The commands are the table commands[]: its usage lines are the usage text, and one
@@ -26,6 +29,7 @@
 
 #include "core/config.h"
 #include "core/jsonutil.h"
+#include "core/jwt.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "db/db.h"
@@ -38,6 +42,7 @@
 #include "monitor/configure.h"
 #include "monitor/escalate.h"
 #include "monitor/testalert.h"
+#include "tenants/tenant.h"
 
 /* How a command treats stored settings the state database cannot give. */
 enum settings_need {
@@ -100,6 +105,39 @@ static int args_test_alert(int argc, char **argv)
 	    !str_is_utf8(message, strlen(message))) {
 		fprintf(stderr, "test-alert: the message must be 1..%d bytes of UTF-8\n",
 		        TESTALERT_MAX_MESSAGE);
+		return ARGS_BAD;
+	}
+	return ARGS_OK;
+}
+
+#define TENANT_TOKEN_SECONDS_DEFAULT 3600
+#define TENANT_TOKEN_SECONDS_MAX 31536000 /* a year */
+
+/* The lifetime in seconds of cron tenant-token's token; -1 when SECONDS is bad. */
+static long long tenant_token_seconds(int argc, char **argv)
+{
+	long long s = TENANT_TOKEN_SECONDS_DEFAULT;
+	const char *err;
+	if (argc == 4 && parse_int(argv[3], 1, TENANT_TOKEN_SECONDS_MAX, &s, &err) < 0)
+		return -1;
+	return s;
+}
+
+static int args_tenant_token(int argc, char **argv)
+{
+	if (argc < 3 || argc > 4)
+		return ARGS_USAGE;
+	char *id = NULL;
+	const char *why;
+	int bad = tenant_check_field(TF_EXTERNAL_ID, argv[2], &id, &why) < 0;
+	free(id);
+	if (bad) {
+		fprintf(stderr, "tenant-token: the external id %s\n", why);
+		return ARGS_BAD;
+	}
+	if (tenant_token_seconds(argc, argv) < 0) {
+		fprintf(stderr, "tenant-token: SECONDS must be a whole number from 1 to %d\n",
+		        TENANT_TOKEN_SECONDS_MAX);
 		return ARGS_BAD;
 	}
 	return ARGS_OK;
@@ -223,6 +261,32 @@ static int cmd_config(struct db *db, struct config *cfg, int argc, char **argv)
 	return 0;
 }
 
+/*
+ * A seller's JWT, as the platform mints them: for trying the seller's routes (make run prints
+ * one) and for the platform's developers. The key is the one the programs verify with.
+ */
+static int cmd_tenant_token(struct db *db, struct config *cfg, int argc, char **argv)
+{
+	(void)db;
+	const char *key = cfg->tenant_jwt_secret;
+	if (!*key) {
+		log_error("tenant_token_failed",
+		          "TENANT_JWT_SECRET is empty: no token can be minted");
+		fprintf(stderr, "tenant-token: TENANT_JWT_SECRET is empty\n");
+		return 1;
+	}
+	long long now = (long long)time(NULL);
+	char *token = jwt_mint_hs256(key, strlen(key), argv[2], cfg->tenant_jwt_audience, now,
+	                             now + tenant_token_seconds(argc, argv));
+	if (!token) {
+		log_error("tenant_token_failed", "the token could not be minted");
+		return 1;
+	}
+	puts(token);
+	free(token);
+	return 0;
+}
+
 /* In the order of the usage text. */
 static const struct command commands[] = {
     {"tick", "", args_none, SETTINGS_NONE, NULL, cmd_tick},
@@ -233,6 +297,8 @@ static const struct command commands[] = {
     {"escalate", "", args_none, SETTINGS_REQUIRED, "escalate_failed", cmd_escalate},
     {"test-alert", "critical|warning [message]", args_test_alert, SETTINGS_OPTIONAL, NULL,
      cmd_test_alert},
+    {"tenant-token", "EXTERNAL_ID [SECONDS]", args_tenant_token, SETTINGS_NONE, NULL,
+     cmd_tenant_token},
 };
 
 static void usage(void)

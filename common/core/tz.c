@@ -2,7 +2,9 @@
 #include <pthread.h>
 #include <stdlib.h>
 #include <string.h>
+#include <fcntl.h>
 #include <sys/stat.h>
+#include <unistd.h>
 
 #include "core/tz.h"
 #include "core/util.h"
@@ -80,7 +82,14 @@ int tz_known(const char *zone)
 	const char *dir = getenv("TZDIR");
 	char *path = xasprintf("%s/%s", dir && *dir ? dir : "/usr/share/zoneinfo", zone);
 	struct stat st;
-	int ok = stat(path, &st) == 0 && S_ISREG(st.st_mode);
+	char magic[4];
+	int ok = 0, fd = open(path, O_RDONLY | O_CLOEXEC | O_NONBLOCK);
 	free(path);
+	if (fd < 0)
+		return 0;
+	/* A compiled zone (RFC 8536), not a table beside them (leapseconds, a text file). */
+	if (fstat(fd, &st) == 0 && S_ISREG(st.st_mode) && read(fd, magic, 4) == 4)
+		ok = memcmp(magic, "TZif", 4) == 0;
+	close(fd);
 	return ok;
 }

@@ -43,7 +43,8 @@ time_t tz_make(const char *zone, struct tm *tm);
 /*
  * 1 when zone names a zone of the system tz database ($TZDIR, else
  * /usr/share/zoneinfo): a relative name of at most 64 characters of
- * [A-Za-z0-9/_+-], without "..", naming a regular file there. 0 otherwise.
+ * [A-Za-z0-9/_+-], without "..", naming a compiled zone there (a regular file that starts
+ * with "TZif": not leapseconds, a text table in the same directory). 0 otherwise.
  */
 int tz_known(const char *zone);
 

@@ -431,8 +431,9 @@ int login_prune(struct db *db, struct login_pruned *n)
 	static const char *const sql[] = {
 	    "DELETE FROM tenant_auth_requests WHERE at < now() - interval '1 day'",
 	    "DELETE FROM tenant_codes WHERE expires_at < now() - interval '1 day'",
-	    "DELETE FROM tenant_sessions WHERE coalesce(revoked_at, expires_at)"
-	    " < now() - interval '7 days'",
+	    /* parenthesised: one string on two lines, not two elements (clang's warning) */
+	    ("DELETE FROM tenant_sessions WHERE coalesce(revoked_at, expires_at)"
+	     " < now() - interval '7 days'"),
 	};
 	long long *out[] = {&n->requests, &n->codes, &n->sessions};
 	memset(n, 0, sizeof(*n));

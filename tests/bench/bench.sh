@@ -10,6 +10,10 @@
 #   webhook's share of the do-nothing figure.
 #   resident memory of each program at start, after its first requests and at the end, and
 #   the peak of two `cron tick`s (one with work due, one with nothing due).
+#   the seller's GET /tenants/me with 10,000 tenants stored, 32 connections (keep-alive),
+#   authenticated by a JWT from `cron tenant-token` (HS256 verified, the tenant loaded by
+#   external_id) and by a session token (sha256 looked up in tenant_sessions, the tenant
+#   loaded by id), beside the do-nothing program answering the same GET, rounds interleaved.
 #   outbox drain: 1,000 messages to 1,000 numbers queued, then one `cron drain` against the
 #   mock answering in 0 ms and in 250 ms, at the default rate cap (SEND_RATE_PER_SECOND=80:
 #   12.5 s is the floor).
@@ -155,6 +159,58 @@ if [[ -n ${BENCH_PERF:-} ]]; then # BENCH_PERF=FILE: where one more webhook roun
 		-H "X-Hub-Signature-256: sha256=$sig" "$HTTP_BASE/monitoring/whatsapp/webhook" >/dev/null 2>&1 || true
 	perf report -i "$BENCH_PERF" --no-children --sort comm --stdio 2>/dev/null | grep -E '^ +[0-9]' | head -8
 fi
+
+# ---------------------------------------------------------------- the seller's GET /tenants/me
+TENANTS=${BENCH_TENANTS:-10000}
+psql_state "INSERT INTO tenants (external_id, display_name, whatsapp_number, whatsapp_verified_at,
+ time_zone, quiet_start, quiet_end, language)
+ SELECT 'bench-shop-' || g, 'Bench Shop ' || g, '+1444' || lpad(g::text, 7, '0'), now(),
+ 'Africa/Lagos', '22:00', '07:00', 'en-NG' FROM generate_series(1, $TENANTS) g" >/dev/null
+seller=bench-shop-$(((TENANTS + 1) / 2))
+seller_jwt=$(harness_cron tenant-token "$seller" 3600)
+# A session as POST /tenants/session makes one: 32 random bytes in base64url (43 characters),
+# stored as the sha256 hex of that text.
+seller_session=$(head -c 32 /dev/urandom | base64 | tr '+/' '-_' | tr -d '=\n')
+psql_state "INSERT INTO tenant_sessions (token_hash, tenant_id, expires_at)
+ SELECT '$(printf '%s' "$seller_session" | sha256sum | cut -d' ' -f1)', id, now() + interval '1 day'
+ FROM tenants WHERE external_id = '$seller'" >/dev/null
+ab_get() { # ab_get PATH TOKEN: "rps p50 p99"
+	local out
+	out=$(ab -q -k -c 32 -n "$REQS" -H "Authorization: Bearer $2" "$HTTP_BASE$1" 2>&1)
+	if grep -q '^Non-2xx responses' <<<"$out"; then
+		echo "bench: GET $1 answered non-2xx: $(grep '^Non-2xx' <<<"$out")" >&2
+	fi
+	awk '/^Requests per second/ { r = $4 } $1 == "50%" { a = $2 } $1 == "99%" { b = $2 }
+		END { print r, a, b }' <<<"$out"
+}
+me_targets=("GET /tenants/me, JWT (cron tenant-token)|/tenants/me|$seller_jwt"
+	"GET /tenants/me, session token|/tenants/me|$seller_session"
+	"FastCGI program doing nothing (GET)|/bench/noop|x")
+me_answer=$(curl -s -H @- "$HTTP_BASE/tenants/me" <<<"Authorization: Bearer $seller_jwt" | jq -r .external_id)
+[[ $me_answer == "$seller" ]] || echo "bench: GET /tenants/me with the JWT answered '$me_answer', not $seller" >&2
+printf '\n%-44s %10s %12s %10s\n' "seller, $(psql_state "SELECT count(*) FROM tenants") tenants, 32 conns (median of $ROUNDS)" \
+	"req/s" "p50 ms" "p99 ms"
+declare -a me_results=()
+for t in "${!me_targets[@]}"; do
+	IFS='|' read -r _ path tok <<<"${me_targets[$t]}"
+	ab_get "$path" "$tok" >/dev/null # warm-up
+done
+for _ in $(seq "$ROUNDS"); do
+	for t in "${!me_targets[@]}"; do
+		IFS='|' read -r _ path tok <<<"${me_targets[$t]}"
+		me_results[t]+="$(ab_get "$path" "$tok")"$'\n'
+	done
+done
+for t in "${!me_targets[@]}"; do
+	rounds=${me_results[t]}
+	printf '%-44s %10.0f %12s %10s\n' "${me_targets[$t]%%|*}" "$(awk 'NF { print $1 }' <<<"$rounds" | median)" \
+		"$(awk 'NF { print $2 }' <<<"$rounds" | median)" "$(awk 'NF { print $3 }' <<<"$rounds" | median)"
+done
+for t in 0 1; do
+	printf '%-44s %9s%%\n' "$([[ $t == 0 ]] && echo JWT || echo session) / doing nothing (median per round)" \
+		"$(paste <(awk 'NF { print $1 }' <<<"${me_results[t]}") <(awk 'NF { print $1 }' <<<"${me_results[2]}") |
+			awk '{ printf "%.0f\n", 100 * $1 / $2 }' | median)"
+done
 fcgi_stop "$RUN" noop >/dev/null 2>&1 || true
 
 # ---------------------------------------------------------------- a full check beside psql

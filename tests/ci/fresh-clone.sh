@@ -2,7 +2,8 @@
 # tests/ci/fresh-clone.sh: the README's first command as a newcomer runs it. From a clone of
 # this repository's HEAD in a 0700 directory (what /root and a new user's home are on
 # Debian 12), `make run` with a setting given in the environment (MONITORING_API_TOKEN, which
-# then differs from the env file's), a request through nginx with that token, `make stop`, and
+# then differs from the env file's), a request through nginx with that token, the seller's
+# GET /tenants/me line make run prints (pasted as printed), `make stop`, and
 # no process of the stack left behind. Prints `N passed, N failed`; exit status 1 on a failure.
 #
 # Environment: FRESH_KEEP=1 keeps the clone (and its state directory) for a look.
@@ -81,6 +82,11 @@ fi
 status=$(curl -s -o /dev/null -w '%{http_code}' --max-time 30 \
 	"http://127.0.0.1:$port/monitoring/health")
 [[ $status == 200 ]] && pass "GET /monitoring/health: 200" || fail "GET /monitoring/health" "status $status"
+# The seller's line make run printed, pasted as it is: the demo seller, by its JWT.
+me_line=$(grep -m1 -E '^  curl -sS -H "Authorization: Bearer [^"]+" http://[^ ]+/tenants/me$' "$log")
+me=$( (cd / && eval "${me_line:-false}") 2>/dev/null | jq -r .external_id 2>/dev/null)
+[[ $me == demo-shop ]] && pass "make run's GET /tenants/me line: the demo seller" ||
+	fail "make run's GET /tenants/me line" "answered '${me}'"
 
 # Every process the stack recorded, to see them gone after make stop.
 pids=()

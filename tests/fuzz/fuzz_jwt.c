@@ -4,6 +4,8 @@
  * The first byte picks the mode:
  *  - 'T': the rest is a token, verified as received: most inputs never get
  *    past the MAC, which is the point (the shape and header parsers);
+ *  - 'M': the rest is a tenant's external id, minted into a token by
+ *    jwt_mint_hs256() (what `cron tenant-token` prints) and verified;
  *  - anything else: the rest is "header JSON" '\n' "payload JSON", signed
  *    with the harness's key by jwt_sign_hs256() and then verified, so that
  *    the claim checks see fuzzed, authentic payloads.
@@ -15,7 +17,11 @@
  *    bytes without control characters, now before exp + leeway, and nbf and
  *    iat (when present) not beyond now + leeway;
  *  - a token we signed is never refused for its signature, and once
- *    accepted, changing one character of its signature gets it refused.
+ *    accepted, changing one character of its signature gets it refused;
+ *  - a minted token exists for every sub of 1..JWT_SUB_MAX bytes, and is
+ *    accepted exactly when the sub is UTF-8 without a control character, giving back
+ *    that sub byte for byte and the times it was minted with (the sub is
+ *    escaped into the JSON, never spliced: no sub changes another claim).
  */
 #include "fuzz.h"
 #include "core/jwt.h"
@@ -82,6 +88,31 @@ static void signed_mode(const char *text)
 	free(header);
 }
 
+static void mint_mode(const char *sub)
+{
+	size_t n = strlen(sub);
+	int clean = str_is_utf8(sub, n); /* the verifier's JSON parser wants UTF-8 */
+	for (size_t i = 0; i < n; i++)
+		clean &= (unsigned char)sub[i] >= 0x20 && sub[i] != 0x7f;
+	char *token = jwt_mint_hs256(KEY, strlen(KEY), sub, "alerts", NOW - 10, NOW + 3600);
+	FUZZ_CHECK((token != NULL) == (n >= 1 && n <= JWT_SUB_MAX));
+	if (!token)
+		return;
+	struct jwt_check c = {KEY, strlen(KEY), "alerts", NOW, LEEWAY};
+	struct jwt_claims claims;
+	const char *code = NULL;
+	int rc = jwt_verify_hs256(token, &c, &claims, &code);
+	FUZZ_CHECK((rc == 0) == clean);
+	if (rc == 0) {
+		FUZZ_CHECK(strcmp(claims.sub, sub) == 0);
+		FUZZ_CHECK(claims.exp == NOW + 3600 && claims.has_iat && claims.iat == NOW - 10);
+		FUZZ_CHECK(!claims.has_nbf);
+	} else {
+		FUZZ_CHECK(strcmp(code, JWT_E_MALFORMED) == 0);
+	}
+	free(token);
+}
+
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	if (size == 0)
@@ -90,6 +121,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (data[0] == 'T') {
 		check(text, NULL);
 		check(text, "alerts");
+	} else if (data[0] == 'M') {
+		mint_mode(text);
 	} else {
 		signed_mode(text);
 	}

@@ -3,8 +3,10 @@
 # /proc/PID/cmdline), so scripts/start-monitoring (META_WHATSAPP_TOKEN, to subscribe the app)
 # and scripts/dev-up (MONITORING_API_TOKEN, for its first check) must hand curl the token
 # another way, and start-monitoring must not write its answer to a predictable file in a
-# world-writable directory. A `curl` earlier on PATH records every argv it is given, then
-# runs the real curl, so the scripts still do their work against the mock and the stack.
+# world-writable directory. dev-up also creates the demo seller (PLATFORM_API_KEY, on stdin
+# too) and prints curl lines for the seller's routes: they are run here as printed. A `curl`
+# earlier on PATH records every argv it is given, then runs the real curl, so the scripts
+# still do their work against the mock and the stack.
 set -euo pipefail
 
 # shellcheck source=tests/integration/harness.sh
@@ -85,6 +87,20 @@ rc=0
 PATH=$fake:$PATH VAR_DIR=$dev HTTP_PORT=$port BIN_DIR=$BIN_DIR \
 	"$repo/scripts/dev-up" >"$HARNESS_DIR/dev-up.out" 2>&1 || rc=$?
 admin_token=$(env_get "$dev/monitoring.env" MONITORING_API_TOKEN)
+platform_key=$(env_get "$dev/monitoring.env" PLATFORM_API_KEY)
+# Again (make run twice): the demo seller is upserted, not refused.
+rc2=0
+PATH=$fake:$PATH VAR_DIR=$dev HTTP_PORT=$port BIN_DIR=$BIN_DIR \
+	"$repo/scripts/dev-up" >"$HARNESS_DIR/dev-up2.out" 2>&1 || rc2=$?
+# The printed lines, run as a user pastes them (the real curl), while the stack is up.
+get_line=$(grep -m1 -E '^  curl -sS -H "Authorization: Bearer [^"]+" http://[^ ]+/tenants/me$' \
+	"$HARNESS_DIR/dev-up2.out" || true)
+patch_line=$(grep -m1 -E '^  curl -sS -X PATCH .*/tenants/me$' "$HARNESS_DIR/dev-up2.out" || true)
+platform_line=$(grep -m1 -E '^  curl -sS .*/tenants/demo-shop$' "$HARNESS_DIR/dev-up2.out" || true)
+me_before=$(cd / && eval "${get_line:-false}" 2>&1 || true)
+patched=$(cd / && eval "${patch_line:-false}" 2>&1 || true)
+me_after=$(cd / && eval "${get_line:-false}" 2>&1 || true)
+by_platform=$(cd / && eval "${platform_line:-false}" 2>&1 || true)
 VAR_DIR=$dev "$repo/scripts/dev-down" >"$HARNESS_DIR/dev-down.out" 2>&1 || true
 assert_eq "dev-up: up" 0 "$rc"
 ((rc == 0)) || tail -n 20 "$HARNESS_DIR/dev-up.out" | sed 's/^/       /'
@@ -93,6 +109,27 @@ assert_contains "dev-up: its first check ran (through curl, with the token)" \
 assert_ne "dev-up called curl" "" "$(recorded)"
 assert_ne "dev-up: an admin token was written" "" "$admin_token"
 assert_not_contains "dev-up: MONITORING_API_TOKEN is not on curl's command line" "$(recorded)" "$admin_token"
+assert_ne "dev-up: a platform key was written" "" "$platform_key"
+assert_not_contains "dev-up: PLATFORM_API_KEY is not on curl's command line" "$(recorded)" "$platform_key"
+assert_contains "dev-up: prints the platform key" "$(cat "$HARNESS_DIR/dev-up.out")" \
+	"platform key  $platform_key"
+assert_contains "dev-up: created the demo seller through POST /tenants" \
+	"$(cat "$HARNESS_DIR/dev-up.out")" "demo seller   demo-shop, +15550000009 (created)"
+assert_contains "dev-up: prints a seller JWT" "$(cat "$HARNESS_DIR/dev-up.out")" "seller JWT    eyJ"
+assert_eq "dev-up again: up" 0 "$rc2"
+((rc2 == 0)) || tail -n 20 "$HARNESS_DIR/dev-up2.out" | sed 's/^/       /'
+assert_contains "dev-up again: the demo seller is already there (200)" \
+	"$(cat "$HARNESS_DIR/dev-up2.out")" "demo seller   demo-shop, +15550000009 (already there)"
+assert_eq "the printed platform line: GET /tenants/demo-shop" "demo-shop" \
+	"$(jq -r .external_id <<<"$by_platform" 2>/dev/null)"
+assert_eq "the printed GET /tenants/me: the demo seller, by its JWT" \
+	"demo-shop +15550000009 true Demo Shop" \
+	"$(jq -r '"\(.external_id) \(.whatsapp_number) \(.whatsapp_verified) \(.display_name)"' \
+		<<<"$me_before" 2>/dev/null)"
+assert_eq "the printed PATCH /tenants/me renames it" "Demo Shop Renamed" \
+	"$(jq -r .display_name <<<"$patched" 2>/dev/null)"
+assert_eq "and GET /tenants/me reads the new name" "Demo Shop Renamed" \
+	"$(jq -r .display_name <<<"$me_after" 2>/dev/null)"
 }
 
 harness_scenarios start_monitoring dev_up

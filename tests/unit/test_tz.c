@@ -325,6 +325,46 @@ static void tz_switch_sets_tz_and_is_noticed_again_after_a_change_behind_its_bac
 	assert_string_equal(getenv("TZ"), "Asia/Tokyo");
 }
 
+/* A zone is a compiled zone file (TZif), not any file of the directory (leapseconds). */
+static void tz_known_wants_a_compiled_zone(void **state)
+{
+	(void)state;
+	char dir[] = "/tmp/unit-tzdir-XXXXXX";
+	assert_non_null(mkdtemp(dir));
+	static const struct {
+		const char *name, *content;
+		int known;
+	} files[] = {
+	    {"Good", "TZif2\n", 1}, {"leapseconds", "Leap\t2016\n", 0},
+	    {"Empty", "", 0},       {"Short", "TZi", 0},
+	    {"tzif", "tzif2\n", 0},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+		char *path = xasprintf("%s/%s", dir, files[i].name);
+		FILE *fp = fopen(path, "w");
+		assert_non_null(fp);
+		fputs(files[i].content, fp);
+		assert_int_equal(fclose(fp), 0);
+		free(path);
+	}
+	char *sub = xasprintf("%s/Area", dir);
+	assert_int_equal(mkdir(sub, 0700), 0);
+	tu_setenv("TZDIR", dir);
+	for (size_t i = 0; i < ARRAY_LEN(files); i++)
+		assert_int_equal(tz_known(files[i].name), files[i].known);
+	assert_int_equal(tz_known("Area"), 0);    /* a directory */
+	assert_int_equal(tz_known("Nowhere"), 0); /* missing */
+	unsetenv("TZDIR");
+	for (size_t i = 0; i < ARRAY_LEN(files); i++) {
+		char *path = xasprintf("%s/%s", dir, files[i].name);
+		unlink(path);
+		free(path);
+	}
+	rmdir(sub);
+	free(sub);
+	rmdir(dir);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -336,6 +376,7 @@ int main(void)
 	    cmocka_unit_test(threads_in_different_zones_get_the_answers_computed_alone),
 	    cmocka_unit_test(offset_at_follows_each_zones_rules),
 	    cmocka_unit_test(tz_switch_sets_tz_and_is_noticed_again_after_a_change_behind_its_back),
+	    cmocka_unit_test(tz_known_wants_a_compiled_zone),
 	};
 	return cmocka_run_group_tests_name("tz", tests, setup, NULL);
 }
