@@ -255,7 +255,8 @@ static int read_strings(struct app *app, struct http_req *req, const char *const
 		while (i < n && strcmp(key, names[i]) != 0)
 			i++;
 		if (i == n) {
-			http_send_field_error(req, 400, "invalid_field", key, "%s: unknown member", key);
+			http_send_field_error(req, 400, "invalid_field", key, "%s: unknown member",
+			                      key);
 			return -1;
 		}
 		(void)val;
@@ -327,7 +328,8 @@ static void handle_login(struct app *app, struct http_req *req)
 	} else {
 		/* The same answer whether or not the number is a seller's. */
 		struct json_object *o = json_object_new_object();
-		json_object_object_add(o, "status", json_object_new_string("code_sent_if_registered"));
+		json_object_object_add(o, "status",
+		                       json_object_new_string("code_sent_if_registered"));
 		json_object_object_add(o, "expires_in_seconds",
 		                       json_object_new_int64(app->cfg.login_code_ttl_s));
 		http_send_json(req, 202, o);
@@ -424,7 +426,8 @@ static int change_number(struct app *app, struct http_req *req, const struct sel
 	if (s->t.whatsapp_number && strcmp(number, s->t.whatsapp_number) == 0)
 		/* Back to the number it has: nothing to verify any more. */
 		rc = db_exec(&app->db,
-		             "UPDATE tenants SET pending_whatsapp_number = NULL WHERE id = $1", 1, p);
+		             "UPDATE tenants SET pending_whatsapp_number = NULL WHERE id = $1", 1,
+		             p);
 	else
 		rc = verify_start(&app->db, &app->cfg, s->t.id, number, client_address(req), &wait,
 		                  &code);

@@ -130,7 +130,8 @@ static void send_error(struct http_req *r, int status, const char *code, const c
 		char *h = xasprintf("Retry-After: %lld\r\n", retry_after);
 		FCGX_PutS(h, r->fcgi->out);
 		free(h);
-		json_object_object_add(e, "retry_after_seconds", json_object_new_int64(retry_after));
+		json_object_object_add(e, "retry_after_seconds",
+		                       json_object_new_int64(retry_after));
 	}
 	json_object_object_add(root, "error", e);
 	http_send_json(r, status, root);
@@ -155,8 +156,7 @@ void http_send_field_error(struct http_req *r, int status, const char *code, con
 	va_end(ap);
 }
 
-void http_send_retry(struct http_req *r, long long seconds, const char *code, const char *fmt,
-                     ...)
+void http_send_retry(struct http_req *r, long long seconds, const char *code, const char *fmt, ...)
 {
 	va_list ap;
 	va_start(ap, fmt);

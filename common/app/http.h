@@ -70,8 +70,8 @@ void http_send_field_error(struct http_req *r, int status, const char *code, con
  * Send 429 {"error":{"code":code,"message":message,"retry_after_seconds":seconds}} with a
  * Retry-After header (seconds, at least 1).
  */
-void http_send_retry(struct http_req *r, long long seconds, const char *code, const char *fmt,
-                     ...) __attribute__((format(printf, 4, 5)));
+void http_send_retry(struct http_req *r, long long seconds, const char *code, const char *fmt, ...)
+    __attribute__((format(printf, 4, 5)));
 
 /*
  * Look up key in an application/x-www-form-urlencoded query: the first pair

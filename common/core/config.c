@@ -56,14 +56,12 @@ static const struct var_slot vars[] = {
     {{"LOGIN_CODE_TTL_SECONDS", CFG_INT, "600", 60, 3600, 0,
       "seconds a login or verification code stays valid"},
      OFF(login_code_ttl_s)},
-    {{"LOGIN_CODE_MAX_ATTEMPTS", CFG_INT, "5", 1, 10, 0,
-      "wrong tries that use up a code"},
+    {{"LOGIN_CODE_MAX_ATTEMPTS", CFG_INT, "5", 1, 10, 0, "wrong tries that use up a code"},
      OFF(login_code_max_attempts)},
     {{"LOGIN_CODE_RESEND_SECONDS", CFG_INT, "60", 10, 3600, 0,
       "seconds between two code requests for one number"},
      OFF(login_code_resend_s)},
-    {{"LOGIN_CODES_PER_HOUR", CFG_INT, "5", 1, 100, 0,
-      "code requests for one number per hour"},
+    {{"LOGIN_CODES_PER_HOUR", CFG_INT, "5", 1, 100, 0, "code requests for one number per hour"},
      OFF(login_codes_per_hour)},
     {{"LOGIN_REQUESTS_PER_ADDRESS_HOUR", CFG_INT, "30", 1, 100000, 0,
       "login and code requests from one client address per hour"},
@@ -738,12 +736,14 @@ static int check_tenant_keys(const struct config *cfg, char **err)
 			return -1;
 		}
 		if (strcmp(v, cfg->api_token) == 0 || strcmp(v, cfg->platform_api_key) == 0) {
-			*err = xasprintf("%s must differ from MONITORING_API_TOKEN and PLATFORM_API_KEY",
-			                 keys[i].name);
+			*err = xasprintf(
+			    "%s must differ from MONITORING_API_TOKEN and PLATFORM_API_KEY",
+			    keys[i].name);
 			return -1;
 		}
 	}
-	if (*cfg->tenant_jwt_secret && strcmp(cfg->tenant_jwt_secret, cfg->tenant_code_secret) == 0) {
+	if (*cfg->tenant_jwt_secret &&
+	    strcmp(cfg->tenant_jwt_secret, cfg->tenant_code_secret) == 0) {
 		*err = xstrdup("TENANT_CODE_SECRET must differ from TENANT_JWT_SECRET");
 		return -1;
 	}

@@ -7,6 +7,7 @@
 #include "core/log.h"
 #include "monitor/report.h"
 #include "monitor/schedule.h"
+#include "tenants/login.h"
 #include "db/settings.h"
 #include "jobs/drain.h"
 #include "jobs/tick.h"
@@ -202,6 +203,12 @@ static void step_prune(struct db *db, struct config *cfg, time_t now, struct ste
 	                           " - make_interval(days => $1::int)",
 	                           1, ph)
 	                 : -1;
+	struct login_pruned lp = {0};
+	if (ignored == 0)
+		ignored = login_prune(db, &lp);
+	json_object_object_add(o, "login_requests", json_object_new_int64(lp.requests));
+	json_object_object_add(o, "login_codes", json_object_new_int64(lp.codes));
+	json_object_object_add(o, "sessions", json_object_new_int64(lp.sessions));
 	json_object_object_add(o, "due", json_object_new_boolean(1));
 	json_object_object_add(o, "check_runs", json_object_new_int(a ? PQntuples(a) : 0));
 	json_object_object_add(o, "webhook_seen", json_object_new_int(b ? PQntuples(b) : 0));

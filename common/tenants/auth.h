@@ -27,7 +27,7 @@
 
 struct tenant_identity {
 	long long tenant_id;
-	int session;                         /* 1: a session token, 0: a platform JWT */
+	int session;                        /* 1: a session token, 0: a platform JWT */
 	char session_hash[SHA256_HEX_SIZE]; /* with session: the token's SHA-256 ("" otherwise) */
 };
 

@@ -34,8 +34,8 @@ static const char wait_sql[] =
  * counted one after the other), check the limits, record the request when allowed. 0 allowed,
  * LOGIN_LIMITED (*retry_after), -1.
  */
-static int take_slot(struct db *db, const struct config *cfg, const char *kind,
-                     const char *number, const char *addr, long long *retry_after)
+static int take_slot(struct db *db, const struct config *cfg, const char *kind, const char *number,
+                     const char *addr, long long *retry_after)
 {
 	char resend[24], per_hour[24], per_addr[24];
 	snprintf(resend, sizeof(resend), "%lld", cfg->login_code_resend_s);
@@ -62,12 +62,13 @@ static int take_slot(struct db *db, const struct config *cfg, const char *kind,
 
 /* ------------------------------------------------------------------ codes */
 
-static const char *purpose_text(const char *purpose, const char *code, long long minutes,
-                                char *out, size_t n)
+static const char *purpose_text(const char *purpose, const char *code, long long minutes, char *out,
+                                size_t n)
 {
 	if (strcmp(purpose, "login") == 0)
-		snprintf(out, n, "Your login code is %s. It expires in %lld minutes. Never share it.",
-		         code, minutes);
+		snprintf(out, n,
+		         "Your login code is %s. It expires in %lld minutes. Never share it.", code,
+		         minutes);
 	else
 		snprintf(out, n,
 		         "Your code to confirm this number for alerts is %s. It expires in %lld "
@@ -112,8 +113,8 @@ static int send_code(struct db *db, const struct config *cfg, long long tenant_i
 	PQclear(r);
 	struct outbox_msg m = {
 	    .phone = number,
-	    .content = purpose_text(purpose, code, (cfg->login_code_ttl_s + 59) / 60, text,
-	                            sizeof(text)),
+	    .content =
+	        purpose_text(purpose, code, (cfg->login_code_ttl_s + 59) / 60, text, sizeof(text)),
 	    .priority = "critical",
 	    .kind = strcmp(purpose, "login") == 0 ? "login_code" : "verify_code",
 	    .key = key,
@@ -175,7 +176,13 @@ static int try_code(struct db *db, const struct config *cfg, const char *purpose
 		*why = LOGIN_E_INVALID_CODE;
 		return LOGIN_REFUSED;
 	}
-	return db_exec(db, "UPDATE tenant_codes SET used_at = now() WHERE id = $1", 1, p);
+	if (db_exec(db, "UPDATE tenant_codes SET used_at = now() WHERE id = $1", 1, p) < 0)
+		return -1;
+	/* Spent: the audit log keeps the message, not the code. */
+	return db_exec(db,
+	               "UPDATE whatsapp_logs SET message_content = regexp_replace(message_content,"
+	               " '[0-9]{6}', '******') WHERE idempotency_key = 'code:' || $1",
+	               1, p);
 }
 
 /* The newest code by sql with params p (2). 0 and *c, 1 none, -1. */
@@ -237,7 +244,8 @@ static int new_session(struct db *db, const struct config *cfg, long long tid,
 {
 	char hash[SHA256_HEX_SIZE], t[24], hours[24];
 	if (session_token_new(s->token) < 0 || session_token_hash(s->token, hash) < 0) {
-		snprintf(db->err, sizeof(db->err), "no session token could be made (random source)");
+		snprintf(db->err, sizeof(db->err),
+		         "no session token could be made (random source)");
 		return -1;
 	}
 	snprintf(t, sizeof(t), "%lld", tid);
@@ -256,9 +264,10 @@ static int new_session(struct db *db, const struct config *cfg, long long tid,
 	return 0;
 }
 
-/* After the right code: the tenant must still be active and hold the number. 0, LOGIN_REFUSED, -1. */
-static int open_session(struct db *db, const struct config *cfg, const char *number,
-                        long long tid, struct login_session *s)
+/* After the right code: the tenant must still be active and hold the number. 0, LOGIN_REFUSED, -1.
+ */
+static int open_session(struct db *db, const struct config *cfg, const char *number, long long tid,
+                        struct login_session *s)
 {
 	int rc = tenant_load_id(db, tid, &s->tenant);
 	if (rc != 0)
@@ -326,8 +335,8 @@ int verify_start(struct db *db, const struct config *cfg, long long tenant_id, c
 	snprintf(tid, sizeof(tid), "%lld", tenant_id);
 	const char *p[] = {number, tid};
 	*retry_after = 0;
-	PGresult *r = db_query(db, "SELECT 1 FROM tenants WHERE whatsapp_number = $1 AND id <> $2",
-	                       2, p);
+	PGresult *r =
+	    db_query(db, "SELECT 1 FROM tenants WHERE whatsapp_number = $1 AND id <> $2", 2, p);
 	if (!r)
 		return -1;
 	int taken = PQntuples(r) > 0;
@@ -414,4 +423,26 @@ int verify_confirm(struct db *db, const struct config *cfg, long long tenant_id,
 		return -1;
 	}
 	return rc;
+}
+
+int login_prune(struct db *db, struct login_pruned *n)
+{
+	static const char *const sql[] = {
+	    "DELETE FROM tenant_auth_requests WHERE at < now() - interval '1 day'",
+	    "DELETE FROM tenant_codes WHERE expires_at < now() - interval '1 day'",
+	    "DELETE FROM tenant_sessions WHERE coalesce(revoked_at, expires_at)"
+	    " < now() - interval '7 days'",
+	};
+	long long *out[] = {&n->requests, &n->codes, &n->sessions};
+	memset(n, 0, sizeof(*n));
+	for (size_t i = 0; i < sizeof(sql) / sizeof(sql[0]); i++) {
+		PGresult *r = db_query(db, sql[i], 0, NULL);
+		if (!r) {
+			log_warnx("login_prune_failed", "%s", db->err);
+			return -1;
+		}
+		*out[i] = strtoll(PQcmdTuples(r), NULL, 10);
+		PQclear(r);
+	}
+	return 0;
 }

@@ -11,7 +11,9 @@
  *     sent to it; POST /tenants/me/verify with the code makes it the number alerts go to.
  * Codes are stored keyed-hashed (core/secret.h), live LOGIN_CODE_TTL_SECONDS, are spent by the
  * first right try and used up by LOGIN_CODE_MAX_ATTEMPTS tries (each counted before the
- * comparison, under the row's lock). Only the newest code of a number (login) or of a tenant's
+ * comparison, under the row's lock). A spent code's digits are masked in its message's row
+ * (whatsapp_logs keeps the message); until then the outbox row holds the text that was sent,
+ * code included, as it must to send it. Only the newest code of a number (login) or of a tenant's
  * pending number (verify) is live.
  *
  * Rate limits (tenant_auth_requests, sql/009), counted alike for unknown numbers: a code
@@ -74,5 +76,14 @@ int verify_start(struct db *db, const struct config *cfg, long long tenant_id, c
  */
 int verify_confirm(struct db *db, const struct config *cfg, long long tenant_id,
                    const char *code_text, struct tenant *t, const char **code);
+
+/*
+ * What the daily prune (jobs/tick.c) removes: rate-limit records older than a day, codes a day
+ * past their expiry, sessions a week after they ended. Counts in *n. 0 / -1.
+ */
+struct login_pruned {
+	long long requests, codes, sessions;
+};
+int login_prune(struct db *db, struct login_pruned *n);
 
 #endif

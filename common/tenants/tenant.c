@@ -284,8 +284,7 @@ int tenant_parse(struct json_object *body, struct tenant_input *in, char **field
 	return parse_doc(body, 0, in, field, err);
 }
 
-int tenant_parse_change(struct json_object *body, struct tenant_input *in, char **field,
-                        char **err)
+int tenant_parse_change(struct json_object *body, struct tenant_input *in, char **field, char **err)
 {
 	return parse_doc(body, 1, in, field, err);
 }
@@ -312,11 +311,13 @@ static char *dup_or_null(const PGresult *res, int r, int c)
 
 static void row_to_tenant(const PGresult *res, int r, struct tenant *t)
 {
-	char **s[] = {
-	    &t->external_id, &t->display_name, &t->whatsapp_number, &t->whatsapp_verified_at,
-	    &t->sms_number,  &t->email,        &t->time_zone,       &t->quiet_start,
-	    &t->quiet_end,   &t->language,     &t->status,          &t->created_at,
-	    &t->updated_at,  &t->pending_whatsapp_number};
+	char **s[] = {&t->external_id,     &t->display_name,
+	              &t->whatsapp_number, &t->whatsapp_verified_at,
+	              &t->sms_number,      &t->email,
+	              &t->time_zone,       &t->quiet_start,
+	              &t->quiet_end,       &t->language,
+	              &t->status,          &t->created_at,
+	              &t->updated_at,      &t->pending_whatsapp_number};
 	t->id = strtoll(PQgetvalue(res, r, 0), NULL, 10);
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 		*s[i] = dup_or_null(res, r, (int)i + 1);
@@ -324,10 +325,13 @@ static void row_to_tenant(const PGresult *res, int r, struct tenant *t)
 
 void tenant_release(struct tenant *t)
 {
-	char *s[] = {t->external_id, t->display_name, t->whatsapp_number, t->whatsapp_verified_at,
-	             t->sms_number,  t->email,        t->time_zone,       t->quiet_start,
-	             t->quiet_end,   t->language,     t->status,          t->created_at,
-	             t->updated_at,  t->pending_whatsapp_number};
+	char *s[] = {t->external_id,     t->display_name,
+	             t->whatsapp_number, t->whatsapp_verified_at,
+	             t->sms_number,      t->email,
+	             t->time_zone,       t->quiet_start,
+	             t->quiet_end,       t->language,
+	             t->status,          t->created_at,
+	             t->updated_at,      t->pending_whatsapp_number};
 	for (size_t i = 0; i < sizeof(s) / sizeof(s[0]); i++)
 		free(s[i]);
 	memset(t, 0, sizeof(*t));
@@ -348,7 +352,8 @@ struct json_object *tenant_to_json(const struct tenant *t)
 	json_object_object_add(o, "whatsapp_verified",
 	                       json_object_new_boolean(t->whatsapp_verified_at != NULL));
 	json_object_object_add(o, "whatsapp_verified_at", str_or_null(t->whatsapp_verified_at));
-	json_object_object_add(o, "pending_whatsapp_number", str_or_null(t->pending_whatsapp_number));
+	json_object_object_add(o, "pending_whatsapp_number",
+	                       str_or_null(t->pending_whatsapp_number));
 	json_object_object_add(o, "sms_number", str_or_null(t->sms_number));
 	json_object_object_add(o, "email", str_or_null(t->email));
 	json_object_object_add(o, "time_zone", str_or_null(t->time_zone));

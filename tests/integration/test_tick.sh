@@ -174,6 +174,22 @@ psql_state "DELETE FROM schedule_runs WHERE kind = 'prune'" >/dev/null
 out=$(tick)
 assert_eq "the prune removes old check runs" 1 "$(step prune "$out" | jq .check_runs)"
 assert_eq "and old webhook ids, keeping recent ones" "st:new:read" "$(psql_state "SELECT string_agg(key, ',') FROM webhook_seen WHERE key LIKE 'st:%:read' AND key IN ('st:old:read', 'st:new:read')")"
+# The seller login's records: rate-limit rows older than a day, codes a day past their expiry,
+# sessions a week after they ended; the others stay.
+psql_state "INSERT INTO tenants (external_id, display_name) VALUES ('prune-shop', 'P')" >/dev/null
+psql_state "INSERT INTO tenant_auth_requests (kind, number, client_address, at) VALUES
+	('code', '+15550001111', '127.0.0.1', now() - interval '25 hours'), ('code', '+15550001111', '127.0.0.1', now())" >/dev/null
+psql_state "INSERT INTO tenant_codes (tenant_id, purpose, number, code_hash, expires_at)
+	SELECT id, 'login', '+15550001111', repeat('a', 64), e FROM tenants, (VALUES (now() - interval '25 hours'), (now() - interval '1 hour')) v(e)
+	WHERE external_id = 'prune-shop'" >/dev/null
+psql_state "INSERT INTO tenant_sessions (token_hash, tenant_id, expires_at, revoked_at)
+	SELECT h, id, e, r FROM tenants, (VALUES (repeat('b', 64), now() - interval '8 days', NULL::timestamptz),
+	(repeat('c', 64), now() + interval '1 day', now() - interval '8 days'), (repeat('d', 64), now() - interval '1 day', NULL)) v(h, e, r)
+	WHERE external_id = 'prune-shop'" >/dev/null
+psql_state "DELETE FROM schedule_runs WHERE kind = 'prune'" >/dev/null
+out=$(tick)
+assert_eq "the prune removes old login records" "1 1 2" "$(step prune "$out" | jq -r '"\(.login_requests) \(.login_codes) \(.sessions)"')"
+assert_eq "and keeps the recent ones" "1 1 1" "$(psql_state "SELECT (SELECT count(*) FROM tenant_auth_requests) || ' ' || (SELECT count(*) FROM tenant_codes) || ' ' || (SELECT count(*) FROM tenant_sessions)")"
 }
 
 # ---------------------------------------------------------------- the state database down

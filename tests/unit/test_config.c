@@ -348,6 +348,41 @@ static void test_config_platform_key_is_long_and_not_the_operator_token(void **s
 	config_release(&cfg);
 }
 
+static void test_config_tenant_keys_are_long_and_distinct(void **state)
+{
+	(void)state;
+	const char *k1 = "0123456789abcdef0123456789abcdef",
+	           *k2 = "fedcba9876543210fedcba9876543210";
+	char *doc;
+	assert_load_fails("TENANT_JWT_SECRET=0123456789abcdef0123456789abcde\n",
+	                  "TENANT_JWT_SECRET", "32");
+	assert_load_fails("TENANT_CODE_SECRET=short-but-sixteen\n", "TENANT_CODE_SECRET", "32");
+	doc = xasprintf("PLATFORM_API_KEY=%s\nTENANT_JWT_SECRET=%s\n", k1, k1);
+	assert_load_fails(doc, "TENANT_JWT_SECRET", "PLATFORM_API_KEY");
+	free(doc);
+	doc = xasprintf("MONITORING_API_TOKEN=%s\nTENANT_CODE_SECRET=%s\n", k1, k1);
+	assert_load_fails(doc, "TENANT_CODE_SECRET", "MONITORING_API_TOKEN");
+	free(doc);
+	doc = xasprintf("TENANT_JWT_SECRET=%s\nTENANT_CODE_SECRET=%s\n", k1, k1);
+	assert_load_fails(doc, "TENANT_CODE_SECRET", "TENANT_JWT_SECRET");
+	free(doc);
+	assert_load_fails("TENANT_JWT_LEEWAY_SECONDS=301\n", "TENANT_JWT_LEEWAY_SECONDS", NULL);
+	assert_load_fails("LOGIN_CODE_RESEND_SECONDS=5\n", "LOGIN_CODE_RESEND_SECONDS", NULL);
+	struct config cfg;
+	char *err = NULL;
+	doc = xasprintf("TENANT_JWT_SECRET=%s\nTENANT_CODE_SECRET=%s\nTENANT_JWT_AUDIENCE=shop\n",
+	                k1, k2);
+	assert_int_equal(load_with_file(&cfg, doc, &err), 0);
+	assert_string_equal(cfg.tenant_jwt_secret, k1);
+	assert_string_equal(cfg.tenant_code_secret, k2);
+	assert_string_equal(cfg.tenant_jwt_audience, "shop");
+	assert_int_equal(cfg.tenant_jwt_leeway_s, 30);
+	assert_int_equal(cfg.login_code_ttl_s, 600);
+	assert_int_equal(cfg.login_code_max_attempts, 5);
+	config_release(&cfg);
+	free(doc);
+}
+
 static void test_config_rejects_unknown_timezone(void **state)
 {
 	(void)state;
@@ -871,6 +906,7 @@ int main(void)
 	    T(test_config_rejects_interval_out_of_range),
 	    T(test_config_rejects_bad_value_from_environment),
 	    T(test_config_platform_key_is_long_and_not_the_operator_token),
+	    T(test_config_tenant_keys_are_long_and_distinct),
 	    T(test_config_rejects_unknown_timezone),
 	    T(test_config_rejects_timezone_path_tricks),
 	    T(test_config_command_max_age_bounds),

@@ -255,6 +255,73 @@ static void test_tenant_json_uses_the_names_post_takes(void **state)
 	tenant_release(&t);
 }
 
+/* The seller's change (PATCH /tenants/me): doc refused naming field, with why in the message. */
+static void change_refused(const char *doc, const char *want_field, const char *why)
+{
+	struct json_object *o = json_tokener_parse(doc);
+	struct tenant_input in;
+	char *field = NULL, *err = NULL;
+	assert_non_null(o);
+	if (tenant_parse_change(o, &in, &field, &err) == 0) {
+		print_error("tenant_parse_change(%s) accepted it\n", doc);
+		fail();
+	}
+	assert_string_equal(field, want_field);
+	if (!strstr(err, why)) {
+		print_error("tenant_parse_change(%s): \"%s\" lacks \"%s\"\n", doc, err, why);
+		fail();
+	}
+	assert_int_equal(in.present, 0);
+	free(field);
+	free(err);
+	json_object_put(o);
+}
+
+static void test_tenant_change_needs_no_member_and_never_the_id(void **state)
+{
+	(void)state;
+	struct json_object *o = json_tokener_parse("{}");
+	struct tenant_input in;
+	char *field = NULL, *err = NULL;
+	assert_int_equal(tenant_parse_change(o, &in, &field, &err), 0);
+	assert_int_equal(in.present, 0);
+	json_object_put(o);
+	o = json_tokener_parse(
+	    "{\"language\":\"pt-BR\",\"whatsapp_number\":\"+234 901 234 5678\"}");
+	assert_int_equal(tenant_parse_change(o, &in, &field, &err), 0);
+	assert_int_equal(in.present, (1u << TF_LANGUAGE) | (1u << TF_WHATSAPP_NUMBER));
+	assert_string_equal(in.value[TF_WHATSAPP_NUMBER], "+2349012345678");
+	assert_null(in.value[TF_DISPLAY_NAME]);
+	tenant_input_release(&in);
+	json_object_put(o);
+	change_refused("{\"external_id\":\"other-shop\"}", "external_id", "cannot be changed");
+	change_refused("{\"whatsapp_number\":null}", "whatsapp_number", "cannot be removed");
+	change_refused("{\"whatsapp_number\":\"2349012345678\"}", "whatsapp_number", "+");
+	change_refused("{\"whatsapp_number\":\"+12345\"}", "whatsapp_number", "8 to 15 digits");
+	change_refused("{\"display_name\":null}", "display_name", "cannot be null");
+	change_refused("{\"time_zone\":\"Mars/Base\"}", "time_zone", "IANA");
+	change_refused("{\"quiet_start\":\"25:00\",\"quiet_end\":\"07:00\"}", "quiet_start", "");
+	change_refused("{\"quiet_start\":\"22:00\"}", "quiet_end", "together");
+	change_refused("{\"shop\":\"x\"}", "shop", "unknown member");
+	/* A good member before a bad one: nothing of it is kept. */
+	change_refused("{\"language\":\"fr\",\"email\":\"nope\"}", "email", "email address");
+}
+
+/* Every column of struct tenant has its member, the pending number included. */
+static void test_tenant_json_shows_the_pending_number(void **state)
+{
+	(void)state;
+	struct tenant t = {.id = 7,
+	                   .whatsapp_number = "+2349012345678",
+	                   .pending_whatsapp_number = "+2348011112222"};
+	struct json_object *o = tenant_to_json(&t), *v = NULL;
+	assert_true(json_object_object_get_ex(o, "pending_whatsapp_number", &v));
+	assert_string_equal(json_object_get_string(v), "+2348011112222");
+	assert_true(json_object_object_get_ex(o, "whatsapp_verified", &v));
+	assert_false(json_object_get_boolean(v));
+	json_object_put(o);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -270,6 +337,8 @@ int main(void)
 	    cmocka_unit_test(test_tenant_hhmm),
 	    cmocka_unit_test(test_tenant_language_tag),
 	    cmocka_unit_test(test_tenant_json_uses_the_names_post_takes),
+	    cmocka_unit_test(test_tenant_change_needs_no_member_and_never_the_id),
+	    cmocka_unit_test(test_tenant_json_shows_the_pending_number),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
