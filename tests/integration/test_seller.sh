@@ -406,6 +406,8 @@ left=$(($(date -d "$expires" +%s) - $(now)))
 assert_match "expires in TENANT_SESSION_HOURS (168 h)" '^1$' "$((left > 168 * 3600 - 120 && left <= 168 * 3600 + 5))"
 assert_eq "the token is not stored as itself" "1 0" \
 	"$(psql_state "SELECT count(*) || ' ' || count(*) FILTER (WHERE s::text LIKE '%$token%') FROM tenant_sessions s")"
+assert_eq "the spent code's digits masked in its message's row" "1 0" \
+	"$(psql_state "SELECT count(*) || ' ' || count(*) FILTER (WHERE message_content LIKE '%$code%') FROM whatsapp_logs WHERE phone_number = '$A'")"
 seller "$token" GET /tenants/me
 assert_eq "GET /tenants/me with the session" "200 shop-a" "$HTTP_STATUS $(jq -r .external_id <<<"$HTTP_BODY")"
 session_for "$A" "$code"
@@ -652,6 +654,8 @@ verify "$code"
 assert_eq "verify the right code: 200, the new number verified" "200 $N2 true null" \
 	"$HTTP_STATUS $(jq -r '[.whatsapp_number, (.whatsapp_verified|tostring), (.pending_whatsapp_number|tostring)] | join(" ")' <<<"$HTTP_BODY")"
 assert_eq "stored" "$N2 -" "$(numbers)"
+assert_eq "the spent code's digits masked in its message's row" "1 0" \
+	"$(psql_state "SELECT count(*) || ' ' || count(*) FILTER (WHERE message_content LIKE '%$code%') FROM whatsapp_logs WHERE phone_number = '$N2'")"
 assert_eq "verified now" t "$(col shop-a "(whatsapp_verified_at > '$verified_at')::text::char")"
 verify "$code"
 assert_eq "verify again: 409 nothing_to_verify" "409 nothing_to_verify" "$(answer)"
@@ -717,6 +721,9 @@ assert_eq "B's number: 409 whatsapp_number_in_use" "409 whatsapp_number_in_use w
 assert_eq "the row unchanged" "$before" "$(row shop-a)"
 harness_cron drain >/dev/null || true
 assert_eq "no code to B's number" "" "$(texts_to "$B" "$m")"
+platform POST /tenants "{\"external_id\":\"shop-c\",\"display_name\":\"C\",\"whatsapp_number\":\"$B\"}"
+assert_eq "the platform giving B's number to a new tenant: 409 too" "409 whatsapp_number_in_use" "$(answer)"
+assert_eq "no tenant shop-c" "" "$(row shop-c)"
 forget_requests
 m=$(mark)
 me "{\"whatsapp_number\":\"$N5\"}"
