@@ -580,6 +580,11 @@ scenario_patch_me() {
 make_tenant shop-a "$A"
 make_tenant shop-b "$B"
 ja=$(token_for shop-a)
+keys=created_at,display_name,email,external_id,id,language,pending_whatsapp_number,quiet_end,quiet_start,sms_number,status,time_zone,updated_at,whatsapp_number,whatsapp_verified,whatsapp_verified_at
+seller "$ja" GET /tenants/me
+assert_eq "GET /tenants/me: the tenant object's members" "200 $keys" "$HTTP_STATUS $(jq -r 'keys | join(",")' <<<"$HTTP_BODY")"
+platform GET /tenants/shop-a
+assert_eq "the platform's GET: the same members" "200 $keys" "$HTTP_STATUS $(jq -r 'keys | join(",")' <<<"$HTTP_BODY")"
 while IFS=';' read -r body expr expect; do
 	me "$body"
 	assert_eq "PATCH $body: 200" 200 "$HTTP_STATUS"
