@@ -14,6 +14,8 @@ harness_start
 harness_set_env META_APP_SECRET hostile-test-secret-0123
 harness_set_env TWILIO_AUTH_TOKEN hostile-twilio-token-0123
 harness_set_env TWILIO_WEBHOOK_URL https://monitor.example.test/monitoring/twilio/webhook
+# Every request comes from 127.0.0.1: the seller's login limit per address is out of the way.
+harness_set_env LOGIN_REQUESTS_PER_ADDRESS_HOUR 100000
 harness_restart_programs || fail "programs restarted"
 harness_env_baseline
 
@@ -23,7 +25,9 @@ state() {
 	 || '/' || (SELECT count(*) FROM whatsapp_logs) || '/' || (SELECT count(*) FROM settings)
 	 || '/' || (SELECT count(*) FROM settings_history) || '/' || (SELECT count(*) FROM webhook_events)
 	 || '/' || (SELECT count(*) FROM contacts) || '/' || (SELECT count(*) FROM pause_state WHERE paused_until IS NOT NULL)
-	 || '/' || (SELECT coalesce(string_agg(t::text, ',' ORDER BY id), '') FROM tenants t)"
+	 || '/' || (SELECT coalesce(string_agg(t::text, ',' ORDER BY id), '') FROM tenants t)
+	 || '/' || (SELECT count(*) FROM tenant_codes) || '/' || (SELECT count(*) FROM tenant_sessions)
+	 || '/' || (SELECT count(*) FROM tenant_auth_requests)"
 }
 
 deep=$(printf '%.0s[' $(seq 5000))
@@ -41,6 +45,15 @@ expect() {
 	fi
 }
 tok() { printf 'Authorization: Bearer %s' "$API_TOKEN"; }
+b64u() { base64 -w0 | tr '+/' '-_' | tr -d '='; }
+# seller_jwt PAYLOAD [HEADER]: a token signed HS256 with TENANT_JWT_SECRET (a seller's credential)
+seller_jwt() {
+	local h p secret header='{"alg":"HS256","typ":"JWT"}'
+	secret=$(env_get "$MONITORING_ENV_FILE" TENANT_JWT_SECRET)
+	h=$(printf '%s' "${2:-$header}" | b64u)
+	p=$(printf '%s' "$1" | b64u)
+	printf '%s.%s.%s' "$h" "$p" "$(printf '%s.%s' "$h" "$p" | openssl dgst -sha256 -hmac "$secret" -binary | b64u)"
+}
 sign() { printf '%s' "$1" | openssl dgst -sha256 -hmac hostile-test-secret-0123 -r | cut -d' ' -f1; }
 
 # ---------------------------------------------------------------- the API endpoints
@@ -179,6 +192,96 @@ done
 assert_eq "the tenant routes: the state database is unchanged" "$before" "$(state)"
 }
 
+# ---------------------------------------------------------------- the seller's routes
+scenario_seller_routes() {
+pkey() { printf 'Authorization: Bearer %s' "$PLATFORM_KEY"; }
+http POST /tenants '{"external_id":"hostile-1","display_name":"Hostile One","whatsapp_number":"+15550009001"}' -H "$(pkey)"
+assert_eq "a tenant to aim at: 201" 201 "$HTTP_STATUS"
+now=$(date +%s)
+jwt="Authorization: Bearer $(seller_jwt "{\"sub\":\"hostile-1\",\"exp\":$((now + 600))}")"
+before=$(state)
+# The credentials: none, wrong, the other sides' keys, forged and oversized tokens.
+for cred in '' 'Authorization: Bearer wrong-token-0123456789abcdef' "$(tok)" "$(pkey)" \
+	'Authorization: Basic YWRtaW46YWRtaW4=' 'Authorization: Bearer a.b.c' 'Authorization: Bearer ..' \
+	"Authorization: Bearer $(seller_jwt "{\"sub\":\"hostile-1\",\"exp\":$((now + 600))}" '{"alg":"none"}')" \
+	"Authorization: Bearer $(seller_jwt "{\"sub\":\"hostile-1' OR '1'='1\",\"exp\":$((now + 600))}")" \
+	"Authorization: Bearer $(seller_jwt "{\"sub\":\"hostile-1\",\"exp\":1e999999}")" \
+	"Authorization: Bearer x' OR 1=1 --" "Authorization: Bearer $(printf 'A%.0s' {1..43})" \
+	"Authorization: Bearer $(printf 'a%.0s' {1..5000})"; do
+	args=()
+	[[ -n $cred ]] && args=(-H "$cred")
+	name="${cred:0:40}"
+	for route in "GET /tenants/me" "PATCH /tenants/me" "POST /tenants/me/verify" "DELETE /tenants/session"; do
+		body='{"display_name":"x","code":"123456"}'
+		[[ ${route% *} == GET || ${route% *} == DELETE ]] && body=
+		http "${route% *}" "${route#* }" "$body" "${args[@]}"
+		expect "$route with '${name:-no token}'" '^401$'
+	done
+done
+# Methods each route does not take.
+for route in "PUT /tenants/me" "POST /tenants/me" "DELETE /tenants/me" "GET /tenants/me/verify" \
+	"PATCH /tenants/me/verify" "GET /tenants/login" "DELETE /tenants/login" "GET /tenants/session" \
+	"PATCH /tenants/session" "PUT /tenants/session"; do
+	http "${route% *}" "${route#* }" '{}' -H "$jwt"
+	expect "$route" '^405$'
+done
+# Sizes: 2 MiB, empty, no Content-Length.
+for route in "PATCH /tenants/me" "POST /tenants/me/verify" "POST /tenants/login" "POST /tenants/session"; do
+	HTTP_STATUS=$(curl -s -o /dev/null -w '%{http_code}' -X "${route% *}" -H "$jwt" \
+		-H 'Content-Type: application/json' --data-binary "@$bigbody" "$HTTP_BASE${route#* }")
+	assert_eq "$route 2 MiB body: 413" 413 "$HTTP_STATUS"
+	http "${route% *}" "${route#* }" '' -H "$jwt" -H 'Content-Type: application/json' --data-binary ''
+	expect "$route with an empty body" '^400$'
+	# 411 is POST's (app/http.c); a PATCH without a length is an empty body.
+	http "${route% *}" "${route#* }" '' -H "$jwt"
+	if [[ ${route% *} == POST ]]; then
+		expect "$route without Content-Length" '^411$'
+	else
+		expect "$route without Content-Length" '^400$'
+	fi
+done
+# Bodies: PATCH /tenants/me (a seller's token), verify, login and session (none needed).
+for body in "$deep" '{"display_name":' "$bad_utf8" '[]' '{"display_name":"x\u0000y"}' \
+	'{"external_id":"hostile-2"}' '{"status":"suspended"}' '{"id":1}' \
+	'{"whatsapp_number":"+15550009002\r\nX: y"}' "{\"whatsapp_number\":\"+15550009002' OR '1'='1\"}" \
+	'{"whatsapp_number":"+15550009002\u0000"}' '{"time_zone":"../../../../etc/passwd"}' \
+	'{"quiet_start":"99:99","quiet_end":"00:00"}' '{"language":1e999999}'; do
+	http PATCH /tenants/me "$body" -H "$jwt"
+	expect "PATCH /tenants/me ${body:0:60}" '^400$'
+done
+for body in "$deep" '{"code":' "$bad_utf8" '[]' '{"code":123456}' '{"code":"12345\u0000"}' \
+	"{\"code\":\"1' OR '1'='1\"}" '{"code":"1234567"}' '{"code":"123456","extra":1}' '{"code":1e999999}'; do
+	http POST /tenants/me/verify "$body" -H "$jwt"
+	expect "POST /tenants/me/verify ${body:0:60}" '^(400|409)$'
+done
+bad_numbers=("$deep" '{"whatsapp_number":' "$bad_utf8" '[]' '{}' '{"whatsapp_number":"+15550009001\u0000"}'
+	"{\"whatsapp_number\":\"+1555' OR '1'='1\"}" '{"whatsapp_number":"+15550009001\r\nX: y"}'
+	'{"whatsapp_number":15550009001}' '{"whatsapp_number":1e999999}')
+for body in "${bad_numbers[@]}"; do
+	http POST /tenants/login "$body"
+	expect "POST /tenants/login ${body:0:60}" '^400$'
+done
+for body in "${bad_numbers[@]}" '{"whatsapp_number":"+15550009001"}' '{"whatsapp_number":"+15550009001","code":123456}' \
+	'{"whatsapp_number":"+15550009001","code":"12345\u0000"}' "{\"whatsapp_number\":\"+15550009001\",\"code\":\"1' OR '1\"}" \
+	'{"whatsapp_number":"+15550009001","code":"1234567"}' '{"whatsapp_number":"+15550009001","code":1e999999}'; do
+	http POST /tenants/session "$body"
+	expect "POST /tenants/session ${body:0:60}" '^400$'
+done
+# Path tricks: 4xx, or the route itself when nginx makes it that path.
+for path in "/tenants/me/" "/tenants/me%00" "/tenants/ME" "/tenants/me%2fverify" "/tenants/me/verify/" \
+	"/tenants/me/verify/x" "/tenants/login/" "/tenants/login%00" "/tenants/session/x" "/tenants/me;x" \
+	"/tenants/me/..%2f..%2fhostile-1" "/tenants/%2e%2e/monitoring/check" "/tenants/me/../hostile-1/suspend"; do
+	for method in POST PATCH DELETE; do
+		HTTP_STATUS=$(curl -s --path-as-is -o "$HARNESS_DIR/p.body" -w '%{http_code}' -X "$method" \
+			-H "$jwt" -H 'Content-Type: application/json' --data '{"display_name":"Tricked"}' "$HTTP_BASE$path")
+		assert_match "$method $path: 4xx" '^4[0-9][0-9]$' "$HTTP_STATUS"
+	done
+	HTTP_STATUS=$(curl -s --path-as-is -o "$HARNESS_DIR/p.body" -w '%{http_code}' -H "$jwt" "$HTTP_BASE$path")
+	assert_match "GET $path: 4xx or the seller itself" '^(4[0-9][0-9]|200)$' "$HTTP_STATUS"
+done
+assert_eq "the seller's routes: the state database is unchanged" "$before" "$(state)"
+}
+
 # ---------------------------------------------------------------- the webhooks
 scenario_webhooks() {
 before=$(state)
@@ -205,7 +308,7 @@ expect "twilio: a bad escape" '^(400|401)$'
 assert_eq "the state database is unchanged" "$before" "$(state)"
 }
 
-harness_scenarios api_endpoints header_injection path_tricks tenant_routes webhooks
+harness_scenarios api_endpoints header_injection path_tricks tenant_routes seller_routes webhooks
 
 assert_eq "no program wrote a sanitizer report" "" "$(grep -l 'ERROR: AddressSanitizer\|runtime error:' "$HARNESS_LOG_DIR"/*.log 2>/dev/null || true)"
 
