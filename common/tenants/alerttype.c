@@ -29,7 +29,14 @@ static const struct alert_field order_fields[] = {
     {NULL, AF_ID, 0, NULL, NULL, 0},
 };
 
-static const struct alert_field payment_fields[] = {
+static const struct alert_field paid_fields[] = {
+    {"order_id", AF_ID, 1, "Order", NULL, 0},          {"amount", AF_MONEY, 1, "Amount", NULL, 0},
+    {"method", AF_TEXT, 0, "Method", NULL, 30},        {"payment_id", AF_ID, 0, "Payment", NULL, 0},
+    {"customer", AF_CUSTOMER, 0, "Customer", NULL, 0}, {NULL, AF_ID, 0, NULL, NULL, 0},
+};
+
+/* payment.failed: the same, and why it failed. */
+static const struct alert_field payment_failed_fields[] = {
     {"order_id", AF_ID, 1, "Order", NULL, 0},
     {"amount", AF_MONEY, 1, "Amount", NULL, 0},
     {"method", AF_TEXT, 0, "Method", NULL, 30},
@@ -39,7 +46,7 @@ static const struct alert_field payment_fields[] = {
     {NULL, AF_ID, 0, NULL, NULL, 0},
 };
 
-static const struct alert_field inventory_fields[] = {
+static const struct alert_field out_of_stock_fields[] = {
     {"sku", AF_ID, 1, "SKU", NULL, 0},
     {"product", AF_TEXT, 1, "Product", NULL, 0},
     {"quantity", AF_INT, 0, "In stock", NULL, 0},
@@ -79,12 +86,17 @@ static const struct alert_field cart_item_fields[] = {
     {NULL, AF_ID, 0, NULL, NULL, 0},
 };
 
-static const struct alert_field cart_fields[] = {
+static const struct alert_field checkout_fields[] = {
+    {"cart_id", AF_ID, 1, "Cart", NULL, 0},     {"total", AF_MONEY, 1, "Total", NULL, 0},
+    {"items", AF_COUNT, 1, "Items", "item", 0}, {"customer", AF_CUSTOMER, 0, "Customer", NULL, 0},
+    {"order_id", AF_ID, 0, "Order", NULL, 0},   {NULL, AF_ID, 0, NULL, NULL, 0},
+};
+
+static const struct alert_field abandoned_fields[] = {
     {"cart_id", AF_ID, 1, "Cart", NULL, 0},
     {"total", AF_MONEY, 1, "Total", NULL, 0},
     {"items", AF_COUNT, 1, "Items", "item", 0},
     {"customer", AF_CUSTOMER, 0, "Customer", NULL, 0},
-    {"order_id", AF_ID, 0, "Order", NULL, 0},
     {"idle_minutes", AF_INT, 0, "Idle (minutes)", NULL, 0},
     {NULL, AF_ID, 0, NULL, NULL, 0},
 };
@@ -126,7 +138,7 @@ static const struct alert_type types[] = {
         .urgency = ALERT_NORMAL,
         .can_switch_off = 1,
         .delivery = ALERT_IMMEDIATE,
-        .fields = payment_fields,
+        .fields = paid_fields,
         .text = "Paid #{order_id}: {amount}[ by {method}][, {customer}]",
         .sms = "Paid #{order_id}: {amount}[ by {method}]",
         .subject = "Payment received #{order_id}: {amount}",
@@ -138,7 +150,7 @@ static const struct alert_type types[] = {
         .urgency = ALERT_URGENT,
         .can_switch_off = 0,
         .delivery = ALERT_IMMEDIATE,
-        .fields = payment_fields,
+        .fields = payment_failed_fields,
         .text = "Payment FAILED #{order_id}: {amount}[ by {method}][: {reason}][, {customer}]",
         .sms = "Payment FAILED #{order_id}: {amount}[: {reason}]",
         .subject = "Payment failed #{order_id}: {amount}",
@@ -162,7 +174,7 @@ static const struct alert_type types[] = {
         .urgency = ALERT_NORMAL,
         .can_switch_off = 1,
         .delivery = ALERT_IMMEDIATE,
-        .fields = inventory_fields,
+        .fields = out_of_stock_fields,
         .text = "Out of stock: {product} ({sku})",
         .sms = "Out of stock: {product} ({sku})",
         .subject = "Out of stock: {product}",
@@ -234,7 +246,7 @@ static const struct alert_type types[] = {
         .urgency = ALERT_LOW,
         .can_switch_off = 1,
         .delivery = ALERT_DIGEST,
-        .fields = cart_fields,
+        .fields = checkout_fields,
         .text = "Cart {cart_id} checked out: {total}, {items}[, {customer}][, order #{order_id}]",
         .sms = "Cart {cart_id} checked out: {total}, {items}",
         .subject = "Cart {cart_id} checked out: {total}",
@@ -246,7 +258,7 @@ static const struct alert_type types[] = {
         .urgency = ALERT_LOW,
         .can_switch_off = 1,
         .delivery = ALERT_DIGEST,
-        .fields = cart_fields,
+        .fields = abandoned_fields,
         .text =
             "Cart {cart_id} abandoned: {total}, {items}[, {customer}][, idle {idle_minutes} min]",
         .sms = "Cart {cart_id} abandoned: {total}, {items}",
