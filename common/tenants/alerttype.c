@@ -558,7 +558,8 @@ static void cut_chars(char *s, size_t max)
 	}
 	if (count <= max)
 		return;
-	while (keep > 0 && s[keep - 1] == ' ')
+	/* Nor a space, nor a marker left before the "..." (it would not sit between letters). */
+	while (keep > 0 && strchr(" *_~`", s[keep - 1]))
 		keep--;
 	memcpy(s + keep, "...", 4);
 }
@@ -597,7 +598,7 @@ char *alert_clean(const char *s, size_t max, enum alert_medium m)
 
 /* ------------------------------------------------------------------ rendering */
 
-#define RENDER_MAX 8192      /* bytes of any text while it is built */
+#define RENDER_MAX 32768     /* bytes of any text while it is built */
 #define EMAIL_FIELD_MAX 1000 /* characters of one field in an email */
 #define REF_MAX 64
 

@@ -302,6 +302,10 @@ static void test_alerttype_clean_neutralises_formatting(void **state)
 	s = alert_clean("ééééé", 4, ALERT_WHATSAPP);
 	assert_string_equal(s, "é...");
 	free(s);
+	/* A cut never leaves a marker before the "...": it would no longer sit between letters. */
+	s = alert_clean("a_bcdefg", 5, ALERT_WHATSAPP);
+	assert_string_equal(s, "a...");
+	free(s);
 	s = alert_clean("abcd", 4, ALERT_WHATSAPP);
 	assert_string_equal(s, "abcd");
 	free(s);
