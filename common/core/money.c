@@ -90,14 +90,18 @@ int money_format(long long amount, const char *currency, char out[MONEY_TEXT_MAX
 	                                               : (unsigned long long)amount;
 	for (int i = 0; i < exp; i++)
 		scale *= 10;
-	char whole[32];
+	char whole[32], dec[8] = "";
 	group_thousands(mag / scale, whole, sizeof(whole));
 	unsigned long long frac = mag % scale;
-	if (frac == 0)
-		snprintf(out, MONEY_TEXT_MAX, "%s%s %s", amount < 0 ? "-" : "", currency, whole);
-	else
-		snprintf(out, MONEY_TEXT_MAX, "%s%s %s.%0*llu", amount < 0 ? "-" : "", currency,
-		         whole, exp, frac);
+	if (frac != 0) { /* every decimal, leading zeros kept: "0.05" */
+		for (int i = exp - 1; i >= 0; i--, frac /= 10)
+			dec[i + 1] = (char)('0' + frac % 10);
+		dec[0] = '.';
+		dec[exp + 1] = '\0';
+	}
+	/* The precisions bound what the compiler cannot see: a code is 3, an amount 21 at most. */
+	snprintf(out, MONEY_TEXT_MAX, "%s%.3s %.26s%.5s", amount < 0 ? "-" : "", currency, whole,
+	         dec);
 	return 0;
 }
 
