@@ -120,7 +120,8 @@ void alert_template_release(struct alert_template *tpl);
  * Text from an event made safe for medium m, a new string: C0 and C1 control characters
  * removed (tabs and line breaks become spaces), bidirectional overrides and zero-width
  * spaces removed, runs of spaces made one, trimmed, cut to at most max characters (max >= 4)
- * on a UTF-8 boundary ending in "..." when cut; invalid UTF-8 bytes are dropped. For
+ * on a UTF-8 boundary ending in "..." when cut (no space or marker left just before it);
+ * invalid UTF-8 bytes are dropped. For
  * ALERT_WHATSAPP, a * _ ~ or ` that could open or close formatting (not between two letters
  * or digits, as in order_id "ord_123") becomes a look-alike that does not (∗ ＿ ∼ ˋ); for
  * ALERT_SMS, typographic quotes, dashes and the ellipsis become ASCII.
