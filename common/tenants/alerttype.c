@@ -531,6 +531,16 @@ static const char *sms_ascii(unsigned cp)
 	return NULL;
 }
 
+/*
+ * Pictographs, dingbats, variation selectors and the emoji joiner: decoration that GSM-7 does
+ * not have, and one of them would make the whole SMS UCS-2 (70 characters a part, not 160).
+ */
+static int is_sms_decoration(unsigned cp)
+{
+	return cp >= 0x1F000 || (cp >= 0x2600 && cp <= 0x27BF) || (cp >= 0xFE00 && cp <= 0xFE0F) ||
+	       cp == 0x200D;
+}
+
 /* One kept character, prev the one before it (' ' at the start) and next the one after (0). */
 static void put_clean(struct buf *b, unsigned cp, unsigned prev, unsigned next, enum alert_medium m)
 {
@@ -578,7 +588,8 @@ char *alert_clean(const char *s, size_t max, enum alert_medium m)
 		if (n != 0 && is_space_cp(cp)) {
 			space = 1;
 			continue;
-		} else if (n == 0 || is_dropped_cp(cp)) {
+		} else if (n == 0 || is_dropped_cp(cp) ||
+		           (m == ALERT_SMS && is_sms_decoration(cp))) {
 			continue;
 		}
 		if (space && b.len > 0) {

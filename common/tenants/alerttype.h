@@ -124,7 +124,8 @@ void alert_template_release(struct alert_template *tpl);
  * invalid UTF-8 bytes are dropped. For
  * ALERT_WHATSAPP, a * _ ~ or ` that could open or close formatting (not between two letters
  * or digits, as in order_id "ord_123") becomes a look-alike that does not (∗ ＿ ∼ ˋ); for
- * ALERT_SMS, typographic quotes, dashes and the ellipsis become ASCII.
+ * ALERT_SMS, typographic quotes, dashes and the ellipsis become ASCII and emoji and other
+ * pictographs are left out (GSM-7 has none of them; letters of any script stay).
  */
 char *alert_clean(const char *s, size_t max, enum alert_medium m);
 

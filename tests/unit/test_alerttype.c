@@ -299,6 +299,12 @@ static void test_alerttype_clean_neutralises_formatting(void **state)
 	s = alert_clean("“Quoted” – it’s…", 100, ALERT_SMS);
 	assert_string_equal(s, "\"Quoted\" - it's...");
 	free(s);
+	s = alert_clean("Rice 🍚 5kg ✅️ – محمد", 100, ALERT_SMS);
+	assert_string_equal(s, "Rice 5kg - محمد");
+	free(s);
+	s = alert_clean("Rice 🍚", 100, ALERT_WHATSAPP);
+	assert_string_equal(s, "Rice 🍚");
+	free(s);
 	s = alert_clean("ééééé", 4, ALERT_WHATSAPP);
 	assert_string_equal(s, "é...");
 	free(s);
