@@ -831,7 +831,7 @@ char *config_value_text(const struct config *cfg, const char *name, int redact)
 		}
 		case CFG_POOLING:
 			return xstrdup(*(const int *)base == POOLING_TRANSACTION ? "transaction"
-			                                                          : "session");
+			                                                         : "session");
 		case CFG_LEVEL: {
 			static const char *names[] = {"debug", "info", "warn", "error"};
 			return xstrdup(names[*(const enum log_level *)base]);

@@ -28,10 +28,10 @@ struct config {
 	int env_file_secrets; /* how many secrets it sets: CFG_SECRETs, database URLs with a
 	                         password */
 	char *database_url;
-	char *monitored_database_url; /* defaults to database_url */
+	char *monitored_database_url;   /* defaults to database_url */
 	int database_pooling;           /* enum cfg_pooling: how DATABASE_URL is reached */
 	int monitored_database_pooling; /* enum cfg_pooling: how MONITORED_DATABASE_URL is */
-	char *api_token;              /* "" when not configured */
+	char *api_token;                /* "" when not configured */
 	char *platform_api_key; /* PLATFORM_API_KEY: the platform's bearer on /tenants; "" unset */
 	char *timezone;
 	int business_hours_start; /* minutes since midnight */

@@ -277,7 +277,8 @@ static void test_config_pooling_transaction_is_read_per_database(void **state)
 static void test_config_pooling_rejects_other_modes_naming_the_variable(void **state)
 {
 	(void)state;
-	assert_load_fails("DATABASE_POOLING=statement\n", "DATABASE_POOLING", "session or transaction");
+	assert_load_fails("DATABASE_POOLING=statement\n", "DATABASE_POOLING",
+	                  "session or transaction");
 	assert_load_fails("MONITORED_DATABASE_POOLING=Transaction\n", "MONITORED_DATABASE_POOLING",
 	                  "Transaction");
 }
