@@ -13,7 +13,10 @@
 #   outbox drain: 1,000 messages to 1,000 numbers queued, then one `cron drain` against the
 #   mock answering in 0 ms and in 250 ms, at the default rate cap (SEND_RATE_PER_SECOND=80:
 #   12.5 s is the floor).
+#   DATABASE_POOLING: the signed webhook and GET /monitoring/alerts with the state database's
+#   statements prepared per connection (session) and unnamed (transaction), req/s side by side.
 # Each figure is the median of BENCH_ROUNDS (default 3) rounds. BENCH_ONLY=webhook skips the drain;
+# BENCH_ONLY=pooling prints only the DATABASE_POOLING table;
 # BENCH_PERF=FILE records (perf) where one more webhook round spends its CPU.
 # The throwaway cluster commits durably, as a real one does (fsync, synchronous_commit and
 # full_page_writes on: HARNESS_PG_DURABLE=1): those are the headline figures. The webhook and
@@ -146,9 +149,53 @@ webhook_table() { # webhook_table TITLE
 		"$(paste <(awk 'NF { print $1 }' <<<"${results[0]}") <(awk 'NF { print $1 }' <<<"${results[1]}") |
 			awk '{ printf "%.0f\n", 100 * $1 / $2 }' | median)"
 }
+# DATABASE_POOLING: the same endpoints with the state database's statements prepared once per
+# connection (session, the default) and unnamed, parsed and planned each time (transaction, as
+# a transaction-mode pooler needs), both direct to PostgreSQL with durable commits: the signed
+# webhook (32 connections) and GET /monitoring/alerts (8 connections, several reads a request).
+# The modes take turns within each round (the programs restarted with each).
+ab_get() { # ab_get PATH: requests/s
+	ab -q -k -c 8 -n "$REQS" -H "Authorization: Bearer $API_TOKEN" "$HTTP_BASE$1" 2>&1 |
+		awk '/^Requests per second/ { print $4 }'
+}
+pooling_table() {
+	local mode
+	local -A wh=() al=()
+	printf '\n%-44s %10s %12s %10s\n' "DATABASE_POOLING, direct (median of $ROUNDS)" "session" "transaction" "tx/session"
+	for _ in $(seq "$ROUNDS"); do
+		for mode in session transaction; do
+			harness_set_env DATABASE_POOLING "$mode"
+			harness_restart_programs >/dev/null
+			ab_round /monitoring/whatsapp/webhook >/dev/null # warm-up
+			ab_get /monitoring/alerts >/dev/null
+			wh[$mode]+="$(ab_round /monitoring/whatsapp/webhook | awk '{ print $1 }')"$'\n'
+			al[$mode]+="$(ab_get /monitoring/alerts)"$'\n'
+		done
+	done
+	harness_unset_env DATABASE_POOLING
+	harness_restart_programs >/dev/null
+	local what s t
+	for what in webhook alerts; do
+		if [[ $what == webhook ]]; then
+			s=$(awk 'NF' <<<"${wh[session]}" | median) t=$(awk 'NF' <<<"${wh[transaction]}" | median)
+		else
+			s=$(awk 'NF' <<<"${al[session]}" | median) t=$(awk 'NF' <<<"${al[transaction]}" | median)
+		fi
+		printf '%-44s %10.0f %12.0f %9.0f%%\n' "$([[ $what == webhook ]] && echo "signed webhook, req/s" || echo "GET /monitoring/alerts, req/s")" \
+			"$s" "$t" "$(awk -v a="$t" -v b="$s" 'BEGIN { print 100 * a / b }')"
+	done
+}
+if [[ ${BENCH_ONLY:-} == pooling ]]; then
+	durability on >/dev/null
+	pooling_table
+	fcgi_stop "$RUN" noop >/dev/null 2>&1 || true
+	harness_finish >/dev/null 2>&1 || true
+	exit 0
+fi
 webhook_table "durable commits: $(durability on)"
 webhook_table "durability off, as in the tests: $(durability off)"
 durability on >/dev/null
+pooling_table
 echo "(webhook events stored: $(psql_state "SELECT count(*) FROM webhook_events"); the status applied once: $(psql_state "SELECT count(*) FROM webhook_seen") seen key)"
 if [[ -n ${BENCH_PERF:-} ]]; then # BENCH_PERF=FILE: where one more webhook round spends its CPU
 	perf record -q -a -g -o "$BENCH_PERF" -- ab -q -k -c 32 -n "$REQS" -p "$body" -T application/json \

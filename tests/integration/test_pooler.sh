@@ -59,7 +59,13 @@ bouncer_stop() {
 	rm -f "$BDIR/pgbouncer.pid"
 }
 # The harness's EXIT trap, with the pooler stopped first (before the cluster behind it).
-trap '_rc=$?; bouncer_stop; (exit $_rc); _harness_exit_trap' EXIT
+on_exit() {
+	local rc=$?
+	bouncer_stop
+	(exit "$rc")
+	_harness_exit_trap
+}
+trap on_exit EXIT
 bouncer_start || _harness_bail "pgbouncer did not start (see $HARNESS_LOG_DIR/pgbouncer.out)"
 pass "pgbouncer started in transaction mode"
 
