@@ -14,7 +14,8 @@
 #   mock answering in 0 ms and in 250 ms, at the default rate cap (SEND_RATE_PER_SECOND=80:
 #   12.5 s is the floor).
 #   DATABASE_POOLING: the signed webhook and GET /monitoring/alerts with the state database's
-#   statements prepared per connection (session) and unnamed (transaction), req/s side by side.
+#   statements prepared per connection (session) and unnamed (transaction), direct, and
+#   unnamed through PgBouncer in transaction mode, req/s side by side.
 # Each figure is the median of BENCH_ROUNDS (default 3) rounds. BENCH_ONLY=webhook skips the drain;
 # BENCH_ONLY=pooling prints only the DATABASE_POOLING table;
 # BENCH_PERF=FILE records (perf) where one more webhook round spends its CPU.
@@ -151,39 +152,50 @@ webhook_table() { # webhook_table TITLE
 }
 # DATABASE_POOLING: the same endpoints with the state database's statements prepared once per
 # connection (session, the default) and unnamed, parsed and planned each time (transaction, as
-# a transaction-mode pooler needs), both direct to PostgreSQL with durable commits: the signed
-# webhook (32 connections) and GET /monitoring/alerts (8 connections, several reads a request).
-# The modes take turns within each round (the programs restarted with each).
+# a transaction-mode pooler needs), both direct to PostgreSQL, then transaction through
+# PgBouncer (harness.sh pooler_start, pool_mode=transaction, default_pool_size 8), durable
+# commits: the signed webhook (32 connections) and GET /monitoring/alerts (8 connections,
+# several reads a request). The modes take turns within each round (the programs restarted
+# with each).
 ab_get() { # ab_get PATH: requests/s
 	ab -q -k -c 8 -n "$REQS" -H "Authorization: Bearer $API_TOKEN" "$HTTP_BASE$1" 2>&1 |
 		awk '/^Requests per second/ { print $4 }'
 }
+pooling_mode() { # pooling_mode session|transaction|pgbouncer: the programs restarted so
+	local direct
+	direct=$(env_get "$HARNESS_DIR/monitoring.env.start" DATABASE_URL)
+	if [[ $1 == pgbouncer ]]; then
+		harness_set_env DATABASE_URL "host=$POOLER_DIR port=$POOLER_PORT dbname=monitoring user=monitor"
+		harness_set_env DATABASE_POOLING transaction
+	else
+		harness_set_env DATABASE_URL "$direct"
+		harness_set_env DATABASE_POOLING "$1"
+	fi
+	harness_restart_programs >/dev/null
+}
 pooling_table() {
-	local mode
+	local mode modes=(session transaction)
 	local -A wh=() al=()
-	printf '\n%-44s %10s %12s %10s\n' "DATABASE_POOLING, direct (median of $ROUNDS)" "session" "transaction" "tx/session"
+	pooler_start 8 && modes+=(pgbouncer)
+	printf '\n%-40s %9s %12s %12s\n' "DATABASE_POOLING (median of $ROUNDS), req/s" "session" "transaction" "tx pgbouncer"
 	for _ in $(seq "$ROUNDS"); do
-		for mode in session transaction; do
-			harness_set_env DATABASE_POOLING "$mode"
-			harness_restart_programs >/dev/null
+		for mode in "${modes[@]}"; do
+			pooling_mode "$mode"
 			ab_round /monitoring/whatsapp/webhook >/dev/null # warm-up
 			ab_get /monitoring/alerts >/dev/null
 			wh[$mode]+="$(ab_round /monitoring/whatsapp/webhook | awk '{ print $1 }')"$'\n'
 			al[$mode]+="$(ab_get /monitoring/alerts)"$'\n'
 		done
 	done
+	harness_set_env DATABASE_URL "$(env_get "$HARNESS_DIR/monitoring.env.start" DATABASE_URL)"
 	harness_unset_env DATABASE_POOLING
 	harness_restart_programs >/dev/null
-	local what s t
-	for what in webhook alerts; do
-		if [[ $what == webhook ]]; then
-			s=$(awk 'NF' <<<"${wh[session]}" | median) t=$(awk 'NF' <<<"${wh[transaction]}" | median)
-		else
-			s=$(awk 'NF' <<<"${al[session]}" | median) t=$(awk 'NF' <<<"${al[transaction]}" | median)
-		fi
-		printf '%-44s %10.0f %12.0f %9.0f%%\n' "$([[ $what == webhook ]] && echo "signed webhook, req/s" || echo "GET /monitoring/alerts, req/s")" \
-			"$s" "$t" "$(awk -v a="$t" -v b="$s" 'BEGIN { print 100 * a / b }')"
-	done
+	pooler_stop
+	med() { [[ -n ${1//[[:space:]]/} ]] && printf '%.0f' "$(awk 'NF' <<<"$1" | median)" || echo -; }
+	printf '%-40s %9s %12s %12s\n' "signed webhook" "$(med "${wh[session]}")" \
+		"$(med "${wh[transaction]}")" "$(med "${wh[pgbouncer]:-}")"
+	printf '%-40s %9s %12s %12s\n' "GET /monitoring/alerts" "$(med "${al[session]}")" \
+		"$(med "${al[transaction]}")" "$(med "${al[pgbouncer]:-}")"
 }
 if [[ ${BENCH_ONLY:-} == pooling ]]; then
 	durability on >/dev/null

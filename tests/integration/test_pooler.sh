@@ -12,62 +12,14 @@ set -euo pipefail
 # shellcheck source=tests/integration/harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
-command -v pgbouncer >/dev/null || PATH=$PATH:/usr/sbin
-command -v pgbouncer >/dev/null || {
-	printf 'test_pooler: no pgbouncer (make deps installs it)\n0 passed, 1 failed\n'
-	exit 1
-}
-
 harness_start
 
 # ---------------------------------------------------------------- the pooler
-# Our own PgBouncer: its own ini, a Unix socket in the stack's directory (no TCP), trust for
-# the users of the auth file, every database of the cluster (the "*" fallback), stopped when
-# the script ends. The system's pgbouncer service is never touched.
-BDIR=$HARNESS_DIR/pgbouncer
-BPORT=6432
-bouncer_start() {
-	mkdir -p "$BDIR"
-	printf '"monitor" ""\n"db_monitor" ""\n"postgres" ""\n' >"$BDIR/users.txt"
-	cat >"$BDIR/pgbouncer.ini" <<EOF
-[databases]
-* = host=$PGHOST
-[pgbouncer]
-listen_addr =
-listen_port = $BPORT
-unix_socket_dir = $BDIR
-auth_type = trust
-auth_file = $BDIR/users.txt
-pool_mode = transaction
-max_client_conn = 40
-default_pool_size = 2
-logfile = $BDIR/pgbouncer.log
-pidfile = $BDIR/pgbouncer.pid
-admin_users = postgres
-EOF
-	is_root && chown -R postgres "$BDIR"
-	as_pg pgbouncer -d "$BDIR/pgbouncer.ini" >>"$HARNESS_LOG_DIR/pgbouncer.out" 2>&1 || return 1
-	wait_for 10 test -S "$BDIR/.s.PGSQL.$BPORT"
-}
-bouncer_stop() {
-	local pid
-	[[ -f $BDIR/pgbouncer.pid ]] || return 0
-	pid=$(cat "$BDIR/pgbouncer.pid")
-	kill "$pid" 2>/dev/null || true
-	wait_for 10 bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
-	cp "$BDIR/pgbouncer.log" "$HARNESS_LOG_DIR/" 2>/dev/null || true
-	rm -f "$BDIR/pgbouncer.pid"
-}
-# The harness's EXIT trap, with the pooler stopped first (before the cluster behind it).
-on_exit() {
-	local rc=$?
-	bouncer_stop
-	(exit "$rc")
-	_harness_exit_trap
-}
-trap on_exit EXIT
-bouncer_start || _harness_bail "pgbouncer did not start (see $HARNESS_LOG_DIR/pgbouncer.out)"
+# Our own PgBouncer (harness.sh pooler_start): pool_mode=transaction, default_pool_size=2,
+# a Unix socket in the stack's directory; harness_finish stops it before the cluster.
+pooler_start || _harness_bail "pgbouncer did not start (see $HARNESS_LOG_DIR/pgbouncer.out)"
 pass "pgbouncer started in transaction mode"
+BDIR=$POOLER_DIR BPORT=$POOLER_PORT
 
 # Everything through the pooler, in transaction mode.
 POOLED_STATE="host=$BDIR port=$BPORT dbname=monitoring user=monitor"
@@ -85,7 +37,7 @@ harness_set_env REPORT_PHONE_1 +15550000007
 harness_restart_programs || fail "programs restarted"
 harness_env_baseline
 
-# What PgBouncer itself says (SHOW on its admin console): the mode of a pool.
+# What PgBouncer itself says (SHOW on its admin console): its configuration.
 bouncer_show() { "$(pg_bindir)/psql" -X -At -h "$BDIR" -p "$BPORT" -U postgres -d pgbouncer -c "SHOW $1"; }
 checks() { psql_state "SELECT count(*) FROM check_runs"; }
 reports() { psql_state "SELECT count(*) FROM whatsapp_logs WHERE kind = 'report' AND idempotency_key LIKE 'report:daily:%'"; }
@@ -253,6 +205,4 @@ assert_contains "for its options startup parameter" "$out" "unsupported startup 
 }
 
 harness_scenarios migrations check test_alert_and_drain webhook three_ticks_at_once session_mode_fails
-stack_programs_stop "$HARNESS_DIR" || fail "programs stopped"
-bouncer_stop
 harness_finish
