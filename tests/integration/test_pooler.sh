@@ -145,6 +145,30 @@ assert_eq "the reply sent" sent "$(psql_state "SELECT status FROM whatsapp_logs 
 assert_eq "no event left failed" 0 "$(psql_state "SELECT count(*) FROM webhook_events WHERE status <> 'done'")"
 }
 
+# ---------------------------------------------------------------- the webhook's lock wait
+scenario_webhook_lock_wait() {
+# A row the status needs is locked by another transaction for 6 s: the webhook's writer waits
+# at most WEBHOOK_LOCK_WAIT (200 ms, SET LOCAL in its transaction, the pooler refusing the
+# options startup parameter), stores the event for later and answers at once.
+local id t0 ms
+id=$(psql_state "INSERT INTO whatsapp_logs (phone_number, message_content, priority, status, sent_at,
+ provider, provider_message_id, idempotency_key) VALUES ('+15550001001', 'alert text', 'critical',
+ 'sent', now(), 'meta', 'wamid.LOCK1', 'test:wamid.LOCK1') RETURNING id")
+pg_psql "$PGHOST" monitoring -c "BEGIN" -c "SELECT 1 FROM whatsapp_logs WHERE id = $id FOR UPDATE" \
+	-c "SELECT pg_sleep(6)" -c "COMMIT" >/dev/null 2>&1 &
+local locker=$!
+wait_for 10 eval '[[ $(psql_state "SELECT count(*) FROM pg_stat_activity WHERE query LIKE '"'SELECT pg_sleep(6)%'"'") == 1 ]]' || true
+t0=$(date +%s%N)
+post "$(envelope '"statuses":[{"id":"wamid.LOCK1","status":"delivered","timestamp":"'"$(date +%s)"'","recipient_id":"15550001001"}]')"
+ms=$((($(date +%s%N) - t0) / 1000000))
+assert_eq "a status for a locked row: 200" 200 "$HTTP_STATUS"
+if ((ms < 3000)); then pass "answered in $ms ms, not after the lock (6 s)"; else fail "answered in $ms ms" "waited for the lock"; fi
+assert_contains "stored for later" "$(cat "$HARNESS_LOG_DIR/webhook.log")" "lock timeout"
+wait "$locker" || true
+harness_cron drain >/dev/null
+assert_eq "applied once the lock is gone" delivered "$(psql_state "SELECT status FROM whatsapp_logs WHERE id = $id")"
+}
+
 # ---------------------------------------------------------------- three ticks at once
 scenario_three_ticks_at_once() {
 harness_cron tick >/dev/null
@@ -204,5 +228,6 @@ assert_eq "MONITORED_DATABASE_POOLING=session: the monitor's connection is refus
 assert_contains "for its options startup parameter" "$out" "unsupported startup parameter"
 }
 
-harness_scenarios migrations check test_alert_and_drain webhook three_ticks_at_once session_mode_fails
+harness_scenarios migrations check test_alert_and_drain webhook webhook_lock_wait three_ticks_at_once \
+	session_mode_fails
 harness_finish
