@@ -10,7 +10,8 @@
  * mode (a transaction-mode pooler: each transaction may run on another server
  * connection) nothing relies on session state: every statement runs unnamed
  * (PQexecParams), no `options` startup parameter is sent, and lock_timeout is
- * set with SET LOCAL by db_begin() instead.
+ * set for the transaction by db_begin() instead (set_config(.., true), the
+ * function form of SET LOCAL).
  *
  * A struct db is caller-owned: db_init() copies the conninfo, db_release()
  * closes the connection. Results returned by db_query() belong to the caller
