@@ -360,7 +360,7 @@ int main(int argc, char **argv)
 		config_release(&cfg);
 		return 2;
 	}
-	db_init(&db, cfg.database_url);
+	db_init(&db, cfg.database_url, cfg.database_pooling);
 	int rc = settings_preamble(c, &db, &cfg) ? 1 : c->run(&db, &cfg, argc, argv);
 	db_release(&db);
 	config_release(&cfg);

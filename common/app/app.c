@@ -51,7 +51,7 @@ void app_init(struct app *app, const char *name, int needs_token)
 	if (needs_token && !*app->cfg.api_token)
 		fatal("config_invalid", "configuration error: MONITORING_API_TOKEN must be set");
 	tz_init(app->cfg.timezone); /* before any thread: tz.h */
-	db_init(&app->db, app->cfg.database_url);
+	db_init(&app->db, app->cfg.database_url, app->cfg.database_pooling);
 }
 
 void app_release(struct app *app)
@@ -255,7 +255,7 @@ int app_serve_threads(struct app *app, app_handler handler, int threads)
 	int started = 0;
 	for (int i = 0; i < threads; i++) {
 		w[i].app = *app;
-		db_init(&w[i].app.db, app->cfg.database_url);
+		db_init(&w[i].app.db, app->cfg.database_url, app->cfg.database_pooling);
 		w[i].handler = handler;
 		if (pthread_create(&w[i].tid, NULL, worker_run, &w[i]) != 0) {
 			log_error("thread", "could not start request thread %d of %d", i + 1,

@@ -29,6 +29,14 @@ static const struct var_slot vars[] = {
      OFF(database_url)},
     {{"MONITORED_DATABASE_URL", CFG_URL, NULL, 0, 0, 0, "database to watch; empty = DATABASE_URL"},
      OFF(monitored_database_url)},
+    {{"DATABASE_POOLING", CFG_POOLING, "session", 0, 0, 0,
+      "session (direct, or a session-mode pooler) or transaction (a transaction-mode pooler "
+      "such as PgBouncer's or Supabase's: no named prepared statements, no session state)"},
+     OFF(database_pooling)},
+    {{"MONITORED_DATABASE_POOLING", CFG_POOLING, "session", 0, 0, 0,
+      "session or transaction: how MONITORED_DATABASE_URL is reached (transaction: the check "
+      "runs in one read-only transaction with SET LOCAL, no startup options)"},
+     OFF(monitored_database_pooling)},
     {{"MONITORING_API_TOKEN", CFG_SECRET, NULL, 0, 0, 0,
       "bearer token of the admin endpoints (at least 16 characters)"},
      OFF(api_token)},
@@ -352,7 +360,7 @@ static int set_text(struct config *cfg, const struct var_slot *s, const char *va
 	return 0;
 }
 
-/* A variable held as an int (time of day, weekday, log level). 0, or -1 with *why. */
+/* A variable held as an int (time of day, weekday, pooling mode, log level). 0, or -1 with *why. */
 static int set_small(struct config *cfg, const struct var_slot *s, const char *value,
                      const char **why)
 {
@@ -376,6 +384,13 @@ static int set_small(struct config *cfg, const struct var_slot *s, const char *v
 		*why = "must be a day of the week (monday .. sunday)";
 		return -1;
 	}
+	case CFG_POOLING:
+		if (!strcmp(value, "session") || !strcmp(value, "transaction")) {
+			*field = !strcmp(value, "session") ? POOLING_SESSION : POOLING_TRANSACTION;
+			return 0;
+		}
+		*why = "must be session or transaction";
+		return -1;
 	case CFG_LEVEL: {
 		enum log_level l;
 		if (log_parse_level(value, &l) < 0) {
@@ -410,6 +425,7 @@ static int set_var(struct config *cfg, const struct var_slot *s, const char *val
 	}
 	case CFG_HHMM:
 	case CFG_WEEKDAY:
+	case CFG_POOLING:
 	case CFG_LEVEL:
 		r = set_small(cfg, s, value, &why);
 		break;
@@ -653,7 +669,7 @@ static void overlay_environment(struct kvlist *raw)
 static int empty_is_default(enum cfg_type t)
 {
 	return t == CFG_URL || t == CFG_TZ || t == CFG_IDENT || t == CFG_INT || t == CFG_HHMM ||
-	       t == CFG_WEEKDAY || t == CFG_PROVIDER || t == CFG_LEVEL;
+	       t == CFG_WEEKDAY || t == CFG_POOLING || t == CFG_PROVIDER || t == CFG_LEVEL;
 }
 
 /* Every variable of the table, and the thresholds, from raw (else their defaults). 0 / -1. */
@@ -877,6 +893,9 @@ char *config_value_text(const struct config *cfg, const char *name, int redact)
 			                                   "saturday"};
 			return xstrdup(days[*(const int *)base]);
 		}
+		case CFG_POOLING:
+			return xstrdup(*(const int *)base == POOLING_TRANSACTION ? "transaction"
+			                                                         : "session");
 		case CFG_LEVEL: {
 			static const char *names[] = {"debug", "info", "warn", "error"};
 			return xstrdup(names[*(const enum log_level *)base]);

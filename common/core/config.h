@@ -28,8 +28,10 @@ struct config {
 	int env_file_secrets; /* how many secrets it sets: CFG_SECRETs, database URLs with a
 	                         password */
 	char *database_url;
-	char *monitored_database_url; /* defaults to database_url */
-	char *api_token;              /* "" when not configured */
+	char *monitored_database_url;   /* defaults to database_url */
+	int database_pooling;           /* enum cfg_pooling: how DATABASE_URL is reached */
+	int monitored_database_pooling; /* enum cfg_pooling: how MONITORED_DATABASE_URL is */
+	char *api_token;                /* "" when not configured */
 	char *platform_api_key; /* PLATFORM_API_KEY: the platform's bearer on /tenants; "" unset */
 	/* Sellers (issue 16): "" unset. */
 	char *tenant_jwt_secret, *tenant_jwt_audience, *tenant_code_secret;
@@ -86,12 +88,24 @@ enum cfg_type {
 	CFG_INT,
 	CFG_HHMM,
 	CFG_WEEKDAY, /* monday .. sunday, stored as an int 0 (Sunday) .. 6 (tm_wday) */
+	CFG_POOLING, /* session or transaction, stored as an int (enum cfg_pooling) */
 	CFG_TZ,
 	CFG_PROVIDER,
 	CFG_IDENT,
 	CFG_LEVEL,
 	CFG_PHONES,    /* NAME_1 .. NAME_10 */
 	CFG_THRESHOLD, /* THRESHOLD_<METRIC>_WARNING / _CRITICAL, generated */
+};
+
+/*
+ * How a database is reached: directly or through a session-mode pooler (each client keeps one
+ * server connection: prepared statements and session settings survive), or through a
+ * transaction-mode pooler (PgBouncer pool_mode=transaction, Supabase's pooler: each transaction
+ * may run on another server connection, so nothing may rely on session state).
+ */
+enum cfg_pooling {
+	POOLING_SESSION = 0,
+	POOLING_TRANSACTION = 1,
 };
 
 struct cfg_var {

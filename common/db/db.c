@@ -6,10 +6,11 @@
 #include "core/log.h"
 #include "core/util.h"
 
-void db_init(struct db *db, const char *conninfo)
+void db_init(struct db *db, const char *conninfo, int pooling)
 {
 	memset(db, 0, sizeof(*db));
 	db->conninfo = xstrdup(conninfo);
+	db->pooling = pooling;
 }
 
 static void stmts_forget(struct db *db)
@@ -53,9 +54,16 @@ int db_ensure(struct db *db)
 	}
 	db->in_tx = 0;
 	stmts_forget(db); /* prepared statements belong to the old connection */
+	/* A transaction-mode pooler refuses the options startup parameter (and would not keep
+	 * it per transaction anyway): db_begin() sets lock_timeout there. */
+	char options[64];
+	int with_options = db->lock_timeout && db->pooling != POOLING_TRANSACTION;
+	if (with_options)
+		snprintf(options, sizeof(options), "-c lock_timeout=%s", db->lock_timeout);
 	const char *keys[] = {"dbname", "connect_timeout", "application_name",
-	                      db->options ? "options" : NULL, NULL};
-	const char *vals[] = {db->conninfo, "5", "whatsapp_monitor_state", db->options, NULL};
+	                      with_options ? "options" : NULL, NULL};
+	const char *vals[] = {db->conninfo, "5", "whatsapp_monitor_state",
+	                      with_options ? options : NULL, NULL};
 	db->conn = PQconnectdbParams(keys, vals, 1);
 	if (!db->conn || PQstatus(db->conn) != CONNECTION_OK) {
 		set_err(db, db->conn ? PQerrorMessage(db->conn) : "out of memory", "08006");
@@ -70,13 +78,16 @@ int db_ensure(struct db *db)
 }
 
 /*
- * Execute sql: by name when it was prepared on this connection, preparing it
- * first when there is room in the cache, else unprepared. A statement that
- * cannot be prepared (a syntax error, say) runs unprepared, so the caller sees
- * the server's own error for it.
+ * Execute sql: in transaction mode always unnamed (a named statement would live
+ * on one server connection of the pooler's, not on ours). In session mode by
+ * name when it was prepared on this connection, preparing it first when there
+ * is room in the cache, else unprepared. A statement that cannot be prepared (a
+ * syntax error, say) runs unprepared, so the caller sees the server's own error.
  */
 static PGresult *exec(struct db *db, const char *sql, int nparams, const char *const *params)
 {
+	if (db->pooling == POOLING_TRANSACTION)
+		return PQexecParams(db->conn, sql, nparams, NULL, params, NULL, NULL, 0);
 	unsigned long h = 5381;
 	for (const char *p = sql; *p; p++)
 		h = h * 33 + (unsigned char)*p;
@@ -156,6 +167,16 @@ int db_begin(struct db *db)
 	if (db_exec(db, "BEGIN", 0, NULL) < 0)
 		return -1;
 	db->in_tx = 1;
+	if (db->pooling == POOLING_TRANSACTION && db->lock_timeout) {
+		const char *p[1] = {db->lock_timeout};
+		if (db_exec(db, "SELECT set_config('lock_timeout', $1, true)", 1, p) < 0) {
+			char saved[sizeof(db->err)];
+			memcpy(saved, db->err, sizeof(saved));
+			db_rollback(db);
+			memcpy(db->err, saved, sizeof(saved));
+			return -1;
+		}
+	}
 	return 0;
 }
 

@@ -3,9 +3,15 @@
  * re-made when it breaks; parameterised statements only (PQexecParams);
  * explicit transactions.
  *
- * Every statement is prepared on first use and executed by name afterwards
- * (up to DB_STMT_CACHE distinct texts per connection; the rest run unprepared),
- * so the server parses and plans it once per connection, not once per call.
+ * In session mode (direct, or a session-mode pooler) every statement is
+ * prepared on first use and executed by name afterwards (up to DB_STMT_CACHE
+ * distinct texts per connection; the rest run unprepared), so the server
+ * parses and plans it once per connection, not once per call. In transaction
+ * mode (a transaction-mode pooler: each transaction may run on another server
+ * connection) nothing relies on session state: every statement runs unnamed
+ * (PQexecParams), no `options` startup parameter is sent, and lock_timeout is
+ * set for the transaction by db_begin() instead (set_config(.., true), the
+ * function form of SET LOCAL).
  *
  * A struct db is caller-owned: db_init() copies the conninfo, db_release()
  * closes the connection. Results returned by db_query() belong to the caller
@@ -18,6 +24,7 @@
 #include <libpq-fe.h>
 
 #include "core/buf.h"
+#include "core/config.h"
 
 #define DB_STMT_CACHE 128
 
@@ -30,8 +37,11 @@ struct db_stmt {
 struct db {
 	PGconn *conn;
 	char *conninfo;
-	const char
-	    *options; /* server options of each connection ("-c lock_timeout=200ms"), or NULL */
+	int pooling; /* enum cfg_pooling: POOLING_TRANSACTION = no session state */
+	/* How long a statement waits for a lock ("200ms"), or NULL (the server's): a startup
+	 * option of each connection in session mode, SET LOCAL by db_begin() in transaction
+	 * mode (statements outside a transaction then wait as long as the server says). */
+	const char *lock_timeout;
 	char err[512];
 	char sqlstate[6];
 	int in_tx;
@@ -39,7 +49,8 @@ struct db {
 	int nstmts;
 };
 
-void db_init(struct db *db, const char *conninfo);
+/* pooling: POOLING_SESSION or POOLING_TRANSACTION (the config's DATABASE_POOLING). */
+void db_init(struct db *db, const char *conninfo, int pooling);
 void db_release(struct db *db);
 
 /* Connect if not connected or if the connection went bad. 0 / -1. */
@@ -56,6 +67,7 @@ PGresult *db_query_idem(struct db *db, const char *sql, int nparams, const char 
 /* Same, discarding the result. 0 / -1. */
 int db_exec(struct db *db, const char *sql, int nparams, const char *const *params);
 
+/* BEGIN; in transaction mode followed by SET LOCAL lock_timeout when db->lock_timeout. */
 int db_begin(struct db *db);
 int db_commit(struct db *db);
 /* Rolls back if a transaction is open; safe to call always. */

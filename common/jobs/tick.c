@@ -7,26 +7,45 @@
 #include "core/log.h"
 #include "monitor/report.h"
 #include "monitor/schedule.h"
+#include "db/lease.h"
 #include "tenants/login.h"
 #include "db/settings.h"
 #include "jobs/drain.h"
 #include "jobs/tick.h"
 #include "core/util.h"
 
-/* One tick at a time ("wamtik"). */
+/* One tick at a time ("wamtik"): a session advisory lock in session mode. */
 #define TICK_LOCK_KEY "7797109116105107"
+/* In transaction mode the lease row "tick", renewed before each step: longer than any step
+ * (a check waits at most MONITOR_CONNECT_TIMEOUT + its queries' timeouts). */
+#define TICK_LEASE_SECONDS 600
 
 struct step {
 	struct json_object *steps;
 	const char *name;
 	int64_t t0;
 	int failed;
+	struct db *db;
+	struct lease *lease; /* the tick's lease (transaction mode), else NULL */
+	int lost;            /* the lease was lost: the remaining steps are left to another tick */
 };
 
-static void step_begin(struct step *s, const char *name)
+/* Start step name: 0, or -1 when the tick no longer holds its lease (the step is skipped). */
+static int step_begin(struct step *s, const char *name)
 {
 	s->name = name;
 	s->t0 = mono_ms();
+	if (!s->lease || s->lost)
+		return s->lost ? -1 : 0;
+	if (lease_renew(s->db, s->lease, TICK_LEASE_SECONDS) == 1)
+		return 0;
+	s->lost = 1;
+	s->failed = 1;
+	log_error("tick_lease_lost",
+	          "the tick's lease could not be renewed before %s (%s): the"
+	          " remaining steps are left to the next tick",
+	          name, s->db->err);
+	return -1;
 }
 
 /* Record the step: what it did (takes o), whether it worked. */
@@ -72,7 +91,8 @@ static void copy_field(struct json_object *o, struct json_object *res, const cha
 
 static void step_check(struct db *db, struct config *cfg, time_t now, struct step *st)
 {
-	step_begin(st, "check");
+	if (step_begin(st, "check") < 0)
+		return;
 	struct json_object *o = json_object_new_object();
 	PGresult *r = db_query(db,
 	                       "SELECT extract(epoch FROM started_at), id FROM check_runs"
@@ -117,7 +137,8 @@ static void step_check(struct db *db, struct config *cfg, time_t now, struct ste
 static void step_report(struct db *db, struct config *cfg, time_t now, int weekly, struct step *st)
 {
 	const char *kind = weekly ? "report_weekly" : "report_daily";
-	step_begin(st, kind);
+	if (step_begin(st, kind) < 0)
+		return;
 	struct json_object *o = json_object_new_object();
 	struct slot s;
 	if (weekly)
@@ -166,7 +187,8 @@ static void step_report(struct db *db, struct config *cfg, time_t now, int weekl
 
 static void step_prune(struct db *db, struct config *cfg, time_t now, struct step *st)
 {
-	step_begin(st, "prune");
+	if (step_begin(st, "prune") < 0)
+		return;
 	struct json_object *o = json_object_new_object();
 	struct slot s;
 	schedule_daily(cfg, now, &s);
@@ -224,7 +246,8 @@ static void step_prune(struct db *db, struct config *cfg, time_t now, struct ste
 static void step_drain(struct db *db, struct config *cfg, enum drain_step s, struct drain_run *run,
                        struct step *st)
 {
-	step_begin(st, drain_step_name(s));
+	if (step_begin(st, drain_step_name(s)) < 0)
+		return;
 	int ok = drain_step(db, cfg, s, run) == 0;
 	step_end(st, drain_step_json(s, run), ok, db->err);
 }
@@ -245,7 +268,7 @@ static void tick_without_database(struct db *db, struct config *cfg, struct step
 	          "state database unavailable: %s; running the check without it (findings"
 	          " spooled and sent, replayed when it is back)",
 	          db->err);
-	step_begin(st, "check");
+	(void)step_begin(st, "check"); /* no lease without the database */
 	struct check_opts opts = {.emergency = 0, .trigger = "tick"};
 	struct json_object *res = NULL, *o = json_object_new_object();
 	char *err = NULL;
@@ -286,20 +309,45 @@ static long long tick_finish(struct json_object *top, struct step *st, int64_t t
 	return ms;
 }
 
+/*
+ * One tick at a time: in session mode a session advisory lock (freed when the
+ * connection ends, even if the tick dies); in transaction mode, where a session
+ * lock would stay on one of the pooler's server connections, the lease row
+ * "tick". 1 taken, 0 another tick holds it, -1 the database (db->err).
+ */
+static int tick_lock(struct db *db, struct lease *lease)
+{
+	if (db->pooling == POOLING_TRANSACTION)
+		return lease_take(db, lease, "tick", TICK_LEASE_SECONDS);
+	PGresult *r = db_query(db, "SELECT pg_try_advisory_lock(" TICK_LOCK_KEY ")", 0, NULL);
+	if (!r)
+		return -1;
+	int locked = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
+	PQclear(r);
+	return locked;
+}
+
+static void tick_unlock(struct db *db, struct lease *lease)
+{
+	if (db->pooling == POOLING_TRANSACTION)
+		lease_release(db, lease);
+	else
+		db_exec(db, "SELECT pg_advisory_unlock(" TICK_LOCK_KEY ")", 0, NULL);
+}
+
 int tick_run(struct db *db, struct config *cfg, time_t now, struct json_object **out)
 {
 	struct json_object *top = json_object_new_object();
 	struct step st = {.steps = json_object_new_array()};
 	int64_t t0 = mono_ms();
 	*out = top;
-	PGresult *r = db_query(db, "SELECT pg_try_advisory_lock(" TICK_LOCK_KEY ")", 0, NULL);
-	if (!r) {
+	struct lease lease;
+	int locked = tick_lock(db, &lease);
+	if (locked < 0) {
 		tick_without_database(db, cfg, &st, top);
 		tick_finish(top, &st, t0, 0);
 		return -1;
 	}
-	int locked = strcmp(PQgetvalue(r, 0, 0), "t") == 0;
-	PQclear(r);
 	if (!locked) {
 		json_object_object_add(top, "skipped",
 		                       json_object_new_string("another tick is running"));
@@ -307,6 +355,8 @@ int tick_run(struct db *db, struct config *cfg, time_t now, struct json_object *
 		log_info("tick_skipped", "another tick is running");
 		return 0;
 	}
+	st.db = db;
+	st.lease = db->pooling == POOLING_TRANSACTION ? &lease : NULL;
 	char *err = NULL;
 	if (settings_apply(db, cfg, &err) < 0) {
 		log_warnx("settings_unavailable", "stored settings not applied: %s", err);
@@ -324,7 +374,7 @@ int tick_run(struct db *db, struct config *cfg, time_t now, struct json_object *
 
 	step_drain(db, cfg, DRAIN_STEP_SEND, &run, &st);
 
-	db_exec(db, "SELECT pg_advisory_unlock(" TICK_LOCK_KEY ")", 0, NULL);
+	tick_unlock(db, &lease);
 	long long ms = tick_finish(top, &st, t0, !st.failed);
 	log_info("tick_done", "tick %s in %lld ms", st.failed ? "had failures" : "done", ms);
 	return st.failed ? -1 : 0;

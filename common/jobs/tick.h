@@ -6,8 +6,10 @@
  * check when MONITORING_INTERVAL has passed since the last one, the daily and
  * weekly reports when their slot has come (schedule.h), the daily prune, then
  * the drain's sending step (which replays the spool first). One tick at a
- * time: a tick that finds another one running (a session advisory lock)
- * exits quietly. Each scheduled thing is also keyed
+ * time: a tick that finds another one running (a session advisory lock; with
+ * DATABASE_POOLING=transaction the lease row "tick" of db/lease.h, renewed
+ * before each step, a tick that lost it leaving the remaining steps) exits
+ * quietly. Each scheduled thing is also keyed
  * by its period in schedule_runs, so it happens once per period whatever
  * hosts run ticks. After downtime the missed check runs at once and the
  * missed report of the latest period is sent, marked late, once.

@@ -91,11 +91,26 @@ void collection_release(struct collection *c)
 	memset(c, 0, sizeof(*c));
 }
 
-/* A query against the monitored database; NULL and *why (static buffer) on failure. */
+/* Run sql (no parameters, result discarded); for savepoints and the transaction's ends. */
+static void simple(PGconn *conn, const char *sql)
+{
+	PQclear(PQexec(conn, sql));
+}
+
+/*
+ * A query against the monitored database; NULL and *why (static buffer) on failure.
+ * Inside the transaction of MONITORED_DATABASE_POOLING=transaction each query runs under
+ * a savepoint, rolled back to when it fails, so one failing query does not abort the
+ * rest. (A query that works leaves its savepoint: the next one stacks on it, and the
+ * commit ends them all; a RELEASE would cost a round trip per query.)
+ */
 static PGresult *q(PGconn *conn, const char *sql, int n, const char *const *params,
                    const char **why)
 {
 	static char msg[300];
+	int in_tx = PQtransactionStatus(conn) == PQTRANS_INTRANS;
+	if (in_tx)
+		simple(conn, "SAVEPOINT q");
 	PGresult *res = PQexecParams(conn, sql, n, NULL, params, NULL, NULL, 0);
 	ExecStatusType st = res ? PQresultStatus(res) : PGRES_FATAL_ERROR;
 	if (st == PGRES_TUPLES_OK || st == PGRES_COMMAND_OK)
@@ -115,6 +130,8 @@ static PGresult *q(PGconn *conn, const char *sql, int n, const char *const *para
 	while (l && msg[l - 1] == ' ')
 		msg[--l] = '\0';
 	PQclear(res);
+	if (in_tx)
+		simple(conn, "ROLLBACK TO SAVEPOINT q");
 	*why = msg;
 	return NULL;
 }
@@ -654,25 +671,65 @@ static char *one_line(const char *s)
 	return o;
 }
 
-/* The monitor's session on the monitored database (timeouts, application_name). */
-static PGconn *monitor_connect(const struct config *cfg)
+/*
+ * In transaction mode: open the one read-only transaction everything runs in, with the
+ * timeouts (and TimeZone, when tz is set) that session mode gives as startup options, SET
+ * LOCAL. A setting refused is logged, the rest go on (its savepoint rolled back).
+ */
+static void monitor_begin(PGconn *conn, const struct config *cfg, const char *tz)
 {
+	simple(conn, "BEGIN READ ONLY");
+	char st[24];
+	snprintf(st, sizeof(st), "%lld", cfg->monitor_statement_timeout_ms);
+	const char *p[2] = {st, tz ? tz : ""}, *why;
+	PGresult *r = q(conn,
+	                TAG "SELECT set_config('statement_timeout', $1, true),"
+	                    " set_config('lock_timeout', '2000', true),"
+	                    " set_config('idle_in_transaction_session_timeout', '60000', true),"
+	                    " CASE WHEN $2 <> '' THEN set_config('TimeZone', $2, true) END",
+	                2, p, &why);
+	if (!r)
+		log_warnx("collect_settings", "cannot SET LOCAL the monitor's timeouts: %s", why);
+	PQclear(r);
+}
+
+/*
+ * The monitor's connection to the monitored database (connect_timeout, application_name).
+ * Session mode (MONITORED_DATABASE_POOLING): the timeouts are startup options. Transaction
+ * mode: no options (a transaction-mode pooler refuses them); one read-only transaction is
+ * open instead (monitor_begin: tz is the TimeZone it sets, or NULL), monitor_end() commits.
+ */
+static PGconn *monitor_connect(const struct config *cfg, const char *tz)
+{
+	int pooled = cfg->monitored_database_pooling == POOLING_TRANSACTION;
 	char ct[24], opts[160];
 	snprintf(ct, sizeof(ct), "%lld", cfg->monitor_connect_timeout_s);
 	snprintf(opts, sizeof(opts),
 	         "-c statement_timeout=%lld -c lock_timeout=2000 "
 	         "-c idle_in_transaction_session_timeout=60000",
 	         cfg->monitor_statement_timeout_ms);
-	const char *keys[] = {"dbname", "connect_timeout", "application_name", "options", NULL};
-	const char *vals[] = {cfg->monitored_database_url, ct, cfg->monitor_application_name, opts,
-	                      NULL};
-	return PQconnectdbParams(keys, vals, 1);
+	const char *keys[] = {"dbname", "connect_timeout", "application_name",
+	                      pooled ? NULL : "options", NULL};
+	const char *vals[] = {cfg->monitored_database_url, ct, cfg->monitor_application_name,
+	                      pooled ? NULL : opts, NULL};
+	PGconn *conn = PQconnectdbParams(keys, vals, 1);
+	if (pooled && conn && PQstatus(conn) == CONNECTION_OK)
+		monitor_begin(conn, cfg, tz);
+	return conn;
+}
+
+/* Commit what monitor_connect() opened (transaction mode), then close. NULL is fine. */
+static void monitor_end(PGconn *conn)
+{
+	if (conn && PQstatus(conn) == CONNECTION_OK && PQtransactionStatus(conn) != PQTRANS_IDLE)
+		simple(conn, "COMMIT");
+	PQfinish(conn);
 }
 
 int collect_orders_between(const struct config *cfg, long long from, long long to,
                            long long prev_from, double *now_count, double *prev_count, char **err)
 {
-	PGconn *conn = monitor_connect(cfg);
+	PGconn *conn = monitor_connect(cfg, NULL);
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
 		*err = one_line(conn ? PQerrorMessage(conn) : "out of memory");
 		PQfinish(conn);
@@ -703,40 +760,46 @@ int collect_orders_between(const struct config *cfg, long long from, long long t
 		*err = xstrdup(why);
 	}
 	PQclear(r);
-	PQfinish(conn);
+	monitor_end(conn);
 	return ret;
+}
+
+/* The monitored database could not be reached: why, its usual SQLSTATE, database_up 0. */
+static void record_unreachable(PGconn *conn, struct collection *c)
+{
+	c->reachable = 0;
+	c->error = one_line(conn ? PQerrorMessage(conn) : "out of memory");
+	/* libpq gives no SQLSTATE for connection failures; recognise the usual ones. */
+	const char *st = "08006";
+	if (strstr(c->error, "password authentication failed") ||
+	    strstr(c->error, "no pg_hba.conf entry") || strstr(c->error, "authentication failed"))
+		st = "28P01";
+	else if (strstr(c->error, "does not exist"))
+		st = "3D000";
+	else if (strstr(c->error, "too many"))
+		st = "53300";
+	else if (strstr(c->error, "starting up") || strstr(c->error, "shutting down") ||
+	         strstr(c->error, "recovery"))
+		st = "57P03";
+	snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", st);
+	samples_add(&c->samples, M_DATABASE_UP, "", 0, c->error);
+	c->evaluated[M_DATABASE_UP] = 1;
 }
 
 void collect_run(const struct config *cfg, struct collection *c)
 {
-	PGconn *conn = monitor_connect(cfg);
+	int pooled = cfg->monitored_database_pooling == POOLING_TRANSACTION;
+	PGconn *conn = monitor_connect(cfg, cfg->timezone);
 	const char *why;
 	PGresult *r = NULL;
 
 	if (!conn || PQstatus(conn) != CONNECTION_OK) {
-		c->reachable = 0;
-		c->error = one_line(conn ? PQerrorMessage(conn) : "out of memory");
-		/* libpq gives no SQLSTATE for connection failures; recognise the usual ones. */
-		const char *st = "08006";
-		if (strstr(c->error, "password authentication failed") ||
-		    strstr(c->error, "no pg_hba.conf entry") ||
-		    strstr(c->error, "authentication failed"))
-			st = "28P01";
-		else if (strstr(c->error, "does not exist"))
-			st = "3D000";
-		else if (strstr(c->error, "too many"))
-			st = "53300";
-		else if (strstr(c->error, "starting up") || strstr(c->error, "shutting down") ||
-		         strstr(c->error, "recovery"))
-			st = "57P03";
-		snprintf(c->sqlstate, sizeof(c->sqlstate), "%s", st);
-		samples_add(&c->samples, M_DATABASE_UP, "", 0, c->error);
-		c->evaluated[M_DATABASE_UP] = 1;
+		record_unreachable(conn, c);
 		goto out;
 	}
 	const char *tzp[1] = {cfg->timezone};
-	r = q(conn, TAG "SELECT set_config('TimeZone', $1, false)", 1, tzp, &why);
-	if (!r)
+	r = pooled ? NULL : q(conn, TAG "SELECT set_config('TimeZone', $1, false)", 1, tzp, &why);
+	if (!pooled && !r)
 		log_warnx("collect_timezone", "cannot set TimeZone on the monitored session: %s",
 		          why);
 	PQclear(r);
@@ -768,8 +831,11 @@ void collect_run(const struct config *cfg, struct collection *c)
 	            read_only ? "default_transaction_read_only is on: writes are refused" : NULL);
 	c->evaluated[M_DATABASE_UP] = c->evaluated[M_READ_ONLY] = 1;
 
-	r = q(conn, TAG "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", 0, NULL, &why);
-	if (!r)
+	/* In transaction mode the transaction is read-only already (monitor_begin). */
+	r = pooled ? NULL
+	           : q(conn, TAG "SET SESSION CHARACTERISTICS AS TRANSACTION READ ONLY", 0, NULL,
+	               &why);
+	if (!pooled && !r)
 		log_warnx("collect_read_only", "cannot make the session read-only: %s", why);
 	PQclear(r);
 
@@ -784,6 +850,5 @@ void collect_run(const struct config *cfg, struct collection *c)
 	collect_sequences(conn, c);
 	collect_statements(conn, c);
 out:
-	if (conn)
-		PQfinish(conn);
+	monitor_end(conn);
 }

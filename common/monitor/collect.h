@@ -3,7 +3,11 @@
  * samples. One session per check: connect_timeout, statement_timeout,
  * lock_timeout and application_name set at connect; read-only after the
  * first probe; every query tagged so it can be told apart in
- * pg_stat_statements.
+ * pg_stat_statements. With MONITORED_DATABASE_POOLING=transaction (a
+ * transaction-mode pooler in front) nothing is set for the session: the
+ * check is one BEGIN READ ONLY transaction with the timeouts and TimeZone SET
+ * LOCAL, each query under a savepoint (one that fails is rolled back to it and
+ * the others still run), committed at the end; collect_orders_between() alike.
  *
  * A metric that cannot be read (missing extension, missing privilege, a
  * timeout) becomes an "unavailable" sample with the reason, never a zero.

@@ -73,7 +73,7 @@ int webhook_parse(const char *source, const char *body, size_t len, struct wa_ba
 /*
  * Store n verified events (bodies with their parsed batches[i]) and, when it
  * can, process them in the same transaction (db should wait for locks at most
- * WEBHOOK_LOCK_WAIT ms: db->options): 1 stored and processed (st counts it); 0
+ * WEBHOOK_LOCK_WAIT ms: db->lock_timeout): 1 stored and processed (st counts it); 0
  * stored pending, for webhook_process_batch (the lock busy, an event that
  * cannot be applied yet); -1 not stored (db->err).
  */

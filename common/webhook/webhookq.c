@@ -248,10 +248,10 @@ int webhookq_start(const struct app *app)
 	for (int i = 0; i < WEBHOOKQ_WRITERS; i++) {
 		struct app *st = &q.store[i];
 		*st = *app;
-		db_init(&st->db, app->cfg.database_url);
+		db_init(&st->db, app->cfg.database_url, app->cfg.database_pooling);
 		/* A request waits at most this long on a lock; then its event is stored for later.
 		 */
-		st->db.options = "-c lock_timeout=" WEBHOOK_LOCK_WAIT "ms";
+		st->db.lock_timeout = WEBHOOK_LOCK_WAIT "ms";
 		if (pthread_create(&q.store_tid[i], NULL, store_run, st) != 0) {
 			db_release(&st->db);
 			break;
@@ -259,7 +259,7 @@ int webhookq_start(const struct app *app)
 		q.nstore++;
 	}
 	q.proc = *app;
-	db_init(&q.proc.db, app->cfg.database_url);
+	db_init(&q.proc.db, app->cfg.database_url, app->cfg.database_pooling);
 	if (!q.nstore || pthread_create(&q.proc_tid, NULL, proc_run, NULL) != 0) {
 		webhookq_stop();
 		return -1;

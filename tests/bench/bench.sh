@@ -17,7 +17,11 @@
 #   outbox drain: 1,000 messages to 1,000 numbers queued, then one `cron drain` against the
 #   mock answering in 0 ms and in 250 ms, at the default rate cap (SEND_RATE_PER_SECOND=80:
 #   12.5 s is the floor).
+#   DATABASE_POOLING: the signed webhook and GET /monitoring/alerts with the state database's
+#   statements prepared per connection (session) and unnamed (transaction), direct, and
+#   unnamed through PgBouncer in transaction mode, req/s side by side.
 # Each figure is the median of BENCH_ROUNDS (default 3) rounds. BENCH_ONLY=webhook skips the drain;
+# BENCH_ONLY=pooling prints only the DATABASE_POOLING table;
 # BENCH_PERF=FILE records (perf) where one more webhook round spends its CPU.
 # The throwaway cluster commits durably, as a real one does (fsync, synchronous_commit and
 # full_page_writes on: HARNESS_PG_DURABLE=1): those are the headline figures. The webhook and
@@ -150,9 +154,64 @@ webhook_table() { # webhook_table TITLE
 		"$(paste <(awk 'NF { print $1 }' <<<"${results[0]}") <(awk 'NF { print $1 }' <<<"${results[1]}") |
 			awk '{ printf "%.0f\n", 100 * $1 / $2 }' | median)"
 }
+# DATABASE_POOLING: the same endpoints with the state database's statements prepared once per
+# connection (session, the default) and unnamed, parsed and planned each time (transaction, as
+# a transaction-mode pooler needs), both direct to PostgreSQL, then transaction through
+# PgBouncer (harness.sh pooler_start, pool_mode=transaction, default_pool_size 8), durable
+# commits: the signed webhook (32 connections) and GET /monitoring/alerts (8 connections,
+# several reads a request). The modes take turns within each round (the programs restarted
+# with each).
+ab_get() { # ab_get PATH: requests/s
+	ab -q -k -c 8 -n "$REQS" -H "Authorization: Bearer $API_TOKEN" "$HTTP_BASE$1" 2>&1 |
+		awk '/^Requests per second/ { print $4 }'
+}
+pooling_mode() { # pooling_mode session|transaction|pgbouncer: the programs restarted so
+	local direct
+	direct=$(env_get "$HARNESS_DIR/monitoring.env.start" DATABASE_URL)
+	if [[ $1 == pgbouncer ]]; then
+		harness_set_env DATABASE_URL "host=$POOLER_DIR port=$POOLER_PORT dbname=monitoring user=monitor"
+		harness_set_env DATABASE_POOLING transaction
+	else
+		harness_set_env DATABASE_URL "$direct"
+		harness_set_env DATABASE_POOLING "$1"
+	fi
+	harness_restart_programs >/dev/null
+}
+pooling_table() {
+	local mode modes=(session transaction)
+	local -A wh=() al=()
+	pooler_start 8 && modes+=(pgbouncer)
+	printf '\n%-40s %9s %12s %12s\n' "DATABASE_POOLING (median of $ROUNDS), req/s" "session" "transaction" "tx pgbouncer"
+	for _ in $(seq "$ROUNDS"); do
+		for mode in "${modes[@]}"; do
+			pooling_mode "$mode"
+			ab_round /monitoring/whatsapp/webhook >/dev/null # warm-up
+			ab_get /monitoring/alerts >/dev/null
+			wh[$mode]+="$(ab_round /monitoring/whatsapp/webhook | awk '{ print $1 }')"$'\n'
+			al[$mode]+="$(ab_get /monitoring/alerts)"$'\n'
+		done
+	done
+	harness_set_env DATABASE_URL "$(env_get "$HARNESS_DIR/monitoring.env.start" DATABASE_URL)"
+	harness_unset_env DATABASE_POOLING
+	harness_restart_programs >/dev/null
+	pooler_stop
+	med() { [[ -n ${1//[[:space:]]/} ]] && printf '%.0f' "$(awk 'NF' <<<"$1" | median)" || echo -; }
+	printf '%-40s %9s %12s %12s\n' "signed webhook" "$(med "${wh[session]}")" \
+		"$(med "${wh[transaction]}")" "$(med "${wh[pgbouncer]:-}")"
+	printf '%-40s %9s %12s %12s\n' "GET /monitoring/alerts" "$(med "${al[session]}")" \
+		"$(med "${al[transaction]}")" "$(med "${al[pgbouncer]:-}")"
+}
+if [[ ${BENCH_ONLY:-} == pooling ]]; then
+	durability on >/dev/null
+	pooling_table
+	fcgi_stop "$RUN" noop >/dev/null 2>&1 || true
+	harness_finish >/dev/null 2>&1 || true
+	exit 0
+fi
 webhook_table "durable commits: $(durability on)"
 webhook_table "durability off, as in the tests: $(durability off)"
 durability on >/dev/null
+pooling_table
 echo "(webhook events stored: $(psql_state "SELECT count(*) FROM webhook_events"); the status applied once: $(psql_state "SELECT count(*) FROM webhook_seen") seen key)"
 if [[ -n ${BENCH_PERF:-} ]]; then # BENCH_PERF=FILE: where one more webhook round spends its CPU
 	perf record -q -a -g -o "$BENCH_PERF" -- ab -q -k -c 32 -n "$REQS" -p "$body" -T application/json \

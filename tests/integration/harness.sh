@@ -49,6 +49,11 @@
 #       (then harness_restart_programs)
 #   harness_restart_programs  stop and start the FastCGI programs
 #   harness_stop_pg / harness_start_pg   take the cluster down and up again
+#   pooler_start [POOL_SIZE]   Debian's PgBouncer in transaction mode in front of
+#       the cluster (every database, trust for monitor, db_monitor and postgres,
+#       default_pool_size POOL_SIZE (2), max_client_conn 40), on a Unix socket
+#       in $POOLER_DIR (no TCP), port $POOLER_PORT; harness_finish stops it
+#       before the cluster (pooler_stop stops it earlier). Never the system's.
 #   pass NAME / fail NAME [DETAIL]
 #   assert_eq NAME EXPECTED ACTUAL      assert_ne NAME UNEXPECTED ACTUAL
 #   assert_contains NAME HAYSTACK NEEDLE  assert_not_contains NAME HAYSTACK NEEDLE
@@ -286,6 +291,45 @@ harness_start_pg() {
 	pg_start "$HARNESS_DIR/pg" "$HARNESS_LOG_DIR/postgres.log"
 }
 
+POOLER_DIR=
+POOLER_PORT=6432
+pooler_start() {
+	local pool=${1:-2}
+	command -v pgbouncer >/dev/null || PATH=$PATH:/usr/sbin
+	command -v pgbouncer >/dev/null || {
+		lib_error "pooler_start: no pgbouncer (make deps installs it)"
+		return 1
+	}
+	POOLER_DIR=$HARNESS_DIR/pgbouncer
+	mkdir -p "$POOLER_DIR" || return 1
+	printf '"monitor" ""\n"db_monitor" ""\n"postgres" ""\n' >"$POOLER_DIR/users.txt"
+	{
+		printf '[databases]\n* = host=%s\n[pgbouncer]\nlisten_addr =\n' "$PGHOST"
+		printf 'listen_port = %s\nunix_socket_dir = %s\n' "$POOLER_PORT" "$POOLER_DIR"
+		printf 'auth_type = trust\nauth_file = %s/users.txt\n' "$POOLER_DIR"
+		printf 'pool_mode = transaction\nmax_client_conn = 40\ndefault_pool_size = %s\n' "$pool"
+		printf 'logfile = %s/pgbouncer.log\npidfile = %s/pgbouncer.pid\n' "$POOLER_DIR" "$POOLER_DIR"
+		printf 'admin_users = postgres\n'
+	} >"$POOLER_DIR/pgbouncer.ini" || return 1
+	if is_root; then
+		chown -R postgres "$POOLER_DIR" || return 1
+	fi
+	as_pg pgbouncer -d "$POOLER_DIR/pgbouncer.ini" >>"$HARNESS_LOG_DIR/pgbouncer.out" 2>&1 || return 1
+	wait_for 10 test -S "$POOLER_DIR/.s.PGSQL.$POOLER_PORT"
+}
+
+pooler_stop() {
+	local pid
+	[[ -n $POOLER_DIR && -f $POOLER_DIR/pgbouncer.pid ]] || return 0
+	pid=$(cat "$POOLER_DIR/pgbouncer.pid")
+	if pid_is "$pid" pgbouncer; then
+		kill "$pid" 2>/dev/null || true
+		wait_for 10 bash -c "! kill -0 $pid 2>/dev/null" || kill -9 "$pid" 2>/dev/null || true
+	fi
+	cp "$POOLER_DIR/pgbouncer.log" "$HARNESS_LOG_DIR/" 2>/dev/null || true
+	rm -f "$POOLER_DIR/pgbouncer.pid"
+}
+
 # _harness_bail MESSAGE: setup failed; count it and end the script (the
 # EXIT trap cleans up and prints the summary).
 _harness_bail() {
@@ -438,6 +482,7 @@ harness_finish() {
 	if [[ -n $HARNESS_DIR && -d $HARNESS_DIR ]]; then
 		nginx_stop "$HARNESS_DIR/nginx" || stopped=0
 		stack_programs_stop "$HARNESS_DIR" || stopped=0
+		pooler_stop || stopped=0
 		if [[ -f $HARNESS_DIR/pg/PG_VERSION ]]; then
 			pg_stop "$HARNESS_DIR/pg" || stopped=0
 		fi

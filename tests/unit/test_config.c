@@ -245,6 +245,44 @@ static void test_config_monitored_database_url_can_differ(void **state)
 	config_release(&cfg);
 }
 
+static void test_config_pooling_defaults_to_session_for_both_databases(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+	assert_int_equal(cfg.database_pooling, POOLING_SESSION);
+	assert_int_equal(cfg.monitored_database_pooling, POOLING_SESSION);
+	char *t = config_value_text(&cfg, "DATABASE_POOLING", 1);
+	assert_string_equal(t, "session");
+	free(t);
+	config_release(&cfg);
+}
+
+static void test_config_pooling_transaction_is_read_per_database(void **state)
+{
+	(void)state;
+	tu_setenv("MONITORED_DATABASE_POOLING", "transaction");
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "DATABASE_POOLING=transaction\n", &err), 0);
+	assert_int_equal(cfg.database_pooling, POOLING_TRANSACTION);
+	assert_int_equal(cfg.monitored_database_pooling, POOLING_TRANSACTION);
+	char *t = config_value_text(&cfg, "MONITORED_DATABASE_POOLING", 1);
+	assert_string_equal(t, "transaction");
+	free(t);
+	config_release(&cfg);
+}
+
+static void test_config_pooling_rejects_other_modes_naming_the_variable(void **state)
+{
+	(void)state;
+	assert_load_fails("DATABASE_POOLING=statement\n", "DATABASE_POOLING",
+	                  "session or transaction");
+	assert_load_fails("MONITORED_DATABASE_POOLING=Transaction\n", "MONITORED_DATABASE_POOLING",
+	                  "Transaction");
+}
+
 static void test_config_phone_lists_are_normalised_and_deduplicated(void **state)
 {
 	(void)state;
@@ -897,6 +935,9 @@ int main(void)
 	    T(test_config_env_file_syntax_error_names_the_line),
 	    T(test_config_monitored_database_url_defaults_to_database_url),
 	    T(test_config_monitored_database_url_can_differ),
+	    T(test_config_pooling_defaults_to_session_for_both_databases),
+	    T(test_config_pooling_transaction_is_read_per_database),
+	    T(test_config_pooling_rejects_other_modes_naming_the_variable),
 	    T(test_config_phone_lists_are_normalised_and_deduplicated),
 	    T(test_phone_list_add_keeps_one_of_each_and_stops_when_full),
 	    T(test_config_phone_with_zero_padded_suffix_is_refused),

@@ -123,7 +123,7 @@ static void test_an_unreachable_database_spools_the_batch(void **state)
 	(void)state;
 	struct db db;
 	char *conninfo = xasprintf("host=%s/no-such-dir dbname=none connect_timeout=1", tu_tmpdir);
-	db_init(&db, conninfo);
+	db_init(&db, conninfo, POOLING_SESSION);
 	free(conninfo);
 	struct delivery_batch b = DELIVERY_BATCH_INIT;
 	struct delivery_result r;
