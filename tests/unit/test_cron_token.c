@@ -31,7 +31,8 @@ static void child(int fd, char **argv, const char *const *env)
 		setenv(env[0], env[1], 1);
 	if (dup2(fd, STDOUT_FILENO) < 0)
 		_exit(99);
-	freopen("/dev/null", "w", stderr);
+	if (!freopen("/dev/null", "w", stderr))
+		_exit(98);
 	int argc = 0;
 	while (argv[argc])
 		argc++;
