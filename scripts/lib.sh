@@ -613,20 +613,29 @@ fcgi_stop() {
 # nginx_write_conf CONFDIR PORT RUNDIR LOGDIR: render nginx/nginx-dev.conf.in
 # and nginx/monitoring.conf.in into CONFDIR/nginx.conf and
 # CONFDIR/monitoring.conf, listening on 127.0.0.1:PORT, sockets and pid in
-# RUNDIR, logs in LOGDIR, temporary files in CONFDIR/tmp.
+# RUNDIR, logs in LOGDIR, temporary files in CONFDIR/tmp. The settings page
+# (nginx/settings/) is copied to CONFDIR/settings and served from there: nginx's
+# workers can read the stack's directory, not always the checkout (as root, a
+# checkout under /root); run this again (scripts/dev-up does) after editing it.
 nginx_write_conf() {
 	local confdir rundir logdir port=$2 user_line
 	confdir=$(abs_path "$1")
 	rundir=$(abs_path "$3")
 	logdir=$(abs_path "$4")
 	mkdir -p "$confdir/tmp" "$logdir" || return 1
+	rm -rf "$confdir/settings.new" &&
+		cp -R "$REPO_ROOT/nginx/settings" "$confdir/settings.new" &&
+		chmod -R u=rwX,go=rX "$confdir/settings.new" &&
+		rm -rf "$confdir/settings" &&
+		mv "$confdir/settings.new" "$confdir/settings" || return 1
 	if is_root; then
 		user_line="user $(nginx_worker_user) $(nginx_worker_group);"
 	else
 		user_line="# (not started as root: no user directive)"
 	fi
 	render_template "$REPO_ROOT/nginx/monitoring.conf.in" "$confdir/monitoring.conf" \
-		"RUN_DIR=$rundir" || return 1
+		"RUN_DIR=$rundir" "SETTINGS_DIR=$confdir/settings" \
+		"SETTINGS_FRAME_ANCESTORS='self'" || return 1
 	render_template "$REPO_ROOT/nginx/nginx-dev.conf.in" "$confdir/nginx.conf" \
 		"CONF_DIR=$confdir" "RUN_DIR=$rundir" "LOG_DIR=$logdir" \
 		"HTTP_PORT=$port" "USER_DIRECTIVE=$user_line"

@@ -108,7 +108,8 @@ prod=$HARNESS_DIR/prod
 mkdir -p "$prod"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$prod/key.pem" -out "$prod/cert.pem" -days 1 \
 	-subj /CN=monitoring.example.com >/dev/null 2>&1
-render_template nginx/monitoring.conf.in "$prod/monitoring.conf" "RUN_DIR=$HARNESS_DIR/run"
+render_template nginx/monitoring.conf.in "$prod/monitoring.conf" "RUN_DIR=$HARNESS_DIR/run" \
+	"SETTINGS_DIR=$HARNESS_DIR/nginx/settings" "SETTINGS_FRAME_ANCESTORS='self'"
 http_port=$(free_port)
 https_port=$(free_port)
 sed -e "s|/etc/letsencrypt/live/monitoring.example.com/fullchain.pem|$prod/cert.pem|" \

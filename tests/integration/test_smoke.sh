@@ -79,7 +79,9 @@ prod=$HARNESS_DIR/prod
 mkdir -p "$prod"
 openssl req -x509 -newkey rsa:2048 -nodes -keyout "$prod/key.pem" -out "$prod/cert.pem" -days 1 \
 	-subj /CN=monitoring.example.com >/dev/null 2>&1
-sed "s|@RUN_DIR@|$HARNESS_DIR/run|g" nginx/monitoring.conf.in >"$prod/monitoring.conf"
+sed -e "s|@RUN_DIR@|$HARNESS_DIR/run|g" -e "s|@SETTINGS_DIR@|$REPO_ROOT/nginx/settings|g" \
+	-e "s|@SETTINGS_FRAME_ANCESTORS@|https://app.example.com|g" nginx/monitoring.conf.in >"$prod/monitoring.conf"
+assert_eq "the README's rendering leaves no placeholder" "" "$(grep -oE '@[A-Z_]+@' "$prod/monitoring.conf" || true)"
 sed -e "s|/etc/letsencrypt/live/monitoring.example.com/fullchain.pem|$prod/cert.pem|" \
 	-e "s|/etc/letsencrypt/live/monitoring.example.com/privkey.pem|$prod/key.pem|" \
 	-e "s|/etc/nginx/monitoring.conf|$prod/monitoring.conf|" \
