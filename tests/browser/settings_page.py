@@ -1,0 +1,645 @@
+#!/usr/bin/python3
+"""tests/browser/settings_page.py: the seller's settings page in a real browser.
+
+Run by tests/integration/test_settings_page.sh against its throwaway stack (nginx, the programs,
+PostgreSQL, the mock WhatsApp provider); Debian's chromium, chromium-driver and python3-selenium,
+headless. Prints one line per check, `ok   - NAME` or `FAIL - NAME` (then an indented detail),
+which the shell counts; exits 0 unless the browser could not be driven at all.
+
+Environment (set by the shell):
+  HTTP_BASE        the stack's nginx, http://127.0.0.1:PORT
+  MOCK_URL         the mock provider (the codes sent on WhatsApp are read from its records)
+  PLATFORM_KEY     the platform's key (to read the tenants as the platform, to check the page)
+  A_NUMBER, B_NUMBER, A_NEW_NUMBER   shop-a's and shop-b's numbers; shop-a's next number
+  A_NAME, B_NAME   their display names
+  A_JWT            a platform JWT for shop-a (the embedded case)
+  SCREENSHOT_DIR   where the screenshots go
+  WORK_DIR         the browser's profile, the driver's log, `tokens` (the session tokens seen,
+                   one a line, so the shell can check no log holds them)
+  MONITORING_ENV_FILE, BIN_DIR   to run `cron drain` if a code is slow to reach the mock
+"""
+
+import json
+import os
+import re
+import subprocess
+import sys
+import time
+import traceback
+import urllib.error
+import urllib.request
+
+from selenium import webdriver
+from selenium.webdriver.chrome.options import Options
+from selenium.webdriver.chrome.service import Service
+from selenium.webdriver.common.by import By
+from selenium.webdriver.common.keys import Keys
+
+ENV = os.environ
+BASE = ENV["HTTP_BASE"]
+PAGE = BASE + "/settings/"
+MOCK = ENV["MOCK_URL"]
+WORK = ENV["WORK_DIR"]
+SHOTS = ENV["SCREENSHOT_DIR"]
+A, B, A2 = ENV["A_NUMBER"], ENV["B_NUMBER"], ENV["A_NEW_NUMBER"]
+A_NAME, B_NAME = ENV["A_NAME"], ENV["B_NAME"]
+
+PHONE = (390, 844)
+DESKTOP = (1280, 800)
+
+# Console messages a test provokes on purpose: Chromium logs every 4xx answer to fetch() as
+# "Failed to load resource", and the inline-script probe below is refused by the CSP. Anything
+# else at level SEVERE is a failure.
+EXPECTED_CONSOLE = [
+    re.compile(r"/tenants/[a-z/]+ - Failed to load resource: the server responded with a status of (400|401|409|429)"),
+]
+
+passed = failed = 0
+console_errors = []
+session_tokens = []
+
+
+def ok(name):
+    global passed
+    passed += 1
+    print("ok   - " + name, flush=True)
+
+
+def fail(name, detail=""):
+    global failed
+    failed += 1
+    print("FAIL - " + name, flush=True)
+    if detail:
+        print("       " + str(detail)[:600], flush=True)
+
+
+def check(name, cond, detail=""):
+    if cond:
+        ok(name)
+    else:
+        fail(name, detail)
+    return cond
+
+
+def eq(name, expected, actual):
+    return check(name, expected == actual, "expected %r, got %r" % (expected, actual))
+
+
+def contains(name, haystack, needle):
+    return check(name, needle in (haystack or ""), "%r not in %r" % (needle, haystack))
+
+
+# ------------------------------------------------------------------ the API, the mock
+
+def http(method, url, body=None, token=None):
+    """(status, parsed JSON or None) of a request."""
+    data = json.dumps(body).encode() if body is not None else None
+    req = urllib.request.Request(url, data=data, method=method)
+    if data is not None:
+        req.add_header("Content-Type", "application/json")
+    if token:
+        req.add_header("Authorization", "Bearer " + token)
+    try:
+        with urllib.request.urlopen(req, timeout=20) as r:
+            raw = r.read()
+            return r.status, (json.loads(raw) if raw else None)
+    except urllib.error.HTTPError as e:
+        raw = e.read()
+        try:
+            return e.code, json.loads(raw)
+        except ValueError:
+            return e.code, None
+
+
+def tenant(external_id):
+    """The tenant as the platform sees it (the page's doing, checked from outside the page)."""
+    status, t = http("GET", BASE + "/tenants/" + external_id, token=ENV["PLATFORM_KEY"])
+    return t if status == 200 else {}
+
+
+def mock_records(since):
+    _, recs = http("GET", MOCK + "/__mock/requests?since=%d" % since)
+    return recs or []
+
+
+def mock_mark():
+    recs = mock_records(0)
+    return recs[-1]["seq"] if recs else 0
+
+
+def drain():
+    env = dict(ENV)
+    with open(os.path.join(WORK, "cron-drain.out"), "a") as out:
+        subprocess.run([os.path.join(ENV["BIN_DIR"], "cron"), "drain"], env=env,
+                       stdout=out, stderr=out, timeout=60, check=False)
+
+
+def code_sent(number, since, timeout=15):
+    """The 6-digit code of the newest WhatsApp text to NUMBER after record SINCE."""
+    digits = number.lstrip("+")
+    end = time.time() + timeout
+    tries = 0
+    while time.time() < end:
+        for rec in reversed(mock_records(since)):
+            if rec.get("to") != digits:
+                continue
+            text = ((rec.get("json") or {}).get("text") or {}).get("body") or ""
+            m = re.search(r"\b(\d{6})\b", text)
+            if m:
+                return m.group(1)
+        tries += 1
+        if tries % 10 == 0:
+            drain()  # the program drains after answering; cron's drain is the fallback
+        time.sleep(0.2)
+    return None
+
+
+# ------------------------------------------------------------------ the browser
+
+def start_browser():
+    opts = Options()
+    opts.binary_location = "/usr/bin/chromium"
+    for arg in ("--headless=new", "--no-sandbox", "--disable-dev-shm-usage", "--disable-gpu",
+                "--no-first-run", "--no-default-browser-check", "--disable-extensions",
+                "--disable-background-networking", "--disable-component-update",
+                "--disable-sync", "--disable-default-apps", "--password-store=basic",
+                "--window-size=%d,%d" % DESKTOP, "--lang=en-US",
+                "--user-data-dir=" + os.path.join(WORK, "profile")):
+        opts.add_argument(arg)
+    opts.set_capability("goog:loggingPrefs", {"browser": "ALL"})
+    service = Service("/usr/bin/chromedriver", log_path=os.path.join(WORK, "chromedriver.out"))
+    return webdriver.Chrome(service=service, options=opts)
+
+
+class Page:
+    def __init__(self, driver):
+        self.d = driver
+
+    def el(self, id_):
+        return self.d.find_element(By.ID, id_)
+
+    def js(self, script, *args):
+        return self.d.execute_script(script, *args)
+
+    def wait(self, what, cond, timeout=10):
+        end = time.time() + timeout
+        last = None
+        while time.time() < end:
+            try:
+                last = cond()
+                if last:
+                    return last
+            except Exception as e:  # an element not there yet
+                last = e
+            time.sleep(0.05)
+        raise AssertionError("timed out waiting for %s (last: %r)" % (what, last))
+
+    def visible(self, id_):
+        return self.js("var e = document.getElementById(arguments[0]);"
+                       "return !!e && !e.closest('[hidden]') && e.getClientRects().length > 0;", id_)
+
+    def text(self, id_):
+        return self.el(id_).text
+
+    def value(self, id_):
+        return self.el(id_).get_attribute("value")
+
+    def attr(self, id_, name):
+        return self.el(id_).get_attribute(name)
+
+    def type(self, id_, text):
+        e = self.el(id_)
+        e.clear()
+        e.send_keys(text)
+
+    def wait_text(self, id_, needle, timeout=10):
+        return self.wait("%r in #%s" % (needle, id_), lambda: needle in self.text(id_), timeout)
+
+    def session_token(self):
+        return self.js("return sessionStorage.getItem('whatsapp-monitoring.settings.token');")
+
+    def logs(self):
+        """The console's SEVERE messages since the last call that no test provoked."""
+        for entry in self.d.get_log("browser"):
+            if entry.get("level") != "SEVERE":
+                continue
+            msg = entry.get("message", "")
+            if any(p.search(msg) for p in EXPECTED_CONSOLE):
+                continue
+            console_errors.append(msg)
+
+    def viewport(self, size):
+        w, h = size
+        self.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": w, "height": h, "deviceScaleFactor": 1,
+                                "mobile": w < 600})
+
+    def shot(self, name):
+        path = os.path.join(SHOTS, name + ".png")
+        # The whole drawer, not only the first screen of it.
+        height = self.js("return Math.ceil(document.documentElement.scrollHeight);")
+        w, h = self.size
+        self.d.execute_cdp_cmd("Emulation.setDeviceMetricsOverride",
+                               {"width": w, "height": max(h, height), "deviceScaleFactor": 1,
+                                "mobile": w < 600})
+        self.d.save_screenshot(path)
+        self.viewport(self.size)
+        return path
+
+
+# ------------------------------------------------------------------ the steps
+
+def login(p, number, name_for_checks):
+    """The WhatsApp login on the page: number, then the code read from the mock."""
+    p.wait("the login form", lambda: p.visible("login-number"))
+    mark = mock_mark()
+    p.type("login-number", number)
+    p.el("login-number").send_keys(Keys.ENTER)
+    p.wait("the code form", lambda: p.visible("login-code"))
+    code = code_sent(number, mark)
+    if not check("%s: the login code reached the mock" % name_for_checks, code is not None):
+        raise AssertionError("no login code")
+    p.type("login-code", code)
+    p.el("login-code").send_keys(Keys.ENTER)
+    p.wait("the settings", lambda: p.visible("panel-general"))
+    token = p.session_token()
+    session_tokens.append(token or "")
+    return token
+
+
+def step_login_a(p):
+    p.d.get(PAGE)
+    p.wait("the login form", lambda: p.visible("login-number"))
+    ok("standalone: no token, the WhatsApp login is shown")
+    p.type("login-number", "12345")
+    p.el("login-send").click()
+    p.wait_text("login-number-error", "Start with +")
+    eq("login: 12345 is refused next to the field", "true", p.attr("login-number", "aria-invalid"))
+    check("login: still on the number step", p.visible("login-number") and not p.visible("login-code"))
+
+    mark = mock_mark()
+    p.type("login-number", A)
+    p.el("login-send").click()
+    p.wait("the code form", lambda: p.visible("login-code"))
+    contains("login: the page says where the code went", p.text("login-code-sent"), A)
+    resend = p.text("login-resend")
+    check("login: resend waits, with a countdown", not p.el("login-resend").is_enabled()
+          and re.search(r"\(\d:\d\d\)", resend), resend)
+    p.type("login-code", "12345")
+    p.el("login-submit").click()
+    p.wait_text("login-code-error", "6 digits")
+    ok("login: a 5-digit code is refused in words")
+    code = code_sent(A, mark)
+    check("login: the code reached A's number (mock)", code is not None)
+    wrong = "%06d" % ((int(code) + 1) % 1000000)
+    p.type("login-code", wrong)
+    p.el("login-submit").click()
+    p.wait_text("login-code-error", "not right")
+    ok("login: a wrong code is refused in words")
+    p.type("login-code", code)
+    p.el("login-submit").click()
+    p.wait("the settings", lambda: p.visible("panel-general"))
+    ok("login: the right code opens the settings")
+    token = p.session_token()
+    session_tokens.append(token or "")
+    check("the session token is in sessionStorage (43 characters)",
+          token and re.fullmatch(r"[A-Za-z0-9_-]{43}", token), token)
+    eq("the token is in no other storage", 0, p.js("return localStorage.length;"))
+    eq("no cookie", "", p.js("return document.cookie;"))
+    eq("shop A's name is shown", A_NAME, p.text("shop-name"))
+    eq("shop A's number is in the field", A, p.value("whatsapp-number"))
+    check("Log out is offered for a session", p.visible("logout"))
+
+
+def step_number_checks(p):
+    num = "whatsapp-number"
+    p.type(num, "+234")
+    p.wait_text("whatsapp-number-format", "Too short")
+    ok("typing: '+234' is too short, said as the seller types")
+    p.el(num).send_keys("901 234 5678")
+    p.wait_text("whatsapp-number-format", "+2349012345678")
+    contains("typing: the international format is shown", p.text("whatsapp-number-format"),
+             "International format: +2349012345678")
+    before = tenant("shop-a")
+    for bad, needle in (("12345", "Start with +"), ("2349012345678", "Start with +"),
+                        ("+12345", "Too short")):
+        p.type(num, bad)
+        p.el("save").click()
+        p.wait_text("whatsapp-number-error", needle)
+        eq("save %s: the error is next to the field, the field marked invalid" % bad,
+           "true", p.attr(num, "aria-invalid"))
+        eq("save %s: the field has the focus" % bad, num,
+           p.js("return document.activeElement.id;"))
+    eq("bad numbers: nothing was sent (the tenant unchanged)", before, tenant("shop-a"))
+
+    # The server's refusals, next to the field they name.
+    p.type(num, B)
+    p.el("save").click()
+    p.wait_text("whatsapp-number-error", "already used by another shop")
+    ok("save B's number: 409 shown in words next to the number")
+    p.type(num, A)
+    p.type("time-zone", "Mars/Olympus")
+    p.el("save").click()
+    p.wait_text("time-zone-error", "IANA")
+    contains("save a bad zone: the server's 400 names the field, shown next to it",
+             p.text("time-zone-error"), "The time zone must be a time zone of the IANA database")
+    eq("save a bad zone: the zone field marked invalid", "true", p.attr("time-zone", "aria-invalid"))
+    eq("server refusals changed nothing", before, tenant("shop-a"))
+
+
+def record_save_states(p):
+    p.js("""
+      window.__saveStates = [];
+      var b = document.getElementById('save');
+      new MutationObserver(function () {
+        window.__saveStates.push(b.dataset.state + ':' + b.textContent + ':' + b.disabled);
+      }).observe(b, {attributes: true, childList: true, characterData: true, subtree: true});
+    """)
+
+
+def step_change_number(p):
+    p.type("whatsapp-number", A2)
+    p.type("time-zone", "Africa/Lagos")
+    p.type("quiet-start", "22:00")
+    p.type("quiet-end", "7:00")
+    p.js("var s = document.getElementById('language'); s.value = 'fr';")
+    mark = mock_mark()
+    record_save_states(p)
+    p.el("save").click()
+    p.wait_text("save-status", "Enter the code we sent to " + A2)
+    states = p.js("return window.__saveStates;")
+    check("save: the button showed its loading state (disabled, 'Saving…')",
+          any(s.startswith("loading:Saving") and s.endswith(":true") for s in states), states)
+    check("save: then its success state ('Saved ✓')",
+          any(s.startswith("success:Saved") for s in states), states)
+    check("save: the verification step is shown", p.visible("verify-code"))
+    contains("save: it names the new number", p.text("verify-text"), A2)
+    contains("save: alerts keep going to the old number meanwhile", p.text("whatsapp-verified"), A)
+    resend = p.text("verify-resend")
+    check("save: resend waits, with a countdown", not p.el("verify-resend").is_enabled()
+          and re.search(r"\(\d:\d\d\)", resend), resend)
+    t = tenant("shop-a")
+    eq("stored: the new number is pending, the old one still used",
+       (A, A2, "Africa/Lagos", "22:00", "07:00", "fr"),
+       (t.get("whatsapp_number"), t.get("pending_whatsapp_number"), t.get("time_zone"),
+        t.get("quiet_start"), t.get("quiet_end"), t.get("language")))
+    p.wait("the Save button back to idle", lambda: p.attr("save", "data-state") == "idle", 6)
+    ok("save: the button goes back to Save")
+
+    code = code_sent(A2, mark)
+    check("the verification code reached the new number (mock)", code is not None)
+    p.type("verify-code", "12345")
+    p.el("verify-submit").click()
+    p.wait_text("verify-code-error", "6 digits")
+    eq("verify 12345: refused in words next to the code field", "true",
+       p.attr("verify-code", "aria-invalid"))
+    wrong = "%06d" % ((int(code) + 1) % 1000000)
+    p.type("verify-code", wrong)
+    p.el("verify-submit").click()
+    p.wait_text("verify-code-error", "not right")
+    ok("verify a wrong code: the server's 400 shown in words")
+    return code
+
+
+def step_reload_pending(p, code):
+    p.d.refresh()
+    p.wait("the settings after a reload", lambda: p.visible("panel-general"))
+    ok("reload: still logged in (sessionStorage)")
+    eq("reload: the pending number is in the field", A2, p.value("whatsapp-number"))
+    check("reload: the verification step is still there", p.visible("verify-code"))
+    eq("reload: time zone, quiet hours, language stuck", ("Africa/Lagos", "22:00", "07:00", "fr"),
+       (p.value("time-zone"), p.value("quiet-start"), p.value("quiet-end"), p.value("language")))
+    # The page no longer knows when the last code went: the server's 429 tells it.
+    p.el("verify-resend").click()
+    p.wait_text("verify-code-error", "Too many code requests")
+    label = p.text("verify-resend")
+    m = re.search(r"\((\d):(\d\d)\)", label)
+    secs = int(m.group(1)) * 60 + int(m.group(2)) if m else -1
+    check("resend too soon: 429, the countdown follows Retry-After (1..60 s)",
+          not p.el("verify-resend").is_enabled() and 0 < secs <= 60, label)
+
+    p.type("verify-code", code)
+    p.el("verify-submit").click()
+    p.wait_text("save-status", "Number confirmed")
+    check("verify: the step closes", not p.visible("verify-code"))
+    contains("verify: the number is confirmed", p.text("whatsapp-verified"), "Confirmed")
+    t = tenant("shop-a")
+    eq("stored: the new number is A's, verified, nothing pending", (A2, True, None),
+       (t.get("whatsapp_number"), t.get("whatsapp_verified"), t.get("pending_whatsapp_number")))
+    p.d.refresh()
+    p.wait("the settings after a reload", lambda: p.visible("panel-general"))
+    eq("reload: every change stuck",
+       (A2, "Africa/Lagos", "22:00", "07:00", "fr"),
+       (p.value("whatsapp-number"), p.value("time-zone"), p.value("quiet-start"),
+        p.value("quiet-end"), p.value("language")))
+    check("reload: no verification step", not p.visible("verify-code"))
+
+
+def step_keyboard(p):
+    # Tab from the number field reaches Save; Enter in a field saves.
+    p.el("whatsapp-number").click()
+    reached = False
+    for _ in range(20):
+        p.d.switch_to.active_element.send_keys(Keys.TAB)
+        if p.js("return document.activeElement.id;") == "save":
+            reached = True
+            break
+    check("keyboard: Tab goes from the number to Save", reached)
+    p.el("time-zone").click()
+    p.d.switch_to.active_element.send_keys(Keys.CONTROL, "a")
+    p.d.switch_to.active_element.send_keys("Europe/Berlin", Keys.ENTER)
+    p.wait_text("save-status", "Your settings are saved")
+    eq("keyboard: Enter in the zone field saved it", "Europe/Berlin", tenant("shop-a").get("time_zone"))
+
+    # The tabs: arrows move the selection and the focus, Home and End jump, panels follow.
+    tabs = ["tab-general", "tab-notifications", "tab-alerts"]
+
+    def selected():
+        return [t for t in tabs if p.attr(t, "aria-selected") == "true"]
+
+    def shown():
+        return [pid for pid in ("panel-general", "panel-notifications", "panel-alerts")
+                if p.attr(pid, "hidden") is None]
+
+    eq("tabs: a tablist of three tabs", ["tablist", "tab", "tab", "tab"],
+       [p.js("return document.querySelector('.tabs').getAttribute('role');")] +
+       [p.attr(t, "role") for t in tabs])
+    p.el("tab-general").send_keys(Keys.ARROW_RIGHT)
+    eq("tabs: → selects Notifications", ["tab-notifications"], selected())
+    eq("tabs: → moves the focus", "tab-notifications", p.js("return document.activeElement.id;"))
+    eq("tabs: only its panel is shown", ["panel-notifications"], shown())
+    p.d.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
+    eq("tabs: → selects Recent alerts", ["tab-alerts"], selected())
+    p.d.switch_to.active_element.send_keys(Keys.ARROW_RIGHT)
+    eq("tabs: → wraps to General", ["tab-general"], selected())
+    p.d.switch_to.active_element.send_keys(Keys.ARROW_LEFT)
+    eq("tabs: ← wraps to Recent alerts", ["tab-alerts"], selected())
+    p.d.switch_to.active_element.send_keys(Keys.HOME)
+    eq("tabs: Home selects General", ["tab-general"], selected())
+    p.d.switch_to.active_element.send_keys(Keys.END)
+    eq("tabs: End selects Recent alerts", ["tab-alerts"], selected())
+    eq("tabs: the selected tab alone is in the Tab order", [-1, -1, 0],
+       [int(p.attr(t, "tabindex")) for t in tabs])
+    for pid in ("panel-general", "panel-notifications", "panel-alerts"):
+        tab = p.attr(pid, "aria-labelledby")
+        eq("tabs: %s is a tabpanel labelled by its tab, which controls it" % pid,
+           ("tabpanel", pid), (p.attr(pid, "role"), p.attr(tab, "aria-controls")))
+    contains("Recent alerts says honestly it is not available yet", p.text("alerts-unavailable"),
+             "not available here yet")
+    p.el("tab-notifications").click()
+    contains("Notifications says honestly it is not available yet",
+             p.text("notifications-unavailable"), "not available here yet")
+    p.el("tab-general").click()
+
+    # Every field has a name a screen reader reads.
+    unlabelled = p.js("""
+      return Array.from(document.querySelectorAll('input, select')).filter(function (e) {
+        return !(e.labels && e.labels.length) && !e.getAttribute('aria-label');
+      }).map(function (e) { return e.id; });""")
+    eq("every input and select has a label", [], unlabelled)
+    described = p.js("""
+      return Array.from(document.querySelectorAll('.error')).filter(function (p) {
+        return !document.querySelector('[aria-describedby~="' + p.id + '"]') && p.id !== 'general-error';
+      }).map(function (p) { return p.id; });""")
+    eq("every field's error is tied to its field (aria-describedby)", [], described)
+
+
+def step_layout_and_shots(p):
+    for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
+        p.size = size
+        p.viewport(size)
+        time.sleep(0.2)
+        overflow = p.js("return document.documentElement.scrollWidth - window.innerWidth;")
+        check("%s (%dx%d): no sideways scrolling" % (label, size[0], size[1]), overflow <= 0, overflow)
+        for tab, name in (("tab-general", "general"), ("tab-notifications", "notifications"),
+                          ("tab-alerts", "recent-alerts")):
+            p.el(tab).click()
+            path = p.shot("settings-%s-%s" % (name, label))
+            check("screenshot %s" % os.path.basename(path), os.path.getsize(path) > 1000)
+        p.el("tab-general").click()
+        if label == "phone":
+            w = p.js("return document.getElementById('save').getBoundingClientRect().width;")
+            check("phone: Save spans the width (thumb-sized)", w > 300, w)
+    p.size = DESKTOP
+    p.viewport(DESKTOP)
+
+
+def step_csp(p):
+    # An inline script put into the page is not run: the CSP is in force in the browser.
+    ran = p.js("""
+      var s = document.createElement('script');
+      s.textContent = 'window.__inlineRan = true;';
+      document.head.appendChild(s);
+      return window.__inlineRan === true;""")
+    eq("CSP: an inline script is refused by the browser", False, ran)
+    found = False
+    for entry in p.d.get_log("browser"):
+        msg = entry.get("message", "")
+        if "inline script" in msg and "Content Security Policy" in msg:
+            found = True
+        elif entry.get("level") == "SEVERE" and not any(x.search(msg) for x in EXPECTED_CONSOLE):
+            console_errors.append(msg)
+    check("CSP: the refusal is reported in the console", found)
+
+
+def step_logout_then_b(p):
+    a_token = p.session_token()
+    p.el("logout").click()
+    p.wait("the login form", lambda: p.visible("login-number"))
+    contains("logout: back to the login", p.text("banner"), "logged out")
+    eq("logout: sessionStorage forgot the token", None, p.session_token())
+    eq("logout: A's number is gone from the form", "", p.value("whatsapp-number"))
+    eq("logout: A's name is gone", "", p.text("shop-name"))
+    status, _ = http("GET", BASE + "/tenants/me", token=a_token)
+    eq("logout: the server refuses the ended session", 401, status)
+
+    b_before = tenant("shop-b")
+    login(p, B, "B")
+    eq("B: B's name is shown", B_NAME, p.text("shop-name"))
+    eq("B: B's number is in the field", B, p.value("whatsapp-number"))
+    eq("B: B's own zone and language", ("UTC", "en"), (p.value("time-zone"), p.value("language")))
+    src = p.d.page_source
+    for what, needle in (("name", A_NAME), ("old number", A), ("new number", A2)):
+        check("B: A's %s appears nowhere on B's page" % what, needle not in src, needle)
+    p.d.refresh()
+    p.wait("B's settings after a reload", lambda: p.visible("panel-general"))
+    eq("B after a reload: still B", (B_NAME, B), (p.text("shop-name"), p.value("whatsapp-number")))
+    eq("B: shop-b unchanged by everything A did", b_before, tenant("shop-b"))
+    p.el("logout").click()
+    p.wait("the login form", lambda: p.visible("login-number"))
+
+
+def step_embedded(p):
+    jwt = ENV["A_JWT"]
+    p.d.get("about:blank")  # a fresh load, as when the platform opens its frame
+    p.d.get(PAGE + "#token=" + jwt)
+    p.wait("the embedded settings", lambda: p.visible("panel-general"))
+    ok("embedded: the fragment's token opens A's settings")
+    url = p.d.current_url
+    check("embedded: the token is gone from the address bar", jwt not in url and "#" not in url, url)
+    eq("embedded: the address is the page's", PAGE, url)
+    eq("embedded: A's data", (A_NAME, A2), (p.text("shop-name"), p.value("whatsapp-number")))
+    check("embedded: no Log out for the platform's token", not p.visible("logout"))
+    eq("embedded: no fragment left in the page's location", "", p.js("return location.hash;"))
+    p.d.refresh()
+    p.wait("the embedded settings after a reload", lambda: p.visible("panel-general"))
+    eq("embedded reload: still A, from sessionStorage", A_NAME, p.text("shop-name"))
+
+    # A new token handed to the page already open (same document: the hashchange).
+    p.js("sessionStorage.clear();")
+    p.d.get(PAGE + "#token=not-a-token")
+    p.wait("the login form", lambda: p.visible("login-number"))
+    contains("a refused token: the login, with words", p.text("banner"), "session has ended")
+    eq("a refused token: forgotten", None, p.session_token())
+    check("a refused token: gone from the address bar", "not-a-token" not in p.d.current_url)
+
+
+def main():
+    os.makedirs(SHOTS, exist_ok=True)
+    try:
+        os.remove(os.path.join(SHOTS, "failure.png"))  # a past run's
+    except FileNotFoundError:
+        pass
+    try:
+        driver = start_browser()
+    except Exception as e:  # no chromium, no driver: the suite fails, loudly
+        fail("start headless chromium (make deps installs chromium, chromium-driver)", e)
+        return 1
+    p = Page(driver)
+    p.size = DESKTOP
+    steps = [step_login_a, step_number_checks, step_change_number]
+    code = None
+    try:
+        p.viewport(DESKTOP)
+        for step in steps:
+            r = step(p)
+            if step is step_change_number:
+                code = r
+            p.logs()
+        for step in (lambda q: step_reload_pending(q, code), step_keyboard,
+                     step_layout_and_shots, step_csp, step_logout_then_b, step_embedded):
+            step(p)
+            p.logs()
+    except Exception as e:
+        fail("the browser run ended early: %s" % e, traceback.format_exc().splitlines()[-3:])
+        try:
+            p.d.save_screenshot(os.path.join(SHOTS, "failure.png"))
+            print("       page at failure: " + os.path.join(SHOTS, "failure.png"), flush=True)
+        except Exception:
+            pass
+    finally:
+        try:
+            p.logs()
+        except Exception:
+            pass
+        eq("no unexpected console errors", [], console_errors)
+        with open(os.path.join(WORK, "tokens"), "w") as f:
+            for t in session_tokens:
+                if t:
+                    f.write(t + "\n")
+        driver.quit()
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

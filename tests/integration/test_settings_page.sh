@@ -1,0 +1,158 @@
+#!/usr/bin/env bash
+# The seller's settings page (issue 19): static files under nginx/settings/, served by nginx at
+# /settings/ with a strict Content-Security-Policy, driven in a real browser (Debian's headless
+# chromium through chromium-driver and python3-selenium, which `make deps` installs: without
+# them this suite fails, it does not skip) against this stack: the WhatsApp login with the code
+# read from the mock provider's record, a number change with its loading and success states and
+# its verification, the errors in words, changes that stick after a reload, the tabs by
+# keyboard, the phone layout, a second tenant who never sees the first's data, the embedded
+# handover (#token=...), no console errors. The browser's checks are in
+# tests/browser/settings_page.py; its screenshots (each tab, phone and desktop) go to
+# build/screenshots/ (SCREENSHOT_DIR=... to change).
+set -euo pipefail
+
+# shellcheck source=tests/integration/harness.sh
+. "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
+
+# Debian's python, which has python3-selenium (a python3 earlier on PATH may not).
+BROWSER_PYTHON=${BROWSER_PYTHON:-/usr/bin/python3}
+SCREENSHOT_DIR=${SCREENSHOT_DIR:-$REPO_ROOT/build/screenshots}
+
+harness_start
+mock_start
+
+# Codes go out through Meta's API at the mock, at once; every request comes from 127.0.0.1, so
+# the per-address limit is out of the way.
+harness_set_env WHATSAPP_PROVIDER meta
+harness_set_env META_WHATSAPP_TOKEN test-token-abcdefghijklmnop
+harness_set_env META_PHONE_NUMBER_ID 1234567890
+harness_set_env META_GRAPH_URL "$MOCK_URL/v25.0"
+harness_set_env RECIPIENT_MIN_INTERVAL 0
+harness_set_env LOGIN_REQUESTS_PER_ADDRESS_HOUR 100000
+harness_restart_programs || fail "programs restarted"
+harness_env_baseline
+
+A=+2349010000001 B=+2349010000002 A2=+2349010000011
+
+platform() { http "$1" "$2" "${3:-}" -H "Authorization: Bearer $PLATFORM_KEY"; }
+make_tenant() { # make_tenant EXTERNAL_ID NAME NUMBER
+	platform POST /tenants "{\"external_id\":\"$1\",\"display_name\":\"$2\",\"whatsapp_number\":\"$3\"}"
+	assert_eq "tenant $1 created" 201 "$HTTP_STATUS"
+}
+
+# ---------------------------------------------------------------- what nginx serves
+scenario_headers() {
+	http GET /settings/
+	assert_eq "GET /settings/: 200" 200 "$HTTP_STATUS"
+	assert_eq "GET /settings/: HTML in UTF-8" "text/html; charset=utf-8" "$HTTP_CONTENT_TYPE"
+	assert_contains "GET /settings/: the page" "$HTTP_BODY" '<script src="settings.js" defer></script>'
+	csp=$(http_header Content-Security-Policy)
+	assert_eq "the Content-Security-Policy" \
+		"default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self'; connect-src 'self'; form-action 'none'; base-uri 'none'; frame-ancestors 'self'" \
+		"$csp"
+	assert_not_contains "CSP: nothing unsafe" "$csp" "unsafe"
+	assert_eq "X-Content-Type-Options" nosniff "$(http_header X-Content-Type-Options)"
+	assert_eq "Referrer-Policy" no-referrer "$(http_header Referrer-Policy)"
+	assert_eq "Cache-Control" no-cache "$(http_header Cache-Control)"
+	assert_eq "no X-Frame-Options (frame-ancestors decides)" "" "$(http_header X-Frame-Options)"
+	local f type
+	for f in settings.js:application/javascript settings.css:text/css favicon.svg:image/svg+xml; do
+		type=${f#*:}
+		f=${f%%:*}
+		http GET "/settings/$f"
+		assert_eq "GET /settings/$f: 200 $type" "200 $type" "$HTTP_STATUS ${HTTP_CONTENT_TYPE%%;*}"
+		assert_contains "GET /settings/$f: the same CSP" "$(http_header Content-Security-Policy)" "script-src 'self'"
+		assert_eq "GET /settings/$f: nosniff" nosniff "$(http_header X-Content-Type-Options)"
+	done
+	http GET /settings
+	assert_eq "GET /settings: 301 to /settings/" "301 /settings/" \
+		"$HTTP_STATUS $(http_header Location | sed 's|^http://[^/]*||')"
+	http POST /settings/ '{}'
+	assert_eq "POST /settings/: 405" 405 "$HTTP_STATUS"
+	assert_eq "POST /settings/: Allow" "GET, HEAD" "$(http_header Allow)"
+	http GET /settings/nothing-here.js
+	assert_eq "an unknown file: 404 JSON" "404 not_found" "$HTTP_STATUS $(jq -r .error.code <<<"$HTTP_BODY")"
+	http GET /settings/../monitoring.env '' --path-as-is
+	assert_ne "no way out of the directory" 200 "$HTTP_STATUS"
+
+	# What the CSP forbids is not in the files: no inline script, style or handler.
+	local html=$REPO_ROOT/nginx/settings/index.html
+	assert_eq "index.html: every <script> has a src" "" "$(grep -oE '<script( [^>]*)?>' "$html" | grep -v 'src=' || true)"
+	assert_eq "index.html: no <style> element" "" "$(grep -oE '<style' "$html" || true)"
+	assert_eq "index.html: no style= attribute" "" "$(grep -oE ' style=' "$html" || true)"
+	assert_eq "index.html: no on...= handler" "" "$(grep -oiE ' on[a-z]+=' "$html" || true)"
+	assert_eq "the page fetches nothing from elsewhere" "" \
+		"$(grep -hoE '(src|href)="(https?:)?//[^"]*"' "$REPO_ROOT"/nginx/settings/* || true)"
+	assert_eq "settings.js calls only /tenants/ routes" "" \
+		"$(grep -oE "api\('[A-Z]+', '[^']*'" "$REPO_ROOT/nginx/settings/settings.js" | grep -v "'/tenants/" || true)"
+}
+
+# ---------------------------------------------------------------- in the browser
+scenario_browser() {
+	if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]] ||
+		! "$BROWSER_PYTHON" -c 'import selenium' 2>/dev/null; then
+		fail "chromium, chromium-driver and python3-selenium are installed (make deps)" \
+			"missing: $(for x in /usr/bin/chromium /usr/bin/chromedriver; do [[ -x $x ]] || printf '%s ' "$x"; done)$("$BROWSER_PYTHON" -c 'import selenium' 2>/dev/null || printf 'selenium for %s' "$BROWSER_PYTHON")"
+		return 0
+	fi
+	make_tenant shop-a "Ada Foods" "$A"
+	make_tenant shop-b "Bola Crafts" "$B"
+	local jwt work out line rc=0
+	jwt=$(harness_cron tenant-token shop-a 3600)
+	assert_match "a platform JWT for shop-a" '^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$' "$jwt"
+	work=$HARNESS_DIR/browser
+	mkdir -p "$work" "$SCREENSHOT_DIR"
+	out=$work/output
+	touch "$out.start"
+	HTTP_BASE=$HTTP_BASE MOCK_URL=$MOCK_URL PLATFORM_KEY=$PLATFORM_KEY \
+		A_NUMBER=$A B_NUMBER=$B A_NEW_NUMBER=$A2 A_NAME="Ada Foods" B_NAME="Bola Crafts" \
+		A_JWT=$jwt SCREENSHOT_DIR=$SCREENSHOT_DIR WORK_DIR=$work \
+		timeout -k 10 150 "$BROWSER_PYTHON" "$REPO_ROOT/tests/browser/settings_page.py" \
+		>"$out" 2>"$work/stderr" || rc=$?
+	# The browser's lines, counted here: `ok   - ...`, `FAIL - ...` and its detail.
+	local name=
+	while IFS= read -r line; do
+		case $line in
+		"ok   - "*) pass "browser: ${line#ok   - }" ;;
+		"FAIL - "*)
+			[[ -z $name ]] || fail "browser: $name"
+			name=${line#FAIL - }
+			;;
+		"       "*)
+			if [[ -n $name ]]; then
+				fail "browser: $name" "${line#       }"
+				name=
+			else
+				printf '%s\n' "$line"
+			fi
+			;;
+		*) printf '%s\n' "$line" ;;
+		esac
+	done <"$out"
+	[[ -z $name ]] || fail "browser: $name"
+	assert_eq "the browser script ended normally" 0 "$rc"
+	if [[ -s $work/stderr ]]; then
+		printf -- '--- browser stderr\n'
+		sed 's/^/    /' "$work/stderr" | tail -n 20
+	fi
+
+	# Neither the platform's token nor a session token reached a log (the fragment is never
+	# sent; the API takes tokens in a header).
+	local t leaked=
+	while IFS= read -r t; do
+		[[ -n $t ]] || continue
+		if grep -rqF -- "$t" "$HARNESS_LOG_DIR"; then
+			leaked+="${t:0:6}... "
+		fi
+	done < <(printf '%s\n' "$jwt"; cat "$work/tokens" 2>/dev/null)
+	assert_eq "no token in any log (nginx, programs)" "" "$leaked"
+	assert_eq "session tokens were seen (the check above checked some)" 1 \
+		"$(($(grep -c . "$work/tokens" 2>/dev/null || echo 0) >= 2))"
+	local shots
+	shots=$(find "$SCREENSHOT_DIR" -name 'settings-*.png' -newer "$out.start" 2>/dev/null | wc -l)
+	assert_eq "six screenshots: three tabs, phone and desktop" 6 "$shots"
+}
+
+harness_scenarios headers browser
+
+harness_finish
