@@ -107,7 +107,7 @@ scenario_browser() {
 	HTTP_BASE=$HTTP_BASE MOCK_URL=$MOCK_URL PLATFORM_KEY=$PLATFORM_KEY \
 		A_NUMBER=$A B_NUMBER=$B A_NEW_NUMBER=$A2 A_NAME="Ada Foods" B_NAME="Bola Crafts" \
 		A_JWT=$jwt SCREENSHOT_DIR=$SCREENSHOT_DIR WORK_DIR=$work \
-		timeout -k 10 150 "$BROWSER_PYTHON" "$REPO_ROOT/tests/browser/settings_page.py" \
+		PYTHONDONTWRITEBYTECODE=1 timeout -k 10 150 "$BROWSER_PYTHON" "$REPO_ROOT/tests/browser/settings_page.py" \
 		>"$out" 2>"$work/stderr" || rc=$?
 	# The browser's lines, counted here: `ok   - ...`, `FAIL - ...` and its detail.
 	local name=
