@@ -290,7 +290,7 @@
     $('verify').hidden = !pending;
     if (pending)
       $('verify-text').textContent = 'We sent a 6-digit code on WhatsApp to ' + t.pending_whatsapp_number +
-        '. Enter it to confirm the number.' + (t.whatsapp_number ? ' Until then alerts keep going to ' + t.whatsapp_number + '.' : '');
+        '. Enter it to confirm the number.';
   }
 
   async function loadMe() {

@@ -249,6 +249,17 @@ class Page:
 
 # ------------------------------------------------------------------ the steps
 
+def shot_at(p, size, name):
+    """A screenshot at SIZE, then back to the size the run was at."""
+    keep = p.size
+    p.size = size
+    p.viewport(size)
+    path = p.shot(name)
+    p.size = keep
+    p.viewport(keep)
+    check("screenshot %s" % os.path.basename(path), os.path.getsize(path) > 1000)
+
+
 def login(p, number, name_for_checks):
     """The WhatsApp login on the page: number, then the code read from the mock."""
     p.wait("the login form", lambda: p.visible("login-number"))
@@ -282,6 +293,7 @@ def step_login_a(p):
     p.el("login-send").click()
     p.wait("the code form", lambda: p.visible("login-code"))
     contains("login: the page says where the code went", p.text("login-code-sent"), A)
+    shot_at(p, PHONE, "settings-login-phone")
     resend = p.text("login-resend")
     check("login: resend waits, with a countdown", not p.el("login-resend").is_enabled()
           and re.search(r"\(\d:\d\d\)", resend), resend)
@@ -373,6 +385,7 @@ def step_change_number(p):
     check("save: then its success state ('Saved ✓')",
           any(s.startswith("success:Saved") for s in states), states)
     check("save: the verification step is shown", p.visible("verify-code"))
+    shot_at(p, DESKTOP, "settings-general-verify-desktop")
     contains("save: it names the new number", p.text("verify-text"), A2)
     contains("save: alerts keep going to the old number meanwhile", p.text("whatsapp-verified"), A)
     resend = p.text("verify-resend")

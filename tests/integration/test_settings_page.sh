@@ -150,7 +150,7 @@ scenario_browser() {
 		"$(($(grep -c . "$work/tokens" 2>/dev/null || echo 0) >= 2))"
 	local shots
 	shots=$(find "$SCREENSHOT_DIR" -name 'settings-*.png' -newer "$out.start" 2>/dev/null | wc -l)
-	assert_eq "six screenshots: three tabs, phone and desktop" 6 "$shots"
+	assert_eq "eight screenshots: three tabs at phone and desktop, the login, the verification" 8 "$shots"
 }
 
 harness_scenarios headers browser
