@@ -364,7 +364,9 @@
   function changes() {
     var t = state.tenant || {}, body = {}, ok = true;
     var num = checkNumber($('whatsapp-number').value);
-    if (!num.ok) {
+    if (!num.number && !t.whatsapp_number && !t.pending_whatsapp_number) {
+      /* No number yet, none typed: the other settings may still be saved. */
+    } else if (!num.ok) {
       showError('whatsapp-number', num.problem);
       ok = false;
     } else if (num.number !== t.whatsapp_number && num.number !== t.pending_whatsapp_number) {

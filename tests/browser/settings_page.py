@@ -12,7 +12,7 @@ Environment (set by the shell):
   PLATFORM_KEY     the platform's key (to read the tenants as the platform, to check the page)
   A_NUMBER, B_NUMBER, A_NEW_NUMBER   shop-a's and shop-b's numbers; shop-a's next number
   A_NAME, B_NAME   their display names
-  A_JWT            a platform JWT for shop-a (the embedded case)
+  A_JWT, C_JWT     platform JWTs for shop-a and shop-c (a shop without a number), embedded
   SCREENSHOT_DIR   where the screenshots go
   WORK_DIR         the browser's profile, the driver's log, `tokens` (the session tokens seen,
                    one a line, so the shell can check no log holds them)
@@ -597,6 +597,18 @@ def step_embedded(p):
     p.d.refresh()
     p.wait("the embedded settings after a reload", lambda: p.visible("panel-general"))
     eq("embedded reload: still A, from sessionStorage", A_NAME, p.text("shop-name"))
+
+    # A shop the platform created without a number saves its other settings.
+    p.d.get("about:blank")
+    p.d.get(PAGE + "#token=" + ENV["C_JWT"])
+    p.wait("shop C's settings", lambda: p.visible("panel-general"))
+    eq("no number yet: the field is empty, and says so", ("", True),
+       (p.value("whatsapp-number"), "No number yet" in p.text("whatsapp-verified")))
+    p.type("time-zone", "Asia/Tokyo")
+    p.el("save").click()
+    p.wait_text("save-status", "Your settings are saved")
+    eq("no number yet: the zone saved without one", ("Asia/Tokyo", None),
+       (tenant("shop-c").get("time_zone"), tenant("shop-c").get("whatsapp_number")))
 
     # A new token handed to the page already open (same document: the hashchange).
     p.js("sessionStorage.clear();")

@@ -97,8 +97,11 @@ scenario_browser() {
 	fi
 	make_tenant shop-a "Ada Foods" "$A"
 	make_tenant shop-b "Bola Crafts" "$B"
-	local jwt work out line rc=0
+	platform POST /tenants '{"external_id":"shop-c","display_name":"Chidi Books"}'
+	assert_eq "tenant shop-c created, without a number" 201 "$HTTP_STATUS"
+	local jwt jwt_c work out line rc=0
 	jwt=$(harness_cron tenant-token shop-a 3600)
+	jwt_c=$(harness_cron tenant-token shop-c 3600)
 	assert_match "a platform JWT for shop-a" '^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$' "$jwt"
 	work=$HARNESS_DIR/browser
 	mkdir -p "$work" "$SCREENSHOT_DIR"
@@ -106,7 +109,7 @@ scenario_browser() {
 	touch "$out.start"
 	HTTP_BASE=$HTTP_BASE MOCK_URL=$MOCK_URL PLATFORM_KEY=$PLATFORM_KEY \
 		A_NUMBER=$A B_NUMBER=$B A_NEW_NUMBER=$A2 A_NAME="Ada Foods" B_NAME="Bola Crafts" \
-		A_JWT=$jwt SCREENSHOT_DIR=$SCREENSHOT_DIR WORK_DIR=$work \
+		A_JWT=$jwt C_JWT=$jwt_c SCREENSHOT_DIR=$SCREENSHOT_DIR WORK_DIR=$work \
 		PYTHONDONTWRITEBYTECODE=1 timeout -k 10 150 "$BROWSER_PYTHON" "$REPO_ROOT/tests/browser/settings_page.py" \
 		>"$out" 2>"$work/stderr" || rc=$?
 	# The browser's lines, counted here: `ok   - ...`, `FAIL - ...` and its detail.
@@ -144,7 +147,7 @@ scenario_browser() {
 		if grep -rqF -- "$t" "$HARNESS_LOG_DIR"; then
 			leaked+="${t:0:6}... "
 		fi
-	done < <(printf '%s\n' "$jwt"; cat "$work/tokens" 2>/dev/null)
+	done < <(printf '%s\n' "$jwt" "$jwt_c"; cat "$work/tokens" 2>/dev/null)
 	assert_eq "no token in any log (nginx, programs)" "" "$leaked"
 	assert_eq "session tokens were seen (the check above checked some)" 1 \
 		"$(($(grep -c . "$work/tokens" 2>/dev/null || echo 0) >= 2))"
