@@ -329,8 +329,13 @@ void webhookq_stop(void)
 	if (q.nproc)
 		pthread_join(q.proc_tid, NULL);
 	q.running = 0;
-	log_info("webhook_stored",
-	         "%lld event(s) in %lld commit(s): %lld processed at once, %lld"
-	         " stored for later, %lld refused (503)",
-	         q.events, q.batches, q.events - q.deferred - q.failed, q.deferred, q.failed);
+	if (q.store_fn)
+		log_info("group_commit", "%lld request(s) in %lld commit(s), %lld refused (503)",
+		         q.events, q.batches, q.failed);
+	else
+		log_info("webhook_stored",
+		         "%lld event(s) in %lld commit(s): %lld processed at once, %lld"
+		         " stored for later, %lld refused (503)",
+		         q.events, q.batches, q.events - q.deferred - q.failed, q.deferred,
+		         q.failed);
 }
