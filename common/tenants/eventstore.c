@@ -91,26 +91,43 @@ char *event_answer(const struct event_body *body, const enum event_verdict *v, i
 	return to_text(root);
 }
 
+/* What the transaction works out for one delivery before it is recorded. */
+struct judged {
+	enum event_verdict *v; /* per item */
+	char (*tenant_id)[24]; /* per item: the tenant's id, decimal, when accepted */
+	char *answer;          /* event_answer's */
+	int status;
+	int fresh; /* its webhook-id recorded now (not seen before) */
+};
+
+static int row_cmp(const void *a, const void *b)
+{
+	return strcmp(*(const char *const *)a, *(const char *const *)b);
+}
+
 /*
- * Each ok item's tenant, looked up at once: v[i] and tenant_id[i] (decimal, for the events
- * INSERT). Items not ok are EVENT_INVALID. 0 / -1 (db->err).
+ * Every ok item's tenant in the group, looked up in one query: j[k].v and j[k].tenant_id.
+ * Items not ok are EVENT_INVALID. 0 / -1 (db->err).
  */
-static int judge(struct db *db, const struct event_body *b, enum event_verdict *v,
-                 char (*tenant_id)[24])
+static int judge(struct db *db, size_t n, struct event_delivery *const *d, struct judged *j)
 {
 	struct buf names = BUF_INIT(SIZE_MAX / 4);
 	size_t wanted = 0;
-	for (size_t i = 0; i < b->n; i++) {
-		v[i] = b->items[i].ok ? EVENT_UNKNOWN_TENANT : EVENT_INVALID;
-		tenant_id[i][0] = '\0';
-		if (b->items[i].ok) {
-			db_array_push(&names, b->items[i].ev.tenant, strlen(b->items[i].ev.tenant));
-			wanted++;
+	for (size_t k = 0; k < n; k++) {
+		const struct event_body *b = d[k]->body;
+		for (size_t i = 0; i < b->n; i++) {
+			j[k].v[i] = b->items[i].ok ? EVENT_UNKNOWN_TENANT : EVENT_INVALID;
+			if (b->items[i].ok) {
+				db_array_push(&names, b->items[i].ev.tenant,
+				              strlen(b->items[i].ev.tenant));
+				wanted++;
+			}
 		}
 	}
 	db_array_end(&names);
-	int ret = -1;
+	int ret = -1, rows = 0;
 	PGresult *r = NULL;
+	const char **found = NULL; /* row i: external_id, id, status: sorted by external_id */
 	if (wanted == 0) {
 		ret = 0;
 		goto out;
@@ -122,130 +139,171 @@ static int judge(struct db *db, const struct event_body *b, enum event_verdict *
 	             1, p);
 	if (!r)
 		goto out;
-	for (int row = 0; row < PQntuples(r); row++) {
-		const char *ext = db_value(r, row, 0);
-		int active = strcmp(db_value(r, row, 2), "active") == 0;
+	rows = PQntuples(r);
+	found = xcalloc((size_t)rows * 3 + 1, sizeof(*found));
+	for (int row = 0; row < rows; row++)
+		for (int c = 0; c < 3; c++)
+			found[row * 3 + c] = db_value(r, row, c);
+	qsort(found, (size_t)rows, 3 * sizeof(*found), row_cmp);
+	for (size_t k = 0; k < n; k++) {
+		const struct event_body *b = d[k]->body;
 		for (size_t i = 0; i < b->n; i++) {
-			if (!b->items[i].ok || strcmp(b->items[i].ev.tenant, ext) != 0)
+			const char *key = b->items[i].ev.tenant;
+			const char **t = b->items[i].ok ? bsearch(&key, found, (size_t)rows,
+			                                          3 * sizeof(*found), row_cmp)
+			                                : NULL;
+			if (!t)
 				continue;
-			v[i] = active ? EVENT_ACCEPTED : EVENT_TENANT_SUSPENDED;
-			snprintf(tenant_id[i], sizeof(tenant_id[i]), "%s", db_value(r, row, 1));
+			j[k].v[i] =
+			    strcmp(t[2], "active") == 0 ? EVENT_ACCEPTED : EVENT_TENANT_SUSPENDED;
+			snprintf(j[k].tenant_id[i], sizeof(j[k].tenant_id[i]), "%s", t[1]);
 		}
 	}
 	ret = 0;
 out:
+	free(found);
 	PQclear(r);
 	buf_release(&names);
 	return ret;
 }
 
-/* The accepted events of d, in one INSERT; those stored before stay as they are. 0 / -1. */
-static int insert_events(struct db *db, const struct event_delivery *d, const enum event_verdict *v,
-                         char (*tenant_id)[24])
+/*
+ * Every delivery's answer recorded under its webhook-id, in one INSERT: j[k].fresh for those
+ * recorded now. A webhook-id recorded before, or twice in the group, stays as first recorded
+ * (in the group, the first of its deliveries). 0 / -1 (db->err).
+ */
+static int record(struct db *db, size_t n, struct event_delivery *const *d, struct judged *j)
 {
-	struct buf ids = BUF_INIT(SIZE_MAX / 4), tenants = BUF_INIT(SIZE_MAX / 4),
-	           types = BUF_INIT(SIZE_MAX / 4), times = BUF_INIT(SIZE_MAX / 4),
-	           data = BUF_INIT(SIZE_MAX / 4);
-	const struct event_body *b = d->body;
-	for (size_t i = 0; i < b->n; i++) {
-		if (v[i] != EVENT_ACCEPTED)
-			continue;
-		const struct event *e = &b->items[i].ev;
-		char t[24];
-		snprintf(t, sizeof(t), "%lld", e->occurred_at);
-		size_t len = 0;
-		const char *json = json_object_to_json_string_length(
-		    e->data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-		db_array_push(&ids, e->id, strlen(e->id));
-		db_array_push(&tenants, tenant_id[i], strlen(tenant_id[i]));
-		db_array_push(&types, e->type->name, strlen(e->type->name));
-		db_array_push(&times, t, strlen(t));
-		db_array_push(&data, json, len);
+	struct buf ids = BUF_INIT(SIZE_MAX / 4), sts = BUF_INIT(SIZE_MAX / 4),
+	           answers = BUF_INIT(SIZE_MAX / 4);
+	for (size_t k = 0; k < n; k++) {
+		char st[8];
+		snprintf(st, sizeof(st), "%d", j[k].status);
+		db_array_push(&ids, d[k]->webhook_id, strlen(d[k]->webhook_id));
+		db_array_push(&sts, st, strlen(st));
+		db_array_push(&answers, j[k].answer, strlen(j[k].answer));
 	}
 	db_array_end(&ids);
-	db_array_end(&tenants);
-	db_array_end(&types);
-	db_array_end(&times);
-	db_array_end(&data);
-	const char *p[6] = {buf_str(&ids),   buf_str(&tenants), buf_str(&types),
-	                    buf_str(&times), buf_str(&data),    d->webhook_id};
-	/* In event_id order: two transactions storing the same events lock them alike. */
-	int rc = db_exec(db,
-	                 "INSERT INTO events (event_id, tenant_id, type, occurred_at, data,"
-	                 " webhook_id)"
-	                 " SELECT e, t, ty, to_timestamp(o), d::jsonb, $6"
-	                 " FROM unnest($1::text[], $2::bigint[], $3::text[], $4::bigint[],"
-	                 " $5::text[]) AS u(e, t, ty, o, d)"
-	                 " ORDER BY e"
-	                 " ON CONFLICT (event_id) DO NOTHING",
-	                 6, p);
+	db_array_end(&sts);
+	db_array_end(&answers);
+	const char *p[3] = {buf_str(&ids), buf_str(&sts), buf_str(&answers)};
+	/* In webhook_id order (two transactions lock alike), the first of a group's twins first. */
+	PGresult *r = db_query(db,
+	                       "INSERT INTO event_deliveries (webhook_id, status, answer)"
+	                       " SELECT w, s, a FROM unnest($1::text[], $2::smallint[], $3::text[])"
+	                       " WITH ORDINALITY AS u(w, s, a, i) ORDER BY w, i"
+	                       " ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id",
+	                       3, p);
 	buf_release(&ids);
-	buf_release(&tenants);
-	buf_release(&types);
-	buf_release(&times);
-	buf_release(&data);
-	return rc;
-}
-
-/* The answer recorded for webhook_id: d->status and d->answer. 0, or -1 (db->err). */
-static int recorded_answer(struct db *db, struct event_delivery *d)
-{
-	const char *p[1] = {d->webhook_id};
-	PGresult *r =
-	    db_query(db, "SELECT status, answer FROM event_deliveries WHERE webhook_id = $1", 1, p);
+	buf_release(&sts);
+	buf_release(&answers);
 	if (!r)
 		return -1;
-	int ok = PQntuples(r) == 1;
-	if (ok) {
-		d->status = (int)strtol(db_value(r, 0, 0), NULL, 10);
-		d->answer = xstrdup(db_value(r, 0, 1));
-		d->replayed = 1;
-	} else {
-		snprintf(db->err, sizeof(db->err), "delivery %s vanished", d->webhook_id);
+	for (int row = 0; row < PQntuples(r); row++) {
+		const char *w = db_value(r, row, 0);
+		for (size_t k = 0; k < n; k++)
+			if (strcmp(d[k]->webhook_id, w) == 0) {
+				j[k].fresh = 1; /* the first with that id: the one inserted */
+				break;
+			}
 	}
 	PQclear(r);
-	return ok ? 0 : -1;
+	return 0;
 }
 
-/* One delivery, inside the transaction. 0 / -1 (db->err). */
-static int store_one(struct db *db, struct event_delivery *d)
+/* The answers recorded before for the deliveries not fresh: d[k]->status, answer. 0 / -1. */
+static int recorded_answers(struct db *db, size_t n, struct event_delivery *const *d,
+                            const struct judged *j)
 {
-	const struct event_body *b = d->body;
-	enum event_verdict *v = xcalloc(b->n, sizeof(*v));
-	char(*tenant_id)[24] = xcalloc(b->n, sizeof(*tenant_id));
-	char *answer = NULL;
-	PGresult *r = NULL;
-	int ret = -1, status = 0;
-	if (judge(db, b, v, tenant_id) < 0)
-		goto out;
-	answer = event_answer(b, v, &status);
-	char st[8];
-	snprintf(st, sizeof(st), "%d", status);
-	const char *p[3] = {d->webhook_id, st, answer};
-	r = db_query(db,
-	             "INSERT INTO event_deliveries (webhook_id, status, answer)"
-	             " VALUES ($1, $2::smallint, $3)"
-	             " ON CONFLICT (webhook_id) DO NOTHING RETURNING 1",
-	             3, p);
-	if (!r)
-		goto out;
-	if (PQntuples(r) == 0) { /* answered before: that answer, and nothing stored */
-		ret = recorded_answer(db, d);
-		goto out;
+	struct buf ids = BUF_INIT(SIZE_MAX / 4);
+	size_t old = 0;
+	for (size_t k = 0; k < n; k++)
+		if (!j[k].fresh) {
+			db_array_push(&ids, d[k]->webhook_id, strlen(d[k]->webhook_id));
+			old++;
+		}
+	db_array_end(&ids);
+	if (old == 0) {
+		buf_release(&ids);
+		return 0;
 	}
-	if (status == 200 && insert_events(db, d, v, tenant_id) < 0)
-		goto out;
-	d->status = status;
-	d->answer = answer;
-	d->replayed = 0;
-	answer = NULL;
-	ret = 0;
-out:
+	const char *p[1] = {buf_str(&ids)};
+	PGresult *r = db_query(db,
+	                       "SELECT webhook_id, status, answer FROM event_deliveries"
+	                       " WHERE webhook_id = ANY($1::text[])",
+	                       1, p);
+	buf_release(&ids);
+	if (!r)
+		return -1;
+	for (int row = 0; row < PQntuples(r); row++)
+		for (size_t k = 0; k < n; k++) {
+			if (j[k].fresh || strcmp(d[k]->webhook_id, db_value(r, row, 0)) != 0)
+				continue;
+			d[k]->status = (int)strtol(db_value(r, row, 1), NULL, 10);
+			d[k]->answer = xstrdup(db_value(r, row, 2));
+			d[k]->replayed = 1;
+		}
 	PQclear(r);
-	free(answer);
-	free(tenant_id);
-	free(v);
-	return ret;
+	for (size_t k = 0; k < n; k++)
+		if (!j[k].fresh && !d[k]->answer) {
+			snprintf(db->err, sizeof(db->err), "delivery %s vanished",
+			         d[k]->webhook_id);
+			return -1;
+		}
+	return 0;
+}
+
+/*
+ * The accepted events of the fresh deliveries, in one INSERT; an event stored before (or
+ * earlier in the group) stays as it is. 0 / -1 (db->err).
+ */
+static int insert_events(struct db *db, size_t n, struct event_delivery *const *d,
+                         const struct judged *j)
+{
+	struct buf a[6];
+	for (int c = 0; c < 6; c++)
+		buf_init(&a[c], SIZE_MAX / 4);
+	size_t rows = 0;
+	for (size_t k = 0; k < n; k++) {
+		const struct event_body *b = d[k]->body;
+		for (size_t i = 0; j[k].fresh && i < b->n; i++) {
+			if (j[k].v[i] != EVENT_ACCEPTED)
+				continue;
+			const struct event *e = &b->items[i].ev;
+			char t[24];
+			snprintf(t, sizeof(t), "%lld", e->occurred_at);
+			size_t len = 0;
+			const char *json = json_object_to_json_string_length(
+			    e->data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+			db_array_push(&a[0], e->id, strlen(e->id));
+			db_array_push(&a[1], j[k].tenant_id[i], strlen(j[k].tenant_id[i]));
+			db_array_push(&a[2], e->type->name, strlen(e->type->name));
+			db_array_push(&a[3], t, strlen(t));
+			db_array_push(&a[4], json, len);
+			db_array_push(&a[5], d[k]->webhook_id, strlen(d[k]->webhook_id));
+			rows++;
+		}
+	}
+	const char *p[6];
+	for (int c = 0; c < 6; c++) {
+		db_array_end(&a[c]);
+		p[c] = buf_str(&a[c]);
+	}
+	/* In event_id order (two transactions lock alike), the first of a group's twins first. */
+	int rc = rows == 0 ? 0
+	                   : db_exec(db,
+	                             "INSERT INTO events (event_id, tenant_id, type, occurred_at,"
+	                             " data, webhook_id)"
+	                             " SELECT e, t, ty, to_timestamp(o), d::jsonb, w"
+	                             " FROM unnest($1::text[], $2::bigint[], $3::text[],"
+	                             " $4::bigint[], $5::text[], $6::text[])"
+	                             " WITH ORDINALITY AS u(e, t, ty, o, d, w, i)"
+	                             " ORDER BY e, i"
+	                             " ON CONFLICT (event_id) DO NOTHING",
+	                             6, p);
+	for (int c = 0; c < 6; c++)
+		buf_release(&a[c]);
+	return rc;
 }
 
 /*
@@ -261,21 +319,51 @@ static int begin(struct db *db)
 	return db_begin(db);
 }
 
+/* The group's statements, in the transaction: a handful whatever its size. 0 / -1. */
+static int store_group(struct db *db, size_t n, struct event_delivery *const *d, struct judged *j)
+{
+	if (judge(db, n, d, j) < 0)
+		return -1;
+	for (size_t k = 0; k < n; k++)
+		j[k].answer = event_answer(d[k]->body, j[k].v, &j[k].status);
+	if (record(db, n, d, j) < 0 || recorded_answers(db, n, d, j) < 0 ||
+	    insert_events(db, n, d, j) < 0)
+		return -1;
+	for (size_t k = 0; k < n; k++)
+		if (j[k].fresh) {
+			d[k]->status = j[k].status;
+			d[k]->answer = j[k].answer;
+			d[k]->replayed = 0;
+			j[k].answer = NULL;
+		}
+	return 0;
+}
+
 int event_store_many(struct db *db, size_t n, struct event_delivery *const *d)
 {
-	if (begin(db) < 0)
-		return -1;
-	size_t i = 0;
-	while (i < n && store_one(db, d[i]) == 0)
-		i++;
-	if (i == n && db_commit(db) == 0)
-		return 0;
-	db_rollback(db);
-	for (size_t k = 0; k < n; k++) { /* nothing was stored: no answer holds */
-		free(d[k]->answer);
+	struct judged *j = xcalloc(n, sizeof(*j));
+	for (size_t k = 0; k < n; k++) {
+		j[k].v = xcalloc(d[k]->body->n + 1, sizeof(*j[k].v));
+		j[k].tenant_id = xcalloc(d[k]->body->n + 1, sizeof(*j[k].tenant_id));
 		d[k]->answer = NULL;
-		d[k]->status = 0;
-		d[k]->replayed = 0;
 	}
-	return -1;
+	int ret = -1;
+	if (begin(db) == 0 && store_group(db, n, d, j) == 0 && db_commit(db) == 0)
+		ret = 0;
+	if (ret < 0) {
+		db_rollback(db);
+		for (size_t k = 0; k < n; k++) { /* nothing was stored: no answer holds */
+			free(d[k]->answer);
+			d[k]->answer = NULL;
+			d[k]->status = 0;
+			d[k]->replayed = 0;
+		}
+	}
+	for (size_t k = 0; k < n; k++) {
+		free(j[k].v);
+		free(j[k].tenant_id);
+		free(j[k].answer);
+	}
+	free(j);
+	return ret;
 }
