@@ -182,7 +182,8 @@ static const struct var_slot vars[] = {
       "days check runs and metric samples are kept"},
      OFF(sample_retention_days)},
     {{"WEBHOOK_RETENTION_DAYS", CFG_INT, "7", 7, 365, 1,
-      "days processed webhook events and seen ids are kept (Meta re-delivers for 7 days)"},
+      "days processed webhook events, seen ids and the answers to POST /events deliveries are "
+      "kept (Meta re-delivers for 7 days)"},
      OFF(webhook_retention_days)},
     {{"WEBHOOK_THREADS", CFG_INT, "2", 1, 64, 0,
       "threads of the webhook and of POST /events that read and verify requests (none waits "
