@@ -60,6 +60,12 @@ post "$batch" msg-batch
 assert_eq "a batch: 200" 200 "$HTTP_STATUS"
 assert_eq "a batch: accepted 3" '3 0' "$(jq -r '"\(.accepted) \(.refused|length)"' <<<"$HTTP_BODY")"
 assert_eq "four events stored" 4 "$(psql_state "SELECT count(*) FROM events")"
+# Two tenants in one batch: each event is stored for the tenant it names, none for the other.
+tenant shop-b
+post "{\"events\":[$(order e-a1 shop-a),$(order e-b1 shop-b),$(order e-a2 shop-a)]}" msg-two
+assert_eq "two tenants in a batch: 200, 3 accepted" "200 3" "$HTTP_STATUS $(jq -r .accepted <<<"$HTTP_BODY")"
+assert_eq "each event with its own tenant" "e-a1:shop-a e-a2:shop-a e-b1:shop-b" \
+	"$(psql_state "SELECT string_agg(e.event_id || ':' || t.external_id, ' ' ORDER BY e.event_id) FROM events e JOIN tenants t ON t.id = e.tenant_id WHERE e.webhook_id = 'msg-two'")"
 }
 
 # ---------------------------------------------------------------- signatures
