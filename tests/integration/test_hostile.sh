@@ -375,6 +375,14 @@ for body in '{"id":"e-1; DROP TABLE events; --","type":"system.notice","tenant":
 	expect "events: signed ${body:0:60}" '^(400|422)$'
 done
 assert_eq "events: no hostile event stored" "${evs%/*}" "$(psql_state "SELECT count(*) FROM events")"
+# Members of data beyond the type's fields are kept as they came (jsonb): values PostgreSQL's
+# jsonb could refuse must be refused or made safe before, never fail the transaction (a 503
+# the platform would retry for ever, and that fails the other requests sharing the commit).
+for extra in '"x":1e999999' '"x":-1e999999' '"x":"\ud800"' '"x":"\udc00\ud800"' '"x":123456789012345678901234567890' \
+	'"x":1.5e-999999' '"x":"\u00e9\ud83d\ude00"' '"x":{"y":[[[[1]]]]}'; do
+	ev_post '{"id":"e-x'$RANDOM'","type":"system.notice","tenant":"hostile-1","occurred_at":"2026-12-02T14:05:00Z","data":{"title":"t","message":"m",'"$extra"'}}'
+	expect "events: signed, data with $extra" '^(200|400)$'
+done
 HTTP_STATUS=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
 	--data-binary "@$bigbody" "$HTTP_BASE/events")
 assert_eq "events: 2 MiB body: 413" 413 "$HTTP_STATUS"
