@@ -42,13 +42,14 @@ static void pending_free(struct pending *p)
 	free(p);
 }
 
-/* The store threads' function (webhookq_store_fn): the deliveries in one transaction. */
+/* The store threads' function (webhookq_store_fn): the deliveries in one transaction (each
+ * alone when the group fails: eventstore.h). */
 static int store(struct app *app, size_t n, void *const *args)
 {
 	struct event_delivery **d = xcalloc(n, sizeof(*d));
 	for (size_t i = 0; i < n; i++)
 		d[i] = &((struct pending *)args[i])->d;
-	int rc = event_store_many(&app->db, n, d);
+	int rc = event_store_group(&app->db, n, d);
 	free(d);
 	return rc;
 }
@@ -58,6 +59,9 @@ static void stored(void *arg, int rc, const char *err)
 {
 	struct pending *p = arg;
 	if (rc < 0 || !p->d.answer) {
+		if (rc == 0) /* its group was stored without it (eventstore.h event_store_group) */
+			log_warnx("events_not_stored", "webhook-id %s not stored (answered 503)",
+			          p->webhook_id);
 		http_send_error(p->req, 503, "state_database_unavailable", "%s",
 		                err && *err ? err : "not stored");
 	} else {

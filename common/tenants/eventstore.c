@@ -367,3 +367,21 @@ int event_store_many(struct db *db, size_t n, struct event_delivery *const *d)
 	free(j);
 	return ret;
 }
+
+int event_store_group(struct db *db, size_t n, struct event_delivery *const *d)
+{
+	if (event_store_many(db, n, d) == 0)
+		return 0;
+	if (n == 1 || !db->conn || PQstatus(db->conn) != CONNECTION_OK)
+		return -1;
+	/* One delivery the database refused fails the group: each alone, so it fails alone. */
+	char err[sizeof(db->err)];
+	memcpy(err, db->err, sizeof(err));
+	int stored = 0;
+	for (size_t k = 0; k < n && PQstatus(db->conn) == CONNECTION_OK; k++)
+		stored += event_store_many(db, 1, &d[k]) == 0;
+	if (!stored)
+		return -1;
+	memcpy(db->err, err, sizeof(err));
+	return 0;
+}

@@ -58,4 +58,13 @@ char *event_answer(const struct event_body *body, const enum event_verdict *v, i
  */
 int event_store_many(struct db *db, size_t n, struct event_delivery *const *d);
 
+/*
+ * event_store_many; and when that fails with the connection still up (the database refused
+ * one delivery: a deadlock, a value it will not take), each delivery again in a transaction of
+ * its own, so that one cannot fail the others every time they are retried together. 0: some
+ * or all stored, those with an answer (the others have none: db->err says why the group
+ * failed); -1: none (db->err).
+ */
+int event_store_group(struct db *db, size_t n, struct event_delivery *const *d);
+
 #endif

@@ -215,12 +215,35 @@ post "{\"events\":[$(order e-d1),$(order e-d2)]}" msg-down
 assert_eq "the platform's retry once it is back: 200" "200 2" "$HTTP_STATUS $(jq -r .accepted <<<"$HTTP_BODY")"
 # A failure inside the transaction (after the delivery's row, at the events' INSERT): all of it
 # is rolled back, the delivery included, so the retry is judged afresh.
-psql_state "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN IF NEW.event_id = 'e-boom' THEN RAISE EXCEPTION 'boom'; END IF; RETURN NEW; END \$\$;
+psql_state "CREATE FUNCTION boom() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN IF NEW.event_id = 'e-boom' THEN RAISE EXCEPTION 'boom'; END IF; IF NEW.event_id = 'e-slow' THEN PERFORM pg_sleep(1); END IF; RETURN NEW; END \$\$;
 CREATE TRIGGER boom BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION boom();" >/dev/null
 before=$(rows)
 post "{\"events\":[$(order e-b1),$(order e-boom)]}" msg-boom
 assert_eq "a statement failing mid-way: 503" 503 "$HTTP_STATUS"
 assert_eq "nothing half-stored: no event, no delivery" "$before" "$(rows)"
+# Sharing a commit with it: the others are stored all the same (the group is stored again one
+# delivery at a time when it fails), only it is refused. A slow delivery first (its INSERT
+# waits a second) holds the store thread, so the eight pile up and share the next commit.
+now=$(date +%s)
+body="{\"events\":[$(order e-slow)]}"
+printf '%s' "$body" >"$HARNESS_DIR/g0.json"
+curl -sS -o /dev/null -w '%{http_code}\n' -X POST --data-binary "@$HARNESS_DIR/g0.json" \
+	-H "webhook-id: m-g0" -H "webhook-timestamp: $now" \
+	-H "webhook-signature: v1,$(sig m-g0 "$now" "$body")" "$HTTP_BASE/events" >"$HARNESS_DIR/g0.status" &
+sleep 0.3
+for i in 1 2 3 4 5 6 7 8; do
+	body="{\"events\":[$(order "e-g$i")]}"
+	[[ $i == 4 ]] && body="{\"events\":[$(order e-g4),$(order e-boom)]}"
+	printf '%s' "$body" >"$HARNESS_DIR/g$i.json"
+	curl -sS -o /dev/null -w '%{http_code}\n' -X POST --data-binary "@$HARNESS_DIR/g$i.json" \
+		-H "webhook-id: m-g$i" -H "webhook-timestamp: $now" \
+		-H "webhook-signature: v1,$(sig "m-g$i" "$now" "$body")" "$HTTP_BASE/events" >"$HARNESS_DIR/g$i.status" &
+done
+wait
+assert_eq "eight at once behind a slow one, one failing: it alone 503" "200 200 200 200 503 200 200 200 200" \
+	"$(cat "$HARNESS_DIR"/g{0..8}.status | tr '\n' ' ' | sed 's/ $//')"
+assert_eq "the seven others stored, nothing of the eighth" "e-g1 e-g2 e-g3 e-g5 e-g6 e-g7 e-g8" \
+	"$(psql_state "SELECT string_agg(event_id, ' ' ORDER BY event_id) FROM events WHERE event_id LIKE 'e-g%' OR event_id = 'e-boom'")"
 psql_state "DROP TRIGGER boom ON events" >/dev/null
 post "{\"events\":[$(order e-b1),$(order e-boom)]}" msg-boom
 assert_eq "the retry: 200, both stored" "200 2" "$HTTP_STATUS $(jq -r .accepted <<<"$HTTP_BODY")"
