@@ -159,6 +159,8 @@ static void test_event_data_numbers_are_storable(void **state)
 	    {"1e999999", "data.x"},
 	    {"[1,{\"y\":-1e999999}]", "data.x[1].y"},
 	    {"[[2e400]]", "data.x[0][0]"},
+	    {"123456789012345678901234567890", "data.x"},
+	    {"{\"y\":-99999999999999999999999}", "data.x.y"},
 	};
 	for (size_t i = 0; i < ARRAY_LEN(refused_docs); i++) {
 		char *data =
@@ -178,7 +180,8 @@ static void test_event_data_numbers_are_storable(void **state)
 	}
 	const char *doc = "{\"id\":\"e-1\",\"type\":\"system.notice\",\"tenant\":\"shop-42\","
 	                  "\"occurred_at\":\"2026-12-02T14:05:00Z\",\"data\":{\"title\":\"t\","
-	                  "\"message\":\"m\",\"x\":1.5e-999999,\"y\":[2.50]}}";
+	                  "\"message\":\"m\",\"x\":1.5e-999999,\"y\":[2.50],"
+	                  "\"z\":[9223372036854775807,18446744073709551614,-9223372036854775807]}}";
 	struct event_body b;
 	char *field = NULL, *err = NULL;
 	assert_int_equal(event_parse_body(doc, strlen(doc), &b, &field, &err), 0);
@@ -187,6 +190,8 @@ static void test_event_data_numbers_are_storable(void **state)
 	    json_object_to_json_string_ext(b.items[0].ev.data, JSON_C_TO_STRING_PLAIN);
 	assert_null(strstr(out, "e-999999"));
 	assert_non_null(strstr(out, "\"y\":[2.5]"));
+	assert_non_null(
+	    strstr(out, "[9223372036854775807,18446744073709551614,-9223372036854775807]"));
 	event_body_release(&b);
 }
 
