@@ -47,7 +47,7 @@ case ":$PATH:" in
 esac
 
 # The FastCGI programs of the stack, each behind one nginx location.
-MONITORING_PROGRAMS=${MONITORING_PROGRAMS:-"check test-alert metrics configure health alerts webhook tenants"}
+MONITORING_PROGRAMS=${MONITORING_PROGRAMS:-"check test-alert metrics configure health alerts webhook tenants events"}
 
 # ---------------------------------------------------------------------------
 # Messages and small helpers
@@ -75,6 +75,12 @@ abs_path() {
 random_hex() {
 	od -An -N"$1" -tx1 /dev/urandom | tr -d ' \n'
 	printf '\n'
+}
+
+# random_whsec: a Standard Webhooks secret, whsec_ and the base64 of 32 random bytes
+# (EVENTS_SIGNING_SECRET).
+random_whsec() {
+	printf 'whsec_%s\n' "$(head -c 32 /dev/urandom | base64 -w0)"
 }
 
 # wait_for SECONDS COMMAND [ARGS...]: run COMMAND every 0.1 s until it
@@ -444,6 +450,7 @@ MONITORING_API_TOKEN=$token
 PLATFORM_API_KEY=$(random_hex 32)
 TENANT_JWT_SECRET=$(random_hex 32)
 TENANT_CODE_SECRET=$(random_hex 32)
+EVENTS_SIGNING_SECRET=$(random_whsec)
 WHATSAPP_PROVIDER=sandbox
 TIMEZONE=$tz
 CRITICAL_PHONE_1=+15550000001
@@ -517,14 +524,14 @@ nginx_worker_group() {
 
 # fcgi_children PROG: how many processes of PROG to spawn:
 # $FCGI_CHILDREN_<prog> (dashes as underscores), else 1 for health and for
-# webhook (one process: the events of all requests in flight share commits,
-# which two processes would split) and 2 for the
+# webhook and events (one process: the events of all requests in flight share
+# commits, which two processes would split) and 2 for the
 # others.
 fcgi_children() {
 	local var="FCGI_CHILDREN_${1//-/_}"
 	if [[ -n ${!var:-} ]]; then
 		printf '%s\n' "${!var}"
-	elif [[ $1 == health || $1 == webhook ]]; then
+	elif [[ $1 == health || $1 == webhook || $1 == events ]]; then
 		printf '1\n'
 	else
 		printf '2\n'

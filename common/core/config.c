@@ -12,6 +12,7 @@
 #include "core/buf.h"
 #include "core/config.h"
 #include "core/envfile.h"
+#include "core/stdwebhook.h"
 #include "core/tz.h"
 #include "core/util.h"
 
@@ -58,6 +59,10 @@ static const struct var_slot vars[] = {
       "key of the stored login and verification codes (at least 32 bytes); empty: WhatsApp "
       "login and number changes by the seller refuse"},
      OFF(tenant_code_secret)},
+    {{"EVENTS_SIGNING_SECRET", CFG_SECRET, NULL, 0, 0, 0,
+      "Standard Webhooks key of the platform's POST /events (whsec_ and 24 to 64 bytes in "
+      "base64); empty: POST /events refuses every request"},
+     OFF(events_signing_secret)},
     {{"TENANT_SESSION_HOURS", CFG_INT, "168", 1, 8760, 0,
       "hours a seller's session (WhatsApp login) lasts"},
      OFF(tenant_session_hours)},
@@ -177,10 +182,12 @@ static const struct var_slot vars[] = {
       "days check runs and metric samples are kept"},
      OFF(sample_retention_days)},
     {{"WEBHOOK_RETENTION_DAYS", CFG_INT, "7", 7, 365, 1,
-      "days processed webhook events and seen ids are kept (Meta re-delivers for 7 days)"},
+      "days processed webhook events, seen ids and the answers to POST /events deliveries are "
+      "kept (Meta re-delivers for 7 days)"},
      OFF(webhook_retention_days)},
     {{"WEBHOOK_THREADS", CFG_INT, "2", 1, 64, 0,
-      "threads of the webhook that read and verify requests (none waits on a commit)"},
+      "threads of the webhook and of POST /events that read and verify requests (none waits "
+      "on a commit)"},
      OFF(webhook_threads)},
     {{"WEBHOOK_STATUS_GRACE_SECONDS", CFG_INT, "300", 0, 3600, 0,
       "seconds a status for a message id we have no record of is retried before it is kept"
@@ -790,6 +797,16 @@ static int finish_config(struct config *cfg, char **err)
 	}
 	if (check_tenant_keys(cfg, err) < 0)
 		return -1;
+	if (*cfg->events_signing_secret) {
+		struct stdwebhook_key key;
+		const char *why;
+		int bad = stdwebhook_key_parse(cfg->events_signing_secret, &key, &why) < 0;
+		stdwebhook_key_wipe(&key);
+		if (bad) {
+			*err = xasprintf("EVENTS_SIGNING_SECRET %s", why);
+			return -1;
+		}
+	}
 	if (*cfg->twilio_whatsapp_number) {
 		char num[PHONE_MAX];
 		const char *why;

@@ -36,6 +36,7 @@ struct config {
 	/* Sellers (issue 16): "" unset. */
 	char *tenant_jwt_secret, *tenant_jwt_audience, *tenant_code_secret;
 	long long tenant_jwt_leeway_s;
+	char *events_signing_secret; /* whsec_...: POST /events (Standard Webhooks); "" unset */
 	long long tenant_session_hours;
 	long long login_code_ttl_s, login_code_max_attempts, login_code_resend_s;
 	long long login_codes_per_hour, login_requests_per_address_hour;

@@ -225,6 +225,15 @@ static void step_prune(struct db *db, struct config *cfg, time_t now, struct ste
 	                           " - make_interval(days => $1::int)",
 	                           1, ph)
 	                 : -1;
+	/* The answers to the platform's event deliveries: a retry comes within days, not weeks. */
+	PGresult *ev = ignored == 0
+	                   ? db_query(db,
+	                              "DELETE FROM event_deliveries WHERE received_at < now()"
+	                              " - make_interval(days => $1::int) RETURNING 1",
+	                              1, ph)
+	                   : NULL;
+	if (!ev)
+		ignored = -1;
 	struct login_pruned lp = {0};
 	if (ignored == 0)
 		ignored = login_prune(db, &lp);
@@ -235,10 +244,12 @@ static void step_prune(struct db *db, struct config *cfg, time_t now, struct ste
 	json_object_object_add(o, "check_runs", json_object_new_int(a ? PQntuples(a) : 0));
 	json_object_object_add(o, "webhook_seen", json_object_new_int(b ? PQntuples(b) : 0));
 	json_object_object_add(o, "webhook_events", json_object_new_int(c2 ? PQntuples(c2) : 0));
+	json_object_object_add(o, "event_deliveries", json_object_new_int(ev ? PQntuples(ev) : 0));
 	int ok = a && b && c2 && ignored == 0;
 	PQclear(a);
 	PQclear(b);
 	PQclear(c2);
+	PQclear(ev);
 	step_end(st, o, ok, db->err);
 }
 

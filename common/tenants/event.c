@@ -1,3 +1,5 @@
+#include <math.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -108,6 +110,58 @@ static const char *unknown_member(struct json_object *o)
 	return NULL;
 }
 
+/*
+ * Every number in v (data, kept as it came) storable as sent: a number that overflows a
+ * double (1e999999), or an integer beyond 64 bits (which json-c clamps to INT64_MIN or
+ * UINT64_MAX, themselves refused with them), is refused, *path its place ("x", "x[2].y", ""
+ * for v itself, new); the other doubles are written back in their plain form ("%.17g"), not
+ * the text they came in (1.5e-999999, which reads 0, is more than any database numeric
+ * holds). 0 / -1. v's depth is the strict parser's, small.
+ */
+static int check_numbers(struct json_object *v, char **path)
+{
+	char *sub = NULL;
+	switch (json_object_get_type(v)) {
+	case json_type_int: /* json-c clamps what overflows to these two: the value is lost */
+		if (json_object_get_int64(v) == INT64_MIN ||
+		    json_object_get_uint64(v) == UINT64_MAX) {
+			*path = xstrdup("");
+			return -1;
+		}
+		return 0;
+	case json_type_double:
+		if (!isfinite(json_object_get_double(v))) {
+			*path = xstrdup("");
+			return -1;
+		}
+		json_object_set_serializer(v, NULL, NULL, NULL);
+		return 0;
+	case json_type_array:
+		for (size_t i = 0; i < json_object_array_length(v); i++)
+			if (check_numbers(json_object_array_get_idx(v, i), &sub) < 0) {
+				*path =
+				    xasprintf("[%zu]%s%s", i, *sub && *sub != '[' ? "." : "", sub);
+				free(sub);
+				return -1;
+			}
+		return 0;
+	case json_type_object: {
+		json_object_object_foreach(v, key, val)
+		{
+			if (check_numbers(val, &sub) < 0) {
+				*path =
+				    xasprintf("%s%s%s", key, *sub && *sub != '[' ? "." : "", sub);
+				free(sub);
+				return -1;
+			}
+		}
+		return 0;
+	}
+	default:
+		return 0;
+	}
+}
+
 int event_parse(struct json_object *o, struct event *e, char **field, char **err)
 {
 	const char *member = "", *why = NULL, *extra;
@@ -130,6 +184,13 @@ int event_parse(struct json_object *o, struct event *e, char **field, char **err
 		free(path);
 		event_release(e);
 		return refuse(field, err, full, why);
+	}
+	if (check_numbers(data, &path) < 0) {
+		char *full = xasprintf("data.%s", path);
+		free(path);
+		event_release(e);
+		return refuse(field, err, full,
+		              "must be a number within 1e308, and an integer within 64 bits");
 	}
 	if ((extra = unknown_member(o))) {
 		event_release(e);

@@ -18,7 +18,7 @@
 #define SETTINGS_RELOAD_MS 5000
 
 struct item {
-	const char *source, *body;
+	const char *source, *body; /* the webhook's (NULL for webhookq_submit_item) */
 	size_t len;
 	const struct wa_batch *batch;
 	webhookq_done done;
@@ -39,10 +39,11 @@ static struct {
 	int stored_pending, drain_pending;
 	long long batches, events, deferred, failed; /* logged at stop */
 	pthread_t store_tid[WEBHOOKQ_WRITERS], proc_tid;
-	int nstore;
+	int nstore, nproc;
 	struct app store[WEBHOOKQ_WRITERS]; /* each thread's copy of the app, with a connection of
 	                                       its own */
 	struct app proc;
+	webhookq_store_fn store_fn; /* another program's store (webhookq_start_store), or NULL */
 } q = {
     .mu = PTHREAD_MUTEX_INITIALIZER,
     .work = PTHREAD_COND_INITIALIZER,
@@ -90,6 +91,38 @@ static void settings_fresh(struct app *app, int64_t *loaded_ms)
 	}
 }
 
+/* The webhook's events of batch (n), in one transaction: webhook_store_batch's result. */
+static int store_webhook(struct app *me, struct item *batch, size_t n, struct webhook_stats *st)
+{
+	const char **src = xcalloc(n, sizeof(*src)), **body = xcalloc(n, sizeof(*body));
+	const struct wa_batch **parsed = xcalloc(n, sizeof(*parsed));
+	size_t *len = xcalloc(n, sizeof(*len)), i = 0;
+	for (struct item *it = batch; it; it = it->next, i++) {
+		src[i] = it->source;
+		body[i] = it->body;
+		len[i] = it->len;
+		parsed[i] = it->batch;
+	}
+	int rc = webhook_store_batch(&me->db, &me->cfg, n, src, body, len, parsed, st);
+	free(src);
+	free(body);
+	free(parsed);
+	free(len);
+	return rc;
+}
+
+/* Another program's items of batch (n), by its store function: 1 stored, -1 not. */
+static int store_items(struct app *me, struct item *batch, size_t n)
+{
+	void **args = xcalloc(n, sizeof(*args));
+	size_t i = 0;
+	for (struct item *it = batch; it; it = it->next, i++)
+		args[i] = it->arg;
+	int rc = q.store_fn(me, n, args);
+	free(args);
+	return rc < 0 ? -1 : 1;
+}
+
 static void *store_run(void *arg)
 {
 	struct app *me = arg;
@@ -106,25 +139,12 @@ static void *store_run(void *arg)
 		pthread_mutex_unlock(&q.mu);
 
 		settings_fresh(me, &loaded_ms);
-		const char **src = xcalloc(n, sizeof(*src)), **body = xcalloc(n, sizeof(*body));
-		const struct wa_batch **parsed = xcalloc(n, sizeof(*parsed));
-		size_t *len = xcalloc(n, sizeof(*len)), i = 0;
-		for (struct item *it = batch; it; it = it->next, i++) {
-			src[i] = it->source;
-			body[i] = it->body;
-			len[i] = it->len;
-			parsed[i] = it->batch;
-		}
 		struct webhook_stats st = {0};
-		int rc = webhook_store_batch(&me->db, &me->cfg, n, src, body, len, parsed, &st);
+		int rc = q.store_fn ? store_items(me, batch, n) : store_webhook(me, batch, n, &st);
 		if (rc < 0)
 			log_warnx("webhook_store", "%zu event(s) not stored (answered 503): %s", n,
 			          me->db.err);
 		db_rollback(&me->db);
-		free(src);
-		free(body);
-		free(parsed);
-		free(len);
 
 		/* The answers, outside the lock: each done() writes to its request's connection. */
 		size_t bytes = 0;
@@ -166,7 +186,8 @@ int webhookq_submit(const char *source, const char *body, size_t len, const stru
                     webhookq_done done, void *arg)
 {
 	struct item *it = xcalloc(1, sizeof(*it));
-	*it = (struct item){source, body ? body : "", body ? len : 0, batch, done, arg, NULL};
+	*it = (struct item){source, body ? body : "", body || !source ? len : 0, batch, done, arg,
+	                    NULL};
 	pthread_mutex_lock(&q.mu);
 	while (q.running && !q.stopping && !has_room(it->len))
 		pthread_cond_wait(&q.room, &q.mu);
@@ -184,6 +205,11 @@ int webhookq_submit(const char *source, const char *body, size_t len, const stru
 		pthread_cond_signal(&q.work);
 	pthread_mutex_unlock(&q.mu);
 	return 0;
+}
+
+int webhookq_submit_item(size_t len, webhookq_done done, void *arg)
+{
+	return webhookq_submit(NULL, NULL, len, NULL, done, arg);
 }
 
 static void pause_ms(int ms)
@@ -242,15 +268,16 @@ static void *proc_run(void *arg)
 	return NULL;
 }
 
-int webhookq_start(const struct app *app)
+/* The store threads, and the processing thread when processing is set. 0 / -1. */
+static int start(const struct app *app, int processing)
 {
 	q.running = 1;
 	for (int i = 0; i < WEBHOOKQ_WRITERS; i++) {
 		struct app *st = &q.store[i];
 		*st = *app;
 		db_init(&st->db, app->cfg.database_url, app->cfg.database_pooling);
-		/* A request waits at most this long on a lock; then its event is stored for later.
-		 */
+		/* A request waits at most this long on a lock; then its event is stored for later
+		 * (the webhook) or answered 503 (webhookq_start_store). */
 		st->db.lock_timeout = WEBHOOK_LOCK_WAIT "ms";
 		if (pthread_create(&q.store_tid[i], NULL, store_run, st) != 0) {
 			db_release(&st->db);
@@ -258,13 +285,32 @@ int webhookq_start(const struct app *app)
 		}
 		q.nstore++;
 	}
-	q.proc = *app;
-	db_init(&q.proc.db, app->cfg.database_url, app->cfg.database_pooling);
-	if (!q.nstore || pthread_create(&q.proc_tid, NULL, proc_run, NULL) != 0) {
+	if (!q.nstore) {
 		webhookq_stop();
 		return -1;
 	}
+	if (!processing)
+		return 0;
+	q.proc = *app;
+	db_init(&q.proc.db, app->cfg.database_url, app->cfg.database_pooling);
+	if (pthread_create(&q.proc_tid, NULL, proc_run, NULL) != 0) {
+		db_release(&q.proc.db);
+		webhookq_stop();
+		return -1;
+	}
+	q.nproc = 1;
 	return 0;
+}
+
+int webhookq_start(const struct app *app)
+{
+	return start(app, 1);
+}
+
+int webhookq_start_store(const struct app *app, webhookq_store_fn store)
+{
+	q.store_fn = store;
+	return start(app, 0);
 }
 
 void webhookq_stop(void)
@@ -280,11 +326,16 @@ void webhookq_stop(void)
 		return;
 	for (int i = 0; i < q.nstore; i++)
 		pthread_join(q.store_tid[i], NULL);
-	if (q.proc_tid)
+	if (q.nproc)
 		pthread_join(q.proc_tid, NULL);
 	q.running = 0;
-	log_info("webhook_stored",
-	         "%lld event(s) in %lld commit(s): %lld processed at once, %lld"
-	         " stored for later, %lld refused (503)",
-	         q.events, q.batches, q.events - q.deferred - q.failed, q.deferred, q.failed);
+	if (q.store_fn)
+		log_info("group_commit", "%lld request(s) in %lld commit(s), %lld refused (503)",
+		         q.events, q.batches, q.failed);
+	else
+		log_info("webhook_stored",
+		         "%lld event(s) in %lld commit(s): %lld processed at once, %lld"
+		         " stored for later, %lld refused (503)",
+		         q.events, q.batches, q.events - q.deferred - q.failed, q.deferred,
+		         q.failed);
 }

@@ -18,6 +18,13 @@
  * (webhook_process_batch), woken when some were stored and at least every
  * WEBHOOKQ_IDLE_SECONDS (retries), and sends the replies commands queued
  * (app_drain).
+ *
+ * Another program can share the group commit (POST /events does): it starts
+ * the store threads alone with webhookq_start_store(), giving the function that
+ * stores a group of its items in one transaction, and hands each request over
+ * with webhookq_submit_item(). There is no processing thread then, and the
+ * items are the program's own: the queue only groups them, calls the store
+ * function and then each one's done().
  */
 #ifndef WEBHOOKQ_H
 #define WEBHOOKQ_H
@@ -46,6 +53,17 @@ struct wa_batch;
 /* Start the threads; each works with a copy of app (a connection of its own). 0 / -1. */
 int webhookq_start(const struct app *app);
 
+/*
+ * A program's store (webhookq_start_store): the n args of the items taken, in
+ * the order submitted; stores them in one transaction it begins and commits,
+ * leaving in each arg what its done() needs. 0, or -1 when nothing was stored
+ * (rolled back, db->err says why): every done() then gets -1.
+ */
+typedef int (*webhookq_store_fn)(struct app *app, size_t n, void *const *args);
+
+/* Start only the store threads, storing with store. 0 / -1. */
+int webhookq_start_store(const struct app *app, webhookq_store_fn store);
+
 /* Called from a store thread once an event is committed (rc 0) or cannot be (-1, err). */
 typedef void (*webhookq_done)(void *arg, int rc, const char *err);
 
@@ -57,6 +75,12 @@ typedef void (*webhookq_done)(void *arg, int rc, const char *err);
  */
 int webhookq_submit(const char *source, const char *body, size_t len, const struct wa_batch *batch,
                     webhookq_done done, void *arg);
+
+/*
+ * The same for a program started with webhookq_start_store(): arg is its item
+ * (the store function's and done()'s), len its size for the in-flight limits.
+ */
+int webhookq_submit_item(size_t len, webhookq_done done, void *arg);
 
 /* Once no request is in flight: finish what is waiting and being processed, stop the threads. */
 void webhookq_stop(void);

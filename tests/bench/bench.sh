@@ -20,7 +20,11 @@
 #   DATABASE_POOLING: the signed webhook and GET /monitoring/alerts with the state database's
 #   statements prepared per connection (session) and unnamed (transaction), direct, and
 #   unnamed through PgBouncer in transaction mode, req/s side by side.
+#   POST /events: one event a request and batches of 10, each request signed with its own
+#   webhook-id (tests/bench/events_load.py), 32 connections, durable commits, beside the
+#   do-nothing program fed the same requests by the same client.
 # Each figure is the median of BENCH_ROUNDS (default 3) rounds. BENCH_ONLY=webhook skips the drain;
+# BENCH_ONLY=events prints only the POST /events table;
 # BENCH_ONLY=pooling prints only the DATABASE_POOLING table;
 # BENCH_PERF=FILE records (perf) where one more webhook round spends its CPU.
 # The throwaway cluster commits durably, as a real one does (fsync, synchronous_commit and
@@ -201,6 +205,57 @@ pooling_table() {
 	printf '%-40s %9s %12s %12s\n' "GET /monitoring/alerts" "$(med "${al[session]}")" \
 		"$(med "${al[transaction]}")" "$(med "${al[pgbouncer]:-}")"
 }
+# ---------------------------------------------------------------- POST /events
+# Every Standard Webhooks request needs its own webhook-id and signature (the same one again is a
+# replay, answered from the record), which ab cannot send: tests/bench/events_load.py builds
+# them up front and sends them over 32 keep-alive connections. One event a request, and
+# batches of 10, beside the do-nothing program fed the same requests by the same client,
+# taking turns within each round.
+EV_REQS=${BENCH_EVENT_REQUESTS:-3000}
+psql_state "INSERT INTO tenants (external_id, display_name) VALUES ('bench-events', 'Bench Events')
+ ON CONFLICT (external_id) DO NOTHING" >/dev/null
+ev_round() { # ev_round PATH EVENTS_PER_REQUEST: "rps p50 p99"
+	local out
+	out=$(python3 "$(dirname "${BASH_SOURCE[0]}")/events_load.py" 127.0.0.1 "${HTTP_BASE##*:}" "$1" \
+		"$(env_get "$MONITORING_ENV_FILE" EVENTS_SIGNING_SECRET)" bench-events "$EV_REQS" 32 "$2")
+	[[ ${out##* } == 0 ]] || echo "bench: $1 answered ${out##* } non-2xx" >&2
+	printf '%s\n' "${out% *}"
+}
+ev_targets=("POST /events, one event|/events|1" "POST /events, batches of 10 events|/events|10"
+	"FastCGI program doing nothing (same client)|/bench/noop|1")
+events_table() { # events_table TITLE
+	local t x rounds
+	local -a results=()
+	printf '\n%-44s %10s %12s %10s\n' "POST /events, 32 connections (median of $ROUNDS)" "req/s" "p50 ms" "p99 ms"
+	printf '%s\n' "$1"
+	for t in "${!ev_targets[@]}"; do
+		x=${ev_targets[$t]#*|}
+		ev_round "${x%|*}" "${x#*|}" >/dev/null # warm-up
+	done
+	for _ in $(seq "$ROUNDS"); do
+		for t in "${!ev_targets[@]}"; do
+			x=${ev_targets[$t]#*|}
+			results[t]+="$(ev_round "${x%|*}" "${x#*|}")"$'\n'
+		done
+	done
+	for t in "${!ev_targets[@]}"; do
+		rounds=${results[t]}
+		printf '%-44s %10.0f %12s %10s\n' "${ev_targets[$t]%%|*}" "$(awk 'NF { print $1 }' <<<"$rounds" | median)" \
+			"$(awk 'NF { print $2 }' <<<"$rounds" | median)" "$(awk 'NF { print $3 }' <<<"$rounds" | median)"
+	done
+	for t in 0 1; do
+		printf '%-44s %9s%%\n' "${ev_targets[$t]%%|*} / doing nothing" \
+			"$(paste <(awk 'NF { print $1 }' <<<"${results[t]}") <(awk 'NF { print $1 }' <<<"${results[2]}") |
+				awk '{ printf "%.0f\n", 100 * $1 / $2 }' | median)"
+	done
+	echo "(events stored: $(psql_state "SELECT count(*) FROM events"), in $(psql_state "SELECT count(*) FROM event_deliveries") deliveries)"
+}
+if [[ ${BENCH_ONLY:-} == events ]]; then
+	events_table "durable commits: $(durability on)"
+	fcgi_stop "$RUN" noop >/dev/null 2>&1 || true
+	harness_finish >/dev/null 2>&1 || true
+	exit 0
+fi
 if [[ ${BENCH_ONLY:-} == pooling ]]; then
 	durability on >/dev/null
 	pooling_table
@@ -210,7 +265,7 @@ if [[ ${BENCH_ONLY:-} == pooling ]]; then
 fi
 webhook_table "durable commits: $(durability on)"
 webhook_table "durability off, as in the tests: $(durability off)"
-durability on >/dev/null
+events_table "durable commits: $(durability on)"
 pooling_table
 echo "(webhook events stored: $(psql_state "SELECT count(*) FROM webhook_events"); the status applied once: $(psql_state "SELECT count(*) FROM webhook_seen") seen key)"
 if [[ -n ${BENCH_PERF:-} ]]; then # BENCH_PERF=FILE: where one more webhook round spends its CPU

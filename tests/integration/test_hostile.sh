@@ -308,7 +308,100 @@ expect "twilio: a bad escape" '^(400|401)$'
 assert_eq "the state database is unchanged" "$before" "$(state)"
 }
 
-harness_scenarios api_endpoints header_injection path_tricks tenant_routes seller_routes webhooks
+# ---------------------------------------------------------------- the platform's events
+# ev_sig ID TS BODY: the Standard Webhooks v1 signature with EVENTS_SIGNING_SECRET
+ev_sig() {
+	local key hex
+	key=$(env_get "$MONITORING_ENV_FILE" EVENTS_SIGNING_SECRET)
+	hex=$(printf '%s' "${key#whsec_}" | base64 -d | od -An -tx1 | tr -d ' \n')
+	printf 'v1,%s' "$(printf '%s.%s.%s' "$1" "$2" "$3" |
+		openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hex" -binary | base64 -w0)"
+}
+# ev_post BODY [ID]: POST /events signed now
+ev_post() {
+	local id=${2:-hostile-$RANDOM} ts
+	ts=$(date +%s)
+	http POST /events "$1" -H "webhook-id: $id" -H "webhook-timestamp: $ts" \
+		-H "webhook-signature: $(ev_sig "$id" "$ts" "$1")"
+}
+ev_rows() { psql_state "SELECT (SELECT count(*) FROM events) || '/' || (SELECT count(*) FROM event_deliveries)"; }
+
+scenario_events() {
+http POST /tenants '{"external_id":"hostile-1","display_name":"Hostile One"}' \
+	-H "Authorization: Bearer $PLATFORM_KEY"
+before=$(state)
+evs=$(ev_rows)
+ts=$(date +%s)
+good='{"id":"e-1","type":"system.notice","tenant":"hostile-1","occurred_at":"2026-12-02T14:05:00Z","data":{"title":"t","message":"m"}}'
+# Unsigned or badly signed: 401 whatever the body.
+for body in "$good" "$bad_utf8" "$deep" "$sqlish"; do
+	http POST /events "$body"
+	expect "events: unsigned ${body:0:40}" '^401$'
+done
+while IFS='|' read -r what id stamp signature; do
+	http POST /events "$good" -H "webhook-id: $id" -H "webhook-timestamp: $stamp" -H "webhook-signature: $signature"
+	expect "events: $what" '^401$'
+done <<EOT
+a signature that is not base64|m-1|$ts|v1,!!!!
+a signature of the wrong length|m-2|$ts|v1,$(printf 'QUFB%.0s' {1..20})
+a signature header of 5,000 bytes|m-3|$ts|$(printf 'v1,x %.0s' {1..1000})
+an id with a dot|a.b|$ts|$(ev_sig a.b "$ts" "$good")
+an id of 300 bytes|$(printf 'i%.0s' {1..300})|$ts|v1,x
+an SQL-looking id|x'; DROP TABLE events; --|$ts|v1,x
+a negative timestamp|m-4|-1|$(ev_sig m-4 -1 "$good")
+a timestamp in exponent form|m-5|1e9|v1,x
+a 20-digit timestamp|m-6|99999999999999999999|v1,x
+a timestamp from 1970|m-7|1|$(ev_sig m-7 1 "$good")
+EOT
+assert_eq "events: refused signatures store nothing" "$evs" "$(ev_rows)"
+# Signed, and still not an event body: 400/413, nothing stored.
+for body in "$deep" "$bad_utf8" '{"id":' '[]' '"x"' '{"events":{}}' '{"events":[],"x":1}' \
+	'{"id":"e-1","type":"system.notice","tenant":"hostile-1","occurred_at":"2026-12-02T14:05:00Z","data":{"title":"t\u0000","message":"m"}}'; do
+	ev_post "$body"
+	expect "events: signed ${body:0:40}" '^400$'
+done
+ev_post "{\"events\":[$(for _ in {1..100}; do printf '%s,' "$good"; done)$good]}"
+expect "events: signed, 101 events" '^413$'
+assert_eq "events: bodies of the wrong shape store nothing" "$evs" "$(ev_rows)"
+# Signed events with hostile fields: refused by name (the refusal is the delivery's recorded
+# answer), never stored.
+for body in '{"id":"e-1; DROP TABLE events; --","type":"system.notice","tenant":"hostile-1","occurred_at":"2026-12-02T14:05:00Z","data":{"title":"t","message":"m"}}' \
+	'{"id":"e-2","type":"system.notice","tenant":"hostile-1'"'"' OR '"'"'1'"'"'='"'"'1","occurred_at":"2026-12-02T14:05:00Z","data":{"title":"t","message":"m"}}' \
+	'{"id":"e-3","type":"order.placed","tenant":"hostile-1","occurred_at":"2026-12-02T14:05:00Z","data":{"order_id":"1","total":{"amount":1e999999,"currency":"NGN"},"items":1,"customer":{"name":"A"}}}' \
+	'{"id":"e-4","type":"system.notice","tenant":"hostile-1","occurred_at":"2026-13-45T99:99:99Z","data":{"title":"t","message":"m"}}' \
+	'{"id":"e-5","type":"../../etc/passwd","tenant":"hostile-1","occurred_at":"2026-12-02T14:05:00Z","data":{}}' \
+	'{"id":"e-6","type":"system.notice","tenant":"nobody","occurred_at":"2026-12-02T14:05:00Z","data":{"title":"t","message":"m"}}'; do
+	ev_post "$body"
+	expect "events: signed ${body:0:60}" '^(400|422)$'
+done
+assert_eq "events: no hostile event stored" "${evs%/*}" "$(psql_state "SELECT count(*) FROM events")"
+# Members of data beyond the type's fields are kept as they came (jsonb): values PostgreSQL's
+# jsonb could refuse must be refused or made safe before, never fail the transaction (a 503
+# the platform would retry for ever, and that fails the other requests sharing the commit).
+for extra in '"x":1e999999' '"x":-1e999999' '"x":"\ud800"' '"x":"\udc00\ud800"' '"x":123456789012345678901234567890' \
+	'"x":1.5e-999999' '"x":"\u00e9\ud83d\ude00"' '"x":{"y":[[[[1]]]]}'; do
+	ev_post '{"id":"e-x'$RANDOM'","type":"system.notice","tenant":"hostile-1","occurred_at":"2026-12-02T14:05:00Z","data":{"title":"t","message":"m",'"$extra"'}}'
+	expect "events: signed, data with $extra" '^(200|400)$'
+done
+HTTP_STATUS=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H 'Content-Type: application/json' \
+	--data-binary "@$bigbody" "$HTTP_BASE/events")
+assert_eq "events: 2 MiB body: 413" 413 "$HTTP_STATUS"
+http POST /events ''
+expect "events: POST without Content-Length" '^411$'
+for m in GET PUT PATCH DELETE; do
+	http "$m" /events
+	expect "events: $m" '^405$'
+done
+for path in "/events/" "/events%00" "/EVENTS" "/events/../events/x" "/events;x" "/events/1"; do
+	HTTP_STATUS=$(curl -s --path-as-is -o /dev/null -w '%{http_code}' -X POST \
+		-H 'Content-Type: application/json' --data "$good" "$HTTP_BASE$path")
+	assert_match "events: path $path: 4xx" '^4[0-9][0-9]$' "$HTTP_STATUS"
+done
+assert_eq "events: the rest of the state database is unchanged" "$before" "$(state)"
+}
+
+harness_scenarios api_endpoints header_injection path_tricks tenant_routes seller_routes webhooks \
+	events
 
 assert_eq "no program wrote a sanitizer report" "" "$(grep -l 'ERROR: AddressSanitizer\|runtime error:' "$HARNESS_LOG_DIR"/*.log 2>/dev/null || true)"
 

@@ -145,6 +145,25 @@ assert_eq "the reply sent" sent "$(psql_state "SELECT status FROM whatsapp_logs 
 assert_eq "no event left failed" 0 "$(psql_state "SELECT count(*) FROM webhook_events WHERE status <> 'done'")"
 }
 
+# ---------------------------------------------------------------- POST /events
+# The events program's group commit through the pooler: arrays as parameters, no session state;
+# a delivery repeated is answered from the record.
+scenario_events() {
+local secret hex now body id=msg-pool-1
+http POST /tenants '{"external_id":"pool-shop","display_name":"Pool Shop"}' -H "Authorization: Bearer $PLATFORM_KEY"
+secret=$(env_get "$MONITORING_ENV_FILE" EVENTS_SIGNING_SECRET)
+hex=$(printf '%s' "${secret#whsec_}" | base64 -d | od -An -tx1 | tr -d ' \n')
+body='{"events":[{"id":"e-pool-1","type":"system.notice","tenant":"pool-shop","occurred_at":"2026-12-02T14:05:00Z","data":{"title":"t","message":"m"}},{"id":"e-pool-2","type":"system.notice","tenant":"nobody","occurred_at":"2026-12-02T14:05:00Z","data":{"title":"t","message":"m"}}]}'
+for _ in 1 2; do
+	now=$(date +%s)
+	http POST /events "$body" -H "webhook-id: $id" -H "webhook-timestamp: $now" -H "webhook-signature: v1,$(printf '%s.%s.%s' "$id" "$now" "$body" |
+		openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hex" -binary | base64 -w0)"
+	assert_eq "a batch through the pooler: 200, one accepted, one refused" "200 1 1" \
+		"$HTTP_STATUS $(jq -r '"\(.accepted) \(.refused | length)"' <<<"$HTTP_BODY")"
+done
+assert_eq "stored once" "1 1" "$(psql_state "SELECT (SELECT count(*) FROM events) || ' ' || (SELECT count(*) FROM event_deliveries)")"
+}
+
 # ---------------------------------------------------------------- the webhook's lock wait
 scenario_webhook_lock_wait() {
 # A row the status needs is locked by another transaction for 6 s: the webhook's writer waits
@@ -229,5 +248,5 @@ assert_contains "for its options startup parameter" "$out" "unsupported startup 
 }
 
 harness_scenarios migrations check test_alert_and_drain webhook webhook_lock_wait three_ticks_at_once \
-	session_mode_fails
+	session_mode_fails events
 harness_finish

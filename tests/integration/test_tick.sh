@@ -170,10 +170,13 @@ scenario_prune() {
 tick >/dev/null # nothing else due
 psql_state "INSERT INTO check_runs (started_at, reachable) VALUES (now() - interval '200 days', true)" >/dev/null
 psql_state "INSERT INTO webhook_seen (key, seen_at) VALUES ('st:old:read', now() - interval '30 days'), ('st:new:read', now())" >/dev/null
+psql_state "INSERT INTO event_deliveries (webhook_id, status, answer, received_at) VALUES ('msg-old', 200, '{}', now() - interval '8 days'), ('msg-new', 200, '{}', now() - interval '6 days')" >/dev/null
 psql_state "DELETE FROM schedule_runs WHERE kind = 'prune'" >/dev/null
 out=$(tick)
 assert_eq "the prune removes old check runs" 1 "$(step prune "$out" | jq .check_runs)"
 assert_eq "and old webhook ids, keeping recent ones" "st:new:read" "$(psql_state "SELECT string_agg(key, ',') FROM webhook_seen WHERE key LIKE 'st:%:read' AND key IN ('st:old:read', 'st:new:read')")"
+assert_eq "and the answers to event deliveries older than WEBHOOK_RETENTION_DAYS" "1 msg-new" \
+	"$(step prune "$out" | jq .event_deliveries) $(psql_state "SELECT string_agg(webhook_id, ',') FROM event_deliveries")"
 # The seller login's records: rate-limit rows older than a day, codes a day past their expiry,
 # sessions a week after they ended; the others stay.
 psql_state "INSERT INTO tenants (external_id, display_name) VALUES ('prune-shop', 'P')" >/dev/null

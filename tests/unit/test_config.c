@@ -386,6 +386,28 @@ static void test_config_platform_key_is_long_and_not_the_operator_token(void **s
 	config_release(&cfg);
 }
 
+static void test_config_events_secret_is_a_whsec_key(void **state)
+{
+	(void)state;
+	/* 32 bytes "0123456789abcdef0123456789abcdef" in base64. */
+	const char *good = "whsec_MDEyMzQ1Njc4OWFiY2RlZjAxMjM0NTY3ODlhYmNkZWY=";
+	assert_load_fails("EVENTS_SIGNING_SECRET=0123456789abcdef0123456789abcdef\n",
+	                  "EVENTS_SIGNING_SECRET", "whsec_");
+	assert_load_fails("EVENTS_SIGNING_SECRET=whsec_c2hvcnQ=\n", "EVENTS_SIGNING_SECRET", NULL);
+	assert_load_fails("EVENTS_SIGNING_SECRET=whsec_not*base64*at*all*0123456789abcdef\n",
+	                  "EVENTS_SIGNING_SECRET", NULL);
+	struct config cfg;
+	char *err = NULL;
+	char *doc = xasprintf("EVENTS_SIGNING_SECRET=%s\n", good);
+	assert_int_equal(load_with_file(&cfg, doc, &err), 0);
+	assert_string_equal(cfg.events_signing_secret, good);
+	config_release(&cfg);
+	free(doc);
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+	assert_string_equal(cfg.events_signing_secret, "");
+	config_release(&cfg);
+}
+
 static void test_config_tenant_keys_are_long_and_distinct(void **state)
 {
 	(void)state;
@@ -948,6 +970,7 @@ int main(void)
 	    T(test_config_rejects_bad_value_from_environment),
 	    T(test_config_platform_key_is_long_and_not_the_operator_token),
 	    T(test_config_tenant_keys_are_long_and_distinct),
+	    T(test_config_events_secret_is_a_whsec_key),
 	    T(test_config_rejects_unknown_timezone),
 	    T(test_config_rejects_timezone_path_tricks),
 	    T(test_config_command_max_age_bounds),

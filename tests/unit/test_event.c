@@ -150,6 +150,51 @@ static void test_event_offsets_and_extra_data(void **state)
 	free(doc);
 }
 
+/* Extra members of data are stored as jsonb: a number no double holds is refused by its path,
+ * and the others are written plainly, not as sent (1.5e-999999 would overflow a numeric). */
+static void test_event_data_numbers_are_storable(void **state)
+{
+	(void)state;
+	static const char *const refused_docs[][2] = {
+	    {"1e999999", "data.x"},
+	    {"[1,{\"y\":-1e999999}]", "data.x[1].y"},
+	    {"[[2e400]]", "data.x[0][0]"},
+	    {"123456789012345678901234567890", "data.x"},
+	    {"{\"y\":-99999999999999999999999}", "data.x.y"},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(refused_docs); i++) {
+		char *data =
+		    xasprintf("{\"title\":\"t\",\"message\":\"m\",\"x\":%s}", refused_docs[i][0]);
+		char *doc =
+		    xasprintf("{\"id\":\"e-1\",\"type\":\"system.notice\",\"tenant\":"
+		              "\"shop-42\",\"occurred_at\":\"2026-12-02T14:05:00Z\",\"data\":%s}",
+		              data);
+		struct event_body b;
+		char *field = NULL, *err = NULL;
+		assert_int_equal(event_parse_body(doc, strlen(doc), &b, &field, &err), 0);
+		assert_false(b.items[0].ok);
+		assert_string_equal(b.items[0].field, refused_docs[i][1]);
+		event_body_release(&b);
+		free(doc);
+		free(data);
+	}
+	const char *doc = "{\"id\":\"e-1\",\"type\":\"system.notice\",\"tenant\":\"shop-42\","
+	                  "\"occurred_at\":\"2026-12-02T14:05:00Z\",\"data\":{\"title\":\"t\","
+	                  "\"message\":\"m\",\"x\":1.5e-999999,\"y\":[2.50],"
+	                  "\"z\":[9223372036854775807,18446744073709551614,-9223372036854775807]}}";
+	struct event_body b;
+	char *field = NULL, *err = NULL;
+	assert_int_equal(event_parse_body(doc, strlen(doc), &b, &field, &err), 0);
+	assert_true(b.items[0].ok);
+	const char *out =
+	    json_object_to_json_string_ext(b.items[0].ev.data, JSON_C_TO_STRING_PLAIN);
+	assert_null(strstr(out, "e-999999"));
+	assert_non_null(strstr(out, "\"y\":[2.5]"));
+	assert_non_null(
+	    strstr(out, "[9223372036854775807,18446744073709551614,-9223372036854775807]"));
+	event_body_release(&b);
+}
+
 /* event_parse_body of the text doc: assert rc, and on failure the field. */
 static int body(const char *doc, struct event_body *b, const char *want_field)
 {
@@ -274,6 +319,7 @@ int main(void)
 	    cmocka_unit_test(test_event_good_order),
 	    cmocka_unit_test(test_event_each_member_is_named),
 	    cmocka_unit_test(test_event_offsets_and_extra_data),
+	    cmocka_unit_test(test_event_data_numbers_are_storable),
 	    cmocka_unit_test(test_event_body_one_event),
 	    cmocka_unit_test(test_event_batch_judges_each_item),
 	    cmocka_unit_test(test_event_batch_shape_and_cap),
