@@ -17,9 +17,6 @@
 #include "core/jsonutil.h"
 #include "monitor/alertmanager.h"
 
-/* JSON values a notification of AM_MAX_ALERTS alerts needs, with room to spare. */
-#define AM_MAX_VALUES 200000
-
 static void handle(struct app *app, struct http_req *req)
 {
 	struct json_object *body = NULL, *out = NULL;

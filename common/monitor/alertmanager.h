@@ -43,6 +43,8 @@
 #define AM_MAX_NAME 200     /* alertname, instance: cut past it */
 #define AM_MAX_TEXT 300     /* summary or description: cut past it */
 #define AM_MAX_BODY 1048576 /* a notification's body (nginx's client_max_body_size too) */
+/* JSON values in a body (json_parse_object_max): AM_MAX_ALERTS alerts and room to spare. */
+#define AM_MAX_VALUES 200000
 
 struct am_alert {
 	int firing;                    /* 1 firing, 0 resolved */
