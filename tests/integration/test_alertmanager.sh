@@ -175,7 +175,12 @@ id1=$(alerts_row "$FP1" id) id2=$(alerts_row "$FP2" id)
 psql_state "UPDATE alerts SET escalate_at = now() - interval '1 second'" >/dev/null
 out=$(harness_cron drain)
 assert_eq "both escalate" 2 "$(jq .escalated <<<"$out")"
-assert_eq "the next tier is told" 1 "$(sent 3 >/dev/null; texts_to "$ESC" | jq length)"
+esc=$(sent 3 >/dev/null; texts_to "$ESC")
+assert_eq "the next tier is told, once for both" 1 "$(jq length <<<"$esc")"
+assert_contains "by the alert's own line" "$(jq -r '.[0]' <<<"$esc")" \
+	"ESCALATED, not acknowledged for"
+assert_contains "naming it as Alertmanager did" "$(jq -r '.[0]' <<<"$esc")" \
+	"CRITICAL HighLatency on web-2:9100: p99 over 2s"
 # The critical contact answers "ack 12" on WhatsApp (a signed Meta webhook event).
 ts=$(date +%s)
 body=$(printf '{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"%s"},"contacts":[{"profile":{"name":"Ops"},"wa_id":"%s"}],"messages":[{"from":"%s","id":"wamid.AMACK1","timestamp":"%s","type":"text","text":{"body":"ack %s"}}]}}]}]}' \
