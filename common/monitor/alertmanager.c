@@ -14,6 +14,15 @@
 
 /* ---- parsing ---- */
 
+/* Control characters (a newline in a label) become spaces: a line of a message stays one line. */
+static char *one_line(char *s)
+{
+	for (char *p = s; p && *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7f)
+			*p = ' ';
+	return s;
+}
+
 /* o's member key is an object whose values are all strings (labels, annotations). */
 static int string_map(struct json_object *o, const char *key, const char *where,
                       struct json_object **out, char **err)
@@ -72,7 +81,7 @@ static char *alert_text(const struct am_alert *a, struct json_object *labels,
 	                    has_what ? what : "", has_what && !a->firing ? ")" : "");
 	free(instance);
 	free(what);
-	return t;
+	return one_line(t);
 }
 
 /* alerts[i] into a; where is "alerts[i].". 0, or -1 and *err. */
@@ -101,7 +110,7 @@ static int parse_alert(struct json_object *o, const char *where, struct am_alert
 		*err = xasprintf("%sstartsAt and endsAt must be strings", where);
 		return -1;
 	}
-	a->alertname = json_get_text(labels, "alertname", AM_MAX_NAME);
+	a->alertname = one_line(json_get_text(labels, "alertname", AM_MAX_NAME));
 	if (!a->alertname || !*a->alertname) {
 		*err = xasprintf("%slabels.alertname must be a non-empty string", where);
 		return -1;
@@ -154,7 +163,7 @@ static char *group_title(struct json_object *group_labels, long long truncated)
 		buf_puts(&b, ")");
 	if (truncated > 0)
 		buf_printf(&b, "; %lld more alerts left out by Alertmanager", truncated);
-	char *t = xstrdup(buf_str(&b));
+	char *t = one_line(xstrdup(buf_str(&b)));
 	buf_release(&b);
 	return t;
 }

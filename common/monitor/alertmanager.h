@@ -13,6 +13,9 @@
  * resolves it (with a recovery to those who were told); the same
  * notification sent again changes nothing and sends nothing.
  *
+ * Texts: the title, each alertname and each alert's line are one line: a
+ * control character (a newline in a label) becomes a space.
+ *
  * Severity: the `severity` label "critical" (any case) is critical; any other
  * value, or none, is a warning (AM_DEFAULT_SEVERITY).
  *

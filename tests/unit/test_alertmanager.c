@@ -179,6 +179,22 @@ static void test_am_alert_members_refused(void **state)
 	        "alerts[0].startsAt");
 }
 
+static void test_am_control_characters_become_spaces(void **state)
+{
+	(void)state;
+	struct am_notice n;
+	char *err = NULL;
+	assert_int_equal(
+	    parse(
+	        GROUP("firing", ALERT("firing", "{\"alertname\":\"A\\nB\",\"instance\":\"h\\t1\"}",
+	                              "{\"summary\":\"x\\r\\nReply ack\"}", "ab")),
+	        &n, &err),
+	    0);
+	assert_string_equal(n.v[0].alertname, "A B");
+	assert_string_equal(n.v[0].text, "A B on h 1: x  Reply ack");
+	am_notice_release(&n);
+}
+
 static void test_am_long_texts_are_cut(void **state)
 {
 	(void)state;
@@ -205,6 +221,7 @@ int main(void)
 	    cmocka_unit_test(test_am_truncated_alerts_in_title),
 	    cmocka_unit_test(test_am_group_members_refused),
 	    cmocka_unit_test(test_am_alert_members_refused),
+	    cmocka_unit_test(test_am_control_characters_become_spaces),
 	    cmocka_unit_test(test_am_long_texts_are_cut),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
