@@ -47,7 +47,7 @@ case ":$PATH:" in
 esac
 
 # The FastCGI programs of the stack, each behind one nginx location.
-MONITORING_PROGRAMS=${MONITORING_PROGRAMS:-"check test-alert metrics configure health alerts webhook tenants events"}
+MONITORING_PROGRAMS=${MONITORING_PROGRAMS:-"check test-alert metrics configure health alerts webhook tenants events alertmanager"}
 
 # ---------------------------------------------------------------------------
 # Messages and small helpers

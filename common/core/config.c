@@ -45,6 +45,10 @@ static const struct var_slot vars[] = {
       "bearer key of the platform's /tenants endpoints (at least 16 characters, not "
       "MONITORING_API_TOKEN); empty: those endpoints refuse every request"},
      OFF(platform_api_key)},
+    {{"ALERTMANAGER_TOKEN", CFG_SECRET, NULL, 0, 0, 0,
+      "bearer token Alertmanager sends to POST /monitoring/alertmanager (at least 16 "
+      "characters, not another key); empty: that route refuses every request"},
+     OFF(alertmanager_token)},
     {{"TENANT_JWT_SECRET", CFG_SECRET, NULL, 0, 0, 0,
       "HS256 key of the tokens the platform mints for its sellers (at least 32 bytes); empty: "
       "sellers sign in only by WhatsApp code"},
@@ -773,6 +777,35 @@ static int check_tenant_keys(const struct config *cfg, char **err)
 	return 0;
 }
 
+/* Alertmanager's token: long enough, and none of the other keys (one leak opens one door). */
+static int check_alertmanager_token(const struct config *cfg, char **err)
+{
+	const char *v = cfg->alertmanager_token;
+	if (!*v)
+		return 0;
+	if (strlen(v) < 16) {
+		*err = xstrdup("ALERTMANAGER_TOKEN must be at least 16 characters");
+		return -1;
+	}
+	const struct {
+		const char *name, *value;
+	} others[] = {
+	    {"MONITORING_API_TOKEN", cfg->api_token},
+	    {"PLATFORM_API_KEY", cfg->platform_api_key},
+	    {"TENANT_JWT_SECRET", cfg->tenant_jwt_secret},
+	    {"TENANT_CODE_SECRET", cfg->tenant_code_secret},
+	    {"META_APP_SECRET", cfg->meta_app_secret},
+	    {"WEBHOOK_VERIFY_TOKEN", cfg->webhook_verify_token},
+	    {"TWILIO_AUTH_TOKEN", cfg->twilio_auth_token},
+	};
+	for (size_t i = 0; i < sizeof(others) / sizeof(others[0]); i++)
+		if (strcmp(v, others[i].value) == 0) {
+			*err = xasprintf("ALERTMANAGER_TOKEN must differ from %s", others[i].name);
+			return -1;
+		}
+	return 0;
+}
+
 /* What depends on more than one variable, once all are set. 0, or -1 with *err. */
 static int finish_config(struct config *cfg, char **err)
 {
@@ -795,7 +828,7 @@ static int finish_config(struct config *cfg, char **err)
 		*err = xstrdup("PLATFORM_API_KEY must differ from MONITORING_API_TOKEN");
 		return -1;
 	}
-	if (check_tenant_keys(cfg, err) < 0)
+	if (check_tenant_keys(cfg, err) < 0 || check_alertmanager_token(cfg, err) < 0)
 		return -1;
 	if (*cfg->events_signing_secret) {
 		struct stdwebhook_key key;

@@ -33,6 +33,7 @@ struct config {
 	int monitored_database_pooling; /* enum cfg_pooling: how MONITORED_DATABASE_URL is */
 	char *api_token;                /* "" when not configured */
 	char *platform_api_key; /* PLATFORM_API_KEY: the platform's bearer on /tenants; "" unset */
+	char *alertmanager_token; /* ALERTMANAGER_TOKEN: Alertmanager's bearer; "" unset */
 	/* Sellers (issue 16): "" unset. */
 	char *tenant_jwt_secret, *tenant_jwt_audience, *tenant_code_secret;
 	long long tenant_jwt_leeway_s;

@@ -230,7 +230,8 @@ int alert_round_firing(struct alert_round *r, const struct alert_firing *f)
 	return update_open(r, oa, f);
 }
 
-static int resolve(struct alert_round *r, const struct open_alert *oa)
+/* Resolve oa; the recovery names it by text, or (NULL) by its rule and target. */
+static int resolve(struct alert_round *r, const struct open_alert *oa, const char *text)
 {
 	char idbuf[24];
 	snprintf(idbuf, sizeof(idbuf), "%lld", oa->id);
@@ -251,9 +252,10 @@ static int resolve(struct alert_round *r, const struct open_alert *oa)
 	json_object_array_add(r->resolved, o);
 	char lasted[32];
 	notify_format_duration(lasted, sizeof(lasted), oa->age_s);
-	struct notice *n = notices_add(&r->notices, oa->id, oa->severity, NOTICE_RECOVERY,
-	                               xasprintf("RESOLVED %s%s%s after %s", oa->rule,
-	                                         *oa->target ? " on " : "", oa->target, lasted));
+	char *line = text ? xasprintf("RESOLVED %s after %s", text, lasted)
+	                  : xasprintf("RESOLVED %s%s%s after %s", oa->rule,
+	                              *oa->target ? " on " : "", oa->target, lasted);
+	struct notice *n = notices_add(&r->notices, oa->id, oa->severity, NOTICE_RECOVERY, line);
 	return notify_told(r->db, r->cfg, n, r->now);
 }
 
@@ -263,8 +265,21 @@ int alert_round_settle(struct alert_round *r, alert_judged_fn judged, void *arg)
 		const struct open_alert *oa = &r->open[k];
 		if (oa->seen || (judged && !judged(arg, oa->rule, oa->target)))
 			continue;
-		if (resolve(r, oa) < 0)
+		if (resolve(r, oa, NULL) < 0)
 			return -1;
+	}
+	return 0;
+}
+
+int alert_round_resolved(struct alert_round *r, const struct alert_ident *id, const char *text)
+{
+	for (size_t k = 0; k < r->nopen; k++) {
+		struct open_alert *oa = &r->open[k];
+		if (oa->seen || strcmp(oa->rule, id->rule) != 0 ||
+		    strcmp(oa->target, id->target) != 0)
+			continue;
+		oa->seen = 1; /* settled now: alert_round_settle leaves it */
+		return resolve(r, oa, text);
 	}
 	return 0;
 }

@@ -15,7 +15,8 @@
  *   opened            "CRITICAL|WARNING text", routed by severity and time
  *   warning->critical "CRITICAL (was warning) text", routed; starts escalation
  *   critical->warning nothing (the recovery will say it); stops escalation
- *   resolved          "RESOLVED rule on target after 2h 5m", to those told
+ *   resolved          "RESOLVED rule on target after 2h 5m" (or the producer's
+ *                     text: alert_round_resolved), to those told
  *   acknowledged      "Acknowledged by +1...: #12 rule", to the others told
  * When an open alert escalates or is repeated is escalate.h's decision; the
  * record of it (alerts, alert_events) is written here.
@@ -90,6 +91,14 @@ int alert_round_firing(struct alert_round *r, const struct alert_firing *f);
  * that judged(arg, rule, target) says was looked at (an alert whose target
  * could not be read this time stays open). judged NULL: all of them. 0 / -1.
  */
+/*
+ * The producer says id has stopped firing (Alertmanager's "resolved"): resolve
+ * its open alert, the recovery naming it by text ("RESOLVED <text> after 2h
+ * 5m"; NULL: by rule and target). Nothing when it is not open (already
+ * resolved: a repeated notification). 0 / -1.
+ */
+int alert_round_resolved(struct alert_round *r, const struct alert_ident *id, const char *text);
+
 typedef int (*alert_judged_fn)(void *arg, const char *rule, const char *target);
 int alert_round_settle(struct alert_round *r, alert_judged_fn judged, void *arg);
 

@@ -16,6 +16,7 @@ harness_set_env TWILIO_AUTH_TOKEN hostile-twilio-token-0123
 harness_set_env TWILIO_WEBHOOK_URL https://monitor.example.test/monitoring/twilio/webhook
 # Every request comes from 127.0.0.1: the seller's login limit per address is out of the way.
 harness_set_env LOGIN_REQUESTS_PER_ADDRESS_HOUR 100000
+harness_set_env ALERTMANAGER_TOKEN hostile-alertmanager-token-0123
 harness_restart_programs || fail "programs restarted"
 harness_env_baseline
 
@@ -400,8 +401,52 @@ done
 assert_eq "events: the rest of the state database is unchanged" "$before" "$(state)"
 }
 
+# ---------------------------------------------------------------- Alertmanager's receiver
+scenario_alertmanager() {
+before=$(state)
+local ep=/monitoring/alertmanager amtok='Authorization: Bearer hostile-alertmanager-token-0123'
+local alert='{"status":"firing","labels":{"alertname":"X"},"annotations":{},"startsAt":"","endsAt":"","fingerprint":"ab"}'
+local sqlfp='"ab\u0027 OR 1=1; --"' nulfp='"ab\u0000cd"' nulname='"X\u0000Y"'
+local group='{"version":"4","status":"firing","receiver":"r","groupKey":"k","externalURL":"","groupLabels":{},"commonLabels":{},"commonAnnotations":{},"alerts":[ALERTS]}'
+http POST $ep "${group/ALERTS/$alert}"
+expect "alertmanager without a token" '^401$'
+http POST $ep "${group/ALERTS/$alert}" -H "$(tok)"
+expect "alertmanager with the admin token" '^401$'
+http POST $ep "${group/ALERTS/$alert}" -H 'Authorization: Bearer hostile-alertmanager-token-012'
+expect "alertmanager with a token one character short" '^401$'
+http POST $ep "${group/ALERTS/$alert}" -H 'Authorization: Basic YWRtaW46YWRtaW4='
+expect "alertmanager with basic auth" '^401$'
+for m in GET PUT DELETE PATCH; do
+	http "$m" $ep '' -H "$amtok"
+	expect "alertmanager $m" '^405$'
+done
+for body in "$deep" '{"version":' "$bad_utf8" "$huge" \
+	"${group/ALERTS/${alert/\"ab\"/$nulfp}}" "${group/ALERTS/${alert/\"X\"/$nulname}}" \
+	"${group/ALERTS/${alert/\"ab\"/$sqlfp}}" \
+	"${group/ALERTS/${alert/\"ab\"/99999999999999999999}}" \
+	"${group/ALERTS/$(printf '%s,' $(seq 1001) | sed 's/,$//')}" \
+	"${group/\"4\"/4}" "${group/\"firing\"/\"FIRING\"}" \
+	"${group/ALERTS/$alert,$alert}"; do
+	http POST $ep "$body" -H "$amtok"
+	expect "alertmanager ${body:0:60}" '^400$'
+done
+http POST $ep '' -H "$amtok" -H 'Content-Type: application/json' --data-binary ''
+expect "alertmanager with an empty body" '^400$'
+http POST $ep '' -H "$amtok"
+expect "alertmanager without Content-Length" '^411$'
+HTTP_STATUS=$(curl -s -o /dev/null -w '%{http_code}' -X POST -H "$amtok" \
+	-H 'Content-Type: application/json' --data-binary "@$bigbody" "$HTTP_BASE$ep")
+assert_eq "alertmanager 2 MiB body: 413" 413 "$HTTP_STATUS"
+for path in "$ep/" "$ep%00" "/monitoring/ALERTMANAGER" "/monitoring/alertmanager/../check"; do
+	HTTP_STATUS=$(curl -s --path-as-is -o /dev/null -w '%{http_code}' -X POST -H "$amtok" \
+		-H 'Content-Type: application/json' --data "${group/ALERTS/$alert}" "$HTTP_BASE$path")
+	assert_match "alertmanager path $path: 4xx" '^4[0-9][0-9]$' "$HTTP_STATUS"
+done
+assert_eq "alertmanager: the state database is unchanged" "$before" "$(state)"
+}
+
 harness_scenarios api_endpoints header_injection path_tricks tenant_routes seller_routes webhooks \
-	events
+	events alertmanager
 
 assert_eq "no program wrote a sanitizer report" "" "$(grep -l 'ERROR: AddressSanitizer\|runtime error:' "$HARNESS_LOG_DIR"/*.log 2>/dev/null || true)"
 

@@ -554,6 +554,27 @@ static void test_config_rejects_short_api_token_without_echoing_it(void **state)
 	config_release(&cfg);
 }
 
+static void test_config_alertmanager_token_is_its_own(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "ALERTMANAGER_TOKEN=am-short\n", &err), -1);
+	assert_contains(err, "ALERTMANAGER_TOKEN must be at least 16 characters");
+	assert_not_contains(err, "am-short");
+	free(err);
+	config_release(&cfg);
+	assert_load_fails("MONITORING_API_TOKEN=0123456789abcdef0123\n"
+	                  "ALERTMANAGER_TOKEN=0123456789abcdef0123\n",
+	                  "ALERTMANAGER_TOKEN", "MONITORING_API_TOKEN");
+	assert_load_fails("META_APP_SECRET=0123456789abcdef0123\n"
+	                  "ALERTMANAGER_TOKEN=0123456789abcdef0123\n",
+	                  "ALERTMANAGER_TOKEN", "META_APP_SECRET");
+	assert_int_equal(load_with_file(&cfg, "ALERTMANAGER_TOKEN=am-0123456789abcdef\n", &err), 0);
+	assert_string_equal(cfg.alertmanager_token, "am-0123456789abcdef");
+	config_release(&cfg);
+}
+
 static void test_config_meta_provider_without_token_names_meta_whatsapp_token(void **state)
 {
 	(void)state;
@@ -986,6 +1007,7 @@ int main(void)
 	    T(test_config_rejects_unknown_log_level),
 	    T(test_config_rejects_non_http_graph_url),
 	    T(test_config_rejects_short_api_token_without_echoing_it),
+	    T(test_config_alertmanager_token_is_its_own),
 	    T(test_config_meta_provider_without_token_names_meta_whatsapp_token),
 	    T(test_config_meta_provider_without_phone_id_names_it),
 	    T(test_config_twilio_provider_requires_account_sid),
