@@ -74,7 +74,7 @@ FUZZ_BINS    := $(FUZZ_NAMES:%=$(FUZZ_BUILD)/fuzz_%)
 DEBIAN_PKGS = build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi nginx postgresql \
               postgresql-contrib libpq-dev libcurl4-openssl-dev libjson-c-dev libssl-dev tzdata \
               libcmocka-dev curl ca-certificates openssl procps jq clang-format python3 \
-              apache2-utils pgbouncer
+              apache2-utils pgbouncer python3-aiosmtpd
 
 .PHONY: all deps run stop test faults bench unit integration clean format check-format \
         fuzz fuzz-replay fuzz-replay-bins
