@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/backoff.h"
+#include "core/email.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "db/pgarray.h"
@@ -14,8 +15,26 @@
 #include "delivery/sender.h"
 #include "delivery/spool.h"
 
+int outbox_msg_check(const struct outbox_msg *m, const char **why)
+{
+	enum channel ch = CHANNEL_WHATSAPP;
+	if (m->channel && channel_parse(m->channel, &ch) < 0) {
+		*why = "unknown channel (whatsapp, sms or email)";
+		return -1;
+	}
+	return ch == CHANNEL_EMAIL ? email_address_check(m->phone, why) : 0;
+}
+
 int outbox_queue(struct db *db, const struct outbox_msg *m)
 {
+	const char *why;
+	if (outbox_msg_check(m, &why) < 0) {
+		/* The address is not repeated: it may hold the control characters refused. */
+		snprintf(db->err, sizeof(db->err), "message %s refused: its address %s",
+		         m->key ? m->key : "(no key)", why);
+		db->sqlstate[0] = '\0';
+		return -1;
+	}
 	char *ids = pg_bigint_array(m->alert_ids, m->n_alert_ids);
 	char run[24], nb[24], acct[24], tenant[24];
 	snprintf(run, sizeof(run), "%lld", m->check_run_id);
@@ -135,16 +154,17 @@ static const char *drainer_name(void)
  * How long a batch of n rows whose first paced start is first_slot_s from now
  * may hold them 'sending' (seconds): until the last one's paced start, plus
  * the rounds its requests may wait for a free slot (SEND_MAX_IN_FLIGHT at once,
- * each at most SEND_TIMEOUT_MS), plus one request's time and 60 s. With a batch
+ * each at most its account's timeout), plus one request's time and 60 s. With a batch
  * no larger than SEND_MAX_IN_FLIGHT and no pace ahead this is the
  * 2 x SEND_TIMEOUT_MS + 60 s of a drainer that died mid-send.
  */
-static double lease_seconds(const struct config *cfg, int n, double first_slot_s)
+static double lease_seconds(const struct account *a, int n, double first_slot_s)
 {
-	double last_start = first_slot_s + (double)(n - 1) / (double)cfg->send_rate_per_second;
+	const struct config *cfg = a->cfg;
+	double last_start = first_slot_s + (double)(n - 1) / (double)a->rate_per_second;
 	long long rounds = ((long long)n + cfg->send_max_in_flight - 1) / cfg->send_max_in_flight;
 	return (last_start > 0 ? last_start : 0) +
-	       (double)(rounds + 1) * (double)cfg->send_timeout_ms / 1000.0 + 60.0;
+	       (double)(rounds + 1) * (double)a->timeout_ms / 1000.0 + 60.0;
 }
 
 /* Rows whose lease ran out (their drainer died or is stuck) go back to the queue. 0 / -1. */
@@ -178,7 +198,7 @@ static int hold(struct db *db, const struct account *a, int n, const char *ids,
 {
 	char cnt[16], rate[24], secs[32], acct[24];
 	snprintf(cnt, sizeof(cnt), "%d", n);
-	snprintf(rate, sizeof(rate), "%lld", a->cfg->send_rate_per_second);
+	snprintf(rate, sizeof(rate), "%lld", a->rate_per_second);
 	snprintf(acct, sizeof(acct), "%lld", a->id);
 	const char *pr[3] = {cnt, rate, acct};
 	/* The upsert locks the account's row: drainers reserve slots one after another. */
@@ -197,7 +217,7 @@ static int hold(struct db *db, const struct account *a, int n, const char *ids,
 		return -1;
 	*first_slot_s = PQntuples(r) ? strtod(PQgetvalue(r, 0, 0), NULL) : 0;
 	PQclear(r);
-	snprintf(secs, sizeof(secs), "%.3f", lease_seconds(a->cfg, n, *first_slot_s));
+	snprintf(secs, sizeof(secs), "%.3f", lease_seconds(a, n, *first_slot_s));
 	const char *pu[3] = {ids, drainer_name(), secs};
 	r = db_query(db,
 	             "WITH l AS (SELECT nextval('whatsapp_logs_lease_seq') AS v)"
@@ -276,7 +296,7 @@ static PGresult *due_rows(struct db *db, const char *ids, int lim)
 static int take_slot(struct db *db, const struct account *a, const char *phone)
 {
 	char gap[24], acct[24];
-	snprintf(gap, sizeof(gap), "%lld", a->cfg->recipient_min_interval_s);
+	snprintf(gap, sizeof(gap), "%lld", a->recipient_min_interval_s);
 	snprintf(acct, sizeof(acct), "%lld", a->id);
 	const char *ps[3] = {phone, gap, acct};
 	PGresult *slot =
@@ -360,8 +380,7 @@ static int hold_all(struct db *db, const struct account_set *accts, struct claim
 		for (int k = 0, j = 0; k < n && na; k++)
 			if (c[k].acct == a) {
 				c[k].lease_id = xstrdup(lease);
-				c[k].start_s =
-				    first + (double)j++ / (double)a->cfg->send_rate_per_second;
+				c[k].start_s = first + (double)j++ / (double)a->rate_per_second;
 			}
 		free(lease);
 	}

@@ -43,9 +43,18 @@ struct outbox_msg {
 enum { OUTBOX_DUPLICATE = 0, OUTBOX_QUEUED = 1, OUTBOX_SUPPRESSED = 2 };
 
 /*
+ * 0 when m may be queued: its channel is known and, on email, its address is
+ * one email_address_check() accepts (no CR, LF or other control character, no
+ * space, local@domain): an address that could smuggle a header is refused
+ * before it is stored. -1 with *why (static text).
+ */
+int outbox_msg_check(const struct outbox_msg *m, const char **why);
+
+/*
  * Queue one message: OUTBOX_QUEUED, OUTBOX_SUPPRESSED (recorded, not to be
  * sent: a pause is in force), OUTBOX_DUPLICATE (already queued under that
- * key), or -1 (db->err).
+ * key), or -1 (db->err; also when outbox_msg_check() refuses m: nothing is
+ * stored, db->sqlstate is empty).
  */
 int outbox_queue(struct db *db, const struct outbox_msg *m);
 
