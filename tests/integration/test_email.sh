@@ -8,22 +8,12 @@ set -euo pipefail
 # shellcheck source=tests/integration/harness.sh
 . "$(dirname "${BASH_SOURCE[0]}")/harness.sh"
 
-SMTP_PY=/usr/bin/python3
-$SMTP_PY -c 'import aiosmtpd' 2>/dev/null || {
-	printf 'error: python3-aiosmtpd is not installed for %s (make deps)\n' "$SMTP_PY" >&2
-	exit 1
-}
+# shellcheck source=tests/integration/smtp.sh
+. "$(dirname "${BASH_SOURCE[0]}")/smtp.sh"
+smtp_check_installed || exit 1
 
 harness_start
-
-# One port, one certificate (made here, for 127.0.0.1) and one mail user for the whole suite;
-# each scenario starts the server it needs and stops it at its end.
-SMTP_DIR=$HARNESS_DIR/smtp
-mkdir -p "$SMTP_DIR"
-SMTP_PORT=$(free_port)
-openssl req -x509 -newkey rsa:2048 -nodes -days 1 -subj /CN=127.0.0.1 \
-	-addext 'subjectAltName=IP:127.0.0.1,DNS:localhost' \
-	-keyout "$SMTP_DIR/key.pem" -out "$SMTP_DIR/cert.pem" 2>/dev/null
+smtp_setup
 SMTP_USER=alerts-user
 SMTP_PASS=$(random_hex 12)
 export SMTP_URL=smtp://127.0.0.1:$SMTP_PORT SMTP_FROM='Ops Alerts <alerts@example.test>' \
@@ -34,38 +24,10 @@ harness_set_env SMTP_PASSWORD "$SMTP_PASS"
 harness_env_baseline
 HARNESS_SECRET_KEYS="$HARNESS_SECRET_KEYS SMTP_PASSWORD"
 
-# smtp_start [ARGS...]: the server on $SMTP_PORT (STARTTLS required and AUTH unless ARGS say
-# otherwise: `plain` offers neither, `implicit` is smtps://); pid in $SMTP_DIR/smtp.pid.
-smtp_start() {
-	local args=(--cert "$SMTP_DIR/cert.pem" --key "$SMTP_DIR/key.pem" --auth "$SMTP_USER:$SMTP_PASS")
-	case ${1:-} in
-	plain) args=() ;;
-	implicit) args+=(--implicit-tls) ;;
-	esac
-	: >"$HARNESS_LOG_DIR/smtp.log"
-	$SMTP_PY "$REPO_ROOT/tests/mock/smtp_server.py" --port "$SMTP_PORT" \
-		--maildir "$SMTP_DIR/maildir" --log "$SMTP_DIR/commands.jsonl" \
-		--pidfile "$SMTP_DIR/smtp.pid" --watch-pid $$ "${args[@]}" \
-		</dev/null >>"$HARNESS_LOG_DIR/smtp.log" 2>&1 &
-	wait_for 10 grep -q '^PORT=' "$HARNESS_LOG_DIR/smtp.log" ||
-		{ cat "$HARNESS_LOG_DIR/smtp.log" >&2; return 1; }
-}
-
-# smtp_stop: the server we started, by its pid, if it runs.
-smtp_stop() {
-	local pid
-	[[ -f $SMTP_DIR/smtp.pid ]] || return 0
-	pid=$(<"$SMTP_DIR/smtp.pid")
-	stop_pids smtp_server.py 5 TERM "$pid" || true
-	rm -f "$SMTP_DIR/smtp.pid"
-}
-
 # Before each scenario: no server, an empty Maildir and command log.
 email_reset() {
 	smtp_stop
-	rm -rf "$SMTP_DIR/maildir" "$SMTP_DIR/commands.jsonl"
-	mkdir -p "$SMTP_DIR/maildir/tmp" "$SMTP_DIR/maildir/new" "$SMTP_DIR/maildir/cur"
-	touch "$SMTP_DIR/commands.jsonl"
+	smtp_clear
 }
 harness_scenario_setup email_reset
 
@@ -107,7 +69,7 @@ only_message() { find "$SMTP_DIR/maildir/new" -type f | head -n 1; }
 
 # ---------------------------------------------------------------- the happy path
 scenario_arrives_once() {
-	smtp_start
+	smtp_start tls "$SMTP_USER:$SMTP_PASS"
 	id=$(test_email ops@example.test $'disk full on db1\nsecond line: 95% used')
 	assert_match "test-email queued a row" '^[0-9]+$' "$id"
 	assert_eq "the row is sent by the smtp provider on the email account" \
@@ -150,7 +112,7 @@ scenario_arrives_once() {
 }
 
 scenario_non_ascii_subject() {
-	smtp_start
+	smtp_start tls "$SMTP_USER:$SMTP_PASS"
 	id=$(test_email ops@example.test 'Ünïcode ✓ réplica atrasada')
 	assert_eq "sent" "sent||smtp|email|email" "$(row "$id")"
 	h=$(headers "$(only_message)")
@@ -163,7 +125,7 @@ scenario_non_ascii_subject() {
 }
 
 scenario_smtps() {
-	smtp_start implicit
+	smtp_start implicit "$SMTP_USER:$SMTP_PASS"
 	export SMTP_URL=smtps://127.0.0.1:$SMTP_PORT
 	id=$(test_email ops@example.test 'over implicit TLS')
 	assert_eq "sent over smtps://" "sent||smtp|email|email" "$(row "$id")"
@@ -177,7 +139,7 @@ scenario_server_down_then_back() {
 	id=$(test_email ops@example.test 'while the server is down')
 	assert_eq "no server: retried (connect)" "queued|connect||email|email" "$(row "$id")"
 	assert_eq "nothing arrived" 0 "$(arrived)"
-	smtp_start
+	smtp_start tls "$SMTP_USER:$SMTP_PASS"
 	harness_cron drain >/dev/null
 	assert_eq "not before its backoff" "queued|connect||email|email" "$(row "$id")"
 	psql_state "UPDATE whatsapp_logs SET next_attempt_at = now() WHERE id = $id" >/dev/null
@@ -193,7 +155,7 @@ scenario_server_down_then_back() {
 }
 
 scenario_permanent_5xx() {
-	smtp_start
+	smtp_start tls "$SMTP_USER:$SMTP_PASS"
 	id=$(test_email reject-me@example.test 'refused for good')
 	assert_eq "550: failed with the code" "failed|smtp_550||email|email" "$(row "$id")"
 	assert_contains "the reason is the server's reply" \
@@ -206,7 +168,7 @@ scenario_permanent_5xx() {
 }
 
 scenario_transient_4xx() {
-	smtp_start
+	smtp_start tls "$SMTP_USER:$SMTP_PASS"
 	id=$(test_email tempfail@example.test 'try later')
 	assert_eq "451: queued again" "queued|smtp_451||email|email" "$(row "$id")"
 	assert_eq "with a backoff" t \
@@ -227,7 +189,7 @@ scenario_no_starttls_sends_nothing() {
 }
 
 scenario_untrusted_certificate() {
-	smtp_start
+	smtp_start tls "$SMTP_USER:$SMTP_PASS"
 	unset SMTP_CA_FILE
 	id=$(test_email ops@example.test 'to a server we cannot verify')
 	assert_eq "certificate not trusted: not sent" "queued|smtp_tls||email|email" "$(row "$id")"
@@ -236,7 +198,7 @@ scenario_untrusted_certificate() {
 }
 
 scenario_login_refused_stops_the_account() {
-	smtp_start
+	smtp_start tls "$SMTP_USER:$SMTP_PASS"
 	export SMTP_PASSWORD=wrong-password-0000
 	id=$(test_email ops@example.test 'wrong password')
 	assert_eq "535: the row waits" "queued|smtp_auth||email|email" "$(row "$id")"
@@ -250,7 +212,7 @@ scenario_login_refused_stops_the_account() {
 
 # ---------------------------------------------------------------- header injection
 scenario_header_injection() {
-	smtp_start
+	smtp_start tls "$SMTP_USER:$SMTP_PASS"
 	id=$(test_email ops@example.test $'x\r\nBcc: victim@evil.test\r\nX-Injected: yes\rSubject: forged')
 	assert_eq "a message with CR/LF in its first line is sent" "sent||smtp|email|email" "$(row "$id")"
 	h=$(headers "$(only_message)")
@@ -305,5 +267,5 @@ scenario_settings_checked_at_start() {
 harness_scenarios arrives_once non_ascii_subject smtps server_down_then_back permanent_5xx \
 	transient_4xx no_starttls_sends_nothing untrusted_certificate \
 	login_refused_stops_the_account header_injection settings_checked_at_start
-email_reset
+smtp_stop
 harness_finish
