@@ -329,8 +329,22 @@ static void claimed_fill(struct claimed *c, PGresult *r, int i, const struct acc
 }
 
 /*
+ * Rows of account a one claim takes at most: about DRAIN_BATCH_SECONDS of sending at its own
+ * pace (at least DRAIN_BATCH_MIN). A claim is sent as one batch: 320 emails at 5/s would hold
+ * it, and the WhatsApp alerts due after it, for a minute.
+ */
+static int account_batch(const struct account *a)
+{
+	long long n = a->rate_per_second * DRAIN_BATCH_SECONDS;
+	return n < DRAIN_BATCH_MIN   ? DRAIN_BATCH_MIN
+	       : n > DRAIN_BATCH_MAX ? DRAIN_BATCH_MAX
+	                             : (int)n;
+}
+
+/*
  * From the locked due rows r, pick at most max into c (*np of them, also on
- * failure): one per (account, recipient) whose pacing slot is free. 0 / -1.
+ * failure): one per (account, recipient) whose pacing slot is free, at most
+ * account_batch() of each account. 0 / -1.
  */
 static int pick(struct db *db, const struct account_set *accts, PGresult *r, int max,
                 struct claimed *c, int *np)
@@ -341,10 +355,12 @@ static int pick(struct db *db, const struct account_set *accts, PGresult *r, int
 		const struct account *a =
 		    account_set_find(accts, strtoll(PQgetvalue(r, i, 1), NULL, 10));
 		const char *phone = PQgetvalue(r, i, 2);
-		int dup = !a;
-		for (int k = 0; k < n && !dup; k++)
+		int dup = !a, of_a = 0;
+		for (int k = 0; k < n && !dup; k++) {
+			of_a += c[k].acct == a;
 			dup = c[k].acct == a && strcmp(c[k].phone, phone) == 0;
-		if (dup)
+		}
+		if (dup || of_a >= account_batch(a))
 			continue;
 		int got = take_slot(db, a, phone);
 		if (got < 0)

@@ -134,6 +134,30 @@ scenario_smtps() {
 	smtp_stop
 }
 
+# ---------------------------------------------------------------- pace
+scenario_own_pace() {
+	smtp_start tls "$SMTP_USER:$SMTP_PASS"
+	export SMTP_RATE_PER_SECOND=5
+	acct=$(psql_state "SELECT id FROM accounts WHERE name = 'email'")
+	psql_state "INSERT INTO whatsapp_logs (phone_number, message_content, priority, idempotency_key,
+	 channel, account_id) SELECT 'ops' || g || '@example.test', 'paced ' || g, 'critical',
+	 'pace:' || g, 'email', $acct FROM generate_series(1, 10) g;
+	 INSERT INTO whatsapp_logs (phone_number, message_content, priority, idempotency_key)
+	 VALUES ('+15550000001', 'whatsapp beside the emails', 'critical', 'pace:wa')" >/dev/null
+	harness_cron drain >/dev/null
+	assert_eq "all ten emails arrived" 10 "$(arrived)"
+	spread=$(jq -s '[.[] | select(.cmd == "DATA") | .at] | (max - min) * 10 | floor' \
+		"$SMTP_DIR/commands.jsonl")
+	assert_match "paced at SMTP_RATE_PER_SECOND=5: about 1.8 s from the first to the last" \
+		'^(1[5-9]|[2-9][0-9])$' "$spread"
+	assert_eq "the WhatsApp message (sandbox, its own pace) went at once" t \
+		"$(psql_state "SELECT w.sent_at < (SELECT min(sent_at) FROM whatsapp_logs
+		 WHERE channel = 'email') + interval '1 second' FROM whatsapp_logs w
+		 WHERE idempotency_key = 'pace:wa'")"
+	assert_eq "each account its own send_rate row" 2 "$(psql_state "SELECT count(*) FROM send_rate")"
+	smtp_stop
+}
+
 # ---------------------------------------------------------------- failures
 scenario_server_down_then_back() {
 	id=$(test_email ops@example.test 'while the server is down')
@@ -264,7 +288,7 @@ scenario_settings_checked_at_start() {
 	assert_not_contains "its value never shows" "$out" "$SMTP_PASS"
 }
 
-harness_scenarios arrives_once non_ascii_subject smtps server_down_then_back permanent_5xx \
+harness_scenarios arrives_once non_ascii_subject smtps own_pace server_down_then_back permanent_5xx \
 	transient_4xx no_starttls_sends_nothing untrusted_certificate \
 	login_refused_stops_the_account header_injection settings_checked_at_start
 smtp_stop
