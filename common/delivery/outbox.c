@@ -780,14 +780,16 @@ int outbox_stop_all(struct db *db, long long account_id, const char *reason)
 	                " stopped_reason = $1, stopped_at = now()",
 	                2, pd);
 	/* The operator alert: an open critical alert, visible in alerts and metrics. */
-	const char *pa[2] = {reason, target};
+	const char *pa[3] = {reason, target, acct};
 	if (r == 0)
 		r = db_exec(db,
 		            "INSERT INTO alerts (rule, target, severity, message)"
 		            " VALUES ('whatsapp_delivery', $2, 'critical',"
-		            " 'WhatsApp sending stopped: ' || $1)"
+		            " coalesce((SELECT CASE channel WHEN 'email' THEN 'Email'"
+		            "   WHEN 'sms' THEN 'SMS' END FROM accounts WHERE id = $3::bigint),"
+		            "  'WhatsApp') || ' sending stopped: ' || $1)"
 		            " ON CONFLICT (rule, target) WHERE status = 'open' DO NOTHING",
-		            2, pa);
+		            3, pa);
 	free(target);
 	return r;
 }

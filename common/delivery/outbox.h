@@ -95,7 +95,8 @@ int outbox_drain(struct db *db, const struct config *cfg, const struct provider 
 /*
  * Stop all sending of an account (its provider refuses it) and open the
  * critical 'whatsapp_delivery' alert (target '' for the operator account,
- * "account <id>" for another). Inside the caller's transaction. 0 / -1.
+ * "account <id>" for another; its text names the account's channel: "Email
+ * sending stopped: ..."). Inside the caller's transaction. 0 / -1.
  */
 int outbox_stop_all(struct db *db, long long account_id, const char *reason);
 

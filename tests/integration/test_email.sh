@@ -228,6 +228,9 @@ scenario_login_refused_stops_the_account() {
 	assert_eq "535: the row waits" "queued|smtp_auth||email|email" "$(row "$id")"
 	assert_eq "the email account is stopped" t \
 		"$(psql_state "SELECT d.stopped FROM delivery_state d JOIN accounts a ON a.id = d.account_id WHERE a.name = 'email'")"
+	assert_match "a critical alert names the email account" "^critical\|Email sending stopped: smtp_auth .*535" \
+		"$(psql_state "SELECT severity || '|' || message FROM alerts WHERE rule = 'whatsapp_delivery'
+		 AND target = 'account ' || (SELECT id FROM accounts WHERE name = 'email') AND status = 'open'")"
 	assert_eq "the operator's WhatsApp account is not" "" \
 		"$(psql_state "SELECT stopped FROM delivery_state WHERE account_id = 1 AND stopped")"
 	assert_eq "nothing arrived" 0 "$(arrived)"
