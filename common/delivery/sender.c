@@ -28,9 +28,10 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 static size_t on_read(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
 	struct sender_job *j = userdata;
-	size_t len = strlen(j->call.body), room = size * nmemb;
+	const char *body = j->call.body ? j->call.body : "";
+	size_t len = strlen(body), room = size * nmemb;
 	size_t n = len - j->uploaded < room ? len - j->uploaded : room;
-	memcpy(ptr, j->call.body + j->uploaded, n);
+	memcpy(ptr, body + j->uploaded, n);
 	j->uploaded += n;
 	return n;
 }
@@ -44,8 +45,6 @@ static void smtp_options(CURL *e, struct sender_job *j, struct curl_slist **rcpt
 {
 	*rcpt = curl_slist_append(NULL, j->call.mail_rcpt);
 	j->uploaded = 0;
-	if (!j->call.body)
-		j->call.body = xstrdup("");
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
 	curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
 	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
@@ -61,7 +60,8 @@ static void smtp_options(CURL *e, struct sender_job *j, struct curl_slist **rcpt
 	curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
 	curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
 	curl_easy_setopt(e, CURLOPT_READDATA, j);
-	curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE, (curl_off_t)strlen(j->call.body));
+	curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
+	                 (curl_off_t)(j->call.body ? strlen(j->call.body) : 0));
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, &j->answer);
 }
@@ -176,8 +176,7 @@ int sender_run(struct sender_job *jobs, size_t n, int max_in_flight, long timeou
 				continue;
 			struct sender_job *j = NULL;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-			/* Also on failure: an SMTP refusal is a failed transfer with a reply code.
-			 */
+			/* Also on failure: an SMTP refusal is a failure with a reply code. */
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &j->status);
 			if (msg->data.result != CURLE_OK) {
 				j->transport_error = (int)msg->data.result;
