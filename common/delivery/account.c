@@ -11,12 +11,14 @@
 #include "db/pgarray.h"
 #include "delivery/account.h"
 
-/* A WhatsApp (or sandbox) account's pace: the process's. */
+/* A WhatsApp (or sandbox) account's pace and retries: the process's. */
 static void whatsapp_pace(struct account *a, const struct config *cfg)
 {
 	a->rate_per_second = cfg->send_rate_per_second;
 	a->recipient_min_interval_s = cfg->recipient_min_interval_s;
 	a->timeout_ms = cfg->send_timeout_ms;
+	a->retry_base_s = cfg->retry_base_s;
+	a->retry_max_s = cfg->retry_max_s;
 }
 
 void account_operator(struct account *a, const struct config *cfg, const struct provider *p)
@@ -29,7 +31,8 @@ void account_operator(struct account *a, const struct config *cfg, const struct 
 	whatsapp_pace(a, cfg);
 }
 
-/* A tenant-less email account sent through SMTP_URL: its own pace, no recipient pacing. */
+/* A tenant-less email account sent through SMTP_URL: its own pace and retries, no recipient
+ * pacing. */
 static void smtp_account(struct account *a, long long id, const struct config *cfg)
 {
 	memset(a, 0, sizeof(*a));
@@ -40,6 +43,8 @@ static void smtp_account(struct account *a, long long id, const struct config *c
 	a->rate_per_second = cfg->smtp_rate_per_second;
 	a->recipient_min_interval_s = 0;
 	a->timeout_ms = cfg->smtp_timeout_ms;
+	a->retry_base_s = cfg->smtp_retry_base_s;
+	a->retry_max_s = cfg->smtp_retry_max_s;
 }
 
 long long account_receiving(const struct config *cfg, const char *source, const char *receiver)

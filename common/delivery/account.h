@@ -38,11 +38,14 @@ struct account {
 	/*
 	 * Its pace, which the drain keeps: messages per second (all drainers
 	 * together), seconds between two messages to one recipient, and the
-	 * longest one call may take. WhatsApp accounts: SEND_RATE_PER_SECOND,
-	 * RECIPIENT_MIN_INTERVAL, SEND_TIMEOUT_MS; email: SMTP_RATE_PER_SECOND, 0,
-	 * SMTP_TIMEOUT_MS.
+	 * longest one call may take; its retries' first and longest delay.
+	 * WhatsApp accounts: SEND_RATE_PER_SECOND, RECIPIENT_MIN_INTERVAL,
+	 * SEND_TIMEOUT_MS, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS; email:
+	 * SMTP_RATE_PER_SECOND, 0, SMTP_TIMEOUT_MS, SMTP_RETRY_BASE_SECONDS,
+	 * SMTP_RETRY_MAX_SECONDS.
 	 */
 	long long rate_per_second, recipient_min_interval_s, timeout_ms;
+	long long retry_base_s, retry_max_s;
 };
 
 /* The operator account: id 1, WhatsApp, provider p (provider_for(cfg)), cfg's credentials. */

@@ -547,15 +547,19 @@ static int record_stop(struct db *db, const struct claimed *c, const struct send
 }
 
 /*
- * Try again after the backoff, unless the message is too old to matter; a
- * recipient's pair rate also holds back that recipient's slot. 0 / -1.
+ * Try again after the backoff (its account's), unless the message is too old
+ * to matter; a recipient's pair rate also holds back that recipient's slot.
+ * 0 / -1.
  */
 static int record_retry(struct db *db, const struct claimed *c, const struct send_result *rs,
                         struct drain_stats *st)
 {
-	const struct config *cfg = c->acct->cfg;
+	const struct account *a = c->acct;
+	const struct config *cfg = a->cfg;
 	char delay[32], age[24], status[16];
-	snprintf(delay, sizeof(delay), "%.3f", outbox_backoff(cfg, c->attempts, random_unit()));
+	snprintf(delay, sizeof(delay), "%.3f",
+	         backoff_delay((double)a->retry_base_s, (double)a->retry_max_s, c->attempts, 0.2,
+	                       random_unit()));
 	snprintf(age, sizeof(age), "%lld", cfg->message_max_age_h);
 	const char *pq[6] = {c->id, c->lease_id, delay, rs->error_code, rs->error, age};
 	int held = record_held(

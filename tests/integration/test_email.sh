@@ -18,7 +18,7 @@ SMTP_USER=alerts-user
 SMTP_PASS=$(random_hex 12)
 export SMTP_URL=smtp://127.0.0.1:$SMTP_PORT SMTP_FROM='Ops Alerts <alerts@example.test>' \
 	SMTP_CA_FILE=$SMTP_DIR/cert.pem SMTP_USERNAME=$SMTP_USER \
-	SMTP_TIMEOUT_MS=5000 RETRY_BASE_SECONDS=1 RETRY_MAX_SECONDS=1
+	SMTP_TIMEOUT_MS=5000 SMTP_RETRY_BASE_SECONDS=1 SMTP_RETRY_MAX_SECONDS=1
 # The password in the env file, so that harness_finish checks no log holds it.
 harness_set_env SMTP_PASSWORD "$SMTP_PASS"
 harness_env_baseline
@@ -193,10 +193,12 @@ scenario_permanent_5xx() {
 
 scenario_transient_4xx() {
 	smtp_start tls "$SMTP_USER:$SMTP_PASS"
+	export SMTP_RETRY_BASE_SECONDS=300 SMTP_RETRY_MAX_SECONDS=1800 RETRY_BASE_SECONDS=1
 	id=$(test_email tempfail@example.test 'try later')
 	assert_eq "451: queued again" "queued|smtp_451||email|email" "$(row "$id")"
-	assert_eq "with a backoff" t \
-		"$(psql_state "SELECT next_attempt_at > now() FROM whatsapp_logs WHERE id = $id")"
+	assert_eq "after SMTP_RETRY_BASE_SECONDS (300 s +-20%), not WhatsApp's RETRY_BASE_SECONDS" t \
+		"$(psql_state "SELECT next_attempt_at BETWEEN now() + interval '230 seconds'
+		 AND now() + interval '370 seconds' FROM whatsapp_logs WHERE id = $id")"
 	psql_state "UPDATE whatsapp_logs SET next_attempt_at = now() WHERE id = $id" >/dev/null
 	harness_cron drain >/dev/null
 	assert_eq "retried: two attempts" 2 "$(psql_state "SELECT attempts FROM whatsapp_logs WHERE id = $id")"

@@ -45,12 +45,17 @@ static void test_operator_account_keeps_the_whatsapp_pace(void **state)
 	cfg.send_rate_per_second = 80;
 	cfg.recipient_min_interval_s = 6;
 	cfg.send_timeout_ms = 10000;
+	cfg.retry_base_s = 15;
+	cfg.retry_max_s = 900;
 	cfg.smtp_rate_per_second = 5;
 	cfg.smtp_timeout_ms = 30000;
+	cfg.smtp_retry_base_s = 60;
 	account_operator(&a, &cfg, &provider_meta);
 	assert_int_equal(a.rate_per_second, 80);
 	assert_int_equal(a.recipient_min_interval_s, 6);
 	assert_int_equal(a.timeout_ms, 10000);
+	assert_int_equal(a.retry_base_s, 15);
+	assert_int_equal(a.retry_max_s, 900);
 }
 
 static void test_inbound_today_belongs_to_the_operator_account(void **state)

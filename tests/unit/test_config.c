@@ -529,6 +529,8 @@ static void test_config_smtp_settings_load(void **state)
 	assert_string_equal(cfg.smtp_url, "smtps://mail.example.com:465");
 	assert_int_equal(cfg.smtp_rate_per_second, 2);
 	assert_int_equal(cfg.smtp_timeout_ms, 30000);
+	assert_int_equal(cfg.smtp_retry_base_s, 60);
+	assert_int_equal(cfg.smtp_retry_max_s, 1800);
 	char *v = config_value_text(&cfg, "SMTP_PASSWORD", 1);
 	assert_string_equal(v, "(set)");
 	free(v);
