@@ -6,11 +6,13 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
 #include "core/buf.h"
 #include "core/config.h"
+#include "core/email.h"
 #include "core/envfile.h"
 #include "core/stdwebhook.h"
 #include "core/tz.h"
@@ -149,6 +151,35 @@ static const struct var_slot vars[] = {
     {{"MESSAGE_MAX_AGE_HOURS", CFG_INT, "24", 1, 720, 1,
       "a message still unsent this long after it was due is failed"},
      OFF(message_max_age_h)},
+    {{"SMTP_URL", CFG_STRING, NULL, 0, 0, 0,
+      "mail server for the email channel: smtp://host[:port] (STARTTLS required: a server "
+      "that does not offer it gets nothing) or smtps://host[:port] (TLS from the start); "
+      "empty: no email is sent"},
+     OFF(smtp_url)},
+    {{"SMTP_USERNAME", CFG_STRING, NULL, 0, 0, 0,
+      "SMTP AUTH user name (with SMTP_PASSWORD); empty: no AUTH"},
+     OFF(smtp_username)},
+    {{"SMTP_PASSWORD", CFG_SECRET, NULL, 0, 0, 0, "SMTP AUTH password"}, OFF(smtp_password)},
+    {{"SMTP_FROM", CFG_STRING, NULL, 0, 0, 0,
+      "sender of alert emails: alerts@example.com or Name <alerts@example.com> (required "
+      "with SMTP_URL)"},
+     OFF(smtp_from)},
+    {{"SMTP_CA_FILE", CFG_STRING, NULL, 0, 0, 0,
+      "PEM file of the CA(s) the mail server's certificate is checked against; empty: the "
+      "system's"},
+     OFF(smtp_ca_file)},
+    {{"SMTP_TIMEOUT_MS", CFG_INT, "30000", 1000, 300000, 0,
+      "time allowed for one email's SMTP session, connect and TLS included"},
+     OFF(smtp_timeout_ms)},
+    {{"SMTP_RATE_PER_SECOND", CFG_INT, "5", 1, 1000, 0,
+      "emails per second at most, all drainers together (the email account's own pace)"},
+     OFF(smtp_rate_per_second)},
+    {{"SMTP_RETRY_BASE_SECONDS", CFG_INT, "60", 1, 3600, 0,
+      "first retry delay of an email (a 4xx, no connection); doubles each attempt, with jitter"},
+     OFF(smtp_retry_base_s)},
+    {{"SMTP_RETRY_MAX_SECONDS", CFG_INT, "1800", 1, 86400, 0,
+      "longest delay between two attempts of an email"},
+     OFF(smtp_retry_max_s)},
     {{"CRITICAL_PHONE", CFG_PHONES, NULL, 0, 0, 0,
       "CRITICAL_PHONE_1..10: critical alerts, any hour (E.164)"},
      OFF(critical)},
@@ -745,6 +776,68 @@ static int check_provider(const struct config *cfg, char **err)
 	return 0;
 }
 
+/* 1 when url starts with scheme (ASCII case-insensitive) and a host follows. */
+static int url_has_scheme(const char *url, const char *scheme)
+{
+	size_t n = strlen(scheme);
+	return strncasecmp(url, scheme, n) == 0 && url[n] && url[n] != '/' && url[n] != ':';
+}
+
+/*
+ * The email settings, when SMTP_URL is set: smtp:// or smtps:// with a host and no credentials
+ * in it, no control characters or spaces, a valid SMTP_FROM, SMTP_USERNAME and SMTP_PASSWORD
+ * both or neither, a readable SMTP_CA_FILE. 0, or -1 with *err naming the variable.
+ */
+static int check_smtp(const struct config *cfg, char **err)
+{
+	const char *why;
+	char *name = NULL, *addr = NULL;
+	if (!*cfg->smtp_url)
+		return 0;
+	const char *u = cfg->smtp_url;
+	int bad = !url_has_scheme(u, "smtp://") && !url_has_scheme(u, "smtps://");
+	for (const char *p = u; !bad && *p; p++)
+		bad = (unsigned char)*p <= 0x20 || *p == 0x7F;
+	if (bad) {
+		*err = xasprintf("SMTP_URL must be smtp://host[:port] (STARTTLS) or "
+		                 "smtps://host[:port], got '%s'",
+		                 u);
+		return -1;
+	}
+	const char *host = strstr(u, "://") + 3;
+	if (memchr(host, '@', strcspn(host, "/"))) {
+		*err = xstrdup("SMTP_URL must not hold credentials: set SMTP_USERNAME and "
+		               "SMTP_PASSWORD");
+		return -1;
+	}
+	if (!*cfg->smtp_from) {
+		*err = xstrdup("SMTP_FROM is required when SMTP_URL is set");
+		return -1;
+	}
+	if (email_mailbox_parse(cfg->smtp_from, &name, &addr, &why) < 0) {
+		*err = xasprintf("SMTP_FROM %s", why);
+		return -1;
+	}
+	free(name);
+	free(addr);
+	if (!*cfg->smtp_username != !*cfg->smtp_password) {
+		*err =
+		    xstrdup(*cfg->smtp_username ? "SMTP_PASSWORD is required with SMTP_USERNAME"
+		                                : "SMTP_USERNAME is required with SMTP_PASSWORD");
+		return -1;
+	}
+	for (const char *p = cfg->smtp_username; *p; p++)
+		if ((unsigned char)*p < 0x20 || *p == 0x7F) {
+			*err = xstrdup("SMTP_USERNAME holds a control character");
+			return -1;
+		}
+	if (*cfg->smtp_ca_file && access(cfg->smtp_ca_file, R_OK) != 0) {
+		*err = xasprintf("SMTP_CA_FILE %s cannot be read", cfg->smtp_ca_file);
+		return -1;
+	}
+	return 0;
+}
+
 /* The sellers' keys: long enough for HMAC-SHA256, and none the same as another key. */
 static int check_tenant_keys(const struct config *cfg, char **err)
 {
@@ -828,7 +921,8 @@ static int finish_config(struct config *cfg, char **err)
 		*err = xstrdup("PLATFORM_API_KEY must differ from MONITORING_API_TOKEN");
 		return -1;
 	}
-	if (check_tenant_keys(cfg, err) < 0 || check_alertmanager_token(cfg, err) < 0)
+	if (check_tenant_keys(cfg, err) < 0 || check_alertmanager_token(cfg, err) < 0 ||
+	    check_smtp(cfg, err) < 0)
 		return -1;
 	if (*cfg->events_signing_secret) {
 		struct stdwebhook_key key;

@@ -56,6 +56,9 @@ struct config {
 	long long recipient_min_interval_s;
 	long long retry_base_s, retry_max_s;
 	long long message_max_age_h;
+	/* Email over SMTP (delivery/provider_smtp.c): smtp_url "" means no email is sent. */
+	char *smtp_url, *smtp_username, *smtp_password, *smtp_from, *smtp_ca_file;
+	long long smtp_timeout_ms, smtp_rate_per_second, smtp_retry_base_s, smtp_retry_max_s;
 	struct phone_list critical, warning, weekend, escalation;
 	long long escalation_minutes, repeat_minutes;
 	char *spool_dir;

@@ -11,6 +11,16 @@
 #include "db/pgarray.h"
 #include "delivery/account.h"
 
+/* A WhatsApp (or sandbox) account's pace and retries: the process's. */
+static void whatsapp_pace(struct account *a, const struct config *cfg)
+{
+	a->rate_per_second = cfg->send_rate_per_second;
+	a->recipient_min_interval_s = cfg->recipient_min_interval_s;
+	a->timeout_ms = cfg->send_timeout_ms;
+	a->retry_base_s = cfg->retry_base_s;
+	a->retry_max_s = cfg->retry_max_s;
+}
+
 void account_operator(struct account *a, const struct config *cfg, const struct provider *p)
 {
 	memset(a, 0, sizeof(*a));
@@ -18,6 +28,23 @@ void account_operator(struct account *a, const struct config *cfg, const struct 
 	a->channel = CHANNEL_WHATSAPP;
 	a->provider = p;
 	a->cfg = cfg;
+	whatsapp_pace(a, cfg);
+}
+
+/* A tenant-less email account sent through SMTP_URL: its own pace and retries, no recipient
+ * pacing. */
+static void smtp_account(struct account *a, long long id, const struct config *cfg)
+{
+	memset(a, 0, sizeof(*a));
+	a->id = id;
+	a->channel = CHANNEL_EMAIL;
+	a->provider = &provider_smtp;
+	a->cfg = cfg;
+	a->rate_per_second = cfg->smtp_rate_per_second;
+	a->recipient_min_interval_s = 0;
+	a->timeout_ms = cfg->smtp_timeout_ms;
+	a->retry_base_s = cfg->smtp_retry_base_s;
+	a->retry_max_s = cfg->smtp_retry_max_s;
 }
 
 long long account_receiving(const struct config *cfg, const char *source, const char *receiver)
@@ -48,6 +75,12 @@ static int account_of_row(PGresult *r, int i, const struct config *cfg,
 		account_operator(a, cfg, operator_p);
 		return operator_p != NULL;
 	}
+	const char *prov = PQgetisnull(r, i, 2) ? "" : PQgetvalue(r, i, 2);
+	if (strcmp(prov, provider_smtp.name) == 0 && ch == CHANNEL_EMAIL && tenant == 0 &&
+	    *cfg->smtp_url) {
+		smtp_account(a, id, cfg);
+		return 1;
+	}
 	/* Only the sandbox sends without credentials; others wait for where theirs come from. */
 	if (PQgetisnull(r, i, 2) || strcmp(PQgetvalue(r, i, 2), provider_sandbox.name) != 0 ||
 	    !provider_sends_on(&provider_sandbox, ch)) {
@@ -60,6 +93,7 @@ static int account_of_row(PGresult *r, int i, const struct config *cfg,
 	a->provider = &provider_sandbox;
 	a->tenant_id = tenant;
 	a->cfg = cfg;
+	whatsapp_pace(a, cfg);
 	return 1;
 }
 
@@ -83,6 +117,23 @@ void account_set_release(struct account_set *s)
 {
 	free(s->v);
 	memset(s, 0, sizeof(*s));
+}
+
+int account_for_channel(struct db *db, enum channel c, long long *id)
+{
+	const char *p[1] = {channel_name(c)};
+	const char *err;
+	PGresult *r = db_query(db,
+	                       "SELECT id FROM accounts WHERE channel = $1 AND tenant_id IS NULL"
+	                       " AND provider IS NOT NULL AND provider <> 'sandbox'"
+	                       " ORDER BY id LIMIT 1",
+	                       1, p);
+	if (!r)
+		return -1;
+	int found =
+	    PQntuples(r) == 1 && parse_int(PQgetvalue(r, 0, 0), 1, INT64_MAX, id, &err) == 0;
+	PQclear(r);
+	return found;
 }
 
 const struct account *account_set_find(const struct account_set *s, long long id)

@@ -6,11 +6,13 @@
  * keyed by its id (sql/007_channels_accounts.sql).
  *
  * The operator account (ACCOUNT_OPERATOR_ID, tenant-less) is sent with the
- * process configuration: WHATSAPP_PROVIDER and its credentials. Secrets are
- * never stored in the database; until the seller issues decide where other
- * accounts' come from, only accounts whose provider needs none (sandbox) can
- * send. An account's cfg is borrowed (it must outlive the account); a set
- * owns its array (account_set_release).
+ * process configuration: WHATSAPP_PROVIDER and its credentials. A tenant-less
+ * email account with provider 'smtp' (sql/012_email.sql seeds one, named
+ * 'email') is sent with the process's SMTP_* settings, when SMTP_URL is set.
+ * Secrets are never stored in the database; until the seller issues decide
+ * where other accounts' come from, only accounts whose provider needs none
+ * (sandbox) can send besides those. An account's cfg is borrowed (it must outlive the account); a
+ * set owns its array (account_set_release).
  */
 #ifndef ACCOUNT_H
 #define ACCOUNT_H
@@ -30,10 +32,20 @@ struct account {
 	long long tenant_id; /* 0: none */
 	/*
 	 * The credentials, templates and limits it is sent with (the provider's
-	 * build() reads them; the drain its SEND_RATE_PER_SECOND and
-	 * RECIPIENT_MIN_INTERVAL). The process configuration for the operator.
+	 * build() reads them). The process configuration for the operator.
 	 */
 	const struct config *cfg;
+	/*
+	 * Its pace, which the drain keeps: messages per second (all drainers
+	 * together), seconds between two messages to one recipient, and the
+	 * longest one call may take; its retries' first and longest delay.
+	 * WhatsApp accounts: SEND_RATE_PER_SECOND, RECIPIENT_MIN_INTERVAL,
+	 * SEND_TIMEOUT_MS, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS; email:
+	 * SMTP_RATE_PER_SECOND, 0, SMTP_TIMEOUT_MS, SMTP_RETRY_BASE_SECONDS,
+	 * SMTP_RETRY_MAX_SECONDS.
+	 */
+	long long rate_per_second, recipient_min_interval_s, timeout_ms;
+	long long retry_base_s, retry_max_s;
 };
 
 /* The operator account: id 1, WhatsApp, provider p (provider_for(cfg)), cfg's credentials. */
@@ -56,13 +68,21 @@ struct account_set {
 
 /*
  * Load the accounts this process can send with: the operator account (with
- * p), and every account whose provider needs no credentials (sandbox), sent
- * with cfg's limits. Others are left out (logged at debug): their rows stay
- * queued. 0 / -1 (db->err).
+ * p), the tenant-less smtp email accounts when SMTP_URL is set, and every
+ * account whose provider needs no credentials (sandbox), sent with cfg's
+ * limits. Others are left out (logged at debug): their rows stay queued.
+ * 0 / -1 (db->err).
  */
 int account_set_load(struct account_set *s, struct db *db, const struct config *cfg,
                      const struct provider *p);
 void account_set_release(struct account_set *s);
+
+/*
+ * The id of the tenant-less account that sends on channel c with a provider
+ * of its own (email: the 'email' account of sql/012_email.sql), the lowest
+ * when there are several, into *id. 1 found, 0 none, -1 error (db->err).
+ */
+int account_for_channel(struct db *db, enum channel c, long long *id);
 
 /* The account with that id in s, or NULL. */
 const struct account *account_set_find(const struct account_set *s, long long id);

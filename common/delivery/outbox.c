@@ -6,6 +6,7 @@
 #include <unistd.h>
 
 #include "core/backoff.h"
+#include "core/email.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "db/pgarray.h"
@@ -14,8 +15,26 @@
 #include "delivery/sender.h"
 #include "delivery/spool.h"
 
+int outbox_msg_check(const struct outbox_msg *m, const char **why)
+{
+	enum channel ch = CHANNEL_WHATSAPP;
+	if (m->channel && channel_parse(m->channel, &ch) < 0) {
+		*why = "unknown channel (whatsapp, sms or email)";
+		return -1;
+	}
+	return ch == CHANNEL_EMAIL ? email_address_check(m->phone, why) : 0;
+}
+
 int outbox_queue(struct db *db, const struct outbox_msg *m)
 {
+	const char *why;
+	if (outbox_msg_check(m, &why) < 0) {
+		/* The address is not repeated: it may hold the control characters refused. */
+		snprintf(db->err, sizeof(db->err), "message %s refused: its address %s",
+		         m->key ? m->key : "(no key)", why);
+		db->sqlstate[0] = '\0';
+		return -1;
+	}
 	char *ids = pg_bigint_array(m->alert_ids, m->n_alert_ids);
 	char run[24], nb[24], acct[24], tenant[24];
 	snprintf(run, sizeof(run), "%lld", m->check_run_id);
@@ -135,16 +154,17 @@ static const char *drainer_name(void)
  * How long a batch of n rows whose first paced start is first_slot_s from now
  * may hold them 'sending' (seconds): until the last one's paced start, plus
  * the rounds its requests may wait for a free slot (SEND_MAX_IN_FLIGHT at once,
- * each at most SEND_TIMEOUT_MS), plus one request's time and 60 s. With a batch
+ * each at most its account's timeout), plus one request's time and 60 s. With a batch
  * no larger than SEND_MAX_IN_FLIGHT and no pace ahead this is the
  * 2 x SEND_TIMEOUT_MS + 60 s of a drainer that died mid-send.
  */
-static double lease_seconds(const struct config *cfg, int n, double first_slot_s)
+static double lease_seconds(const struct account *a, int n, double first_slot_s)
 {
-	double last_start = first_slot_s + (double)(n - 1) / (double)cfg->send_rate_per_second;
+	const struct config *cfg = a->cfg;
+	double last_start = first_slot_s + (double)(n - 1) / (double)a->rate_per_second;
 	long long rounds = ((long long)n + cfg->send_max_in_flight - 1) / cfg->send_max_in_flight;
 	return (last_start > 0 ? last_start : 0) +
-	       (double)(rounds + 1) * (double)cfg->send_timeout_ms / 1000.0 + 60.0;
+	       (double)(rounds + 1) * (double)a->timeout_ms / 1000.0 + 60.0;
 }
 
 /* Rows whose lease ran out (their drainer died or is stuck) go back to the queue. 0 / -1. */
@@ -178,7 +198,7 @@ static int hold(struct db *db, const struct account *a, int n, const char *ids,
 {
 	char cnt[16], rate[24], secs[32], acct[24];
 	snprintf(cnt, sizeof(cnt), "%d", n);
-	snprintf(rate, sizeof(rate), "%lld", a->cfg->send_rate_per_second);
+	snprintf(rate, sizeof(rate), "%lld", a->rate_per_second);
 	snprintf(acct, sizeof(acct), "%lld", a->id);
 	const char *pr[3] = {cnt, rate, acct};
 	/* The upsert locks the account's row: drainers reserve slots one after another. */
@@ -197,7 +217,7 @@ static int hold(struct db *db, const struct account *a, int n, const char *ids,
 		return -1;
 	*first_slot_s = PQntuples(r) ? strtod(PQgetvalue(r, 0, 0), NULL) : 0;
 	PQclear(r);
-	snprintf(secs, sizeof(secs), "%.3f", lease_seconds(a->cfg, n, *first_slot_s));
+	snprintf(secs, sizeof(secs), "%.3f", lease_seconds(a, n, *first_slot_s));
 	const char *pu[3] = {ids, drainer_name(), secs};
 	r = db_query(db,
 	             "WITH l AS (SELECT nextval('whatsapp_logs_lease_seq') AS v)"
@@ -276,7 +296,7 @@ static PGresult *due_rows(struct db *db, const char *ids, int lim)
 static int take_slot(struct db *db, const struct account *a, const char *phone)
 {
 	char gap[24], acct[24];
-	snprintf(gap, sizeof(gap), "%lld", a->cfg->recipient_min_interval_s);
+	snprintf(gap, sizeof(gap), "%lld", a->recipient_min_interval_s);
 	snprintf(acct, sizeof(acct), "%lld", a->id);
 	const char *ps[3] = {phone, gap, acct};
 	PGresult *slot =
@@ -309,8 +329,22 @@ static void claimed_fill(struct claimed *c, PGresult *r, int i, const struct acc
 }
 
 /*
+ * Rows of account a one claim takes at most: about DRAIN_BATCH_SECONDS of sending at its own
+ * pace (at least DRAIN_BATCH_MIN). A claim is sent as one batch: 320 emails at 5/s would hold
+ * it, and the WhatsApp alerts due after it, for a minute.
+ */
+static int account_batch(const struct account *a)
+{
+	long long n = a->rate_per_second * DRAIN_BATCH_SECONDS;
+	return n < DRAIN_BATCH_MIN   ? DRAIN_BATCH_MIN
+	       : n > DRAIN_BATCH_MAX ? DRAIN_BATCH_MAX
+	                             : (int)n;
+}
+
+/*
  * From the locked due rows r, pick at most max into c (*np of them, also on
- * failure): one per (account, recipient) whose pacing slot is free. 0 / -1.
+ * failure): one per (account, recipient) whose pacing slot is free, at most
+ * account_batch() of each account. 0 / -1.
  */
 static int pick(struct db *db, const struct account_set *accts, PGresult *r, int max,
                 struct claimed *c, int *np)
@@ -321,10 +355,12 @@ static int pick(struct db *db, const struct account_set *accts, PGresult *r, int
 		const struct account *a =
 		    account_set_find(accts, strtoll(PQgetvalue(r, i, 1), NULL, 10));
 		const char *phone = PQgetvalue(r, i, 2);
-		int dup = !a;
-		for (int k = 0; k < n && !dup; k++)
+		int dup = !a, of_a = 0;
+		for (int k = 0; k < n && !dup; k++) {
+			of_a += c[k].acct == a;
 			dup = c[k].acct == a && strcmp(c[k].phone, phone) == 0;
-		if (dup)
+		}
+		if (dup || of_a >= account_batch(a))
 			continue;
 		int got = take_slot(db, a, phone);
 		if (got < 0)
@@ -360,8 +396,7 @@ static int hold_all(struct db *db, const struct account_set *accts, struct claim
 		for (int k = 0, j = 0; k < n && na; k++)
 			if (c[k].acct == a) {
 				c[k].lease_id = xstrdup(lease);
-				c[k].start_s =
-				    first + (double)j++ / (double)a->cfg->send_rate_per_second;
+				c[k].start_s = first + (double)j++ / (double)a->rate_per_second;
 			}
 		free(lease);
 	}
@@ -512,15 +547,19 @@ static int record_stop(struct db *db, const struct claimed *c, const struct send
 }
 
 /*
- * Try again after the backoff, unless the message is too old to matter; a
- * recipient's pair rate also holds back that recipient's slot. 0 / -1.
+ * Try again after the backoff (its account's), unless the message is too old
+ * to matter; a recipient's pair rate also holds back that recipient's slot.
+ * 0 / -1.
  */
 static int record_retry(struct db *db, const struct claimed *c, const struct send_result *rs,
                         struct drain_stats *st)
 {
-	const struct config *cfg = c->acct->cfg;
+	const struct account *a = c->acct;
+	const struct config *cfg = a->cfg;
 	char delay[32], age[24], status[16];
-	snprintf(delay, sizeof(delay), "%.3f", outbox_backoff(cfg, c->attempts, random_unit()));
+	snprintf(delay, sizeof(delay), "%.3f",
+	         backoff_delay((double)a->retry_base_s, (double)a->retry_max_s, c->attempts, 0.2,
+	                       random_unit()));
 	snprintf(age, sizeof(age), "%lld", cfg->message_max_age_h);
 	const char *pq[6] = {c->id, c->lease_id, delay, rs->error_code, rs->error, age};
 	int held = record_held(
@@ -745,14 +784,16 @@ int outbox_stop_all(struct db *db, long long account_id, const char *reason)
 	                " stopped_reason = $1, stopped_at = now()",
 	                2, pd);
 	/* The operator alert: an open critical alert, visible in alerts and metrics. */
-	const char *pa[2] = {reason, target};
+	const char *pa[3] = {reason, target, acct};
 	if (r == 0)
 		r = db_exec(db,
 		            "INSERT INTO alerts (rule, target, severity, message)"
 		            " VALUES ('whatsapp_delivery', $2, 'critical',"
-		            " 'WhatsApp sending stopped: ' || $1)"
+		            " coalesce((SELECT CASE channel WHEN 'email' THEN 'Email'"
+		            "   WHEN 'sms' THEN 'SMS' END FROM accounts WHERE id = $3::bigint),"
+		            "  'WhatsApp') || ' sending stopped: ' || $1)"
 		            " ON CONFLICT (rule, target) WHERE status = 'open' DO NOTHING",
-		            2, pa);
+		            3, pa);
 	free(target);
 	return r;
 }

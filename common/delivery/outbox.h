@@ -43,9 +43,18 @@ struct outbox_msg {
 enum { OUTBOX_DUPLICATE = 0, OUTBOX_QUEUED = 1, OUTBOX_SUPPRESSED = 2 };
 
 /*
+ * 0 when m may be queued: its channel is known and, on email, its address is
+ * one email_address_check() accepts (no CR, LF or other control character, no
+ * space, local@domain): an address that could smuggle a header is refused
+ * before it is stored. -1 with *why (static text).
+ */
+int outbox_msg_check(const struct outbox_msg *m, const char **why);
+
+/*
  * Queue one message: OUTBOX_QUEUED, OUTBOX_SUPPRESSED (recorded, not to be
  * sent: a pause is in force), OUTBOX_DUPLICATE (already queued under that
- * key), or -1 (db->err).
+ * key), or -1 (db->err; also when outbox_msg_check() refuses m: nothing is
+ * stored, db->sqlstate is empty).
  */
 int outbox_queue(struct db *db, const struct outbox_msg *m);
 
@@ -59,7 +68,8 @@ struct drain_stats {
 
 /*
  * Send what is due: replay the spool (spool.h), claim rows (FOR UPDATE SKIP LOCKED, one per
- * (account, recipient) whose pacing slot is free), reserve each account's global rate slots, send
+ * (account, recipient) whose pacing slot is free, about 4 s of each account's own pace at most),
+ * reserve each account's global rate slots, send
  * them with several requests in flight, each as its account, record each result. Repeats until
  * nothing is due, max_messages were claimed (0: no limit) or every account is stopped. 0, or -1
  * when the state database failed (db->err).
@@ -85,7 +95,8 @@ int outbox_drain(struct db *db, const struct config *cfg, const struct provider 
 /*
  * Stop all sending of an account (its provider refuses it) and open the
  * critical 'whatsapp_delivery' alert (target '' for the operator account,
- * "account <id>" for another). Inside the caller's transaction. 0 / -1.
+ * "account <id>" for another; its text names the account's channel: "Email
+ * sending stopped: ..."). Inside the caller's transaction. 0 / -1.
  */
 int outbox_stop_all(struct db *db, long long account_id, const char *reason);
 

@@ -85,13 +85,17 @@ void http_call_release(struct http_call *call)
 	free(call->url);
 	free(call->body);
 	free(call->content_type);
+	free(call->mail_from);
+	free(call->mail_rcpt);
+	free(call->username);
+	free(call->ca_file);
 	/* The credentials are secrets: do not leave them in freed memory. */
-	if (call->bearer)
-		explicit_bzero(call->bearer, strlen(call->bearer));
-	if (call->userpwd)
-		explicit_bzero(call->userpwd, strlen(call->userpwd));
-	free(call->bearer);
-	free(call->userpwd);
+	char *secrets[] = {call->bearer, call->userpwd, call->password};
+	for (size_t i = 0; i < ARRAY_LEN(secrets); i++) {
+		if (secrets[i])
+			explicit_bzero(secrets[i], strlen(secrets[i]));
+		free(secrets[i]);
+	}
 	memset(call, 0, sizeof(*call));
 }
 

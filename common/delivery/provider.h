@@ -1,10 +1,11 @@
 /*
- * provider.h: the WhatsApp providers behind one table of functions.
+ * provider.h: the providers (WhatsApp, SMS, email) behind one table of functions.
  *
- * A provider does not do I/O. build() turns a message into an HTTP call
- * (URL, headers, body, basic-auth) and classify() turns the HTTP answer (or
- * the transport failure) into a send_result; sender.c runs the calls, many
- * in flight at once (curl multi). The sandbox provider answers in build()
+ * A provider does not do I/O. build() turns a message into a call (an HTTP
+ * POST: URL, headers, body, basic-auth; or one SMTP transaction: server URL,
+ * envelope, the whole message) and classify() turns the answer (or the
+ * transport failure) into a send_result; sender.c runs the calls, many in
+ * flight at once (curl multi). The sandbox provider answers in build()
  * itself and never touches the network.
  *
  * Outcomes are decided by the provider's own error code, not by the HTTP
@@ -49,7 +50,8 @@ enum provider_cap {
 
 /* What to send. Text or template; the template fields come from the configuration. */
 struct send_request {
-	const char *to;            /* E.164, "+" and digits */
+	const char *to;            /* E.164, "+" and digits; an email address for email */
+	const char *priority;      /* "critical", "warning", "info" (an email's subject tag) */
 	const char *text;          /* the message as text (also the fallback summary) */
 	int as_template;           /* send WHATSAPP_ALERT_TEMPLATE / TWILIO_CONTENT_SID */
 	const char *const *params; /* template body parameters, in order */
@@ -57,36 +59,46 @@ struct send_request {
 	const char *button_payload; /* quick-reply payload ("ACK:<alert id>"); NULL: none */
 };
 
-/* An HTTP call built by a provider; every field owned by the call (http_call_release). */
+/*
+ * A call built by a provider: an HTTP POST, or, when mail_rcpt is set, one SMTP
+ * transaction (url smtp:// with STARTTLS required, or smtps://; body the whole
+ * message). Every field owned by the call (http_call_release).
+ */
 struct http_call {
 	char *url;
 	char *body;
 	char *content_type; /* "application/json", "application/x-www-form-urlencoded" */
 	char *bearer;       /* Authorization: Bearer ..., or NULL */
 	char *userpwd;      /* basic auth "user:password", or NULL */
+	char *mail_from;    /* SMTP: the envelope sender "<addr>" */
+	char *mail_rcpt;    /* SMTP: the one envelope recipient "<addr>"; NULL: an HTTP call */
+	char *username, *password; /* SMTP AUTH, or NULL */
+	char *ca_file;             /* PEM of the CA(s) to verify the server with; NULL: system's */
+	long timeout_ms;           /* 0: the sender's (SEND_TIMEOUT_MS) */
 };
 
 void http_call_release(struct http_call *call);
 
 /* The answer to a call, as sender.c saw it. */
 struct http_answer {
-	long status;         /* 0 when no HTTP answer */
-	int transport_error; /* 0, or a CURLcode */
+	long status;         /* the HTTP status, or the SMTP server's last reply code; 0: none */
+	int transport_error; /* 0, or a CURLcode (an SMTP reply that is not 2xx is one too) */
 	int timed_out;
-	const char *body; /* may be NULL */
+	const char *body; /* may be NULL; for SMTP the server's reply lines */
 	size_t len;
+	const char *curl_error; /* curl's own text of a transport error; may be NULL */
 };
 
 struct send_result {
 	enum send_outcome outcome;
-	char message_id[256]; /* wamid.* or Twilio SM... */
+	char message_id[256]; /* wamid.*, Twilio SM..., or an email's Message-ID "<...@...>" */
 	char wa_id[64];
 	char error_code[32]; /* the provider's code ("131047", "63016"), or "http_503", "timeout" */
 	char error[512];     /* human text, no secrets */
 };
 
 struct provider {
-	const char *name;  /* "meta", "twilio", "sandbox": for logs and the audit log's column */
+	const char *name;  /* "meta", "twilio", "smtp", "sandbox": for logs and the audit log */
 	unsigned caps;     /* enum provider_cap bits */
 	unsigned channels; /* 1 << enum channel for each channel it sends on */
 	/*
@@ -114,12 +126,12 @@ struct provider {
 	enum send_outcome (*code_outcome)(long long code);
 };
 
-extern const struct provider provider_meta, provider_twilio, provider_sandbox;
+extern const struct provider provider_meta, provider_twilio, provider_smtp, provider_sandbox;
 
 /* 1 when p can send on channel c. */
 int provider_sends_on(const struct provider *p, enum channel c);
 
-/* The provider WHATSAPP_PROVIDER names (validated at config load). */
+/* The provider WHATSAPP_PROVIDER names (validated at config load); never smtp. */
 const struct provider *provider_for(const struct config *cfg);
 
 #endif

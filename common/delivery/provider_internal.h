@@ -1,6 +1,6 @@
 /*
  * provider_internal.h: what provider.c shares with the real providers
- * (provider_meta.c, provider_twilio.c). Not for callers: they use provider.h.
+ * (provider_meta.c, provider_twilio.c, provider_smtp.c). Not for callers: they use provider.h.
  */
 #ifndef PROVIDER_INTERNAL_H
 #define PROVIDER_INTERNAL_H

@@ -24,11 +24,51 @@ static size_t on_data(char *ptr, size_t size, size_t nmemb, void *userdata)
 	return n;
 }
 
-static CURL *easy_for(struct sender_job *j, long timeout_ms, struct curl_slist **headers)
+/* SMTP: the message, as much as fits each time curl asks. */
+static size_t on_read(char *ptr, size_t size, size_t nmemb, void *userdata)
 {
-	CURL *e = curl_easy_init();
-	if (!e)
-		return NULL;
+	struct sender_job *j = userdata;
+	const char *body = j->call.body ? j->call.body : "";
+	size_t len = strlen(body), room = size * nmemb;
+	size_t n = len - j->uploaded < room ? len - j->uploaded : room;
+	memcpy(ptr, body + j->uploaded, n);
+	j->uploaded += n;
+	return n;
+}
+
+/*
+ * One SMTP transaction: STARTTLS required on smtp:// (CURLUSESSL_ALL: a server
+ * that does not offer it gets no MAIL FROM, nothing goes in clear), the
+ * server's certificate verified; its reply lines into the answer.
+ */
+static void smtp_options(CURL *e, struct sender_job *j, struct curl_slist **rcpt)
+{
+	*rcpt = curl_slist_append(NULL, j->call.mail_rcpt);
+	j->uploaded = 0;
+	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "smtp,smtps");
+	curl_easy_setopt(e, CURLOPT_USE_SSL, (long)CURLUSESSL_ALL);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYPEER, 1L);
+	curl_easy_setopt(e, CURLOPT_SSL_VERIFYHOST, 2L);
+	if (j->call.ca_file)
+		curl_easy_setopt(e, CURLOPT_CAINFO, j->call.ca_file);
+	curl_easy_setopt(e, CURLOPT_MAIL_FROM, j->call.mail_from);
+	curl_easy_setopt(e, CURLOPT_MAIL_RCPT, *rcpt);
+	if (j->call.username) {
+		curl_easy_setopt(e, CURLOPT_USERNAME, j->call.username);
+		curl_easy_setopt(e, CURLOPT_PASSWORD, j->call.password ? j->call.password : "");
+	}
+	curl_easy_setopt(e, CURLOPT_UPLOAD, 1L);
+	curl_easy_setopt(e, CURLOPT_READFUNCTION, on_read);
+	curl_easy_setopt(e, CURLOPT_READDATA, j);
+	curl_easy_setopt(e, CURLOPT_INFILESIZE_LARGE,
+	                 (curl_off_t)(j->call.body ? strlen(j->call.body) : 0));
+	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_data);
+	curl_easy_setopt(e, CURLOPT_HEADERDATA, &j->answer);
+}
+
+/* One HTTP POST with the call's headers, body and credentials; the body of the answer kept. */
+static void http_options(CURL *e, struct sender_job *j, struct curl_slist **headers)
+{
 	*headers = NULL;
 	if (j->call.content_type) {
 		char *h = xasprintf("Content-Type: %s", j->call.content_type);
@@ -41,11 +81,7 @@ static CURL *easy_for(struct sender_job *j, long timeout_ms, struct curl_slist *
 		free(h);
 	}
 	*headers = curl_slist_append(*headers, "Expect:");
-	curl_easy_setopt(e, CURLOPT_URL, j->call.url);
 	curl_easy_setopt(e, CURLOPT_PROTOCOLS_STR, "http,https");
-	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
-	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(e, CURLOPT_POST, 1L);
 	curl_easy_setopt(e, CURLOPT_POSTFIELDS, j->call.body ? j->call.body : "");
 	curl_easy_setopt(e, CURLOPT_POSTFIELDSIZE, (long)(j->call.body ? strlen(j->call.body) : 0));
@@ -56,9 +92,28 @@ static CURL *easy_for(struct sender_job *j, long timeout_ms, struct curl_slist *
 	}
 	curl_easy_setopt(e, CURLOPT_WRITEFUNCTION, on_data);
 	curl_easy_setopt(e, CURLOPT_WRITEDATA, &j->answer);
+	curl_easy_setopt(e, CURLOPT_USERAGENT, "whatsapp-monitor/1");
+}
+
+/* The easy handle of job j; *lists (a header or recipient list) freed by the caller. */
+static CURL *easy_for(struct sender_job *j, long timeout_ms, struct curl_slist **lists)
+{
+	CURL *e = curl_easy_init();
+	*lists = NULL;
+	if (!e)
+		return NULL;
+	if (j->call.timeout_ms > 0)
+		timeout_ms = j->call.timeout_ms;
+	curl_easy_setopt(e, CURLOPT_URL, j->call.url);
+	curl_easy_setopt(e, CURLOPT_NOSIGNAL, 1L);
+	curl_easy_setopt(e, CURLOPT_TIMEOUT_MS, timeout_ms);
+	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
 	curl_easy_setopt(e, CURLOPT_ERRORBUFFER, j->curl_error);
 	curl_easy_setopt(e, CURLOPT_PRIVATE, j);
-	curl_easy_setopt(e, CURLOPT_USERAGENT, "whatsapp-monitor/1");
+	if (j->call.mail_rcpt)
+		smtp_options(e, j, lists);
+	else
+		http_options(e, j, lists);
 	return e;
 }
 
@@ -121,10 +176,9 @@ int sender_run(struct sender_job *jobs, size_t n, int max_in_flight, long timeou
 				continue;
 			struct sender_job *j = NULL;
 			curl_easy_getinfo(msg->easy_handle, CURLINFO_PRIVATE, (char **)&j);
-			if (msg->data.result == CURLE_OK) {
-				curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE,
-				                  &j->status);
-			} else {
+			/* Also on failure: an SMTP refusal is a failure with a reply code. */
+			curl_easy_getinfo(msg->easy_handle, CURLINFO_RESPONSE_CODE, &j->status);
+			if (msg->data.result != CURLE_OK) {
 				j->transport_error = (int)msg->data.result;
 				j->timed_out = msg->data.result == CURLE_OPERATION_TIMEDOUT;
 				if (!j->curl_error[0])
@@ -194,6 +248,7 @@ static int build_one(struct sender_msg *v, struct http_call *call)
 	v->as_template = tmpl;
 	struct send_request rq = {
 	    .to = v->phone,
+	    .priority = v->priority,
 	    .text = v->content,
 	    .as_template = tmpl,
 	    .params = params,
@@ -242,11 +297,15 @@ static void run_and_classify(const struct config *cfg, struct sender_msg *v,
 		    .timed_out = run[k].timed_out,
 		    .body = run[k].answer.data,
 		    .len = run[k].answer.len,
+		    .curl_error = run[k].curl_error,
 		};
 		struct sender_msg *m = &v[pend[k].idx];
 		m->acct->provider->classify(m->acct->cfg, &ans, &m->rs);
-		/* curl's own buffer says more than its code's generic text. */
-		if (run[k].transport_error && run[k].curl_error[0])
+		/*
+		 * curl's own buffer says more than its code's generic text. An SMTP
+		 * provider chose between it and the server's reply itself.
+		 */
+		if (run[k].transport_error && run[k].curl_error[0] && !run[k].call.mail_rcpt)
 			snprintf(m->rs.error, sizeof(m->rs.error), "%s", run[k].curl_error);
 		sender_job_release(&run[k]);
 	}

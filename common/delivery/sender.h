@@ -1,10 +1,9 @@
 /*
- * sender.h: run many provider HTTP calls at once (curl multi), each allowed to
- * start no earlier than its start_ms offset, at most max_in_flight together.
- * Connections are reused between calls to the same host. sender_send()
- * builds each message's call with its account's provider and credentials,
- * runs them so, and classifies the answers: the outbox drain and the spool
- * both send through it.
+ * sender.h: run many provider calls (HTTP requests, SMTP transactions) at once (curl multi), each
+ * allowed to start no earlier than its start_ms offset, at most max_in_flight together. Connections
+ * are reused between calls to the same host. sender_send() builds each message's call with its
+ * account's provider and credentials, runs them so, and classifies the answers: the outbox drain
+ * and the spool both send through it.
  */
 #ifndef SENDER_H
 #define SENDER_H
@@ -24,8 +23,10 @@ struct sender_job {
 	long status;
 	int transport_error;
 	int timed_out;
-	struct buf answer; /* capped at SENDER_MAX_ANSWER; released by sender_job_release */
+	struct buf answer; /* HTTP: the body; SMTP: the server's reply lines. Capped at
+	                      SENDER_MAX_ANSWER; released by sender_job_release */
 	char curl_error[256];
+	size_t uploaded; /* SMTP: bytes of call.body handed to curl */
 };
 
 void sender_job_release(struct sender_job *j);
@@ -34,7 +35,11 @@ void sender_job_release(struct sender_job *j);
  * than at start: a program that sends nothing never pays its memory. Thread-safe. 0 / -1. */
 int sender_global_init(void);
 
-/* Runs every job to completion (or failure). 0, or -1 when curl itself cannot start. */
+/*
+ * Runs every job to completion (or failure), each within its call's timeout_ms or else
+ * timeout_ms. status is the HTTP status or the SMTP server's last reply code, also when the
+ * transfer failed. 0, or -1 when curl itself cannot start.
+ */
 int sender_run(struct sender_job *jobs, size_t n, int max_in_flight, long timeout_ms);
 
 /* One message to send now: the outbox drain sends its claimed rows with it, the spool its own. */

@@ -1,5 +1,8 @@
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+
+#include "core/log.h"
 
 #include "delivery/spool.h"
 #include "delivery/submit.h"
@@ -24,6 +27,7 @@ struct delivery_item *delivery_batch_add(struct delivery_batch *b, const struct 
 	it->msg.priority = dup_or_null(m->priority);
 	it->msg.kind = dup_or_null(m->kind);
 	it->msg.key = dup_or_null(m->key);
+	it->msg.channel = dup_or_null(m->channel);
 	if (m->n_alert_ids) {
 		long long *ids = xcalloc(m->n_alert_ids, sizeof(*ids));
 		memcpy(ids, m->alert_ids, m->n_alert_ids * sizeof(*ids));
@@ -43,6 +47,7 @@ void delivery_batch_release(struct delivery_batch *b)
 		free((char *)m->priority);
 		free((char *)m->kind);
 		free((char *)m->key);
+		free((char *)m->channel);
 		free((long long *)m->alert_ids);
 	}
 	free(b->v);
@@ -70,13 +75,28 @@ static int queue_all(struct db *db, struct delivery_batch *b, struct delivery_re
 	return 0;
 }
 
-/* The state database is down: write the batch ahead to the spool and send what is due. */
+/*
+ * The state database is down: write the batch ahead to the spool and send what is due. The
+ * spool sends as the operator's WhatsApp account: a message on another channel stays
+ * DELIVERY_PENDING (logged), not sent to an email address as a WhatsApp number.
+ */
 static void spool_all(const struct config *cfg, struct delivery_batch *b, struct delivery_result *r)
 {
 	struct spool_msg *sm = xcalloc(b->n ? b->n : 1, sizeof(*sm));
+	size_t n = 0;
+	memset(r, 0, sizeof(*r));
 	for (size_t i = 0; i < b->n; i++) {
 		const struct outbox_msg *m = &b->v[i].msg;
-		sm[i] = (struct spool_msg){
+		if (m->channel && strcmp(m->channel, channel_name(CHANNEL_WHATSAPP)) != 0) {
+			b->v[i].status = DELIVERY_PENDING;
+			log_error(
+			    "spool_channel",
+			    "message %s on channel %s not sent: the state database is down and "
+			    "the spool carries WhatsApp messages only",
+			    m->key ? m->key : "(no key)", m->channel);
+			continue;
+		}
+		sm[n++] = (struct spool_msg){
 		    .key = m->key,
 		    .phone = m->phone,
 		    .content = m->content,
@@ -89,9 +109,8 @@ static void spool_all(const struct config *cfg, struct delivery_batch *b, struct
 		};
 		b->v[i].status = DELIVERY_SPOOLED;
 	}
-	memset(r, 0, sizeof(*r));
 	r->spooled = 1;
-	r->sent_while_down = spool_send(cfg, sm, b->n, &r->spool_written);
+	r->sent_while_down = spool_send(cfg, sm, n, &r->spool_written);
 	free(sm);
 }
 
@@ -107,10 +126,33 @@ static int connection_lost(const struct db *db)
 	return !db->conn || PQstatus(db->conn) != CONNECTION_OK;
 }
 
+/* Every message of b may be queued (outbox_msg_check); -1 (db->err when db, else logged). */
+static int check_all(struct db *db, const struct delivery_batch *b)
+{
+	for (size_t i = 0; i < b->n; i++) {
+		const char *why;
+		const struct outbox_msg *m = &b->v[i].msg;
+		if (outbox_msg_check(m, &why) == 0)
+			continue;
+		if (db) {
+			snprintf(db->err, sizeof(db->err), "message %s refused: its address %s",
+			         m->key ? m->key : "(no key)", why);
+			db->sqlstate[0] = '\0';
+		} else {
+			log_error("message_refused", "message %s refused: its address %s",
+			          m->key ? m->key : "(no key)", why);
+		}
+		return -1;
+	}
+	return 0;
+}
+
 int delivery_submit(struct db *db, const struct config *cfg, struct delivery_batch *b,
                     struct delivery_result *r)
 {
 	memset(r, 0, sizeof(*r));
+	if (check_all(db, b) < 0)
+		return -1;
 	if (!db) {
 		spool_all(cfg, b, r);
 		return 0;

@@ -18,6 +18,11 @@
  *     spools the whole batch instead; any other failure is -1 (db->err), rolled back.
  *   - db NULL: the caller knows the state database is down (it just failed):
  *     the batch is spooled and sent without trying it again.
+ * Before any of that, every message is checked (outbox_msg_check): one that
+ * is refused (an email address with a CR or LF, an unknown channel) refuses
+ * the batch: -1 with nothing queued or spooled (db->err says why; with db
+ * NULL it is logged). The spool carries WhatsApp messages only: a message
+ * on another channel is left DELIVERY_PENDING (logged) when the batch is spooled.
  * A spooled message keeps its key, content, priority, kind, alert ids,
  * emergency and not_before (a pause is unknown without the database: it goes
  * anyway); a key already in the spool is neither spooled nor sent again.

@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "core/util.h"
+#include "delivery/account.h"
 #include "delivery/submit.h"
 #include "monitor/route.h"
 #include "monitor/testalert.h"
@@ -126,4 +127,68 @@ int testalert_queue(struct db *db, const struct config *cfg, const char *severit
 	delivery_batch_release(&b);
 	*out = o;
 	return 0;
+}
+
+/* The outbox id of the message queued under key into *o's "id" (null when it cannot be read). */
+static void add_id_of(struct db *db, const char *key, struct json_object *o)
+{
+	PGresult *res = db_query(db, "SELECT id FROM whatsapp_logs WHERE idempotency_key = $1", 1,
+	                         (const char *const[]){key});
+	struct json_object *id = NULL;
+	if (res && PQntuples(res) == 1)
+		id = json_object_new_int64(strtoll(PQgetvalue(res, 0, 0), NULL, 10));
+	PQclear(res);
+	json_object_object_add(o, "id", id);
+}
+
+int testalert_email(struct db *db, const struct config *cfg, const char *address,
+                    const char *message, struct json_object **out, char **err)
+{
+	long long acct = 0;
+	char tag[17];
+	*out = NULL;
+	int found = account_for_channel(db, CHANNEL_EMAIL, &acct);
+	if (found <= 0 || random_hex(tag, 8) < 0) {
+		*err = found < 0 ? xasprintf("state database: %s", db->err)
+		                 : xstrdup("no email account (migration 012_email)");
+		return -1;
+	}
+	char *key = xasprintf("test-email:%s", tag);
+	char *content = xasprintf("TEST email from the monitoring service: %s", message);
+	struct outbox_msg m = {
+	    .phone = address,
+	    .content = content,
+	    .priority = "info",
+	    .kind = "test",
+	    .key = key,
+	    .channel = channel_name(CHANNEL_EMAIL),
+	    .account_id = acct,
+	};
+	struct delivery_batch b = DELIVERY_BATCH_INIT;
+	delivery_batch_add(&b, &m);
+	free(content);
+	struct delivery_result res;
+	int ret = -1;
+	if (delivery_submit(db, cfg, &b, &res) < 0) {
+		*err = xstrdup(db->err);
+		goto out;
+	}
+	if (res.spooled) {
+		*err = xasprintf("state database down, the email was not queued: %s", db->err);
+		goto out;
+	}
+	struct json_object *o = json_object_new_object();
+	json_object_object_add(o, "channel", json_object_new_string(m.channel));
+	json_object_object_add(o, "address", json_object_new_string(address));
+	add_id_of(db, key, o);
+	if (!*cfg->smtp_url)
+		json_object_object_add(o, "note",
+		                       json_object_new_string("SMTP_URL is not set: the "
+		                                              "email stays queued"));
+	*out = o;
+	ret = 0;
+out:
+	delivery_batch_release(&b);
+	free(key);
+	return ret;
 }

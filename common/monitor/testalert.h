@@ -1,6 +1,7 @@
 /*
  * testalert.h: a test alert through the real routing and the outbox, for
- * POST /monitoring/test-alert and `cron test-alert`.
+ * POST /monitoring/test-alert and `cron test-alert`; a test email, for
+ * `cron test-email`.
  */
 #ifndef TESTALERT_H
 #define TESTALERT_H
@@ -23,6 +24,18 @@
  * (validated by the caller).
  */
 int testalert_queue(struct db *db, const struct config *cfg, const char *severity,
+                    const char *message, struct json_object **out, char **err);
+
+/*
+ * Queue one test email to address through the outbox (channel 'email', the
+ * email account: delivery/account.h account_for_channel), priority "info",
+ * one transaction of its own; the caller drains. 0 with *out ({"channel":
+ * "email", "address", "id"[, "note"]}), or -1 with *err: no email account,
+ * an address the outbox refuses (a CR or LF in it, not local@domain: nothing
+ * is queued), or the state database down (email is never spooled). message:
+ * UTF-8, at most TESTALERT_MAX_MESSAGE bytes (validated by the caller).
+ */
+int testalert_email(struct db *db, const struct config *cfg, const char *address,
                     const char *message, struct json_object **out, char **err);
 
 #endif

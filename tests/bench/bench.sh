@@ -17,6 +17,11 @@
 #   outbox drain: 1,000 messages to 1,000 numbers queued, then one `cron drain` against the
 #   mock answering in 0 ms and in 250 ms, at the default rate cap (SEND_RATE_PER_SECOND=80:
 #   12.5 s is the floor).
+#   email: 1,000 emails to 1,000 addresses queued on the email account, then one `cron drain`
+#   through a real SMTP server on loopback (tests/mock/smtp_server.py, Debian's aiosmtpd,
+#   STARTTLS with a certificate made here, AUTH, each message written to a Maildir) at
+#   SMTP_RATE_PER_SECOND=1000 (the cap out of the way: the figure is what the drain and the
+#   server manage; the default cap, 5/s, makes 200 s the floor). BENCH_ONLY=email prints only it.
 #   DATABASE_POOLING: the signed webhook and GET /monitoring/alerts with the state database's
 #   statements prepared per connection (session) and unnamed (transaction), direct, and
 #   unnamed through PgBouncer in transaction mode, req/s side by side.
@@ -87,6 +92,53 @@ drain_round() { # drain_round LATENCY_MS: seconds to drain N messages
 	fi
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", b - a }'
 }
+
+# ---------------------------------------------------------------- email over SMTP
+# shellcheck source=tests/integration/smtp.sh
+. "$(dirname "${BASH_SOURCE[0]}")/../integration/smtp.sh"
+email_round() { # email_round: seconds to send N emails (after a warm-up of the server)
+	local acct t0 t1 sent arrived
+	acct=$(psql_state "SELECT id FROM accounts WHERE name = 'email'")
+	smtp_clear
+	psql_state "TRUNCATE whatsapp_logs; DELETE FROM recipient_slots; DELETE FROM send_rate;
+	 INSERT INTO whatsapp_logs (phone_number, message_content, priority, idempotency_key,
+	   channel, account_id)
+	 SELECT 'ops' || g || '@example.test', 'bench message ' || g || E'\\nsecond line', 'critical',
+	   'bench:mail:' || g, 'email', $acct FROM generate_series(1, $N) g" >/dev/null
+	t0=$(date +%s.%N)
+	harness_cron drain >/dev/null
+	t1=$(date +%s.%N)
+	sent=$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE status = 'sent'")
+	arrived=$(find "$SMTP_DIR/maildir/new" -type f | wc -l)
+	if [[ $sent != "$N" || $arrived != "$N" ]]; then
+		echo "bench: $sent of $N emails sent, $arrived arrived" >&2
+	fi
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", b - a }'
+}
+email_table() {
+	smtp_check_installed || return 0
+	smtp_setup
+	smtp_start tls bench-user:bench-pass-1234
+	local secs
+	secs=$(
+		export SMTP_URL=smtp://127.0.0.1:$SMTP_PORT SMTP_FROM='Bench <bench@example.test>' \
+			SMTP_CA_FILE=$SMTP_DIR/cert.pem SMTP_USERNAME=bench-user \
+			SMTP_PASSWORD=bench-pass-1234 SMTP_RATE_PER_SECOND=1000
+		for _ in $(seq "$ROUNDS"); do email_round; done | median
+	)
+	smtp_stop
+	printf '\n%-44s %10s %12s %10s\n' "email drain (median of $ROUNDS)" "messages" "seconds" "msg/s"
+	printf '%-44s %10d %12.2f %10.1f\n' "aiosmtpd on loopback, STARTTLS + AUTH" "$N" "$secs" \
+		"$(awk -v n="$N" -v s="$secs" 'BEGIN { print n / s }')"
+	printf '%-44s %10d %12.2f %10.1f\n' "floor at the default SMTP_RATE_PER_SECOND" "$N" \
+		"$(awk -v n="$N" 'BEGIN { print n / 5 }')" 5
+}
+if [[ ${BENCH_ONLY:-} == email ]]; then
+	durability on >/dev/null
+	email_table
+	harness_finish >/dev/null 2>&1 || true
+	exit 0
+fi
 
 # ---------------------------------------------------------------- the signed webhook
 REQS=${BENCH_REQUESTS:-5000}
@@ -405,5 +457,7 @@ for mode in on off; do
 	done
 done
 printf '%-44s %10d %12.2f %10.1f\n' "floor at the 80/s rate cap" "$N" "$(awk -v n="$N" 'BEGIN { print n / 80 }')" 80
+durability on >/dev/null
+email_table
 echo
 harness_finish >/dev/null 2>&1 || true

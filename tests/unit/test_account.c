@@ -38,6 +38,26 @@ static void test_operator_account_is_id_1_whatsapp_no_tenant_with_the_config(voi
 	assert_ptr_equal(a.cfg, &cfg);
 }
 
+static void test_operator_account_keeps_the_whatsapp_pace(void **state)
+{
+	(void)state;
+	struct account a;
+	cfg.send_rate_per_second = 80;
+	cfg.recipient_min_interval_s = 6;
+	cfg.send_timeout_ms = 10000;
+	cfg.retry_base_s = 15;
+	cfg.retry_max_s = 900;
+	cfg.smtp_rate_per_second = 5;
+	cfg.smtp_timeout_ms = 30000;
+	cfg.smtp_retry_base_s = 60;
+	account_operator(&a, &cfg, &provider_meta);
+	assert_int_equal(a.rate_per_second, 80);
+	assert_int_equal(a.recipient_min_interval_s, 6);
+	assert_int_equal(a.timeout_ms, 10000);
+	assert_int_equal(a.retry_base_s, 15);
+	assert_int_equal(a.retry_max_s, 900);
+}
+
 static void test_inbound_today_belongs_to_the_operator_account(void **state)
 {
 	(void)state;
@@ -93,6 +113,9 @@ static void test_providers_declare_their_channels(void **state)
 	assert_false(provider_sends_on(&provider_meta, CHANNEL_EMAIL));
 	assert_true(provider_sends_on(&provider_twilio, CHANNEL_WHATSAPP));
 	assert_false(provider_sends_on(&provider_twilio, CHANNEL_EMAIL));
+	assert_true(provider_sends_on(&provider_smtp, CHANNEL_EMAIL));
+	assert_false(provider_sends_on(&provider_smtp, CHANNEL_WHATSAPP));
+	assert_false(provider_sends_on(&provider_smtp, CHANNEL_SMS));
 	for (int c = 0; c < CHANNEL_COUNT; c++)
 		assert_true(provider_sends_on(&provider_sandbox, (enum channel)c));
 	assert_false(provider_sends_on(&provider_sandbox, (enum channel)CHANNEL_COUNT));
@@ -106,6 +129,8 @@ static void test_providers_declare_their_capabilities(void **state)
 	assert_int_equal(provider_meta.caps, all);
 	/* Twilio's quick-reply payload lives in the Content template, not in each message. */
 	assert_int_equal(provider_twilio.caps, all & ~(unsigned)PROVIDER_BUTTONS);
+	/* Email: the network, and nothing else (no receipts, templates or buttons). */
+	assert_int_equal(provider_smtp.caps, PROVIDER_NETWORK);
 	/* The sandbox touches no network: the sender logs what it "sent" instead. */
 	assert_int_equal(provider_sandbox.caps, 0);
 }
@@ -127,6 +152,9 @@ static void test_each_provider_classifies_its_own_codes(void **state)
 	assert_int_equal(provider_twilio.code_outcome(21211), SEND_PERMANENT);
 	assert_int_equal(provider_twilio.code_outcome(131047), SEND_PERMANENT);
 	assert_int_equal(provider_meta.code_outcome(63016), SEND_PERMANENT);
+	/* SMTP's reply codes: 4xx transient, anything else final. */
+	assert_int_equal(provider_smtp.code_outcome(451), SEND_RETRY);
+	assert_int_equal(provider_smtp.code_outcome(550), SEND_PERMANENT);
 	/* The sandbox has no codes: whatever a status says is final. */
 	assert_int_equal(provider_sandbox.code_outcome(131047), SEND_PERMANENT);
 }
@@ -137,6 +165,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_operator_account_is_id_1_whatsapp_no_tenant_with_the_config),
+	    T(test_operator_account_keeps_the_whatsapp_pace),
 	    T(test_inbound_today_belongs_to_the_operator_account),
 	    T(test_account_set_finds_by_id_and_lists_ids),
 	    T(test_channel_names_round_trip_and_unknown_is_refused),

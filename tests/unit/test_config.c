@@ -536,6 +536,62 @@ static void test_config_rejects_unknown_log_level(void **state)
 	assert_load_fails("LOG_LEVEL=verbose\n", "LOG_LEVEL", "verbose");
 }
 
+static void test_config_smtp_settings_load(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg,
+	                                "SMTP_URL=smtps://mail.example.com:465\n"
+	                                "SMTP_FROM=Ops Alerts <alerts@example.com>\n"
+	                                "SMTP_USERNAME=alerts\nSMTP_PASSWORD=pw-123456\n"
+	                                "SMTP_RATE_PER_SECOND=2\n",
+	                                &err),
+	                 0);
+	assert_string_equal(cfg.smtp_url, "smtps://mail.example.com:465");
+	assert_int_equal(cfg.smtp_rate_per_second, 2);
+	assert_int_equal(cfg.smtp_timeout_ms, 30000);
+	assert_int_equal(cfg.smtp_retry_base_s, 60);
+	assert_int_equal(cfg.smtp_retry_max_s, 1800);
+	char *v = config_value_text(&cfg, "SMTP_PASSWORD", 1);
+	assert_string_equal(v, "(set)");
+	free(v);
+	config_release(&cfg);
+	/* No SMTP_URL: nothing else is required. */
+	assert_int_equal(load_with_file(&cfg, "SMTP_FROM=\n", &err), 0);
+	config_release(&cfg);
+}
+
+static void test_config_rejects_bad_smtp_settings(void **state)
+{
+	(void)state;
+	assert_load_fails("SMTP_URL=http://mail.example.com\nSMTP_FROM=a@example.com\n", "SMTP_URL",
+	                  "smtp://");
+	assert_load_fails("SMTP_URL=smtp://\nSMTP_FROM=a@example.com\n", "SMTP_URL", NULL);
+	assert_load_fails("SMTP_URL=smtp://u:p@mail.example.com\nSMTP_FROM=a@example.com\n",
+	                  "SMTP_URL", "credentials");
+	assert_load_fails("SMTP_URL=smtp://mail.example.com\n", "SMTP_FROM", "required");
+	assert_load_fails("SMTP_URL=smtp://mail.example.com\nSMTP_FROM=Ops <not an address>\n",
+	                  "SMTP_FROM", NULL);
+	assert_load_fails("SMTP_URL=smtp://mail.example.com\nSMTP_FROM=a@example.com\n"
+	                  "SMTP_USERNAME=alerts\n",
+	                  "SMTP_PASSWORD", "required");
+	assert_load_fails("SMTP_URL=smtp://mail.example.com\nSMTP_FROM=a@example.com\n"
+	                  "SMTP_CA_FILE=/nonexistent/ca.pem\n",
+	                  "SMTP_CA_FILE", NULL);
+	assert_load_fails("SMTP_TIMEOUT_MS=10\n", "SMTP_TIMEOUT_MS", NULL);
+}
+
+static void test_config_rejects_smtp_from_with_cr_lf_from_the_environment(void **state)
+{
+	(void)state;
+	tu_setenv("SMTP_URL", "smtp://mail.example.com");
+	tu_setenv("SMTP_FROM", "Ops\r\nBcc: victim@evil.test <a@example.com>");
+	assert_load_fails("", "SMTP_FROM", "control character");
+	unsetenv("SMTP_URL");
+	unsetenv("SMTP_FROM");
+}
+
 static void test_config_rejects_non_http_graph_url(void **state)
 {
 	(void)state;
@@ -1005,6 +1061,9 @@ int main(void)
 	    T(test_config_rejects_warning_above_critical_when_higher_is_worse),
 	    T(test_config_rejects_warning_below_critical_when_lower_is_worse),
 	    T(test_config_rejects_unknown_log_level),
+	    T(test_config_smtp_settings_load),
+	    T(test_config_rejects_bad_smtp_settings),
+	    T(test_config_rejects_smtp_from_with_cr_lf_from_the_environment),
 	    T(test_config_rejects_non_http_graph_url),
 	    T(test_config_rejects_short_api_token_without_echoing_it),
 	    T(test_config_alertmanager_token_is_its_own),

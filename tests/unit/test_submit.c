@@ -147,6 +147,52 @@ static void test_an_empty_batch_without_a_database_sends_nothing(void **state)
 	delivery_batch_release(&b);
 }
 
+/* One email message to address, channel email. */
+static void one_email(struct delivery_batch *b, const char *key, const char *address)
+{
+	struct outbox_msg m = {
+	    .phone = address,
+	    .content = "disk full",
+	    .priority = "critical",
+	    .kind = "test",
+	    .key = key,
+	    .channel = "email",
+	    .account_id = 2,
+	};
+	delivery_batch_add(b, &m);
+}
+
+static void test_an_email_address_with_cr_lf_refuses_the_batch(void **state)
+{
+	(void)state;
+	struct delivery_batch b = DELIVERY_BATCH_INIT;
+	struct delivery_result r;
+	two_messages(&b, "inj");
+	one_email(&b, "unit:inj:mail", "ops@example.com\r\nBcc: victim@evil.test");
+	assert_int_equal(delivery_submit(NULL, &cfg, &b, &r), -1);
+	assert_all(&b, DELIVERY_PENDING);
+	assert_int_equal(r.sent_while_down, 0);
+	assert_int_equal(spool_has_key(&cfg, "unit:inj:0"), 0);
+	assert_int_equal(spool_has_key(&cfg, "unit:inj:mail"), 0);
+	delivery_batch_release(&b);
+}
+
+static void test_the_spool_takes_no_email(void **state)
+{
+	(void)state;
+	struct delivery_batch b = DELIVERY_BATCH_INIT;
+	struct delivery_result r;
+	two_messages(&b, "mix");
+	one_email(&b, "unit:mix:mail", "ops@example.com");
+	assert_string_equal(b.v[2].msg.channel, "email"); /* the batch's own copy */
+	assert_int_equal(delivery_submit(NULL, &cfg, &b, &r), 0);
+	assert_int_equal(r.sent_while_down, 2);
+	assert_int_equal(b.v[0].status, DELIVERY_SPOOLED);
+	assert_int_equal(b.v[2].status, DELIVERY_PENDING);
+	assert_int_equal(spool_has_key(&cfg, "unit:mix:mail"), 0);
+	delivery_batch_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -156,6 +202,8 @@ int main(void)
 	    cmocka_unit_test_setup(test_an_unreachable_database_spools_the_batch, each_setup),
 	    cmocka_unit_test_setup(test_an_empty_batch_without_a_database_sends_nothing,
 	                           each_setup),
+	    cmocka_unit_test_setup(test_an_email_address_with_cr_lf_refuses_the_batch, each_setup),
+	    cmocka_unit_test_setup(test_the_spool_takes_no_email, each_setup),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
