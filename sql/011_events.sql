@@ -17,10 +17,13 @@ CREATE TABLE events (
     -- The webhook-id of the delivery that brought it first (event_deliveries).
     webhook_id   text NOT NULL,
     -- The message that carried it to the seller (one message may carry several events, when
-    -- alerts waiting for one recipient are coalesced); NULL until then.
-    message_id   bigint REFERENCES whatsapp_logs (id)
+    -- alerts waiting for one recipient are coalesced); NULL until then, and again once the
+    -- daily prune has removed that message (the event outlives its audit row).
+    message_id   bigint REFERENCES whatsapp_logs (id) ON DELETE SET NULL
 );
 CREATE INDEX events_tenant_idx ON events (tenant_id, occurred_at);
+-- The prune's deletes of whatsapp_logs look up the events each message carried.
+CREATE INDEX events_message_idx ON events (message_id) WHERE message_id IS NOT NULL;
 
 -- One row per Standard Webhooks message (webhook-id) that passed the signature and was judged:
 -- the HTTP status and the JSON body it was answered with.

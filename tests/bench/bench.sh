@@ -75,7 +75,7 @@ durability() {
 median() { sort -n | awk '{ v[NR] = $1 } END { print (NR % 2) ? v[(NR + 1) / 2] : (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
 drain_round() { # drain_round LATENCY_MS: seconds to drain N messages
-	psql_state "TRUNCATE whatsapp_logs; DELETE FROM recipient_slots;
+	psql_state "TRUNCATE whatsapp_logs CASCADE; DELETE FROM recipient_slots;
 	 UPDATE send_rate SET next_slot = now();
 	 INSERT INTO whatsapp_logs (phone_number, message_content, priority, idempotency_key)
 	 SELECT '+1555' || lpad(g::text, 7, '0'), 'bench message ' || g, 'critical', 'bench:' || g
@@ -100,7 +100,7 @@ email_round() { # email_round: seconds to send N emails (after a warm-up of the 
 	local acct t0 t1 sent arrived
 	acct=$(psql_state "SELECT id FROM accounts WHERE name = 'email'")
 	smtp_clear
-	psql_state "TRUNCATE whatsapp_logs; DELETE FROM recipient_slots; DELETE FROM send_rate;
+	psql_state "TRUNCATE whatsapp_logs CASCADE; DELETE FROM recipient_slots; DELETE FROM send_rate;
 	 INSERT INTO whatsapp_logs (phone_number, message_content, priority, idempotency_key,
 	   channel, account_id)
 	 SELECT 'ops' || g || '@example.test', 'bench message ' || g || E'\\nsecond line', 'critical',
@@ -431,7 +431,7 @@ done
 # them to the mock: libcurl and TLS set up; one number, so RECIPIENT_MIN_INTERVAL (6 s) apart),
 # the second nothing. The test alerts above are queued messages: cleared first, so that the
 # first tick sends only its own.
-psql_state "TRUNCATE whatsapp_logs; DELETE FROM recipient_slots" >/dev/null
+psql_state "TRUNCATE whatsapp_logs CASCADE; DELETE FROM recipient_slots" >/dev/null
 printf '\n%-44s %10s %10s %10s\n' "cron tick" "own ms" "wall ms" "peak kB"
 for what in "work due (check; 2 reports, 6 s apart)" "nothing due"; do
 	t0=$(date +%s%N)

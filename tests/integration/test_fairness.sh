@@ -15,7 +15,7 @@ export WHATSAPP_PROVIDER=meta META_WHATSAPP_TOKEN=test-token-abcdefghijklmnop \
 	RETRY_BASE_SECONDS=1 RETRY_MAX_SECONDS=1 RECIPIENT_MIN_INTERVAL=0 SEND_TIMEOUT_MS=2000
 drain() { harness_cron drain; }
 reset() {
-	psql_state "TRUNCATE whatsapp_logs; DELETE FROM recipient_slots; DELETE FROM contacts;
+	psql_state "TRUNCATE whatsapp_logs CASCADE; DELETE FROM recipient_slots; DELETE FROM contacts;
 	 UPDATE send_rate SET next_slot = now()" >/dev/null
 	mock_reset
 }
