@@ -49,16 +49,9 @@ time_t digest_slot_end(const char *zone, enum digest_period period, time_t now)
 	if (period == DIGEST_DAILY) {
 		at = local_at(zone, &tm, 1, 0);
 	} else {
-		struct tm next = tm;
-		next.tm_min = 0;
-		next.tm_sec = 0;
-		next.tm_hour += 1;
-		next.tm_isdst = -1;
-		at = tz_make(zone, &next);
-		/* The hour repeated when clocks go back: tz_make reads hh:00 as its first
-		 * instant, which can be now or before; the slot then ends an hour on. */
-		while (at <= now)
-			at += 3600;
+		/* The top of this local hour, an hour on: the next local hh:00, a DST change
+		 * (a whole hour) in between included. */
+		at = now - (tm.tm_min * 60 + tm.tm_sec) + 3600;
 	}
 	return at;
 }
