@@ -17,13 +17,17 @@ CREATE TABLE alert_preferences (
 -- What the dispatch (common/tenants/dispatch.h, a step of cron tick) made of an event: NULL not
 -- looked at yet; 'sent' a message carries it (message_id); 'digest' held for the digest due at
 -- digest_at; or why it is not sent: 'disabled' (the seller switched the type off),
--- 'tenant_suspended', 'no_verified_number'.
+-- 'tenant_suspended', 'no_verified_number'; 'predates_alerts' for the events stored before this
+-- migration, under the promise that nothing is sent for them (they may be days old: a first
+-- tick must not send them all as news).
 ALTER TABLE events
     ADD COLUMN outcome       text CHECK (outcome IN ('sent', 'digest', 'disabled',
-                                                     'tenant_suspended', 'no_verified_number')),
+                                                     'tenant_suspended', 'no_verified_number',
+                                                     'predates_alerts')),
     ADD COLUMN digest_at     timestamptz,
     ADD COLUMN dispatched_at timestamptz,
     ADD CHECK (outcome IS DISTINCT FROM 'digest' OR digest_at IS NOT NULL),
     ADD CHECK (outcome IS DISTINCT FROM 'sent' OR message_id IS NOT NULL);
+UPDATE events SET outcome = 'predates_alerts';
 CREATE INDEX events_undispatched_idx ON events (id) WHERE outcome IS NULL;
 CREATE INDEX events_digest_due_idx ON events (digest_at) WHERE outcome = 'digest';
