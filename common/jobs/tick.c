@@ -263,6 +263,7 @@ static void step_events(struct db *db, struct config *cfg, time_t now, struct st
 	struct dispatch_stats ds;
 	int ok = dispatch_run(db, cfg, now, &ds) == 0;
 	json_object_object_add(o, "sent", json_object_new_int(ds.sent));
+	json_object_object_add(o, "messages", json_object_new_int(ds.messages));
 	json_object_object_add(o, "held", json_object_new_int(ds.held));
 	json_object_object_add(o, "not_sent", json_object_new_int(ds.not_sent));
 	json_object_object_add(o, "digests", json_object_new_int(ds.digests));

@@ -118,9 +118,20 @@ static const char new_sql[] =
     " WHERE e.outcome IS NULL ORDER BY e.id LIMIT " STR(
         DISPATCH_BATCH) " FOR UPDATE OF e SKIP LOCKED";
 
-/* Decide event i of r: queue it, hold it or say why not. 0, or -1. */
-static int decide(struct db *db, const struct config *cfg, time_t now, PGresult *r, int i,
-                  struct dispatch_stats *st)
+/* An immediate alert decided, to be queued with the others of its seller (send_group). */
+struct pending {
+	long long id, tenant_id, not_before;
+	const struct alert_type *t;
+	int row;  /* its row of the query: the data and the seller's number */
+	int done; /* queued */
+};
+
+/*
+ * Decide event i of r: hold it or say why not (0), or, to be sent now, 1 and *p (queued
+ * by send_group with the others of its seller). -1 on failure.
+ */
+static int decide(struct db *db, time_t now, PGresult *r, int i, struct dispatch_stats *st,
+                  struct pending *p)
 {
 	long long id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
 	const struct alert_type *t = alert_type_find(PQgetvalue(r, i, 1));
@@ -148,26 +159,64 @@ static int decide(struct db *db, const struct config *cfg, time_t now, PGresult 
 		    digest_slot_end(
 		        s.zone, pref.delivery == PREF_DAILY ? DIGEST_DAILY : DIGEST_HOURLY, now));
 	}
+	p->id = id;
+	p->tenant_id = strtoll(PQgetvalue(r, i, 3), NULL, 10);
+	p->t = t;
+	p->row = i;
+	p->not_before = t->urgency == ALERT_URGENT
+	                    ? 0
+	                    : (long long)quiet_until(s.zone, s.quiet_start, s.quiet_end, now);
+	return 1;
+}
+
+/*
+ * Queue v[first] and every pending alert after it for the same seller and the same time
+ * (not_before) as one message: one alert its own text (key "event:<id>"), several a list
+ * as a digest reads (key "events:<first id>"), the priority of the most urgent. 0, or -1.
+ */
+static int send_group(struct db *db, const struct config *cfg, PGresult *r, struct pending *v,
+                      size_t n, size_t first, struct dispatch_stats *st)
+{
+	size_t k = 0, shown = 0;
+	long long *ids = xcalloc(n, sizeof(*ids));
+	char **lines = xcalloc(n, sizeof(*lines));
+	enum alert_urgency most = ALERT_LOW;
+	for (size_t j = first; j < n; j++) {
+		if (v[j].done || v[j].tenant_id != v[first].tenant_id ||
+		    v[j].not_before != v[first].not_before)
+			continue;
+		v[j].done = 1;
+		ids[k] = v[j].id;
+		lines[k++] = event_text(v[j].t, PQgetvalue(r, v[j].row, 2));
+		if (v[j].t->urgency < most)
+			most = v[j].t->urgency;
+	}
 	char key[40];
-	snprintf(key, sizeof(key), "event:%lld", id);
-	char *text = event_text(t, PQgetvalue(r, i, 2));
+	snprintf(key, sizeof(key), k == 1 ? "event:%lld" : "events:%lld", ids[0]);
+	char *text = k == 1
+	                 ? xstrdup(lines[0])
+	                 : digest_text((const char *const *)lines, k, OUTBOX_MAX_CONTENT, &shown);
 	struct outbox_msg m = {
-	    .phone = s.number,
+	    .phone = db_value(r, v[first].row, 7),
 	    .content = text,
-	    .priority = dispatch_priority(t->urgency),
+	    .priority = dispatch_priority(most),
 	    .kind = "seller_alert",
 	    .key = key,
-	    .tenant_id = strtoll(PQgetvalue(r, i, 3), NULL, 10),
-	    .not_before = t->urgency == ALERT_URGENT
-	                      ? 0
-	                      : (long long)quiet_until(s.zone, s.quiet_start, s.quiet_end, now),
+	    .tenant_id = v[first].tenant_id,
+	    .not_before = v[first].not_before,
 	};
 	int rc = queue(db, cfg, &m);
 	if (rc == 0)
-		rc = mark_sent(db, &id, 1, key);
+		rc = mark_sent(db, ids, k, key);
+	if (rc == 0) {
+		st->sent += (int)k;
+		st->messages++;
+	}
+	for (size_t j = 0; j < k; j++)
+		free(lines[j]);
+	free(lines);
+	free(ids);
 	free(text);
-	if (rc == 0)
-		st->sent++;
 	return rc;
 }
 
@@ -179,11 +228,20 @@ static int dispatch_new(struct db *db, const struct config *cfg, time_t now,
 		return -1;
 	PGresult *r = db_query(db, new_sql, 0, NULL);
 	int n = r ? PQntuples(r) : -1;
-	for (int i = 0; i < n; i++)
-		if (decide(db, cfg, now, r, i, st) < 0) {
+	struct pending *v = xcalloc(n > 0 ? (size_t)n : 1, sizeof(*v));
+	size_t np = 0;
+	for (int i = 0; i < n; i++) {
+		int rc = decide(db, now, r, i, st, &v[np]);
+		if (rc < 0) {
 			n = -1;
 			break;
 		}
+		np += rc == 1;
+	}
+	for (size_t i = 0; n >= 0 && i < np; i++)
+		if (!v[i].done && send_group(db, cfg, r, v, np, i, st) < 0)
+			n = -1;
+	free(v);
 	PQclear(r);
 	if (n < 0 || db_commit(db) < 0) {
 		db_rollback(db);
@@ -299,8 +357,9 @@ int dispatch_run(struct db *db, const struct config *cfg, time_t now, struct dis
 		return -1;
 	if (st->sent || st->held || st->not_sent || st->digests)
 		log_info("events_dispatched",
-		         "%d alert(s) queued, %d held for a digest, %d not sent, %d digest(s) of %d"
-		         " event(s)",
-		         st->sent, st->held, st->not_sent, st->digests, st->digest_events);
+		         "%d alert(s) queued in %d message(s), %d held for a digest, %d not sent,"
+		         " %d digest(s) of %d event(s)",
+		         st->sent, st->messages, st->held, st->not_sent, st->digests,
+		         st->digest_events);
 	return 0;
 }

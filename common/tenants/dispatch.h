@@ -12,10 +12,15 @@
  *   - the type switched off: not sent ('disabled');
  *   - in a digest (hourly or daily): held ('digest') until the end of its slot in the
  *     tenant's zone (tenants/quiet.h), digest_at;
- *   - immediate: one outbox message (delivery/submit.h) with the type's WhatsApp text, the
+ *   - immediate: an outbox message (delivery/submit.h) with the type's WhatsApp text, the
  *     priority of its urgency (urgent critical, normal warning, low info), the tenant's id and
  *     the key "event:<events.id>" (queued once, whatever is retried); a normal or low alert in
  *     the tenant's quiet hours has its not_before at their end, an urgent one goes at once.
+ *     Coalesced: the immediate alerts of one seller decided in one transaction (up to
+ *     200 events, those stored since the last tick) with the same not_before go as
+ *     one message listing them as a digest does ("3 alerts:", within 4096 bytes), with the
+ *     priority of the most urgent and the key "events:<first events.id>": one recipient takes
+ *     about one message every 6 s, and a flood of events becomes few messages.
  * Then the digests that are due: per tenant, one message listing its held events
  * (tenants/digest.h, within the outbox's 4096 bytes), key "digest:<first events.id>", held by
  * quiet hours like a normal alert unless one of its events is urgent.
@@ -34,7 +39,8 @@
 #include "tenants/alerttype.h"
 
 struct dispatch_stats {
-	int sent;          /* events queued as a message of their own */
+	int sent;          /* events queued to be sent now (or when quiet hours end) */
+	int messages;      /* the messages that carry them (several coalesced into one) */
 	int held;          /* events held for a digest */
 	int not_sent;      /* events not to be sent (switched off, suspended, no number) */
 	int digests;       /* digest messages queued */

@@ -271,6 +271,36 @@ harness_cron drain >/dev/null
 assert_eq "a digest goes once" "1 1" "$(queued_to "$A") $(queued_to "$B")"
 }
 
+# ---------------------------------------------------------------- coalesced
+scenario_coalesced() {
+make_tenant shop-a "$A"
+make_tenant shop-b "$B"
+items=
+for i in $(seq 20); do
+	items+="$(order "co-$(printf %02d "$i")" shop-a "$((1000 + i))"),"
+done
+post "{\"events\":[${items}$(order co-b shop-b 2001)]}"
+m=$(mark)
+out=$(tick)
+assert_eq "21 alerts in 2 messages" "21 2" "$(jq -r '"\(.sent) \(.messages)"' <<<"$out")"
+text=$(wait_text "$A" "$m" "20 alerts:")
+assert_eq "A: one message listing its 20 orders in the order stored" "20 alerts: 20 1001 1020" \
+	"$(head -n 1 <<<"$text") $(grep -c '^- New order #' <<<"$text") $(sed -n 2p <<<"$text" | grep -oE '#[0-9]+' | tr -d '#') $(tail -n 1 <<<"$text" | grep -oE '#[0-9]+' | tr -d '#')"
+assert_eq "A's 20 events carried by that one message" "1 20" \
+	"$(psql_state "SELECT count(DISTINCT message_id) || ' ' || count(*) FROM events WHERE event_id LIKE 'co-%' AND event_id <> 'co-b'")"
+text=$(wait_text "$B" "$m" "New order")
+assert_eq "B: its own alert, none of A's" "New order #2001: NGN 12,500, 3 items, Ada +234...5678" "$text"
+assert_eq "one message each" "1 1" "$(queued_to "$A") $(queued_to "$B")"
+# An urgent alert with a normal one: one message, critical.
+m=$(mark)
+post "{\"events\":[$(order co-n shop-a 3001),$(login_event co-u shop-a)]}"
+tick >/dev/null
+text=$(wait_text "$A" "$m" "2 alerts:")
+assert_contains "the normal and the urgent alert together" "$text" "- New login: owner@shop"
+assert_eq "the message critical (the most urgent)" critical \
+	"$(psql_state "SELECT w.priority FROM events e JOIN whatsapp_logs w ON w.id = e.message_id WHERE e.event_id = 'co-n'")"
+}
+
 # ---------------------------------------------------------------- not sent, and why
 scenario_not_sent() {
 make_tenant shop-a "$A"
@@ -285,6 +315,6 @@ assert_eq "suspended: not sent, says why" "tenant_suspended false" "$(outcome ev
 assert_eq "nothing queued for A" 0 "$(queued_to "$A")"
 }
 
-harness_scenarios event_to_verified_number same_event_twice preferences quiet_hours digest not_sent
+harness_scenarios event_to_verified_number same_event_twice preferences quiet_hours digest coalesced not_sent
 
 harness_finish
