@@ -9,6 +9,7 @@
  * The seller's, with the platform's JWT or a session token (tenants/auth.h), scoped by it:
  *   GET, PATCH /tenants/me                  the seller's own tenant; a new number is verified
  *   POST /tenants/me/verify                 the code sent to the new number
+ *   GET, PATCH /tenants/me/preferences      the seller's alert preferences (tenants/prefs.h)
  * and the WhatsApp login, without a token (tenants/login.h):
  *   POST /tenants/login                     send a code to a seller's number
  *   POST /tenants/session                   number + code -> session token
@@ -26,6 +27,7 @@
 #include "core/secret.h"
 #include "tenants/auth.h"
 #include "tenants/login.h"
+#include "tenants/prefs.h"
 #include "tenants/tenant.h"
 
 static void send_tenant(struct http_req *req, int status, const struct tenant *t)
@@ -545,6 +547,57 @@ out:
 	json_object_put(body);
 }
 
+static void send_prefs(struct app *app, struct http_req *req, long long id)
+{
+	size_t n = alert_type_count();
+	struct alert_pref *p = xcalloc(n, sizeof(*p));
+	if (pref_load(&app->db, id, p) < 0) {
+		send_unavailable(req);
+	} else {
+		struct json_object *o = pref_to_json(p, n);
+		http_send_json(req, 200, o);
+		json_object_put(o);
+	}
+	free(p);
+}
+
+/* PATCH: checked whole first (a 400 changes nothing), then stored in one transaction. */
+static void patch_prefs(struct app *app, struct http_req *req, const struct seller *s)
+{
+	struct json_object *body = NULL;
+	struct pref_change *c = NULL;
+	size_t n = 0;
+	const char *code = NULL;
+	char *field = NULL, *err = NULL;
+	if (http_read_json(req, (size_t)app->cfg.max_body_bytes, &body) < 0)
+		return;
+	if (pref_parse_change(body, &c, &n, &code, &field, &err) < 0) {
+		http_send_field_error(req, 400, code, field, "%s", err);
+		goto out;
+	}
+	if (pref_apply(&app->db, s->t.id, c, n) < 0) {
+		send_unavailable(req);
+		goto out;
+	}
+	log_info("tenant_preferences_changed", "tenant %lld: %zu type(s)", s->t.id, n);
+	send_prefs(app, req, s->t.id);
+out:
+	free(c);
+	json_object_put(body);
+	free(field);
+	free(err);
+}
+
+static void handle_prefs(struct app *app, struct http_req *req, const struct seller *s)
+{
+	if (http_require_method(req, "GET,HEAD,PATCH") < 0)
+		return;
+	if (strcmp(req->method, "PATCH") == 0)
+		patch_prefs(app, req, s);
+	else
+		send_prefs(app, req, s->t.id);
+}
+
 /* The seller's routes (authenticated first), by exact path. */
 static const struct {
 	const char *path;
@@ -552,6 +605,7 @@ static const struct {
 } seller_routes[] = {
     {"/tenants/me", handle_me},
     {"/tenants/me/verify", handle_verify},
+    {"/tenants/me/preferences", handle_prefs},
 };
 
 static void handle(struct app *app, struct http_req *req)

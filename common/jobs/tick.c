@@ -8,6 +8,7 @@
 #include "monitor/report.h"
 #include "monitor/schedule.h"
 #include "db/lease.h"
+#include "tenants/dispatch.h"
 #include "tenants/login.h"
 #include "db/settings.h"
 #include "jobs/drain.h"
@@ -253,6 +254,23 @@ static void step_prune(struct db *db, struct config *cfg, time_t now, struct ste
 	step_end(st, o, ok, db->err);
 }
 
+/* The business events stored since the last tick, and the digests due (tenants/dispatch.h). */
+static void step_events(struct db *db, struct config *cfg, time_t now, struct step *st)
+{
+	if (step_begin(st, "events") < 0)
+		return;
+	struct json_object *o = json_object_new_object();
+	struct dispatch_stats ds;
+	int ok = dispatch_run(db, cfg, now, &ds) == 0;
+	json_object_object_add(o, "sent", json_object_new_int(ds.sent));
+	json_object_object_add(o, "messages", json_object_new_int(ds.messages));
+	json_object_object_add(o, "held", json_object_new_int(ds.held));
+	json_object_object_add(o, "not_sent", json_object_new_int(ds.not_sent));
+	json_object_object_add(o, "digests", json_object_new_int(ds.digests));
+	json_object_object_add(o, "digest_events", json_object_new_int(ds.digest_events));
+	step_end(st, o, ok, db->err);
+}
+
 /* One step of the drain sequence (jobs/drain.h), timed and reported as the others. */
 static void step_drain(struct db *db, struct config *cfg, enum drain_step s, struct drain_run *run,
                        struct step *st)
@@ -382,6 +400,7 @@ int tick_run(struct db *db, struct config *cfg, time_t now, struct json_object *
 	step_report(db, cfg, now, 0, &st);
 	step_report(db, cfg, now, 1, &st);
 	step_prune(db, cfg, now, &st);
+	step_events(db, cfg, now, &st);
 
 	step_drain(db, cfg, DRAIN_STEP_SEND, &run, &st);
 

@@ -4,7 +4,9 @@
  * In order: the first steps of the drain sequence (jobs/drain.h: webhook
  * events to retry, an expired pause to announce, escalations and repeats), a
  * check when MONITORING_INTERVAL has passed since the last one, the daily and
- * weekly reports when their slot has come (schedule.h), the daily prune, then
+ * weekly reports when their slot has come (schedule.h), the daily prune, the
+ * business events stored since (alerts to their sellers, digests due:
+ * tenants/dispatch.h), then
  * the drain's sending step (which replays the spool first). One tick at a
  * time: a tick that finds another one running (a session advisory lock; with
  * DATABASE_POOLING=transaction the lease row "tick" of db/lease.h, renewed

@@ -28,7 +28,8 @@ state() {
 	 || '/' || (SELECT count(*) FROM contacts) || '/' || (SELECT count(*) FROM pause_state WHERE paused_until IS NOT NULL)
 	 || '/' || (SELECT coalesce(string_agg(t::text, ',' ORDER BY id), '') FROM tenants t)
 	 || '/' || (SELECT count(*) FROM tenant_codes) || '/' || (SELECT count(*) FROM tenant_sessions)
-	 || '/' || (SELECT count(*) FROM tenant_auth_requests)"
+	 || '/' || (SELECT count(*) FROM tenant_auth_requests)
+	 || '/' || (SELECT coalesce(string_agg(p::text, ',' ORDER BY tenant_id, type), '') FROM alert_preferences p)"
 }
 
 deep=$(printf '%.0s[' $(seq 5000))
@@ -212,7 +213,8 @@ for cred in '' 'Authorization: Bearer wrong-token-0123456789abcdef' "$(tok)" "$(
 	args=()
 	[[ -n $cred ]] && args=(-H "$cred")
 	name="${cred:0:40}"
-	for route in "GET /tenants/me" "PATCH /tenants/me" "POST /tenants/me/verify" "DELETE /tenants/session"; do
+	for route in "GET /tenants/me" "PATCH /tenants/me" "POST /tenants/me/verify" "DELETE /tenants/session" \
+		"GET /tenants/me/preferences" "PATCH /tenants/me/preferences"; do
 		body='{"display_name":"x","code":"123456"}'
 		[[ ${route% *} == GET || ${route% *} == DELETE ]] && body=
 		http "${route% *}" "${route#* }" "$body" "${args[@]}"
@@ -222,12 +224,14 @@ done
 # Methods each route does not take.
 for route in "PUT /tenants/me" "POST /tenants/me" "DELETE /tenants/me" "GET /tenants/me/verify" \
 	"PATCH /tenants/me/verify" "GET /tenants/login" "DELETE /tenants/login" "GET /tenants/session" \
-	"PATCH /tenants/session" "PUT /tenants/session"; do
+	"PATCH /tenants/session" "PUT /tenants/session" "PUT /tenants/me/preferences" \
+	"POST /tenants/me/preferences" "DELETE /tenants/me/preferences"; do
 	http "${route% *}" "${route#* }" '{}' -H "$jwt"
 	expect "$route" '^405$'
 done
 # Sizes: 2 MiB, empty, no Content-Length.
-for route in "PATCH /tenants/me" "POST /tenants/me/verify" "POST /tenants/login" "POST /tenants/session"; do
+for route in "PATCH /tenants/me" "POST /tenants/me/verify" "POST /tenants/login" "POST /tenants/session" \
+	"PATCH /tenants/me/preferences"; do
 	HTTP_STATUS=$(curl -s -o /dev/null -w '%{http_code}' -X "${route% *}" -H "$jwt" \
 		-H 'Content-Type: application/json' --data-binary "@$bigbody" "$HTTP_BASE${route#* }")
 	assert_eq "$route 2 MiB body: 413" 413 "$HTTP_STATUS"
@@ -250,6 +254,20 @@ for body in "$deep" '{"display_name":' "$bad_utf8" '[]' '{"display_name":"x\u000
 	http PATCH /tenants/me "$body" -H "$jwt"
 	expect "PATCH /tenants/me ${body:0:60}" '^400$'
 done
+# PATCH /tenants/me/preferences: every refusal a 400 that stores nothing (state() has the rows).
+for body in "$deep" '{"preferences":' "$bad_utf8" '[]' '{}' '{"preferences":null}' \
+	'{"preferences":{"order.placed\u0000":{"enabled":false}}}' \
+	"{\"preferences\":{\"order.placed' OR '1'='1\":{\"enabled\":false}}}" \
+	'{"preferences":{"order.placed":{"enabled":false,"tenant_id":1}}}' \
+	'{"preferences":{"order.placed":{"delivery":"hourly\u0000"}}}' \
+	'{"preferences":{"order.placed":{"enabled":1e999999}}}' \
+	'{"preferences":{"security.login":{"enabled":false}}}' \
+	'{"preferences":{"payment.failed":{"enabled":false}}}' \
+	'{"preferences":{"order.placed":{"channels":["whatsapp","whatsapp"]}}}' \
+	'{"preferences":{"order.placed":{"enabled":false}},"tenant":"hostile-2"}'; do
+	http PATCH /tenants/me/preferences "$body" -H "$jwt"
+	expect "PATCH /tenants/me/preferences ${body:0:60}" '^400$'
+done
 for body in "$deep" '{"code":' "$bad_utf8" '[]' '{"code":123456}' '{"code":"12345\u0000"}' \
 	"{\"code\":\"1' OR '1'='1\"}" '{"code":"1234567"}' '{"code":"123456","extra":1}' '{"code":1e999999}'; do
 	http POST /tenants/me/verify "$body" -H "$jwt"
@@ -271,7 +289,8 @@ done
 # Path tricks: 4xx, or the route itself when nginx makes it that path.
 for path in "/tenants/me/" "/tenants/me%00" "/tenants/ME" "/tenants/me%2fverify" "/tenants/me/verify/" \
 	"/tenants/me/verify/x" "/tenants/login/" "/tenants/login%00" "/tenants/session/x" "/tenants/me;x" \
-	"/tenants/me/..%2f..%2fhostile-1" "/tenants/%2e%2e/monitoring/check" "/tenants/me/../hostile-1/suspend"; do
+	"/tenants/me/..%2f..%2fhostile-1" "/tenants/%2e%2e/monitoring/check" "/tenants/me/../hostile-1/suspend" \
+	"/tenants/me/preferences/" "/tenants/me/preferences%00" "/tenants/me/PREFERENCES" "/tenants/me/preferences/x"; do
 	for method in POST PATCH DELETE; do
 		HTTP_STATUS=$(curl -s --path-as-is -o "$HARNESS_DIR/p.body" -w '%{http_code}' -X "$method" \
 			-H "$jwt" -H 'Content-Type: application/json' --data '{"display_name":"Tricked"}' "$HTTP_BASE$path")
