@@ -25,7 +25,7 @@ harness_env_baseline
 APP_SECRET=$(env_get "$MONITORING_ENV_FILE" META_APP_SECRET)
 RULES=$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)/scripts/prometheus/whatsapp-monitor.rules.yml
 
-PROM=/monitoring/metrics?format=prometheus
+PROM="/monitoring/metrics?format=prometheus"
 P=whatsapp_monitor_
 
 # ---------------------------------------------------------------- helpers
