@@ -3,7 +3,6 @@
  * ?format=prometheus, the service's numbers in Prometheus' text exposition
  * format (monitor/exposition.h).
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 

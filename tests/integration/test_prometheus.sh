@@ -207,6 +207,18 @@ now=$(date +%s)
 assert_eq "the tick's time is now" 1 "$(awk -v t="$t" -v n="$now" 'BEGIN { print (t > n - 60 && t <= n + 1) }')"
 }
 
+# ---------------------------------------------------------------- the state database down
+scenario_state_db_down() {
+harness_stop_pg
+scrape
+assert_eq "the database down: 503, a JSON error (Prometheus marks the target down)" \
+	"503 state_database_unavailable" "$HTTP_STATUS $(jq -r .error.code <<<"$HTTP_BODY" 2>/dev/null)"
+harness_start_pg
+wait_for 10 eval 'scrape; [[ $HTTP_STATUS == 200 ]]' || true
+assert_eq "it answers again once the database is back" 200 "$HTTP_STATUS"
+assert_eq "and lint-clean" "" "$(lint)"
+}
+
 # ---------------------------------------------------------------- the rules file
 scenario_rules_file() {
 local out
@@ -301,6 +313,6 @@ assert_eq "every rule evaluates without error" "" "$bad"
 prom_stop
 }
 
-harness_scenarios exposition escaping counts_move queue_and_tenants tick_and_prune rules_file \
-	real_prometheus
+harness_scenarios exposition escaping counts_move queue_and_tenants tick_and_prune state_db_down \
+	rules_file real_prometheus
 harness_finish
