@@ -75,7 +75,7 @@ DEBIAN_PKGS = build-essential pkg-config libfcgi-dev libfcgi-bin spawn-fcgi ngin
               postgresql-contrib libpq-dev libcurl4-openssl-dev libjson-c-dev libssl-dev tzdata \
               libcmocka-dev curl ca-certificates openssl procps jq clang-format python3 \
               apache2-utils pgbouncer chromium chromium-driver python3-selenium \
-              fonts-liberation prometheus-alertmanager python3-aiosmtpd
+              fonts-liberation prometheus-alertmanager prometheus python3-aiosmtpd
 
 .PHONY: all deps run stop test faults bench unit integration clean format check-format \
         fuzz fuzz-replay fuzz-replay-bins

@@ -1,14 +1,15 @@
 /*
- * GET /monitoring/metrics: the samples of the latest check as JSON, or the
- * Prometheus text exposition format with ?format=prometheus.
+ * GET /monitoring/metrics: the samples of the latest check as JSON, or, with
+ * ?format=prometheus, the service's numbers in Prometheus' text exposition
+ * format (monitor/exposition.h).
  */
-#include <math.h>
 #include <stdlib.h>
 #include <string.h>
 
 #include "app/app.h"
 #include "core/buf.h"
 #include "core/util.h"
+#include "monitor/exposition.h"
 
 #define METRICS_MAX_OUTPUT (8 * 1024 * 1024)
 
@@ -60,69 +61,17 @@ static void send_json(struct http_req *req, PGresult *res)
 	json_object_put(o);
 }
 
-/* Label values escape backslash, double quote and newline. */
-static void label(struct buf *b, const char *s)
-{
-	for (; *s; s++) {
-		if (*s == '\\')
-			buf_puts(b, "\\\\");
-		else if (*s == '"')
-			buf_puts(b, "\\\"");
-		else if (*s == '\n')
-			buf_puts(b, "\\n");
-		else
-			buf_append(b, s, 1);
-	}
-}
-
-static void send_prometheus(struct http_req *req, PGresult *res)
+static void send_prometheus(struct app *app, struct http_req *req)
 {
 	struct buf b = BUF_INIT(METRICS_MAX_OUTPUT);
-	int n = PQntuples(res);
-	/* Group by metric: HELP/TYPE once per family, samples in check order. */
-	for (int m = 0; m < M_COUNT; m++) {
-		int header = 0;
-		for (int i = 0; i < n; i++) {
-			if (strcmp(PQgetvalue(res, i, 0), metric_defs[m].name) != 0 ||
-			    PQgetisnull(res, i, 2))
-				continue;
-			if (!header) {
-				buf_printf(&b, "# HELP whatsapp_monitor_%s %s (%s)\n",
-				           metric_defs[m].name, metric_defs[m].help,
-				           metric_defs[m].unit);
-				buf_printf(&b, "# TYPE whatsapp_monitor_%s gauge\n",
-				           metric_defs[m].name);
-				header = 1;
-			}
-			buf_printf(&b, "whatsapp_monitor_%s{target=\"", metric_defs[m].name);
-			label(&b, PQgetvalue(res, i, 1));
-			buf_printf(&b, "\"} %.17g\n", strtod(PQgetvalue(res, i, 2), NULL));
-		}
-	}
-	buf_puts(&b, "# HELP whatsapp_monitor_verdict Verdict of each metric at the latest check: "
-	             "0 ok, 1 warning, 2 critical, -1 unavailable, -2 skipped\n"
-	             "# TYPE whatsapp_monitor_verdict gauge\n");
-	for (int i = 0; i < n; i++) {
-		const char *v = PQgetvalue(res, i, 3);
-		int code = strcmp(v, "ok") == 0            ? 0
-		           : strcmp(v, "warning") == 0     ? 1
-		           : strcmp(v, "critical") == 0    ? 2
-		           : strcmp(v, "unavailable") == 0 ? -1
-		                                           : -2;
-		buf_puts(&b, "whatsapp_monitor_verdict{metric=\"");
-		label(&b, PQgetvalue(res, i, 0));
-		buf_puts(&b, "\",target=\"");
-		label(&b, PQgetvalue(res, i, 1));
-		buf_printf(&b, "\"} %d\n", code);
-	}
-	if (n > 0)
-		buf_printf(
-		    &b,
-		    "# HELP whatsapp_monitor_last_check_timestamp_seconds Time of the latest "
-		    "check\n# TYPE whatsapp_monitor_last_check_timestamp_seconds gauge\n"
-		    "whatsapp_monitor_last_check_timestamp_seconds %.3f\n",
-		    strtod(PQgetvalue(res, 0, 8), NULL));
-	http_send_text(req, 200, "text/plain; version=0.0.4; charset=utf-8", buf_str(&b), b.len);
+	int r = exposition_write(&app->db, &b);
+	if (r == -1)
+		http_send_error(req, 503, "state_database_unavailable", "%s", app->db.err);
+	else if (r < 0)
+		http_send_error(req, 500, "internal_error", "the exposition passed %d bytes",
+		                METRICS_MAX_OUTPUT);
+	else
+		http_send_text(req, 200, EXPOSITION_CONTENT_TYPE, buf_str(&b), b.len);
 	buf_release(&b);
 }
 
@@ -144,15 +93,16 @@ static void handle(struct app *app, struct http_req *req)
 		return;
 	}
 	free(format);
+	if (prom) {
+		send_prometheus(app, req);
+		return;
+	}
 	PGresult *res = db_query_idem(&app->db, LATEST_SQL, 0, NULL);
 	if (!res) {
 		http_send_error(req, 503, "state_database_unavailable", "%s", app->db.err);
 		return;
 	}
-	if (prom)
-		send_prometheus(req, res);
-	else
-		send_json(req, res);
+	send_json(req, res);
 	PQclear(res);
 }
 

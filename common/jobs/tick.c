@@ -186,6 +186,13 @@ static void step_report(struct db *db, struct config *cfg, time_t now, int weekl
 	step_end(st, o, queued >= 0, db->err);
 }
 
+/* A CTE adding the rows deleted by CTE d (its column source) to counter_offsets under name. */
+#define PRUNED_COUNT(name)                                                                         \
+	"o AS (INSERT INTO counter_offsets (name, label, value)"                                   \
+	" SELECT '" name "', source, count(*) FROM d GROUP BY source"                              \
+	" ON CONFLICT (name, label) DO UPDATE"                                                     \
+	" SET value = counter_offsets.value + EXCLUDED.value)"
+
 static void step_prune(struct db *db, struct config *cfg, time_t now, struct step *st)
 {
 	if (step_begin(st, "prune") < 0)
@@ -215,17 +222,22 @@ static void step_prune(struct db *db, struct config *cfg, time_t now, struct ste
 	                           " - make_interval(days => $1::int) RETURNING 1",
 	                           1, ph)
 	                : NULL;
+	/* What is pruned is added to counter_offsets in the same statement: the Prometheus
+	 * counters over these rows (monitor/exposition.c) never go down. */
 	PGresult *c2 = b ? db_query(db,
-	                            "DELETE FROM webhook_events WHERE status = 'done'"
+	                            "WITH d AS (DELETE FROM webhook_events WHERE status = 'done'"
 	                            " AND received_at < now() - make_interval(days => $1::int)"
-	                            " RETURNING 1",
+	                            " RETURNING source), " PRUNED_COUNT(
+	                                "webhook_events_done") " SELECT 1 FROM d",
 	                            1, ph)
 	                 : NULL;
-	int ignored = c2 ? db_exec(db,
-	                           "DELETE FROM webhook_ignored WHERE ignored_at < now()"
-	                           " - make_interval(days => $1::int)",
-	                           1, ph)
-	                 : -1;
+	int ignored =
+	    c2 ? db_exec(db,
+	                 "WITH d AS (DELETE FROM webhook_ignored WHERE ignored_at < now()"
+	                 " - make_interval(days => $1::int) RETURNING source), " PRUNED_COUNT(
+	                     "webhook_ignored") " SELECT 1",
+	                 1, ph)
+	       : -1;
 	/* The answers to the platform's event deliveries: a retry comes within days, not weeks. */
 	PGresult *ev = ignored == 0
 	                   ? db_query(db,
@@ -404,6 +416,12 @@ int tick_run(struct db *db, struct config *cfg, time_t now, struct json_object *
 
 	step_drain(db, cfg, DRAIN_STEP_SEND, &run, &st);
 
+	/* The heartbeat that whatsapp_monitor_last_successful_tick_timestamp_seconds shows. */
+	if (!st.failed && db_exec(db,
+	                          "INSERT INTO heartbeats (name, at) VALUES ('tick', now())"
+	                          " ON CONFLICT (name) DO UPDATE SET at = EXCLUDED.at",
+	                          0, NULL) < 0)
+		log_warnx("heartbeat_failed", "the tick's heartbeat was not stored: %s", db->err);
 	tick_unlock(db, &lease);
 	long long ms = tick_finish(top, &st, t0, !st.failed);
 	log_info("tick_done", "tick %s in %lld ms", st.failed ? "had failures" : "done", ms);
