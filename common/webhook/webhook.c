@@ -191,7 +191,11 @@ static int apply_failed(struct db *db, const struct config *cfg, const char *sou
 	enum send_outcome o = prov->code_outcome(s->error_code);
 	char code[24], delay[32];
 	snprintf(code, sizeof(code), "%d", s->error_code);
-	snprintf(delay, sizeof(delay), "%.3f", outbox_backoff(cfg, attempts, random_unit()));
+	/* An SMS waits its own retries (SMS_RETRY_*), a WhatsApp message WhatsApp's. */
+	snprintf(delay, sizeof(delay), "%.3f",
+	         sms ? backoff_delay((double)cfg->sms_retry_base_s, (double)cfg->sms_retry_max_s,
+	                             attempts, 0.2, random_unit())
+	             : outbox_backoff(cfg, attempts, random_unit()));
 	char *why =
 	    xasprintf("%s%s%s", s->error_title ? s->error_title : "failed",
 	              s->error_details ? ": " : "", s->error_details ? s->error_details : "");

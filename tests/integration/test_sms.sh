@@ -100,6 +100,14 @@ scenario_status_callbacks_move_the_row() {
 	mock_callback "$(jq -cn --arg s "$sid_a" '{sid: $s, status: "failed", error_code: 30005}')" >/dev/null
 	sleep 0.5
 	assert_eq "a late failure does not undo delivered" delivered "$(col "$a" status)"
+	# 30001 (queue overflow) comes back by callback: retried after the webhook's
+	# SMS_RETRY_BASE_SECONDS (30 s by default, +-20%), not WhatsApp's RETRY_BASE_SECONDS (15).
+	c=$(test_sms +15552227777 "third")
+	mock_callback "$(jq -cn --arg s "$(col "$c" provider_message_id)" '{sid: $s, status: "failed", error_code: 30001}')" >/dev/null
+	until_status "$c" queued || true
+	assert_eq "failed with 30001: queued again" "queued|30001" "$(col "$c" "status || '|' || last_error_code")"
+	assert_eq "after the SMS backoff (30 s +-20%)" t \
+		"$(col "$c" "next_attempt_at - now() BETWEEN interval '22 s' AND interval '37 s'")"
 	out=$(mock_callback "$(jq -cn --arg s "$sid_a" '{sid: $s, status: "delivered", sign_url: "https://elsewhere.example.test/cb"}')")
 	assert_eq "a callback signed for another URL: 401" 401 "$(jq -r .status <<<"$out")"
 }
