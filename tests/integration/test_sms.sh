@@ -129,7 +129,8 @@ scenario_permanent_errors_fail_with_the_reason() {
 
 scenario_rate_limit_and_5xx_retried() {
 	mock_script '[{"match": {"to": "+15550000429"}, "twilio_error": 20429},
-	              {"match": {"to": "+15550000503"}, "status": 503}]'
+	              {"match": {"to": "+15550000503"}, "status": 503},
+	              {"match": {"to": "+15550000999"}, "close": true}]'
 	# Its own retries: after SMS_RETRY_BASE_SECONDS, not WhatsApp's RETRY_BASE_SECONDS.
 	export SMS_RETRY_BASE_SECONDS=60 SMS_RETRY_MAX_SECONDS=600 RETRY_BASE_SECONDS=1
 	a=$(test_sms +15550000429 "rate limited")
@@ -144,6 +145,13 @@ scenario_rate_limit_and_5xx_retried() {
 	assert_eq "each reached the mock twice" "2 2" \
 		"$(sent | jq -r '[(map(select(.to == "15550000429")) | length), (map(select(.to == "15550000503")) | length)] | join(" ")')"
 	assert_eq "two attempts each" "2 2" "$(col "$a" attempts) $(col "$b" attempts)"
+	# No answer at all (the connection dropped): retried too.
+	c=$(test_sms +15550000999 "no answer")
+	assert_eq "a dropped connection: queued again" queued "$(col "$c" status)"
+	assert_match "with a transport code" '^(connect|timeout|transport.*|http_0)$' "$(col "$c" last_error_code)"
+	psql_state "UPDATE whatsapp_logs SET next_attempt_at = now() WHERE id = $c" >/dev/null
+	harness_cron drain >/dev/null
+	assert_eq "and sent on the next drain" sent "$(col "$c" status)"
 }
 
 scenario_auth_error_stops_the_sms_account() {
