@@ -180,6 +180,28 @@ static const struct var_slot vars[] = {
     {{"SMTP_RETRY_MAX_SECONDS", CFG_INT, "1800", 1, 86400, 0,
       "longest delay between two attempts of an email"},
      OFF(smtp_retry_max_s)},
+    {{"TWILIO_SMS_FROM", CFG_STRING, NULL, 0, 0, 0,
+      "SMS sender (E.164) of the Twilio account; or TWILIO_MESSAGING_SERVICE_SID; neither: no "
+      "SMS is sent"},
+     OFF(twilio_sms_from)},
+    {{"TWILIO_MESSAGING_SERVICE_SID", CFG_STRING, NULL, 0, 0, 0,
+      "Twilio Messaging Service (MG + 32 hex) that picks the SMS sender, instead of "
+      "TWILIO_SMS_FROM"},
+     OFF(twilio_messaging_service_sid)},
+    {{"SMS_MAX_SEGMENTS", CFG_INT, "3", 1, 10, 0,
+      "segments an SMS may take (GSM-7: 160 characters in one, 153 each when concatenated; "
+      "UCS-2: 70, 67): a longer text is cut and ends with ..."},
+     OFF(sms_max_segments)},
+    {{"SMS_RATE_PER_SECOND", CFG_INT, "1", 1, 1000, 0,
+      "SMS per second at most, all drainers together (the sms account's own pace)"},
+     OFF(sms_rate_per_second)},
+    {{"SMS_RETRY_BASE_SECONDS", CFG_INT, "30", 1, 3600, 0,
+      "first retry delay of an SMS (429, 5xx, no connection); doubles each attempt, with "
+      "jitter"},
+     OFF(sms_retry_base_s)},
+    {{"SMS_RETRY_MAX_SECONDS", CFG_INT, "900", 1, 86400, 0,
+      "longest delay between two attempts of an SMS"},
+     OFF(sms_retry_max_s)},
     {{"CRITICAL_PHONE", CFG_PHONES, NULL, 0, 0, 0,
       "CRITICAL_PHONE_1..10: critical alerts, any hour (E.164)"},
      OFF(critical)},
@@ -776,6 +798,50 @@ static int check_provider(const struct config *cfg, char **err)
 	return 0;
 }
 
+/*
+ * The SMS settings, when TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID is set (one, not both):
+ * the sender an E.164 number (normalised in place) or a Messaging Service SID (MG and 32 hex
+ * digits), the Twilio account's SID and token. 0, or -1 with *err naming the variable.
+ */
+static int check_sms(struct config *cfg, char **err)
+{
+	const char *why;
+	const char *ms = cfg->twilio_messaging_service_sid;
+	if (!*cfg->twilio_sms_from && !*ms)
+		return 0;
+	if (*cfg->twilio_sms_from && *ms) {
+		*err = xstrdup("set TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID, not both");
+		return -1;
+	}
+	if (*cfg->twilio_sms_from) {
+		char num[PHONE_MAX];
+		if (phone_normalize(cfg->twilio_sms_from, num, &why) < 0) {
+			*err = xasprintf("TWILIO_SMS_FROM %s", why);
+			return -1;
+		}
+		free(cfg->twilio_sms_from);
+		cfg->twilio_sms_from = xstrdup(num);
+	} else {
+		int ok = strlen(ms) == 34 && ms[0] == 'M' && ms[1] == 'G';
+		for (size_t i = 2; ok && ms[i]; i++)
+			ok = strchr("0123456789abcdefABCDEF", ms[i]) != NULL;
+		if (!ok) {
+			*err = xstrdup("TWILIO_MESSAGING_SERVICE_SID must be MG and 32 hex digits");
+			return -1;
+		}
+	}
+	const char *missing = !*cfg->twilio_account_sid  ? "TWILIO_ACCOUNT_SID"
+	                      : !*cfg->twilio_auth_token ? "TWILIO_AUTH_TOKEN"
+	                                                 : NULL;
+	if (missing) {
+		*err = xasprintf("%s is required to send SMS (TWILIO_SMS_FROM or "
+		                 "TWILIO_MESSAGING_SERVICE_SID is set)",
+		                 missing);
+		return -1;
+	}
+	return 0;
+}
+
 /* 1 when url starts with scheme (ASCII case-insensitive) and a host follows. */
 static int url_has_scheme(const char *url, const char *scheme)
 {
@@ -922,7 +988,7 @@ static int finish_config(struct config *cfg, char **err)
 		return -1;
 	}
 	if (check_tenant_keys(cfg, err) < 0 || check_alertmanager_token(cfg, err) < 0 ||
-	    check_smtp(cfg, err) < 0)
+	    check_smtp(cfg, err) < 0 || check_sms(cfg, err) < 0)
 		return -1;
 	if (*cfg->events_signing_secret) {
 		struct stdwebhook_key key;

@@ -59,6 +59,9 @@ struct config {
 	/* Email over SMTP (delivery/provider_smtp.c): smtp_url "" means no email is sent. */
 	char *smtp_url, *smtp_username, *smtp_password, *smtp_from, *smtp_ca_file;
 	long long smtp_timeout_ms, smtp_rate_per_second, smtp_retry_base_s, smtp_retry_max_s;
+	/* SMS through Twilio (delivery/provider_twilio.c): neither sender set means no SMS. */
+	char *twilio_sms_from, *twilio_messaging_service_sid;
+	long long sms_max_segments, sms_rate_per_second, sms_retry_base_s, sms_retry_max_s;
 	struct phone_list critical, warning, weekend, escalation;
 	long long escalation_minutes, repeat_minutes;
 	char *spool_dir;

@@ -47,6 +47,29 @@ static void smtp_account(struct account *a, long long id, const struct config *c
 	a->retry_max_s = cfg->smtp_retry_max_s;
 }
 
+/* A tenant-less SMS account sent through the process's Twilio account: its own pace and
+ * retries; WhatsApp's pair rate is not SMS's, so no recipient pacing. */
+static void sms_account(struct account *a, long long id, const struct config *cfg)
+{
+	memset(a, 0, sizeof(*a));
+	a->id = id;
+	a->channel = CHANNEL_SMS;
+	a->provider = &provider_twilio_sms;
+	a->cfg = cfg;
+	a->rate_per_second = cfg->sms_rate_per_second;
+	a->recipient_min_interval_s = 0;
+	a->timeout_ms = cfg->send_timeout_ms;
+	a->retry_base_s = cfg->sms_retry_base_s;
+	a->retry_max_s = cfg->sms_retry_max_s;
+}
+
+/* 1 when the process configuration can send SMS (a sender and the Twilio account's keys). */
+static int sms_configured(const struct config *cfg)
+{
+	return (*cfg->twilio_sms_from || *cfg->twilio_messaging_service_sid) &&
+	       *cfg->twilio_account_sid && *cfg->twilio_auth_token;
+}
+
 long long account_receiving(const struct config *cfg, const char *source, const char *receiver)
 {
 	(void)cfg;
@@ -79,6 +102,11 @@ static int account_of_row(PGresult *r, int i, const struct config *cfg,
 	if (strcmp(prov, provider_smtp.name) == 0 && ch == CHANNEL_EMAIL && tenant == 0 &&
 	    *cfg->smtp_url) {
 		smtp_account(a, id, cfg);
+		return 1;
+	}
+	if (strcmp(prov, provider_twilio_sms.name) == 0 && ch == CHANNEL_SMS && tenant == 0 &&
+	    sms_configured(cfg)) {
+		sms_account(a, id, cfg);
 		return 1;
 	}
 	/* Only the sandbox sends without credentials; others wait for where theirs come from. */

@@ -8,7 +8,11 @@
  * The operator account (ACCOUNT_OPERATOR_ID, tenant-less) is sent with the
  * process configuration: WHATSAPP_PROVIDER and its credentials. A tenant-less
  * email account with provider 'smtp' (sql/012_email.sql seeds one, named
- * 'email') is sent with the process's SMTP_* settings, when SMTP_URL is set.
+ * 'email') is sent with the process's SMTP_* settings, when SMTP_URL is set; a
+ * tenant-less sms account with provider 'twilio' (sql/014_sms.sql seeds one,
+ * named 'sms') with the process's Twilio account (TWILIO_ACCOUNT_SID,
+ * TWILIO_AUTH_TOKEN) and TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID,
+ * when one of those is set.
  * Secrets are never stored in the database; until the seller issues decide
  * where other accounts' come from, only accounts whose provider needs none
  * (sandbox) can send besides those. An account's cfg is borrowed (it must outlive the account); a
@@ -42,7 +46,8 @@ struct account {
 	 * WhatsApp accounts: SEND_RATE_PER_SECOND, RECIPIENT_MIN_INTERVAL,
 	 * SEND_TIMEOUT_MS, RETRY_BASE_SECONDS, RETRY_MAX_SECONDS; email:
 	 * SMTP_RATE_PER_SECOND, 0, SMTP_TIMEOUT_MS, SMTP_RETRY_BASE_SECONDS,
-	 * SMTP_RETRY_MAX_SECONDS.
+	 * SMTP_RETRY_MAX_SECONDS; SMS: SMS_RATE_PER_SECOND, 0, SEND_TIMEOUT_MS,
+	 * SMS_RETRY_BASE_SECONDS, SMS_RETRY_MAX_SECONDS.
 	 */
 	long long rate_per_second, recipient_min_interval_s, timeout_ms;
 	long long retry_base_s, retry_max_s;
@@ -68,7 +73,8 @@ struct account_set {
 
 /*
  * Load the accounts this process can send with: the operator account (with
- * p), the tenant-less smtp email accounts when SMTP_URL is set, and every
+ * p), the tenant-less smtp email accounts when SMTP_URL is set, the
+ * tenant-less twilio sms accounts when an SMS sender is set, and every
  * account whose provider needs no credentials (sandbox), sent with cfg's
  * limits. Others are left out (logged at debug): their rows stay queued.
  * 0 / -1 (db->err).
@@ -79,7 +85,8 @@ void account_set_release(struct account_set *s);
 
 /*
  * The id of the tenant-less account that sends on channel c with a provider
- * of its own (email: the 'email' account of sql/012_email.sql), the lowest
+ * of its own (email: the 'email' account of sql/012_email.sql; sms: the 'sms'
+ * account of sql/014_sms.sql), the lowest
  * when there are several, into *id. 1 found, 0 none, -1 error (db->err).
  */
 int account_for_channel(struct db *db, enum channel c, long long *id);

@@ -8,6 +8,7 @@
 #include "core/backoff.h"
 #include "core/email.h"
 #include "core/log.h"
+#include "core/phone.h"
 #include "core/util.h"
 #include "db/pgarray.h"
 #include "delivery/account.h"
@@ -22,7 +23,18 @@ int outbox_msg_check(const struct outbox_msg *m, const char **why)
 		*why = "unknown channel (whatsapp, sms or email)";
 		return -1;
 	}
-	return ch == CHANNEL_EMAIL ? email_address_check(m->phone, why) : 0;
+	if (ch == CHANNEL_EMAIL)
+		return email_address_check(m->phone, why);
+	if (ch == CHANNEL_SMS) {
+		char num[PHONE_MAX];
+		if (!m->phone) {
+			*why = "is missing";
+			return -1;
+		}
+		if (phone_normalize(m->phone, num, why) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int outbox_queue(struct db *db, const struct outbox_msg *m)

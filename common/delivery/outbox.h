@@ -46,7 +46,8 @@ enum { OUTBOX_DUPLICATE = 0, OUTBOX_QUEUED = 1, OUTBOX_SUPPRESSED = 2 };
  * 0 when m may be queued: its channel is known and, on email, its address is
  * one email_address_check() accepts (no CR, LF or other control character, no
  * space, local@domain): an address that could smuggle a header is refused
- * before it is stored. -1 with *why (static text).
+ * before it is stored; on sms, a phone number phone_normalize() accepts.
+ * -1 with *why (static text).
  */
 int outbox_msg_check(const struct outbox_msg *m, const char **why);
 

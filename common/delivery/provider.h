@@ -127,6 +127,8 @@ struct provider {
 };
 
 extern const struct provider provider_meta, provider_twilio, provider_smtp, provider_sandbox;
+/* SMS through the Twilio account (named "twilio" like its WhatsApp twin: the same account). */
+extern const struct provider provider_twilio_sms;
 
 /* 1 when p can send on channel c. */
 int provider_sends_on(const struct provider *p, enum channel c);

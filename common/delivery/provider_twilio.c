@@ -1,9 +1,14 @@
 /*
- * provider_twilio.c: Twilio Programmable Messaging for WhatsApp.
+ * provider_twilio.c: Twilio Programmable Messaging, for WhatsApp
+ * (provider_twilio) and SMS (provider_twilio_sms): the same account, the same
+ * Messages API, each channel its own table of error codes.
  *
  * build(): POST {TWILIO_API_URL}/Accounts/{SID}/Messages.json, basic auth
  * SID:AUTH_TOKEN, form-encoded To/From/Body, or ContentSid and
- * ContentVariables for a Content template (no Body then).
+ * ContentVariables for a Content template (no Body then). WhatsApp's
+ * addresses are "whatsapp:+<digits>"; an SMS's are plain E.164, From being
+ * TWILIO_SMS_FROM or, instead, MessagingServiceSid; its Body is cut to
+ * SMS_MAX_SEGMENTS (core/sms.h) and StatusCallback is TWILIO_WEBHOOK_URL.
  * classify(): by Twilio's error code ("code"), else by HTTP status
  * (../shared/reference/whatsapp-api.md, B.1).
  */
@@ -17,6 +22,7 @@
 #include "core/jsonutil.h"
 #include "core/log.h"
 #include "core/phone.h"
+#include "core/sms.h"
 #include "delivery/provider.h"
 #include "delivery/provider_internal.h"
 #include "core/util.h"
@@ -57,6 +63,29 @@ static const struct code_rule twilio_rules[] = {
     {21658, 21658, SEND_PERMANENT}, /* parameter too long */
 };
 
+/* SMS: Twilio's codes for the Messages API and for a failed or undelivered status callback. */
+static const struct code_rule twilio_sms_rules[] = {
+    {20429, 20429, SEND_RETRY}, /* too many concurrent requests */
+    {30001, 30001, SEND_RETRY}, /* queue overflow: the account sent too fast */
+    {30022, 30022, SEND_RETRY}, /* US A2P 10DLC rate limit exceeded */
+    /* The account: nothing goes out until the operator acts (as for WhatsApp). */
+    {20003, 20003, SEND_STOP_ALL},
+    {20005, 20005, SEND_STOP_ALL},
+    {10001, 10001, SEND_STOP_ALL},
+    {30002, 30002, SEND_STOP_ALL},
+    /* This message can never be sent (listed so that a 5xx with them is not retried). */
+    {21211, 21211, SEND_PERMANENT}, /* invalid To */
+    {21408, 21408, SEND_PERMANENT}, /* no permission to send to that region */
+    {21610, 21610, SEND_PERMANENT}, /* the recipient unsubscribed (STOP) */
+    {21612, 21612, SEND_PERMANENT}, /* To cannot be reached from From */
+    {21614, 21614, SEND_PERMANENT}, /* To is not a mobile number */
+    {21617, 21617, SEND_PERMANENT}, /* body too long */
+    {21212, 21212, SEND_PERMANENT}, /* invalid From */
+    {21606, 21606, SEND_PERMANENT}, /* From cannot send SMS */
+    {21703, 21705, SEND_PERMANENT}, /* Messaging Service without senders, or invalid */
+    {30003, 30008, SEND_PERMANENT}, /* unreachable, blocked, unknown, landline, filtered */
+};
+
 static int twilio_rule(long long code, enum send_outcome *o)
 {
 	return provider_code_rule(twilio_rules, ARRAY_LEN(twilio_rules), code, o);
@@ -66,6 +95,17 @@ static enum send_outcome twilio_code_outcome(long long code)
 {
 	enum send_outcome o;
 	return twilio_rule(code, &o) == 0 ? o : SEND_PERMANENT;
+}
+
+static int twilio_sms_rule(long long code, enum send_outcome *o)
+{
+	return provider_code_rule(twilio_sms_rules, ARRAY_LEN(twilio_sms_rules), code, o);
+}
+
+static enum send_outcome twilio_sms_code_outcome(long long code)
+{
+	enum send_outcome o;
+	return twilio_sms_rule(code, &o) == 0 ? o : SEND_PERMANENT;
 }
 
 /* name=value&, value percent-encoded; -1 past TWILIO_FORM_MAX. */
@@ -233,8 +273,9 @@ out:
 	return ret;
 }
 
-static void twilio_classify(const struct config *cfg, const struct http_answer *ans,
-                            struct send_result *rs)
+/* The answer to a Messages API call, its error codes read with rule (a channel's table). */
+static void classify_with(int (*rule)(long long, enum send_outcome *), const struct config *cfg,
+                          const struct http_answer *ans, struct send_result *rs)
 {
 	struct json_object *root = NULL;
 	char *parse_err = NULL;
@@ -278,7 +319,7 @@ static void twilio_classify(const struct config *cfg, const struct http_answer *
 		goto out;
 	}
 
-	if (!has_code || twilio_rule(code, &o) < 0)
+	if (!has_code || rule(code, &o) < 0)
 		o = provider_outcome_by_status(ans->status);
 	provider_code_text(code_text, sizeof(code_text), has_code, code, ans->status);
 	const char *message = provider_json_string(root, "message");
@@ -297,6 +338,101 @@ out:
 	free(parse_err);
 }
 
+static void twilio_classify(const struct config *cfg, const struct http_answer *ans,
+                            struct send_result *rs)
+{
+	classify_with(twilio_rule, cfg, ans, rs);
+}
+
+static void twilio_sms_classify(const struct config *cfg, const struct http_answer *ans,
+                                struct send_result *rs)
+{
+	classify_with(twilio_sms_rule, cfg, ans, rs);
+}
+
+/* The SMS sender: From (TWILIO_SMS_FROM) or MessagingServiceSid, checked. 0 / -1 (rs). */
+static int sms_sender(const struct config *cfg, struct buf *form, struct send_result *rs)
+{
+	if (!*cfg->twilio_account_sid || !*cfg->twilio_auth_token) {
+		provider_fail(rs, SEND_PERMANENT, "config", NULL,
+		              "TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN are required");
+		return -1;
+	}
+	if (*cfg->twilio_messaging_service_sid)
+		return form_field(form, "MessagingServiceSid", "",
+		                  cfg->twilio_messaging_service_sid);
+	char from[PHONE_MAX];
+	const char *why = NULL;
+	if (phone_normalize(cfg->twilio_sms_from, from, &why) < 0) {
+		provider_fail(rs, SEND_PERMANENT, "config", NULL,
+		              "TWILIO_SMS_FROM or TWILIO_MESSAGING_SERVICE_SID: %s",
+		              why ? why : "not set");
+		return -1;
+	}
+	return form_field(form, "From", "", from);
+}
+
+/*
+ * An SMS: To and From (or MessagingServiceSid) without "whatsapp:", the Body
+ * cleaned and cut to SMS_MAX_SEGMENTS, StatusCallback TWILIO_WEBHOOK_URL when
+ * set. Never a template: SMS has none.
+ */
+static int twilio_sms_build(const struct config *cfg, const struct send_request *rq,
+                            struct http_call *call, struct send_result *rs)
+{
+	int ret = -1;
+	struct buf url = BUF_INIT(TWILIO_URL_MAX);
+	struct buf form = BUF_INIT(TWILIO_FORM_MAX);
+	char to[PHONE_MAX];
+	char *text = NULL;
+
+	memset(call, 0, sizeof(*call));
+	memset(rs, 0, sizeof(*rs));
+	rs->outcome = SEND_PERMANENT;
+	if (provider_recipient(rq->to, to, rs) < 0 || twilio_url(cfg, &url, rs) < 0)
+		goto out;
+	if (form_field(&form, "To", "", to) < 0)
+		goto too_big;
+	if (sms_sender(cfg, &form, rs) < 0) {
+		if (!rs->error_code[0])
+			goto too_big;
+		goto out;
+	}
+	struct sms_fit fit;
+	text = sms_fit(rq->text, (size_t)cfg->sms_max_segments, &fit);
+	if (!*text) {
+		provider_fail(rs, SEND_PERMANENT, "bad_request", NULL, "empty message text");
+		goto out;
+	}
+	if (form_field(&form, "Body", "", text) < 0)
+		goto too_big;
+	if (cfg->twilio_webhook_url && *cfg->twilio_webhook_url &&
+	    form_field(&form, "StatusCallback", "", cfg->twilio_webhook_url) < 0)
+		goto too_big;
+	call->url = buf_detach(&url);
+	call->body = buf_detach(&form);
+	call->content_type = xstrdup("application/x-www-form-urlencoded");
+	call->userpwd = xasprintf("%s:%s", cfg->twilio_account_sid, cfg->twilio_auth_token);
+	ret = 0;
+	goto out;
+too_big:
+	provider_fail(rs, SEND_PERMANENT, "bad_request", NULL, "request body larger than %d bytes",
+	              TWILIO_FORM_MAX);
+out:
+	free(text);
+	buf_release(&url);
+	buf_release(&form);
+	if (ret < 0)
+		http_call_release(call);
+	return ret;
+}
+
+static int twilio_sms_has_template(const struct config *cfg)
+{
+	(void)cfg;
+	return 0;
+}
+
 static int twilio_has_template(const struct config *cfg)
 {
 	return cfg->twilio_content_sid && *cfg->twilio_content_sid;
@@ -311,4 +447,14 @@ const struct provider provider_twilio = {
     .classify = twilio_classify,
     .has_template = twilio_has_template,
     .code_outcome = twilio_code_outcome,
+};
+
+const struct provider provider_twilio_sms = {
+    .name = "twilio",
+    .caps = PROVIDER_NETWORK | PROVIDER_RECEIPTS,
+    .channels = 1u << CHANNEL_SMS,
+    .build = twilio_sms_build,
+    .classify = twilio_sms_classify,
+    .has_template = twilio_sms_has_template,
+    .code_outcome = twilio_sms_code_outcome,
 };

@@ -141,27 +141,34 @@ static void add_id_of(struct db *db, const char *key, struct json_object *o)
 	json_object_object_add(o, "id", id);
 }
 
-int testalert_email(struct db *db, const struct config *cfg, const char *address,
-                    const char *message, struct json_object **out, char **err)
+/*
+ * Queue one test message on channel c to address, as the channel's account;
+ * note (may be NULL) added to *out when the channel is not configured.
+ */
+static int testalert_channel(struct db *db, const struct config *cfg, enum channel c,
+                             const char *address, const char *message, const char *note,
+                             struct json_object **out, char **err)
 {
 	long long acct = 0;
 	char tag[17];
 	*out = NULL;
-	int found = account_for_channel(db, CHANNEL_EMAIL, &acct);
+	int found = account_for_channel(db, c, &acct);
 	if (found <= 0 || random_hex(tag, 8) < 0) {
 		*err = found < 0 ? xasprintf("state database: %s", db->err)
-		                 : xstrdup("no email account (migration 012_email)");
+		                 : xasprintf("no %s account (migration %s)", channel_name(c),
+		                             c == CHANNEL_SMS ? "014_sms" : "012_email");
 		return -1;
 	}
-	char *key = xasprintf("test-email:%s", tag);
-	char *content = xasprintf("TEST email from the monitoring service: %s", message);
+	char *key = xasprintf("test-%s:%s", channel_name(c), tag);
+	char *content = xasprintf("TEST %s from the monitoring service: %s",
+	                          c == CHANNEL_SMS ? "SMS" : "email", message);
 	struct outbox_msg m = {
 	    .phone = address,
 	    .content = content,
 	    .priority = "info",
 	    .kind = "test",
 	    .key = key,
-	    .channel = channel_name(CHANNEL_EMAIL),
+	    .channel = channel_name(c),
 	    .account_id = acct,
 	};
 	struct delivery_batch b = DELIVERY_BATCH_INIT;
@@ -174,21 +181,40 @@ int testalert_email(struct db *db, const struct config *cfg, const char *address
 		goto out;
 	}
 	if (res.spooled) {
-		*err = xasprintf("state database down, the email was not queued: %s", db->err);
+		*err = xasprintf("state database down, the %s was not queued: %s",
+		                 c == CHANNEL_SMS ? "SMS" : "email", db->err);
 		goto out;
 	}
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "channel", json_object_new_string(m.channel));
 	json_object_object_add(o, "address", json_object_new_string(address));
 	add_id_of(db, key, o);
-	if (!*cfg->smtp_url)
-		json_object_object_add(o, "note",
-		                       json_object_new_string("SMTP_URL is not set: the "
-		                                              "email stays queued"));
+	if (note)
+		json_object_object_add(o, "note", json_object_new_string(note));
 	*out = o;
 	ret = 0;
 out:
 	delivery_batch_release(&b);
 	free(key);
 	return ret;
+}
+
+int testalert_email(struct db *db, const struct config *cfg, const char *address,
+                    const char *message, struct json_object **out, char **err)
+{
+	return testalert_channel(
+	    db, cfg, CHANNEL_EMAIL, address, message,
+	    *cfg->smtp_url ? NULL : "SMTP_URL is not set: the email stays queued", out, err);
+}
+
+int testalert_sms(struct db *db, const struct config *cfg, const char *number, const char *message,
+                  struct json_object **out, char **err)
+{
+	int configured = *cfg->twilio_sms_from || *cfg->twilio_messaging_service_sid;
+	return testalert_channel(db, cfg, CHANNEL_SMS, number, message,
+	                         configured ? NULL
+	                                    : "neither TWILIO_SMS_FROM nor "
+	                                      "TWILIO_MESSAGING_SERVICE_SID is set: the SMS "
+	                                      "stays queued",
+	                         out, err);
 }

@@ -1,7 +1,7 @@
 /*
  * testalert.h: a test alert through the real routing and the outbox, for
  * POST /monitoring/test-alert and `cron test-alert`; a test email, for
- * `cron test-email`.
+ * `cron test-email`; a test SMS, for `cron test-sms`.
  */
 #ifndef TESTALERT_H
 #define TESTALERT_H
@@ -37,5 +37,15 @@ int testalert_queue(struct db *db, const struct config *cfg, const char *severit
  */
 int testalert_email(struct db *db, const struct config *cfg, const char *address,
                     const char *message, struct json_object **out, char **err);
+
+/*
+ * The same for one test SMS to number (channel 'sms', the sms account of
+ * sql/014_sms.sql): 0 with *out ({"channel": "sms", "address", "id"[,
+ * "note"]}), or -1 with *err: no sms account, a number the outbox refuses
+ * (not a phone number: nothing is queued), the state database down (SMS is
+ * never spooled). The text is cut to SMS_MAX_SEGMENTS when it is sent.
+ */
+int testalert_sms(struct db *db, const struct config *cfg, const char *number, const char *message,
+                  struct json_object **out, char **err);
 
 #endif

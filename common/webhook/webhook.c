@@ -183,12 +183,19 @@ static int apply_failed(struct db *db, const struct config *cfg, const char *sou
 	if (rank(cur) >= 2) /* delivered or read already: a late failure changes nothing */
 		return 0;
 	long long account = strtoll(PQgetvalue(row, 0, 4), NULL, 10);
-	const struct provider *prov =
-	    strcmp(source, "twilio") == 0 ? &provider_twilio : &provider_meta;
+	/* An SMS is Twilio's too, its codes read from the SMS table (30003 unreachable...). */
+	int sms = strcmp(PQgetvalue(row, 0, 5), channel_name(CHANNEL_SMS)) == 0;
+	const struct provider *prov = strcmp(source, "twilio") != 0 ? &provider_meta
+	                              : sms                         ? &provider_twilio_sms
+	                                                            : &provider_twilio;
 	enum send_outcome o = prov->code_outcome(s->error_code);
 	char code[24], delay[32];
 	snprintf(code, sizeof(code), "%d", s->error_code);
-	snprintf(delay, sizeof(delay), "%.3f", outbox_backoff(cfg, attempts, random_unit()));
+	/* An SMS waits its own retries (SMS_RETRY_*), a WhatsApp message WhatsApp's. */
+	snprintf(delay, sizeof(delay), "%.3f",
+	         sms ? backoff_delay((double)cfg->sms_retry_base_s, (double)cfg->sms_retry_max_s,
+	                             attempts, 0.2, random_unit())
+	             : outbox_backoff(cfg, attempts, random_unit()));
 	char *why =
 	    xasprintf("%s%s%s", s->error_title ? s->error_title : "failed",
 	              s->error_details ? ": " : "", s->error_details ? s->error_details : "");
@@ -226,12 +233,13 @@ static int apply_fresh_status(struct db *db, const struct config *cfg, const cha
 {
 	const char *pid[1] = {s->id};
 	if (strcmp(s->status, "failed") == 0) {
-		PGresult *row = db_query(
-		    db,
-		    "SELECT id, status, as_template, attempts, account_id FROM whatsapp_logs"
-		    " WHERE provider_message_id = $1 AND direction = 'outbound'"
-		    " ORDER BY id DESC LIMIT 1 FOR UPDATE",
-		    1, pid);
+		PGresult *row =
+		    db_query(db,
+		             "SELECT id, status, as_template, attempts, account_id, channel FROM "
+		             "whatsapp_logs"
+		             " WHERE provider_message_id = $1 AND direction = 'outbound'"
+		             " ORDER BY id DESC LIMIT 1 FOR UPDATE",
+		             1, pid);
 		if (!row)
 			return -1;
 		int r = PQntuples(row) == 0 ? -2 : apply_failed(db, cfg, source, s, row);

@@ -794,6 +794,22 @@ _mock_call() {
 	printf '%s\n' "$out"
 }
 
+# mock_twilio_auth SID TOKEN: the Twilio credentials the mock requires (Basic auth, the path's
+# account) and signs status callbacks with; with no arguments, none (any Basic auth is taken).
+mock_twilio_auth() {
+	if (($# == 2)); then
+		_mock_call POST /__mock/twilio "$(jq -cn --arg s "$1" --arg t "$2" '{account_sid: $s, auth_token: $t}')" >/dev/null
+	else
+		_mock_call POST /__mock/twilio '{}' >/dev/null
+	fi
+}
+
+# mock_callback JSON: the mock sends a message's signed status callback ({"sid", "status"[,
+# "error_code", "url", "sign_url"]}); prints {"status": <our answer's status>, "body": ...}.
+mock_callback() {
+	_mock_call POST /__mock/callback "$1"
+}
+
 mock_script() {
 	_mock_call POST /__mock/script "$1" >/dev/null
 }

@@ -23,7 +23,8 @@ reset() {
 # ---------------------------------------------------------------- the operator account
 assert_eq "the operator's account after migrating: id 1, tenant-less" "1|operator|whatsapp||" \
 	"$(psql_state "SELECT id || '|' || name || '|' || channel || '|' || coalesce(provider, '') || '|' || coalesce(tenant_id::text, '') FROM accounts WHERE id = 1")"
-assert_eq "and the email account (012): smtp, tenant-less; none other" "email|email|smtp|" \
+assert_eq "and the email (012) and sms (014) accounts: tenant-less; none other" \
+	"email|email|smtp|,sms|sms|twilio|" \
 	"$(psql_state "SELECT string_agg(name || '|' || channel || '|' || coalesce(provider, '') || '|' || coalesce(tenant_id::text, ''), ',') FROM accounts WHERE id <> 1")"
 id=$(psql_state "INSERT INTO whatsapp_logs (phone_number, message_content, priority, idempotency_key)
  VALUES ('+15550002001', 'old producer', 'critical', 'fair:old') RETURNING id")

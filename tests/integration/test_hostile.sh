@@ -324,6 +324,13 @@ http POST /monitoring/twilio/webhook "$form" -H 'Content-Type: application/x-www
 expect "twilio: 300 pairs" '^(400|401)$'
 http POST /monitoring/twilio/webhook 'Body=%zz' -H 'Content-Type: application/x-www-form-urlencoded'
 expect "twilio: a bad escape" '^(400|401)$'
+# An SMS status callback (To and From without whatsapp:) with control characters, unsigned and
+# wrongly signed: refused like any Twilio request, nothing stored.
+sms_cb='MessageSid=SM0123456789abcdef0123456789abcdef&MessageStatus=undelivered&ErrorCode=30003%0d%0aX:1&To=%2B1555%00%0a0001&From=%2B15553330000&SmsStatus=undelivered'
+http POST /monitoring/twilio/webhook "$sms_cb" -H 'Content-Type: application/x-www-form-urlencoded'
+expect "twilio: an unsigned SMS status callback with control characters" '^(400|401)$'
+http POST /monitoring/twilio/webhook "$sms_cb" -H 'Content-Type: application/x-www-form-urlencoded' -H 'X-Twilio-Signature: AAAAAAAAAAAAAAAAAAAAAAAAAAA='
+expect "twilio: a wrongly signed SMS status callback" '^(400|401)$'
 
 assert_eq "the state database is unchanged" "$before" "$(state)"
 }

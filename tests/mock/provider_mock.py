@@ -8,6 +8,7 @@ what a test scripted. Python 3 standard library only.
 
     provider_mock.py --port N [--record FILE] [--pidfile FILE]
                      [--watch-pid PID] [--max-records N] [--verbose]
+                     [--twilio-auth SID:TOKEN]
 
   --port N         port on 127.0.0.1; 0 picks a free one. The first line on
                    stdout is always `PORT=<n>` (flushed) once it listens.
@@ -19,6 +20,7 @@ what a test scripted. Python 3 standard library only.
   --max-records N  keep only the last N records in memory (0 = all, the
                    default); the count and the record file are not capped.
   --verbose        one stderr line per request.
+  --twilio-auth SID:TOKEN  the Twilio credentials (as POST /__mock/twilio).
 SIGTERM and SIGINT stop it cleanly (exit status 0).
 
 Send endpoints (the only requests recorded):
@@ -28,7 +30,9 @@ Send endpoints (the only requests recorded):
            "messages":[{"id":"wamid.<unique>"}]}
   POST /2010-04-01/Accounts/<AccountSid>/Messages.json  Twilio, form body
       201 {"sid":"SM<32 hex>","status":"queued",...the Message resource}
-      ("accepted" instead of "queued" when MessagingServiceSid is given)
+      ("accepted" instead of "queued" when MessagingServiceSid is given;
+      "num_segments" as the network counts them: GSM-7 160 septets in one
+      segment, 153 in each of several, else UCS-2 70 / 67 units)
   POST /<version>/<waba_id>/subscribed_apps          Meta app subscription
       200 {"success": true} with a bearer token, else 401 code 190
       (recorded, kind "subscribe")
@@ -41,8 +45,16 @@ Send endpoints (the only requests recorded):
   error instead of success: Meta 401 code 190 without `Authorization:
   Bearer`, 400 code 100 for a body that is not a JSON object, without
   "messaging_product":"whatsapp" or without "to"; Twilio 401 code 20003
-  without `Authorization: Basic`, 400 21604 without To, 21603 without From
-  or MessagingServiceSid, 21619 without Body, ContentSid or MediaUrl.
+  without `Authorization: Basic` (and, once credentials are set through
+  /__mock/twilio or --twilio-auth, unless it is exactly the account SID and
+  auth token, and the path names that account), 400 21604 without To, 21603
+  without From or MessagingServiceSid, 21619 without Body, ContentSid or
+  MediaUrl. A Twilio request is WhatsApp when To starts with "whatsapp:",
+  else SMS; both addresses must then agree: WhatsApp From "whatsapp:+...",
+  SMS To and From plain E.164 (21211 for a To that is not, 21212 for such a
+  From, 21910 for a whatsapp: From with an SMS To or the reverse), a
+  MessagingServiceSid MG and 32 hex digits (21701 else), a Body of at most
+  1600 characters (21617), a StatusCallback an absolute http(s) URL (21609).
   Scripted answers are never validated.
 
 Every recorded request is an object:
@@ -53,6 +65,10 @@ Every recorded request is an object:
            for a repeated name), or null,
    "to": the recipient normalised (digits of Meta "to" / Twilio "To" without
          "whatsapp:" and "+") or null,
+   "channel": Twilio only: "whatsapp" (To "whatsapp:...") or "sms";
+   "sid": the Message SID answered (Twilio success) or null,
+   "segments", "encoding": Twilio SMS only: the Body's segments, "gsm7" or
+         "ucs2",
    "answer": {"status": 200 or null when the connection is dropped,
               "rule": index of the scripted rule that answered, or null}}
 seq is monotonic for the life of the process (reset does not restart it).
@@ -74,6 +90,23 @@ Control API (never recorded), JSON in and out:
                         since the last reset (?since=SEQ: with seq > SEQ), and
                         the most send requests answered at the same time since
                         the last reset (counted while a delay_ms sleeps).
+  POST /__mock/twilio   {"account_sid": "AC...", "auth_token": "..."}: the
+                        Twilio credentials requests must carry (Basic auth)
+                        and status callbacks are signed with; {} clears.
+  POST /__mock/callback {"sid": "SM...", "status": "delivered",
+                         "error_code": 30003, "url": "...", "sign_url": "..."}
+                        sends the status callback of a message we answered
+                        (To, From or MessagingServiceSid as it was sent),
+                        as Twilio does: a form POST with MessageSid, SmsSid,
+                        AccountSid, From, To, MessageStatus, SmsStatus,
+                        ApiVersion (and MessagingServiceSid, ErrorCode when
+                        set), signed with X-Twilio-Signature (HMAC-SHA1 of
+                        sign_url and the sorted parameters with the auth
+                        token, base64), to url (default the message's
+                        StatusCallback) and signed for sign_url (default
+                        url). Answers {"status": <its HTTP status>, "body":
+                        <its body>}; 400 without credentials or a URL, 404
+                        for an unknown sid. Never recorded.
   Bad input answers 400 {"error": "..."}; unknown /__mock/ paths 404.
 
 A rule:
@@ -110,6 +143,9 @@ or error, a rule answers like the default success (after its own delay).
 import argparse
 import base64
 import email.utils
+import hashlib
+import hmac
+import http.client
 import json
 import os
 import re
@@ -123,7 +159,7 @@ import time
 import traceback
 from collections import deque
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
-from urllib.parse import parse_qs, urlsplit
+from urllib.parse import parse_qs, urlencode, urlsplit
 
 MAX_BODY = 16 * 1024 * 1024
 MAX_DELAY_MS = 600_000
@@ -207,6 +243,17 @@ TWILIO_ERRORS = {
     20404: "The requested resource was not found",
     20429: "Too Many Requests",
     21211: "The 'To' number is not a valid phone number.",
+    21212: "The 'From' number is not a valid phone number, shortcode, or alphanumeric sender ID.",
+    21408: "Permission to send an SMS has not been enabled for the region indicated by the "
+           "'To' number",
+    21609: "Invalid StatusCallback URL",
+    21610: "Attempt to send to unsubscribed recipient",
+    21612: "The 'To' phone number is not currently reachable using the 'From' phone number "
+           "via SMS.",
+    21614: "'To' number is not a valid mobile number",
+    21617: "The concatenated message body exceeds the 1600 character limit.",
+    21701: "The Messaging Service Sid is invalid",
+    21910: "Invalid 'From' and 'To' pair. From and To should be of the same channel",
     21603: "A 'From' phone number is required.",
     21604: "A 'To' phone number is required.",
     21619: "A text message body, media URL or content SID is required.",
@@ -225,6 +272,47 @@ RULE_KEYS = {"match", "times", "status", "body", "body_raw", "content_type",
              "headers", "delay_ms", "close", "meta_error", "twilio_error"}
 DEFAULT_KEYS = (RULE_KEYS - {"match", "times"}) | {"validate"}
 MATCH_KEYS = {"to", "provider", "type", "body_contains"}
+
+
+E164 = re.compile(r"\+[1-9][0-9]{1,14}")
+SERVICE_SID = re.compile(r"MG[0-9a-fA-F]{32}")
+GSM7_BASIC = set(
+    "@\u00a3$\u00a5\u00e8\u00e9\u00f9\u00ec\u00f2\u00c7\n\u00d8\u00f8\r\u00c5\u00e5"
+    "\u0394_\u03a6\u0393\u039b\u03a9\u03a0\u03a8\u03a3\u0398\u039e\u00c6\u00e6\u00df\u00c9"
+    " !\"#\u00a4%&'()*+,-./0123456789:;<=>?"
+    "\u00a1ABCDEFGHIJKLMNOPQRSTUVWXYZ\u00c4\u00d6\u00d1\u00dc\u00a7"
+    "\u00bfabcdefghijklmnopqrstuvwxyz\u00e4\u00f6\u00f1\u00fc\u00e0")
+GSM7_EXT = set("\f^{}\\[~]|\u20ac")
+
+
+def sms_segments(text):
+    """(segments, "gsm7" | "ucs2") of an SMS body, as the network counts them:
+    one segment of 160 septets (70 UCS-2 units), or segments of 153 (67); an
+    escape pair or a surrogate pair is never split across two."""
+    if all(c in GSM7_BASIC or c in GSM7_EXT for c in text):
+        enc, single, part = "gsm7", 160, 153
+        costs = [2 if c in GSM7_EXT else 1 for c in text]
+    else:
+        enc, single, part = "ucs2", 70, 67
+        costs = [2 if ord(c) > 0xFFFF else 1 for c in text]
+    total = sum(costs)
+    if total == 0:
+        return 0, enc
+    if total <= single:
+        return 1, enc
+    parts, fill = 1, 0
+    for c in costs:
+        if fill + c > part:
+            parts, fill = parts + 1, 0
+        fill += c
+    return parts, enc
+
+
+def twilio_signature(token, url, params):
+    """X-Twilio-Signature: base64 HMAC-SHA1 of url and the sorted name+value pairs."""
+    data = url + "".join(k + v for k, v in sorted(params.items()))
+    digest = hmac.new(token.encode("utf-8"), data.encode("utf-8"), hashlib.sha1).digest()
+    return base64.b64encode(digest).decode("ascii")
 
 
 class BadInput(Exception):
@@ -413,6 +501,9 @@ class State:
         self.in_flight = 0
         self.max_in_flight = 0
         self.record_file = open(record_path, "a", encoding="utf-8") if record_path else None
+        self.twilio_sid = None
+        self.twilio_token = None
+        self.messages = {}  # Message SID -> the Twilio fields it was sent with
 
     def enter(self):
         with self.lock:
@@ -670,6 +761,7 @@ class Handler(BaseHTTPRequestHandler):
         routes = {
             ("script", "POST"), ("script", "GET"), ("default", "POST"),
             ("default", "GET"), ("reset", "POST"), ("requests", "GET"), ("count", "GET"),
+            ("twilio", "POST"), ("callback", "POST"),
         }
         if (name, method) not in routes:
             if any(n == name for n, _ in routes):
@@ -707,6 +799,21 @@ class Handler(BaseHTTPRequestHandler):
                 with state.lock:
                     d = dict(state.default)
                 self.answer(200, {"default": d})
+            elif name == "twilio":
+                spec = self.json_input(body)
+                if not isinstance(spec, dict) or set(spec) - {"account_sid", "auth_token"}:
+                    raise BadInput("expected {\"account_sid\": ..., \"auth_token\": ...}")
+                sid, token = spec.get("account_sid"), spec.get("auth_token")
+                if (sid is None) != (token is None) or \
+                        any(v is not None and (not isinstance(v, str) or not v)
+                            for v in (sid, token)):
+                    raise BadInput("account_sid and auth_token: both non-empty strings, "
+                                   "or neither")
+                with state.lock:
+                    state.twilio_sid, state.twilio_token = sid, token
+                self.answer(200, {"account_sid": sid})
+            elif name == "callback":
+                self.answer(*self.status_callback(self.json_input(body)))
             elif name == "reset":
                 state.reset()
                 self.answer(200, {"reset": True})
@@ -728,6 +835,61 @@ class Handler(BaseHTTPRequestHandler):
                     self.answer(200, recs)
         except BadInput as e:
             self.answer(400, {"error": str(e)})
+
+    def status_callback(self, spec):
+        """Send a message's status callback as Twilio would: (status, answer)."""
+        state = self.server.state
+        if not isinstance(spec, dict) or set(spec) - {"sid", "status", "error_code", "url",
+                                                      "sign_url"}:
+            raise BadInput("expected {\"sid\", \"status\"[, \"error_code\", \"url\", "
+                           "\"sign_url\"]}")
+        sid, status = spec.get("sid"), spec.get("status")
+        if not isinstance(sid, str) or not isinstance(status, str) or not status:
+            raise BadInput("sid and status must be strings")
+        code = spec.get("error_code")
+        if code is not None and not is_int(code):
+            raise BadInput("error_code must be an integer")
+        with state.lock:
+            msg = state.messages.get(sid)
+            account, token = state.twilio_sid, state.twilio_token
+        if msg is None:
+            return 404, {"error": "no message %s was sent here" % sid}
+        if token is None:
+            raise BadInput("no Twilio credentials: POST /__mock/twilio first")
+        url = spec.get("url", msg.get("StatusCallback"))
+        if not isinstance(url, str) or not url:
+            raise BadInput("the message has no StatusCallback and no url was given")
+        sign_url = spec.get("sign_url", url)
+        if not isinstance(sign_url, str):
+            raise BadInput("sign_url must be a string")
+        params = {"MessageSid": sid, "SmsSid": sid, "AccountSid": account,
+                  "To": msg.get("To", ""), "MessageStatus": status, "SmsStatus": status,
+                  "ApiVersion": "2010-04-01"}
+        if msg.get("From"):
+            params["From"] = msg["From"]
+        if msg.get("MessagingServiceSid"):
+            params["MessagingServiceSid"] = msg["MessagingServiceSid"]
+        if code is not None:
+            params["ErrorCode"] = str(code)
+        parts = urlsplit(url)
+        if parts.scheme != "http" or not parts.hostname:
+            raise BadInput("the mock posts callbacks over http only: %s" % url)
+        body = urlencode(params)
+        path = parts.path + ("?" + parts.query if parts.query else "")
+        conn = http.client.HTTPConnection(parts.hostname, parts.port or 80, timeout=15)
+        try:
+            conn.request("POST", path or "/", body=body, headers={
+                "Content-Type": "application/x-www-form-urlencoded",
+                "X-Twilio-Signature": twilio_signature(token, sign_url, params),
+                "User-Agent": "TwilioProxy/1.1", "I-Twilio-Idempotency-Token": secrets.token_hex(16),
+            })
+            resp = conn.getresponse()
+            text = resp.read().decode("utf-8", errors="replace")
+            return 200, {"status": resp.status, "body": text}
+        except OSError as e:
+            return 502, {"error": "callback to %s failed: %s" % (url, e)}
+        finally:
+            conn.close()
 
     @staticmethod
     def json_input(body):
@@ -794,6 +956,13 @@ class Handler(BaseHTTPRequestHandler):
             "json": parsed_json, "form": form, "to": req["to"],
             "answer": {"status": None, "rule": rule_index},
         }
+        if kind == "twilio":
+            fields = form or {}
+            to_field = fields.get("To") if isinstance(fields.get("To"), str) else ""
+            rec["channel"] = "whatsapp" if to_field.lower().startswith("whatsapp:") else "sms"
+            rec["sid"] = None
+            if rec["channel"] == "sms" and isinstance(fields.get("Body"), str):
+                rec["segments"], rec["encoding"] = sms_segments(fields["Body"])
 
         if kind == "unknown" and SUBSCRIBE_PATH.match(url.path) and self.command == "POST":
             # Meta's app subscription to a WhatsApp Business Account (start-monitoring).
@@ -824,6 +993,12 @@ class Handler(BaseHTTPRequestHandler):
         if spec.get("close"):
             status = None
         rec["answer"]["status"] = status
+        if kind == "twilio" and isinstance(body_obj, dict) and status and 200 <= status < 300 \
+                and isinstance(body_obj.get("sid"), str):
+            rec["sid"] = body_obj["sid"]
+            fields = {k: v for k, v in (form or {}).items() if isinstance(v, str)}
+            with state.lock:
+                state.messages[rec["sid"]] = fields
         seq = state.record(rec)
 
         delay = spec.get("delay_ms", 0)
@@ -904,13 +1079,48 @@ class Handler(BaseHTTPRequestHandler):
             return None
         if not auth.lower().startswith("basic ") or not auth[6:].strip():
             return 401, twilio_error_body(20003)
+        state = self.server.state
+        with state.lock:
+            want_sid, want_token = state.twilio_sid, state.twilio_token
+        if want_sid is not None:
+            try:
+                user = base64.b64decode(auth[6:].strip(), validate=True).decode("utf-8")
+            except (ValueError, UnicodeDecodeError):
+                user = None
+            if user != want_sid + ":" + want_token or \
+                    urlsplit(self.path).path.split("/")[3:4] != [want_sid]:
+                return 401, twilio_error_body(20003)
         form = form or {}
-        if not form.get("To"):
+
+        def one(name):
+            v = form.get(name)
+            return v if isinstance(v, str) else ("" if v is None else None)
+
+        to, frm, service = one("To"), one("From"), one("MessagingServiceSid")
+        if not to:
             return 400, twilio_error_body(21604)
-        if not form.get("From") and not form.get("MessagingServiceSid"):
+        if not frm and not service:
             return 400, twilio_error_body(21603)
         if not form.get("Body") and not form.get("ContentSid") and not form.get("MediaUrl"):
             return 400, twilio_error_body(21619)
+        whatsapp = to.lower().startswith("whatsapp:")
+        if frm and frm.lower().startswith("whatsapp:") != whatsapp:
+            return 400, twilio_error_body(21910)
+        if not whatsapp:
+            if not E164.fullmatch(to):
+                return 400, twilio_error_body(21211)
+            if frm and not E164.fullmatch(frm):
+                return 400, twilio_error_body(21212)
+        if service and not SERVICE_SID.fullmatch(service):
+            return 400, twilio_error_body(21701)
+        body = one("Body")
+        if body is None or (body and len(body) > 1600):
+            return 400, twilio_error_body(21617)
+        callback = one("StatusCallback")
+        if callback is None or (callback and (urlsplit(callback).scheme not in
+                                              ("http", "https") or
+                                              not urlsplit(callback).hostname)):
+            return 400, twilio_error_body(21609)
         return None
 
     def meta_success(self, to_raw):
@@ -940,7 +1150,8 @@ class Handler(BaseHTTPRequestHandler):
             "sid": sid, "account_sid": account, "messaging_service_sid": service,
             "to": one("To"), "from": one("From"), "body": one("Body") or "",
             "status": "accepted" if service else "queued",
-            "num_segments": "1", "num_media": str(num_media),
+            "num_segments": str(max(1, sms_segments(one("Body") or "")[0])),
+            "num_media": str(num_media),
             "direction": "outbound-api", "api_version": "2010-04-01",
             "price": None, "price_unit": None, "error_code": None, "error_message": None,
             "date_created": now, "date_sent": None, "date_updated": now,
@@ -981,7 +1192,13 @@ def main(argv=None):
     p.add_argument("--max-records", type=int, default=0, metavar="N",
                    help="keep only the last N records in memory (0: all)")
     p.add_argument("--verbose", action="store_true", help="log every request on stderr")
+    p.add_argument("--twilio-auth", metavar="SID:TOKEN",
+                   help="the Twilio credentials requests must carry")
     args = p.parse_args(argv)
+    if args.twilio_auth is not None and (":" not in args.twilio_auth or
+                                         args.twilio_auth.startswith(":") or
+                                         args.twilio_auth.endswith(":")):
+        p.error("--twilio-auth must be SID:TOKEN")
     if not 0 <= args.port <= 65535:
         p.error("--port must be 0-65535")
     if args.max_records < 0:
@@ -994,6 +1211,8 @@ def main(argv=None):
     signal.signal(signal.SIGINT, stop)
 
     state = State(args.record, args.max_records)
+    if args.twilio_auth:
+        state.twilio_sid, state.twilio_token = args.twilio_auth.split(":", 1)
     try:
         server = MockServer(("127.0.0.1", args.port), Handler, state, args.verbose)
     except OSError as e:

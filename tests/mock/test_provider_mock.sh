@@ -115,7 +115,7 @@ assert_eq "Twilio: status queued" queued "$(jqb .status)"
 assert_eq "Twilio: to echoed" whatsapp:+15552229999 "$(jqb .to)"
 assert_eq "Twilio: account_sid from the path" ACtest0001 "$(jqb .account_sid)"
 assert_eq "Twilio: Content-Length matches the body" "${#HTTP_BODY}" "$(http_header Content-Length)"
-http POST "$MOCK_URL$TWILIO_PATH" "To=whatsapp%3A%2B15552229999&MessagingServiceSid=MG1&ContentSid=HX1&ContentVariables=%7B%221%22%3A%22db01%22%7D" \
+http POST "$MOCK_URL$TWILIO_PATH" "To=whatsapp%3A%2B15552229999&MessagingServiceSid=MG0123456789abcdef0123456789abcdef&ContentSid=HX1&ContentVariables=%7B%221%22%3A%22db01%22%7D" \
 	-H 'Content-Type: application/x-www-form-urlencoded' -u ACtest0001:secret
 assert_eq "Twilio: with a Messaging Service the status is accepted" "201 accepted" "$HTTP_STATUS $(jqb .status)"
 
@@ -132,6 +132,78 @@ assert_eq "Twilio: no credentials answers 401 code 20003" "401 20003" "$HTTP_STA
 http POST "$MOCK_URL$TWILIO_PATH" "From=whatsapp%3A%2B1444&Body=x" \
 	-H 'Content-Type: application/x-www-form-urlencoded' -u AC:x
 assert_eq "Twilio: no To answers 400 code 21604" "400 21604" "$HTTP_STATUS $(jqb .code)"
+
+# ---------------------------------------------------------------------------
+# Twilio SMS: strict fields, the account's credentials, signed status callbacks
+
+mock_reset
+# sms FORM [SID:TOKEN] [ACCOUNT]: a Messages API request with that form body.
+sms() {
+	http POST "$MOCK_URL/2010-04-01/Accounts/${3:-ACtest0001}/Messages.json" "$1" \
+		-H 'Content-Type: application/x-www-form-urlencoded' -u "${2:-ACtest0001:secret}"
+}
+last() { mock_requests | jq -r ".[-1] | $1"; }
+sms "To=%2B15552229999&From=%2B15553330000&Body=disk%20full"
+assert_eq "SMS: plain E.164 To and From answer 201 queued" "201 queued" "$HTTP_STATUS $(jqb .status)"
+assert_eq "SMS: recorded as an sms with its sid" "sms $(jqb .sid)" "$(last '"\(.channel) \(.sid)"')"
+assert_eq "SMS: one GSM-7 segment" "1 gsm7" "$(last '"\(.segments) \(.encoding)"')"
+sms "To=%2B15552229999&MessagingServiceSid=MG0123456789abcdef0123456789abcdef&Body=x"
+assert_eq "SMS: a Messaging Service instead of From: 201 accepted" "201 accepted" "$HTTP_STATUS $(jqb .status)"
+sms "To=%2B15552229999&From=%2B15553330000&Body=$(printf '%.0s%%D0%%96' $(seq 71))"
+assert_eq "SMS: 71 Cyrillic letters are two UCS-2 segments" "2 ucs2 2" "$(last '"\(.segments) \(.encoding)"') $(jqb .num_segments)"
+sms "To=%2B15552229999&From=%2B15553330000&Body=$(printf '%.0s%%7B' $(seq 153))"
+assert_eq "SMS: 153 escape pairs are three GSM-7 segments" "3 gsm7" "$(last '"\(.segments) \(.encoding)"')"
+sms "To=whatsapp%3A%2B15552229999&From=%2B15553330000&Body=x"
+assert_eq "SMS: WhatsApp To with a plain From: 400 21910" "400 21910" "$HTTP_STATUS $(jqb .code)"
+sms "To=%2B15552229999&From=whatsapp%3A%2B15553330000&Body=x"
+assert_eq "SMS: plain To with a whatsapp: From: 400 21910" "400 21910" "$HTTP_STATUS $(jqb .code)"
+sms "To=5552229999&From=%2B15553330000&Body=x"
+assert_eq "SMS: a To that is not E.164: 400 21211" "400 21211" "$HTTP_STATUS $(jqb .code)"
+sms "To=%2B15552229999&From=Ops&Body=x"
+assert_eq "SMS: a From that is not E.164: 400 21212" "400 21212" "$HTTP_STATUS $(jqb .code)"
+sms "To=%2B15552229999&MessagingServiceSid=MG1&Body=x"
+assert_eq "SMS: a bad Messaging Service SID: 400 21701" "400 21701" "$HTTP_STATUS $(jqb .code)"
+sms "To=%2B15552229999&From=%2B15553330000&Body=$(printf '%.0sa' $(seq 1601))"
+assert_eq "SMS: a Body over 1600 characters: 400 21617" "400 21617" "$HTTP_STATUS $(jqb .code)"
+sms "To=%2B15552229999&From=%2B15553330000&Body=x&StatusCallback=ftp%3A%2F%2Fexample.test%2F"
+assert_eq "SMS: a StatusCallback that is not http(s): 400 21609" "400 21609" "$HTTP_STATUS $(jqb .code)"
+
+mock_twilio_auth ACtest0001 secret
+sms "To=%2B15552229999&From=%2B15553330000&Body=x" ACtest0001:wrong
+assert_eq "SMS: with credentials set, a wrong token: 401 20003" "401 20003" "$HTTP_STATUS $(jqb .code)"
+sms "To=%2B15552229999&From=%2B15553330000&Body=x" ACtest0001:secret ACother0002
+assert_eq "SMS: another account's path: 401 20003" "401 20003" "$HTTP_STATUS $(jqb .code)"
+sink=$MOCK_URL/status-sink
+sms "To=%2B15552229999&From=%2B15553330000&Body=x&StatusCallback=$(jq -rn --arg u "$sink" '$u|@uri')"
+assert_eq "SMS: the account's own credentials: 201" 201 "$HTTP_STATUS"
+sid=$(jqb .sid)
+out=$(mock_callback "$(jq -cn --arg s "$sid" '{sid: $s, status: "undelivered", error_code: 30003}')")
+assert_eq "callback: posted to the StatusCallback (here the mock: 404)" 404 "$(jq -r .status <<<"$out")"
+cb=$(mock_requests | jq -c '[.[] | select(.path == "/status-sink")][-1]')
+assert_eq "callback: Twilio's fields" "$sid $sid ACtest0001 +15552229999 +15553330000 undelivered undelivered 30003 2010-04-01" \
+	"$(jq -r '.form | "\(.MessageSid) \(.SmsSid) \(.AccountSid) \(.To) \(.From) \(.MessageStatus) \(.SmsStatus) \(.ErrorCode) \(.ApiVersion)"' <<<"$cb")"
+valid=$(python3 -c '
+import base64, hashlib, hmac, json, sys
+r = json.loads(sys.argv[1]); f = r["form"]
+data = sys.argv[2] + "".join(k + f[k] for k in sorted(f))
+want = base64.b64encode(hmac.new(b"secret", data.encode(), hashlib.sha1).digest()).decode()
+print(want == r["headers"].get("x-twilio-signature"))' "$cb" "$sink")
+assert_eq "callback: X-Twilio-Signature over the URL and sorted fields" True "$valid"
+out=$(mock_callback "$(jq -cn --arg s "$sid" '{sid: $s, status: "delivered", sign_url: "https://public.example.test/cb"}')")
+cb=$(mock_requests | jq -c '[.[] | select(.path == "/status-sink")][-1]')
+assert_eq "callback: delivered has no ErrorCode" "delivered null" "$(jq -r '.form | "\(.MessageStatus) \(.ErrorCode)"' <<<"$cb")"
+valid=$(python3 -c '
+import base64, hashlib, hmac, json, sys
+r = json.loads(sys.argv[1]); f = r["form"]
+data = sys.argv[2] + "".join(k + f[k] for k in sorted(f))
+print(base64.b64encode(hmac.new(b"secret", data.encode(), hashlib.sha1).digest()).decode() == r["headers"].get("x-twilio-signature"))' "$cb" "https://public.example.test/cb")
+assert_eq "callback: signed for sign_url when given" True "$valid"
+code=$(curl -s -o /dev/null -w '%{http_code}' -H 'Content-Type: application/json' \
+	--data '{"sid":"SMnone","status":"delivered"}' "$MOCK_URL/__mock/callback")
+assert_eq "callback: an unknown sid: 404" 404 "$code"
+mock_twilio_auth
+sms "To=%2B15552229999&From=%2B15553330000&Body=x" ACtest0001:wrong
+assert_eq "SMS: credentials cleared: any Basic auth again" 201 "$HTTP_STATUS"
 
 # ---------------------------------------------------------------------------
 # Scripted answers

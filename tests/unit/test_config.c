@@ -592,6 +592,56 @@ static void test_config_rejects_smtp_from_with_cr_lf_from_the_environment(void *
 	unsetenv("SMTP_FROM");
 }
 
+static void test_config_sms_settings_load(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg,
+	                                "TWILIO_ACCOUNT_SID=AC0123\nTWILIO_AUTH_TOKEN=tok-123456\n"
+	                                "TWILIO_SMS_FROM=+1 555 333 0000\n",
+	                                &err),
+	                 0);
+	assert_string_equal(cfg.twilio_sms_from, "+15553330000");
+	assert_int_equal(cfg.sms_max_segments, 3);
+	assert_int_equal(cfg.sms_rate_per_second, 1);
+	assert_int_equal(cfg.sms_retry_base_s, 30);
+	assert_int_equal(cfg.sms_retry_max_s, 900);
+	config_release(&cfg);
+	assert_int_equal(load_with_file(&cfg,
+	                                "TWILIO_ACCOUNT_SID=AC0123\nTWILIO_AUTH_TOKEN=tok-123456\n"
+	                                "TWILIO_MESSAGING_SERVICE_SID="
+	                                "MG0123456789abcdef0123456789ABCDEF\nSMS_MAX_SEGMENTS=10\n",
+	                                &err),
+	                 0);
+	assert_int_equal(cfg.sms_max_segments, 10);
+	config_release(&cfg);
+	/* No sender: nothing else is required. */
+	assert_int_equal(load_with_file(&cfg, "SMS_MAX_SEGMENTS=1\n", &err), 0);
+	config_release(&cfg);
+}
+
+static void test_config_rejects_bad_sms_settings(void **state)
+{
+	(void)state;
+	const char *keys = "TWILIO_ACCOUNT_SID=AC0123\nTWILIO_AUTH_TOKEN=tok-123456\n";
+	char *both = xasprintf("%sTWILIO_SMS_FROM=+15553330000\nTWILIO_MESSAGING_SERVICE_SID="
+	                       "MG0123456789abcdef0123456789abcdef\n",
+	                       keys);
+	assert_load_fails(both, "TWILIO_SMS_FROM", "not both");
+	free(both);
+	char *bad_from = xasprintf("%sTWILIO_SMS_FROM=Ops\n", keys);
+	assert_load_fails(bad_from, "TWILIO_SMS_FROM", NULL);
+	free(bad_from);
+	char *bad_ms = xasprintf("%sTWILIO_MESSAGING_SERVICE_SID=MG1\n", keys);
+	assert_load_fails(bad_ms, "TWILIO_MESSAGING_SERVICE_SID", "32 hex");
+	free(bad_ms);
+	assert_load_fails("TWILIO_AUTH_TOKEN=tok-123456\nTWILIO_SMS_FROM=+15553330000\n",
+	                  "TWILIO_ACCOUNT_SID", "SMS");
+	assert_load_fails("SMS_MAX_SEGMENTS=11\n", "SMS_MAX_SEGMENTS", NULL);
+	assert_load_fails("SMS_MAX_SEGMENTS=0\n", "SMS_MAX_SEGMENTS", NULL);
+}
+
 static void test_config_rejects_non_http_graph_url(void **state)
 {
 	(void)state;
@@ -1062,6 +1112,8 @@ int main(void)
 	    T(test_config_rejects_warning_below_critical_when_lower_is_worse),
 	    T(test_config_rejects_unknown_log_level),
 	    T(test_config_smtp_settings_load),
+	    T(test_config_sms_settings_load),
+	    T(test_config_rejects_bad_sms_settings),
 	    T(test_config_rejects_bad_smtp_settings),
 	    T(test_config_rejects_smtp_from_with_cr_lf_from_the_environment),
 	    T(test_config_rejects_non_http_graph_url),

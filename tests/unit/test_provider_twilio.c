@@ -577,6 +577,149 @@ static void test_twilio_classify_error_text_never_contains_the_auth_token(void *
 	assert_contains(rs.error, "Authenticate");
 }
 
+/* ---- SMS (provider_twilio_sms) ---- */
+
+static void sms_build(const char *text, struct http_call *call, struct form *f)
+{
+	struct send_request rq = {.to = "+1 555 222 9999", .text = text};
+	struct send_result rs;
+	int r = provider_twilio_sms.build(&cfg, &rq, call, &rs);
+	if (r != 0) {
+		print_error("build returned %d: %s %s\n", r, rs.error_code, rs.error);
+		fail();
+	}
+	form_parse(call->body, f);
+}
+
+static void test_sms_build_plain_e164_from_and_status_callback(void **state)
+{
+	(void)state;
+	struct http_call call;
+	struct form f;
+	tu_config_set(&cfg.twilio_sms_from, "+15553330000");
+	tu_config_set(&cfg.twilio_webhook_url,
+	              "https://monitor.example.test/monitoring/twilio/webhook");
+	cfg.sms_max_segments = 3;
+	sms_build("disk full", &call, &f);
+	assert_string_equal(call.url,
+	                    "https://api.twilio.com/2010-04-01/Accounts/" SID "/Messages.json");
+	assert_string_equal(call.userpwd, SID ":" AUTH_TOKEN);
+	assert_string_equal(form_get(&f, "To"), "+15552229999");
+	assert_string_equal(form_get(&f, "From"), "+15553330000");
+	assert_null(form_get(&f, "MessagingServiceSid"));
+	assert_string_equal(form_get(&f, "Body"), "disk full");
+	assert_string_equal(form_get(&f, "StatusCallback"),
+	                    "https://monitor.example.test/monitoring/twilio/webhook");
+	assert_int_equal(f.n, 4);
+	form_release(&f);
+	http_call_release(&call);
+}
+
+static void test_sms_build_messaging_service_instead_of_from(void **state)
+{
+	(void)state;
+	struct http_call call;
+	struct form f;
+	tu_config_set(&cfg.twilio_messaging_service_sid, "MG0123456789abcdef0123456789abcdef");
+	cfg.sms_max_segments = 3;
+	sms_build("x", &call, &f);
+	assert_string_equal(form_get(&f, "MessagingServiceSid"),
+	                    "MG0123456789abcdef0123456789abcdef");
+	assert_null(form_get(&f, "From"));
+	assert_null(form_get(&f, "StatusCallback")); /* no TWILIO_WEBHOOK_URL */
+	form_release(&f);
+	http_call_release(&call);
+}
+
+static void test_sms_build_cleans_and_cuts_the_body(void **state)
+{
+	(void)state;
+	struct http_call call;
+	struct form f;
+	char long_text[1001];
+	memset(long_text, 'a', 1000);
+	long_text[1000] = '\0';
+	long_text[10] = '\x1b';
+	tu_config_set(&cfg.twilio_sms_from, "+15553330000");
+	cfg.sms_max_segments = 2;
+	sms_build(long_text, &call, &f);
+	const char *body = form_get(&f, "Body");
+	assert_int_equal(strlen(body), 306);
+	assert_null(strchr(body, '\x1b'));
+	assert_string_equal(body + 303, "...");
+	form_release(&f);
+	http_call_release(&call);
+}
+
+static void test_sms_build_refuses_without_a_sender_or_text(void **state)
+{
+	(void)state;
+	struct http_call call;
+	struct send_result rs;
+	struct send_request rq = {.to = "+15552229999", .text = "x"};
+	assert_int_equal(provider_twilio_sms.build(&cfg, &rq, &call, &rs), -1);
+	assert_int_equal(rs.outcome, SEND_PERMANENT);
+	assert_string_equal(rs.error_code, "config");
+	tu_config_set(&cfg.twilio_sms_from, "+15553330000");
+	rq.text = "\x01\x02";
+	assert_int_equal(provider_twilio_sms.build(&cfg, &rq, &call, &rs), -1);
+	assert_string_equal(rs.error_code, "bad_request");
+	rq.text = "x";
+	rq.to = "not a number";
+	assert_int_equal(provider_twilio_sms.build(&cfg, &rq, &call, &rs), -1);
+	assert_int_equal(rs.outcome, SEND_PERMANENT);
+}
+
+static void test_sms_codes_have_their_own_table(void **state)
+{
+	(void)state;
+	const struct {
+		long long code;
+		enum send_outcome o;
+	} cases[] = {
+	    {21211, SEND_PERMANENT}, {21610, SEND_PERMANENT}, {21614, SEND_PERMANENT},
+	    {30003, SEND_PERMANENT}, {30007, SEND_PERMANENT}, {20429, SEND_RETRY},
+	    {30001, SEND_RETRY},     {20003, SEND_STOP_ALL},  {20005, SEND_STOP_ALL},
+	    {99999, SEND_PERMANENT},
+	};
+	for (size_t i = 0; i < ARRAY_LEN(cases); i++)
+		assert_int_equal(provider_twilio_sms.code_outcome(cases[i].code), cases[i].o);
+	/* WhatsApp's 63016 (outside the window) means nothing for SMS: no template to try. */
+	assert_int_equal(provider_twilio.code_outcome(63016), SEND_AS_TEMPLATE);
+	assert_int_equal(provider_twilio_sms.code_outcome(63016), SEND_PERMANENT);
+	assert_int_equal(provider_twilio_sms.has_template(&cfg), 0);
+	assert_true(provider_sends_on(&provider_twilio_sms, CHANNEL_SMS));
+	assert_false(provider_sends_on(&provider_twilio_sms, CHANNEL_WHATSAPP));
+	assert_string_equal(provider_twilio_sms.name, "twilio");
+}
+
+static void test_sms_classify_429_5xx_retry_and_201_sent(void **state)
+{
+	(void)state;
+	struct send_result rs;
+	struct http_answer a = {.status = 429,
+	                        .body = "{\"code\":20429,\"message\":\"Too Many Requests\"}"};
+	a.len = strlen(a.body);
+	provider_twilio_sms.classify(&cfg, &a, &rs);
+	assert_int_equal(rs.outcome, SEND_RETRY);
+	assert_string_equal(rs.error_code, "20429");
+	struct http_answer b = {.status = 503, .body = "", .len = 0};
+	provider_twilio_sms.classify(&cfg, &b, &rs);
+	assert_int_equal(rs.outcome, SEND_RETRY);
+	assert_string_equal(rs.error_code, "http_503");
+	struct http_answer c = {.status = 400,
+	                        .body = "{\"code\":21610,\"message\":\"unsubscribed\"}"};
+	c.len = strlen(c.body);
+	provider_twilio_sms.classify(&cfg, &c, &rs);
+	assert_int_equal(rs.outcome, SEND_PERMANENT);
+	struct http_answer d = {.status = 201,
+	                        .body = "{\"sid\":\"SM0123\",\"status\":\"queued\"}"};
+	d.len = strlen(d.body);
+	provider_twilio_sms.classify(&cfg, &d, &rs);
+	assert_int_equal(rs.outcome, SEND_SENT);
+	assert_string_equal(rs.message_id, "SM0123");
+}
+
 #define T(f) cmocka_unit_test_setup_teardown(f, setup, teardown)
 
 int main(void)
@@ -613,6 +756,12 @@ int main(void)
 	    T(test_twilio_classify_unparseable_201_retries),
 	    T(test_twilio_classify_error_text_has_message_and_link),
 	    T(test_twilio_classify_error_text_never_contains_the_auth_token),
+	    T(test_sms_build_plain_e164_from_and_status_callback),
+	    T(test_sms_build_messaging_service_instead_of_from),
+	    T(test_sms_build_cleans_and_cuts_the_body),
+	    T(test_sms_build_refuses_without_a_sender_or_text),
+	    T(test_sms_codes_have_their_own_table),
+	    T(test_sms_classify_429_5xx_retry_and_201_sent),
 	};
 	return cmocka_run_group_tests_name("provider_twilio", tests, NULL, NULL);
 }

@@ -193,6 +193,51 @@ static void test_the_spool_takes_no_email(void **state)
 	delivery_batch_release(&b);
 }
 
+/* One SMS to number, channel sms. */
+static void one_sms(struct delivery_batch *b, const char *key, const char *number)
+{
+	struct outbox_msg m = {
+	    .phone = number,
+	    .content = "disk full",
+	    .priority = "critical",
+	    .kind = "test",
+	    .key = key,
+	    .channel = "sms",
+	    .account_id = 3,
+	};
+	delivery_batch_add(b, &m);
+}
+
+static void test_an_sms_number_that_is_not_one_refuses_the_batch(void **state)
+{
+	(void)state;
+	const char *bad[] = {"not-a-number", "+15552229999\nBody=x", "", "+1"};
+	for (size_t i = 0; i < ARRAY_LEN(bad); i++) {
+		struct delivery_batch b = DELIVERY_BATCH_INIT;
+		struct delivery_result r;
+		two_messages(&b, "smsinj");
+		one_sms(&b, "unit:smsinj:sms", bad[i]);
+		assert_int_equal(delivery_submit(NULL, &cfg, &b, &r), -1);
+		assert_all(&b, DELIVERY_PENDING);
+		assert_int_equal(spool_has_key(&cfg, "unit:smsinj:0"), 0);
+		delivery_batch_release(&b);
+	}
+}
+
+static void test_the_spool_takes_no_sms(void **state)
+{
+	(void)state;
+	struct delivery_batch b = DELIVERY_BATCH_INIT;
+	struct delivery_result r;
+	two_messages(&b, "smsmix");
+	one_sms(&b, "unit:smsmix:sms", "+15552229999");
+	assert_int_equal(delivery_submit(NULL, &cfg, &b, &r), 0);
+	assert_int_equal(r.sent_while_down, 2);
+	assert_int_equal(b.v[2].status, DELIVERY_PENDING);
+	assert_int_equal(spool_has_key(&cfg, "unit:smsmix:sms"), 0);
+	delivery_batch_release(&b);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -204,6 +249,9 @@ int main(void)
 	                           each_setup),
 	    cmocka_unit_test_setup(test_an_email_address_with_cr_lf_refuses_the_batch, each_setup),
 	    cmocka_unit_test_setup(test_the_spool_takes_no_email, each_setup),
+	    cmocka_unit_test_setup(test_an_sms_number_that_is_not_one_refuses_the_batch,
+	                           each_setup),
+	    cmocka_unit_test_setup(test_the_spool_takes_no_sms, each_setup),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
