@@ -12,8 +12,9 @@
  * ends a session on the server (DELETE /tenants/session) and forgets the token; a platform
  * token is the platform's to end, so there is no Log out for it.
  *
- * The API: GET/PATCH /tenants/me, POST /tenants/me/verify, POST /tenants/login, POST/DELETE
- * /tenants/session (README, "Sellers"). Errors are {"error":{"code","message","field"}}; a 400
+ * The API: GET/PATCH /tenants/me, GET/PATCH /tenants/me/preferences, POST /tenants/me/verify,
+ * POST /tenants/login, POST/DELETE /tenants/session (README, "Sellers" and "Alerts to
+ * sellers"). Errors are {"error":{"code","message","field"}}; a 400
  * names the field, and its message is shown next to that field.
  */
 'use strict';
@@ -237,6 +238,7 @@
     $('general-form').reset();
     clearErrors($('general-form'));
     $('verify').hidden = true;
+    clearPrefs();
     $('login').hidden = false;
     $('login-number-form').hidden = false;
     $('login-code-form').hidden = true;
@@ -298,6 +300,7 @@
     if (r.status === 200) {
       fill(r.data);
       showSettings();
+      loadPrefs();
       return;
     }
     if (r.status === 401) {
@@ -331,6 +334,7 @@
       $(t.getAttribute('aria-controls')).hidden = !on;
     });
     if (focus) tab.focus();
+    if (tab.id === 'tab-notifications') loadPrefs();
   }
 
   function setupTabs() {
@@ -352,13 +356,16 @@
 
   /* ------------------------------------------------------------------ the General tab */
 
-  function setSaveState(s) {
-    var b = $('save');
+  /* A Save button's state: idle (LABEL), loading ("Saving…", disabled), success ("Saved ✓"). */
+  function setButtonState(buttonId, formId, s, label) {
+    var b = $(buttonId);
     b.dataset.state = s;
     b.disabled = s === 'loading';
-    b.textContent = s === 'loading' ? 'Saving\u2026' : s === 'success' ? 'Saved \u2713' : 'Save';
-    $('general-form').setAttribute('aria-busy', s === 'loading' ? 'true' : 'false');
+    b.textContent = s === 'loading' ? 'Saving\u2026' : s === 'success' ? 'Saved \u2713' : label;
+    $(formId).setAttribute('aria-busy', s === 'loading' ? 'true' : 'false');
   }
+
+  function setSaveState(s) { setButtonState('save', 'general-form', s, 'Save'); }
 
   /* What the form says that differs from the tenant; null (and errors shown) if it is wrong. */
   function changes() {
@@ -536,6 +543,202 @@
     });
   }
 
+  /* ------------------------------------------------------------------ the Notifications tab */
+
+  /*
+   * GET /tenants/me/preferences lists every alert type: enabled, delivery (immediate, hourly,
+   * daily), channels (["whatsapp"], the only one the API takes for now: shown, not editable),
+   * locked (security.*, payment.failed: cannot be switched off), urgency. Save sends PATCH with
+   * only what the form changed; a 400 names the member ("preferences.order.placed.delivery"),
+   * and its words go next to that type.
+   */
+  var TYPE_NAMES = {
+    'conversation.started': 'A customer starts a conversation',
+    'order.placed': 'New order',
+    'payment.confirmed': 'Payment received',
+    'payment.failed': 'Payment failed',
+    'inventory.low': 'Stock running low',
+    'inventory.out_of_stock': 'Out of stock',
+    'security.login': 'New login to your account',
+    'security.password_changed': 'Password changed',
+    'system.notice': 'Notices from the service',
+    'cart.item_added': 'Item added to a cart',
+    'cart.item_removed': 'Item removed from a cart',
+    'cart.checked_out': 'Cart checked out',
+    'cart.abandoned': 'Abandoned cart'
+  };
+  var URGENCY_WORDS = {
+    urgent: 'Urgent: comes even in your quiet hours',
+    normal: 'Normal: waits for the end of your quiet hours',
+    low: 'Low: waits for the end of your quiet hours'
+  };
+  var DELIVERIES = [
+    ['immediate', 'Immediately'], ['hourly', 'In an hourly digest'], ['daily', 'In a daily digest']
+  ];
+  var CHANNEL_NAMES = { whatsapp: 'WhatsApp', sms: 'SMS', email: 'Email' };
+
+  var prefs = { data: null, loading: null };
+
+  function typeName(type) { return TYPE_NAMES[type] || type; }
+
+  /* An id-safe form of a type's name: order.placed -> pref-order-placed. */
+  function prefId(type) { return 'pref-' + type.replace(/[^a-z0-9]+/gi, '-'); }
+
+  function el(tag, attrs, text) {
+    var e = document.createElement(tag);
+    Object.keys(attrs || {}).forEach(function (k) { e.setAttribute(k, attrs[k]); });
+    if (text !== undefined) e.textContent = text;
+    return e;
+  }
+
+  /* One list item: the switch and its label, the urgency, the delivery, the channels. */
+  function prefItem(type, p) {
+    var id = prefId(type);
+    var li = el('li', { 'class': 'pref', id: id, 'data-type': type });
+    var head = el('div', { 'class': 'pref-head' });
+    var described = [id + '-info'];
+    if (p.locked) described.push(id + '-locked');
+    described.push(id + '-error');
+    var sw = el('input', {
+      type: 'checkbox', role: 'switch', 'class': 'switch', id: id + '-enabled',
+      'aria-describedby': described.join(' ')
+    });
+    sw.checked = !!p.enabled || !!p.locked;
+    sw.disabled = !!p.locked;
+    head.appendChild(sw);
+    head.appendChild(el('label', { 'for': id + '-enabled', 'class': 'pref-name' }, typeName(type)));
+    li.appendChild(head);
+    var channels = (p.channels || ['whatsapp']).map(function (c) { return CHANNEL_NAMES[c] || c; });
+    li.appendChild(el('p', { 'class': 'hint', id: id + '-info' },
+      (URGENCY_WORDS[p.urgency] || p.urgency) + '. Sent on ' + channels.join(', ') + '.'));
+    if (p.locked)
+      li.appendChild(el('p', { 'class': 'locked-note', id: id + '-locked' },
+        'Can\u2019t be switched off: you always need to know about this.'));
+    var field = el('div', { 'class': 'pref-delivery' });
+    field.appendChild(el('label', { 'for': id + '-delivery' }, 'When'));
+    var sel = el('select', { id: id + '-delivery', 'aria-describedby': id + '-error' });
+    DELIVERIES.forEach(function (d) { sel.appendChild(el('option', { value: d[0] }, d[1])); });
+    sel.value = p.delivery;
+    field.appendChild(sel);
+    li.appendChild(field);
+    li.appendChild(el('p', { 'class': 'error', id: id + '-error', 'aria-live': 'polite' }));
+    return li;
+  }
+
+  function fillPrefs(data) {
+    prefs.data = data;
+    var list = $('prefs-list');
+    list.textContent = '';
+    Object.keys(data).forEach(function (type) { list.appendChild(prefItem(type, data[type])); });
+    $('prefs-form').hidden = false;
+  }
+
+  function clearPrefs() {
+    prefs.data = null;
+    $('prefs-list').textContent = '';
+    $('prefs-form').hidden = true;
+    $('prefs-loading').hidden = false;
+    $('prefs-load-error').textContent = '';
+    $('prefs-status').textContent = '';
+    setButtonState('prefs-save', 'prefs-form', 'idle', 'Save');
+  }
+
+  /* What the form changed, as the PATCH's "preferences" (only the changed members). */
+  function prefsChanges() {
+    var out = {};
+    if (!prefs.data) return out;
+    Object.keys(prefs.data).forEach(function (type) {
+      var p = prefs.data[type], id = prefId(type), c = {};
+      var sw = $(id + '-enabled'), sel = $(id + '-delivery');
+      if (!sw || !sel) return;
+      if (sw.checked !== !!p.enabled) c.enabled = sw.checked;
+      if (sel.value !== p.delivery) c.delivery = sel.value;
+      if (Object.keys(c).length) out[type] = c;
+    });
+    return out;
+  }
+
+  async function loadPrefs() {
+    if (!state.token) return;
+    if (prefs.loading) return prefs.loading;
+    if (prefs.data && Object.keys(prefsChanges()).length) return; /* keep the seller's edits */
+    var token = state.token;
+    prefs.loading = (async function () {
+      $('prefs-loading').hidden = false;
+      $('prefs-load-error').textContent = '';
+      var r = await api('GET', '/tenants/me/preferences');
+      if (state.token !== token) return; /* logged out, or another token, meanwhile */
+      $('prefs-loading').hidden = true;
+      if (sessionEnded(r)) return;
+      if (r.status !== 200 || !r.data || !r.data.preferences) {
+        $('prefs-load-error').textContent = explain(r);
+        return;
+      }
+      fillPrefs(r.data.preferences);
+    })();
+    try { await prefs.loading; } finally { prefs.loading = null; }
+  }
+
+  /* The type a 400's field names: the longest known type "preferences.<type>..." starts with. */
+  function fieldType(field) {
+    if (!field || !prefs.data || field.indexOf('preferences.') !== 0) return null;
+    var rest = field.slice('preferences.'.length), best = null;
+    Object.keys(prefs.data).forEach(function (type) {
+      if ((rest === type || rest.indexOf(type + '.') === 0) && (!best || type.length > best.length))
+        best = type;
+    });
+    return best;
+  }
+
+  /* A refusal of a PATCH in words, next to the type it names. */
+  function showPrefsError(r) {
+    var e = r.error || {}, type = fieldType(e.field);
+    if (!type) { $('prefs-error').textContent = explain(r); return; }
+    var id = prefId(type), member = e.field.slice(('preferences.' + type + '.').length), text;
+    if (e.code === 'locked_type')
+      text = typeName(type) + ' can\u2019t be switched off: you always get this alert.';
+    else if (e.message && e.message.indexOf(e.field + ' ') === 0)
+      text = typeName(type) + ': ' + (member === 'delivery' ? 'when it comes' : member || 'this setting') +
+        e.message.slice(e.field.length) + '.';
+    else
+      text = typeName(type) + ': ' + (e.message || 'this change is not accepted.');
+    $(id + '-error').textContent = text;
+    var input = $(id + (member === 'delivery' ? '-delivery' : '-enabled'));
+    if (input) {
+      input.setAttribute('aria-invalid', 'true');
+      if (!input.disabled) input.focus();
+    }
+  }
+
+  var prefsSavedTimer = null;
+
+  async function savePrefs(ev) {
+    ev.preventDefault();
+    var form = $('prefs-form');
+    clearErrors(form);
+    $('prefs-status').textContent = '';
+    clearTimeout(prefsSavedTimer);
+    var changed = prefsChanges();
+    if (!Object.keys(changed).length) {
+      $('prefs-status').textContent = 'Nothing to save: no changes.';
+      return;
+    }
+    setButtonState('prefs-save', 'prefs-form', 'loading', 'Save');
+    var r = await api('PATCH', '/tenants/me/preferences', { preferences: changed });
+    if (sessionEnded(r)) return;
+    if (r.status !== 200 || !r.data || !r.data.preferences) {
+      setButtonState('prefs-save', 'prefs-form', 'idle', 'Save');
+      showPrefsError(r);
+      return;
+    }
+    fillPrefs(r.data.preferences);
+    setButtonState('prefs-save', 'prefs-form', 'success', 'Save');
+    $('prefs-status').textContent = 'Your alert choices are saved.';
+    prefsSavedTimer = setTimeout(function () {
+      setButtonState('prefs-save', 'prefs-form', 'idle', 'Save');
+    }, SAVED_SHOWN_MS);
+  }
+
   /* ------------------------------------------------------------------ the WhatsApp login */
 
   async function askForCode(ev) {
@@ -592,6 +795,7 @@
     fill(r.data.tenant);
     showSettings();
     selectTab($('tab-general'), false);
+    loadPrefs();
     $('whatsapp-number').focus();
   }
 
@@ -628,6 +832,7 @@
     var ln = $('login-number');
     ln.addEventListener('input', function () { showError('login-number', ''); });
     $('general-form').addEventListener('submit', save);
+    $('prefs-form').addEventListener('submit', savePrefs);
     $('verify-submit').addEventListener('click', verify);
     $('verify-code').addEventListener('keydown', function (ev) {
       if (ev.key === 'Enter') { ev.preventDefault(); verify(); }
@@ -651,6 +856,7 @@
       if (!t) return;
       stopCountdowns();
       keepToken(t);
+      clearPrefs();
       loadMe();
     });
   }

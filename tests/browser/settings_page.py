@@ -34,6 +34,7 @@ from selenium.webdriver.chrome.options import Options
 from selenium.webdriver.chrome.service import Service
 from selenium.webdriver.common.by import By
 from selenium.webdriver.common.keys import Keys
+from selenium.webdriver.support.ui import Select
 
 ENV = os.environ
 BASE = ENV["HTTP_BASE"]
@@ -115,6 +116,12 @@ def tenant(external_id):
     """The tenant as the platform sees it (the page's doing, checked from outside the page)."""
     status, t = http("GET", BASE + "/tenants/" + external_id, token=ENV["PLATFORM_KEY"])
     return t if status == 200 else {}
+
+
+def api_prefs(token):
+    """The tenant's preferences as the API answers them to TOKEN ({} if refused)."""
+    status, body = http("GET", BASE + "/tenants/me/preferences", token=token)
+    return (body or {}).get("preferences", {}) if status == 200 else {}
 
 
 def mock_records(since):
@@ -359,14 +366,14 @@ def step_number_checks(p):
     eq("server refusals changed nothing", before, tenant("shop-a"))
 
 
-def record_save_states(p):
+def record_save_states(p, button="save"):
     p.js("""
       window.__saveStates = [];
-      var b = document.getElementById('save');
+      var b = document.getElementById(arguments[0]);
       new MutationObserver(function () {
         window.__saveStates.push(b.dataset.state + ':' + b.textContent + ':' + b.disabled);
       }).observe(b, {attributes: true, childList: true, characterData: true, subtree: true});
-    """)
+    """, button)
 
 
 def step_change_number(p):
@@ -500,9 +507,8 @@ def step_keyboard(p):
     contains("Recent alerts says honestly it is not available yet", p.text("alerts-unavailable"),
              "not available here yet")
     p.el("tab-notifications").click()
-    contains("Notifications says honestly it is not available yet",
-             p.text("notifications-unavailable"), "not available here yet")
-    p.el("tab-general").click()
+    p.wait("the alert types", lambda: p.visible("pref-order-placed-enabled"))
+    ok("Notifications lists the alert types")
 
     # Every field has a name a screen reader reads.
     unlabelled = p.js("""
@@ -512,9 +518,149 @@ def step_keyboard(p):
     eq("every input and select has a label", [], unlabelled)
     described = p.js("""
       return Array.from(document.querySelectorAll('.error')).filter(function (p) {
-        return !document.querySelector('[aria-describedby~="' + p.id + '"]') && p.id !== 'general-error';
+        return !document.querySelector('[aria-describedby~="' + p.id + '"]') &&
+          ['general-error', 'prefs-error', 'prefs-load-error'].indexOf(p.id) < 0;
       }).map(function (p) { return p.id; });""")
     eq("every field's error is tied to its field (aria-describedby)", [], described)
+    p.el("tab-general").click()
+
+
+def pref_ui(p, type_):
+    """(switch checked, switch enabled, delivery) of TYPE_ on the page."""
+    base = "pref-" + re.sub(r"[^a-z0-9]+", "-", type_)
+    sw = p.el(base + "-enabled")
+    return (sw.is_selected(), sw.is_enabled(), p.value(base + "-delivery"))
+
+
+def open_notifications(p):
+    p.el("tab-notifications").click()
+    p.wait("the alert types", lambda: p.visible("pref-order-placed-enabled")
+           and not p.visible("prefs-loading"))
+
+
+def record_fetches(p):
+    """Keep the bodies of the page's PATCHes to the preferences in window.__prefsPatches."""
+    p.js("""
+      window.__prefsPatches = [];
+      var f = window.fetch;
+      window.fetch = function (url, opts) {
+        if (String(url).indexOf('/tenants/me/preferences') >= 0 && opts && opts.method === 'PATCH')
+          window.__prefsPatches.push(JSON.parse(opts.body));
+        return f.apply(this, arguments);
+      };""")
+
+
+def tab_to(p, target, limit=80):
+    """Press Tab from the focused element until TARGET has the focus; True if it did."""
+    for _ in range(limit):
+        if p.js("return document.activeElement.id;") == target:
+            return True
+        p.d.switch_to.active_element.send_keys(Keys.TAB)
+    return p.js("return document.activeElement.id;") == target
+
+
+def step_notifications(p):
+    token = p.session_token()
+    open_notifications(p)
+    before = api_prefs(token)
+    check("API: A's preferences are the defaults to start with",
+          before and all(v["enabled"] == v["default"]["enabled"] and
+                         v["delivery"] == v["default"]["delivery"] for v in before.values()), before)
+    shown = p.js("return Array.from(document.querySelectorAll('#prefs-list > li'))"
+                 ".map(function (li) { return li.dataset.type; });")
+    eq("notifications: every type the API lists, in its order", list(before.keys()), shown)
+    eq("notifications: readable names", ("New order", "Item added to a cart"),
+       (p.js("return document.querySelector('label[for=\"pref-order-placed-enabled\"]').textContent;"),
+        p.js("return document.querySelector('label[for=\"pref-cart-item-added-enabled\"]').textContent;")))
+    contains("notifications: the urgency is shown", p.text("pref-order-placed-info"), "Normal")
+    contains("notifications: an urgent type says so", p.text("pref-payment-failed-info"), "Urgent")
+    contains("notifications: the channel is shown (WhatsApp)", p.text("pref-order-placed-info"),
+             "Sent on WhatsApp")
+    contains("notifications: SMS and email are said to come later", p.text("prefs-intro"),
+             "SMS and email will come later")
+    eq("notifications: the switch is a labelled checkbox with role=switch",
+       ("checkbox", "switch", True),
+       (p.attr("pref-order-placed-enabled", "type"), p.attr("pref-order-placed-enabled", "role"),
+        p.js("return document.getElementById('pref-order-placed-enabled').labels.length === 1;")))
+    eq("notifications: the API's state on the page (order.placed on, immediate; cart.item_added hourly)",
+       ((True, True, "immediate"), (True, True, "hourly")),
+       (pref_ui(p, "order.placed"), pref_ui(p, "cart.item_added")))
+    eq("notifications: three deliveries to choose from", ["immediate", "hourly", "daily"],
+       [o.get_attribute("value") for o in Select(p.el("pref-order-placed-delivery")).options])
+    for locked in ("security.login", "security.password_changed", "payment.failed"):
+        base = "pref-" + re.sub(r"[^a-z0-9]+", "-", locked)
+        sw, en, _ = pref_ui(p, locked)
+        eq("locked %s: the switch is on and disabled" % locked, (True, False), (sw, en))
+        check("locked %s: the note is shown and tied to the switch" % locked,
+              p.visible(base + "-locked") and "switched off" in p.text(base + "-locked")
+              and base + "-locked" in (p.attr(base + "-enabled", "aria-describedby") or "").split(),
+              (p.text(base + "-locked"), p.attr(base + "-enabled", "aria-describedby")))
+    check("locked: its delivery may still change", p.el("pref-security-login-delivery").is_enabled())
+
+    # Keyboard only: Tab from the tab to cart.item_added's switch, Space, Tab to Save, Enter.
+    record_fetches(p)
+    p.el("tab-notifications").click()
+    check("keyboard: Tab reaches cart.item_added's switch", tab_to(p, "pref-cart-item-added-enabled"))
+    p.d.switch_to.active_element.send_keys(Keys.SPACE)
+    eq("keyboard: Space switches it off", False, p.el("pref-cart-item-added-enabled").is_selected())
+    check("keyboard: Tab reaches Save", tab_to(p, "prefs-save"))
+    p.d.switch_to.active_element.send_keys(Keys.ENTER)
+    p.wait_text("prefs-status", "saved")
+    now = api_prefs(token)
+    eq("keyboard: the API says cart.item_added is off, the rest as before",
+       dict(before, **{"cart.item_added": dict(before["cart.item_added"], enabled=False)}), now)
+    eq("keyboard: the PATCH sent only the change",
+       [{"preferences": {"cart.item_added": {"enabled": False}}}],
+       p.js("return window.__prefsPatches;"))
+
+    # The mouse: order.placed off, inventory.low in the daily digest, with the Save states.
+    p.js("window.__prefsPatches = [];")
+    p.wait("the Save button back to idle", lambda: p.attr("prefs-save", "data-state") == "idle", 6)
+    record_save_states(p, "prefs-save")
+    p.el("pref-order-placed-enabled").click()
+    Select(p.el("pref-inventory-low-delivery")).select_by_value("daily")
+    p.el("prefs-save").click()
+    p.wait_text("prefs-status", "saved")
+    states = p.js("return window.__saveStates;")
+    check("save: the button showed its loading state (disabled, 'Saving…')",
+          any(s.startswith("loading:Saving") and s.endswith(":true") for s in states), states)
+    check("save: then its success state ('Saved ✓')",
+          any(s.startswith("success:Saved") for s in states), states)
+    eq("save: the PATCH sent only the two changes",
+       [{"preferences": {"order.placed": {"enabled": False}, "inventory.low": {"delivery": "daily"}}}],
+       p.js("return window.__prefsPatches;"))
+    after = api_prefs(token)
+    eq("stored: order.placed off, inventory.low daily, the rest as before",
+       dict(now, **{"order.placed": dict(now["order.placed"], enabled=False),
+                    "inventory.low": dict(now["inventory.low"], delivery="daily")}), after)
+
+    p.d.refresh()
+    p.wait("the settings after a reload", lambda: p.visible("panel-general"))
+    open_notifications(p)
+    eq("reload: order.placed still off, inventory.low still daily, cart.item_added still off",
+       ((False, True, "immediate"), (True, True, "daily"), (False, True, "hourly")),
+       (pref_ui(p, "order.placed"), pref_ui(p, "inventory.low"), pref_ui(p, "cart.item_added")))
+
+    # Nothing changed: nothing sent.
+    p.el("prefs-save").click()
+    p.wait_text("prefs-status", "Nothing to save")
+    ok("save with no change: says so, sends nothing")
+
+    # The API's refusal, in words next to the type: a locked switch forced off in the page.
+    p.js("var s = document.getElementById('pref-security-login-enabled');"
+         "s.disabled = false; s.checked = false;")
+    p.el("prefs-save").click()
+    p.wait_text("pref-security-login-error", "switched off")
+    contains("a locked type forced off: the API's 400 in words next to the type",
+             p.text("pref-security-login-error"), "New login to your account can\u2019t be switched off")
+    eq("a locked type forced off: the switch marked invalid", "true",
+       p.attr("pref-security-login-enabled", "aria-invalid"))
+    eq("a locked type forced off: nothing changed", after, api_prefs(token))
+    p.d.refresh()
+    p.wait("the settings after a reload", lambda: p.visible("panel-general"))
+    open_notifications(p)
+    eq("reload: the locked type is on again", (True, False), pref_ui(p, "security.login")[:2])
+    p.el("tab-general").click()
 
 
 def step_layout_and_shots(p):
@@ -527,6 +673,11 @@ def step_layout_and_shots(p):
         for tab, name in (("tab-general", "general"), ("tab-notifications", "notifications"),
                           ("tab-alerts", "recent-alerts")):
             p.el(tab).click()
+            if tab == "tab-notifications":
+                open_notifications(p)
+                overflow = p.js("return document.documentElement.scrollWidth - window.innerWidth;")
+                check("%s: Notifications without sideways scrolling" % label, overflow <= 0, overflow)
+                check("%s: a locked type's note is shown" % label, p.visible("pref-payment-failed-locked"))
             path = p.shot("settings-%s-%s" % (name, label))
             check("screenshot %s" % os.path.basename(path), os.path.getsize(path) > 1000)
         p.el("tab-general").click()
@@ -574,6 +725,15 @@ def step_logout_then_b(p):
     src = p.d.page_source
     for what, needle in (("name", A_NAME), ("old number", A), ("new number", A2)):
         check("B: A's %s appears nowhere on B's page" % what, needle not in src, needle)
+    b_prefs = api_prefs(p.session_token())
+    check("B: the API says B's preferences are all still the defaults",
+          b_prefs and all(v["enabled"] == v["default"]["enabled"] and
+                          v["delivery"] == v["default"]["delivery"] for v in b_prefs.values()), b_prefs)
+    open_notifications(p)
+    eq("B: B's page shows B's preferences (order.placed on, inventory.low immediate, cart.item_added on)",
+       ((True, True, "immediate"), (True, True, "immediate"), (True, True, "hourly")),
+       (pref_ui(p, "order.placed"), pref_ui(p, "inventory.low"), pref_ui(p, "cart.item_added")))
+    p.el("tab-general").click()
     p.d.refresh()
     p.wait("B's settings after a reload", lambda: p.visible("panel-general"))
     eq("B after a reload: still B", (B_NAME, B), (p.text("shop-name"), p.value("whatsapp-number")))
@@ -641,7 +801,7 @@ def main():
             if step is step_change_number:
                 code = r
             p.logs()
-        for step in (lambda q: step_reload_pending(q, code), step_keyboard,
+        for step in (lambda q: step_reload_pending(q, code), step_keyboard, step_notifications,
                      step_layout_and_shots, step_csp, step_logout_then_b, step_embedded):
             step(p)
             p.logs()
