@@ -5,7 +5,9 @@
 # them this suite fails, it does not skip) against this stack: the WhatsApp login with the code
 # read from the mock provider's record, a number change with its loading and success states and
 # its verification, the errors in words, changes that stick after a reload, the tabs by
-# keyboard, the phone layout, a second tenant who never sees the first's data, the embedded
+# keyboard, the Notifications tab (a type switched off by keyboard and by mouse, a delivery
+# changed, both sticking after a reload; locked types; only the changes sent), the phone
+# layout, a second tenant who never sees the first's data nor has its preferences, the embedded
 # handover (#token=...), no console errors. The browser's checks are in
 # tests/browser/settings_page.py; its screenshots (each tab, phone and desktop) go to
 # build/screenshots/ (SCREENSHOT_DIR=... to change).
