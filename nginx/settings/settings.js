@@ -577,7 +577,7 @@
   ];
   var CHANNEL_NAMES = { whatsapp: 'WhatsApp', sms: 'SMS', email: 'Email' };
 
-  var prefs = { data: null, loading: null };
+  var prefs = { data: null, loading: null, loadingToken: null };
 
   function typeName(type) { return TYPE_NAMES[type] || type; }
 
@@ -660,10 +660,10 @@
 
   async function loadPrefs() {
     if (!state.token) return;
-    if (prefs.loading) return prefs.loading;
+    if (prefs.loading && prefs.loadingToken === state.token) return prefs.loading;
     if (prefs.data && Object.keys(prefsChanges()).length) return; /* keep the seller's edits */
     var token = state.token;
-    prefs.loading = (async function () {
+    var run = (async function () {
       $('prefs-loading').hidden = false;
       $('prefs-load-error').textContent = '';
       var r = await api('GET', '/tenants/me/preferences');
@@ -676,7 +676,10 @@
       }
       fillPrefs(r.data.preferences);
     })();
-    try { await prefs.loading; } finally { prefs.loading = null; }
+    /* A load for another token (a logout, a new #token=) meanwhile is ignored, not awaited. */
+    prefs.loading = run;
+    prefs.loadingToken = token;
+    try { await run; } finally { if (prefs.loading === run) prefs.loading = null; }
   }
 
   /* The type a 400's field names: the longest known type "preferences.<type>..." starts with. */
