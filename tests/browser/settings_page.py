@@ -660,6 +660,27 @@ def step_notifications(p):
     p.wait("the settings after a reload", lambda: p.visible("panel-general"))
     open_notifications(p)
     eq("reload: the locked type is on again", (True, False), pref_ui(p, "security.login")[:2])
+
+    # A delivery the API does not know (forced into the page): its 400 names the member.
+    p.js("var s = document.getElementById('pref-system-notice-delivery');"
+         "var o = document.createElement('option'); o.value = 'weekly'; o.textContent = 'weekly';"
+         "s.appendChild(o); s.value = 'weekly';")
+    p.el("prefs-save").click()
+    p.wait_text("pref-system-notice-error", "must be")
+    contains("an unknown delivery: the API's words next to the type, named in words",
+             p.text("pref-system-notice-error"), "Notices from the service: when it comes must be")
+    eq("an unknown delivery: the select marked invalid, and focused", ("true", "pref-system-notice-delivery"),
+       (p.attr("pref-system-notice-delivery", "aria-invalid"), p.js("return document.activeElement.id;")))
+    eq("an unknown delivery: nothing changed", after, api_prefs(token))
+
+    # Unsaved choices survive leaving the tab and coming back (no reload over them).
+    Select(p.el("pref-system-notice-delivery")).select_by_value("hourly")
+    p.el("tab-general").click()
+    p.el("tab-notifications").click()
+    time.sleep(0.5)
+    eq("unsaved choices are kept when the tab is opened again", "hourly",
+       p.value("pref-system-notice-delivery"))
+    Select(p.el("pref-system-notice-delivery")).select_by_value("immediate")
     p.el("tab-general").click()
 
 
