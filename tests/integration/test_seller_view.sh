@@ -198,5 +198,24 @@ seller "$ta" POST /tenants/me/alerts '{}'
 assert_eq "POST: 405" 405 "$HTTP_STATUS"
 }
 
-harness_scenarios view refusals
+# ---------------------------------------------------------------- held for quiet hours
+scenario_held() {
+make_tenant shop-a "$A"
+ta=$(token_for shop-a)
+# Quiet hours from an hour ago to an hour from now (UTC, the tenant's zone): a normal alert waits.
+seller "$ta" PATCH /tenants/me "{\"quiet_start\":\"$(date -u -d '-1 hour' +%H:%M)\",\"quiet_end\":\"$(date -u -d '+1 hour' +%H:%M)\"}"
+assert_eq "quiet hours set: 200" 200 "$HTTP_STATUS"
+post "$(order ev-q1 shop-a 3001)"
+harness_cron tick >/dev/null
+id=$(msg ev-q1)
+seller "$ta" GET /tenants/me/alerts
+assert_eq "held for quiet hours, until their end, not sent" "$id held true null" \
+	"$(jq -r '.alerts[0] | "\(.message_id) \(.state) \(.held_until != null) \(.sent_at)"' <<<"$HTTP_BODY")"
+assert_eq "held_until is the message's not_before" \
+	"$(psql_state "SELECT to_char(not_before AT TIME ZONE 'UTC', 'YYYY-MM-DD\"T\"HH24:MI:SS\"Z\"') FROM whatsapp_logs WHERE id = $id")" \
+	"$(jq -r '.alerts[0].held_until' <<<"$HTTP_BODY")"
+assert_eq "not counted as sent" "0 null" "$(jq -r '.figures["7d"] | "\(.sent) \(.delivered_rate)"' <<<"$HTTP_BODY")"
+}
+
+harness_scenarios view refusals held
 harness_finish
