@@ -214,9 +214,10 @@ for cred in '' 'Authorization: Bearer wrong-token-0123456789abcdef' "$(tok)" "$(
 	[[ -n $cred ]] && args=(-H "$cred")
 	name="${cred:0:40}"
 	for route in "GET /tenants/me" "PATCH /tenants/me" "POST /tenants/me/verify" "DELETE /tenants/session" \
-		"GET /tenants/me/preferences" "PATCH /tenants/me/preferences" "GET /tenants/me/alerts"; do
+		"GET /tenants/me/preferences" "PATCH /tenants/me/preferences" "GET /tenants/me/alerts" \
+		"HEAD /tenants/me/alerts"; do
 		body='{"display_name":"x","code":"123456"}'
-		[[ ${route% *} == GET || ${route% *} == DELETE ]] && body=
+		[[ ${route% *} == GET || ${route% *} == DELETE || ${route% *} == HEAD ]] && body=
 		http "${route% *}" "${route#* }" "$body" "${args[@]}"
 		expect "$route with '${name:-no token}'" '^401$'
 	done
