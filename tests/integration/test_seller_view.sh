@@ -217,5 +217,20 @@ assert_eq "held_until is the message's not_before" \
 assert_eq "not counted as sent" "0 null" "$(jq -r '.figures["7d"] | "\(.sent) \(.delivered_rate)"' <<<"$HTTP_BODY")"
 }
 
-harness_scenarios view refusals held
+# ---------------------------------------------------------------- one message, several events
+scenario_coalesced() {
+make_tenant shop-a "$A"
+ta=$(token_for shop-a)
+post "$(order ev-c1 shop-a 4001)"
+post '{"id":"ev-c2","type":"security.login","tenant":"shop-a","occurred_at":"2026-12-02T14:05:00Z","data":{"user":"owner@shop","ip":"203.0.113.9"}}'
+post "$(order ev-c3 shop-a 4003)"
+harness_cron tick >/dev/null
+seller "$ta" GET /tenants/me/alerts
+assert_eq "one message carrying the three events, each type once" \
+	"1 $(msg ev-c1) ev-c1,ev-c2,ev-c3 order.placed,security.login critical" \
+	"$(jq -r '"\(.alerts | length) \(.alerts[0] | "\(.message_id) \(.event_ids | join(",")) \(.types | join(",")) \(.priority)")"' <<<"$HTTP_BODY")"
+assert_contains "its text lists them" "$(jq -r '.alerts[0].text' <<<"$HTTP_BODY")" "3 alerts:"
+}
+
+harness_scenarios view refusals held coalesced
 harness_finish
