@@ -10,6 +10,8 @@
  *   GET, PATCH /tenants/me                  the seller's own tenant; a new number is verified
  *   POST /tenants/me/verify                 the code sent to the new number
  *   GET, PATCH /tenants/me/preferences      the seller's alert preferences (tenants/prefs.h)
+ *   GET /tenants/me/alerts?limit=&before=   the alerts sent to the seller, their delivery and
+ *                                           the 7- and 30-day figures (tenants/alertlist.h)
  * and the WhatsApp login, without a token (tenants/login.h):
  *   POST /tenants/login                     send a code to a seller's number
  *   POST /tenants/session                   number + code -> session token
@@ -25,6 +27,7 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "core/secret.h"
+#include "tenants/alertlist.h"
 #include "tenants/auth.h"
 #include "tenants/login.h"
 #include "tenants/prefs.h"
@@ -598,6 +601,31 @@ static void handle_prefs(struct app *app, struct http_req *req, const struct sel
 		send_prefs(app, req, s->t.id);
 }
 
+static void handle_alerts(struct app *app, struct http_req *req, const struct seller *s)
+{
+	char *limit = NULL, *before = NULL;
+	const char *param = NULL, *why = NULL;
+	struct alertlist_query q;
+	struct json_object *o = NULL;
+	if (http_require_method(req, "GET,HEAD") < 0 ||
+	    http_query_param(req, "limit", &limit) < 0 ||
+	    http_query_param(req, "before", &before) < 0)
+		goto out;
+	if (alertlist_parse(limit, before, &q, &param, &why) < 0) {
+		http_send_field_error(req, 400, "invalid_parameter", param, "%s %s", param, why);
+		goto out;
+	}
+	if (alertlist_build(&app->db, s->t.id, &q, &o) < 0) {
+		send_unavailable(req);
+		goto out;
+	}
+	http_send_json(req, 200, o);
+out:
+	json_object_put(o);
+	free(limit);
+	free(before);
+}
+
 /* The seller's routes (authenticated first), by exact path. */
 static const struct {
 	const char *path;
@@ -606,6 +634,7 @@ static const struct {
     {"/tenants/me", handle_me},
     {"/tenants/me/verify", handle_verify},
     {"/tenants/me/preferences", handle_prefs},
+    {"/tenants/me/alerts", handle_alerts},
 };
 
 static void handle(struct app *app, struct http_req *req)

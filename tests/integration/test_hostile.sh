@@ -214,9 +214,10 @@ for cred in '' 'Authorization: Bearer wrong-token-0123456789abcdef' "$(tok)" "$(
 	[[ -n $cred ]] && args=(-H "$cred")
 	name="${cred:0:40}"
 	for route in "GET /tenants/me" "PATCH /tenants/me" "POST /tenants/me/verify" "DELETE /tenants/session" \
-		"GET /tenants/me/preferences" "PATCH /tenants/me/preferences"; do
+		"GET /tenants/me/preferences" "PATCH /tenants/me/preferences" "GET /tenants/me/alerts" \
+		"HEAD /tenants/me/alerts"; do
 		body='{"display_name":"x","code":"123456"}'
-		[[ ${route% *} == GET || ${route% *} == DELETE ]] && body=
+		[[ ${route% *} == GET || ${route% *} == DELETE || ${route% *} == HEAD ]] && body=
 		http "${route% *}" "${route#* }" "$body" "${args[@]}"
 		expect "$route with '${name:-no token}'" '^401$'
 	done
@@ -225,9 +226,18 @@ done
 for route in "PUT /tenants/me" "POST /tenants/me" "DELETE /tenants/me" "GET /tenants/me/verify" \
 	"PATCH /tenants/me/verify" "GET /tenants/login" "DELETE /tenants/login" "GET /tenants/session" \
 	"PATCH /tenants/session" "PUT /tenants/session" "PUT /tenants/me/preferences" \
-	"POST /tenants/me/preferences" "DELETE /tenants/me/preferences"; do
+	"POST /tenants/me/preferences" "DELETE /tenants/me/preferences" "POST /tenants/me/alerts" \
+	"PATCH /tenants/me/alerts" "PUT /tenants/me/alerts" "DELETE /tenants/me/alerts"; do
 	http "${route% *}" "${route#* }" '{}' -H "$jwt"
 	expect "$route" '^405$'
+done
+# GET /tenants/me/alerts: every bad parameter a 400 naming it.
+for q in 'limit=%00' 'limit=1%00' 'limit=%ZZ' 'limit=1e3' 'limit=99999999999999999999999' 'limit=+5' \
+	'limit=0x10' 'limit=%201' 'before=1;DROP%20TABLE%20tenants' "before=1'%20OR%20'1'='1" 'before=-9223372036854775808' \
+	"before=$(printf '9%.0s' {1..300})"; do
+	http GET "/tenants/me/alerts?$q" "" -H "$jwt"
+	expect "GET /tenants/me/alerts?${q:0:50}" '^400$'
+	assert_eq "GET /tenants/me/alerts?${q:0:50} names ${q%%=*}" "${q%%=*}" "$(jq -r .error.field <<<"$HTTP_BODY")"
 done
 # Sizes: 2 MiB, empty, no Content-Length.
 for route in "PATCH /tenants/me" "POST /tenants/me/verify" "POST /tenants/login" "POST /tenants/session" \
@@ -290,7 +300,8 @@ done
 for path in "/tenants/me/" "/tenants/me%00" "/tenants/ME" "/tenants/me%2fverify" "/tenants/me/verify/" \
 	"/tenants/me/verify/x" "/tenants/login/" "/tenants/login%00" "/tenants/session/x" "/tenants/me;x" \
 	"/tenants/me/..%2f..%2fhostile-1" "/tenants/%2e%2e/monitoring/check" "/tenants/me/../hostile-1/suspend" \
-	"/tenants/me/preferences/" "/tenants/me/preferences%00" "/tenants/me/PREFERENCES" "/tenants/me/preferences/x"; do
+	"/tenants/me/preferences/" "/tenants/me/preferences%00" "/tenants/me/PREFERENCES" "/tenants/me/preferences/x" \
+	"/tenants/me/alerts/" "/tenants/me/alerts%00" "/tenants/me/ALERTS" "/tenants/me/alerts/x"; do
 	for method in POST PATCH DELETE; do
 		HTTP_STATUS=$(curl -s --path-as-is -o "$HARNESS_DIR/p.body" -w '%{http_code}' -X "$method" \
 			-H "$jwt" -H 'Content-Type: application/json' --data '{"display_name":"Tricked"}' "$HTTP_BASE$path")
