@@ -113,6 +113,8 @@ static int queue(struct db *db, const struct config *cfg, struct outbox_msg *m)
 
 static const char new_sql[] =
     "SELECT e.id, e.type, e.data::text, e.tenant_id, p.enabled, p.delivery, " SELLER_COLUMNS
+    ", t.alerts_stopped_at IS NOT NULL, EXISTS (SELECT 1 FROM seller_mutes m"
+    "   WHERE m.tenant_id = e.tenant_id AND m.type IN (e.type, '*') AND m.until > now())"
     " FROM events e JOIN tenants t ON t.id = e.tenant_id"
     " LEFT JOIN alert_preferences p ON p.tenant_id = e.tenant_id AND p.type = e.type"
     " WHERE e.outcome IS NULL ORDER BY e.id LIMIT " STR(
@@ -148,6 +150,11 @@ static int decide(struct db *db, time_t now, PGresult *r, int i, struct dispatch
 	const char *why = seller_refusal(&s);
 	if (!why && !pref.enabled)
 		why = "disabled";
+	/* The seller's "stop" and "mute" (tenants/sellercmd.h) never hold a locked type back. */
+	if (!why && !pref_locked(t) && strcmp(PQgetvalue(r, i, 11), "t") == 0)
+		why = "stopped";
+	if (!why && !pref_locked(t) && strcmp(PQgetvalue(r, i, 12), "t") == 0)
+		why = "muted";
 	if (why) {
 		st->not_sent++;
 		return mark(db, id, why, 0);
