@@ -71,6 +71,9 @@ stock() {
 login_event() {
 	printf '{"id":"%s","type":"security.login","tenant":"%s","occurred_at":"2026-12-02T14:05:00Z","data":{"user":"owner@shop","ip":"203.0.113.9"}}' "$1" "$2"
 }
+cart() {
+	printf '{"id":"%s","type":"cart.item_added","tenant":"%s","occurred_at":"2026-12-02T14:05:00Z","data":{"cart_id":"c-%s","product":"Red shoes","quantity":2}}' "$1" "$2" "$1"
+}
 tick() { harness_cron tick >/dev/null; }
 outcome() { psql_state "SELECT coalesce(outcome, 'NULL') FROM events WHERE event_id = '$1'"; }
 tid() { psql_state "SELECT id FROM tenants WHERE external_id = '$1'"; }
@@ -194,6 +197,9 @@ scenario_other_numbers() {
 scenario_stop_start() {
 	make_tenant shop-a "$A"
 	make_tenant shop-b "$B"
+	post_event "$(cart c-1 shop-a)"
+	tick
+	assert_eq "a cart event held for the digest" digest "$(outcome c-1)"
 	twilio "$A" SM00000000000000000000000000000020 STOP
 	assert_contains "stop: answered" "$(answer SM00000000000000000000000000000020)" "no WhatsApp alerts but security ones"
 	post_event "$(order o-1 shop-a)"
@@ -205,6 +211,11 @@ scenario_stop_start() {
 	assert_eq "B unaffected by A's stop" sent "$(outcome o-2)"
 	meta "$A" wamid.status1 status
 	assert_contains "status says stopped" "$(answer wamid.status1)" "Stopped"
+	# Held for a digest before the stop, then due while stopped: left out, and says why.
+	psql_state "UPDATE events SET digest_at = now() - interval '1 minute' WHERE event_id = 'c-1'" >/dev/null
+	tick
+	assert_eq "the digest due while stopped: left out" stopped "$(outcome c-1)"
+	assert_eq "no digest queued for A" 0 "$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE kind = 'seller_digest'")"
 	meta "$A" wamid.start1 start
 	assert_contains "start: answered" "$(answer wamid.start1)" "Started"
 	post_event "$(order o-3 shop-a 1003)"
