@@ -91,7 +91,7 @@ settle() {
 meta() {
 	local body
 	body=$(printf '{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"%s"},"contacts":[{"profile":{"name":"Seller"},"wa_id":"%s"}],"messages":[{"from":"%s","id":"%s","timestamp":"%s","type":"text","text":{"body":"%s"}%s}]}}]}]}' \
-		"$PNID" "${1#+}" "${1#+}" "$2" "$(date +%s)" "$3" "${4:-}")
+		"$PNID" "${1#+}" "${1#+}" "$2" "${SENT_AT:-$(date +%s)}" "$3" "${4:-}")
 	http POST /monitoring/whatsapp/webhook "$body" -H "X-Hub-Signature-256: sha256=$(sign "$body")"
 	assert_eq "Meta inbound $2: 200" 200 "$HTTP_STATUS"
 	settle
@@ -168,6 +168,10 @@ scenario_commands() {
 	tick
 	assert_eq "mute all: the order muted" muted "$(outcome o-5)"
 	assert_eq "mute all: security.login still sent" sent "$(outcome l-1)"
+	# Sent an hour ago (a re-delivery): audited, answered, not obeyed.
+	SENT_AT=$(($(date +%s) - 3600)) meta "$A" wamid.old1 stop
+	assert_contains "an old command: not done" "$(answer wamid.old1)" "Not done"
+	assert_eq "an old stop: not stopped" f "$(psql_state "SELECT alerts_stopped_at IS NOT NULL FROM tenants WHERE external_id = 'shop-a'")"
 	meta "$A" wamid.unmute2 unmute
 	assert_eq "unmute (all)" "Unmuted: every alert goes again." "$(answer wamid.unmute2)"
 	assert_eq "no mute left" 0 "$(psql_state "SELECT count(*) FROM seller_mutes")"
