@@ -42,6 +42,26 @@ static void seller_row_read(PGresult *r, int i, int c, struct seller_row *s)
 	"t.status, CASE WHEN t.whatsapp_verified_at IS NOT NULL THEN t.whatsapp_number END,"       \
 	" t.time_zone, to_char(t.quiet_start, 'HH24:MI'), to_char(t.quiet_end, 'HH24:MI')"
 
+/* Whether the seller sent "stop", and whether the event's type (or all) is muted now. */
+#define HELD_COLUMNS                                                                               \
+	"t.alerts_stopped_at IS NOT NULL, EXISTS (SELECT 1 FROM seller_mutes m"                    \
+	" WHERE m.tenant_id = e.tenant_id AND m.type IN (e.type, '*') AND m.until > now())"
+
+/*
+ * Why the seller's "stop" or "mute" (tenants/sellercmd.h) holds back an event of type t whose
+ * HELD_COLUMNS are at column c of row i, or NULL. Never a locked type.
+ */
+static const char *seller_held(const struct alert_type *t, PGresult *r, int i, int c)
+{
+	if (t && pref_locked(t))
+		return NULL;
+	if (strcmp(PQgetvalue(r, i, c), "t") == 0)
+		return "stopped";
+	if (strcmp(PQgetvalue(r, i, c + 1), "t") == 0)
+		return "muted";
+	return NULL;
+}
+
 /* Why the seller cannot be sent to, or NULL when it can. */
 static const char *seller_refusal(const struct seller_row *s)
 {
@@ -113,7 +133,7 @@ static int queue(struct db *db, const struct config *cfg, struct outbox_msg *m)
 
 static const char new_sql[] =
     "SELECT e.id, e.type, e.data::text, e.tenant_id, p.enabled, p.delivery, " SELLER_COLUMNS
-    " FROM events e JOIN tenants t ON t.id = e.tenant_id"
+    ", " HELD_COLUMNS " FROM events e JOIN tenants t ON t.id = e.tenant_id"
     " LEFT JOIN alert_preferences p ON p.tenant_id = e.tenant_id AND p.type = e.type"
     " WHERE e.outcome IS NULL ORDER BY e.id LIMIT " STR(
         DISPATCH_BATCH) " FOR UPDATE OF e SKIP LOCKED";
@@ -148,6 +168,8 @@ static int decide(struct db *db, time_t now, PGresult *r, int i, struct dispatch
 	const char *why = seller_refusal(&s);
 	if (!why && !pref.enabled)
 		why = "disabled";
+	if (!why)
+		why = seller_held(t, r, i, 11);
 	if (why) {
 		st->not_sent++;
 		return mark(db, id, why, 0);
@@ -253,7 +275,7 @@ static int dispatch_new(struct db *db, const struct config *cfg, time_t now,
 /* ------------------------------------------------------------------ digests */
 
 static const char digest_sql[] =
-    "SELECT e.id, e.type, e.data::text, e.tenant_id, " SELLER_COLUMNS
+    "SELECT e.id, e.type, e.data::text, e.tenant_id, " SELLER_COLUMNS ", " HELD_COLUMNS
     " FROM events e JOIN tenants t ON t.id = e.tenant_id"
     " WHERE e.outcome = 'digest' AND e.digest_at <= to_timestamp($1::bigint)"
     " ORDER BY e.tenant_id, e.id LIMIT " STR(DISPATCH_DIGEST_ROWS) " FOR UPDATE OF e SKIP LOCKED";
@@ -269,12 +291,26 @@ static int digest_one(struct db *db, const struct config *cfg, time_t now, PGres
 	char *text = NULL;
 	struct seller_row s;
 	seller_row_read(r, from, 4, &s);
-	for (size_t k = 0; k < n; k++) {
-		int i = from + (int)k;
+	size_t kept = 0;
+	for (int i = from; i < to; i++) {
 		const struct alert_type *t = alert_type_find(PQgetvalue(r, i, 1));
-		ids[k] = strtoll(PQgetvalue(r, i, 0), NULL, 10);
-		lines[k] = t ? event_text(t, PQgetvalue(r, i, 2)) : xstrdup(PQgetvalue(r, i, 1));
+		long long id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
+		const char *held = seller_held(t, r, i, 9);
+		if (held) { /* muted or stopped since it was held: not in the digest either */
+			if (mark(db, id, held, 0) < 0)
+				goto out;
+			st->not_sent++;
+			continue;
+		}
+		ids[kept] = id;
+		lines[kept++] =
+		    t ? event_text(t, PQgetvalue(r, i, 2)) : xstrdup(PQgetvalue(r, i, 1));
 		urgent |= t && t->urgency == ALERT_URGENT;
+	}
+	n = kept;
+	if (n == 0) {
+		rc = 0;
+		goto out;
 	}
 	const char *why = seller_refusal(&s);
 	if (why) {

@@ -10,6 +10,11 @@
  *   - the tenant suspended, or without a verified WhatsApp number (tenants.whatsapp_number
  *     with whatsapp_verified_at; never the pending one): not sent, outcome says why;
  *   - the type switched off: not sent ('disabled');
+ *   - the seller sent "stop" ('stopped'), or muted the type or all types until a time not
+ *     yet passed ('muted'): not sent, then or later (tenants/sellercmd.h). Neither holds back
+ *     a locked type (security.*, payment.failed). An event held for a digest is looked at
+ *     again when its digest is due: muted or stopped by then, it is left out of it and
+ *     records why;
  *   - in a digest (hourly or daily): held ('digest') until the end of its slot in the
  *     tenant's zone (tenants/quiet.h), digest_at;
  *   - immediate: an outbox message (delivery/submit.h) with the type's WhatsApp text, the

@@ -11,6 +11,8 @@
 #include "monitor/notify.h"
 #include "delivery/account.h"
 #include "delivery/outbox.h"
+#include "delivery/submit.h"
+#include "tenants/sellercmd.h"
 #include "core/util.h"
 #include "db/pgarray.h"
 
@@ -449,6 +451,49 @@ static int answer_message(struct db *db, const struct config *cfg, const char *p
 	return obey(db, cfg, phone, m, &c, ids, nids, st, reply);
 }
 
+/* ---- a seller ---- */
+
+/*
+ * Answer message m from tenant_id's verified number phone, sent at sent (0 unknown): a command
+ * too old is not obeyed; the answer goes to that number, with the tenant's id. 0, or -1.
+ */
+static int answer_seller(struct db *db, const struct config *cfg, const char *phone,
+                         long long tenant_id, const struct wa_message *m, long long sent,
+                         struct webhook_stats *st)
+{
+	char *reply = NULL;
+	if (sent > 0 && command_too_old(sent, (long long)time(NULL), cfg->command_max_age_s)) {
+		st->stale++;
+		log_warnx("command_too_old",
+		          "message %s from tenant %lld: sent %lld s ago: audited, not obeyed",
+		          m->id, tenant_id, (long long)time(NULL) - sent);
+		reply = too_old_text(cfg, sent);
+	} else {
+		st->commands++;
+		if (seller_command_answer(db, tenant_id, m->text, m->context_id, &reply) < 0)
+			return -1;
+	}
+	char *key = xasprintf("reply:%s", m->id);
+	struct outbox_msg om = {
+	    .phone = phone,
+	    .content = reply,
+	    .priority = "info",
+	    .kind = "seller_reply",
+	    .key = key,
+	    .tenant_id = tenant_id,
+	};
+	struct delivery_batch b = DELIVERY_BATCH_INIT;
+	struct delivery_result res;
+	delivery_batch_add(&b, &om);
+	int ret = delivery_submit(db, cfg, &b, &res);
+	if (ret == 0 && res.queued)
+		st->replies++;
+	delivery_batch_release(&b);
+	free(key);
+	free(reply);
+	return ret;
+}
+
 int inbound_message(struct db *db, const struct config *cfg, const char *source,
                     const struct wa_message *m, long long arrived, struct webhook_stats *st)
 {
@@ -477,7 +522,16 @@ int inbound_message(struct db *db, const struct config *cfg, const char *source,
 	            4, pc) < 0)
 		return -1;
 	if (!allowed(cfg, phone)) {
-		log_info("inbound_ignored", "message from %s, not a configured contact: ignored",
+		/* Not an operator contact (they win): a seller's verified number, or nobody's. */
+		long long tenant_id = 0;
+		int found = seller_find_by_number(db, phone, &tenant_id);
+		if (found < 0)
+			return -1;
+		if (found)
+			return answer_seller(db, cfg, phone, tenant_id, m, sent, st);
+		log_info("inbound_ignored",
+		         "message from %s, not a configured contact nor a seller's verified number:"
+		         " ignored",
 		         phone);
 		return 0;
 	}

@@ -4,8 +4,13 @@
  * Every inbound message is audited once (whatsapp_logs, direction inbound,
  * status 'received', key 'in:<message id>') and opens the sender's 24-hour
  * window (contacts). Commands are obeyed only from numbers in a configured
- * contact list (CRITICAL, WARNING, WEEKEND, ESCALATION); anything from
- * another number is logged and ignored, with no reply.
+ * contact list (CRITICAL, WARNING, WEEKEND, ESCALATION). A message from a
+ * tenant's verified number (tenants.whatsapp_number, verified; never a pending
+ * one) that is no contact's is a seller's command (tenants/sellercmd.h: help,
+ * status, mute, unmute, stop, start), answered to that number with the
+ * tenant's id; a number that is both a contact and a tenant's gets the
+ * operator's commands. Anything from another number is logged and ignored,
+ * with no reply.
  *
  *   status            last check, open alerts (severity, age), pause, pending
  *   pause [duration]  suppress notifications until then (PAUSE_MAX_MINUTES)
