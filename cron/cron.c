@@ -280,33 +280,18 @@ static int cmd_test_alert(struct db *db, struct config *cfg, int argc, char **ar
 	return 0;
 }
 
-static int cmd_test_email(struct db *db, struct config *cfg, int argc, char **argv)
+/* One test message on another channel than WhatsApp (argv[1] names it), then a send step. */
+static int cmd_test_channel(struct db *db, struct config *cfg, int argc, char **argv)
 {
+	int is_sms = strcmp(argv[1], "test-sms") == 0;
 	char *err = NULL;
 	struct json_object *out = NULL;
-	if (testalert_email(db, cfg, argv[2], test_email_message(argc, argv), &out, &err) < 0) {
-		log_error("test_email_failed", "%s", err);
-		fprintf(stderr, "test-email: %s\n", err);
-		free(err);
-		return 1;
-	}
-	print_json(out);
-	json_object_put(out);
-	struct drain_run run = DRAIN_RUN_INIT;
-	if (drain_step(db, cfg, DRAIN_STEP_SEND, &run) < 0) {
-		log_error("drain_failed", "%s", db->err);
-		return 1;
-	}
-	return 0;
-}
-
-static int cmd_test_sms(struct db *db, struct config *cfg, int argc, char **argv)
-{
-	char *err = NULL;
-	struct json_object *out = NULL;
-	if (testalert_sms(db, cfg, argv[2], test_email_message(argc, argv), &out, &err) < 0) {
-		log_error("test_sms_failed", "%s", err);
-		fprintf(stderr, "test-sms: %s\n", err);
+	const char *message = test_email_message(argc, argv);
+	int rc = is_sms ? testalert_sms(db, cfg, argv[2], message, &out, &err)
+	                : testalert_email(db, cfg, argv[2], message, &out, &err);
+	if (rc < 0) {
+		log_error(is_sms ? "test_sms_failed" : "test_email_failed", "%s", err);
+		fprintf(stderr, "%s: %s\n", argv[1], err);
 		free(err);
 		return 1;
 	}
@@ -365,8 +350,8 @@ static const struct command commands[] = {
     {"escalate", "", args_none, SETTINGS_REQUIRED, "escalate_failed", cmd_escalate},
     {"test-alert", "critical|warning [message]", args_test_alert, SETTINGS_OPTIONAL, NULL,
      cmd_test_alert},
-    {"test-email", "ADDRESS [message]", args_test_email, SETTINGS_OPTIONAL, NULL, cmd_test_email},
-    {"test-sms", "NUMBER [message]", args_test_sms, SETTINGS_OPTIONAL, NULL, cmd_test_sms},
+    {"test-email", "ADDRESS [message]", args_test_email, SETTINGS_OPTIONAL, NULL, cmd_test_channel},
+    {"test-sms", "NUMBER [message]", args_test_sms, SETTINGS_OPTIONAL, NULL, cmd_test_channel},
     {"tenant-token", "EXTERNAL_ID [SECONDS]", args_tenant_token, SETTINGS_NONE, NULL,
      cmd_tenant_token},
 };

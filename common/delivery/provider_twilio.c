@@ -234,6 +234,23 @@ out:
 	return ret;
 }
 
+/* The Messages API call: url and form taken over, Basic auth with the account's SID and token. */
+static void twilio_call(const struct config *cfg, struct buf *url, struct buf *form,
+                        struct http_call *call)
+{
+	call->url = buf_detach(url);
+	call->body = buf_detach(form);
+	call->content_type = xstrdup("application/x-www-form-urlencoded");
+	call->userpwd = xasprintf("%s:%s", cfg->twilio_account_sid, cfg->twilio_auth_token);
+}
+
+/* A form past TWILIO_FORM_MAX: refused for good (the same text would be too big again). */
+static void twilio_too_big(struct send_result *rs)
+{
+	provider_fail(rs, SEND_PERMANENT, "bad_request", NULL, "request body larger than %d bytes",
+	              TWILIO_FORM_MAX);
+}
+
 static int twilio_build(const struct config *cfg, const struct send_request *rq,
                         struct http_call *call, struct send_result *rs)
 {
@@ -256,15 +273,11 @@ static int twilio_build(const struct config *cfg, const struct send_request *rq,
 		goto out;
 	if (r == -2)
 		goto too_big;
-	call->url = buf_detach(&url);
-	call->body = buf_detach(&form);
-	call->content_type = xstrdup("application/x-www-form-urlencoded");
-	call->userpwd = xasprintf("%s:%s", cfg->twilio_account_sid, cfg->twilio_auth_token);
+	twilio_call(cfg, &url, &form, call);
 	ret = 0;
 	goto out;
 too_big:
-	provider_fail(rs, SEND_PERMANENT, "bad_request", NULL, "request body larger than %d bytes",
-	              TWILIO_FORM_MAX);
+	twilio_too_big(rs);
 out:
 	buf_release(&url);
 	buf_release(&form);
@@ -409,15 +422,11 @@ static int twilio_sms_build(const struct config *cfg, const struct send_request 
 	if (cfg->twilio_webhook_url && *cfg->twilio_webhook_url &&
 	    form_field(&form, "StatusCallback", "", cfg->twilio_webhook_url) < 0)
 		goto too_big;
-	call->url = buf_detach(&url);
-	call->body = buf_detach(&form);
-	call->content_type = xstrdup("application/x-www-form-urlencoded");
-	call->userpwd = xasprintf("%s:%s", cfg->twilio_account_sid, cfg->twilio_auth_token);
+	twilio_call(cfg, &url, &form, call);
 	ret = 0;
 	goto out;
 too_big:
-	provider_fail(rs, SEND_PERMANENT, "bad_request", NULL, "request body larger than %d bytes",
-	              TWILIO_FORM_MAX);
+	twilio_too_big(rs);
 out:
 	free(text);
 	buf_release(&url);

@@ -273,6 +273,30 @@ harness_unset_env() {
 	env_unset "$MONITORING_ENV_FILE" "$1"
 }
 
+# events_post BODY: POST /events signed the Standard Webhooks way with the env file's
+# EVENTS_SIGNING_SECRET, stamped now, a new webhook-id each time (HTTP_STATUS, HTTP_BODY).
+events_post() {
+	local id=msg_$RANDOM$RANDOM ts secret hex mac
+	ts=$(date +%s)
+	secret=$(env_get "$MONITORING_ENV_FILE" EVENTS_SIGNING_SECRET)
+	hex=$(printf '%s' "${secret#whsec_}" | base64 -d | od -An -tx1 | tr -d ' \n')
+	mac=$(printf '%s.%s.%s' "$id" "$ts" "$1" |
+		openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hex" -binary | base64 -w0)
+	http POST /events "$1" -H "webhook-id: $id" -H "webhook-timestamp: $ts" \
+		-H "webhook-signature: v1,$mac"
+}
+
+# tenant_jwt EXTERNAL_ID: a seller's JWT (HS256 with the env file's TENANT_JWT_SECRET, an hour).
+tenant_jwt() {
+	python3 - "$1" "$(env_get "$MONITORING_ENV_FILE" TENANT_JWT_SECRET)" <<'PY'
+import base64, hashlib, hmac, sys, time
+enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
+t = int(time.time())
+s = enc(b'{"alg":"HS256","typ":"JWT"}') + "." + enc(('{"sub":"%s","iat":%d,"exp":%d}' % (sys.argv[1], t, t + 3600)).encode())
+print(s + "." + enc(hmac.new(sys.argv[2].encode(), s.encode(), hashlib.sha256).digest()))
+PY
+}
+
 # ---------------------------------------------------------------------------
 # Processes
 

@@ -23,22 +23,11 @@ harness_set_env RECIPIENT_MIN_INTERVAL 0
 harness_restart_programs || fail "programs restarted"
 harness_env_baseline
 
-SECRET=$(env_get "$MONITORING_ENV_FILE" EVENTS_SIGNING_SECRET)
-JWT_SECRET=$(env_get "$MONITORING_ENV_FILE" TENANT_JWT_SECRET)
 A=+2349020000001 B=+2349020000002
 
 # ---------------------------------------------------------------- helpers
-sig() {
-	local hex
-	hex=$(printf '%s' "${SECRET#whsec_}" | base64 -d | od -An -tx1 | tr -d ' \n')
-	printf '%s.%s.%s' "$1" "$2" "$3" | openssl dgst -sha256 -mac HMAC -macopt "hexkey:$hex" -binary |
-		base64 -w0
-}
-post() { # post BODY: POST /events signed now
-	local id=msg_$RANDOM$RANDOM ts
-	ts=$(date +%s)
-	http POST /events "$1" -H "webhook-id: $id" -H "webhook-timestamp: $ts" \
-		-H "webhook-signature: v1,$(sig "$id" "$ts" "$1")"
+post() { # BODY: POST /events signed now (harness.sh)
+	events_post "$1"
 	assert_eq "event posted: 200" 200 "$HTTP_STATUS"
 }
 platform() { http "$1" "$2" "${3:-}" -H "Authorization: Bearer $PLATFORM_KEY"; }
@@ -46,15 +35,7 @@ make_tenant() {
 	platform POST /tenants "{\"external_id\":\"$1\",\"display_name\":\"Shop $1\",\"whatsapp_number\":\"$2\"}"
 	assert_eq "tenant $1 created" 201 "$HTTP_STATUS"
 }
-token_for() {
-	python3 - "$1" "$JWT_SECRET" <<'PY'
-import base64, hashlib, hmac, sys, time
-enc = lambda b: base64.urlsafe_b64encode(b).rstrip(b"=").decode()
-t = int(time.time())
-s = enc(b'{"alg":"HS256","typ":"JWT"}') + "." + enc(('{"sub":"%s","iat":%d,"exp":%d}' % (sys.argv[1], t, t + 3600)).encode())
-print(s + "." + enc(hmac.new(sys.argv[2].encode(), s.encode(), hashlib.sha256).digest()))
-PY
-}
+token_for() { tenant_jwt "$1"; }
 seller() {
 	local token=$1
 	shift

@@ -31,7 +31,8 @@ static void child(int fd, char **argv, const char *const *env)
 		setenv(env[0], env[1], 1);
 	if (dup2(fd, STDOUT_FILENO) < 0)
 		_exit(99);
-	if (!freopen("/dev/null", "w", stderr))
+	/* Kept in the group's directory: shown when the command dies of a signal (a sanitizer). */
+	if (!freopen("child.err", "w", stderr))
 		_exit(98);
 	int argc = 0;
 	while (argv[argc])
@@ -70,6 +71,14 @@ static void run_cron(struct run *r, const char *const *env, const char *a1, cons
 	while (waitpid(pid, &st, 0) < 0)
 		assert_int_equal(errno, EINTR);
 	r->status = WIFEXITED(st) ? WEXITSTATUS(st) : -1;
+	if (WIFSIGNALED(st)) {
+		print_error("cron tenant-token died of signal %d; its stderr:\n", WTERMSIG(st));
+		FILE *f = fopen("child.err", "r");
+		for (int ch; f && (ch = fgetc(f)) != EOF;)
+			fputc(ch, stderr);
+		if (f)
+			fclose(f);
+	}
 }
 
 static const char *const with_secret[] = {"TENANT_JWT_SECRET", SECRET, NULL};
@@ -227,6 +236,7 @@ static int group_setup(void **state)
 static int group_teardown(void **state)
 {
 	(void)state;
+	unlink("child.err");
 	return tu_leave_tmpdir();
 }
 
