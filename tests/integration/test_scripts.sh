@@ -101,6 +101,14 @@ me_before=$(cd / && eval "${get_line:-false}" 2>&1 || true)
 patched=$(cd / && eval "${patch_line:-false}" 2>&1 || true)
 me_after=$(cd / && eval "${get_line:-false}" 2>&1 || true)
 by_platform=$(cd / && eval "${platform_line:-false}" 2>&1 || true)
+# The Alertmanager receiver, with the token and URL dev-up printed: a firing notification.
+am_token=$(env_get "$dev/monitoring.env" ALERTMANAGER_TOKEN)
+am_line=$(grep -m1 -E '^  Alertmanager: webhook_configs url ' "$HARNESS_DIR/dev-up2.out" || true)
+am_url=$(sed -E 's/^.*url ([^,]+), bearer .*$/\1/' <<<"$am_line")
+am_answer=$(printf 'Authorization: Bearer %s\n' "$am_token" | curl -sS -o /dev/null -w '%{http_code}' \
+	-H @- -H 'Content-Type: application/json' --data-binary \
+	'{"version":"4","status":"firing","receiver":"whatsapp","groupKey":"{}:{alertname=\"DevUp\"}","groupLabels":{"alertname":"DevUp"},"commonLabels":{},"commonAnnotations":{},"externalURL":"http://am","truncatedAlerts":0,"alerts":[{"status":"firing","labels":{"alertname":"DevUp"},"annotations":{"summary":"dev-up check"},"startsAt":"2026-01-01T00:00:00Z","endsAt":"0001-01-01T00:00:00Z","fingerprint":"0123456789abcdef"}]}' \
+	"${am_url:-http://127.0.0.1:1}" 2>&1 || true)
 VAR_DIR=$dev "$repo/scripts/dev-down" >"$HARNESS_DIR/dev-down.out" 2>&1 || true
 assert_eq "dev-up: up" 0 "$rc"
 ((rc == 0)) || tail -n 20 "$HARNESS_DIR/dev-up.out" | sed 's/^/       /'
@@ -115,6 +123,10 @@ assert_contains "dev-up: prints the platform key" "$(cat "$HARNESS_DIR/dev-up.ou
 	"platform key  $platform_key"
 assert_contains "dev-up: created the demo seller through POST /tenants" \
 	"$(cat "$HARNESS_DIR/dev-up.out")" "demo seller   demo-shop, +15550000009 (created)"
+assert_ne "dev-up: an Alertmanager token was written" "" "$am_token"
+assert_contains "dev-up: prints the Alertmanager URL and its bearer token" "$am_line" \
+	"/monitoring/alertmanager, bearer $am_token"
+assert_eq "dev-up: the printed Alertmanager receiver takes a notification" 200 "$am_answer"
 assert_contains "dev-up: prints a seller JWT" "$(cat "$HARNESS_DIR/dev-up.out")" "seller JWT    eyJ"
 assert_eq "dev-up again: up" 0 "$rc2"
 ((rc2 == 0)) || tail -n 20 "$HARNESS_DIR/dev-up2.out" | sed 's/^/       /'
