@@ -16,6 +16,7 @@
 #include "app/app.h"
 #include "core/jsonutil.h"
 #include "monitor/alertmanager.h"
+#include "tenants/amroute.h"
 
 static void handle(struct app *app, struct http_req *req)
 {
@@ -36,7 +37,7 @@ static void handle(struct app *app, struct http_req *req)
 		goto out;
 	}
 	app_load_settings(app);
-	if (am_apply(&app->db, &app->cfg, &n, time(NULL), &out) < 0) {
+	if (am_route_apply(&app->db, &app->cfg, &n, time(NULL), &out) < 0) {
 		http_send_error(req, 503, "state_database_unavailable",
 		                "the alerts could not be stored; Alertmanager will retry");
 		goto out;

@@ -119,6 +119,16 @@ static int parse_alert(struct json_object *o, const char *where, struct am_alert
 	const char *sev = json_get_string(labels, "severity");
 	a->severity = sev && strcasecmp(sev, "critical") == 0 ? "critical" : AM_DEFAULT_SEVERITY;
 	a->text = alert_text(a, labels, annotations);
+	a->tenant = one_line(json_get_text(labels, "tenant", AM_MAX_NAME));
+	if (a->tenant && !*a->tenant) {
+		free(a->tenant);
+		a->tenant = NULL;
+	}
+	a->starts_at = json_get_text(o, "startsAt", AM_MAX_STARTS);
+	if (!a->starts_at) {
+		*err = xasprintf("%sstartsAt must be UTF-8", where);
+		return -1;
+	}
 	return 0;
 }
 
@@ -225,6 +235,8 @@ void am_notice_release(struct am_notice *n)
 		free(n->v[i].alertname);
 		free(n->v[i].fingerprint);
 		free(n->v[i].text);
+		free(n->v[i].tenant);
+		free(n->v[i].starts_at);
 	}
 	free(n->v);
 	free(n->receiver);
@@ -270,28 +282,45 @@ static struct json_object *answer(struct alert_round *r, const struct notify_sta
 	return out;
 }
 
-int am_apply(struct db *db, const struct config *cfg, const struct am_notice *n, time_t now,
-             struct json_object **out)
+int am_apply_in(struct db *db, const struct config *cfg, const struct am_notice *n, time_t now,
+                struct json_object **out)
 {
 	struct alert_round r = {0};
 	struct notify_stats nst = {0};
-	int ret = -1;
 	*out = NULL;
+	if (n->n == 0) {
+		r.opened = json_object_new_array();
+		r.changed = json_object_new_array();
+		r.resolved = json_object_new_array();
+		*out = answer(&r, &nst);
+		alert_round_release(&r);
+		return 0;
+	}
 	/* Messages keyed by their first notice (kind, alert, step): a repeat queues nothing. */
-	if (db_begin(db) < 0 || alert_lock(db) < 0 ||
-	    alert_round_begin(&r, db, cfg, AM_SOURCE, 0, 0, now) < 0 || decide(&r, n) < 0 ||
-	    alert_round_finish(&r, n->title, NULL, &nst) < 0 || db_commit(db) < 0)
-		goto out;
+	if (alert_lock(db) < 0 || alert_round_begin(&r, db, cfg, AM_SOURCE, 0, 0, now) < 0 ||
+	    decide(&r, n) < 0 || alert_round_finish(&r, n->title, NULL, &nst) < 0) {
+		alert_round_release(&r);
+		return -1;
+	}
 	*out = answer(&r, &nst);
 	log_info("alertmanager_applied",
 	         "receiver %s: %zu alert(s), %zu opened, %zu changed, %zu resolved, %d queued",
 	         n->receiver, n->n, json_object_array_length(r.opened),
 	         json_object_array_length(r.changed), json_object_array_length(r.resolved),
 	         nst.queued);
-	ret = 0;
-out:
-	if (ret < 0)
-		db_rollback(db);
 	alert_round_release(&r);
-	return ret;
+	return 0;
+}
+
+int am_apply(struct db *db, const struct config *cfg, const struct am_notice *n, time_t now,
+             struct json_object **out)
+{
+	*out = NULL;
+	if (db_begin(db) < 0 || am_apply_in(db, cfg, n, now, out) < 0 || db_commit(db) < 0) {
+		db_rollback(db);
+		json_object_put(*out);
+		*out = NULL;
+		return -1;
+	}
+	return 0;
 }

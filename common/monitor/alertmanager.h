@@ -19,6 +19,11 @@
  * Severity: the `severity` label "critical" (any case) is critical; any other
  * value, or none, is a warning (AM_DEFAULT_SEVERITY).
  *
+ * Sellers: the `tenant` label (a seller's external id) is kept on the alert;
+ * routing it to that seller instead of the operators is tenants/amroute.h's
+ * job (the tenants layer comes after this one). am_apply() itself sends every
+ * alert it is given to the operators.
+ *
  * What the parser refuses (-1, *err says which field): anything but one JSON
  * object; version other than "4"; status other than "firing"/"resolved";
  * groupLabels, commonLabels, commonAnnotations not objects of strings;
@@ -45,6 +50,7 @@
 #define AM_MAX_FINGERPRINT 64
 #define AM_MAX_NAME 200     /* alertname, instance: cut past it */
 #define AM_MAX_TEXT 300     /* summary or description: cut past it */
+#define AM_MAX_STARTS 40    /* startsAt ("2026-12-03T01:00:00.123456789+01:00"): cut past it */
 #define AM_MAX_BODY 1048576 /* a notification's body (nginx's client_max_body_size too) */
 /* JSON values in a body (json_parse_object_max): AM_MAX_ALERTS alerts and room to spare. */
 #define AM_MAX_VALUES 200000
@@ -54,6 +60,8 @@ struct am_alert {
 	char *alertname, *fingerprint; /* never NULL */
 	const char *severity;          /* "critical" or "warning" (static) */
 	char *text;                    /* "HighLatency: p99 over 2s (instance web-1:9100)" */
+	char *tenant;    /* the `tenant` label, one line, at most AM_MAX_NAME bytes; NULL: none */
+	char *starts_at; /* startsAt as sent, at most AM_MAX_STARTS bytes (an episode's mark) */
 };
 
 struct am_notice {
@@ -77,5 +85,13 @@ void am_notice_release(struct am_notice *n);
  */
 int am_apply(struct db *db, const struct config *cfg, const struct am_notice *n, time_t now,
              struct json_object **out);
+
+/*
+ * am_apply's decisions inside the caller's transaction (begun, not
+ * committed: the caller commits, or rolls back on -1). An n without alerts
+ * touches nothing and answers empty lists and zero messages.
+ */
+int am_apply_in(struct db *db, const struct config *cfg, const struct am_notice *n, time_t now,
+                struct json_object **out);
 
 #endif

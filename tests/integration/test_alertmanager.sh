@@ -129,6 +129,82 @@ assert_eq "firing after the recovery opens a new alert" 2 \
 assert_eq "and tells again" 3 "$(sent 3)"
 }
 
+# ---------------------------------------------------------------- the tenant label: to that seller
+# tenant_alert STATUS NAME FINGERPRINT TENANT [SEVERITY] [SUMMARY]: alert with a tenant label
+tenant_alert() {
+	alert "$1" "$2" "$3" "${5:-}" "" "${6:-}" | jq -c --arg t "$4" '.labels.tenant = $t'
+}
+seller_texts() { # seller_texts NUMBER: what the mock received for it, as a JSON array
+	mock_requests | jq -c --arg to "${1#+}" '[.[] | select(.to == $to) | .json.text.body]'
+}
+scenario_tenant_label() {
+SA=+2349030000001 SB=+2349030000002 SS=+2349030000003
+local t
+for t in "shop-a $SA" "shop-b $SB" "shop-s $SS"; do
+	set -- $t
+	http POST /tenants "{\"external_id\":\"$1\",\"display_name\":\"Shop $1\",\"whatsapp_number\":\"$2\"}" \
+		-H "Authorization: Bearer $PLATFORM_KEY"
+	assert_eq "seller $1 created" 201 "$HTTP_STATUS"
+done
+http POST /tenants/shop-s/suspend "" -H "Authorization: Bearer $PLATFORM_KEY"
+assert_eq "seller shop-s suspended" 200 "$HTTP_STATUS"
+ta=$(tenant_alert firing ShopCheckoutErrors "$FP1" shop-a critical "checkout 5xx over 5%")
+ops=$(alert firing DiskFull "$FP2" critical db-1:9100 "disk 95% full")
+ghost=$(tenant_alert firing ShopSlow "$FP3" no-such-shop warning "p99 over 3s")
+susp=$(tenant_alert firing ShopDown 4d5e6f7a8b9c0d1e shop-s critical "shop down")
+am_post "$(group firing "$ops" "$ta" "$ghost" "$susp")"
+assert_eq "a notification with tenant labels: 200" "200 " "$(answer)"
+assert_eq "one seller event stored" 1 "$(jq .sellers.events_stored <<<"$HTTP_BODY")"
+assert_eq "an unknown and a suspended seller are named" '["no-such-shop","shop-s"]' \
+	"$(jq -c '.sellers.not_sellers' <<<"$HTTP_BODY")"
+assert_eq "the seller's alert is no operator alert" 0 \
+	"$(psql_state "SELECT count(*) FROM alerts WHERE target = '$FP1'")"
+assert_eq "it is shop-a's system.notice event, by fingerprint and episode" \
+	"shop-a|system.notice|am:$FP1:firing:2026-12-03T01:00:00Z" \
+	"$(psql_state "SELECT t.external_id || '|' || e.type || '|' || e.event_id FROM events e JOIN tenants t ON t.id = e.tenant_id")"
+assert_eq "the other three are the operators' alerts" 3 \
+	"$(psql_state "SELECT count(*) FROM alerts WHERE rule LIKE 'alertmanager:%'")"
+assert_eq "one message to each operators' list" 2 "$(sent 2)"
+msg=$(texts_to "$CRIT" | jq -r '.[0]')
+assert_contains "the operators' message has their own alert" "$msg" "DiskFull on db-1:9100: disk 95% full"
+assert_contains "the unknown seller's (a warning), saying why it came to them" \
+	"$(texts_to "$WARN" | jq -r '.[0]')" \
+	'ShopSlow: p99 over 3s (tenant label "no-such-shop": no such active seller)'
+assert_contains "and the suspended seller's" "$msg" \
+	'ShopDown: shop down (tenant label "shop-s": no such active seller)'
+assert_not_contains "but not shop-a's" "$msg" "ShopCheckoutErrors"
+ev=$(harness_cron tick | jq -c '.steps[] | select(.step == "events")')
+assert_eq "the tick dispatched the seller's event" 1 "$(jq '.sent // 0' <<<"$ev" 2>/dev/null || echo 0)"
+local i
+for i in $(seq 50); do
+	[[ $(seller_texts "$SA") != "[]" ]] && break
+	((i % 10 == 0)) && harness_cron drain >/dev/null
+	sleep 0.2
+done
+assert_eq "shop-a got its alert on its own number" \
+	'["Notice: CRITICAL alert: ShopCheckoutErrors: checkout 5xx over 5%"]' "$(seller_texts "$SA")"
+assert_eq "shop-b got nothing" "[]" "$(seller_texts "$SB")"
+assert_eq "the suspended seller got nothing" "[]" "$(seller_texts "$SS")"
+
+am_post "$(group firing "$ops" "$ta" "$ghost" "$susp")"
+assert_eq "the same notification again: nothing stored" "0 1" \
+	"$(jq -r '"\(.sellers.events_stored) \(.sellers.events_repeated)"' <<<"$HTTP_BODY")"
+assert_eq "still one event" 1 "$(psql_state "SELECT count(*) FROM events")"
+am_post "$(group resolved "$(tenant_alert resolved ShopCheckoutErrors "$FP1" shop-a critical "checkout 5xx over 5%")")"
+assert_eq "resolved: a second event for shop-a" 1 "$(jq .sellers.events_stored <<<"$HTTP_BODY")"
+harness_cron tick >/dev/null
+for i in $(seq 50); do
+	[[ $(seller_texts "$SA" | jq length) -ge 2 ]] && break
+	((i % 10 == 0)) && harness_cron drain >/dev/null
+	sleep 0.2
+done
+assert_eq "shop-a is told it resolved" "Notice: Resolved: ShopCheckoutErrors (checkout 5xx over 5%)" \
+	"$(seller_texts "$SA" | jq -r '.[1] // ""')"
+assert_eq "shop-b still got nothing" "[]" "$(seller_texts "$SB")"
+assert_eq "no operator message about shop-a's alert" "[]" \
+	"$(texts_to "$CRIT" | jq -c '[.[] | select(contains("ShopCheckoutErrors"))]')"
+}
+
 # ---------------------------------------------------------------- one message per recipient per group
 scenario_group_one_message() {
 body=$(group firing "$(alert firing DiskFull "$FP1" critical db-1:9100 "disk 95% full")" \
@@ -362,7 +438,7 @@ assert_eq "nothing more was sent (no second message)" 2 "$(texts_to "$CRIT" | jq
 amgr_stop
 }
 
-harness_scenarios firing_repeat_resolved group_one_message pause_suppresses \
+harness_scenarios firing_repeat_resolved tenant_label group_one_message pause_suppresses \
 	ack_by_whatsapp_and_escalation auth no_token_configured malformed state_database_down \
 	real_alertmanager
 harness_finish

@@ -1,13 +1,15 @@
 /*
  * Unit tests of common/monitor/alertmanager.c's parser: an Alertmanager webhook (version 4)
  * read into alerts (identity, severity, the line each is named by), and every malformed body
- * refused with the field it names.
+ * refused with the field it names; the tenant label and the event id a seller's alert is
+ * stored under (tenants/amroute.c).
  */
 #include "testutil.h"
 
 #include <json-c/json.h>
 
 #include "monitor/alertmanager.h"
+#include "tenants/amroute.h"
 
 #define ALERT(status, labels, annotations, fp)                                                     \
 	"{\"status\":\"" status "\",\"labels\":" labels ",\"annotations\":" annotations            \
@@ -213,6 +215,35 @@ static void test_am_long_texts_are_cut(void **state)
 	am_notice_release(&n);
 }
 
+static void test_am_tenant_label_and_event_id(void **state)
+{
+	(void)state;
+	struct am_notice n;
+	char *err = NULL, id[AMROUTE_EVENT_ID_SIZE];
+	assert_int_equal(
+	    parse(GROUP("firing",
+	                ALERT("firing", "{\"alertname\":\"A\",\"tenant\":\"shop-a\\nx\"}", "{}",
+	                      "ab") "," ALERT("resolved", "{\"alertname\":\"B\",\"tenant\":\"\"}",
+	                                      "{}", "cd") "," LATENCY_FIRING),
+	          &n, &err),
+	    0);
+	assert_int_equal(n.n, 3);
+	assert_string_equal(n.v[0].tenant, "shop-a x"); /* one line; amroute refuses it as an id */
+	assert_null(n.v[1].tenant);                     /* empty: none */
+	assert_null(n.v[2].tenant);
+	assert_string_equal(n.v[0].starts_at, "2026-12-03T01:00:00Z");
+	am_route_event_id(&n.v[0], id, sizeof(id));
+	assert_string_equal(id, "am:ab:firing:2026-12-03T01:00:00Z");
+	am_route_event_id(&n.v[1], id, sizeof(id));
+	assert_string_equal(id, "am:cd:resolved:2026-12-03T01:00:00Z");
+	/* An offset and fractions: what an event id cannot hold becomes '-'. */
+	free(n.v[1].starts_at);
+	n.v[1].starts_at = xstrdup("2026-12-03T02:00:00.5+01:00 x");
+	am_route_event_id(&n.v[1], id, sizeof(id));
+	assert_string_equal(id, "am:cd:resolved:2026-12-03T02:00:00.5-01:00-x");
+	am_notice_release(&n);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -223,6 +254,7 @@ int main(void)
 	    cmocka_unit_test(test_am_alert_members_refused),
 	    cmocka_unit_test(test_am_control_characters_become_spaces),
 	    cmocka_unit_test(test_am_long_texts_are_cut),
+	    cmocka_unit_test(test_am_tenant_label_and_event_id),
 	};
 	return cmocka_run_group_tests(tests, NULL, NULL);
 }
