@@ -8,7 +8,9 @@
  *    alertname of at most AM_MAX_NAME bytes, a fingerprint of 1 to AM_MAX_FINGERPRINT hex
  *    digits that no other alert of the notice has, severity "critical" or "warning", and a
  *    text that is valid UTF-8 and starts with its alertname; the title and each text are
- *    one line (no control character).
+ *    one line (no control character); its tenant NULL or a non-empty line of at most
+ *    AM_MAX_NAME bytes; its starts_at at most AM_MAX_STARTS bytes, and the event id a seller's
+ *    alert would be stored under (am_route_event_id) one the events table accepts.
  */
 #include <json-c/json.h>
 #include <time.h>
@@ -16,6 +18,7 @@
 #include "fuzz.h"
 #include "core/jsonutil.h"
 #include "monitor/alertmanager.h"
+#include "tenants/amroute.h"
 #include "core/util.h"
 
 static int is_hex(const char *s)
@@ -51,6 +54,17 @@ static void check_notice(const struct am_notice *n)
 		           strcmp(a->severity, "warning") == 0);
 		FUZZ_CHECK(a->text && str_is_utf8(a->text, strlen(a->text)) && one_line(a->text));
 		FUZZ_CHECK(strncmp(a->text, a->alertname, strlen(a->alertname)) == 0);
+		FUZZ_CHECK(!a->tenant ||
+		           (*a->tenant && strlen(a->tenant) <= AM_MAX_NAME && one_line(a->tenant)));
+		FUZZ_CHECK(a->starts_at && strlen(a->starts_at) <= AM_MAX_STARTS);
+		char id[AMROUTE_EVENT_ID_SIZE];
+		am_route_event_id(a, id, sizeof(id));
+		size_t idlen = strlen(id);
+		FUZZ_CHECK(
+		    idlen >= 1 && idlen <= 128 &&
+		    strspn(id,
+		           "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789._:@-") ==
+		        idlen);
 		for (size_t k = 0; k < i; k++)
 			FUZZ_CHECK(strcmp(n->v[k].fingerprint, a->fingerprint) != 0);
 	}
