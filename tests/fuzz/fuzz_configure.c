@@ -17,6 +17,8 @@
  *  - the same body validated again on the changed configuration gives the
  *    same changes (idempotence).
  */
+#include <stdio.h> /* before configenv.h's core/util.h, whose banned names stdio2.h defines */
+
 #include "../unit/configenv.h"
 #include "core/config.h"
 #include "monitor/configure.h"
