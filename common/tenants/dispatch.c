@@ -276,7 +276,8 @@ static int dispatch_new(struct db *db, const struct config *cfg, time_t now,
 
 static const char digest_sql[] =
     "SELECT e.id, e.type, e.data::text, e.tenant_id, " SELLER_COLUMNS ", " HELD_COLUMNS
-    " FROM events e JOIN tenants t ON t.id = e.tenant_id"
+    ", p.enabled, p.delivery FROM events e JOIN tenants t ON t.id = e.tenant_id"
+    " LEFT JOIN alert_preferences p ON p.tenant_id = e.tenant_id AND p.type = e.type"
     " WHERE e.outcome = 'digest' AND e.digest_at <= to_timestamp($1::bigint)"
     " ORDER BY e.tenant_id, e.id LIMIT " STR(DISPATCH_DIGEST_ROWS) " FOR UPDATE OF e SKIP LOCKED";
 
@@ -296,7 +297,13 @@ static int digest_one(struct db *db, const struct config *cfg, time_t now, PGres
 		const struct alert_type *t = alert_type_find(PQgetvalue(r, i, 1));
 		long long id = strtoll(PQgetvalue(r, i, 0), NULL, 10);
 		const char *held = seller_held(t, r, i, 9);
-		if (held) { /* muted or stopped since it was held: not in the digest either */
+		struct alert_pref pref;
+		if (t && !held) { /* switched off since it was held: not sent either */
+			pref_effective(t, db_value(r, i, 11), db_value(r, i, 12), &pref);
+			if (!pref.enabled)
+				held = "disabled";
+		}
+		if (held) { /* muted, stopped or switched off since held: not in the digest */
 			if (mark(db, id, held, 0) < 0)
 				goto out;
 			st->not_sent++;

@@ -13,8 +13,8 @@
  *   - the seller sent "stop" ('stopped'), or muted the type or all types until a time not
  *     yet passed ('muted'): not sent, then or later (tenants/sellercmd.h). Neither holds back
  *     a locked type (security.*, payment.failed). An event held for a digest is looked at
- *     again when its digest is due: muted or stopped by then, it is left out of it and
- *     records why;
+ *     again when its digest is due: its type switched off, muted or stopped by then, it is
+ *     left out of it and records why ('disabled', 'muted', 'stopped');
  *   - in a digest (hourly or daily): held ('digest') until the end of its slot in the
  *     tenant's zone (tenants/quiet.h), digest_at;
  *   - immediate: an outbox message (delivery/submit.h) with the type's WhatsApp text, the

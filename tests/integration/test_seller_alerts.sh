@@ -249,6 +249,22 @@ assert_eq "A's events carried by one message" "1" \
 tick >/dev/null
 harness_cron drain >/dev/null
 assert_eq "a digest goes once" "1 1" "$(queued_to "$A") $(queued_to "$B")"
+# Held, then the seller switches the type off before the slot ends: left out, says why; the
+# other type held beside it still goes.
+post "{\"events\":[$(cart c4 shop-a Belt),$(cart c5 shop-a Cap)]}"
+psql_state "UPDATE events SET type = 'cart.item_removed' WHERE event_id = 'c5'" >/dev/null
+tick >/dev/null
+seller "$(token_for shop-a)" PATCH /tenants/me/preferences '{"preferences":{"cart.item_added":{"enabled":false}}}'
+assert_eq "cart.item_added switched off: 200" 200 "$HTTP_STATUS"
+psql_state "UPDATE events SET digest_at = now() - interval '1 second' WHERE outcome = 'digest'" >/dev/null
+m=$(mark)
+out=$(tick)
+assert_eq "a digest of the one event still on; the other not sent" "1 1 1" \
+	"$(jq -r '"\(.digests) \(.digest_events) \(.not_sent)"' <<<"$out")"
+assert_eq "the switched-off event records why" "disabled false" "$(outcome c4)"
+text=$(wait_text "$A" "$m" "alert:")
+assert_eq "A's digest carries only the type still on" "1 alert:
+- Cart c-c5: -2 Cap" "$text"
 }
 
 # ---------------------------------------------------------------- coalesced
