@@ -335,15 +335,18 @@ static int record_inbound(struct db *db, const char *source, const struct wa_mes
 	char *key = xasprintf("in:%s", m->id);
 	const char *content = m->text && *m->text ? m->text : m->type ? m->type : "(empty)";
 	char *shown = m->text && *m->text ? NULL : xasprintf("[%s]", content);
-	const char *p[7] = {phone, shown ? shown : content, key, m->id, m->wa_id, source, ts};
+	const char *p[8] = {phone,    shown ? shown : content,
+	                    key,      m->id,
+	                    m->wa_id, source,
+	                    ts,       channel_name(m->sms ? CHANNEL_SMS : CHANNEL_WHATSAPP)};
 	PGresult *r = db_query(db,
 	                       "INSERT INTO whatsapp_logs (phone_number, message_content, priority,"
 	                       " status, direction, kind, idempotency_key, provider_message_id,"
-	                       " wa_id, provider, sent_at)"
+	                       " wa_id, provider, sent_at, channel)"
 	                       " VALUES ($1, $2, 'info', 'received', 'inbound', 'inbound', $3, $4,"
-	                       " $5, $6, coalesce(to_timestamp($7::float8), now()))"
+	                       " $5, $6, coalesce(to_timestamp($7::float8), now()), $8)"
 	                       " ON CONFLICT (idempotency_key) DO NOTHING RETURNING id",
-	                       7, p);
+	                       8, p);
 	free(key);
 	free(shown);
 	if (!r)
@@ -508,6 +511,12 @@ int inbound_message(struct db *db, const struct config *cfg, const char *source,
 	if (fresh <= 0) /* -1 failed; 0 a re-delivery, already handled */
 		return fresh;
 	st->messages++;
+	if (m->sms) {
+		/* An SMS opens no WhatsApp window and carries no command: audited, not obeyed. */
+		log_info("inbound_sms",
+		         "SMS from %s recorded, not obeyed (commands come on WhatsApp)", phone);
+		return 0;
+	}
 	/* The window opens with the account whose number received the message. */
 	char acct[24];
 	snprintf(acct, sizeof(acct), "%lld", account_receiving(cfg, source, m->phone_number_id));

@@ -3,7 +3,9 @@
  *
  * Every inbound message is audited once (whatsapp_logs, direction inbound,
  * status 'received', key 'in:<message id>') and opens the sender's 24-hour
- * window (contacts). Commands are obeyed only from numbers in a configured
+ * window (contacts). An SMS to our Twilio number (m->sms) is audited with
+ * channel 'sms' and nothing more: it opens no WhatsApp window and is never
+ * obeyed or answered. Commands are obeyed only from numbers in a configured
  * contact list (CRITICAL, WARNING, WEEKEND, ESCALATION). A message from a
  * tenant's verified number (tenants.whatsapp_number, verified; never a pending
  * one) that is no contact's is a seller's command (tenants/sellercmd.h: help,

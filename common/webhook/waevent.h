@@ -74,6 +74,7 @@ struct wa_message {
 	char *button_payload;  /* button.payload or the reply's id */
 	char *context_id;      /* context.id: the wamid this message answers */
 	char *phone_number_id; /* value.metadata.phone_number_id: our number */
+	int sms;               /* 1: an SMS to our Twilio number (From without "whatsapp:") */
 };
 
 struct wa_status {

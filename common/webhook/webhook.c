@@ -142,6 +142,7 @@ static int twilio_batch(const char *body, size_t len, struct wa_batch *b, char *
 		struct wa_message *m = xcalloc(1, sizeof(*m));
 		m->id = xstrdup(sid);
 		m->from = twilio_digits(form_get(&f, "From"));
+		m->sms = m->from && strncmp(form_get(&f, "From"), "whatsapp:", 9) != 0;
 		m->wa_id = twilio_digits(form_get(&f, "WaId"));
 		if (!m->wa_id && m->from)
 			m->wa_id = xstrdup(m->from);

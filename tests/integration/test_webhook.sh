@@ -456,6 +456,18 @@ http POST "$TW" "$cb2" -H 'Content-Type: application/x-www-form-urlencoded' -H "
 settle
 assert_eq "Twilio 63016 without a Content template: failed with it" "failed|false|63016" \
 	"$(row "$tw2" "status || '|' || as_template || '|' || last_error_code")"
+# An SMS to our Twilio number (From without "whatsapp:"), "ack" from an operator's number: audited
+# as an SMS, never obeyed or answered, and it opens no WhatsApp window for that number.
+sms="MessageSid=SM5555555555555555555555555555aaaa&From=%2B15550000001&To=%2B14155238886&Body=ack&NumMedia=0"
+http POST "$TW" "$sms" -H 'Content-Type: application/x-www-form-urlencoded' -H "X-Twilio-Signature: $(twsign "$sms")"
+assert_eq "Twilio inbound SMS: 200" 200 "$HTTP_STATUS"
+settle
+assert_eq "the SMS is audited as an SMS, inbound" "sms|inbound|received|ack" \
+	"$(psql_state "SELECT channel || '|' || direction || '|' || status || '|' || message_content FROM whatsapp_logs WHERE idempotency_key = 'in:SM5555555555555555555555555555aaaa'")"
+assert_eq "it is not answered" 0 \
+	"$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE idempotency_key = 'reply:SM5555555555555555555555555555aaaa'")"
+assert_eq "it opens no WhatsApp window" 0 \
+	"$(psql_state "SELECT count(*) FROM contacts WHERE phone_number = '+15550000001'")"
 }
 
 # ---------------------------------------------------------------- the state database down
