@@ -887,6 +887,18 @@ def step_alerts_zone_and_failures(p, ids):
     p.js("document.getElementById('panel-alerts').dataset.pageSize = '20';")
     refresh_alerts(p)
     eq("then Refresh: the alerts again", [m3, m2, m1], [a[0] for a in shown_alerts(p)])
+
+    # An alert held for quiet hours: Held, until when, in the seller's zone.
+    m4, = ask_suite("held-a")
+    refresh_alerts(p)
+    eq("held: on top, Held, its type in words", [m4, "held", "Held", "Out of stock"], shown_alerts(p)[0])
+    status, body = http("GET", BASE + "/tenants/me/alerts?limit=1", token=token)
+    until = ((body or {}).get("alerts") or [{}])[0].get("held_until") if status == 200 else None
+    detail = p.text("alert-%s-detail" % m4)
+    if check("held: the API gives held_until", until is not None, body):
+        day, hm = zone_time(until, "Europe/Berlin")
+        check("held: until the end of the quiet hours, in the seller's zone (%s, %s)" % (day, hm),
+              detail.startswith("Held for your quiet hours, until") and day in detail and hm in detail, detail)
     p.el("tab-general").click()
 
 
@@ -911,7 +923,7 @@ def step_layout_and_shots(p):
                 p.wait("the Recent alerts tab loaded", lambda: alerts_settled(p))
                 overflow = p.js("return document.documentElement.scrollWidth - window.innerWidth;")
                 check("%s: Recent alerts without sideways scrolling" % label, overflow <= 0, overflow)
-                eq("%s: the three alerts are shown" % label, 3, len(shown_alerts(p)))
+                eq("%s: the four alerts are shown" % label, 4, len(shown_alerts(p)))
                 if label == "phone":
                     cards = p.js("var r = document.getElementById('alerts-figures-body').getBoundingClientRect();"
                                  "return r.right <= window.innerWidth;")

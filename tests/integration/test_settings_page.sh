@@ -107,6 +107,8 @@ whole_second() { psql_state "UPDATE whatsapp_logs SET sent_at = date_trunc('seco
 #   alerts-a  shop-a's three alerts: #1001 delivered then read 20 s after it was sent; a new
 #             login, delivered, made ten days old (in the 30 days, not the 7); #1003 failed
 #             (Meta's 131026). Prints "ok ID1001 IDLOGIN ID1003".
+#   held-a    quiet hours around now for shop-a, then an out-of-stock alert for it, held by
+#             them. Prints "ok ID".
 #   age-b     shop-b's alert made ten days old.
 #   db-down, db-up   the cluster stopped, started.
 serve_browser() {
@@ -126,6 +128,22 @@ serve_browser() {
 		fi
 		psql_state "UPDATE whatsapp_logs SET created_at = created_at - interval '10 days' WHERE id = $m2" >/dev/null
 		echo "ok $m1 $m2 $m3"
+		;;
+	held-a)
+		# Quiet hours around now in shop-a's zone: a normal alert (out of stock) is held.
+		local zone jwt id
+		zone=$(psql_state "SELECT time_zone FROM tenants WHERE external_id = 'shop-a'")
+		jwt=$(tenant_jwt shop-a)
+		http PATCH /tenants/me "{\"quiet_start\":\"$(TZ=$zone date -d '-1 hour' +%H:%M)\",\"quiet_end\":\"$(TZ=$zone date -d '+1 hour' +%H:%M)\"}" \
+			-H "Authorization: Bearer $jwt"
+		[[ $HTTP_STATUS == 200 ]] || { echo "failed: quiet hours: $HTTP_STATUS"; return; }
+		events_post '{"id":"ev-a4","type":"inventory.out_of_stock","tenant":"shop-a","occurred_at":"2026-12-02T14:05:00Z","data":{"sku":"KET-9","product":"Blue kettle"}}'
+		[[ $HTTP_STATUS == 200 ]] || { echo "failed: event: $HTTP_STATUS"; return; }
+		harness_cron tick >/dev/null
+		id=$(psql_state "SELECT message_id FROM events WHERE event_id = 'ev-a4'")
+		[[ -n $id && $(psql_state "SELECT not_before > now() FROM whatsapp_logs WHERE id = $id") == t ]] ||
+			{ echo "failed: not held"; return; }
+		echo "ok $id"
 		;;
 	age-b)
 		psql_state "UPDATE whatsapp_logs SET created_at = created_at - interval '10 days' WHERE id = $B_ALERT_ID" >/dev/null &&
