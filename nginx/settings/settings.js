@@ -780,7 +780,7 @@
     '30006': 'Your number cannot get text messages (a landline, or its network refuses them).'
   };
 
-  var alerts = { seq: 0, nextBefore: null, loaded: false };
+  var alerts = { seq: 0, nextBefore: null };
 
   function pageSize() {
     var n = parseInt($('panel-alerts').dataset.pageSize || '', 10);
@@ -961,13 +961,13 @@
   function clearAlerts() {
     alerts.seq++;
     alerts.nextBefore = null;
-    alerts.loaded = false;
     $('alerts-list').textContent = '';
     $('alerts-figures-body').textContent = '';
     $('alerts-figures').hidden = true;
     $('alerts-section').hidden = true;
     $('alerts-empty').hidden = true;
     $('alerts-more').hidden = true;
+    $('alerts-more').disabled = false;
     $('alerts-loading').hidden = true;
     $('alerts-error').textContent = '';
     $('alerts-more-error').textContent = '';
@@ -1008,7 +1008,7 @@
     $('alerts-section').hidden = false;
     alerts.nextBefore = r.data.next_before;
     $('alerts-more').hidden = alerts.nextBefore === null || alerts.nextBefore === undefined;
-    alerts.loaded = true;
+    $('alerts-more').disabled = false; /* an older page still on its way is ignored */
     $('alerts-updated').textContent = 'Updated ' + when(new Date().toISOString(), zone) + '.';
   }
 

@@ -880,6 +880,24 @@ def step_alerts_zone_and_failures(p, ids):
         contains("network down: the error in words", p.text("alerts-error"), "the service cannot be reached")
     finally:
         p.d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    # Older alerts while the network fails: said under the list, the list kept.
+    p.js("document.getElementById('panel-alerts').dataset.pageSize = '2';")
+    refresh_alerts(p)
+    eq("network back: the first page of two", [m3, m2], [a[0] for a in shown_alerts(p)])
+    p.d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/tenants/me/alerts*"]})
+    try:
+        p.el("alerts-more").click()
+        p.wait_text("alerts-more-error", "cannot be reached")
+        contains("older alerts, network down: the error in words", p.text("alerts-more-error"),
+                 "Older alerts could not be loaded")
+        eq("older alerts, network down: the list kept, the button usable again", ([m3, m2], True),
+           ([a[0] for a in shown_alerts(p)], p.el("alerts-more").is_enabled()))
+    finally:
+        p.d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    p.el("alerts-more").click()
+    p.wait("the older alert", lambda: len(shown_alerts(p)) == 3)
+    eq("older alerts, network back: added, the error gone", ([m3, m2, m1], ""),
+       ([a[0] for a in shown_alerts(p)], p.text("alerts-more-error")))
     # The API refuses the request (a page size over its 200): its words are shown.
     p.js("document.getElementById('panel-alerts').dataset.pageSize = '500';")
     refresh_alerts(p)
