@@ -192,7 +192,9 @@ scenario_browser() {
 		if [[ -f $work/request ]]; then
 			req=$(<"$work/request")
 			rm -f "$work/request"
-			serve_browser "$req" >"$work/answer.tmp" 2>>"$work/serve.err"
+			# In a condition: a step that fails does not end the suite; its answer says so.
+			serve_browser "$req" >"$work/answer.tmp" 2>>"$work/serve.err" ||
+				echo "failed: status $?" >>"$work/answer.tmp"
 			mv "$work/answer.tmp" "$work/answer"
 		fi
 		sleep 0.1
@@ -223,6 +225,10 @@ scenario_browser() {
 	if [[ -s $work/stderr ]]; then
 		printf -- '--- browser stderr\n'
 		sed 's/^/    /' "$work/stderr" | tail -n 20
+	fi
+	if [[ -s $work/serve.err ]]; then
+		printf -- '--- stderr of what the browser asked for\n'
+		sed 's/^/    /' "$work/serve.err" | tail -n 20
 	fi
 
 	# Neither the platform's token nor a session token reached a log (the fragment is never
