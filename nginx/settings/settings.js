@@ -13,8 +13,8 @@
  * token is the platform's to end, so there is no Log out for it.
  *
  * The API: GET/PATCH /tenants/me, GET/PATCH /tenants/me/preferences, POST /tenants/me/verify,
- * POST /tenants/login, POST/DELETE /tenants/session (README, "Sellers" and "Alerts to
- * sellers"). Errors are {"error":{"code","message","field"}}; a 400
+ * GET /tenants/me/alerts, POST /tenants/login, POST/DELETE /tenants/session (README, "Sellers",
+ * "Alerts to sellers" and "The seller's alerts"). Errors are {"error":{"code","message","field"}}; a 400
  * names the field, and its message is shown next to that field.
  */
 'use strict';
@@ -239,6 +239,7 @@
     clearErrors($('general-form'));
     $('verify').hidden = true;
     clearPrefs();
+    clearAlerts();
     $('login').hidden = false;
     $('login-number-form').hidden = false;
     $('login-code-form').hidden = true;
@@ -301,6 +302,7 @@
       fill(r.data);
       showSettings();
       loadPrefs();
+      if ($('tab-alerts').getAttribute('aria-selected') === 'true') loadAlerts();
       return;
     }
     if (r.status === 401) {
@@ -335,6 +337,7 @@
     });
     if (focus) tab.focus();
     if (tab.id === 'tab-notifications') loadPrefs();
+    if (tab.id === 'tab-alerts') loadAlerts();
   }
 
   function setupTabs() {
@@ -742,6 +745,299 @@
     }, SAVED_SHOWN_MS);
   }
 
+  /* ------------------------------------------------------------------ the Recent alerts tab */
+
+  /*
+   * GET /tenants/me/alerts (README, "The seller's alerts"): the alerts sent to the seller,
+   * newest first, a page at a time (?limit= the panel's data-page-size; ?before= the previous
+   * page's next_before, null when there is nothing older), each with its types, channel, state
+   * (queued, held, sent, delivered, read, failed with error_code and reason) and UTC times; and
+   * the 7- and 30-day figures. Loaded each time the tab opens and on Refresh; times are shown
+   * in the tenant's time zone (GET /tenants/me), said above the list.
+   */
+  var STATE_WORDS = {
+    queued: ['Queued', 'Waiting to be sent.'],
+    held: ['Held', 'Held for your quiet hours.'],
+    sent: ['Sent', 'Sent to WhatsApp, not delivered to your phone yet.'],
+    delivered: ['Delivered', 'Delivered to your phone, not read yet.'],
+    read: ['Read', 'Delivered and read.'],
+    failed: ['Failed', 'It could not be sent.']
+  };
+  /* The providers' codes a seller can act on, in words (Meta's, then Twilio's). */
+  var FAILURE_WORDS = {
+    '131026': 'WhatsApp could not deliver it to your number. Check that WhatsApp is installed and up to date on that phone.',
+    '131047': 'WhatsApp allows such a message only within 24 hours of your last message to us.',
+    '131049': 'WhatsApp held it back to keep people from getting too many messages.',
+    '131050': 'Your number has stopped messages of this kind on WhatsApp.',
+    '131021': 'Your number is the one we send from: it cannot get alerts.',
+    '131030': 'Your number is not on the list of numbers our test account may write to.',
+    '130472': 'WhatsApp held it back (a WhatsApp experiment on your number).',
+    '100': 'Your number is not on WhatsApp, or not valid.',
+    '63016': 'WhatsApp allows such a message only within 24 hours of your last message to us.',
+    '21610': 'Your number asked not to get our messages (it replied STOP).',
+    '30003': 'Your phone could not be reached (switched off or out of coverage).',
+    '30005': 'Your number is not known to its mobile network.',
+    '30006': 'Your number cannot get text messages (a landline, or its network refuses them).'
+  };
+
+  var alerts = { seq: 0, nextBefore: null };
+
+  function pageSize() {
+    var n = parseInt($('panel-alerts').dataset.pageSize || '', 10);
+    return n > 0 ? n : 20;
+  }
+
+  /* The tenant's zone if this browser knows it, else UTC; and whether it was the tenant's. */
+  function alertZone() {
+    var z = (state.tenant && state.tenant.time_zone) || 'UTC';
+    try {
+      new Intl.DateTimeFormat('en-GB', { timeZone: z });
+      return z;
+    } catch (e) {
+      return 'UTC';
+    }
+  }
+
+  /* "Thu 3 Dec 2026, 14:05" in ZONE, for an ISO time from the API. */
+  function when(iso, zone) {
+    var d = new Date(iso);
+    if (isNaN(d.getTime())) return iso;
+    return new Intl.DateTimeFormat('en-GB', {
+      timeZone: zone, weekday: 'short', day: 'numeric', month: 'short', year: 'numeric',
+      hour: '2-digit', minute: '2-digit', hourCycle: 'h23'
+    }).format(d);
+  }
+
+  /* Seconds in words: "20 seconds", "3 minutes", "1 hour 5 minutes", "2 days 3 hours". */
+  function duration(s) {
+    if (s < 60) return plural(s, 'second');
+    var m = Math.round(s / 60);
+    if (m < 60) return plural(m, 'minute');
+    var h = Math.floor(m / 60);
+    m %= 60;
+    if (h < 24) return plural(h, 'hour') + (m ? ' ' + plural(m, 'minute') : '');
+    var d = Math.floor(h / 24);
+    h %= 24;
+    return plural(d, 'day') + (h ? ' ' + plural(h, 'hour') : '');
+  }
+
+  /* N of SENT as a percentage: whole, and never 100% unless all of them. */
+  function percent(n, sent) {
+    var p = Math.round((100 * n) / sent);
+    if (p === 100 && n < sent) p = 99;
+    if (p === 0 && n > 0) p = 1;
+    return p + '%';
+  }
+
+  /*
+   * A window's figures as the table's cells: {figure: text, or [rate, " (n of sent)"] shown on
+   * two lines}; null when nothing was sent.
+   */
+  function figureCells(f) {
+    f = f || {};
+    var sent = f.sent || 0, failed = f.failed || 0, dash = '\u2013';
+    if (!sent && !failed) return null;
+    var median = f.median_seconds_to_read;
+    function rate(n) { return [percent(n, sent), ' (' + n + ' of ' + sent + ')']; }
+    return {
+      sent: String(sent),
+      delivered: sent ? rate(f.delivered || 0) : dash,
+      read: sent ? rate(f.read || 0) : dash,
+      median: median === null || median === undefined ? (sent ? 'none read yet' : dash) : duration(median),
+      failed: String(failed)
+    };
+  }
+
+  var FIGURE_ROWS = [
+    ['sent', 'Sent'], ['delivered', 'Delivered'], ['read', 'Read'],
+    ['median', 'Usually read within'], ['failed', 'Failed']
+  ];
+
+  /* A table: a row per figure, a column per window; a sentence when the 30 days had none. */
+  function fillFigures(figures) {
+    var box = $('alerts-figures-body');
+    box.textContent = '';
+    var windows = [['7d', 'Last 7 days'], ['30d', 'Last 30 days']];
+    var cells = windows.map(function (w) { return figureCells(figures && figures[w[0]]); });
+    if (!cells[1]) {
+      box.appendChild(el('p', { 'class': 'figure-none', id: 'figures-none' },
+        'No alerts sent in the last 30 days.'));
+    } else {
+      var table = el('table', { 'class': 'figures-table', id: 'figures-table' });
+      var head = el('tr', {});
+      head.appendChild(el('td', {}));
+      windows.forEach(function (w) { head.appendChild(el('th', { scope: 'col' }, w[1])); });
+      table.appendChild(el('thead', {})).appendChild(head);
+      var body = el('tbody', {});
+      FIGURE_ROWS.forEach(function (row) {
+        var tr = el('tr', {});
+        tr.appendChild(el('th', { scope: 'row' }, row[1]));
+        windows.forEach(function (w, i) {
+          var c = cells[i] || { sent: '0', failed: '0' }, v = c[row[0]] || '\u2013';
+          var td = el('td', { 'data-window': w[0], 'data-figure': row[0] }, Array.isArray(v) ? v[0] : v);
+          if (Array.isArray(v)) td.appendChild(el('span', { 'class': 'of' }, v[1]));
+          tr.appendChild(td);
+        });
+        body.appendChild(tr);
+      });
+      table.appendChild(body);
+      box.appendChild(table);
+      if (!cells[0])
+        box.appendChild(el('p', { 'class': 'hint', id: 'figures-none-7d' }, 'None sent in the last 7 days.'));
+    }
+    $('alerts-figures').hidden = false;
+  }
+
+  /* What an alert was about: its types in words, or what kind of message it was. */
+  function alertTitle(a) {
+    var names = (a.types || []).map(typeName);
+    var digest = a.kind === 'seller_digest';
+    if (!names.length) return digest ? 'Digest' : 'Alert';
+    return (digest ? 'Digest: ' : '') + names.join(', ');
+  }
+
+  function failureWords(a) {
+    var words = a.error_code && FAILURE_WORDS[a.error_code];
+    if (words) return words;
+    if (a.reason) return 'The provider said: \u201c' + a.reason + '\u201d.';
+    return 'It could not be sent.';
+  }
+
+  /* The state's detail: what happened when, in ZONE. */
+  function stateDetail(a, zone) {
+    var w = STATE_WORDS[a.state];
+    switch (a.state) {
+      case 'held':
+        return a.held_until ? 'Held for your quiet hours, until ' + when(a.held_until, zone) + '.' : w[1];
+      case 'delivered':
+        return a.delivered_at ? 'Delivered to your phone ' + when(a.delivered_at, zone) + ', not read yet.' : w[1];
+      case 'read':
+        return a.read_at ? 'Read ' + when(a.read_at, zone) + '.' : w[1];
+      case 'failed':
+        return failureWords(a);
+    }
+    return w ? w[1] : a.state;
+  }
+
+  function alertItem(a, zone) {
+    var id = 'alert-' + a.message_id;
+    var li = el('li', {
+      'class': 'alert-item', id: id, 'data-message-id': String(a.message_id), 'data-state': a.state
+    });
+    var top = el('div', { 'class': 'alert-top' });
+    top.appendChild(el('span', { 'class': 'alert-title', id: id + '-title' }, alertTitle(a)));
+    var w = STATE_WORDS[a.state] || [a.state, ''];
+    top.appendChild(el('span', { 'class': 'state state-' + a.state, id: id + '-state' }, w[0]));
+    li.appendChild(top);
+    var meta = el('p', { 'class': 'alert-meta' });
+    var t = el('time', { datetime: a.created_at, id: id + '-time' }, when(a.created_at, zone));
+    meta.appendChild(t);
+    meta.appendChild(document.createTextNode(' \u00b7 ' + (CHANNEL_NAMES[a.channel] || a.channel)));
+    li.appendChild(meta);
+    var detail = el('p', { 'class': 'alert-state-detail', id: id + '-detail' },
+      (a.state === 'failed' ? 'Failed: ' : '') + stateDetail(a, zone));
+    if (a.state === 'failed' && a.error_code)
+      detail.appendChild(el('span', { 'class': 'code' }, ' (code ' + a.error_code + ')'));
+    li.appendChild(detail);
+    if (a.text) li.appendChild(el('p', { 'class': 'alert-text', id: id + '-text' }, a.text));
+    return li;
+  }
+
+  function appendAlerts(list, zone) {
+    var ol = $('alerts-list');
+    list.forEach(function (a) { ol.appendChild(alertItem(a, zone)); });
+  }
+
+  function alertsError(r) {
+    if (r.status === 0)
+      return 'Your recent alerts could not be loaded: the service cannot be reached. Check your connection, then Refresh.';
+    if (r.status >= 500)
+      return 'Your recent alerts could not be loaded: the service is not available right now. Try Refresh in a moment.';
+    var e = r.error || {};
+    return 'Your recent alerts could not be loaded' + (e.message ? ' (' + e.message + ')' : ' (' + r.status + ')') +
+      '. Try Refresh.';
+  }
+
+  function clearAlerts() {
+    alerts.seq++;
+    alerts.nextBefore = null;
+    $('alerts-list').textContent = '';
+    $('alerts-figures-body').textContent = '';
+    $('alerts-figures').hidden = true;
+    $('alerts-section').hidden = true;
+    $('alerts-empty').hidden = true;
+    $('alerts-more').hidden = true;
+    $('alerts-more').disabled = false;
+    $('alerts-loading').hidden = true;
+    $('alerts-error').textContent = '';
+    $('alerts-more-error').textContent = '';
+    $('alerts-updated').textContent = '';
+    $('alerts-refresh').disabled = false;
+    $('panel-alerts').setAttribute('aria-busy', 'false');
+  }
+
+  function alertsBusy(on) {
+    $('alerts-loading').hidden = !on;
+    $('alerts-refresh').disabled = on;
+    $('panel-alerts').setAttribute('aria-busy', on ? 'true' : 'false');
+  }
+
+  /* The newest page and the figures, replacing what is shown. */
+  async function loadAlerts() {
+    if (!state.token) return;
+    var token = state.token, seq = ++alerts.seq;
+    alertsBusy(true);
+    $('alerts-error').textContent = '';
+    $('alerts-more-error').textContent = '';
+    var r = await api('GET', '/tenants/me/alerts?limit=' + pageSize());
+    if (state.token !== token || seq !== alerts.seq) return; /* another load or token meanwhile */
+    alertsBusy(false);
+    if (sessionEnded(r)) return;
+    if (r.status !== 200 || !r.data || !Array.isArray(r.data.alerts)) {
+      clearAlerts();
+      $('alerts-error').textContent = alertsError(r);
+      return;
+    }
+    var zone = alertZone();
+    $('alerts-list').textContent = '';
+    fillFigures(r.data.figures);
+    $('alerts-zone').textContent = zone === (state.tenant && state.tenant.time_zone)
+      ? 'Times are in your time zone, ' + zone + '.' : 'Times are in UTC.';
+    appendAlerts(r.data.alerts, zone);
+    $('alerts-empty').hidden = r.data.alerts.length > 0;
+    $('alerts-section').hidden = false;
+    alerts.nextBefore = r.data.next_before;
+    $('alerts-more').hidden = alerts.nextBefore === null || alerts.nextBefore === undefined;
+    $('alerts-more').disabled = false; /* an older page still on its way is ignored */
+    $('alerts-updated').textContent = 'Updated ' + when(new Date().toISOString(), zone) + '.';
+  }
+
+  /* The page below the last one shown, added under it. */
+  async function moreAlerts() {
+    if (!state.token || !alerts.nextBefore) return;
+    var token = state.token, seq = alerts.seq, b = $('alerts-more');
+    b.disabled = true;
+    $('alerts-more-error').textContent = '';
+    var r = await api('GET', '/tenants/me/alerts?limit=' + pageSize() + '&before=' + alerts.nextBefore);
+    if (state.token !== token || seq !== alerts.seq) return;
+    b.disabled = false;
+    if (sessionEnded(r)) return;
+    if (r.status !== 200 || !r.data || !Array.isArray(r.data.alerts)) {
+      $('alerts-more-error').textContent = alertsError(r).replace('Your recent alerts', 'Older alerts');
+      return;
+    }
+    var first = r.data.alerts[0];
+    appendAlerts(r.data.alerts, alertZone());
+    alerts.nextBefore = r.data.next_before;
+    b.hidden = alerts.nextBefore === null || alerts.nextBefore === undefined;
+    /* The keyboard goes on from the first alert added (the button may have gone). */
+    if (first) {
+      var li = $('alert-' + first.message_id);
+      li.tabIndex = -1;
+      li.focus();
+    }
+  }
+
   /* ------------------------------------------------------------------ the WhatsApp login */
 
   async function askForCode(ev) {
@@ -847,6 +1143,8 @@
     $('login-resend').addEventListener('click', function () { askForCode(null); });
     $('login-other').addEventListener('click', otherNumber);
     $('logout').addEventListener('click', logOut);
+    $('alerts-refresh').addEventListener('click', loadAlerts);
+    $('alerts-more').addEventListener('click', moreAlerts);
 
     var handed = tokenFromFragment();
     if (handed) keepToken(handed);
@@ -860,6 +1158,7 @@
       stopCountdowns();
       keepToken(t);
       clearPrefs();
+      clearAlerts();
       loadMe();
     });
   }

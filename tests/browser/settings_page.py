@@ -13,12 +13,17 @@ Environment (set by the shell):
   A_NUMBER, B_NUMBER, A_NEW_NUMBER   shop-a's and shop-b's numbers; shop-a's next number
   A_NAME, B_NAME   their display names
   A_JWT, C_JWT     platform JWTs for shop-a and shop-c (a shop without a number), embedded
+  B_ALERT_ID       the message id of shop-b's alert (read), never on another shop's page
   SCREENSHOT_DIR   where the screenshots go
   WORK_DIR         the browser's profile, the driver's log, `tokens` (the session tokens seen,
                    one a line, so the shell can check no log holds them)
   MONITORING_ENV_FILE, BIN_DIR   to run `cron drain` if a code is slow to reach the mock
+
+What only the suite can do (make shop-a's alerts, stop and start the database) is asked for by a
+file: WORK_DIR/request holds the request, WORK_DIR/answer gets "ok ..." (ask_suite).
 """
 
+import datetime
 import json
 import os
 import re
@@ -28,6 +33,7 @@ import time
 import traceback
 import urllib.error
 import urllib.request
+import zoneinfo
 
 from selenium import webdriver
 from selenium.webdriver.chrome.options import Options
@@ -53,6 +59,10 @@ DESKTOP = (1280, 800)
 # else at level SEVERE is a failure.
 EXPECTED_CONSOLE = [
     re.compile(r"/tenants/[a-z/]+ - Failed to load resource: the server responded with a status of (400|401|409|429)"),
+    # The Recent alerts tab's failures on purpose: the database down, a page size refused, the
+    # request blocked in the browser.
+    re.compile(r"/tenants/me/alerts\?\S* - Failed to load resource: (the server responded with a status of (400|503)"
+               r"|net::ERR_BLOCKED_BY_CLIENT)"),
 ]
 
 passed = failed = 0
@@ -504,8 +514,8 @@ def step_keyboard(p):
         tab = p.attr(pid, "aria-labelledby")
         eq("tabs: %s is a tabpanel labelled by its tab, which controls it" % pid,
            ("tabpanel", pid), (p.attr(pid, "role"), p.attr(tab, "aria-controls")))
-    contains("Recent alerts says honestly it is not available yet", p.text("alerts-unavailable"),
-             "not available here yet")
+    p.wait("Recent alerts loaded by End", lambda: alerts_settled(p))
+    eq("Recent alerts lists A's three alerts once selected by keyboard", 3, len(shown_alerts(p)))
     p.el("tab-notifications").click()
     p.wait("the alert types", lambda: p.visible("pref-order-placed-enabled"))
     ok("Notifications lists the alert types")
@@ -519,7 +529,8 @@ def step_keyboard(p):
     described = p.js("""
       return Array.from(document.querySelectorAll('.error')).filter(function (p) {
         return !document.querySelector('[aria-describedby~="' + p.id + '"]') &&
-          ['general-error', 'prefs-error', 'prefs-load-error'].indexOf(p.id) < 0;
+          ['general-error', 'prefs-error', 'prefs-load-error', 'alerts-error',
+           'alerts-more-error'].indexOf(p.id) < 0;
       }).map(function (p) { return p.id; });""")
     eq("every field's error is tied to its field (aria-describedby)", [], described)
     p.el("tab-general").click()
@@ -684,6 +695,231 @@ def step_notifications(p):
     p.el("tab-general").click()
 
 
+# ------------------------------------------------------------------ the Recent alerts tab
+
+def ask_suite(what, timeout=90):
+    """What only the shell can do (serve_browser in the suite): the answer's words."""
+    req, ans = os.path.join(WORK, "request"), os.path.join(WORK, "answer")
+    try:
+        os.remove(ans)
+    except FileNotFoundError:
+        pass
+    with open(req + ".tmp", "w") as f:
+        f.write(what)
+    os.rename(req + ".tmp", req)
+    end = time.time() + timeout
+    while time.time() < end:
+        if os.path.exists(ans):
+            with open(ans) as f:
+                words = f.read().split()
+            os.remove(ans)
+            if not words or words[0] != "ok":
+                raise AssertionError("the suite could not do %r: %s" % (what, " ".join(words)))
+            return words[1:]
+        time.sleep(0.1)
+    raise AssertionError("the suite did not answer %r in %d s" % (what, timeout))
+
+
+def alerts_settled(p):
+    """True once the tab is not loading and shows either the list or an error."""
+    return (p.attr("alerts-loading", "hidden") is not None and
+            (p.visible("alerts-section") or p.text("alerts-error") != ""))
+
+
+def open_alerts(p):
+    p.el("tab-alerts").click()
+    p.wait("the Recent alerts tab loaded", lambda: alerts_settled(p))
+
+
+def refresh_alerts(p):
+    p.el("alerts-refresh").click()
+    p.wait("the Recent alerts tab reloaded", lambda: alerts_settled(p))
+
+
+def shown_alerts(p):
+    """[(message id, state, state label, title)] of the list, top to bottom."""
+    return p.js("""
+      return Array.from(document.querySelectorAll('#alerts-list > li')).map(function (li) {
+        return [li.dataset.messageId, li.dataset.state, li.querySelector('.state').textContent,
+                li.querySelector('.alert-title').textContent];
+      });""")
+
+
+def figures(p, days):
+    """{figure: text} of a window's column in the figures' table; {"none": the sentence} when
+    there is no table (nothing in 30 days)."""
+    return p.js("""
+      var none = document.getElementById('figures-none'), out = {};
+      if (none) return {none: none.textContent};
+      document.querySelectorAll('#figures-table td[data-window="' + arguments[0] + '"]').forEach(
+        function (td) { out[td.dataset.figure] = td.textContent; });
+      return out;""", "%dd" % days)
+
+
+def zone_time(iso, zone):
+    """(day month, HH:MM) of an API time in ZONE, as the page should show it."""
+    t = datetime.datetime.strptime(iso, "%Y-%m-%dT%H:%M:%SZ").replace(tzinfo=datetime.timezone.utc)
+    t = t.astimezone(zoneinfo.ZoneInfo(zone))
+    return "%d %s" % (t.day, t.strftime("%b")), t.strftime("%H:%M")
+
+
+def check_alert_times(p, token, zone):
+    status, body = http("GET", BASE + "/tenants/me/alerts", token=token)
+    alerts = (body or {}).get("alerts", []) if status == 200 else []
+    check("API: the alerts to compare times with", len(alerts) == 3, (status, body))
+    for a in alerts:
+        id_ = "alert-%d" % a["message_id"]
+        day, hm = zone_time(a["created_at"], zone)
+        text = p.text(id_ + "-time")
+        eq("alert %d: its <time> holds the API's UTC time" % a["message_id"], a["created_at"],
+           p.attr(id_ + "-time", "datetime"))
+        check("alert %d: shown in %s (%s, %s)" % (a["message_id"], zone, day, hm),
+              day in text and hm in text, text)
+
+
+def step_alerts_appear(p):
+    token = p.session_token()
+    open_alerts(p)
+    check("Recent alerts, none yet: the list section is shown", p.visible("alerts-section"))
+    check("none yet: says so in words", p.visible("alerts-empty") and "No alerts yet" in p.text("alerts-empty"),
+          p.text("alerts-empty"))
+    eq("none yet: no items", [], shown_alerts(p))
+    eq("none yet: the figures say none was sent", {"none": "No alerts sent in the last 30 days."},
+       figures(p, 30))
+    eq("none yet: no table of figures", 0, len(p.d.find_elements(By.ID, "figures-table")))
+    check("none yet: shop-b's alert (sent and read) is not on A's page",
+          "#2001" not in p.d.page_source and not p.js("return !!document.getElementById(arguments[0]);",
+                                                     "alert-" + ENV["B_ALERT_ID"]))
+    eq("none yet: the zone is said", "Times are in your time zone, UTC.", p.text("alerts-zone"))
+
+    m1, m2, m3 = ask_suite("alerts-a")
+    p.js("""
+      window.__alertsStates = [];
+      var l = document.getElementById('alerts-loading'), b = document.getElementById('alerts-refresh');
+      new MutationObserver(function () {
+        window.__alertsStates.push((l.hidden ? 'idle' : 'loading') + ':' + b.disabled + ':' +
+          document.getElementById('panel-alerts').getAttribute('aria-busy'));
+      }).observe(l, {attributes: true});""")
+    refresh_alerts(p)
+    states = p.js("return window.__alertsStates;")
+    check("Refresh: the loading state showed (Refresh disabled, the panel aria-busy)",
+          "loading:true:true" in states, states)
+    check("Refresh: then back (Refresh enabled)", states and states[-1] == "idle:false:false", states)
+    eq("the alerts appear, newest first, each with its state",
+       [[m3, "failed", "Failed", "New order"], [m2, "delivered", "Delivered", "New login to your account"],
+        [m1, "read", "Read", "New order"]], shown_alerts(p))
+    check("no empty state once there are alerts", not p.visible("alerts-empty"))
+    d3 = p.text("alert-%s-detail" % m3)
+    contains("failed: the reason in words", d3, "Failed: WhatsApp could not deliver it to your number")
+    contains("failed: with the provider's code", d3, "(code 131026)")
+    contains("read: when it was read", p.text("alert-%s-detail" % m1), "Read ")
+    contains("delivered: not read yet", p.text("alert-%s-detail" % m2), "not read yet")
+    contains("the alert's text is shown", p.text("alert-%s-text" % m1), "New order #1001")
+    contains("the channel is shown", p.el("alert-%s" % m1).find_element(By.CLASS_NAME, "alert-meta").text,
+             "WhatsApp")
+    eq("7 days: 1 sent, delivered and read 100%, read within 20 seconds, 1 failed",
+       {"sent": "1", "delivered": "100% (1 of 1)", "read": "100% (1 of 1)",
+        "median": "20 seconds", "failed": "1"}, figures(p, 7))
+    eq("30 days: 2 sent, delivered 100%, read 50%, within 20 seconds, 1 failed",
+       {"sent": "2", "delivered": "100% (2 of 2)", "read": "50% (1 of 2)",
+        "median": "20 seconds", "failed": "1"}, figures(p, 30))
+    check_alert_times(p, token, "UTC")
+    check("shop-b's alert is still not on A's page",
+          "#2001" not in p.d.page_source and "alert-" + ENV["B_ALERT_ID"] not in p.d.page_source)
+
+    # A page at a time: two, then the older one by keyboard.
+    p.js("document.getElementById('panel-alerts').dataset.pageSize = '2';")
+    refresh_alerts(p)
+    eq("two a page: the two newest", [m3, m2], [a[0] for a in shown_alerts(p)])
+    check("two a page: 'Show older alerts' is offered", p.visible("alerts-more"))
+    p.js("document.getElementById('alerts-refresh').focus();")
+    check("keyboard: Tab goes from Refresh to 'Show older alerts'", tab_to(p, "alerts-more"))
+    p.d.switch_to.active_element.send_keys(Keys.ENTER)
+    p.wait("the older alert", lambda: len(shown_alerts(p)) == 3)
+    eq("older: the third added below", [m3, m2, m1], [a[0] for a in shown_alerts(p)])
+    check("older: nothing more to show, the button goes", not p.visible("alerts-more"))
+    eq("older: the focus is on the first alert added", "alert-" + m1, p.js("return document.activeElement.id;"))
+    p.js("document.getElementById('panel-alerts').dataset.pageSize = '20';")
+    p.el("tab-general").click()
+    return m1, m2, m3
+
+
+def step_alerts_zone_and_failures(p, ids):
+    token = p.session_token()
+    m1, m2, m3 = ids
+    open_alerts(p)
+    eq("the zone changed on General: the times follow it", "Times are in your time zone, Europe/Berlin.",
+       p.text("alerts-zone"))
+    check_alert_times(p, token, "Europe/Berlin")
+
+    # The database down: the API's 503 is said in words, not a blank tab.
+    ask_suite("db-down")
+    try:
+        refresh_alerts(p)
+        contains("database down: the error in words", p.text("alerts-error"),
+                 "could not be loaded: the service is not available right now")
+        check("database down: no stale list under the error", not p.visible("alerts-section"))
+        eq("database down: the error is an alert for screen readers", "alert", p.attr("alerts-error", "role"))
+        check("database down: Refresh stays usable", p.el("alerts-refresh").is_enabled())
+    finally:
+        ask_suite("db-up")
+    end = time.time() + 20
+    while time.time() < end:
+        refresh_alerts(p)
+        if p.visible("alerts-section"):
+            break
+        time.sleep(0.5)
+    eq("database back: Refresh shows the alerts again, no error", ([m3, m2, m1], ""),
+       ([a[0] for a in shown_alerts(p)], p.text("alerts-error")))
+
+    # The network fails (the request blocked in the browser).
+    p.d.execute_cdp_cmd("Network.enable", {})
+    p.d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/tenants/me/alerts*"]})
+    try:
+        refresh_alerts(p)
+        contains("network down: the error in words", p.text("alerts-error"), "the service cannot be reached")
+    finally:
+        p.d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    # Older alerts while the network fails: said under the list, the list kept.
+    p.js("document.getElementById('panel-alerts').dataset.pageSize = '2';")
+    refresh_alerts(p)
+    eq("network back: the first page of two", [m3, m2], [a[0] for a in shown_alerts(p)])
+    p.d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": ["*/tenants/me/alerts*"]})
+    try:
+        p.el("alerts-more").click()
+        p.wait_text("alerts-more-error", "cannot be reached")
+        contains("older alerts, network down: the error in words", p.text("alerts-more-error"),
+                 "Older alerts could not be loaded")
+        eq("older alerts, network down: the list kept, the button usable again", ([m3, m2], True),
+           ([a[0] for a in shown_alerts(p)], p.el("alerts-more").is_enabled()))
+    finally:
+        p.d.execute_cdp_cmd("Network.setBlockedURLs", {"urls": []})
+    p.el("alerts-more").click()
+    p.wait("the older alert", lambda: len(shown_alerts(p)) == 3)
+    eq("older alerts, network back: added, the error gone", ([m3, m2, m1], ""),
+       ([a[0] for a in shown_alerts(p)], p.text("alerts-more-error")))
+    # The API refuses the request (a page size over its 200): its words are shown.
+    p.js("document.getElementById('panel-alerts').dataset.pageSize = '500';")
+    refresh_alerts(p)
+    contains("the API's 400: its message shown", p.text("alerts-error"), "could not be loaded (limit")
+    p.js("document.getElementById('panel-alerts').dataset.pageSize = '20';")
+    refresh_alerts(p)
+    eq("then Refresh: the alerts again", [m3, m2, m1], [a[0] for a in shown_alerts(p)])
+
+    # An alert held for quiet hours: Held, until when, in the seller's zone.
+    m4, = ask_suite("held-a")
+    refresh_alerts(p)
+    eq("held: on top, Held, its type in words", [m4, "held", "Held", "Out of stock"], shown_alerts(p)[0])
+    status, body = http("GET", BASE + "/tenants/me/alerts?limit=1", token=token)
+    until = ((body or {}).get("alerts") or [{}])[0].get("held_until") if status == 200 else None
+    detail = p.text("alert-%s-detail" % m4)
+    if check("held: the API gives held_until", until is not None, body):
+        day, hm = zone_time(until, "Europe/Berlin")
+        check("held: until the end of the quiet hours, in the seller's zone (%s, %s)" % (day, hm),
+              detail.startswith("Held for your quiet hours, until") and day in detail and hm in detail, detail)
+    p.el("tab-general").click()
+
+
 def step_layout_and_shots(p):
     for label, size in (("phone", PHONE), ("desktop", DESKTOP)):
         p.size = size
@@ -694,11 +930,22 @@ def step_layout_and_shots(p):
         for tab, name in (("tab-general", "general"), ("tab-notifications", "notifications"),
                           ("tab-alerts", "recent-alerts")):
             p.el(tab).click()
+            fits = p.js("var t = document.querySelector('.tabs'); return t.scrollWidth <= t.clientWidth;")
+            check("%s: the tabs fit on one line with %s selected" % (label, name), fits)
             if tab == "tab-notifications":
                 open_notifications(p)
                 overflow = p.js("return document.documentElement.scrollWidth - window.innerWidth;")
                 check("%s: Notifications without sideways scrolling" % label, overflow <= 0, overflow)
                 check("%s: a locked type's note is shown" % label, p.visible("pref-payment-failed-locked"))
+            if tab == "tab-alerts":
+                p.wait("the Recent alerts tab loaded", lambda: alerts_settled(p))
+                overflow = p.js("return document.documentElement.scrollWidth - window.innerWidth;")
+                check("%s: Recent alerts without sideways scrolling" % label, overflow <= 0, overflow)
+                eq("%s: the four alerts are shown" % label, 4, len(shown_alerts(p)))
+                if label == "phone":
+                    cards = p.js("var r = document.getElementById('alerts-figures-body').getBoundingClientRect();"
+                                 "return r.right <= window.innerWidth;")
+                    check("phone: the figures fit the width", cards)
             path = p.shot("settings-%s-%s" % (name, label))
             check("screenshot %s" % os.path.basename(path), os.path.getsize(path) > 1000)
         p.el("tab-general").click()
@@ -759,6 +1006,29 @@ def step_logout_then_b(p):
     p.wait("B's settings after a reload", lambda: p.visible("panel-general"))
     eq("B after a reload: still B", (B_NAME, B), (p.text("shop-name"), p.value("whatsapp-number")))
     eq("B: shop-b unchanged by everything A did", b_before, tenant("shop-b"))
+    open_alerts(p)
+    eq("B: Recent alerts shows B's one alert, read", [[ENV["B_ALERT_ID"], "read", "Read", "New order"]],
+       shown_alerts(p))
+    contains("B: its text", p.text("alert-%s-text" % ENV["B_ALERT_ID"]), "New order #2001")
+    eq("B: B's figures (read within 5 seconds)",
+       {"sent": "1", "delivered": "100% (1 of 1)", "read": "100% (1 of 1)", "median": "5 seconds",
+        "failed": "0"},
+       figures(p, 7))
+    # B's alert ten days old: nothing in the 7 days, still in the 30.
+    ask_suite("age-b")
+    refresh_alerts(p)
+    eq("B, ten days on: the 7 days say none, in numbers and words",
+       ({"sent": "0", "delivered": "\u2013", "read": "\u2013", "median": "\u2013", "failed": "0"}, True),
+       (figures(p, 7), p.visible("figures-none-7d") and "None sent in the last 7 days" in p.text("figures-none-7d")))
+    eq("B, ten days on: the 30 days still count it",
+       {"sent": "1", "delivered": "100% (1 of 1)", "read": "100% (1 of 1)", "median": "5 seconds",
+        "failed": "0"}, figures(p, 30))
+    src = p.d.page_source
+    for needle in ("#1001", "#1003", "131026"):
+        check("B: A's alert (%s) appears nowhere on B's page" % needle, needle not in src, needle)
+    check("B: no alert about a new login (A's) in B's Recent alerts",
+          "New login" not in p.js("return document.getElementById('panel-alerts').textContent;"))
+    p.el("tab-general").click()
     p.el("logout").click()
     p.wait("the login form", lambda: p.visible("login-number"))
 
@@ -790,6 +1060,11 @@ def step_embedded(p):
     p.wait_text("save-status", "Your settings are saved")
     eq("no number yet: the zone saved without one", ("Asia/Tokyo", None),
        (tenant("shop-c").get("time_zone"), tenant("shop-c").get("whatsapp_number")))
+    open_alerts(p)
+    check("shop C, never sent an alert: 'No alerts yet'", p.visible("alerts-empty"))
+    eq("shop C: no alerts listed, none of A's or B's", [], shown_alerts(p))
+    eq("shop C: the figures say none was sent", {"none": "No alerts sent in the last 30 days."}, figures(p, 30))
+    eq("shop C: times in its zone", "Times are in your time zone, Asia/Tokyo.", p.text("alerts-zone"))
 
     # A new token handed to the page already open (same document: the hashchange).
     p.js("sessionStorage.clear();")
@@ -813,16 +1088,19 @@ def main():
         return 1
     p = Page(driver)
     p.size = DESKTOP
-    steps = [step_login_a, step_number_checks, step_change_number]
-    code = None
+    steps = [step_login_a, step_alerts_appear, step_number_checks, step_change_number]
+    code = ids = None
     try:
         p.viewport(DESKTOP)
         for step in steps:
             r = step(p)
             if step is step_change_number:
                 code = r
+            if step is step_alerts_appear:
+                ids = r
             p.logs()
         for step in (lambda q: step_reload_pending(q, code), step_keyboard, step_notifications,
+                     lambda q: step_alerts_zone_and_failures(q, ids),
                      step_layout_and_shots, step_csp, step_logout_then_b, step_embedded):
             step(p)
             p.logs()

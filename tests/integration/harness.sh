@@ -49,6 +49,9 @@
 #       (then harness_restart_programs)
 #   harness_restart_programs  stop and start the FastCGI programs
 #   harness_stop_pg / harness_start_pg   take the cluster down and up again
+#   events_post BODY / tenant_jwt EXTERNAL_ID   a signed POST /events; a seller's JWT
+#   seller_alert_sent VAR BODY   an event made into a seller's alert and sent (VAR: its message)
+#   meta_status MESSAGE_ID STATUS SECONDS [CODE TITLE]   Meta's signed status for our message
 #   pooler_start [POOL_SIZE]   Debian's PgBouncer in transaction mode in front of
 #       the cluster (every database, trust for monitor, db_monitor and postgres,
 #       default_pool_size POOL_SIZE (2), max_client_conn 40), on a Unix socket
@@ -295,6 +298,56 @@ t = int(time.time())
 s = enc(b'{"alg":"HS256","typ":"JWT"}') + "." + enc(('{"sub":"%s","iat":%d,"exp":%d}' % (sys.argv[1], t, t + 3600)).encode())
 print(s + "." + enc(hmac.new(sys.argv[2].encode(), s.encode(), hashlib.sha256).digest()))
 PY
+}
+
+# seller_alert_sent VAR BODY: the event BODY (JSON with "id") posted signed, made into a seller's
+# alert by a tick and sent to the provider (the programs drain at once; `cron drain` is tried
+# every 2 s); VAR is set to the whatsapp_logs id of the message that carried it. Returns 1 (with
+# nothing set) if the event was refused or no message got a provider id within 10 s.
+seller_alert_sent() {
+	local var=$1 body=$2 event id='' i
+	event=$(jq -r .id <<<"$body")
+	events_post "$body"
+	[[ $HTTP_STATUS == 200 ]] || return 1
+	harness_cron tick >/dev/null
+	for i in $(seq 50); do
+		[[ -n $id ]] || id=$(psql_state "SELECT message_id FROM events WHERE event_id = '$event'")
+		[[ -n $id && $(psql_state "SELECT provider_message_id IS NOT NULL FROM whatsapp_logs WHERE id = $id") == t ]] &&
+			break
+		((i % 10 == 0)) && harness_cron drain >/dev/null
+		sleep 0.2
+	done
+	[[ -n $id && $(psql_state "SELECT provider_message_id IS NOT NULL FROM whatsapp_logs WHERE id = $id") == t ]] ||
+		return 1
+	printf -v "$var" '%s' "$id"
+}
+
+# meta_status MESSAGE_ID STATUS SECONDS [ERROR_CODE ERROR_TITLE]: Meta's status STATUS (sent,
+# delivered, read, failed) for our message MESSAGE_ID through the webhook, signed with the env
+# file's META_APP_SECRET and stamped SECONDS after the message's sent_at (whole seconds);
+# waits until the message's status is STATUS. Returns 1 if the webhook did not answer 200 or
+# the status was not recorded within 5 s.
+meta_status() {
+	local id=$1 st=$2 secs=$3 wamid to ts pnid errors='' body mac i
+	wamid=$(psql_state "SELECT provider_message_id FROM whatsapp_logs WHERE id = $id")
+	to=$(psql_state "SELECT ltrim(phone_number, '+') FROM whatsapp_logs WHERE id = $id")
+	ts=$(psql_state "SELECT extract(epoch FROM sent_at)::bigint + $secs FROM whatsapp_logs WHERE id = $id")
+	pnid=$(env_get "$MONITORING_ENV_FILE" META_PHONE_NUMBER_ID)
+	[[ $# -lt 5 ]] || errors=$(jq -cn --argjson c "$4" --arg t "$5" '[{code: $c, title: $t}]')
+	body=$(jq -cn --arg pnid "$pnid" --arg w "$wamid" --arg s "$st" --arg ts "$ts" --arg to "$to" --argjson e "${errors:-null}" \
+		'{object: "whatsapp_business_account", entry: [{id: "1", changes: [{field: "messages",
+		  value: {messaging_product: "whatsapp",
+		          metadata: {display_phone_number: "15550783881", phone_number_id: $pnid},
+		          statuses: [{id: $w, status: $s, timestamp: $ts, recipient_id: $to}
+		                     + (if $e then {errors: $e} else {} end)]}}]}]}')
+	mac=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$(env_get "$MONITORING_ENV_FILE" META_APP_SECRET)" -r | cut -d' ' -f1)
+	http POST /monitoring/whatsapp/webhook "$body" -H "X-Hub-Signature-256: sha256=$mac"
+	[[ $HTTP_STATUS == 200 ]] || return 1
+	for i in $(seq 100); do
+		[[ $(psql_state "SELECT status FROM whatsapp_logs WHERE id = $id") == "$st" ]] && return 0
+		sleep 0.05
+	done
+	return 1
 }
 
 # ---------------------------------------------------------------------------

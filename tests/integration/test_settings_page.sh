@@ -6,11 +6,16 @@
 # read from the mock provider's record, a number change with its loading and success states and
 # its verification, the errors in words, changes that stick after a reload, the tabs by
 # keyboard, the Notifications tab (a type switched off by keyboard and by mouse, a delivery
-# changed, both sticking after a reload; locked types; only the changes sent), the phone
-# layout, a second tenant who never sees the first's data nor has its preferences, the embedded
-# handover (#token=...), no console errors. The browser's checks are in
-# tests/browser/settings_page.py; its screenshots (each tab, phone and desktop) go to
-# build/screenshots/ (SCREENSHOT_DIR=... to change).
+# changed, both sticking after a reload; locked types; only the changes sent), the Recent alerts
+# tab (empty, then the alerts this suite makes for the seller appear on Refresh with their
+# states as the webhook moved them, failure reasons in words, the 7- and 30-day rates, times in
+# the seller's zone, older ones by keyboard, the error shown when the database is down, the
+# network fails or the API refuses), the phone layout, a second tenant who never sees the
+# first's data (preferences, alerts) nor has its preferences, the embedded handover
+# (#token=...), no console errors. The browser's checks are in tests/browser/settings_page.py;
+# its screenshots (each tab, phone and desktop) go to build/screenshots/ (SCREENSHOT_DIR=... to
+# change). What only this side can do (make alerts through events, the tick and the webhook;
+# take the database down) the browser script asks for by a file (serve_browser below).
 set -euo pipefail
 
 # shellcheck source=tests/integration/harness.sh
@@ -35,6 +40,7 @@ harness_restart_programs || fail "programs restarted"
 harness_env_baseline
 
 A=+2349010000001 B=+2349010000002 A2=+2349010000011
+B_ALERT_ID= # the message of shop-b's alert (scenario_browser)
 
 platform() { http "$1" "$2" "${3:-}" -H "Authorization: Bearer $PLATFORM_KEY"; }
 make_tenant() { # make_tenant EXTERNAL_ID NAME NUMBER
@@ -89,6 +95,66 @@ scenario_headers() {
 		"$(grep -oE "api\('[A-Z]+', '[^']*'" "$REPO_ROOT/nginx/settings/settings.js" | grep -v "'/tenants/" || true)"
 }
 
+# The alerts the browser then sees: an order the seller was sent (ORDER_ID in its text).
+order() { # EVENT_ID TENANT ORDER_ID
+	printf '{"id":"%s","type":"order.placed","tenant":"%s","occurred_at":"2026-12-02T14:05:00Z","data":{"order_id":"%s","total":{"amount":1250000,"currency":"NGN"},"items":3,"customer":{"name":"Ada","phone":"+2349012345678"}}}' \
+		"$1" "$2" "$3"
+}
+# Sent times to the whole second, so that the webhook's whole-second times make exact figures.
+whole_second() { psql_state "UPDATE whatsapp_logs SET sent_at = date_trunc('second', sent_at) WHERE id = $1" >/dev/null; }
+
+# serve_browser REQUEST: what the browser script asked for (WORK/request); prints the answer.
+#   alerts-a  shop-a's three alerts: #1001 delivered then read 20 s after it was sent; a new
+#             login, delivered, made ten days old (in the 30 days, not the 7); #1003 failed
+#             (Meta's 131026). Prints "ok ID1001 IDLOGIN ID1003".
+#   held-a    quiet hours around now for shop-a, then an out-of-stock alert for it, held by
+#             them. Prints "ok ID".
+#   age-b     shop-b's alert made ten days old.
+#   db-down, db-up   the cluster stopped, started.
+serve_browser() {
+	local m1 m2 m3
+	case $1 in
+	alerts-a)
+		seller_alert_sent m1 "$(order ev-a1 shop-a 1001)" || { echo "failed: ev-a1 not sent"; return; }
+		seller_alert_sent m2 '{"id":"ev-a2","type":"security.login","tenant":"shop-a","occurred_at":"2026-12-02T14:05:00Z","data":{"user":"owner@shop","ip":"203.0.113.9"}}' ||
+			{ echo "failed: ev-a2 not sent"; return; }
+		seller_alert_sent m3 "$(order ev-a3 shop-a 1003)" || { echo "failed: ev-a3 not sent"; return; }
+		whole_second "$m1"
+		whole_second "$m2"
+		if ! { meta_status "$m1" delivered 2 && meta_status "$m1" read 20 && meta_status "$m2" delivered 3 &&
+			meta_status "$m3" failed 4 131026 "Message undeliverable"; }; then
+			echo "failed: a status"
+			return
+		fi
+		psql_state "UPDATE whatsapp_logs SET created_at = created_at - interval '10 days' WHERE id = $m2" >/dev/null
+		echo "ok $m1 $m2 $m3"
+		;;
+	held-a)
+		# Quiet hours around now in shop-a's zone: a normal alert (out of stock) is held.
+		local zone jwt id
+		zone=$(psql_state "SELECT time_zone FROM tenants WHERE external_id = 'shop-a'")
+		jwt=$(tenant_jwt shop-a)
+		http PATCH /tenants/me "{\"quiet_start\":\"$(TZ=$zone date -d '-1 hour' +%H:%M)\",\"quiet_end\":\"$(TZ=$zone date -d '+1 hour' +%H:%M)\"}" \
+			-H "Authorization: Bearer $jwt"
+		[[ $HTTP_STATUS == 200 ]] || { echo "failed: quiet hours: $HTTP_STATUS"; return; }
+		events_post '{"id":"ev-a4","type":"inventory.out_of_stock","tenant":"shop-a","occurred_at":"2026-12-02T14:05:00Z","data":{"sku":"KET-9","product":"Blue kettle"}}'
+		[[ $HTTP_STATUS == 200 ]] || { echo "failed: event: $HTTP_STATUS"; return; }
+		harness_cron tick >/dev/null
+		id=$(psql_state "SELECT message_id FROM events WHERE event_id = 'ev-a4'")
+		[[ -n $id && $(psql_state "SELECT not_before > now() FROM whatsapp_logs WHERE id = $id") == t ]] ||
+			{ echo "failed: not held"; return; }
+		echo "ok $id"
+		;;
+	age-b)
+		psql_state "UPDATE whatsapp_logs SET created_at = created_at - interval '10 days' WHERE id = $B_ALERT_ID" >/dev/null &&
+			echo ok || echo "failed: psql"
+		;;
+	db-down) harness_stop_pg && echo ok || echo "failed: pg_stop" ;;
+	db-up) harness_start_pg && echo ok || echo "failed: pg_start" ;;
+	*) echo "failed: unknown request $1" ;;
+	esac
+}
+
 # ---------------------------------------------------------------- in the browser
 scenario_browser() {
 	if [[ ! -x /usr/bin/chromium || ! -x /usr/bin/chromedriver ]] ||
@@ -101,7 +167,13 @@ scenario_browser() {
 	make_tenant shop-b "Bola Crafts" "$B"
 	platform POST /tenants '{"external_id":"shop-c","display_name":"Chidi Books"}'
 	assert_eq "tenant shop-c created, without a number" 201 "$HTTP_STATUS"
-	local jwt jwt_c work out line rc=0
+	local jwt jwt_c work out line rc=0 pid req
+	# shop-b's alert, read 5 s after it was sent: never on shop-a's page.
+	seller_alert_sent B_ALERT_ID "$(order ev-b1 shop-b 2001)" || fail "shop-b's alert sent"
+	whole_second "$B_ALERT_ID"
+	if ! { meta_status "$B_ALERT_ID" delivered 1 && meta_status "$B_ALERT_ID" read 5; }; then
+		fail "shop-b's alert read"
+	fi
 	jwt=$(harness_cron tenant-token shop-a 3600)
 	jwt_c=$(harness_cron tenant-token shop-c 3600)
 	assert_match "a platform JWT for shop-a" '^[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+\.[A-Za-z0-9_-]+$' "$jwt"
@@ -111,9 +183,23 @@ scenario_browser() {
 	touch "$out.start"
 	HTTP_BASE=$HTTP_BASE MOCK_URL=$MOCK_URL PLATFORM_KEY=$PLATFORM_KEY \
 		A_NUMBER=$A B_NUMBER=$B A_NEW_NUMBER=$A2 A_NAME="Ada Foods" B_NAME="Bola Crafts" \
-		A_JWT=$jwt C_JWT=$jwt_c SCREENSHOT_DIR=$SCREENSHOT_DIR WORK_DIR=$work \
-		PYTHONDONTWRITEBYTECODE=1 timeout -k 10 150 "$BROWSER_PYTHON" "$REPO_ROOT/tests/browser/settings_page.py" \
-		>"$out" 2>"$work/stderr" || rc=$?
+		A_JWT=$jwt C_JWT=$jwt_c B_ALERT_ID=$B_ALERT_ID SCREENSHOT_DIR=$SCREENSHOT_DIR WORK_DIR=$work \
+		PYTHONDONTWRITEBYTECODE=1 timeout -k 10 240 "$BROWSER_PYTHON" "$REPO_ROOT/tests/browser/settings_page.py" \
+		>"$out" 2>"$work/stderr" &
+	pid=$!
+	# Its requests, one at a time: WORK/request (written whole by a rename), answered in WORK/answer.
+	while kill -0 "$pid" 2>/dev/null; do
+		if [[ -f $work/request ]]; then
+			req=$(<"$work/request")
+			rm -f "$work/request"
+			# In a condition: a step that fails does not end the suite; its answer says so.
+			serve_browser "$req" >"$work/answer.tmp" 2>>"$work/serve.err" ||
+				echo "failed: status $?" >>"$work/answer.tmp"
+			mv "$work/answer.tmp" "$work/answer"
+		fi
+		sleep 0.1
+	done
+	wait "$pid" || rc=$?
 	# The browser's lines, counted here: `ok   - ...`, `FAIL - ...` and its detail.
 	local name=
 	while IFS= read -r line; do
@@ -139,6 +225,10 @@ scenario_browser() {
 	if [[ -s $work/stderr ]]; then
 		printf -- '--- browser stderr\n'
 		sed 's/^/    /' "$work/stderr" | tail -n 20
+	fi
+	if [[ -s $work/serve.err ]]; then
+		printf -- '--- stderr of what the browser asked for\n'
+		sed 's/^/    /' "$work/serve.err" | tail -n 20
 	fi
 
 	# Neither the platform's token nor a session token reached a log (the fragment is never
