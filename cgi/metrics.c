@@ -73,8 +73,8 @@ static void send_prometheus(struct app *app, struct http_req *req)
 	int r = exposition_write(&app->db, &b);
 	if (r == 0)
 		r = canary_status_read(&app->db, &app->cfg, (double)time(NULL), &cs) < 0 ? -1
-		    : canary_prom_write(&b, &cs) < 0                                      ? -2
-		                                                                           : 0;
+		    : canary_prom_write(&b, &cs) < 0                                     ? -2
+		                                                                         : 0;
 	if (r == -1)
 		http_send_error(req, 503, "state_database_unavailable", "%s", app->db.err);
 	else if (r < 0)

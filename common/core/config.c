@@ -974,8 +974,9 @@ static int check_canary(struct config *cfg, char **err)
 	free(cfg->canary_phone);
 	cfg->canary_phone = xstrdup(num);
 	if (cfg->canary_deadline_s >= cfg->canary_interval_s) {
-		*err = xasprintf("CANARY_DEADLINE (%lld s) must be less than CANARY_INTERVAL (%lld s)",
-		                 cfg->canary_deadline_s, cfg->canary_interval_s);
+		*err =
+		    xasprintf("CANARY_DEADLINE (%lld s) must be less than CANARY_INTERVAL (%lld s)",
+		              cfg->canary_deadline_s, cfg->canary_interval_s);
 		return -1;
 	}
 	return 0;

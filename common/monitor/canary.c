@@ -98,13 +98,14 @@ static int read_newest(struct db *db, struct canary_row rows[CANARY_JUDGED])
 /* The newest canary that has a receipt: its receipt time and round trip. 0 / -1. */
 static int read_receipt(struct db *db, struct canary_status *st)
 {
-	PGresult *res = db_query_idem(db,
-	                              "SELECT extract(epoch FROM least(delivered_at, read_at)),"
-	                              " extract(epoch FROM least(delivered_at, read_at) - created_at)"
-	                              " FROM whatsapp_logs WHERE kind = 'canary'"
-	                              " AND (delivered_at IS NOT NULL OR read_at IS NOT NULL)"
-	                              " ORDER BY id DESC LIMIT 1",
-	                              0, NULL);
+	PGresult *res =
+	    db_query_idem(db,
+	                  "SELECT extract(epoch FROM least(delivered_at, read_at)),"
+	                  " extract(epoch FROM least(delivered_at, read_at) - created_at)"
+	                  " FROM whatsapp_logs WHERE kind = 'canary'"
+	                  " AND (delivered_at IS NOT NULL OR read_at IS NOT NULL)"
+	                  " ORDER BY id DESC LIMIT 1",
+	                  0, NULL);
 	if (!res)
 		return -1;
 	if (PQntuples(res) == 1) {
@@ -179,7 +180,8 @@ int canary_prom_write(struct buf *out, const struct canary_status *st)
 	    {PREFIX "interval_seconds", "CANARY_INTERVAL: seconds between two canaries (0: off)",
 	     (double)st->interval_s},
 	    {PREFIX "deadline_seconds",
-	     "CANARY_DEADLINE: seconds a canary's delivered receipt may take", (double)st->deadline_s},
+	     "CANARY_DEADLINE: seconds a canary's delivered receipt may take",
+	     (double)st->deadline_s},
 	    {PREFIX "last_sent_timestamp_seconds",
 	     "When the newest canary was queued to go (0: none)", st->last_sent_at},
 	    {PREFIX "last_receipt_timestamp_seconds",
@@ -285,8 +287,8 @@ static int change_alert(struct db *db, const struct config *cfg, time_t now,
 	}
 	if (alert_round_finish(&r, "WhatsApp canary", NULL, &nst) < 0 || db_commit(db) < 0)
 		goto out;
-	log_info(late ? "canary_alert_opened" : "canary_alert_resolved", "%s (%d message(s))",
-	         text, nst.queued);
+	log_info(late ? "canary_alert_opened" : "canary_alert_resolved", "%s (%d message(s))", text,
+	         nst.queued);
 	ret = 0;
 out:
 	if (ret < 0)
