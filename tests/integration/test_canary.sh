@@ -5,7 +5,8 @@
 # Off by default; delivered in time: no alert, health ok, the round trip in the metrics; no
 # receipt by CANARY_DEADLINE: a critical alert to the critical contacts, resolved with a recovery
 # by the next canary delivered in time; one canary per interval whatever ticks run, at once or
-# one after the other; a pause does not stop the canary; turning it off resolves its alert; a
+# one after the other; it escalates and is acknowledged by a WhatsApp reply like any other critical
+# alert; a pause does not stop the canary; turning it off resolves its alert; a
 # series that stopped shows late; bad settings refuse to start.
 # Time passes by moving the canaries' created_at back (the interval's minimum is a minute).
 set -euo pipefail
@@ -17,7 +18,7 @@ harness_start
 mock_start
 
 PNID=1234567890
-CRIT=+15550000001 CANARY=+15550000042
+CRIT=+15550000001 CANARY=+15550000042 ESC=+15550000009
 harness_set_env WHATSAPP_PROVIDER meta
 harness_set_env META_WHATSAPP_TOKEN test-token-abcdefghijklmnop
 harness_set_env META_PHONE_NUMBER_ID "$PNID"
@@ -26,6 +27,7 @@ harness_set_env RECIPIENT_MIN_INTERVAL 0
 harness_set_env CANARY_INTERVAL 60
 harness_set_env CANARY_DEADLINE 30
 harness_set_env CANARY_PHONE "$CANARY"
+harness_set_env ESCALATION_PHONE_1 "$ESC"
 harness_set_env REPORT_PHONE_1 +15550000007 # the tick's reports, away from the critical contacts
 harness_restart_programs || fail "programs restarted"
 harness_env_baseline
@@ -102,7 +104,7 @@ assert_eq "prometheus: not late" 0 "$(sample late)"
 assert_match "prometheus: the round trip" '^[0-9.e+-]+$' "$(sample round_trip_seconds)"
 assert_eq "prometheus: last sent is the row's time" \
 	"$(psql_state "SELECT floor(extract(epoch FROM created_at)) FROM whatsapp_logs WHERE kind = 'canary'")" \
-	"$(printf '%.0f' "$(sample last_sent_timestamp_seconds)" | xargs -I{} echo '{}')"
+	"$(awk '{ printf "%d", $1 }' <<<"$(sample last_sent_timestamp_seconds)")"
 assert_ne "prometheus: a receipt time" 0 "$(sample last_receipt_timestamp_seconds)"
 http_auth GET /monitoring/metrics
 assert_eq "JSON metrics: ok" ok "$(jq -r .canary.state <<<"$HTTP_BODY")"
@@ -183,6 +185,27 @@ psql_state "INSERT INTO whatsapp_logs (phone_number, message_content, priority, 
 assert_eq "a second row under the same key is refused" "$before" "$(canaries)"
 }
 
+# ---------------------------------------------------------------- escalation and acknowledgement
+scenario_escalate_and_ack() {
+tick >/dev/null
+age 40
+tick >/dev/null
+id=$(psql_state "SELECT id FROM alerts WHERE rule = 'canary:late'")
+assert_contains "the alert says how to acknowledge it" "$(texts_to "$CRIT" | jq -r '.[0] // ""')" "ack $id"
+# Unacknowledged past ESCALATION_MINUTES: the next tier hears of it.
+psql_state "UPDATE alerts SET escalate_at = now() - interval '1 second' WHERE id = $id" >/dev/null
+tick >/dev/null
+assert_contains "it escalates to ESCALATION_PHONE_1" "$(texts_to "$ESC" | jq -r '.[0] // ""')" "Canary late"
+# The critical contact answers "ack <id>" on WhatsApp (a signed Meta webhook event).
+body=$(printf '{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"%s"},"contacts":[{"profile":{"name":"Ops"},"wa_id":"%s"}],"messages":[{"from":"%s","id":"wamid.CANARYACK%s","timestamp":"%s","type":"text","text":{"body":"ack %s"}}]}}]}]}' \
+	"$PNID" "${CRIT#+}" "${CRIT#+}" "$RANDOM" "$(date +%s)" "$id")
+http POST /monitoring/whatsapp/webhook "$body" -H "X-Hub-Signature-256: sha256=$(sign "$body")"
+assert_eq "the webhook takes the reply" 200 "$HTTP_STATUS"
+wait_for 10 eval '[[ $(psql_state "SELECT coalesce(acknowledged_by, '"''"') FROM alerts WHERE id = $id") == "$CRIT" ]]' || true
+assert_eq "acknowledged by WhatsApp reply" "$CRIT" "$(psql_state "SELECT coalesce(acknowledged_by, '') FROM alerts WHERE id = $id")"
+assert_eq "still open until a canary comes back" "critical|open" "$(canary_alert)"
+}
+
 # ---------------------------------------------------------------- pause
 scenario_pause() {
 psql_state "UPDATE pause_state SET paused_until = now() + interval '1 hour', paused_at = now(),
@@ -258,5 +281,5 @@ assert_contains "the health program refuses to start, naming it" "$out" "CANARY_
 }
 
 harness_scenarios off_by_default delivered_in_time late_then_resolved late_receipt once_per_interval \
-	pause turned_off stopped provider_refuses bad_settings
+	escalate_and_ack pause turned_off stopped provider_refuses bad_settings
 harness_finish
