@@ -152,6 +152,41 @@ assert_contains "a recovery to those told" "$msg" "RESOLVED Canary delivered aga
 assert_eq "health: ok" ok "$(health | jq -r .state)"
 }
 
+# ---------------------------------------------------------------- over Twilio
+# The same loop with Twilio: the canary goes through Twilio's Messages API (the mock), its
+# receipt is Twilio's signed status callback.
+scenario_twilio_late_then_resolved() {
+local sid=AC$(random_hex 16) token=$(random_hex 16)
+harness_set_env WHATSAPP_PROVIDER twilio
+harness_set_env TWILIO_ACCOUNT_SID "$sid"
+harness_set_env TWILIO_AUTH_TOKEN "$token"
+harness_set_env TWILIO_WHATSAPP_NUMBER +15553330000
+harness_set_env TWILIO_API_URL "$MOCK_URL/2010-04-01"
+harness_set_env TWILIO_WEBHOOK_URL "$HTTP_BASE/monitoring/twilio/webhook"
+harness_restart_programs
+mock_twilio_auth "$sid" "$token"
+tick >/dev/null
+assert_eq "the canary went through Twilio, as WhatsApp" "whatsapp:$CANARY" \
+	"$(mock_requests | jq -r '[.[] | select(.kind == "twilio")][0].form.To // ""')"
+age 40
+out=$(tick)
+assert_eq "no callback by the deadline: the alert opens" opened "$(step "$out" | jq -r .alert)"
+age 30
+tick >/dev/null
+assert_eq "a second canary" 2 "$(canaries)"
+# Our WhatsApp sends over Twilio carry no StatusCallback: the sender's status callback URL
+# (set in Twilio's console, README) is where Twilio sends it.
+out=$(mock_callback "$(jq -cn --arg s "$(newest provider_message_id)" --arg u "$HTTP_BASE/monitoring/twilio/webhook" \
+	'{sid: $s, status: "delivered", url: $u}')")
+assert_eq "our webhook took the signed delivered callback" 200 "$(jq -r .status <<<"$out")"
+wait_for 10 eval '[[ $(newest "delivered_at IS NOT NULL") == t ]]' || true
+out=$(tick)
+assert_eq "delivered in time: resolved" '{"state":"ok","alert":"resolved"}' "$(step "$out" | jq -c '{state, alert}')"
+assert_contains "with a recovery, over Twilio too" \
+	"$(mock_requests | jq -r --arg to "whatsapp:$CRIT" '[.[] | select(.kind == "twilio" and .form.To == $to) | .form.Body] | last // ""')" \
+	"RESOLVED Canary delivered again"
+}
+
 # ---------------------------------------------------------------- a receipt after the deadline
 scenario_late_receipt() {
 tick >/dev/null
@@ -280,6 +315,6 @@ out=$(env CANARY_PHONE= MONITORING_ENV_FILE="$MONITORING_ENV_FILE" timeout 20 "$
 assert_contains "the health program refuses to start, naming it" "$out" "CANARY_PHONE"
 }
 
-harness_scenarios off_by_default delivered_in_time late_then_resolved late_receipt once_per_interval \
+harness_scenarios off_by_default delivered_in_time late_then_resolved twilio_late_then_resolved late_receipt once_per_interval \
 	escalate_and_ack pause turned_off stopped provider_refuses bad_settings
 harness_finish
