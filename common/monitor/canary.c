@@ -71,6 +71,15 @@ static double num_or_nan(const PGresult *res, int row, int col)
 	return PQgetisnull(res, row, col) ? NAN : strtod(PQgetvalue(res, row, col), NULL);
 }
 
+/*
+ * A canary's receipt time: its first delivered or read receipt (NULL: none), never before the
+ * canary was queued. The provider's time is Meta's in whole seconds: a receipt within the second
+ * the canary was queued could read as before it.
+ */
+#define RECEIPT                                                                                    \
+	"(CASE WHEN delivered_at IS NOT NULL OR read_at IS NOT NULL"                               \
+	" THEN greatest(created_at, least(delivered_at, read_at)) END)"
+
 /* The newest canaries, newest first, into rows; how many (0..CANARY_JUDGED), or -1. */
 static int read_newest(struct db *db, struct canary_row rows[CANARY_JUDGED])
 {
@@ -79,7 +88,7 @@ static int read_newest(struct db *db, struct canary_row rows[CANARY_JUDGED])
 	const char *p[1] = {lim};
 	PGresult *res = db_query_idem(db,
 	                              "SELECT id, extract(epoch FROM created_at),"
-	                              " extract(epoch FROM least(delivered_at, read_at))"
+	                              " extract(epoch FROM " RECEIPT ")"
 	                              " FROM whatsapp_logs WHERE kind = 'canary'"
 	                              " ORDER BY id DESC LIMIT $1::int",
 	                              1, p);
@@ -98,14 +107,13 @@ static int read_newest(struct db *db, struct canary_row rows[CANARY_JUDGED])
 /* The newest canary that has a receipt: its receipt time and round trip. 0 / -1. */
 static int read_receipt(struct db *db, struct canary_status *st)
 {
-	PGresult *res =
-	    db_query_idem(db,
-	                  "SELECT extract(epoch FROM least(delivered_at, read_at)),"
-	                  " extract(epoch FROM least(delivered_at, read_at) - created_at)"
-	                  " FROM whatsapp_logs WHERE kind = 'canary'"
-	                  " AND (delivered_at IS NOT NULL OR read_at IS NOT NULL)"
-	                  " ORDER BY id DESC LIMIT 1",
-	                  0, NULL);
+	PGresult *res = db_query_idem(db,
+	                              "SELECT extract(epoch FROM " RECEIPT "),"
+	                              " extract(epoch FROM " RECEIPT " - created_at)"
+	                              " FROM whatsapp_logs WHERE kind = 'canary'"
+	                              " AND (delivered_at IS NOT NULL OR read_at IS NOT NULL)"
+	                              " ORDER BY id DESC LIMIT 1",
+	                              0, NULL);
 	if (!res)
 		return -1;
 	if (PQntuples(res) == 1) {
