@@ -7,7 +7,8 @@
 # by the next canary delivered in time; one canary per interval whatever ticks run, at once or
 # one after the other; it escalates and is acknowledged by a WhatsApp reply like any other critical
 # alert; a pause does not stop the canary; turning it off resolves its alert; a
-# series that stopped shows late; bad settings refuse to start.
+# series that stopped shows late; with the state database down nothing is sent or claimed; bad
+# settings refuse to start.
 # Time passes by moving the canaries' created_at back (the interval's minimum is a minute).
 set -euo pipefail
 
@@ -294,6 +295,24 @@ out=$(tick)
 assert_eq "then late: the alert opens" '{"state":"late","alert":"opened"}' "$(step "$out" | jq -c '{state, alert}')"
 }
 
+# ---------------------------------------------------------------- the state database down
+scenario_state_database_down() {
+tick >/dev/null
+harness_stop_pg
+http GET /monitoring/health
+assert_eq "health: 503, and no canary state it cannot read" "503|degraded|null" \
+	"$HTTP_STATUS|$(jq -r '.status + "|" + (.canary | tostring)' <<<"$HTTP_BODY")"
+http_auth GET /monitoring/metrics
+assert_eq "JSON metrics: 503" 503 "$HTTP_STATUS"
+rc=0
+out=$(tick) || rc=$?
+assert_eq "a tick without the database says so and sends no canary" "1|false" \
+	"$rc|$(jq -r '[.steps[] | select(.step == "canary")] | length > 0' <<<"$out")"
+harness_start_pg
+wait_for 10 eval 'http GET /monitoring/health; [[ $HTTP_STATUS == 200 ]]' || true
+assert_eq "back: the canary in flight, still one" "pending|1" "$(jq -r .canary.state <<<"$HTTP_BODY")|$(canaries)"
+}
+
 # ---------------------------------------------------------------- bad settings
 scenario_bad_settings() {
 local err
@@ -317,5 +336,5 @@ assert_contains "the health program refuses to start, naming it" "$out" "CANARY_
 }
 
 harness_scenarios off_by_default delivered_in_time late_then_resolved twilio_late_then_resolved late_receipt once_per_interval \
-	escalate_and_ack pause turned_off stopped provider_refuses bad_settings
+	escalate_and_ack pause turned_off stopped provider_refuses state_database_down bad_settings
 harness_finish
