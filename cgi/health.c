@@ -1,5 +1,13 @@
-/* GET /monitoring/health: liveness and state-database reachability. No token. */
+/*
+ * GET /monitoring/health: liveness and state-database reachability, and the
+ * end-to-end canary's state (monitor/canary.h). No token. A late canary does
+ * not change the status or the HTTP code: this answers whether this instance
+ * lives, for a load balancer; the canary says whether messages arrive.
+ */
+#include <time.h>
+
 #include "app/app.h"
+#include "monitor/canary.h"
 
 static void handle(struct app *app, struct http_req *req)
 {
@@ -17,6 +25,9 @@ static void handle(struct app *app, struct http_req *req)
 		json_object_object_add(o, "last_check_at",
 		                       json_object_new_string(PQgetvalue(res, 0, 0)));
 	PQclear(res);
+	struct canary_status cs;
+	if (ok && canary_status_read(&app->db, &app->cfg, (double)time(NULL), &cs) == 0)
+		json_object_object_add(o, "canary", canary_status_json(&cs));
 	http_send_json(req, ok ? 200 : 503, o);
 	json_object_put(o);
 }

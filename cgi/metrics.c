@@ -1,14 +1,17 @@
 /*
- * GET /monitoring/metrics: the samples of the latest check as JSON, or, with
- * ?format=prometheus, the service's numbers in Prometheus' text exposition
- * format (monitor/exposition.h).
+ * GET /monitoring/metrics: the samples of the latest check and the canary's
+ * status (monitor/canary.h) as JSON, or, with ?format=prometheus, the
+ * service's numbers in Prometheus' text exposition format
+ * (monitor/exposition.h, then the canary's families).
  */
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "app/app.h"
 #include "core/buf.h"
 #include "core/util.h"
+#include "monitor/canary.h"
 #include "monitor/exposition.h"
 
 #define METRICS_MAX_OUTPUT (8 * 1024 * 1024)
@@ -29,7 +32,8 @@ static struct json_object *num_or_null(const PGresult *res, int row, int col)
 	return json_object_new_double(strtod(PQgetvalue(res, row, col), NULL));
 }
 
-static void send_json(struct http_req *req, PGresult *res)
+/* The JSON answer: the latest check's samples, and the canary (canary.h; its status or null). */
+static void send_json(struct http_req *req, PGresult *res, struct json_object *canary)
 {
 	struct json_object *o = json_object_new_object(), *arr = json_object_new_array();
 	for (int i = 0; i < PQntuples(res); i++) {
@@ -57,6 +61,7 @@ static void send_json(struct http_req *req, PGresult *res)
 		json_object_object_add(o, "check_id", NULL);
 	}
 	json_object_object_add(o, "metrics", arr);
+	json_object_object_add(o, "canary", canary);
 	http_send_json(req, 200, o);
 	json_object_put(o);
 }
@@ -64,7 +69,12 @@ static void send_json(struct http_req *req, PGresult *res)
 static void send_prometheus(struct app *app, struct http_req *req)
 {
 	struct buf b = BUF_INIT(METRICS_MAX_OUTPUT);
+	struct canary_status cs;
 	int r = exposition_write(&app->db, &b);
+	if (r == 0)
+		r = canary_status_read(&app->db, &app->cfg, (double)time(NULL), &cs) < 0 ? -1
+		    : canary_prom_write(&b, &cs) < 0                                     ? -2
+		                                                                         : 0;
 	if (r == -1)
 		http_send_error(req, 503, "state_database_unavailable", "%s", app->db.err);
 	else if (r < 0)
@@ -102,7 +112,13 @@ static void handle(struct app *app, struct http_req *req)
 		http_send_error(req, 503, "state_database_unavailable", "%s", app->db.err);
 		return;
 	}
-	send_json(req, res);
+	struct canary_status cs;
+	if (canary_status_read(&app->db, &app->cfg, (double)time(NULL), &cs) < 0) {
+		PQclear(res);
+		http_send_error(req, 503, "state_database_unavailable", "%s", app->db.err);
+		return;
+	}
+	send_json(req, res, canary_status_json(&cs));
 	PQclear(res);
 }
 

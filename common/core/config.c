@@ -282,6 +282,17 @@ static const struct var_slot vars[] = {
     {{"ROLLBACK_MIN_TRANSACTIONS", CFG_INT, "100", 0, 1000000000000, 1,
       "transactions an interval needs before the rollback ratio is judged"},
      OFF(rollback_min_transactions)},
+    {{"CANARY_INTERVAL", CFG_INT, "0", 0, 7LL * 24 * 3600, 0,
+      "seconds between two end-to-end canary messages to CANARY_PHONE (at least 60); 0 = no "
+      "canary"},
+     OFF(canary_interval_s)},
+    {{"CANARY_PHONE", CFG_STRING, NULL, 0, 0, 0,
+      "the number (E.164) the canary goes to; required when CANARY_INTERVAL is set"},
+     OFF(canary_phone)},
+    {{"CANARY_DEADLINE", CFG_INT, "300", 10, 24 * 3600, 0,
+      "seconds a canary's delivered (or read) receipt may take before a critical alert opens; "
+      "less than CANARY_INTERVAL"},
+     OFF(canary_deadline_s)},
     {{"MAX_BODY_BYTES", CFG_INT, "65536", 1024, 4194304, 0,
       "largest request body the admin endpoints accept"},
      OFF(max_body_bytes)},
@@ -936,6 +947,41 @@ static int check_tenant_keys(const struct config *cfg, char **err)
 	return 0;
 }
 
+/*
+ * The canary (monitor/canary.h): off with CANARY_INTERVAL 0; on, at least a minute apart (the tick
+ * runs every minute), a CANARY_PHONE to send to (normalised in place), and a deadline shorter than
+ * the interval, so that a canary is judged before the next one goes. 0, or -1 with *err.
+ */
+static int check_canary(struct config *cfg, char **err)
+{
+	if (cfg->canary_interval_s == 0)
+		return 0;
+	if (cfg->canary_interval_s < 60) {
+		*err = xasprintf("CANARY_INTERVAL must be 0 (off) or at least 60 seconds, got %lld",
+		                 cfg->canary_interval_s);
+		return -1;
+	}
+	if (!*cfg->canary_phone) {
+		*err = xstrdup("CANARY_PHONE is required when CANARY_INTERVAL is set");
+		return -1;
+	}
+	char num[PHONE_MAX];
+	const char *why;
+	if (phone_normalize(cfg->canary_phone, num, &why) < 0) {
+		*err = xasprintf("CANARY_PHONE %s, got '%s'", why, cfg->canary_phone);
+		return -1;
+	}
+	free(cfg->canary_phone);
+	cfg->canary_phone = xstrdup(num);
+	if (cfg->canary_deadline_s >= cfg->canary_interval_s) {
+		*err =
+		    xasprintf("CANARY_DEADLINE (%lld s) must be less than CANARY_INTERVAL (%lld s)",
+		              cfg->canary_deadline_s, cfg->canary_interval_s);
+		return -1;
+	}
+	return 0;
+}
+
 /* Alertmanager's token: long enough, and none of the other keys (one leak opens one door). */
 static int check_alertmanager_token(const struct config *cfg, char **err)
 {
@@ -988,7 +1034,7 @@ static int finish_config(struct config *cfg, char **err)
 		return -1;
 	}
 	if (check_tenant_keys(cfg, err) < 0 || check_alertmanager_token(cfg, err) < 0 ||
-	    check_smtp(cfg, err) < 0 || check_sms(cfg, err) < 0)
+	    check_smtp(cfg, err) < 0 || check_sms(cfg, err) < 0 || check_canary(cfg, err) < 0)
 		return -1;
 	if (*cfg->events_signing_secret) {
 		struct stdwebhook_key key;

@@ -85,6 +85,9 @@ struct config {
 	long long cache_min_blocks;
 	long long rollback_min_transactions;
 	long long max_body_bytes;
+	/* The end-to-end canary (monitor/canary.h): interval 0 means off. */
+	long long canary_interval_s, canary_deadline_s;
+	char *canary_phone; /* E.164 once loaded; "" unset */
 	enum log_level log_level;
 	struct thresholds thresholds;
 };

@@ -2,6 +2,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "monitor/canary.h"
 #include "monitor/check.h"
 #include "core/jsonutil.h"
 #include "core/log.h"
@@ -283,6 +284,16 @@ static void step_events(struct db *db, struct config *cfg, time_t now, struct st
 	step_end(st, o, ok, db->err);
 }
 
+/* The end-to-end canary (monitor/canary.h): one when due, and its alert opened or resolved. */
+static void step_canary(struct db *db, struct config *cfg, time_t now, struct step *st)
+{
+	if (step_begin(st, "canary") < 0)
+		return;
+	struct json_object *o = json_object_new_object();
+	int ok = canary_tick(db, cfg, now, o) == 0;
+	step_end(st, o, ok, db->err);
+}
+
 /* One step of the drain sequence (jobs/drain.h), timed and reported as the others. */
 static void step_drain(struct db *db, struct config *cfg, enum drain_step s, struct drain_run *run,
                        struct step *st)
@@ -413,6 +424,7 @@ int tick_run(struct db *db, struct config *cfg, time_t now, struct json_object *
 	step_report(db, cfg, now, 1, &st);
 	step_prune(db, cfg, now, &st);
 	step_events(db, cfg, now, &st);
+	step_canary(db, cfg, now, &st);
 
 	step_drain(db, cfg, DRAIN_STEP_SEND, &run, &st);
 

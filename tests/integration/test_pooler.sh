@@ -4,7 +4,8 @@
 # sites put it in front of PostgreSQL: with DATABASE_POOLING=transaction and
 # MONITORED_DATABASE_POOLING=transaction the migrations (three at once), a check (one failing
 # query not aborting the rest), a test alert and a drain, the webhook (a signed status and an
-# inbound message) and three ticks at once work through it; with the settings at session (the
+# inbound message), three ticks at once and the canary (sent, its alert opened, one per interval)
+# work through it; with the settings at session (the
 # default) the same pooler breaks the state database (named prepared statements) and refuses
 # the monitor's connection (its options startup parameter): the settings matter.
 set -euo pipefail
@@ -224,6 +225,36 @@ assert_eq "and checks nothing" 2 "$(checks)"
 assert_eq "the holder's lease untouched" elsewhere "$(psql_state "SELECT token FROM job_leases WHERE name = 'tick'")"
 }
 
+# ---------------------------------------------------------------- the canary (issue 20)
+scenario_canary() {
+# The canary on for cron only (the environment overrides the env file): every minute, 30 s.
+export CANARY_INTERVAL=60 CANARY_DEADLINE=30 CANARY_PHONE=+15550000042
+canaries() { psql_state "SELECT count(*) FROM whatsapp_logs WHERE kind = 'canary'"; }
+age() { psql_state "UPDATE whatsapp_logs SET created_at = created_at - interval '$1 seconds' WHERE kind = 'canary'" >/dev/null; }
+out=$(harness_cron tick)
+assert_eq "through the pooler a tick sends the canary" "true|true" \
+	"$(jq -r '.ok | tostring' <<<"$out")|$(jq -r '.steps[] | select(.step == "canary") | .sent' <<<"$out")"
+age 40
+out=$(harness_cron tick)
+assert_eq "late: its alert opens, in a transaction of its own" opened \
+	"$(jq -r '.steps[] | select(.step == "canary") | .alert' <<<"$out")"
+assert_eq "a critical alert" "critical|open" \
+	"$(psql_state "SELECT severity || '|' || status FROM alerts WHERE rule = 'canary:late'")"
+age 30
+local pids=() i
+for i in 1 2 3; do
+	harness_cron tick >"$HARNESS_DIR/tick.$i" &
+	pids+=($!)
+done
+wait "${pids[@]}" || true
+assert_eq "three ticks at once after the interval: one more canary" 2 "$(canaries)"
+local failed=0
+for i in 1 2 3; do
+	[[ $(jq -r .ok "$HARNESS_DIR/tick.$i") == false ]] && failed=$((failed + 1))
+done
+assert_eq "none failed" 0 "$failed"
+}
+
 # ---------------------------------------------------------------- without the settings
 scenario_session_mode_fails() {
 # The state database through the pooler with DATABASE_POOLING=session: named prepared
@@ -248,5 +279,5 @@ assert_contains "for its options startup parameter" "$out" "unsupported startup 
 }
 
 harness_scenarios migrations check test_alert_and_drain webhook webhook_lock_wait three_ticks_at_once \
-	session_mode_fails events
+	session_mode_fails events canary
 harness_finish

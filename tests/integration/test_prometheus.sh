@@ -223,9 +223,9 @@ assert_eq "and lint-clean" "" "$(lint)"
 scenario_rules_file() {
 local out
 out=$(promtool check rules "$RULES" 2>&1) || true
-assert_contains "promtool check rules accepts the example rules" "$out" "SUCCESS: 9 rules found"
+assert_contains "promtool check rules accepts the example rules" "$out" "SUCCESS: 10 rules found"
 local a
-for a in QueueStuck SendingStopped DeliveryFailureRatioHigh TickLate CheckLate; do
+for a in QueueStuck SendingStopped DeliveryFailureRatioHigh TickLate CheckLate CanaryLate; do
 	assert_contains "it alerts on $a" "$(<"$RULES")" "alert: WhatsAppMonitor$a"
 done
 }
@@ -300,7 +300,7 @@ assert_eq "it holds many of our series" true "$(jq '(.data.result[0].value[1] | 
 q=$(prom_api '/api/v1/query?query=whatsapp_monitor_database_up')
 assert_eq "the check's samples too" 1 "$(jq -r '.data.result[0].value[1]' <<<"$q")"
 q=$(prom_api /api/v1/rules)
-assert_eq "the rules are loaded: one group, nine rules" "whatsapp-monitor|9" \
+assert_eq "the rules are loaded: one group, ten rules" "whatsapp-monitor|10" \
 	"$(jq -r '.data.groups[0].name + "|" + (.data.groups[0].rules | length | tostring)' <<<"$q")"
 local bad=
 for i in $(seq 20); do
@@ -313,6 +313,62 @@ assert_eq "every rule evaluates without error" "" "$bad"
 prom_stop
 }
 
+# ---------------------------------------------------------------- the canary (issue 20)
+# canary_on: the canary every minute to +15550000042, 30 s to come back; the programs restarted
+canary_on() {
+	harness_set_env CANARY_INTERVAL 60
+	harness_set_env CANARY_DEADLINE 30
+	harness_set_env CANARY_PHONE +15550000042
+	harness_set_env REPORT_PHONE_1 +15550000007
+	harness_restart_programs
+}
+
+scenario_canary_families() {
+assert_eq "off: the interval says so" 0 "$(sample "${P}canary_interval_seconds")"
+assert_eq "off: no late gauge" absent "$(sample "${P}canary_late")"
+canary_on
+harness_cron tick >/dev/null
+assert_eq "on: the interval" 60 "$(sample "${P}canary_interval_seconds")"
+assert_eq "the deadline" 30 "$(sample "${P}canary_deadline_seconds")"
+assert_eq "a canary in flight is not late" 0 "$(sample "${P}canary_late")"
+assert_ne "its time" 0 "$(sample "${P}canary_last_sent_timestamp_seconds")"
+assert_eq "no receipt yet" 0 "$(sample "${P}canary_last_receipt_timestamp_seconds")"
+assert_eq "nor a round trip" absent "$(sample "${P}canary_round_trip_seconds")"
+assert_eq "lint-clean with the canary" "" "$(lint)"
+psql_state "UPDATE whatsapp_logs SET created_at = created_at - interval '40 seconds' WHERE kind = 'canary'" >/dev/null
+assert_eq "past its deadline: late" 1 "$(sample "${P}canary_late")"
+wamid=$(psql_state "SELECT provider_message_id FROM whatsapp_logs WHERE kind = 'canary'")
+post_status "$wamid" delivered
+settle
+assert_eq "a receipt, even late, has its time" true \
+	"$(awk '{ print ($1 > 0) ? "true" : "false" }' <<<"$(sample "${P}canary_last_receipt_timestamp_seconds")")"
+# Meta's timestamp has whole seconds: the receipt's time may be up to a second before now.
+assert_eq "and the round trip (about 40 s)" true \
+	"$(awk '{ print ($1 >= 38 && $1 <= 45) ? "true" : "false" }' <<<"$(sample "${P}canary_round_trip_seconds")")"
+assert_eq "still late: it came after the deadline" 1 "$(sample "${P}canary_late")"
+}
+
+# The example rule in Debian's real Prometheus: a late canary makes WhatsAppMonitorCanaryLate
+# active (pending: it waits its "for" before firing).
+scenario_canary_rule() {
+if ! command -v prometheus >/dev/null; then
+	fail "prometheus is not installed (make deps)"
+	return 0
+fi
+canary_on
+harness_cron tick >/dev/null
+psql_state "UPDATE whatsapp_logs SET created_at = created_at - interval '40 seconds' WHERE kind = 'canary'" >/dev/null
+prom_start || { fail "prometheus did not start" "$(tail -n 5 "$HARNESS_LOG_DIR/prometheus.log")"; return 0; }
+local i st=none
+for i in $(seq 60); do
+	st=$(prom_api /api/v1/alerts | jq -r '[.data.alerts[] | select(.labels.alertname == "WhatsAppMonitorCanaryLate") | .state] | first // "none"')
+	[[ $st != none ]] && break
+	sleep 0.5
+done
+assert_eq "Prometheus holds WhatsAppMonitorCanaryLate active" pending "$st"
+prom_stop
+}
+
 harness_scenarios exposition escaping counts_move queue_and_tenants tick_and_prune state_db_down \
-	rules_file real_prometheus
+	rules_file real_prometheus canary_families canary_rule
 harness_finish

@@ -681,6 +681,55 @@ static void test_config_alertmanager_token_is_its_own(void **state)
 	config_release(&cfg);
 }
 
+static void test_config_canary_is_off_by_default(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+	assert_int_equal(cfg.canary_interval_s, 0);
+	assert_int_equal(cfg.canary_deadline_s, 300);
+	assert_string_equal(cfg.canary_phone, "");
+	config_release(&cfg);
+}
+
+static void test_config_canary_settings_are_checked_naming_the_variable(void **state)
+{
+	(void)state;
+	assert_load_fails("CANARY_INTERVAL=600\n", "CANARY_PHONE is required", NULL);
+	assert_load_fails("CANARY_INTERVAL=59\nCANARY_PHONE=+15550000042\n", "CANARY_INTERVAL",
+	                  "at least 60");
+	assert_load_fails("CANARY_INTERVAL=10m\nCANARY_PHONE=+15550000042\n", "CANARY_INTERVAL",
+	                  NULL);
+	assert_load_fails("CANARY_INTERVAL=600\nCANARY_PHONE=555-CANARY\n", "CANARY_PHONE", NULL);
+	assert_load_fails("CANARY_INTERVAL=600\nCANARY_PHONE=+15550000042\nCANARY_DEADLINE=600\n",
+	                  "CANARY_DEADLINE (600 s) must be less than CANARY_INTERVAL (600 s)",
+	                  NULL);
+	assert_load_fails("CANARY_DEADLINE=9\n", "CANARY_DEADLINE", NULL);
+	/* Off: the phone and the deadline's relation to the interval do not matter. */
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "CANARY_INTERVAL=0\nCANARY_DEADLINE=3600\n", &err),
+	                 0);
+	config_release(&cfg);
+}
+
+static void test_config_canary_phone_is_normalised(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg,
+	                                "CANARY_INTERVAL=300\nCANARY_DEADLINE=120\n"
+	                                "CANARY_PHONE=+1 555 000 0042\n",
+	                                &err),
+	                 0);
+	assert_int_equal(cfg.canary_interval_s, 300);
+	assert_int_equal(cfg.canary_deadline_s, 120);
+	assert_string_equal(cfg.canary_phone, "+15550000042");
+	config_release(&cfg);
+}
+
 static void test_config_meta_provider_without_token_names_meta_whatsapp_token(void **state)
 {
 	(void)state;
@@ -1119,6 +1168,9 @@ int main(void)
 	    T(test_config_rejects_non_http_graph_url),
 	    T(test_config_rejects_short_api_token_without_echoing_it),
 	    T(test_config_alertmanager_token_is_its_own),
+	    T(test_config_canary_is_off_by_default),
+	    T(test_config_canary_settings_are_checked_naming_the_variable),
+	    T(test_config_canary_phone_is_normalised),
 	    T(test_config_meta_provider_without_token_names_meta_whatsapp_token),
 	    T(test_config_meta_provider_without_phone_id_names_it),
 	    T(test_config_twilio_provider_requires_account_sid),
