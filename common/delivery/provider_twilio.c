@@ -8,7 +8,9 @@
  * ContentVariables for a Content template (no Body then). WhatsApp's
  * addresses are "whatsapp:+<digits>"; an SMS's are plain E.164, From being
  * TWILIO_SMS_FROM or, instead, MessagingServiceSid; its Body is cut to
- * SMS_MAX_SEGMENTS (core/sms.h) and StatusCallback is TWILIO_WEBHOOK_URL.
+ * SMS_MAX_SEGMENTS (core/sms.h). On both, StatusCallback is TWILIO_WEBHOOK_URL
+ * when it is set (receipts come back only there, or to a URL set in Twilio's
+ * console).
  * classify(): by Twilio's error code ("code"), else by HTTP status
  * (../shared/reference/whatsapp-api.md, B.1).
  */
@@ -272,6 +274,11 @@ static int twilio_build(const struct config *cfg, const struct send_request *rq,
 	if (r == -1)
 		goto out;
 	if (r == -2)
+		goto too_big;
+	/* Receipts (delivered, read) come back only to a message's StatusCallback, or to a URL
+	 * set on the sender in Twilio's console: ours, when we know it. */
+	if (cfg->twilio_webhook_url && *cfg->twilio_webhook_url &&
+	    form_field(&form, "StatusCallback", "", cfg->twilio_webhook_url) < 0)
 		goto too_big;
 	twilio_call(cfg, &url, &form, call);
 	ret = 0;

@@ -176,10 +176,11 @@ assert_eq "no callback by the deadline: the alert opens" opened "$(step "$out" |
 age 30
 tick >/dev/null
 assert_eq "a second canary" 2 "$(canaries)"
-# Our WhatsApp sends over Twilio carry no StatusCallback: the sender's status callback URL
-# (set in Twilio's console, README) is where Twilio sends it.
-out=$(mock_callback "$(jq -cn --arg s "$(newest provider_message_id)" --arg u "$HTTP_BASE/monitoring/twilio/webhook" \
-	'{sid: $s, status: "delivered", url: $u}')")
+# Our WhatsApp sends over Twilio ask for their receipts at TWILIO_WEBHOOK_URL (StatusCallback):
+# the mock sends the callback there.
+assert_eq "the canary asked for its receipt at our webhook" "$HTTP_BASE/monitoring/twilio/webhook" \
+	"$(mock_requests | jq -r '[.[] | select(.kind == "twilio")] | last | .form.StatusCallback // ""')"
+out=$(mock_callback "$(jq -cn --arg s "$(newest provider_message_id)" '{sid: $s, status: "delivered"}')")
 assert_eq "our webhook took the signed delivered callback" 200 "$(jq -r .status <<<"$out")"
 wait_for 10 eval '[[ $(newest "delivered_at IS NOT NULL") == t ]]' || true
 out=$(tick)

@@ -213,6 +213,28 @@ static void test_twilio_build_text_has_to_from_and_body(void **state)
 	http_call_release(&call);
 }
 
+static void test_twilio_build_asks_for_receipts_at_our_webhook(void **state)
+{
+	(void)state;
+	struct http_call call;
+	struct form f;
+	tu_config_set(&cfg.twilio_webhook_url,
+	              "https://monitor.example.test/monitoring/twilio/webhook");
+	build_text("canary", &call, &f);
+	assert_int_equal(f.n, 4);
+	assert_string_equal(form_get(&f, "StatusCallback"),
+	                    "https://monitor.example.test/monitoring/twilio/webhook");
+	form_release(&f);
+	http_call_release(&call);
+	const char *params[] = {"critical", "x"};
+	tu_config_set(&cfg.twilio_content_sid, "HXb5b62575e6e4ff6129ad7c8efe1f983e");
+	build_template(params, 2, &call, &f);
+	assert_string_equal(form_get(&f, "StatusCallback"),
+	                    "https://monitor.example.test/monitoring/twilio/webhook");
+	form_release(&f);
+	http_call_release(&call);
+}
+
 static void test_twilio_build_to_is_whatsapp_plus_digits(void **state)
 {
 	(void)state;
@@ -730,6 +752,7 @@ int main(void)
 	    T(test_twilio_build_uses_basic_auth_sid_and_token),
 	    T(test_twilio_build_sends_form_encoding),
 	    T(test_twilio_build_text_has_to_from_and_body),
+	    T(test_twilio_build_asks_for_receipts_at_our_webhook),
 	    T(test_twilio_build_to_is_whatsapp_plus_digits),
 	    T(test_twilio_build_percent_encodes_reserved_characters),
 	    T(test_twilio_build_rejects_invalid_recipient_as_permanent),
