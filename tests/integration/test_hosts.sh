@@ -222,6 +222,18 @@ for to in "${twice[@]}"; do
 done
 assert_eq "and each one sent twice was one of them" 0 "$outside"
 printf 'sent twice: %d (of %d in flight at the kill)\n' "${#twice[@]}" "$nin"
+# Who recorded the sends (claimed_by stays on a sent row): each instance's ticks and programs.
+declare -A who=()
+for n in 1 2; do
+	for pid in $(ticks_pids "$n" | tr , ' '); do who[$pid]="instance $n tick"; done
+	for prog in check test-alert tenants alertmanager; do
+		for pid in $(pidfile_pids "$(host_dir "$n")/run/$prog.pid"); do who[$pid]="instance $n $prog"; done
+	done
+done
+while IFS='|' read -r pid cnt; do
+	printf '  sent by %s (pid %s): %s\n' "${who[$pid]:-another process}" "$pid" "$cnt"
+done < <(psql_state "SELECT split_part(claimed_by, ':', 2), count(*) FROM whatsapp_logs
+ WHERE idempotency_key LIKE 'drain:%' AND status = 'sent' GROUP BY 1 ORDER BY 2 DESC")
 assert_eq "no result dropped as stale (no two drainers held one row)" 0 \
 	"$(cat "$HARNESS_LOG_DIR"/{cron,test-alert}.log "$(host_dir 2)"/log/{cron,test-alert}.log | grep -c stale_result || true)"
 }
