@@ -106,7 +106,8 @@
 #   host_cron N ARGS...          cron as instance N (its env file; stderr to
 #       its log/cron.log)
 #   host_ticker_start N SECONDS  a `cron tick` loop of instance N (its own
-#       session), a tick every SECONDS (after the previous one ends); each
+#       session; its pid in N's run/ticker-pid, a name stack_programs_stop
+#       leaves alone), a tick every SECONDS (after the previous one ends); each
 #       tick's pid is appended to N's run/ticks.pids, its output (one JSON
 #       line) to N's log/ticks.jsonl
 #   host_ticker_stop N           stop it (and the tick it runs)
@@ -437,7 +438,7 @@ host_ticker_start() {
 			wait $!
 			sleep "$4"
 		done' host-ticker "$env" "$BIN_DIR" "$dir" "$every" </dev/null >/dev/null 2>&1 &
-	echo $! >"$dir/run/ticker.pid"
+	echo $! >"$dir/run/ticker-pid"
 	# No "Killed" notice from this shell when host_kill ends it.
 	disown "$!"
 }
@@ -445,7 +446,7 @@ host_ticker_start() {
 # _host_ticker_pid N: the live ticker loop of instance N (its pid file, and a bash running our loop).
 _host_ticker_pid() {
 	local f pid
-	f=$(host_dir "$1")/run/ticker.pid || return 1
+	f=$(host_dir "$1")/run/ticker-pid || return 1
 	[[ -f $f ]] || return 1
 	pid=$(<"$f")
 	pid_is "$pid" host-ticker || return 1
@@ -460,7 +461,7 @@ host_ticker_stop() {
 		kill -TERM -- "-$pid" 2>/dev/null || true
 		wait_for 30 bash -c "! kill -0 -- -$pid 2>/dev/null" || kill -KILL -- "-$pid" 2>/dev/null || true
 	fi
-	rm -f "$dir/run/ticker.pid"
+	rm -f "$dir/run/ticker-pid"
 }
 
 host_kill() {
@@ -472,12 +473,12 @@ host_kill() {
 	for f in "$dir"/run/*.pid; do
 		[[ -e $f ]] || continue
 		prog=$(basename "$f" .pid)
-		[[ $prog == ticker || $prog == ticks || $prog == nginx ]] && continue
+		[[ $prog == nginx ]] && continue
 		for pid in $(fcgi_pids "$dir/run" "$prog"); do
 			kill -KILL "$pid" 2>/dev/null || true
 		done
 	done
-	rm -f "$dir/run/ticker.pid"
+	rm -f "$dir/run/ticker-pid"
 }
 
 # _hosts_revive: start again the programs of an instance that are not running (host_kill).
