@@ -24,6 +24,7 @@ harness_set_env META_APP_SECRET "$SECRET"
 harness_set_env RECIPIENT_MIN_INTERVAL 0
 harness_set_env SEND_RATE_PER_SECOND 250
 harness_set_env SEND_TIMEOUT_MS 2000
+harness_set_env SEND_MAX_IN_FLIGHT 16
 harness_set_env REPORT_PHONE_1 "$REPORT_PHONE"
 harness_restart_programs || fail "programs restarted with the suite's settings"
 harness_env_baseline
@@ -183,7 +184,10 @@ while ((SECONDS - t0 < 120)); do
 done
 assert_ne "instance 2 held rows in flight mid-drain (the kill means something)" "" "$at"
 # Its processes are dead: what it held 'sending' now is all it can have sent unrecorded.
-killed=$(held_by_2)
+killed=$(held_by_2) drainers=0
+if [[ -n $killed ]]; then
+	drainers=$(psql_state "SELECT count(DISTINCT claimed_by) FROM whatsapp_logs WHERE id IN ($killed)")
+fi
 nin=$(awk -F, '{print NF}' <<<"$killed")
 printf 'instance 2 SIGKILLed after %s of 2000 were sent, holding %s rows in flight\n' "${at:-?}" "$nin"
 # nginx goes on with the instance that is left.
@@ -227,7 +231,11 @@ for to in "${twice[@]}"; do
 	[[ ,$killed, == *,$id,* ]] || outside=$((outside + 1))
 done
 assert_eq "and each one sent twice was one of them" 0 "$outside"
-printf 'sent twice: %d (of %d in flight at the kill)\n' "${#twice[@]}" "$nin"
+# A drainer records each result as its answer comes: what it had sent unrecorded when killed
+# is at most its requests in flight, SEND_MAX_IN_FLIGHT (16) per drainer holding rows.
+printf 'sent twice: %d (of %d held by %d drainers of instance 2 at the kill)\n' "${#twice[@]}" "$nin" "$drainers"
+assert_eq "sent twice: at most 16 per drainer killed (the requests in flight)" yes \
+	"$( ((${#twice[@]} <= 16 * drainers)) && echo yes || echo "${#twice[@]} > 16 x $drainers")"
 # Who recorded the sends (claimed_by stays on a sent row): each instance's ticks and programs.
 declare -A who=()
 for n in 1 2; do
