@@ -692,11 +692,37 @@ static int wait_paced(struct db *db, const struct config *cfg, const struct acco
 	return 1;
 }
 
+/* What send_and_record's callback needs: the claim, its messages, and how recording goes. */
+struct recording {
+	struct db *db;
+	const struct config *cfg;
+	struct claimed *c;
+	struct sender_msg *sv;
+	struct drain_stats *st;
+	int ret; /* -1 once the state database failed: the rest go to the spool */
+};
+
+/* Record row i's result as soon as its answer came (the other requests still in flight). */
+static void record_one(void *arg, int i)
+{
+	struct recording *x = arg;
+	struct claimed *c = &x->c[i];
+	struct sender_msg *m = &x->sv[i];
+	c->as_template = m->as_template;
+	if (x->ret == 0 && record(x->db, c, &m->rs, x->st) < 0)
+		x->ret = -1;
+	if (x->ret < 0)
+		spool_result(x->cfg, c->id, c->lease_id, c->acct->provider->name, c->as_template,
+		             &m->rs);
+}
+
 /*
- * Send the n claimed rows, each as its account at its paced start, then
- * record each result. The sends happened: if the state database fails while
- * recording, the rest of the results go to the spool (replayed into these
- * rows when it is back). 0 / -1.
+ * Send the n claimed rows, each as its account at its paced start, recording
+ * each result as its answer comes, while the others are in flight: a drainer
+ * that dies mid-batch has sent unrecorded (to be sent again when its lease
+ * runs out) only the requests it had in flight. The sends happened: if the
+ * state database fails while recording, the rest of the results go to the
+ * spool (replayed into these rows when it is back). 0 / -1.
  */
 static int send_and_record(struct db *db, const struct config *cfg, struct claimed *c, int n,
                            struct drain_stats *st)
@@ -712,18 +738,10 @@ static int send_and_record(struct db *db, const struct config *cfg, struct claim
 		sv[i].as_template = c[i].as_template;
 		sv[i].in_window = c[i].in_window;
 	}
-	sender_send(cfg, sv, n);
-	int ret = 0;
-	for (int i = 0; i < n; i++) {
-		c[i].as_template = sv[i].as_template;
-		if (ret == 0 && record(db, &c[i], &sv[i].rs, st) < 0)
-			ret = -1;
-		if (ret < 0)
-			spool_result(cfg, c[i].id, c[i].lease_id, c[i].acct->provider->name,
-			             c[i].as_template, &sv[i].rs);
-	}
+	struct recording x = {db, cfg, c, sv, st, 0};
+	sender_send_each(cfg, sv, n, record_one, &x);
 	free(sv);
-	return ret;
+	return x.ret;
 }
 
 /* Claim, send and record until nothing is due, max_messages, or every account stopped. */

@@ -71,9 +71,10 @@ struct drain_stats {
  * Send what is due: replay the spool (spool.h), claim rows (FOR UPDATE SKIP LOCKED, one per
  * (account, recipient) whose pacing slot is free, about 4 s of each account's own pace at most),
  * reserve each account's global rate slots, send
- * them with several requests in flight, each as its account, record each result. Repeats until
- * nothing is due, max_messages were claimed (0: no limit) or every account is stopped. 0, or -1
- * when the state database failed (db->err).
+ * them with several requests in flight, each as its account, record each result as its answer
+ * comes (the others still in flight: a drainer that dies has sent unrecorded only those).
+ * Repeats until nothing is due, max_messages were claimed (0: no limit) or every account is
+ * stopped. 0, or -1 when the state database failed (db->err).
  * Fair: each claim takes due rows round robin across (account, tenant) (the operator's own
  * messages are one such producer), critical first and oldest first within each, so a producer
  * with many rows queued delays another's message by at most one claim. p is the operator

@@ -135,6 +135,12 @@ int sender_global_init(void)
 
 int sender_run(struct sender_job *jobs, size_t n, int max_in_flight, long timeout_ms)
 {
+	return sender_run_each(jobs, n, max_in_flight, timeout_ms, NULL, NULL);
+}
+
+int sender_run_each(struct sender_job *jobs, size_t n, int max_in_flight, long timeout_ms,
+                    void (*done_fn)(void *arg, struct sender_job *j), void *arg)
+{
 	if (sender_global_init() < 0)
 		return -1;
 	CURLM *m = curl_multi_init();
@@ -163,6 +169,8 @@ int sender_run(struct sender_job *jobs, size_t n, int max_in_flight, long timeou
 				snprintf(jobs[next].curl_error, sizeof(jobs[next].curl_error),
 				         "cannot start the request");
 				done++;
+				if (done_fn)
+					done_fn(arg, &jobs[next]);
 			} else {
 				in_flight++;
 			}
@@ -188,6 +196,8 @@ int sender_run(struct sender_job *jobs, size_t n, int max_in_flight, long timeou
 			curl_multi_remove_handle(m, msg->easy_handle);
 			in_flight--;
 			done++;
+			if (done_fn)
+				done_fn(arg, j);
 		}
 		if (done >= n)
 			break;
@@ -274,57 +284,98 @@ static int by_start(const void *a, const void *b)
 	return x->start_ms < y->start_ms ? -1 : x->start_ms > y->start_ms ? 1 : x->idx - y->idx;
 }
 
-/*
- * Run the calls that were built (pend: nrun of them), in start order as
- * sender_run wants them, then classify each answer into its message's rs.
- */
-static void run_and_classify(const struct config *cfg, struct sender_msg *v,
-                             struct sender_job *jobs, struct pending *pend, int nrun)
+/* What run_and_classify's jobs are: the messages, the calls' copies in start order, and who
+ * is told of each result. */
+struct run_ctx {
+	struct sender_msg *v;
+	struct sender_job *run; /* run[k] is message pend[k].idx's call */
+	struct pending *pend;
+	char *classified; /* run[k]'s answer is in its message's rs */
+	void (*done)(void *arg, int i);
+	void *arg;
+};
+
+/* Classify run[k]'s answer into its message's rs, release the job, tell the caller. */
+static void classify_one(struct run_ctx *x, size_t k)
 {
-	struct sender_job *run = xcalloc((size_t)nrun + 1, sizeof(*run));
-	qsort(pend, (size_t)nrun, sizeof(*pend), by_start);
-	for (int k = 0; k < nrun; k++) {
-		run[k] = jobs[pend[k].idx];
-		run[k].start_ms = pend[k].start_ms;
-	}
-	if (nrun && sender_run(run, (size_t)nrun, (int)cfg->send_max_in_flight,
-	                       (long)cfg->send_timeout_ms) < 0)
-		log_error("sender", "curl multi could not start");
-	for (int k = 0; k < nrun; k++) {
-		struct http_answer ans = {
-		    .status = run[k].status,
-		    .transport_error = run[k].transport_error,
-		    .timed_out = run[k].timed_out,
-		    .body = run[k].answer.data,
-		    .len = run[k].answer.len,
-		    .curl_error = run[k].curl_error,
-		};
-		struct sender_msg *m = &v[pend[k].idx];
-		m->acct->provider->classify(m->acct->cfg, &ans, &m->rs);
-		/*
-		 * curl's own buffer says more than its code's generic text. An SMTP
-		 * provider chose between it and the server's reply itself.
-		 */
-		if (run[k].transport_error && run[k].curl_error[0] && !run[k].call.mail_rcpt)
-			snprintf(m->rs.error, sizeof(m->rs.error), "%s", run[k].curl_error);
-		sender_job_release(&run[k]);
-	}
-	free(run);
+	struct sender_job *j = &x->run[k];
+	struct http_answer ans = {
+	    .status = j->status,
+	    .transport_error = j->transport_error,
+	    .timed_out = j->timed_out,
+	    .body = j->answer.data,
+	    .len = j->answer.len,
+	    .curl_error = j->curl_error,
+	};
+	struct sender_msg *m = &x->v[x->pend[k].idx];
+	m->acct->provider->classify(m->acct->cfg, &ans, &m->rs);
+	/*
+	 * curl's own buffer says more than its code's generic text. An SMTP
+	 * provider chose between it and the server's reply itself.
+	 */
+	if (j->transport_error && j->curl_error[0] && !j->call.mail_rcpt)
+		snprintf(m->rs.error, sizeof(m->rs.error), "%s", j->curl_error);
+	sender_job_release(j);
+	x->classified[k] = 1;
+	if (x->done)
+		x->done(x->arg, x->pend[k].idx);
 }
 
-void sender_send(const struct config *cfg, struct sender_msg *v, int n)
+static void run_done(void *arg, struct sender_job *j)
+{
+	struct run_ctx *x = arg;
+	classify_one(x, (size_t)(j - x->run));
+}
+
+/*
+ * Run the calls that were built (pend: nrun of them), in start order as
+ * sender_run wants them, classifying each answer into its message's rs as it
+ * comes (and telling done); a call curl could not run at all is classified
+ * after.
+ */
+static void run_and_classify(const struct config *cfg, struct sender_msg *v,
+                             struct sender_job *jobs, struct pending *pend, int nrun,
+                             void (*done)(void *arg, int i), void *arg)
+{
+	struct run_ctx x = {.v = v,
+	                    .run = xcalloc((size_t)nrun + 1, sizeof(*x.run)),
+	                    .pend = pend,
+	                    .classified = xcalloc((size_t)nrun + 1, 1),
+	                    .done = done,
+	                    .arg = arg};
+	qsort(pend, (size_t)nrun, sizeof(*pend), by_start);
+	for (int k = 0; k < nrun; k++) {
+		x.run[k] = jobs[pend[k].idx];
+		x.run[k].start_ms = pend[k].start_ms;
+	}
+	if (nrun && sender_run_each(x.run, (size_t)nrun, (int)cfg->send_max_in_flight,
+	                            (long)cfg->send_timeout_ms, run_done, &x) < 0)
+		log_error("sender", "curl multi could not start");
+	for (int k = 0; k < nrun; k++)
+		if (!x.classified[k])
+			classify_one(&x, (size_t)k);
+	free(x.classified);
+	free(x.run);
+}
+
+void sender_send_each(const struct config *cfg, struct sender_msg *v, int n,
+                      void (*done)(void *arg, int i), void *arg)
 {
 	struct sender_job *jobs = xcalloc((size_t)n + 1, sizeof(*jobs));
 	struct pending *pend = xcalloc((size_t)n + 1, sizeof(*pend));
 	int nrun = 0;
 	for (int i = 0; i < n; i++) {
-		if (build_one(&v[i], &jobs[i].call))
-			continue; /* answered without a call (sandbox) or cannot be built */
+		if (build_one(&v[i], &jobs[i].call)) {
+			/* answered without a call (sandbox) or cannot be built */
+			if (done)
+				done(arg, i);
+			continue;
+		}
 		double at = v[i].start_s * 1000;
 		pend[nrun].start_ms = at > 0 ? (long)at : 0;
 		pend[nrun++].idx = i;
 	}
-	run_and_classify(cfg, v, jobs, pend, nrun);
+	run_and_classify(cfg, v, jobs, pend, nrun, done, arg);
 	for (int i = 0; i < n; i++) {
 		http_call_release(&jobs[i].call);
 		/* Without the network the log is the only trace of what was "sent". */
@@ -334,6 +385,11 @@ void sender_send(const struct config *cfg, struct sender_msg *v, int n)
 	}
 	free(pend);
 	free(jobs);
+}
+
+void sender_send(const struct config *cfg, struct sender_msg *v, int n)
+{
+	sender_send_each(cfg, v, n, NULL, NULL);
 }
 
 void sender_send_batch(const struct config *cfg, const struct provider *p, struct sender_msg *v,

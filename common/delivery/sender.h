@@ -41,6 +41,10 @@ int sender_global_init(void);
  * transfer failed. 0, or -1 when curl itself cannot start.
  */
 int sender_run(struct sender_job *jobs, size_t n, int max_in_flight, long timeout_ms);
+/* sender_run, calling done_fn(arg, job) as each job completes (or fails to start), while the
+ * others are still in flight. */
+int sender_run_each(struct sender_job *jobs, size_t n, int max_in_flight, long timeout_ms,
+                    void (*done_fn)(void *arg, struct sender_job *j), void *arg);
 
 /* One message to send now: the outbox drain sends its claimed rows with it, the spool its own. */
 struct sender_msg {
@@ -59,6 +63,13 @@ struct sender_msg {
  * process's limits, whatever the accounts. Fills each rs. No database.
  */
 void sender_send(const struct config *cfg, struct sender_msg *v, int n);
+/*
+ * sender_send, calling done(arg, i) as soon as v[i].rs is final (its answer came, or it needed
+ * no call), while the other requests are still in flight: the outbox drain records each result
+ * then, so a drainer that dies mid-batch has sent unrecorded only what was in flight.
+ */
+void sender_send_each(const struct config *cfg, struct sender_msg *v, int n,
+                      void (*done)(void *arg, int i), void *arg);
 
 /*
  * Send n messages as the operator account (provider p), the first

@@ -95,6 +95,32 @@
 # trap reports as one more failure before cleaning up. A test script that
 # sets its own EXIT trap must call harness_finish itself.
 #
+# Several hosts (HARNESS_HOSTS=2, set before harness_start; default 1): a
+# second complete instance in $HARNESS_DIR/host2 (HOST2_DIR): its own FastCGI
+# programs on its own sockets (host2/run), its own logs (host2/log, checked
+# for sanitizer reports and secrets like the first's), its own SPOOL_DIR
+# (host2/spool) and env file (host2/monitoring.env: the first's with that
+# SPOOL_DIR, written again by harness_restart_programs and harness_reset),
+# sharing the one state database. The one nginx passes every route to an
+# upstream of both instances' sockets (nginx/upstreams.conf) and logs which
+# one answered in nginx-upstream.log ("<status> <upstream_addr>"). Instance
+# 1 is the stack above ($HARNESS_DIR, $MONITORING_ENV_FILE). Helpers:
+#   host_dir N / host_env N      instance N's directory / env file
+#   host_cron N ARGS...          cron as instance N (its env file; stderr to
+#       its log/cron.log)
+#   host_ticker_start N SECONDS  a `cron tick` loop of instance N (its own
+#       session; its pid in N's run/ticker-pid, a name stack_programs_stop
+#       leaves alone), a tick every SECONDS (after the previous one ends); each
+#       tick's pid is appended to N's run/ticks.pids, its output (one JSON
+#       line) to N's log/ticks.jsonl
+#   host_ticker_stop N           stop it (and the tick it runs)
+#   host_kill N                  SIGKILL instance N: its ticker and running
+#       tick (the loop's process group) and its FastCGI programs, by the
+#       pids this harness recorded; nothing else
+# harness_reset stops the tickers, forgets their pids and output, starts again
+# an instance's programs that are not running (a scenario that killed them),
+# and empties both spools.
+#
 # Environment: BIN_DIR, HARNESS_KEEP=1 (keep the directory),
 # HARNESS_TMPDIR (parent of the directory, default /tmp), FCGI_CHILDREN_<prog>,
 # MONITORING_PROGRAMS, ASAN_OPTIONS/UBSAN_OPTIONS (defaults below),
@@ -115,6 +141,8 @@ HTTP_STATUS=
 HTTP_BODY=
 HTTP_HEADERS=
 HTTP_CONTENT_TYPE=
+HARNESS_HOSTS=${HARNESS_HOSTS:-1}
+HOST2_DIR=
 
 BIN_DIR=$(abs_path "${BIN_DIR:-$REPO_ROOT/build/bin}")
 : "${ASAN_OPTIONS:=detect_leaks=1:abort_on_error=1}"
@@ -355,9 +383,16 @@ meta_status() {
 
 harness_restart_programs() {
 	stack_programs_stop "$HARNESS_DIR" || return 1
+	if [[ -n $HOST2_DIR ]]; then
+		stack_programs_stop "$HOST2_DIR" || return 1
+	fi
 	# What the programs now run with: harness_reset restarts them only when it is not the start's.
 	cp -p "$MONITORING_ENV_FILE" "$HARNESS_DIR/programs.env" || return 1
-	stack_programs_start "$HARNESS_DIR" "$MONITORING_ENV_FILE" "$BIN_DIR"
+	stack_programs_start "$HARNESS_DIR" "$MONITORING_ENV_FILE" "$BIN_DIR" || return 1
+	if [[ -n $HOST2_DIR ]]; then
+		_host2_env_write || return 1
+		stack_programs_start "$HOST2_DIR" "$HOST2_DIR/monitoring.env" "$BIN_DIR" || return 1
+	fi
 }
 
 harness_stop_pg() {
@@ -405,6 +440,140 @@ pooler_stop() {
 	fi
 	cp "$POOLER_DIR/pgbouncer.log" "$HARNESS_LOG_DIR/" 2>/dev/null || true
 	rm -f "$POOLER_DIR/pgbouncer.pid"
+}
+
+# ---------------------------------------------------------------------------
+# Several hosts (HARNESS_HOSTS=2: the top of this file)
+
+host_dir() {
+	case $1 in
+	1) printf '%s\n' "$HARNESS_DIR" ;;
+	2) printf '%s\n' "${HOST2_DIR:?HARNESS_HOSTS=2 was not set before harness_start}" ;;
+	*)
+		lib_error "host_dir: no instance $1"
+		return 1
+		;;
+	esac
+}
+
+host_env() {
+	case $1 in
+	1) printf '%s\n' "$MONITORING_ENV_FILE" ;;
+	*) printf '%s/monitoring.env\n' "$(host_dir "$1")" ;;
+	esac
+}
+
+host_cron() {
+	local n=$1 dir env
+	shift
+	dir=$(host_dir "$n") && env=$(host_env "$n") || return 1
+	MONITORING_ENV_FILE=$env "$BIN_DIR/cron" "$@" 2>>"$dir/log/cron.log"
+}
+
+# _host2_env_write: instance 2's env file, the first's with its own SPOOL_DIR.
+_host2_env_write() {
+	local f=$HOST2_DIR/monitoring.env
+	cp -p "$MONITORING_ENV_FILE" "$f.tmp" &&
+		env_set "$f.tmp" SPOOL_DIR "$HOST2_DIR/spool" &&
+		chmod --reference="$MONITORING_ENV_FILE" "$f.tmp" &&
+		mv -f "$f.tmp" "$f"
+}
+
+host_ticker_start() {
+	local n=$1 every=$2 dir env
+	dir=$(host_dir "$n") && env=$(host_env "$n") || return 1
+	host_ticker_stop "$n" || return 1
+	# shellcheck disable=SC2016 # the loop's own variables
+	setsid bash -c 'trap "exit 0" TERM
+		while :; do
+			MONITORING_ENV_FILE=$1 "$2/cron" tick >>"$3/log/ticks.jsonl" 2>>"$3/log/cron.log" &
+			echo $! >>"$3/run/ticks.pids"
+			wait $!
+			sleep "$4"
+		done' host-ticker "$env" "$BIN_DIR" "$dir" "$every" </dev/null >/dev/null 2>&1 &
+	echo $! >"$dir/run/ticker-pid"
+	# No "Killed" notice from this shell when host_kill ends it.
+	disown "$!"
+}
+
+# _host_ticker_pid N: the live ticker loop of instance N (its pid file, and a bash running our loop).
+_host_ticker_pid() {
+	local f pid
+	f=$(host_dir "$1")/run/ticker-pid || return 1
+	[[ -f $f ]] || return 1
+	pid=$(<"$f")
+	pid_is "$pid" host-ticker || return 1
+	printf '%s\n' "$pid"
+}
+
+host_ticker_stop() {
+	local pid dir
+	dir=$(host_dir "$1") || return 1
+	if pid=$(_host_ticker_pid "$1"); then
+		# The loop is its session's leader: its process group is the loop and its tick.
+		kill -TERM -- "-$pid" 2>/dev/null || true
+		wait_for 30 bash -c "! kill -0 -- -$pid 2>/dev/null" || kill -KILL -- "-$pid" 2>/dev/null || true
+	fi
+	rm -f "$dir/run/ticker-pid"
+}
+
+host_kill() {
+	local n=$1 dir pid f prog
+	dir=$(host_dir "$n") || return 1
+	if pid=$(_host_ticker_pid "$n"); then
+		kill -KILL -- "-$pid" 2>/dev/null || true
+	fi
+	for f in "$dir"/run/*.pid; do
+		[[ -e $f ]] || continue
+		prog=$(basename "$f" .pid)
+		[[ $prog == nginx ]] && continue
+		for pid in $(fcgi_pids "$dir/run" "$prog"); do
+			kill -KILL "$pid" 2>/dev/null || true
+		done
+	done
+	rm -f "$dir/run/ticker-pid"
+}
+
+# _hosts_revive: start again the programs of an instance that are not running (host_kill).
+_hosts_revive() {
+	local n dir env prog
+	for n in 1 2; do
+		dir=$(host_dir "$n") && env=$(host_env "$n") || return 1
+		for prog in $MONITORING_PROGRAMS; do
+			[[ -n $(fcgi_pids "$dir/run" "$prog") ]] && continue
+			fcgi_stop "$dir/run" "$prog" || return 1
+			fcgi_start "$dir/run" "$prog" "$(fcgi_children "$prog")" "$env" "$BIN_DIR" \
+				"$dir/log/$prog.log" || return 1
+		done
+	done
+}
+
+# _hosts_nginx_conf CONFDIR: every fastcgi_pass of CONFDIR/monitoring.conf to an upstream of
+# both instances' sockets (CONFDIR/upstreams.conf, included in the http block), and a log of
+# which one answered each request.
+_hosts_nginx_conf() {
+	local conf=$1 prog progs
+	# Every program a route passes to (whether or not this run starts it).
+	progs=$(sed -n -E "s#.*fastcgi_pass unix:$HARNESS_DIR/run/([a-z-]+)\.sock;.*#\1#p" \
+		"$conf/monitoring.conf" | sort -u)
+	{
+		printf '# Written by harness.sh (HARNESS_HOSTS=2): each route to both instances.\n'
+		printf 'log_format monitoring_upstream '\''$status $upstream_addr'\'';\n'
+		printf 'access_log %s/nginx-upstream.log monitoring_upstream;\n' "$HARNESS_LOG_DIR"
+		for prog in $progs; do
+			printf 'upstream monitoring_%s {\n' "$prog"
+			printf '    server unix:%s/run/%s.sock;\n' "$HARNESS_DIR" "$prog"
+			printf '    server unix:%s/run/%s.sock;\n' "$HOST2_DIR" "$prog"
+			printf '}\n'
+		done
+	} >"$conf/upstreams.conf" || return 1
+	sed -i -E "s#fastcgi_pass unix:$HARNESS_DIR/run/([a-z-]+)\.sock;#fastcgi_pass monitoring_\1;#" \
+		"$conf/monitoring.conf" || return 1
+	if grep -q 'fastcgi_pass unix:' "$conf/monitoring.conf"; then
+		lib_error "_hosts_nginx_conf: a route still passes to one socket"
+		return 1
+	fi
+	sed -i "s#^http {#http {\n    include $conf/upstreams.conf;#" "$conf/nginx.conf"
 }
 
 # _harness_bail MESSAGE: setup failed; count it and end the script (the
@@ -485,12 +654,28 @@ harness_start() {
 
 	stack_programs_start "$HARNESS_DIR" "$MONITORING_ENV_FILE" "$BIN_DIR" ||
 		_harness_bail "the programs did not start"
+	case $HARNESS_HOSTS in
+	1) ;;
+	2)
+		HOST2_DIR=$HARNESS_DIR/host2
+		export HOST2_DIR
+		stack_prepare_dirs "$HOST2_DIR" && mkdir -p "$HOST2_DIR/spool" ||
+			_harness_bail "cannot prepare $HOST2_DIR"
+		_host2_env_write || _harness_bail "cannot write $HOST2_DIR/monitoring.env"
+		stack_programs_start "$HOST2_DIR" "$HOST2_DIR/monitoring.env" "$BIN_DIR" ||
+			_harness_bail "the second instance's programs did not start"
+		;;
+	*) _harness_bail "HARNESS_HOSTS=$HARNESS_HOSTS (1 or 2)" ;;
+	esac
 
 	# free_port can race with another process; try a few ports.
 	for try in 1 2 3 4 5; do
 		port=$(free_port) || break
 		nginx_write_conf "$HARNESS_DIR/nginx" "$port" "$HARNESS_DIR/run" "$HARNESS_LOG_DIR" ||
 			_harness_bail "cannot write the nginx configuration"
+		if [[ -n $HOST2_DIR ]]; then
+			_hosts_nginx_conf "$HARNESS_DIR/nginx" || _harness_bail "cannot write the nginx upstreams"
+		fi
 		if nginx_start "$HARNESS_DIR/nginx"; then
 			started=1
 			break
@@ -503,17 +688,35 @@ harness_start() {
 	wait_for 10 curl -s -o /dev/null "$HTTP_BASE/" || _harness_bail "nginx does not answer on $HTTP_BASE"
 }
 
+# _harness_logs: the stack's log files (with HARNESS_HOSTS=2 the second instance's too).
+_harness_logs() {
+	local f
+	for f in "$HARNESS_LOG_DIR"/*.log ${HOST2_DIR:+"$HOST2_DIR"/log/*.log}; do
+		[[ -f $f ]] && printf '%s\n' "$f"
+	done
+	return 0
+}
+
+# _harness_log_name FILE: its name in a message (host2/NAME for the second instance's).
+_harness_log_name() {
+	if [[ -n $HOST2_DIR && $1 == "$HOST2_DIR"/* ]]; then
+		printf 'host2/%s' "$(basename "$1")"
+	else
+		basename "$1"
+	fi
+}
+
 # _harness_check_sanitizers: one failure per program log holding a
 # sanitizer report, with the report shown.
 _harness_check_sanitizers() {
-	local f
-	for f in "$HARNESS_LOG_DIR"/*.log; do
-		[[ -f $f ]] || continue
+	local f logs
+	mapfile -t logs < <(_harness_logs)
+	for f in "${logs[@]}"; do
 		case $(basename "$f") in
 		postgres.log | nginx-*.log) continue ;;
 		esac
 		if grep -qE "$HARNESS_SANITIZER_RE" "$f"; then
-			fail "sanitizer report in $(basename "$f")"
+			fail "sanitizer report in $(_harness_log_name "$f")"
 			{ grep -E -A 25 "$HARNESS_SANITIZER_RE" "$f" | head -n 80 | sed 's/^/       /'; } || true
 		fi
 	done
@@ -525,15 +728,16 @@ _harness_check_sanitizers() {
 # for Meta and Twilio, which are sent the tokens.
 HARNESS_SECRET_KEYS="MONITORING_API_TOKEN PLATFORM_API_KEY TENANT_JWT_SECRET TENANT_CODE_SECRET META_WHATSAPP_TOKEN META_APP_SECRET WEBHOOK_VERIFY_TOKEN TWILIO_AUTH_TOKEN"
 _harness_check_secrets() {
-	local key value f
+	local key value f logs
 	[[ -n ${MONITORING_ENV_FILE:-} && -f $MONITORING_ENV_FILE && -n ${HARNESS_LOG_DIR:-} ]] || return 0
+	mapfile -t logs < <(_harness_logs)
 	for key in $HARNESS_SECRET_KEYS; do
 		value=$(env_get "$MONITORING_ENV_FILE" "$key")
 		((${#value} >= 8)) || continue
-		for f in "$HARNESS_LOG_DIR"/*.log; do
-			[[ -f $f && $(basename "$f") != mock.log ]] || continue
+		for f in "${logs[@]}"; do
+			[[ $(basename "$f") != mock.log ]] || continue
 			if grep -qF -- "$value" "$f"; then
-				fail "the value of $key appears in $(basename "$f")"
+				fail "the value of $key appears in $(_harness_log_name "$f")"
 				{ grep -nF -- "$value" "$f" | head -n 3 | sed "s/$value/<$key>/g; s/^/       /"; } || true
 			fi
 		done
@@ -541,10 +745,11 @@ _harness_check_secrets() {
 }
 
 _harness_show_logs() {
-	local f
-	for f in "$HARNESS_LOG_DIR"/*.log; do
+	local f logs
+	mapfile -t logs < <(_harness_logs)
+	for f in "${logs[@]}"; do
 		[[ -s $f ]] || continue
-		printf -- '--- last lines of %s\n' "$(basename "$f")"
+		printf -- '--- last lines of %s\n' "$(_harness_log_name "$f")"
 		{ tail -n 15 "$f" | sed 's/^/    /'; } || true
 	done
 }
@@ -558,6 +763,11 @@ harness_finish() {
 	trap - ERR
 	if [[ -n $HARNESS_DIR && -d $HARNESS_DIR ]]; then
 		nginx_stop "$HARNESS_DIR/nginx" || stopped=0
+		if [[ -n $HOST2_DIR ]]; then
+			host_ticker_stop 1 || stopped=0
+			host_ticker_stop 2 || stopped=0
+			stack_programs_stop "$HOST2_DIR" || stopped=0
+		fi
 		stack_programs_stop "$HARNESS_DIR" || stopped=0
 		pooler_stop || stopped=0
 		if [[ -f $HARNESS_DIR/pg/PG_VERSION ]]; then
@@ -615,6 +825,9 @@ harness_scenario_setup() {
 # PostgreSQL is started if a scenario left it down.
 harness_reset() {
 	local start=$HARNESS_DIR/monitoring.env.start
+	if [[ -n $HOST2_DIR ]]; then
+		host_ticker_stop 1 && host_ticker_stop 2 || return 1
+	fi
 	if ! _harness_same_env "$MONITORING_ENV_FILE" "$start"; then
 		cp "$start" "$MONITORING_ENV_FILE" || return 1
 		chmod --reference="$start" "$MONITORING_ENV_FILE" || return 1
@@ -637,6 +850,12 @@ harness_reset() {
 	} | pg_psql "$PGHOST" monitoring >/dev/null || return 1
 	find "$HARNESS_DIR/spool" -mindepth 1 -delete 2>/dev/null || true
 	mkdir -p "$HARNESS_DIR/spool" || return 1
+	if [[ -n $HOST2_DIR ]]; then
+		find "$HOST2_DIR/spool" -mindepth 1 -delete 2>/dev/null || true
+		mkdir -p "$HOST2_DIR/spool" && _host2_env_write && _hosts_revive || return 1
+		rm -f "$HARNESS_DIR"/run/ticks.pids "$HARNESS_LOG_DIR"/ticks.jsonl \
+			"$HOST2_DIR"/run/ticks.pids "$HOST2_DIR"/log/ticks.jsonl
+	fi
 	if [[ -n $MOCK_PID ]]; then
 		mock_reset || return 1
 	fi
@@ -688,16 +907,19 @@ harness_scenarios() {
 
 # _harness_scenario_run NAME: scenario_NAME in a subshell, so that the shell
 # variables, exports and functions it sets do not reach the next one; its
-# counts come back through a file. Under errexit (as the script had it) a
+# counts come back through a file (named by a global, not a local: the EXIT
+# trap runs in the scenario's scope, where a variable of the scenario's own
+# called `counts` once sent them elsewhere). Under errexit (as the script had it) a
 # command that fails ends the scenario, counted as one failure, and the
 # script goes on with the next.
 _harness_scenario_run() {
-	local name=$1 rc errexit=0 counts=$HARNESS_DIR/scenario.counts
+	local name=$1 rc errexit=0
 	[[ $- == *e* ]] && errexit=1
-	rm -f "$counts"
+	_HARNESS_COUNTS=$HARNESS_DIR/scenario.counts
+	rm -f "$_HARNESS_COUNTS"
 	set +e
 	(
-		trap 'printf "%s %s\n" "$HARNESS_PASSED" "$HARNESS_FAILED" >"$counts"' EXIT
+		trap 'printf "%s %s\n" "$HARNESS_PASSED" "$HARNESS_FAILED" >"$_HARNESS_COUNTS"' EXIT
 		if ((errexit)); then
 			set -eE
 			trap '_harness_err_trap "$LINENO" "$BASH_COMMAND" "$?"' ERR
@@ -706,8 +928,8 @@ _harness_scenario_run() {
 	)
 	rc=$?
 	((errexit)) && set -e
-	if [[ -f $counts ]]; then
-		read -r HARNESS_PASSED HARNESS_FAILED <"$counts"
+	if [[ -f $_HARNESS_COUNTS ]]; then
+		read -r HARNESS_PASSED HARNESS_FAILED <"$_HARNESS_COUNTS"
 	fi
 	if ((rc != 0)); then
 		fail "scenario $name ended early with status $rc"
