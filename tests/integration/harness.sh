@@ -11,6 +11,7 @@
 # port. harness_finish (also run by the EXIT trap) stops it all, counts any
 # sanitizer report in the programs' logs as a failure, removes the directory
 # (kept with HARNESS_KEEP=1) and prints, as its last line, `N passed, M failed`.
+# mock_start waits up to MOCK_START_TIMEOUT seconds (default 60) for the mock to start.
 #
 # A test script:
 #
@@ -1040,17 +1041,19 @@ mock_start() {
 		--watch-pid "$$" </dev/null >"$HARNESS_LOG_DIR/mock.log" 2>&1 &
 	MOCK_PID=$!
 	_mock_hook_exit_trap
-	wait_for 10 _mock_started_or_gone || true
+	# Python's start-up takes well under a second, but seen past 10 s on a 2-core machine
+	# loaded by sanitizer builds and browsers: a generous wait, ended early by the PORT line.
+	wait_for "${MOCK_START_TIMEOUT:-60}" _mock_started_or_gone || true
 	port=$(sed -n 's/^PORT=\([0-9][0-9]*\)$/\1/p' "$HARNESS_LOG_DIR/mock.log" | head -n 1)
 	if [[ -z $port ]]; then
-		lib_error "mock_start: the mock did not start; $HARNESS_LOG_DIR/mock.log:"
+		lib_error "mock_start: the mock did not start within ${MOCK_START_TIMEOUT:-60} s; $HARNESS_LOG_DIR/mock.log:"
 		tail -n 20 "$HARNESS_LOG_DIR/mock.log" >&2 || true
 		mock_stop || true
 		return 1
 	fi
 	MOCK_URL=http://127.0.0.1:$port
 	export MOCK_URL
-	if ! wait_for 10 curl -sf -o /dev/null --max-time 2 "$MOCK_URL/__mock/count"; then
+	if ! wait_for 30 curl -sf -o /dev/null --max-time 2 "$MOCK_URL/__mock/count"; then
 		lib_error "mock_start: the mock does not answer on $MOCK_URL"
 		mock_stop || true
 		return 1
