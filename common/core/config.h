@@ -30,9 +30,9 @@
  * (CRITICAL_SMS_n and the like; unset: the WhatsApp number itself; "none": no SMS).
  */
 struct contact_addr {
-	char phone[PHONE_MAX];               /* the WhatsApp number (normalised) */
-	char sms[PHONE_MAX];                 /* "" unset (the WhatsApp number), "none", or E.164 */
-	char email[EMAIL_ADDRESS_MAX + 1];   /* "" none */
+	char phone[PHONE_MAX];             /* the WhatsApp number (normalised) */
+	char sms[PHONE_MAX];               /* "" unset (the WhatsApp number), "none", or E.164 */
+	char email[EMAIL_ADDRESS_MAX + 1]; /* "" none */
 };
 #define CONTACT_DIR_MAX (3 * PHONE_LIST_MAX)
 struct contact_dir {
@@ -83,11 +83,11 @@ struct config {
 	struct phone_list critical, warning, weekend, escalation;
 	long long escalation_minutes, repeat_minutes;
 	/* The fallback chain (issue 18, delivery/fallback.h). */
-	char *fallback_chain_critical;   /* FALLBACK_CHAIN_CRITICAL as written */
-	struct chain critical_chain;     /* ... parsed (finish_config) */
-	long long fallback_after_s;      /* urgent and critical: no receipt by then, next step */
+	char *fallback_chain_critical;     /* FALLBACK_CHAIN_CRITICAL as written */
+	struct chain critical_chain;       /* ... parsed (finish_config) */
+	long long fallback_after_s;        /* urgent and critical: no receipt by then, next step */
 	long long fallback_normal_after_s; /* normal (sellers' warnings): the same */
-	struct contact_dir contacts;     /* CRITICAL_EMAIL_n, CRITICAL_SMS_n and the like */
+	struct contact_dir contacts;       /* CRITICAL_EMAIL_n, CRITICAL_SMS_n and the like */
 	char *spool_dir;
 	long long pause_max_minutes;
 	long long command_max_age_s; /* older commands are audited, not obeyed */

@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/chain.h"
 #include "monitor/notify.h"
 #include "delivery/submit.h"
 #include "monitor/route.h"
@@ -225,6 +226,14 @@ int notify_queue(struct db *db, const struct config *cfg, const char *title, con
 	struct delivery_batch b = DELIVERY_BATCH_INIT;
 	struct delivery_result r;
 	notify_batch(title, key_prefix, run_id, emergency, ns, now, &b);
+	/* A critical message takes the operators' fallback chain (jobs/fallback.h). */
+	char *rest = chain_pg_rest(&cfg->critical_chain, 1);
+	for (size_t i = 0; i < b.n; i++)
+		if (strcmp(b.v[i].msg.priority, "critical") == 0) {
+			b.v[i].msg.fallback_chain = xstrdup(rest);
+			b.v[i].msg.fallback_after_s = cfg->fallback_after_s;
+		}
+	free(rest);
 	int ret = delivery_submit(db, cfg, &b, &r);
 	delivery_batch_release(&b);
 	if (ret < 0)

@@ -77,8 +77,10 @@ struct notify_stats {
  * Queue one message per (recipient, time), through delivery_submit() in the
  * caller's transaction (it must have begun one: db->in_tx). title starts each
  * message ("Monitoring shop"). key_prefix names the decision ("check:42");
- * NULL keys each group by its first notice (kind, alert id, step). Adds to
- * *st. 0, or -1 (db->err; the caller rolls back).
+ * NULL keys each group by its first notice (kind, alert id, step). A critical
+ * message carries the operators' fallback chain (FALLBACK_CHAIN_CRITICAL after
+ * its WhatsApp step, FALLBACK_AFTER_SECONDS: jobs/fallback.h). Adds to *st. 0, or -1 (db->err; the
+ * caller rolls back).
  */
 int notify_queue(struct db *db, const struct config *cfg, const char *title, const char *key_prefix,
                  long long run_id, int emergency, struct notices *ns, time_t now,

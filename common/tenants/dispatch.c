@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/chain.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "delivery/outbox.h"
@@ -118,6 +119,28 @@ static int mark(struct db *db, long long id, const char *outcome, time_t digest_
 	               3, p);
 }
 
+/*
+ * The fallback chain of a seller's message whose most urgent alert is u (jobs/fallback.h):
+ * urgent whatsapp,sms,email within FALLBACK_AFTER_SECONDS; normal whatsapp,email within
+ * FALLBACK_NORMAL_AFTER_SECONDS; low none.
+ */
+static void seller_chain(const struct config *cfg, enum alert_urgency u, struct outbox_msg *m,
+                         char **rest)
+{
+	struct chain c;
+	*rest = NULL;
+	if (u == ALERT_LOW)
+		return;
+	if (u == ALERT_URGENT)
+		chain_urgent(&c);
+	else
+		chain_normal(&c);
+	*rest = chain_pg_rest(&c, 1);
+	m->fallback_chain = *rest;
+	m->fallback_after_s =
+	    u == ALERT_URGENT ? cfg->fallback_after_s : cfg->fallback_normal_after_s;
+}
+
 /* Queue one message (in the open transaction): 0, or -1. */
 static int queue(struct db *db, const struct config *cfg, struct outbox_msg *m)
 {
@@ -227,7 +250,10 @@ static int send_group(struct db *db, const struct config *cfg, PGresult *r, stru
 	    .tenant_id = v[first].tenant_id,
 	    .not_before = v[first].not_before,
 	};
+	char *rest;
+	seller_chain(cfg, most, &m, &rest);
 	int rc = queue(db, cfg, &m);
+	free(rest);
 	if (rc == 0)
 		rc = mark_sent(db, ids, k, key);
 	if (rc == 0) {
@@ -333,7 +359,11 @@ static int digest_one(struct db *db, const struct config *cfg, time_t now, PGres
 	    .not_before =
 	        urgent ? 0 : (long long)quiet_until(s.zone, s.quiet_start, s.quiet_end, now),
 	};
+	/* A digest is news, not an emergency: only its urgent events' chain applies. */
+	char *rest;
+	seller_chain(cfg, urgent ? ALERT_URGENT : ALERT_LOW, &m, &rest);
 	rc = queue(db, cfg, &m);
+	free(rest);
 	if (rc == 0)
 		rc = mark_sent(db, ids, n, key);
 	if (rc == 0) {
