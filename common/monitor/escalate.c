@@ -63,9 +63,10 @@ static int escalations(struct db *db, const struct config *cfg, time_t now, stru
 			struct notice *e = notices_add(
 			    ns, aid, "critical", NOTICE_ESCALATION,
 			    undelivered
-			        ? xasprintf("ESCALATED, not delivered to the first tier (open for %s):"
-			                    " CRITICAL %s",
-			                    age, PQgetvalue(res, i, 1))
+			        ? xasprintf(
+			              "ESCALATED, not delivered to the first tier (open for %s):"
+			              " CRITICAL %s",
+			              age, PQgetvalue(res, i, 1))
 			        : xasprintf("ESCALATED, not acknowledged for %s: CRITICAL %s", age,
 			                    PQgetvalue(res, i, 1)));
 			e->step = 1;

@@ -95,6 +95,13 @@ struct delivery_batch;
 void notify_batch(const char *title, const char *key_prefix, long long run_id, int emergency,
                   const struct notices *ns, time_t now, struct delivery_batch *b);
 
+/*
+ * Give every critical message of b (WhatsApp, not yet given one) the operators'
+ * fallback chain: FALLBACK_CHAIN_CRITICAL after its first step, FALLBACK_AFTER_SECONDS
+ * (jobs/fallback.h). notify_queue() and the test alert do.
+ */
+void notify_batch_chain(const struct config *cfg, struct delivery_batch *b);
+
 /* "2h 5m", "45m", "30s": a duration as people read it. */
 void notify_format_duration(char *out, size_t len, long long seconds);
 
