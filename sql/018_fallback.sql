@@ -28,3 +28,16 @@ CREATE INDEX whatsapp_logs_follows_idx ON whatsapp_logs (follows_id) WHERE follo
 CREATE INDEX whatsapp_logs_fallback_idx ON whatsapp_logs (id)
     WHERE fallback_chain IS NOT NULL AND fallback_state IS NULL
       AND status NOT IN ('delivered', 'read', 'suppressed');
+
+-- A seller's channels per alert type (tenants/prefs.h): in order, whatsapp first, from
+-- whatsapp, sms and email; NULL: the type's urgency decides (urgent whatsapp,sms,email; normal
+-- whatsapp,email; low whatsapp). Until now only '{whatsapp}' could be stored, the one choice
+-- there was: those rows become NULL, the defaults, since nobody chose them.
+ALTER TABLE alert_preferences DROP CONSTRAINT alert_preferences_channels_check;
+ALTER TABLE alert_preferences ALTER COLUMN channels DROP DEFAULT;
+ALTER TABLE alert_preferences ALTER COLUMN channels DROP NOT NULL;
+UPDATE alert_preferences SET channels = NULL WHERE channels = '{whatsapp}';
+ALTER TABLE alert_preferences ADD CONSTRAINT alert_preferences_channels_check
+    CHECK (channels IS NULL OR (channels[1] = 'whatsapp'
+        AND cardinality(channels) BETWEEN 1 AND 3
+        AND channels <@ ARRAY['whatsapp', 'sms', 'email']::text[]));

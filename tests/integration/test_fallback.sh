@@ -312,6 +312,37 @@ scenario_seller_urgent_takes_its_chain_low_does_not() {
 	assert_contains "its subject is the alert type's" "$(grep -i '^Subject:' "$(only_mail)")" "Payment failed #1001"
 }
 
+order_placed() { # ID TENANT: normal
+	printf '{"id":"%s","type":"order.placed","tenant":"%s","occurred_at":"2026-12-02T14:05:00Z","data":{"order_id":"2002","total":{"amount":500000,"currency":"NGN"},"items":1,"customer":{"name":"Bola"}}}' "$1" "$2"
+}
+
+scenario_seller_channels_from_preferences() {
+	export FALLBACK_NORMAL_AFTER_SECONDS=1
+	make_tenant shop-p "$A" ",\"sms_number\":\"$A_SMS\",\"email\":\"owner@shop-p.test\""
+	tok=$(tenant_jwt shop-p)
+	http GET /tenants/me/preferences "" -H "Authorization: Bearer $tok"
+	assert_eq "order.placed (normal): whatsapp then email by default; payment.failed all three" \
+		'["whatsapp","email"] ["whatsapp","sms","email"]' \
+		"$(jq -c '.preferences["order.placed"].channels' <<<"$HTTP_BODY") $(jq -c '.preferences["payment.failed"].channels' <<<"$HTTP_BODY")"
+	http PATCH /tenants/me/preferences '{"preferences":{"order.placed":{"channels":["whatsapp","sms"]}}}' \
+		-H "Authorization: Bearer $tok"
+	assert_eq "the seller chooses whatsapp then sms: 200" '200 ["whatsapp","sms"]' \
+		"$HTTP_STATUS $(jq -c '.preferences["order.placed"].channels' <<<"$HTTP_BODY")"
+	http PATCH /tenants/me/preferences '{"preferences":{"order.placed":{"channels":["email","whatsapp"]}}}' \
+		-H "Authorization: Bearer $tok"
+	assert_eq "whatsapp not first: 400 on the field" "400 preferences.order.placed.channels" \
+		"$HTTP_STATUS $(jq -r .error.field <<<"$HTTP_BODY")"
+	post "$(order_placed ev-p1 shop-p)"
+	harness_cron tick >/dev/null # WhatsApp sent (the mock accepts), no receipt
+	wa=$(psql_state "SELECT id FROM whatsapp_logs WHERE phone_number = '$A'")
+	assert_eq "its chain is the seller's, with the normal deadline" "{sms}|true" \
+		"$(col "$wa" "fallback_chain::text || '|' || (fallback_at <= created_at + interval '2 seconds')")"
+	sleep 1.2
+	harness_cron tick >/dev/null
+	assert_eq "no receipt in FALLBACK_NORMAL_AFTER_SECONDS: SMS, not email" "whatsapp|$A|sent > sms|$A_SMS|sent" "$(chain_of "$wa")"
+	assert_contains "the SMS is the order's SMS text" "$(sms_sent | jq -r '.[0].form.Body')" "2002"
+}
+
 # ---------------------------------------------------------------- hostile input
 scenario_hostile_text_and_addresses() {
 	smtp_start tls
@@ -353,5 +384,6 @@ harness_scenarios refused_whatsapp_goes_by_sms accepted_but_never_delivered_sms_
 	smtp_down_then_back_the_email_arrives_once no_address_left_exhausts_the_chain \
 	stopped_account_falls_back_at_once never_delivered_escalates_at_once \
 	delivered_unacknowledged_waits_the_timer seller_urgent_takes_its_chain_low_does_not \
+	seller_channels_from_preferences \
 	hostile_text_and_addresses
 harness_finish
