@@ -377,6 +377,21 @@ scenario_hostile_text_and_addresses() {
 	assert_eq "its SMS step says exhausted" exhausted "$(col "$(next_of "$hw")" fallback_state)"
 	assert_eq "no mail went to it" 1 "$(arrived)"
 	assert_contains "the refusal is logged" "$(cat "$HARNESS_LOG_DIR/cron.log")" "fallback_address_refused"
+	# A customer's name with CR/LF in a seller's normal alert, whose email subject names them.
+	make_tenant shop-c "$B" ',"email":"owner@shop-c.test"'
+	post '{"id":"ev-c1","type":"conversation.started","tenant":"shop-c","occurred_at":"2026-12-02T14:05:00Z","data":{"customer":{"phone":"+2349012345678","name":"Ada\r\nBcc: victim@example.test\r\nX-Injected: 1"},"message":"hi\u0007there"}}'
+	harness_cron tick >/dev/null # WhatsApp refused
+	harness_cron tick >/dev/null # email (normal: whatsapp, email)
+	assert_eq "the seller's email arrived" 2 "$(arrived)"
+	f=$(grep -l "owner@shop-c.test" "$SMTP_DIR"/maildir/new/* | head -n 1)
+	hdr=$(sed -n '1,/^\r\?$/p' "$f")
+	subj=$($SMTP_PY -c 'import email, email.policy, sys; print(email.message_from_binary_file(open(sys.argv[1], "rb"), policy=email.policy.default)["Subject"])' "$f")
+	assert_contains "its subject names the customer" "$subj" "New chat from Ada Bcc: victim@example.test X-Injected: 1"
+	assert_not_contains "the decoded subject holds no line break" "$subj" $'\r'
+	assert_eq "its raw subject is one header line" 1 "$(grep -c '^Subject:' <<<"$hdr")"
+	assert_not_contains "no Bcc header from the name" "$hdr" $'\nBcc:'
+	assert_not_contains "no injected header from the name" "$hdr" $'\nX-Injected:'
+	assert_eq "one recipient for it" 1 "$(grep -c 'owner@shop-c.test' <(jq -r 'select(.cmd == "RCPT") | .arg' "$SMTP_DIR/commands.jsonl"))"
 }
 
 harness_scenarios refused_whatsapp_goes_by_sms accepted_but_never_delivered_sms_after_the_timer \
