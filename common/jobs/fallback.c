@@ -380,12 +380,16 @@ static int fallback_batch(struct db *db, const struct config *cfg, struct fallba
 		    fallback_classify(t.status, t.stopped, t.late, provider_receipts(t.provider));
 		int rc;
 		if (why == FALLBACK_NONE) {
-			/* Sent where no receipt comes: the timer does not apply to it. */
+			/*
+			 * Sent where no receipt comes (the sandbox): neither the timer nor
+			 * a failure can come any more; it leaves the candidates for good.
+			 */
 			const char *pi[1] = {t.id};
-			rc = db_exec(db,
-			             "UPDATE whatsapp_logs SET fallback_at = NULL"
-			             " WHERE id = $1::bigint",
-			             1, pi);
+			rc = db_exec(
+			    db,
+			    "UPDATE whatsapp_logs SET fallback_at = NULL, fallback_chain = NULL"
+			    " WHERE id = $1::bigint",
+			    1, pi);
 		} else {
 			rc = act(db, cfg, &t, why, st);
 		}

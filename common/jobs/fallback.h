@@ -14,7 +14,8 @@
  *     template, a failed receipt, too old to retry: the drain and the webhook decide that),
  *   - wait on an account that is stopped (190, 131031...: delivery_state), or
  *   - had no delivered/read receipt by fallback_at (queued, retried, sent: the same; a
- *     provider that sends no receipts, the sandbox, gets no timer),
+ *     provider that sends no receipts, the sandbox, gets no timer: such a message, sent,
+ *     loses its chain when its deadline passes, since nothing can fail it any more),
  * and queues the next channel's message in the same transaction: a new row, follows_id the
  * message it follows, key "fallback:<id>", the same tenant, alerts and priority, its own
  * address (an operator contact's CRITICAL_SMS_n / CRITICAL_EMAIL_n; a seller's sms_number or

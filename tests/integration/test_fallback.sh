@@ -159,6 +159,18 @@ scenario_delivered_whatsapp_sends_no_sms() {
 	assert_eq "read: no SMS either" 0 "$(sms_sent | jq length)"
 }
 
+scenario_no_timer_where_no_receipt_comes() {
+	export WHATSAPP_PROVIDER=sandbox FALLBACK_AFTER_SECONDS=1
+	critical "sandbox alert"
+	wa=$(first_wa)
+	assert_eq "sent by the sandbox, which sends no receipts" "sent|sandbox" "$(col "$wa" "status || '|' || provider")"
+	sleep 1.2
+	out=$(drain)
+	assert_eq "past the deadline: no SMS" "0 0" "$(jq .fallback_queued <<<"$out") $(sms_sent | jq length)"
+	assert_eq "its chain is dropped: nothing can fail it any more" "||" \
+		"$(col "$wa" "coalesce(fallback_chain::text, '') || '|' || coalesce(fallback_at::text, '') || '|' || coalesce(fallback_state, '')")"
+}
+
 scenario_sms_failing_too_the_email_arrives() {
 	smtp_start tls
 	refuse_whatsapp "$OPS" "{\"match\": {\"to\": \"$OPS_SMS\"}, \"twilio_error\": 21211, \"times\": -1}"
@@ -395,7 +407,7 @@ scenario_hostile_text_and_addresses() {
 }
 
 harness_scenarios refused_whatsapp_goes_by_sms accepted_but_never_delivered_sms_after_the_timer \
-	delivered_whatsapp_sends_no_sms sms_failing_too_the_email_arrives \
+	delivered_whatsapp_sends_no_sms no_timer_where_no_receipt_comes sms_failing_too_the_email_arrives \
 	smtp_down_then_back_the_email_arrives_once no_address_left_exhausts_the_chain \
 	stopped_account_falls_back_at_once never_delivered_escalates_at_once \
 	delivered_unacknowledged_waits_the_timer seller_urgent_takes_its_chain_low_does_not \
