@@ -1277,14 +1277,19 @@ char *config_value_text(const struct config *cfg, const char *name, int redact)
 			return buf_detach(&b);
 		}
 		case CFG_CONTACT: {
-			/* "+49...=a@example.com,...": every contact's address of that kind. */
+			/* "+49...=a@example.com,...": the address of that kind of each contact of
+			 * the list the variable belongs to (the directory is by person). */
 			int is_email = strcmp(strrchr(s->v.name, '_'), "_EMAIL") == 0;
+			const struct phone_list *list =
+			    strncmp(s->v.name, "CRITICAL_", 9) == 0  ? &cfg->critical
+			    : strncmp(s->v.name, "WEEKEND_", 8) == 0 ? &cfg->weekend
+			                                             : &cfg->escalation;
 			struct buf b = BUF_INIT(16384);
 			const char *sep = "";
 			for (int j = 0; j < cfg->contacts.n; j++) {
 				const struct contact_addr *a = &cfg->contacts.v[j];
 				const char *v = is_email ? a->email : a->sms;
-				if (*v) {
+				if (*v && phone_list_has(list, a->phone)) {
 					buf_printf(&b, "%s%s=%s", sep, a->phone, v);
 					sep = ",";
 				}

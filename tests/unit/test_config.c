@@ -1008,6 +1008,16 @@ static void test_config_fallback_contacts_pair_with_their_phone(void **state)
 	char *v = config_value_text(&cfg, "CRITICAL_EMAIL", 1);
 	assert_string_equal(v, "+15550000003=ops3@example.com");
 	free(v);
+	/* Each list shows its own contacts' addresses. */
+	v = config_value_text(&cfg, "ESCALATION_SMS", 1);
+	assert_string_equal(v, "+15550000003=none");
+	free(v);
+	v = config_value_text(&cfg, "CRITICAL_SMS", 1);
+	assert_string_equal(v, "+15550000003=none,+15550000001=+15559999991");
+	free(v);
+	v = config_value_text(&cfg, "WEEKEND_SMS", 1);
+	assert_string_equal(v, "");
+	free(v);
 	config_release(&cfg);
 }
 
