@@ -353,6 +353,10 @@ scenario_seller_channels_from_preferences() {
 	harness_cron tick >/dev/null
 	assert_eq "no receipt in FALLBACK_NORMAL_AFTER_SECONDS: SMS, not email" "whatsapp|$A|sent > sms|$A_SMS|sent" "$(chain_of "$wa")"
 	assert_contains "the SMS is the order's SMS text" "$(sms_sent | jq -r '.[0].form.Body')" "2002"
+	http GET /tenants/me/alerts "" -H "Authorization: Bearer $tok"
+	assert_eq "the seller's list: the SMS step, then the WhatsApp message, each carrying the order" \
+		'sms ["order.placed"] ["ev-p1"] whatsapp ["order.placed"] ["ev-p1"]' \
+		"$(jq -r '[.alerts[] | "\(.channel) \(.types | tojson) \(.event_ids | tojson)"] | join(" ")' <<<"$HTTP_BODY")"
 }
 
 # ---------------------------------------------------------------- hostile input
