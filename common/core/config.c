@@ -214,6 +214,39 @@ static const struct var_slot vars[] = {
     {{"ESCALATION_PHONE", CFG_PHONES, NULL, 0, 0, 0,
       "ESCALATION_PHONE_1..10: next tier for unacknowledged critical alerts (E.164)"},
      OFF(escalation)},
+    {{"CRITICAL_EMAIL", CFG_CONTACT, NULL, 0, 0, 0,
+      "CRITICAL_EMAIL_1..10: email address of CRITICAL_PHONE_n, the email step of the fallback "
+      "chain"},
+     OFF(contacts)},
+    {{"CRITICAL_SMS", CFG_CONTACT, NULL, 0, 0, 0,
+      "CRITICAL_SMS_1..10: SMS number of CRITICAL_PHONE_n when it is not that number; none: "
+      "no SMS to them"},
+     OFF(contacts)},
+    {{"WEEKEND_EMAIL", CFG_CONTACT, NULL, 0, 0, 0,
+      "WEEKEND_EMAIL_1..10: email address of WEEKEND_PHONE_n"},
+     OFF(contacts)},
+    {{"WEEKEND_SMS", CFG_CONTACT, NULL, 0, 0, 0,
+      "WEEKEND_SMS_1..10: SMS number of WEEKEND_PHONE_n when it is not that number; none: no "
+      "SMS"},
+     OFF(contacts)},
+    {{"ESCALATION_EMAIL", CFG_CONTACT, NULL, 0, 0, 0,
+      "ESCALATION_EMAIL_1..10: email address of ESCALATION_PHONE_n"},
+     OFF(contacts)},
+    {{"ESCALATION_SMS", CFG_CONTACT, NULL, 0, 0, 0,
+      "ESCALATION_SMS_1..10: SMS number of ESCALATION_PHONE_n when it is not that number; "
+      "none: no SMS"},
+     OFF(contacts)},
+    {{"FALLBACK_CHAIN_CRITICAL", CFG_STRING, "whatsapp,sms,email", 0, 0, 0,
+      "channels an operator's critical alert tries in order, whatsapp first (whatsapp,sms,email;"
+      " whatsapp,email; whatsapp)"},
+     OFF(fallback_chain_critical)},
+    {{"FALLBACK_AFTER_SECONDS", CFG_INT, "300", 1, 86400, 0,
+      "seconds a critical (operator) or urgent (seller) message may go without a delivered "
+      "receipt before the next channel of its chain is tried"},
+     OFF(fallback_after_s)},
+    {{"FALLBACK_NORMAL_AFTER_SECONDS", CFG_INT, "3600", 1, 604800, 0,
+      "the same for a seller's normal alert (whatsapp, then email)"},
+     OFF(fallback_normal_after_s)},
     {{"ESCALATION_MINUTES", CFG_INT, "15", 0, 1440, 1,
       "minutes a critical alert may stay unacknowledged before it escalates; 0 = never"},
      OFF(escalation_minutes)},
@@ -505,6 +538,7 @@ static int set_var(struct config *cfg, const struct var_slot *s, const char *val
 		r = set_small(cfg, s, value, &why);
 		break;
 	case CFG_PHONES:
+	case CFG_CONTACT:
 	case CFG_THRESHOLD:
 		*err = xasprintf("%s: internal error (list type)", v->name);
 		return -1;
@@ -643,7 +677,7 @@ int config_var_known(const char *key)
 {
 	for (size_t i = 0; i < ARRAY_LEN(vars); i++) {
 		size_t n = strlen(vars[i].v.name);
-		if (vars[i].v.type == CFG_PHONES) {
+		if (vars[i].v.type == CFG_PHONES || vars[i].v.type == CFG_CONTACT) {
 			if (strncmp(key, vars[i].v.name, n) == 0 && key[n] == '_')
 				return 1;
 		} else if (strcmp(key, vars[i].v.name) == 0) {
@@ -690,6 +724,119 @@ static int load_phones(struct config *cfg, const struct var_slot *s, const struc
 		free(k);
 	}
 	return 0;
+}
+
+/* The entry of cfg->contacts for phone, made when missing (NULL when the directory is full). */
+static struct contact_addr *contact_entry(struct config *cfg, const char *phone)
+{
+	struct contact_dir *d = &cfg->contacts;
+	for (int i = 0; i < d->n; i++)
+		if (strcmp(d->v[i].phone, phone) == 0)
+			return &d->v[i];
+	if (d->n == CONTACT_DIR_MAX)
+		return NULL;
+	struct contact_addr *a = &d->v[d->n++];
+	memset(a, 0, sizeof(*a));
+	snprintf(a->phone, sizeof(a->phone), "%s", phone);
+	return a;
+}
+
+/*
+ * <LIST>_EMAIL_n or <LIST>_SMS_n (s names the variable without its _n) into cfg->contacts,
+ * beside <LIST>_PHONE_n: that one must be set; an email must be one email_address_check()
+ * accepts, an SMS number E.164 or "none"; one contact given two different emails (or SMS
+ * numbers) by two lists is refused. 0, or -1 with *err naming the variable.
+ */
+static int load_contact(struct config *cfg, const struct var_slot *s, const struct kvlist *raw,
+                        char **err)
+{
+	size_t n = strlen(s->v.name);
+	const char *us = strrchr(s->v.name, '_');
+	int is_email = strcmp(us, "_EMAIL") == 0;
+	for (size_t i = 0; i < raw->n; i++) {
+		const char *k = raw->items[i].key;
+		long long idx;
+		const char *why;
+		if (strncmp(k, s->v.name, n) != 0 || k[n] != '_')
+			continue;
+		if (k[n + 1] < '1' || k[n + 1] > '9' ||
+		    parse_int(k + n + 1, 1, PHONE_LIST_MAX, &idx, &why) < 0) {
+			*err = xasprintf("%s: the suffix must be 1..%d", k, PHONE_LIST_MAX);
+			return -1;
+		}
+	}
+	for (int i = 1; i <= PHONE_LIST_MAX; i++) {
+		char *k = xasprintf("%s_%d", s->v.name, i);
+		char *pk = xasprintf("%.*s_PHONE_%d", (int)(us - s->v.name), s->v.name, i);
+		const char *v = kv_get(raw, k), *pv = kv_get(raw, pk), *why = NULL;
+		char num[PHONE_MAX], sms[PHONE_MAX];
+		int ret = 0;
+		struct contact_addr *a = NULL;
+		if (!v || !*v)
+			goto next;
+		ret = -1;
+		if (!pv || !*pv) {
+			*err = xasprintf("%s is set but %s is not: it is that contact's address", k,
+			                 pk);
+			goto next;
+		}
+		if (phone_normalize(pv, num, &why) < 0) { /* load_phones says so first */
+			*err = xasprintf("%s %s, got '%s'", pk, why, pv);
+			goto next;
+		}
+		if (is_email && email_address_check(v, &why) < 0) {
+			/* The value is not repeated: it may hold a line break. */
+			*err = xasprintf("%s %s", k, why);
+			goto next;
+		}
+		if (!is_email && strcmp(v, "none") != 0 && phone_normalize(v, sms, &why) < 0) {
+			*err = xasprintf("%s %s (or none), got '%s'", k, why, v);
+			goto next;
+		}
+		if (!(a = contact_entry(cfg, num))) {
+			*err = xasprintf("%s: too many contacts", k);
+			goto next;
+		}
+		char *field = is_email ? a->email : a->sms;
+		size_t len = is_email ? sizeof(a->email) : sizeof(a->sms);
+		const char *val = is_email || strcmp(v, "none") == 0 ? v : sms;
+		if (*field && strcmp(field, val) != 0) {
+			*err = xasprintf("%s gives %s another %s than another list does", k, num,
+			                 is_email ? "email address" : "SMS number");
+			goto next;
+		}
+		snprintf(field, len, "%s", val);
+		ret = 0;
+	next:
+		free(k);
+		free(pk);
+		if (ret < 0)
+			return -1;
+	}
+	return 0;
+}
+
+const struct contact_addr *config_contact(const struct config *cfg, const char *phone)
+{
+	for (int i = 0; i < cfg->contacts.n; i++)
+		if (strcmp(cfg->contacts.v[i].phone, phone) == 0)
+			return &cfg->contacts.v[i];
+	return NULL;
+}
+
+int config_contact_sms(const struct config *cfg, const char *phone, char *out)
+{
+	const struct contact_addr *a = config_contact(cfg, phone);
+	if (a && strcmp(a->sms, "none") == 0)
+		return 0;
+	snprintf(out, PHONE_MAX, "%s", a && *a->sms ? a->sms : phone);
+	return 1;
+}
+
+const char *config_contact_email(const struct config *cfg, const char *phone)
+{
+	const struct contact_addr *a = config_contact(cfg, phone);
+	return a && *a->email ? a->email : NULL;
 }
 
 /*
@@ -750,10 +897,16 @@ static int empty_is_default(enum cfg_type t)
 /* Every variable of the table, and the thresholds, from raw (else their defaults). 0 / -1. */
 static int set_all(struct config *cfg, const struct kvlist *raw, char **err)
 {
+	cfg->contacts.n = 0;
 	for (size_t i = 0; i < ARRAY_LEN(vars); i++) {
 		const struct var_slot *s = &vars[i];
 		if (s->v.type == CFG_PHONES) {
 			if (load_phones(cfg, s, raw, err) < 0)
+				return -1;
+			continue;
+		}
+		if (s->v.type == CFG_CONTACT) {
+			if (load_contact(cfg, s, raw, err) < 0)
 				return -1;
 			continue;
 		}
@@ -1033,6 +1186,12 @@ static int finish_config(struct config *cfg, char **err)
 		*err = xstrdup("PLATFORM_API_KEY must differ from MONITORING_API_TOKEN");
 		return -1;
 	}
+	const char *cwhy;
+	if (chain_parse(cfg->fallback_chain_critical, &cfg->critical_chain, &cwhy) < 0) {
+		*err = xasprintf("FALLBACK_CHAIN_CRITICAL %s, got '%s'", cwhy,
+		                 cfg->fallback_chain_critical);
+		return -1;
+	}
 	if (check_tenant_keys(cfg, err) < 0 || check_alertmanager_token(cfg, err) < 0 ||
 	    check_smtp(cfg, err) < 0 || check_sms(cfg, err) < 0 || check_canary(cfg, err) < 0)
 		return -1;
@@ -1161,6 +1320,26 @@ char *config_value_text(const struct config *cfg, const char *name, int redact)
 			struct buf b = BUF_INIT(4096);
 			for (int j = 0; j < pl->n; j++)
 				buf_printf(&b, "%s%s", j ? "," : "", pl->num[j]);
+			return buf_detach(&b);
+		}
+		case CFG_CONTACT: {
+			/* "+49...=a@example.com,...": the address of that kind of each contact of
+			 * the list the variable belongs to (the directory is by person). */
+			int is_email = strcmp(strrchr(s->v.name, '_'), "_EMAIL") == 0;
+			const struct phone_list *list =
+			    strncmp(s->v.name, "CRITICAL_", 9) == 0  ? &cfg->critical
+			    : strncmp(s->v.name, "WEEKEND_", 8) == 0 ? &cfg->weekend
+			                                             : &cfg->escalation;
+			struct buf b = BUF_INIT(16384);
+			const char *sep = "";
+			for (int j = 0; j < cfg->contacts.n; j++) {
+				const struct contact_addr *a = &cfg->contacts.v[j];
+				const char *v = is_email ? a->email : a->sms;
+				if (*v && phone_list_has(list, a->phone)) {
+					buf_printf(&b, "%s%s=%s", sep, a->phone, v);
+					sep = ",";
+				}
+			}
 			return buf_detach(&b);
 		}
 		case CFG_THRESHOLD:

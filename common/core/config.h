@@ -17,10 +17,28 @@
 
 #include <stddef.h>
 
+#include "core/chain.h"
+#include "core/email.h"
 #include "core/log.h"
 #include "core/metrics.h"
 #include "core/phone.h"
 #include "core/phonelist.h"
+
+/*
+ * The operator contacts' other addresses, by WhatsApp number: their email (CRITICAL_EMAIL_n
+ * beside CRITICAL_PHONE_n, WEEKEND_EMAIL_n, ESCALATION_EMAIL_n) and their SMS number
+ * (CRITICAL_SMS_n and the like; unset: the WhatsApp number itself; "none": no SMS).
+ */
+struct contact_addr {
+	char phone[PHONE_MAX];             /* the WhatsApp number (normalised) */
+	char sms[PHONE_MAX];               /* "" unset (the WhatsApp number), "none", or E.164 */
+	char email[EMAIL_ADDRESS_MAX + 1]; /* "" none */
+};
+#define CONTACT_DIR_MAX (3 * PHONE_LIST_MAX)
+struct contact_dir {
+	int n;
+	struct contact_addr v[CONTACT_DIR_MAX];
+};
 
 struct config {
 	char *env_file;
@@ -64,6 +82,12 @@ struct config {
 	long long sms_max_segments, sms_rate_per_second, sms_retry_base_s, sms_retry_max_s;
 	struct phone_list critical, warning, weekend, escalation;
 	long long escalation_minutes, repeat_minutes;
+	/* The fallback chain (issue 18, delivery/fallback.h). */
+	char *fallback_chain_critical;     /* FALLBACK_CHAIN_CRITICAL as written */
+	struct chain critical_chain;       /* ... parsed (finish_config) */
+	long long fallback_after_s;        /* urgent and critical: no receipt by then, next step */
+	long long fallback_normal_after_s; /* normal (sellers' warnings): the same */
+	struct contact_dir contacts;       /* CRITICAL_EMAIL_n, CRITICAL_SMS_n and the like */
 	char *spool_dir;
 	long long pause_max_minutes;
 	long long command_max_age_s; /* older commands are audited, not obeyed */
@@ -92,6 +116,13 @@ struct config {
 	struct thresholds thresholds;
 };
 
+/* The addresses known for WhatsApp number phone, or NULL. */
+const struct contact_addr *config_contact(const struct config *cfg, const char *phone);
+/* The SMS number of operator contact phone (into out, PHONE_MAX): 1, or 0 when "none". */
+int config_contact_sms(const struct config *cfg, const char *phone, char *out);
+/* The email address of operator contact phone, or NULL when none is configured. */
+const char *config_contact_email(const struct config *cfg, const char *phone);
+
 enum cfg_type {
 	CFG_STRING,
 	CFG_SECRET,
@@ -105,6 +136,8 @@ enum cfg_type {
 	CFG_IDENT,
 	CFG_LEVEL,
 	CFG_PHONES,    /* NAME_1 .. NAME_10 */
+	CFG_CONTACT,   /* NAME_1 .. NAME_10 beside <LIST>_PHONE_n: an email (<LIST>_EMAIL) or an
+	                  SMS number (<LIST>_SMS) of that contact, into struct contact_dir */
 	CFG_THRESHOLD, /* THRESHOLD_<METRIC>_WARNING / _CRITICAL, generated */
 };
 

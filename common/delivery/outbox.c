@@ -48,12 +48,14 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 		return -1;
 	}
 	char *ids = pg_bigint_array(m->alert_ids, m->n_alert_ids);
-	char run[24], nb[24], acct[24], tenant[24];
+	char run[24], nb[24], acct[24], tenant[24], after[24], follows[24];
 	snprintf(run, sizeof(run), "%lld", m->check_run_id);
 	snprintf(nb, sizeof(nb), "%lld", m->not_before);
 	snprintf(acct, sizeof(acct), "%lld", m->account_id ? m->account_id : ACCOUNT_OPERATOR_ID);
 	snprintf(tenant, sizeof(tenant), "%lld", m->tenant_id);
-	const char *p[13] = {m->phone,
+	snprintf(after, sizeof(after), "%lld", m->fallback_after_s);
+	snprintf(follows, sizeof(follows), "%lld", m->follows_id);
+	const char *p[16] = {m->phone,
 	                     m->content,
 	                     m->priority,
 	                     m->kind,
@@ -65,19 +67,25 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 	                     m->suppressible ? "t" : "f",
 	                     m->channel ? m->channel : channel_name(CHANNEL_WHATSAPP),
 	                     acct,
-	                     m->tenant_id ? tenant : NULL};
+	                     m->tenant_id ? tenant : NULL,
+	                     m->fallback_chain,
+	                     m->fallback_chain && m->fallback_after_s > 0 ? after : NULL,
+	                     m->follows_id ? follows : NULL};
+	/* The receipt's deadline counts from when the message may go (not_before). */
 	PGresult *res =
 	    db_query(db,
 	             "INSERT INTO whatsapp_logs (phone_number, message_content, priority, kind,"
 	             " idempotency_key, alert_ids, check_run_id, emergency, not_before, status,"
-	             " channel, account_id, tenant_id)"
+	             " channel, account_id, tenant_id, fallback_chain, fallback_at, follows_id)"
 	             " VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::bigint, $8::boolean,"
 	             " coalesce(to_timestamp($9::float8), now()),"
 	             " CASE WHEN $10::boolean AND EXISTS (SELECT 1 FROM pause_state"
 	             "   WHERE paused_until > now()) THEN 'suppressed' ELSE 'queued' END,"
-	             " $11, $12::bigint, $13::bigint)"
+	             " $11, $12::bigint, $13::bigint, $14::text[],"
+	             " coalesce(to_timestamp($9::float8), now())"
+	             "   + make_interval(secs => $15::int), $16::bigint)"
 	             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING status",
-	             13, p);
+	             16, p);
 	free(ids);
 	if (!res)
 		return -1;

@@ -36,6 +36,15 @@ struct outbox_msg {
 	const char *channel;  /* "whatsapp", "sms", "email"; NULL: "whatsapp" */
 	long long account_id; /* 0: the operator account (ACCOUNT_OPERATOR_ID) */
 	long long tenant_id;  /* 0: none (the operator's own message) */
+	/*
+	 * The fallback chain (delivery/fallback.h): the channels to try after this message, a
+	 * text[] literal ("{sms,email}"; "{}": the last step, its failure still recorded); NULL:
+	 * no chain. fallback_after_s: seconds from not_before (now when 0) by which a delivered
+	 * or read receipt must come, else the next step goes; 0: no timer (failures only).
+	 */
+	const char *fallback_chain;
+	long long fallback_after_s;
+	long long follows_id; /* the message this one is the next step of; 0: none */
 };
 
 #define OUTBOX_MAX_CONTENT 4096

@@ -6,6 +6,7 @@
 static const char *const step_names[DRAIN_STEP_COUNT] = {
     [DRAIN_STEP_WEBHOOK_RETRIES] = "webhook_retries",
     [DRAIN_STEP_PAUSE_END] = "pause_end",
+    [DRAIN_STEP_FALLBACK] = "fallback",
     [DRAIN_STEP_ESCALATE] = "escalate",
     [DRAIN_STEP_SEND] = "drain",
 };
@@ -25,6 +26,8 @@ int drain_step(struct db *db, struct config *cfg, enum drain_step s, struct drai
 		run->pause_announced = pe == 1;
 		return pe < 0 ? -1 : 0;
 	}
+	case DRAIN_STEP_FALLBACK:
+		return fallback_run(db, cfg, &run->fs) == 0 ? 0 : -1;
 	case DRAIN_STEP_ESCALATE:
 		return escalate_run(db, cfg, &run->es) == 0 ? 0 : -1;
 	case DRAIN_STEP_SEND:
@@ -55,6 +58,13 @@ struct json_object *drain_step_json(enum drain_step s, const struct drain_run *r
 	case DRAIN_STEP_PAUSE_END:
 		json_object_object_add(o, "announced",
 		                       json_object_new_boolean(run->pause_announced));
+		break;
+	case DRAIN_STEP_FALLBACK:
+		add_int(o, "examined", run->fs.examined);
+		add_int(o, "queued", run->fs.queued);
+		add_int(o, "sms", run->fs.sms);
+		add_int(o, "email", run->fs.email);
+		add_int(o, "exhausted", run->fs.exhausted);
 		break;
 	case DRAIN_STEP_ESCALATE:
 		add_int(o, "escalated", run->es.escalated);

@@ -2,7 +2,9 @@
  * drain.h: the drain sequence, one for `cron drain` and `cron tick`.
  *
  * In order: webhook events whose processing failed and are due again, a
- * pause that expired and was not announced yet, the escalations and repeats
+ * pause that expired and was not announced yet, the fallback chain's next
+ * steps (jobs/fallback.h: before escalation, so a critical alert found
+ * undelivered escalates in the same run), the escalations and repeats
  * that are due, then sending what is due (which replays the spool first,
  * outbox.h). Acknowledgements waiting in retried webhook events are applied
  * before escalation, so an alert acknowledged meanwhile does not escalate.
@@ -20,12 +22,14 @@
 #include "core/config.h"
 #include "db/db.h"
 #include "delivery/outbox.h"
+#include "jobs/fallback.h"
 #include "monitor/escalate.h"
 #include "webhook/webhook_stats.h"
 
 enum drain_step {
 	DRAIN_STEP_WEBHOOK_RETRIES,
 	DRAIN_STEP_PAUSE_END,
+	DRAIN_STEP_FALLBACK,
 	DRAIN_STEP_ESCALATE,
 	DRAIN_STEP_SEND,
 	DRAIN_STEP_COUNT
@@ -35,6 +39,7 @@ enum drain_step {
 struct drain_run {
 	struct webhook_stats ws;
 	int pause_announced; /* 1 when an expired pause was announced */
+	struct fallback_stats fs;
 	struct escalate_stats es;
 	struct drain_stats ds;
 };
@@ -46,7 +51,8 @@ struct drain_run {
 /* Webhook events one run retries at most. */
 #define DRAIN_WEBHOOK_BATCH 1000
 
-/* The step's name in tick's output: "webhook_retries", "pause_end", "escalate", "drain". */
+/* The step's name in tick's output: "webhook_retries", "pause_end", "fallback", "escalate",
+ * "drain". */
 const char *drain_step_name(enum drain_step s);
 
 /* Run step s, its counts into *run. 0, or -1 with the reason in db->err. */

@@ -23,12 +23,25 @@ static void remove_numbers(struct notice *n, const struct phone_list *l)
 static int escalations(struct db *db, const struct config *cfg, time_t now, struct notices *ns,
                        struct escalate_stats *st)
 {
-	PGresult *res = db_query(db,
-	                         "SELECT id, message, extract(epoch FROM now() - opened_at)::bigint"
-	                         " FROM alerts WHERE status = 'open' AND severity = 'critical'"
-	                         " AND acknowledged_at IS NULL AND escalation_level = 0"
-	                         " AND escalate_at <= now() ORDER BY id FOR UPDATE",
-	                         0, NULL);
+	/*
+	 * Due by the timer, or never delivered: a message about it to an operator failed for good
+	 * or went without a receipt past its deadline (the fallback step marked it), and none
+	 * about it was delivered or read since.
+	 */
+	PGresult *res = db_query(
+	    db,
+	    "SELECT a.id, a.message, extract(epoch FROM now() - a.opened_at)::bigint,"
+	    " a.escalate_at > now()"
+	    " FROM alerts a WHERE a.status = 'open' AND a.severity = 'critical'"
+	    " AND a.acknowledged_at IS NULL AND a.escalation_level = 0"
+	    " AND (a.escalate_at <= now() OR (EXISTS (SELECT 1 FROM whatsapp_logs w"
+	    "     WHERE w.alert_ids @> ARRAY[a.id] AND w.tenant_id IS NULL"
+	    "     AND w.direction = 'outbound' AND w.fallback_state IS NOT NULL)"
+	    "   AND NOT EXISTS (SELECT 1 FROM whatsapp_logs w WHERE w.alert_ids @> ARRAY[a.id]"
+	    "     AND w.tenant_id IS NULL AND w.direction = 'outbound'"
+	    "     AND w.status IN ('delivered', 'read'))))"
+	    " ORDER BY a.id FOR UPDATE OF a",
+	    0, NULL);
 	if (!res)
 		return -1;
 	int ret = 0;
@@ -45,11 +58,17 @@ static int escalations(struct db *db, const struct config *cfg, time_t now, stru
 		r->step = 1;
 		ret = notify_told(db, cfg, r, now);
 		remove_numbers(r, &cfg->escalation);
+		int undelivered = strcmp(PQgetvalue(res, i, 3), "t") == 0;
 		if (ret == 0 && cfg->escalation.n) {
-			struct notice *e =
-			    notices_add(ns, aid, "critical", NOTICE_ESCALATION,
-			                xasprintf("ESCALATED, not acknowledged for %s: CRITICAL %s",
-			                          age, PQgetvalue(res, i, 1)));
+			struct notice *e = notices_add(
+			    ns, aid, "critical", NOTICE_ESCALATION,
+			    undelivered
+			        ? xasprintf(
+			              "ESCALATED, not delivered to the first tier (open for %s):"
+			              " CRITICAL %s",
+			              age, PQgetvalue(res, i, 1))
+			        : xasprintf("ESCALATED, not acknowledged for %s: CRITICAL %s", age,
+			                    PQgetvalue(res, i, 1)));
 			e->step = 1;
 			e->to = cfg->escalation;
 			e->not_before = now;
@@ -59,8 +78,8 @@ static int escalations(struct db *db, const struct config *cfg, time_t now, stru
 		if (ret == 0) {
 			st->escalated++;
 			log_info("alert_escalated",
-			         "alert %s escalated after %s (%d next-tier numbers)", id, age,
-			         cfg->escalation.n);
+			         "alert %s escalated after %s%s (%d next-tier numbers)", id, age,
+			         undelivered ? ", never delivered" : "", cfg->escalation.n);
 		}
 	}
 	PQclear(res);

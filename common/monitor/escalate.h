@@ -4,6 +4,10 @@
  * Escalation: a critical alert still unacknowledged ESCALATION_MINUTES after
  * it opened (or rose to critical) goes to ESCALATION_PHONE_n, and those who
  * were told are reminded. It happens once per alert (escalation_level 0 -> 1).
+ * A critical alert never delivered escalates at once, without waiting out the
+ * timer: a message about it to an operator failed for good or had no receipt by
+ * its deadline (jobs/fallback.h marked it: fallback_state set) and none about
+ * it was delivered or read. Its escalation says "not delivered".
  *
  * Repeat: every ALERT_REPEAT_MINUTES an open, unacknowledged alert is sent
  * again to those who were told; a warning only inside business hours.

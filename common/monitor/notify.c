@@ -3,6 +3,7 @@
 #include <string.h>
 
 #include "core/buf.h"
+#include "core/chain.h"
 #include "monitor/notify.h"
 #include "delivery/submit.h"
 #include "monitor/route.h"
@@ -225,6 +226,7 @@ int notify_queue(struct db *db, const struct config *cfg, const char *title, con
 	struct delivery_batch b = DELIVERY_BATCH_INIT;
 	struct delivery_result r;
 	notify_batch(title, key_prefix, run_id, emergency, ns, now, &b);
+	notify_batch_chain(cfg, &b);
 	int ret = delivery_submit(db, cfg, &b, &r);
 	delivery_batch_release(&b);
 	if (ret < 0)
@@ -232,6 +234,19 @@ int notify_queue(struct db *db, const struct config *cfg, const char *title, con
 	st->queued += r.queued;
 	st->suppressed += r.suppressed;
 	return 0;
+}
+
+void notify_batch_chain(const struct config *cfg, struct delivery_batch *b)
+{
+	char *rest = chain_pg_rest(&cfg->critical_chain, 1);
+	for (size_t i = 0; i < b->n; i++) {
+		struct outbox_msg *m = &b->v[i].msg;
+		if (!m->priority || strcmp(m->priority, "critical") != 0 || m->fallback_chain)
+			continue;
+		m->fallback_chain = xstrdup(rest);
+		m->fallback_after_s = cfg->fallback_after_s;
+	}
+	free(rest);
 }
 
 void notify_batch(const char *title, const char *key_prefix, long long run_id, int emergency,

@@ -77,8 +77,10 @@ struct notify_stats {
  * Queue one message per (recipient, time), through delivery_submit() in the
  * caller's transaction (it must have begun one: db->in_tx). title starts each
  * message ("Monitoring shop"). key_prefix names the decision ("check:42");
- * NULL keys each group by its first notice (kind, alert id, step). Adds to
- * *st. 0, or -1 (db->err; the caller rolls back).
+ * NULL keys each group by its first notice (kind, alert id, step). A critical
+ * message carries the operators' fallback chain (FALLBACK_CHAIN_CRITICAL after
+ * its WhatsApp step, FALLBACK_AFTER_SECONDS: jobs/fallback.h). Adds to *st. 0, or -1 (db->err; the
+ * caller rolls back).
  */
 int notify_queue(struct db *db, const struct config *cfg, const char *title, const char *key_prefix,
                  long long run_id, int emergency, struct notices *ns, time_t now,
@@ -92,6 +94,13 @@ int notify_queue(struct db *db, const struct config *cfg, const char *title, con
 struct delivery_batch;
 void notify_batch(const char *title, const char *key_prefix, long long run_id, int emergency,
                   const struct notices *ns, time_t now, struct delivery_batch *b);
+
+/*
+ * Give every critical message of b (WhatsApp, not yet given one) the operators'
+ * fallback chain: FALLBACK_CHAIN_CRITICAL after its first step, FALLBACK_AFTER_SECONDS
+ * (jobs/fallback.h). notify_queue() and the test alert do.
+ */
+void notify_batch_chain(const struct config *cfg, struct delivery_batch *b);
 
 /* "2h 5m", "45m", "30s": a duration as people read it. */
 void notify_format_duration(char *out, size_t len, long long seconds);

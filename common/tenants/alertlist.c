@@ -44,6 +44,14 @@ double alertlist_rate(long long num, long long den)
 	"m.tenant_id = $1::int8 AND m.direction = 'outbound'"                                      \
 	" AND m.kind IN ('seller_alert', 'seller_digest')"
 
+/*
+ * The message that carried m's events: m itself, or for a fallback step (jobs/fallback.h) the
+ * first message of its chain, at most two steps up (whatsapp, sms, email).
+ */
+#define CARRIER                                                                                    \
+	"(m.id, m.follows_id, (SELECT f.follows_id FROM whatsapp_logs f WHERE f.id = "             \
+	"m.follows_id))"
+
 /* clang-format off */
 /* $1 tenant, $2 ids below, $3 at most. Columns in the order of list_cols[]. */
 static const char list_sql[] =
@@ -59,9 +67,9 @@ static const char list_sql[] =
     " CASE WHEN m.status = 'failed' THEN m.last_error END,"
     " m.message_content,"
     " (SELECT coalesce(json_agg(DISTINCT e.type ORDER BY e.type), '[]')::text"
-    "   FROM events e WHERE e.message_id = m.id),"
+    "   FROM events e WHERE e.message_id IN " CARRIER "),"
     " (SELECT coalesce(json_agg(e.event_id ORDER BY e.id), '[]')::text"
-    "   FROM events e WHERE e.message_id = m.id)"
+    "   FROM events e WHERE e.message_id IN " CARRIER ")"
     " FROM whatsapp_logs m WHERE " SELLER_ROWS " AND m.id < $2::int8"
     " ORDER BY m.id DESC LIMIT $3::int";
 

@@ -2,9 +2,9 @@
  * alertlist.h: what GET /tenants/me/alerts shows a seller: the alerts sent to the seller
  * (whatsapp_logs rows of kind seller_alert or seller_digest with the seller's tenant_id,
  * outbound; never another tenant's, the operator's or a login/verify code message), newest
- * first, a page at a time, each with the alert types and events it carried and its delivery
- * state; and the figures of the last 7 and 30 days (sent, delivered, read, their rates and
- * the median time from sent to read).
+ * first, a page at a time, each with the alert types and events it carried (a fallback step,
+ * on SMS or email: those of the message it follows) and its delivery state; and the figures of the
+ * last 7 and 30 days (sent, delivered, read, their rates and the median time from sent to read).
  *
  * The answer is a new JSON object the caller puts. Results: 0, or -1 (db->err).
  */

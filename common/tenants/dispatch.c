@@ -4,6 +4,7 @@
 #include <time.h>
 
 #include "core/buf.h"
+#include "core/chain.h"
 #include "core/log.h"
 #include "core/util.h"
 #include "delivery/outbox.h"
@@ -118,6 +119,25 @@ static int mark(struct db *db, long long id, const char *outcome, time_t digest_
 	               3, p);
 }
 
+/*
+ * The fallback chain (jobs/fallback.h) of a seller's message whose most urgent alert is of
+ * urgency u and has channels c (the seller's preference, else the urgency's default: urgent
+ * whatsapp,sms,email, normal whatsapp,email, low whatsapp): the steps after WhatsApp into *rest
+ * (the caller frees; NULL: WhatsApp only, no chain), within FALLBACK_AFTER_SECONDS (urgent) or
+ * FALLBACK_NORMAL_AFTER_SECONDS.
+ */
+static void seller_chain(const struct config *cfg, enum alert_urgency u, const struct chain *c,
+                         struct outbox_msg *m, char **rest)
+{
+	*rest = NULL;
+	if (c->n < 2)
+		return;
+	*rest = chain_pg_rest(c, 1);
+	m->fallback_chain = *rest;
+	m->fallback_after_s =
+	    u == ALERT_URGENT ? cfg->fallback_after_s : cfg->fallback_normal_after_s;
+}
+
 /* Queue one message (in the open transaction): 0, or -1. */
 static int queue(struct db *db, const struct config *cfg, struct outbox_msg *m)
 {
@@ -133,7 +153,7 @@ static int queue(struct db *db, const struct config *cfg, struct outbox_msg *m)
 
 static const char new_sql[] =
     "SELECT e.id, e.type, e.data::text, e.tenant_id, p.enabled, p.delivery, " SELLER_COLUMNS
-    ", " HELD_COLUMNS " FROM events e JOIN tenants t ON t.id = e.tenant_id"
+    ", " HELD_COLUMNS ", p.channels::text FROM events e JOIN tenants t ON t.id = e.tenant_id"
     " LEFT JOIN alert_preferences p ON p.tenant_id = e.tenant_id AND p.type = e.type"
     " WHERE e.outcome IS NULL ORDER BY e.id LIMIT " STR(
         DISPATCH_BATCH) " FOR UPDATE OF e SKIP LOCKED";
@@ -142,8 +162,9 @@ static const char new_sql[] =
 struct pending {
 	long long id, tenant_id, not_before;
 	const struct alert_type *t;
-	int row;  /* its row of the query: the data and the seller's number */
-	int done; /* queued */
+	struct chain channels; /* the seller's channels for its type (prefs.h) */
+	int row;               /* its row of the query: the data and the seller's number */
+	int done;              /* queued */
 };
 
 /*
@@ -165,6 +186,7 @@ static int decide(struct db *db, time_t now, PGresult *r, int i, struct dispatch
 		return mark(db, id, "disabled", 0);
 	}
 	pref_effective(t, db_value(r, i, 4), db_value(r, i, 5), &pref);
+	pref_set_channels(&pref, db_value(r, i, 13));
 	const char *why = seller_refusal(&s);
 	if (!why && !pref.enabled)
 		why = "disabled";
@@ -184,6 +206,7 @@ static int decide(struct db *db, time_t now, PGresult *r, int i, struct dispatch
 	p->id = id;
 	p->tenant_id = strtoll(PQgetvalue(r, i, 3), NULL, 10);
 	p->t = t;
+	p->channels = pref.channels;
 	p->row = i;
 	p->not_before = t->urgency == ALERT_URGENT
 	                    ? 0
@@ -203,6 +226,7 @@ static int send_group(struct db *db, const struct config *cfg, PGresult *r, stru
 	long long *ids = xcalloc(n, sizeof(*ids));
 	char **lines = xcalloc(n, sizeof(*lines));
 	enum alert_urgency most = ALERT_LOW;
+	const struct chain *chain = &v[first].channels;
 	for (size_t j = first; j < n; j++) {
 		if (v[j].done || v[j].tenant_id != v[first].tenant_id ||
 		    v[j].not_before != v[first].not_before)
@@ -210,8 +234,10 @@ static int send_group(struct db *db, const struct config *cfg, PGresult *r, stru
 		v[j].done = 1;
 		ids[k] = v[j].id;
 		lines[k++] = event_text(v[j].t, PQgetvalue(r, v[j].row, 2));
-		if (v[j].t->urgency < most)
+		if (v[j].t->urgency < most || j == first) {
 			most = v[j].t->urgency;
+			chain = &v[j].channels;
+		}
 	}
 	char key[40];
 	snprintf(key, sizeof(key), k == 1 ? "event:%lld" : "events:%lld", ids[0]);
@@ -227,7 +253,10 @@ static int send_group(struct db *db, const struct config *cfg, PGresult *r, stru
 	    .tenant_id = v[first].tenant_id,
 	    .not_before = v[first].not_before,
 	};
+	char *rest;
+	seller_chain(cfg, most, chain, &m, &rest);
 	int rc = queue(db, cfg, &m);
+	free(rest);
 	if (rc == 0)
 		rc = mark_sent(db, ids, k, key);
 	if (rc == 0) {
@@ -340,7 +369,16 @@ static int digest_one(struct db *db, const struct config *cfg, time_t now, PGres
 	    .not_before =
 	        urgent ? 0 : (long long)quiet_until(s.zone, s.quiet_start, s.quiet_end, now),
 	};
+	/* A digest is news, not an emergency: only its urgent events' chain applies. */
+	char *rest;
+	struct chain dc;
+	if (urgent)
+		chain_urgent(&dc);
+	else
+		chain_whatsapp_only(&dc);
+	seller_chain(cfg, urgent ? ALERT_URGENT : ALERT_LOW, &dc, &m, &rest);
 	rc = queue(db, cfg, &m);
+	free(rest);
 	if (rc == 0)
 		rc = mark_sent(db, ids, n, key);
 	if (rc == 0) {

@@ -31,6 +31,10 @@
  * quiet hours like a normal alert unless one of its events is urgent.
  * Every event sent records the message that carried it (events.message_id), in the same
  * transaction as the message is queued.
+ * Each message carries its fallback chain (jobs/fallback.h): the seller's channels for the
+ * type of its most urgent alert (prefs.h; by default urgent whatsapp,sms,email, normal
+ * whatsapp,email, low none) after WhatsApp, within FALLBACK_AFTER_SECONDS (urgent) or
+ * FALLBACK_NORMAL_AFTER_SECONDS; a digest the urgent chain when it holds an urgent event.
  *
  * Results: 0, or -1 (db->err; what was committed before stays done).
  */

@@ -1,7 +1,9 @@
 /*
  * prefs.h: a seller's alert preferences (table alert_preferences, sql/013), per alert type:
  * on or off, immediate or in a digest (hourly or daily, in the seller's zone), and the
- * channels in order (["whatsapp"], the only one until the channel issue lands).
+ * channels in order, whatsapp first (the fallback chain, jobs/fallback.h: urgent types
+ * default to ["whatsapp", "sms", "email"], normal ones to ["whatsapp", "email"], low ones to
+ * ["whatsapp"]).
  *
  * A type without a row has its defaults: on, and the alerttype.h table's delivery: a type
  * marked ALERT_DIGEST (the cart operations) in the hourly digest, the rest immediate. A type
@@ -20,13 +22,12 @@
 #include <json-c/json.h>
 #include <stddef.h>
 
+#include "core/chain.h"
 #include "db/db.h"
 #include "tenants/alerttype.h"
 
 enum pref_delivery { PREF_IMMEDIATE, PREF_HOURLY, PREF_DAILY };
 
-/* The one channel there is, for now. */
-#define PREF_CHANNEL "whatsapp"
 /* The code of a 400 for switching off a locked type. */
 #define PREF_E_LOCKED "locked_type"
 
@@ -34,6 +35,7 @@ struct alert_pref {
 	const struct alert_type *type;
 	int enabled;
 	enum pref_delivery delivery;
+	struct chain channels; /* in order, whatsapp first */
 };
 
 /* "immediate", "hourly", "daily". */
@@ -44,8 +46,17 @@ int pref_delivery_parse(const char *s, enum pref_delivery *d);
 /* 1 when the seller may not switch type t off. */
 int pref_locked(const struct alert_type *t);
 
-/* t's defaults. */
+/* t's defaults (the channels by its urgency). */
 void pref_default(const struct alert_type *t, struct alert_pref *p);
+
+/* The channels of t's default chain, by its urgency. */
+void pref_default_channels(const struct alert_type *t, struct chain *c);
+
+/*
+ * p's channels from a stored text[] ("{whatsapp,sms}"); NULL (or a value chain_from_names
+ * refuses): the defaults stay.
+ */
+void pref_set_channels(struct alert_pref *p, const char *stored);
 
 /*
  * t's effective preference from a stored row's values (enabled: "t"/"f", delivery: a name),
@@ -60,11 +71,14 @@ struct pref_change {
 	int set_enabled, enabled;
 	int set_delivery;
 	enum pref_delivery delivery;
+	int set_channels;
+	struct chain channels;
 };
 
 /*
  * A change: {"preferences": {"<type>": {"enabled": bool, "delivery": "immediate" | "hourly" |
- * "daily", "channels": ["whatsapp"]}, ...}} with at least one type, each setting at least one
+ * "daily", "channels": ["whatsapp", "sms", "email"]}, ...}} (channels: 1 to 3 of whatsapp, sms
+ * and email, each once, whatsapp first) with at least one type, each setting at least one
  * member; nothing else. 0 with *out (n entries, one per type); or -1 with *code ("invalid_field",
  * or PREF_E_LOCKED when a locked type would be switched off), *field (the member at fault,
  * "preferences.security.login.enabled") and *err (a sentence starting with it), both new.
@@ -80,7 +94,7 @@ int pref_load(struct db *db, long long tenant_id, struct alert_pref *out);
 int pref_apply(struct db *db, long long tenant_id, const struct pref_change *c, size_t n);
 
 /* {"preferences": {"<type>": {enabled, delivery, channels, locked, urgency, default:
- * {enabled, delivery}}, ...}} for n preferences (caller puts it). */
+ * {enabled, delivery, channels}}, ...}} for n preferences (caller puts it). */
 struct json_object *pref_to_json(const struct alert_pref *p, size_t n);
 
 #endif

@@ -550,7 +550,7 @@
 
   /*
    * GET /tenants/me/preferences lists every alert type: enabled, delivery (immediate, hourly,
-   * daily), channels (["whatsapp"], the only one the API takes for now: shown, not editable),
+   * daily), channels (the fallback chain in order: shown, not editable here; PATCH takes them),
    * locked (security.*, payment.failed: cannot be switched off), urgency. Save sends PATCH with
    * only what the form changed; a 400 names the member ("preferences.order.placed.delivery"),
    * and its words go next to that type.

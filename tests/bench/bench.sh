@@ -22,6 +22,10 @@
 #   STARTTLS with a certificate made here, AUTH, each message written to a Maildir) at
 #   SMTP_RATE_PER_SECOND=1000 (the cap out of the way: the figure is what the drain and the
 #   server manage; the default cap, 5/s, makes 200 s the floor). BENCH_ONLY=email prints only it.
+#   fallbacks to email: 1,000 sellers' WhatsApp alerts failed for good (131026), their chain
+#   {email}, then one `cron drain`: the fallback step queues each seller's email step (its
+#   address read from its own tenant row, linked by follows_id) and the drain sends them through
+#   the same SMTP server: seconds until all 1,000 are in the Maildir.
 #   DATABASE_POOLING: the signed webhook and GET /monitoring/alerts with the state database's
 #   statements prepared per connection (session) and unnamed (transaction), direct, and
 #   unnamed through PgBouncer in transaction mode, req/s side by side.
@@ -115,23 +119,48 @@ email_round() { # email_round: seconds to send N emails (after a warm-up of the 
 	fi
 	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", b - a }'
 }
+fallback_round() { # fallback_round: seconds from N failed WhatsApp alerts to N emails sent
+	local t0 t1 sent arrived
+	smtp_clear
+	psql_state "TRUNCATE whatsapp_logs CASCADE; DELETE FROM tenants; DELETE FROM recipient_slots;
+	 DELETE FROM send_rate;
+	 INSERT INTO tenants (external_id, display_name, whatsapp_number, whatsapp_verified_at, email)
+	 SELECT 'bench-' || g, 'Shop ' || g, '+2349' || lpad(g::text, 9, '0'), now(),
+	   'owner' || g || '@shop.example.test' FROM generate_series(1, $N) g;
+	 INSERT INTO whatsapp_logs (phone_number, message_content, priority, idempotency_key,
+	   status, failed_at, last_error_code, channel, account_id, tenant_id, fallback_chain, fallback_at)
+	 SELECT t.whatsapp_number, 'Payment FAILED #' || t.id || E'\\nsecond line', 'critical',
+	   'bench:fb:' || t.id, 'failed', now(), '131026', 'whatsapp', 1, t.id, '{email}',
+	   now() + interval '300 seconds' FROM tenants t" >/dev/null
+	t0=$(date +%s.%N)
+	harness_cron drain >/dev/null
+	t1=$(date +%s.%N)
+	sent=$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE channel = 'email' AND status = 'sent' AND follows_id IS NOT NULL")
+	arrived=$(find "$SMTP_DIR/maildir/new" -type f | wc -l)
+	if [[ $sent != "$N" || $arrived != "$N" ]]; then
+		echo "bench: $sent of $N fallback emails sent, $arrived arrived" >&2
+	fi
+	awk -v a="$t0" -v b="$t1" 'BEGIN { printf "%.2f\n", b - a }'
+}
 email_table() {
 	smtp_check_installed || return 0
 	smtp_setup
 	smtp_start tls bench-user:bench-pass-1234
-	local secs
-	secs=$(
-		export SMTP_URL=smtp://127.0.0.1:$SMTP_PORT SMTP_FROM='Bench <bench@example.test>' \
-			SMTP_CA_FILE=$SMTP_DIR/cert.pem SMTP_USERNAME=bench-user \
-			SMTP_PASSWORD=bench-pass-1234 SMTP_RATE_PER_SECOND=1000
-		for _ in $(seq "$ROUNDS"); do email_round; done | median
-	)
+	local secs fsecs
+	export SMTP_URL=smtp://127.0.0.1:$SMTP_PORT SMTP_FROM='Bench <bench@example.test>' \
+		SMTP_CA_FILE=$SMTP_DIR/cert.pem SMTP_USERNAME=bench-user \
+		SMTP_PASSWORD=bench-pass-1234 SMTP_RATE_PER_SECOND=1000
+	secs=$(for _ in $(seq "$ROUNDS"); do email_round; done | median)
+	fsecs=$(for _ in $(seq "$ROUNDS"); do fallback_round; done | median)
+	unset SMTP_URL SMTP_FROM SMTP_CA_FILE SMTP_USERNAME SMTP_PASSWORD SMTP_RATE_PER_SECOND
 	smtp_stop
 	printf '\n%-44s %10s %12s %10s\n' "email drain (median of $ROUNDS)" "messages" "seconds" "msg/s"
 	printf '%-44s %10d %12.2f %10.1f\n' "aiosmtpd on loopback, STARTTLS + AUTH" "$N" "$secs" \
 		"$(awk -v n="$N" -v s="$secs" 'BEGIN { print n / s }')"
 	printf '%-44s %10d %12.2f %10.1f\n' "floor at the default SMTP_RATE_PER_SECOND" "$N" \
 		"$(awk -v n="$N" 'BEGIN { print n / 5 }')" 5
+	printf '%-44s %10d %12.2f %10.1f\n' "fallbacks to email (failed WhatsApp -> mail)" "$N" "$fsecs" \
+		"$(awk -v n="$N" -v s="$fsecs" 'BEGIN { print n / s }')"
 }
 if [[ ${BENCH_ONLY:-} == email ]]; then
 	durability on >/dev/null

@@ -587,8 +587,10 @@ def step_notifications(p):
     contains("notifications: an urgent type says so", p.text("pref-payment-failed-info"), "Urgent")
     contains("notifications: the channel is shown (WhatsApp)", p.text("pref-order-placed-info"),
              "Sent on WhatsApp")
-    contains("notifications: SMS and email are said to come later", p.text("prefs-intro"),
-             "SMS and email will come later")
+    contains("notifications: the fallback to SMS and email is explained", p.text("prefs-intro"),
+             "urgent ones go on by SMS and then email")
+    contains("notifications: an urgent type's chain is shown", p.text("pref-payment-failed-info"),
+             "Sent on WhatsApp, SMS, Email")
     eq("notifications: the switch is a labelled checkbox with role=switch",
        ("checkbox", "switch", True),
        (p.attr("pref-order-placed-enabled", "type"), p.attr("pref-order-placed-enabled", "role"),

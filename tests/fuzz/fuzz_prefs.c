@@ -8,7 +8,8 @@
  *    kept;
  *  - an accepted change names known types, each once, each setting enabled or delivery or
  *    neither (channels only), and never switches a locked type off;
- *  - PREF_E_LOCKED is only ever about a locked type's "enabled".
+ *  - PREF_E_LOCKED is only ever about a locked type's "enabled";
+ *  - accepted channels are a chain: 1 to 3 known names, each once, whatsapp first.
  */
 #include "fuzz.h"
 #include "core/jsonutil.h"
@@ -47,6 +48,16 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 			           c[i].delivery == PREF_HOURLY || c[i].delivery == PREF_DAILY);
 			for (size_t j = 0; j < i; j++)
 				FUZZ_CHECK(c[j].type != c[i].type);
+			if (c[i].set_channels) {
+				const struct chain *ch = &c[i].channels;
+				FUZZ_CHECK(ch->n >= 1 && ch->n <= CHAIN_MAX);
+				FUZZ_CHECK(strcmp(ch->step[0], "whatsapp") == 0);
+				for (int k = 0; k < ch->n; k++) {
+					FUZZ_CHECK(chain_channel_known(ch->step[k]));
+					for (int m = 0; m < k; m++)
+						FUZZ_CHECK(strcmp(ch->step[m], ch->step[k]) != 0);
+				}
+			}
 		}
 	}
 	free(c);

@@ -137,7 +137,8 @@ make_tenant shop-b "$B"
 ta=$(token_for shop-a) tb=$(token_for shop-b)
 seller "$ta" GET /tenants/me/preferences
 assert_eq "GET: 200, 13 types" "200 13" "$HTTP_STATUS $(jq '.preferences | length' <<<"$HTTP_BODY")"
-assert_eq "defaults: order.placed immediate, on, normal, unlocked" "true immediate normal false [\"whatsapp\"]" \
+assert_eq "defaults: order.placed immediate, on, normal, unlocked, whatsapp then email" \
+	"true immediate normal false [\"whatsapp\",\"email\"]" \
 	"$(jq -r '.preferences["order.placed"] | "\(.enabled) \(.delivery) \(.urgency) \(.locked) \(.channels|tojson)"' <<<"$HTTP_BODY")"
 assert_eq "defaults: cart.* in the hourly digest" "hourly hourly hourly hourly" \
 	"$(jq -r '[.preferences | to_entries[] | select(.key | startswith("cart.")) | .value.delivery] | join(" ")' <<<"$HTTP_BODY")"

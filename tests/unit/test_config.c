@@ -1010,6 +1010,107 @@ static void test_threshold_var_name_is_upper_snake_case(void **state)
 	free(n);
 }
 
+/* ---------------------------------------------------------------- the fallback chain */
+
+static void test_config_fallback_defaults(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+	assert_int_equal(cfg.critical_chain.n, 3);
+	assert_string_equal(cfg.critical_chain.step[1], "sms");
+	assert_int_equal(cfg.fallback_after_s, 300);
+	assert_int_equal(cfg.fallback_normal_after_s, 3600);
+	assert_int_equal(cfg.contacts.n, 0);
+	config_release(&cfg);
+}
+
+static void test_config_fallback_contacts_pair_with_their_phone(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	char out[PHONE_MAX];
+	assert_int_equal(load_with_file(&cfg,
+	                                "FALLBACK_CHAIN_CRITICAL=whatsapp,email\n"
+	                                "FALLBACK_AFTER_SECONDS=5\n"
+	                                "CRITICAL_PHONE_1=+15550000001\n"
+	                                "CRITICAL_PHONE_3=+15550000003\n"
+	                                "CRITICAL_EMAIL_3=ops3@example.com\n"
+	                                "CRITICAL_SMS_1=+15559999991\n"
+	                                "ESCALATION_PHONE_1=+15550000003\n"
+	                                "ESCALATION_SMS_1=none\n",
+	                                &err),
+	                 0);
+	assert_int_equal(cfg.critical_chain.n, 2);
+	assert_int_equal(cfg.fallback_after_s, 5);
+	assert_null(config_contact_email(&cfg, "+15550000001"));
+	assert_string_equal(config_contact_email(&cfg, "+15550000003"), "ops3@example.com");
+	assert_int_equal(config_contact_sms(&cfg, "+15550000001", out), 1);
+	assert_string_equal(out, "+15559999991");
+	/* none: no SMS to that contact (given by another list than the email). */
+	assert_int_equal(config_contact_sms(&cfg, "+15550000003", out), 0);
+	/* Not in the directory: its WhatsApp number takes SMS too. */
+	assert_int_equal(config_contact_sms(&cfg, "+15550000009", out), 1);
+	assert_string_equal(out, "+15550000009");
+	char *v = config_value_text(&cfg, "CRITICAL_EMAIL", 1);
+	assert_string_equal(v, "+15550000003=ops3@example.com");
+	free(v);
+	/* Each list shows its own contacts' addresses. */
+	v = config_value_text(&cfg, "ESCALATION_SMS", 1);
+	assert_string_equal(v, "+15550000003=none");
+	free(v);
+	v = config_value_text(&cfg, "CRITICAL_SMS", 1);
+	assert_string_equal(v, "+15550000003=none,+15550000001=+15559999991");
+	free(v);
+	v = config_value_text(&cfg, "WEEKEND_SMS", 1);
+	assert_string_equal(v, "");
+	free(v);
+	config_release(&cfg);
+}
+
+static void test_config_rejects_bad_fallback_settings(void **state)
+{
+	(void)state;
+	assert_load_fails("FALLBACK_CHAIN_CRITICAL=sms,email\n", "FALLBACK_CHAIN_CRITICAL",
+	                  "start with whatsapp");
+	assert_load_fails("FALLBACK_CHAIN_CRITICAL=whatsapp,pager\n", "FALLBACK_CHAIN_CRITICAL",
+	                  NULL);
+	assert_load_fails("FALLBACK_AFTER_SECONDS=0\n", "FALLBACK_AFTER_SECONDS", NULL);
+	assert_load_fails("FALLBACK_NORMAL_AFTER_SECONDS=x\n", "FALLBACK_NORMAL_AFTER_SECONDS",
+	                  NULL);
+	/* An email without its contact's number, a bad address, a bad SMS number. */
+	assert_load_fails("CRITICAL_EMAIL_2=a@example.com\n", "CRITICAL_EMAIL_2",
+	                  "CRITICAL_PHONE_2");
+	assert_load_fails("CRITICAL_PHONE_1=+15550000001\nCRITICAL_EMAIL_1=not-an-address\n",
+	                  "CRITICAL_EMAIL_1", NULL);
+	assert_load_fails("CRITICAL_PHONE_1=+15550000001\nCRITICAL_SMS_1=12\n", "CRITICAL_SMS_1",
+	                  NULL);
+	assert_load_fails("CRITICAL_PHONE_1=+15550000001\nCRITICAL_EMAIL_11=a@example.com\n",
+	                  "CRITICAL_EMAIL_11", "suffix");
+	/* One person, two addresses from two lists. */
+	assert_load_fails("CRITICAL_PHONE_1=+15550000001\nCRITICAL_EMAIL_1=a@example.com\n"
+	                  "ESCALATION_PHONE_1=+15550000001\nESCALATION_EMAIL_1=b@example.com\n",
+	                  "ESCALATION_EMAIL_1", "another email");
+}
+
+static void test_config_rejects_email_contact_with_newline_from_environment(void **state)
+{
+	(void)state;
+	tu_setenv("CRITICAL_EMAIL_1", "a@example.com\r\nBcc: evil@example.com");
+	struct config cfg;
+	char *err = NULL;
+	int r = load_with_file(&cfg, "CRITICAL_PHONE_1=+15550000001\n", &err);
+	unsetenv("CRITICAL_EMAIL_1");
+	assert_int_equal(r, -1);
+	assert_contains(err, "CRITICAL_EMAIL_1");
+	/* The refused value is not repeated. */
+	assert_null(strstr(err, "evil"));
+	free(err);
+	config_release(&cfg);
+}
+
 static void test_config_var_table_is_complete(void **state)
 {
 	(void)state;
@@ -1188,6 +1289,10 @@ int main(void)
 	    T(test_config_copy_runtime_copies_only_runtime_settings),
 	    T(test_threshold_var_name_is_upper_snake_case),
 	    T(test_config_var_table_is_complete),
+	    T(test_config_fallback_defaults),
+	    T(test_config_fallback_contacts_pair_with_their_phone),
+	    T(test_config_rejects_bad_fallback_settings),
+	    T(test_config_rejects_email_contact_with_newline_from_environment),
 	};
 	return cmocka_run_group_tests_name("config", tests, group_setup, group_teardown);
 }

@@ -9,9 +9,12 @@
 static void test_drain_steps_run_in_order_with_tick_names(void **state)
 {
 	(void)state;
-	assert_int_equal(DRAIN_STEP_COUNT, 4);
+	assert_int_equal(DRAIN_STEP_COUNT, 5);
 	assert_string_equal(drain_step_name(DRAIN_STEP_WEBHOOK_RETRIES), "webhook_retries");
 	assert_string_equal(drain_step_name(DRAIN_STEP_PAUSE_END), "pause_end");
+	/* The fallback before escalation: a never-delivered alert escalates in the same run. */
+	assert_true(DRAIN_STEP_FALLBACK < DRAIN_STEP_ESCALATE);
+	assert_string_equal(drain_step_name(DRAIN_STEP_FALLBACK), "fallback");
 	assert_string_equal(drain_step_name(DRAIN_STEP_ESCALATE), "escalate");
 	/* Sending last: tick puts its scheduled work between escalation and it. */
 	assert_int_equal(DRAIN_STEP_SEND, DRAIN_STEP_COUNT - 1);
@@ -37,6 +40,11 @@ static void test_drain_step_json_reports_each_steps_counts(void **state)
 	run.ws.ignored = 2;
 	run.ws.stale = 4;
 	run.pause_announced = 1;
+	run.fs.examined = 12;
+	run.fs.queued = 13;
+	run.fs.sms = 14;
+	run.fs.email = 15;
+	run.fs.exhausted = 16;
 	run.es.escalated = 5;
 	run.es.repeated = 6;
 	run.ds.replayed = 7;
@@ -57,6 +65,14 @@ static void test_drain_step_json_reports_each_steps_counts(void **state)
 	struct json_object *v;
 	assert_true(json_object_object_get_ex(o, "announced", &v));
 	assert_true(json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v));
+	json_object_put(o);
+
+	o = drain_step_json(DRAIN_STEP_FALLBACK, &run);
+	assert_int_equal(int_of(o, "examined"), 12);
+	assert_int_equal(int_of(o, "queued"), 13);
+	assert_int_equal(int_of(o, "sms"), 14);
+	assert_int_equal(int_of(o, "email"), 15);
+	assert_int_equal(int_of(o, "exhausted"), 16);
 	json_object_put(o);
 
 	o = drain_step_json(DRAIN_STEP_ESCALATE, &run);

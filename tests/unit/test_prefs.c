@@ -88,7 +88,54 @@ static void a_change_sets_only_what_it_names(void **state)
 	assert_string_equal(p.c[1].type->name, "cart.abandoned");
 	assert_true(!p.c[1].set_enabled && p.c[1].set_delivery && p.c[1].delivery == PREF_DAILY);
 	assert_true(p.c[2].set_enabled && p.c[2].enabled);
+	assert_true(p.c[1].set_channels && p.c[1].channels.n == 1);
+	assert_false(p.c[0].set_channels);
 	parsed_release(&p);
+}
+
+static void channels_are_a_chain_whatsapp_first(void **state)
+{
+	(void)state;
+	struct parsed p;
+	assert_int_equal(parse("{\"preferences\":{\"order.placed\":{\"channels\":"
+	                       "[\"whatsapp\",\"sms\",\"email\"]},"
+	                       "\"payment.failed\":{\"channels\":[\"whatsapp\"]}}}",
+	                       &p),
+	                 0);
+	assert_true(p.c[0].set_channels);
+	assert_int_equal(p.c[0].channels.n, 3);
+	assert_string_equal(p.c[0].channels.step[2], "email");
+	assert_int_equal(p.c[1].channels.n, 1);
+	parsed_release(&p);
+}
+
+static void stored_channels_replace_the_urgency_default(void **state)
+{
+	(void)state;
+	struct alert_pref p;
+	const struct alert_type *urgent = alert_type_find("payment.failed");
+	const struct alert_type *normal = alert_type_find("order.placed");
+	const struct alert_type *low = alert_type_find("inventory.low");
+	pref_effective(urgent, NULL, NULL, &p);
+	assert_int_equal(p.channels.n, 3);
+	pref_effective(normal, NULL, NULL, &p);
+	assert_int_equal(p.channels.n, 2);
+	assert_string_equal(p.channels.step[1], "email");
+	pref_effective(low, NULL, NULL, &p);
+	assert_int_equal(p.channels.n, 1);
+	pref_set_channels(&p, "{whatsapp,sms}");
+	assert_int_equal(p.channels.n, 2);
+	assert_string_equal(p.channels.step[1], "sms");
+	/* NULL and anything that is not a chain leave what is there. */
+	pref_effective(urgent, NULL, NULL, &p);
+	pref_set_channels(&p, NULL);
+	assert_int_equal(p.channels.n, 3);
+	pref_set_channels(&p, "{sms}");
+	pref_set_channels(&p, "whatsapp");
+	pref_set_channels(&p, "{}");
+	assert_int_equal(p.channels.n, 3);
+	pref_set_channels(&p, "{whatsapp}");
+	assert_int_equal(p.channels.n, 1);
 }
 
 static void a_locked_type_cannot_be_switched_off(void **state)
@@ -118,7 +165,18 @@ static void refusals_name_the_member_at_fault(void **state)
 	     "preferences.order.placed.enabled"},
 	    {"{\"preferences\":{\"order.placed\":{\"delivery\":\"weekly\"}}}",
 	     "preferences.order.placed.delivery"},
-	    {"{\"preferences\":{\"order.placed\":{\"channels\":[\"whatsapp\",\"sms\"]}}}",
+	    {"{\"preferences\":{\"order.placed\":{\"channels\":[\"sms\",\"whatsapp\"]}}}",
+	     "preferences.order.placed.channels"},
+	    {"{\"preferences\":{\"order.placed\":{\"channels\":[\"whatsapp\",\"sms\",\"sms\"]}}}",
+	     "preferences.order.placed.channels"},
+	    {"{\"preferences\":{\"order.placed\":{\"channels\":[\"whatsapp\",\"fax\"]}}}",
+	     "preferences.order.placed.channels"},
+	    {"{\"preferences\":{\"order.placed\":{\"channels\":[\"whatsapp\",1]}}}",
+	     "preferences.order.placed.channels"},
+	    {"{\"preferences\":{\"order.placed\":{\"channels\":\"whatsapp\"}}}",
+	     "preferences.order.placed.channels"},
+	    {"{\"preferences\":{\"order.placed\":{\"channels\":[\"whatsapp\",\"sms\","
+	     "\"email\",\"whatsapp\"]}}}",
 	     "preferences.order.placed.channels"},
 	    {"{\"preferences\":{\"order.placed\":{\"channels\":[]}}}",
 	     "preferences.order.placed.channels"},
@@ -153,10 +211,12 @@ static void the_answer_lists_every_type_with_its_setting(void **state)
 	struct json_object *o = pref_to_json(p, n);
 	const char *s = json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN);
 	assert_contains(s, "\"order.placed\":{\"enabled\":false,\"delivery\":\"immediate\","
-	                   "\"channels\":[\"whatsapp\"],\"locked\":false,\"urgency\":\"normal\","
-	                   "\"default\":{\"enabled\":true,\"delivery\":\"immediate\"}}");
+	                   "\"channels\":[\"whatsapp\",\"email\"],\"locked\":false,"
+	                   "\"urgency\":\"normal\",\"default\":{\"enabled\":true,"
+	                   "\"delivery\":\"immediate\",\"channels\":[\"whatsapp\",\"email\"]}}");
 	assert_contains(s, "\"security.login\":{\"enabled\":true,\"delivery\":\"immediate\","
-	                   "\"channels\":[\"whatsapp\"],\"locked\":true,\"urgency\":\"urgent\"");
+	                   "\"channels\":[\"whatsapp\",\"sms\",\"email\"],\"locked\":true,"
+	                   "\"urgency\":\"urgent\"");
 	assert_int_equal(json_object_object_length(json_object_object_get(o, "preferences")),
 	                 (int)n);
 	json_object_put(o);
@@ -172,6 +232,8 @@ int main(void)
 	    cmocka_unit_test(a_locked_type_cannot_be_switched_off),
 	    cmocka_unit_test(refusals_name_the_member_at_fault),
 	    cmocka_unit_test(the_answer_lists_every_type_with_its_setting),
+	    cmocka_unit_test(channels_are_a_chain_whatsapp_first),
+	    cmocka_unit_test(stored_channels_replace_the_urgency_default),
 	};
 	return cmocka_run_group_tests_name("prefs", tests, NULL, NULL);
 }
