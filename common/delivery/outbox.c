@@ -12,6 +12,7 @@
 #include "core/util.h"
 #include "db/pgarray.h"
 #include "delivery/account.h"
+#include "delivery/coalesce.h"
 #include "delivery/outbox.h"
 #include "delivery/sender.h"
 #include "delivery/spool.h"
@@ -108,6 +109,7 @@ struct claimed {
 	char *id, *phone, *content, *priority, *alert_id;
 	char *lease_id; /* the claim that holds the row: its result is recorded only under it */
 	int as_template, in_window, attempts;
+	int merged;     /* other rows it carries (coalesce.h) */
 	double start_s; /* its paced start, seconds from the claim */
 };
 
@@ -258,7 +260,7 @@ static int hold(struct db *db, const struct account *a, int n, const char *ids,
  * retried it since). On 100k queued rows of 101 producers this reads about
  * 11k index entries where ORDER BY priority, id sorted all 100k. Columns: id, account_id,
  * phone_number, message_content, priority, as_template, the 24-hour window (contacts of that
- * account), first alert id, attempts.
+ * account), first alert id, attempts, tenant_id (0: none), kind, channel.
  */
 static PGresult *due_rows(struct db *db, const char *ids, int lim)
 {
@@ -292,7 +294,8 @@ static PGresult *due_rows(struct db *db, const char *ids, int lim)
 	    " w.as_template,"
 	    " coalesce((SELECT c.last_inbound_at > now() - interval '24 hours' FROM contacts c"
 	    "   WHERE c.account_id = w.account_id AND c.phone_number = w.phone_number), false),"
-	    " coalesce(w.alert_ids[1]::text, ''), w.attempts"
+	    " coalesce(w.alert_ids[1]::text, ''), w.attempts, coalesce(w.tenant_id, 0), w.kind,"
+	    " w.channel"
 	    " FROM (SELECT id, rank FROM ranked ORDER BY rank, id LIMIT $3::int) r"
 	    " JOIN whatsapp_logs w ON w.id = r.id"
 	    " WHERE w.status = 'queued' AND w.next_attempt_at <= now() AND w.not_before <= now()"
@@ -341,6 +344,31 @@ static void claimed_fill(struct claimed *c, PGresult *r, int i, const struct acc
 }
 
 /*
+ * Merge into the claimed row c (row i of due_rows() r) the rows waiting for the same
+ * recipient that may go with it (delivery/coalesce.h). 0 / -1.
+ */
+static int merge_waiting(struct db *db, const struct account *a, PGresult *r, int i,
+                         struct claimed *c)
+{
+	struct coalesce_row row = {
+	    .id = strtoll(c->id, NULL, 10),
+	    .tenant_id = strtoll(PQgetvalue(r, i, 9), NULL, 10),
+	    .phone = c->phone,
+	    .kind = PQgetvalue(r, i, 10),
+	    .channel = PQgetvalue(r, i, 11),
+	    .as_template = c->as_template,
+	    .in_window = c->in_window,
+	};
+	if (!coalesce_may_carry(a, &row))
+		return 0;
+	int merged = coalesce_merge(db, a, &row, &c->content, &c->priority);
+	if (merged < 0)
+		return -1;
+	c->merged = merged;
+	return 0;
+}
+
+/*
  * Rows of account a one claim takes at most: about DRAIN_BATCH_SECONDS of sending at its own
  * pace (at least DRAIN_BATCH_MIN). A claim is sent as one batch: 320 emails at 5/s would hold
  * it, and the WhatsApp alerts due after it, for a minute.
@@ -356,7 +384,8 @@ static int account_batch(const struct account *a)
 /*
  * From the locked due rows r, pick at most max into c (*np of them, also on
  * failure): one per (account, recipient) whose pacing slot is free, at most
- * account_batch() of each account. 0 / -1.
+ * account_batch() of each account; each carries the rows of its recipient that
+ * may go with it (merge_waiting). 0 / -1.
  */
 static int pick(struct db *db, const struct account_set *accts, PGresult *r, int max,
                 struct claimed *c, int *np)
@@ -380,6 +409,8 @@ static int pick(struct db *db, const struct account_set *accts, PGresult *r, int
 		if (got)
 			claimed_fill(&c[n++], r, i, a);
 		*np = n;
+		if (got && merge_waiting(db, a, r, i, &c[n - 1]) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -746,6 +777,8 @@ static int drain_accounts(struct db *db, const struct config *cfg, const struct 
 				ret = wait_paced(db, cfg, &active, flags, &waited);
 			else
 				st->claimed += n;
+			for (int k = 0; k < n; k++)
+				st->merged += c[k].merged;
 		}
 		/* The claimed rows point into active: send before it goes. */
 		if (ret == 0 && n > 0)

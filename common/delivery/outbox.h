@@ -65,22 +65,23 @@ struct drain_stats {
 	int replayed;    /* spool lines written into the state database first */
 	int quarantined; /* spool lines that could not be, moved to the quarantine */
 	int stale;       /* results dropped: the row's lease ran out and another claim took it */
+	int merged;      /* rows closed as merged into a claimed one (delivery/coalesce.h) */
 };
 
 /*
  * Send what is due: replay the spool (spool.h), claim rows (FOR UPDATE SKIP LOCKED, one per
  * (account, recipient) whose pacing slot is free, about 4 s of each account's own pace at most),
  * reserve each account's global rate slots, send
- * them with several requests in flight, each as its account, record each result. Repeats until
- * nothing is due, max_messages were claimed (0: no limit) or every account is stopped. 0, or -1
- * when the state database failed (db->err).
- * Fair: each claim takes due rows round robin across (account, tenant) (the operator's own
- * messages are one such producer), critical first and oldest first within each, so a producer
- * with many rows queued delays another's message by at most one claim. p is the operator
- * account's provider (provider_for(cfg)); the other accounts it can send with are loaded from
- * the accounts table (account_set_load); rows of accounts it cannot send with stay queued.
- * A claim holds its rows 'sending' under a lease (lease_id) that lasts until the last row's
- * paced start, plus the rounds of SEND_MAX_IN_FLIGHT requests it may wait for, plus one
+ * them with several requests in flight, each as its account, record each result. A claimed
+ * seller alert carries the other alerts waiting for its recipient (delivery/coalesce.h). Repeats
+ * until nothing is due, max_messages were claimed (0: no limit) or every account is stopped. 0, or
+ * -1 when the state database failed (db->err). Fair: each claim takes due rows round robin across
+ * (account, tenant) (the operator's own messages are one such producer), critical first and oldest
+ * first within each, so a producer with many rows queued delays another's message by at most one
+ * claim. p is the operator account's provider (provider_for(cfg)); the other accounts it can send
+ * with are loaded from the accounts table (account_set_load); rows of accounts it cannot send with
+ * stay queued. A claim holds its rows 'sending' under a lease (lease_id) that lasts until the last
+ * row's paced start, plus the rounds of SEND_MAX_IN_FLIGHT requests it may wait for, plus one
  * SEND_TIMEOUT_MS and 60 s; after that any drainer queues them again. A result is recorded
  * only while the claim still holds its row: one that comes after another claim took the row is
  * logged ("stale_result"), counted (st->stale) and dropped.
