@@ -209,6 +209,55 @@ assert_eq "the row queued as a template went as one, alone" "sent " \
 	"$(psql_state "SELECT status || ' ' || coalesce(merged_into::text, '') FROM whatsapp_logs WHERE id = $tr")"
 }
 
-harness_scenarios twenty_waiting urgent_first never_merged templates
+# ---------------------------------------------------------------- a flood beside 20 sellers
+# flood_batch FROM COUNT [OTHER...]: a batch of COUNT order.placed events for shop-f (ids f-FROM..)
+# with one event for each OTHER tenant spread through it
+flood_batch() {
+	python3 - "$@" <<'PY'
+import json, sys
+start, count, others = int(sys.argv[1]), int(sys.argv[2]), sys.argv[3:]
+def order(eid, tenant, oid):
+    return {"id": eid, "type": "order.placed", "tenant": tenant, "occurred_at": "2026-12-02T14:05:00Z",
+            "data": {"order_id": str(oid), "total": {"amount": 1250000, "currency": "NGN"}, "items": 3,
+                     "customer": {"name": "Ada", "phone": "+2349012345678"}}}
+ev = [order("f-%d" % i, "shop-f", 10000 + i) for i in range(start, start + count)]
+for k, t in enumerate(others):
+    ev.insert((k + 1) * len(ev) // (len(others) + 1), order("o-" + t, t, 9000 + k))
+print(json.dumps({"events": ev}))
+PY
+}
+scenario_flood_fairness() {
+harness_set_env RECIPIENT_MIN_INTERVAL 6
+make_tenant shop-f +2349030000000
+for i in $(seq 20); do
+	make_tenant "shop-o$i" "+23490300001$(printf %02d "$i")"
+done
+# 1,000 events of one seller, then one tick: one message.
+for b in $(seq 0 9); do
+	post "$(flood_batch $((b * 100)) 100)"
+done
+out=$(harness_cron tick | jq -c '.steps[] | select(.step == "drain")')
+assert_eq "1,000 events of shop-f: 5 outbox rows merged into 1 message" "4 1|4" \
+	"$(jq -r .merged <<<"$out") $(psql_state "SELECT count(*) FILTER (WHERE status = 'sent'), count(*) FILTER (WHERE status = 'merged') FROM whatsapp_logs WHERE tenant_id = $(tid shop-f)")"
+# 980 more, and among them one event each of 20 other sellers (two per batch of 100), then a tick.
+for b in $(seq 10 19); do
+	o=$(((b - 10) * 2 + 1))
+	post "$(flood_batch $((b * 100)) 98 "shop-o$o" "shop-o$((o + 1))")"
+done
+harness_cron tick >/dev/null
+assert_eq "all 2,000 events sent" "2000 0" \
+	"$(psql_state "SELECT count(*) || ' ' || count(*) FILTER (WHERE w.status <> 'sent') FROM events e JOIN whatsapp_logs w ON w.id = e.message_id")"
+ft=$(tid shop-f)
+assert_eq "shop-f's 1,980 events became 2 messages" "1980 2" \
+	"$(psql_state "SELECT count(*) || ' ' || count(DISTINCT message_id) FROM events WHERE tenant_id = $ft")"
+assert_eq "each of the 20 others got its own alert, one message each" "20 20" \
+	"$(psql_state "SELECT count(*) || ' ' || count(DISTINCT w.phone_number) FROM events e JOIN whatsapp_logs w ON w.id = e.message_id WHERE e.event_id LIKE 'o-%' AND w.message_content LIKE 'New order #90%'")"
+# Claims are numbered (lease_id): the 20 went in one claim, no later than shop-f's second message.
+assert_eq "the 20 in one claim, none after shop-f's second message" "1|t" \
+	"$(psql_state "SELECT count(DISTINCT w.lease_id), (max(w.lease_id) <= (SELECT max(lease_id) FROM whatsapp_logs WHERE tenant_id = $ft AND status = 'sent'))
+	 FROM events e JOIN whatsapp_logs w ON w.id = e.message_id WHERE e.event_id LIKE 'o-%'")"
+}
+
+harness_scenarios twenty_waiting urgent_first never_merged templates flood_fairness
 
 harness_finish
