@@ -36,3 +36,7 @@ CREATE TRIGGER whatsapp_logs_merged AFTER UPDATE OF merged_into ON whatsapp_logs
     FOR EACH ROW WHEN (NEW.merged_into IS NOT NULL
                        AND NEW.merged_into IS DISTINCT FROM OLD.merged_into)
     EXECUTE FUNCTION whatsapp_logs_merged();
+
+-- Dispatch takes new events fairly across tenants (common/tenants/dispatch.h): the tenants with
+-- new events are found by a skip scan of this index, and each one's oldest read from it.
+CREATE INDEX events_new_tenant_idx ON events (tenant_id, id) WHERE outcome IS NULL;

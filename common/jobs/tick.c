@@ -273,13 +273,15 @@ static void step_events(struct db *db, struct config *cfg, time_t now, struct st
 		return;
 	struct json_object *o = json_object_new_object();
 	struct dispatch_stats ds;
-	int ok = dispatch_run(db, cfg, now, &ds) == 0;
+	int ok = dispatch_run(db, cfg, now, DISPATCH_SEND, &ds) == 0;
 	json_object_object_add(o, "sent", json_object_new_int(ds.sent));
 	json_object_object_add(o, "messages", json_object_new_int(ds.messages));
 	json_object_object_add(o, "held", json_object_new_int(ds.held));
 	json_object_object_add(o, "not_sent", json_object_new_int(ds.not_sent));
 	json_object_object_add(o, "digests", json_object_new_int(ds.digests));
 	json_object_object_add(o, "digest_events", json_object_new_int(ds.digest_events));
+	json_object_object_add(o, "drained", json_object_new_int(ds.drained));
+	json_object_object_add(o, "merged", json_object_new_int(ds.merged));
 	step_end(st, o, ok, db->err);
 }
 
