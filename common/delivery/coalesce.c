@@ -6,7 +6,6 @@
 #include "core/util.h"
 #include "db/pgarray.h"
 #include "delivery/coalesce.h"
-#include "delivery/outbox.h"
 
 #define SELLER_KINDS "('seller_alert', 'seller_digest')"
 
@@ -91,7 +90,7 @@ static int close_merged(struct db *db, long long id, PGresult *s)
 	return rc;
 }
 
-int coalesce_merge(struct db *db, const struct account *a, const struct coalesce_row *r,
+int coalesce_merge(struct db *db, const struct account *a, const struct coalesce_row *r, size_t max,
                    char **content, char **priority)
 {
 	PGresult *s = siblings(db, a, r);
@@ -105,7 +104,7 @@ int coalesce_merge(struct db *db, const struct account *a, const struct coalesce
 	struct alertlines *parsed = xcalloc((size_t)ns + 1, sizeof(*parsed));
 	size_t n, total, shown;
 	const char **lines = all_lines(*content, s, parsed, &n, &total);
-	char *text = alertlines_text(lines, n, total, OUTBOX_MAX_CONTENT, &shown);
+	char *text = alertlines_text(lines, n, total, max, &shown);
 	const char *most = *priority;
 	for (int i = 0; i < ns; i++)
 		if (urgency(PQgetvalue(s, i, 2)) > urgency(most))

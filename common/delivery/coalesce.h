@@ -13,12 +13,12 @@
  *     alone, and the carrier merges only when it goes as text itself (the window is open, or
  *     its account has no template to send instead: coalesce_may_carry).
  * The carrier's text becomes the list of all their alerts in the house format
- * (core/alertlines.h: "5 alerts:" ..., within OUTBOX_MAX_CONTENT, "+N more" for what does not
- * fit), the carrier's lines first, then the others' (critical first, then oldest), and its
- * priority the most urgent of them. The merged rows are closed as 'merged' with merged_into
- * the carrier (migration 020), and the events that pointed at them (events.message_id) point
- * at the carrier (migration 020's trigger). Nothing is delayed to wait for more.
- * Inside the claim's transaction: the merge commits or rolls back with the claim.
+ * (core/alertlines.h: "5 alerts:" ..., within max bytes, OUTBOX_MAX_CONTENT for the drain,
+ * "+N more" for what does not fit), the carrier's lines first, then the others' (critical first,
+ * then oldest), and its priority the most urgent of them. The merged rows are closed as 'merged'
+ * with merged_into the carrier (migration 020), and the events that pointed at them
+ * (events.message_id) point at the carrier (migration 020's trigger). Nothing is delayed to wait
+ * for more. Inside the claim's transaction: the merge commits or rolls back with the claim.
  */
 #ifndef COALESCE_H
 #define COALESCE_H
@@ -44,7 +44,7 @@ int coalesce_may_carry(const struct account *a, const struct coalesce_row *r);
  * are its text and priority: replaced (freed, new strings) when something was merged.
  * Returns how many rows were merged (0: none), or -1 (db->err).
  */
-int coalesce_merge(struct db *db, const struct account *a, const struct coalesce_row *r,
+int coalesce_merge(struct db *db, const struct account *a, const struct coalesce_row *r, size_t max,
                    char **content, char **priority);
 
 #endif

@@ -361,7 +361,7 @@ static int merge_waiting(struct db *db, const struct account *a, PGresult *r, in
 	};
 	if (!coalesce_may_carry(a, &row))
 		return 0;
-	int merged = coalesce_merge(db, a, &row, &c->content, &c->priority);
+	int merged = coalesce_merge(db, a, &row, OUTBOX_MAX_CONTENT, &c->content, &c->priority);
 	if (merged < 0)
 		return -1;
 	c->merged = merged;

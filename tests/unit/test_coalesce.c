@@ -16,6 +16,20 @@ static int setup(void **state)
 	return 0;
 }
 
+static int teardown(void **state)
+{
+	(void)state;
+	config_release(&cfg);
+	return 0;
+}
+
+/* Set a string setting of cfg (what config_release frees). */
+static void set(char **field, const char *value)
+{
+	free(*field);
+	*field = value ? xstrdup(value) : NULL;
+}
+
 static struct coalesce_row seller_row(void)
 {
 	struct coalesce_row r = {.id = 10,
@@ -70,9 +84,8 @@ static void a_template_never_carries(void **state)
 {
 	(void)state;
 	struct account a;
-	static char tmpl[] = "seller_alert", lang[] = "en_US";
-	cfg.alert_template = tmpl;
-	cfg.template_language = lang;
+	set(&cfg.alert_template, "seller_alert");
+	set(&cfg.template_language, "en_US");
 	account_operator(&a, &cfg, &provider_meta);
 	struct coalesce_row r = seller_row();
 	r.as_template = 1;
@@ -82,7 +95,7 @@ static void a_template_never_carries(void **state)
 	r.in_window = 0;
 	assert_int_equal(coalesce_may_carry(&a, &r), 0);
 	/* No template: the text is tried, and carries. */
-	cfg.alert_template = NULL;
+	set(&cfg.alert_template, NULL);
 	account_operator(&a, &cfg, &provider_meta);
 	assert_int_equal(coalesce_may_carry(&a, &r), 1);
 }
@@ -90,10 +103,12 @@ static void a_template_never_carries(void **state)
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
-	    cmocka_unit_test_setup(a_seller_alert_in_the_window_may_carry, setup),
-	    cmocka_unit_test_setup(operator_messages_codes_and_replies_never_carry, setup),
-	    cmocka_unit_test_setup(other_channels_do_not_carry, setup),
-	    cmocka_unit_test_setup(a_template_never_carries, setup),
+	    cmocka_unit_test_setup_teardown(a_seller_alert_in_the_window_may_carry, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(operator_messages_codes_and_replies_never_carry, setup,
+	                                    teardown),
+	    cmocka_unit_test_setup_teardown(other_channels_do_not_carry, setup, teardown),
+	    cmocka_unit_test_setup_teardown(a_template_never_carries, setup, teardown),
 	};
 	return cmocka_run_group_tests_name("coalesce", tests, NULL, NULL);
 }
