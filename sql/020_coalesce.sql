@@ -1,9 +1,10 @@
 -- 020: coalescing in the drain (issue 17; common/delivery/coalesce.h). When several seller
 -- alert messages for one recipient are due at once, the drain sends the first as the carrier
 -- of all (its text lists every alert) and closes the others as 'merged', each naming its
--- carrier in merged_into: the audit log says which message carried a merged row.
+-- carrier in merged_into: the audit log says which message carried a merged row. A merged row
+-- is part of its carrier's record and goes with it if the carrier is ever deleted.
 ALTER TABLE whatsapp_logs ADD COLUMN merged_into bigint REFERENCES whatsapp_logs (id)
-    ON DELETE SET NULL;
+    ON DELETE CASCADE;
 ALTER TABLE whatsapp_logs ADD CHECK ((status = 'merged') = (merged_into IS NOT NULL));
 CREATE INDEX whatsapp_logs_merged_into_idx ON whatsapp_logs (merged_into)
     WHERE merged_into IS NOT NULL;
