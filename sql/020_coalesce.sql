@@ -41,3 +41,8 @@ CREATE TRIGGER whatsapp_logs_merged AFTER UPDATE OF merged_into ON whatsapp_logs
 -- Dispatch takes new events fairly across tenants (common/tenants/dispatch.h): the tenants with
 -- new events are found by a skip scan of this index, and each one's oldest read from it.
 CREATE INDEX events_new_tenant_idx ON events (tenant_id, id) WHERE outcome IS NULL;
+
+-- "Mute this type" (issue 17): a seller's alert of one type carries a reply button under its
+-- text when it goes inside the 24-hour window (common/delivery/provider.h); tapping it mutes
+-- that type for a day (common/tenants/sellercmd.h). The button's id and title, or NULL.
+ALTER TABLE whatsapp_logs ADD COLUMN reply_id text, ADD COLUMN reply_title text;

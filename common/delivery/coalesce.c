@@ -28,7 +28,7 @@ static int urgency(const char *priority)
 	return strcmp(priority, "critical") == 0 ? 2 : strcmp(priority, "warning") == 0 ? 1 : 0;
 }
 
-/* The rows that may go with carrier r, locked: id, message_content, priority. */
+/* The rows that may go with carrier r, locked: id, message_content, priority, reply_id. */
 static PGresult *siblings(struct db *db, const struct account *a, const struct coalesce_row *r)
 {
 	char id[24], acct[24], tenant[24], lim[16];
@@ -39,7 +39,7 @@ static PGresult *siblings(struct db *db, const struct account *a, const struct c
 	const char *p[6] = {id, acct, tenant, r->phone, r->channel, lim};
 	/* coalesce(tenant_id, 0): the fair index's producer column (sql/007). */
 	return db_query(db,
-	                "SELECT id, message_content, priority FROM whatsapp_logs"
+	                "SELECT id, message_content, priority, reply_id FROM whatsapp_logs"
 	                " WHERE status = 'queued' AND direction = 'outbound'"
 	                " AND account_id = $2::bigint AND coalesce(tenant_id, 0) = $3::bigint"
 	                " AND phone_number = $4 AND channel = $5 AND kind IN " SELLER_KINDS
@@ -90,9 +90,21 @@ static int close_merged(struct db *db, long long id, PGresult *s)
 	return rc;
 }
 
-int coalesce_merge(struct db *db, const struct account *a, const struct coalesce_row *r, size_t max,
-                   char **content, char **priority)
+/* 1 when every row of s has the reply button id (NULL: none), else 0. */
+static int same_button(PGresult *s, const char *id)
 {
+	for (int i = 0; i < PQntuples(s); i++) {
+		int none = PQgetisnull(s, i, 3);
+		if (!id ? !none : none || strcmp(PQgetvalue(s, i, 3), id) != 0)
+			return 0;
+	}
+	return 1;
+}
+
+int coalesce_merge(struct db *db, const struct account *a, const struct coalesce_row *r, size_t max,
+                   char **content, char **priority, int *keep_button)
+{
+	*keep_button = 1;
 	PGresult *s = siblings(db, a, r);
 	if (!s)
 		return -1;
@@ -112,12 +124,15 @@ int coalesce_merge(struct db *db, const struct account *a, const struct coalesce
 	char *prio = xstrdup(most);
 	char id[24];
 	snprintf(id, sizeof(id), "%lld", r->id);
-	const char *p[3] = {id, text, prio};
+	*keep_button = same_button(s, r->reply_id);
+	const char *p[4] = {id, text, prio, *keep_button ? "t" : "f"};
 	if (close_merged(db, r->id, s) < 0 ||
 	    db_exec(db,
-	            "UPDATE whatsapp_logs SET message_content = $2, priority = $3"
+	            "UPDATE whatsapp_logs SET message_content = $2, priority = $3,"
+	            " reply_id = CASE WHEN $4::boolean THEN reply_id END,"
+	            " reply_title = CASE WHEN $4::boolean THEN reply_title END"
 	            " WHERE id = $1::bigint",
-	            3, p) < 0) {
+	            4, p) < 0) {
 		rc = -1;
 		free(text);
 		free(prio);

@@ -17,8 +17,10 @@
  * "+N more" for what does not fit), the carrier's lines first, then the others' (critical first,
  * then oldest), and its priority the most urgent of them. The merged rows are closed as 'merged'
  * with merged_into the carrier (migration 020), and the events that pointed at them
- * (events.message_id) point at the carrier (migration 020's trigger). Nothing is delayed to wait
- * for more. Inside the claim's transaction: the merge commits or rolls back with the claim.
+ * (events.message_id) point at the carrier (migration 020's trigger). The carrier keeps its
+ * reply button ("Mute this type") only when every row merged has the same one: a list of
+ * several types has none. Nothing is delayed to wait for more. Inside the claim's transaction: the
+ * merge commits or rolls back with the claim.
  */
 #ifndef COALESCE_H
 #define COALESCE_H
@@ -34,6 +36,7 @@ struct coalesce_row {
 	long long id, tenant_id; /* tenant_id 0: none */
 	const char *phone, *kind, *channel;
 	int as_template, in_window;
+	const char *reply_id; /* its reply button (outbox.h), or NULL */
 };
 
 /* 1 when r may carry others (the rules above), else 0. */
@@ -41,10 +44,11 @@ int coalesce_may_carry(const struct account *a, const struct coalesce_row *r);
 
 /*
  * Merge into carrier r (of account a) the rows that may go with it. *content and *priority
- * are its text and priority: replaced (freed, new strings) when something was merged.
+ * are its text and priority: replaced (freed, new strings) when something was merged;
+ * *keep_button 1 when its reply button still stands for all (else it was cleared).
  * Returns how many rows were merged (0: none), or -1 (db->err).
  */
 int coalesce_merge(struct db *db, const struct account *a, const struct coalesce_row *r, size_t max,
-                   char **content, char **priority);
+                   char **content, char **priority, int *keep_button);
 
 #endif

@@ -54,7 +54,7 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 	snprintf(nb, sizeof(nb), "%lld", m->not_before);
 	snprintf(acct, sizeof(acct), "%lld", m->account_id ? m->account_id : ACCOUNT_OPERATOR_ID);
 	snprintf(tenant, sizeof(tenant), "%lld", m->tenant_id);
-	const char *p[13] = {m->phone,
+	const char *p[15] = {m->phone,
 	                     m->content,
 	                     m->priority,
 	                     m->kind,
@@ -66,19 +66,21 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 	                     m->suppressible ? "t" : "f",
 	                     m->channel ? m->channel : channel_name(CHANNEL_WHATSAPP),
 	                     acct,
-	                     m->tenant_id ? tenant : NULL};
+	                     m->tenant_id ? tenant : NULL,
+	                     m->reply_id,
+	                     m->reply_title};
 	PGresult *res =
 	    db_query(db,
 	             "INSERT INTO whatsapp_logs (phone_number, message_content, priority, kind,"
 	             " idempotency_key, alert_ids, check_run_id, emergency, not_before, status,"
-	             " channel, account_id, tenant_id)"
+	             " channel, account_id, tenant_id, reply_id, reply_title)"
 	             " VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::bigint, $8::boolean,"
 	             " coalesce(to_timestamp($9::float8), now()),"
 	             " CASE WHEN $10::boolean AND EXISTS (SELECT 1 FROM pause_state"
 	             "   WHERE paused_until > now()) THEN 'suppressed' ELSE 'queued' END,"
-	             " $11, $12::bigint, $13::bigint)"
+	             " $11, $12::bigint, $13::bigint, $14, $15)"
 	             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING status",
-	             13, p);
+	             15, p);
 	free(ids);
 	if (!res)
 		return -1;
@@ -108,6 +110,7 @@ struct claimed {
 	const struct account *acct; /* who it is sent as (the drain's account set owns it) */
 	char *id, *phone, *content, *priority, *alert_id;
 	char *lease_id; /* the claim that holds the row: its result is recorded only under it */
+	char *reply_id, *reply_title; /* its reply button, or NULL */
 	int as_template, in_window, attempts;
 	int merged;     /* other rows it carries (coalesce.h) */
 	double start_s; /* its paced start, seconds from the claim */
@@ -121,6 +124,8 @@ static void claimed_release(struct claimed *c)
 	free(c->content);
 	free(c->priority);
 	free(c->alert_id);
+	free(c->reply_id);
+	free(c->reply_title);
 }
 
 static void claimed_free(struct claimed *c, int n)
@@ -260,7 +265,8 @@ static int hold(struct db *db, const struct account *a, int n, const char *ids,
  * retried it since). On 100k queued rows of 101 producers this reads about
  * 11k index entries where ORDER BY priority, id sorted all 100k. Columns: id, account_id,
  * phone_number, message_content, priority, as_template, the 24-hour window (contacts of that
- * account), first alert id, attempts, tenant_id (0: none), kind, channel.
+ * account), first alert id, attempts, tenant_id (0: none), kind, channel, reply_id,
+ * reply_title.
  */
 static PGresult *due_rows(struct db *db, const char *ids, int lim)
 {
@@ -295,7 +301,7 @@ static PGresult *due_rows(struct db *db, const char *ids, int lim)
 	    " coalesce((SELECT c.last_inbound_at > now() - interval '24 hours' FROM contacts c"
 	    "   WHERE c.account_id = w.account_id AND c.phone_number = w.phone_number), false),"
 	    " coalesce(w.alert_ids[1]::text, ''), w.attempts, coalesce(w.tenant_id, 0), w.kind,"
-	    " w.channel"
+	    " w.channel, w.reply_id, w.reply_title"
 	    " FROM (SELECT id, rank FROM ranked ORDER BY rank, id LIMIT $3::int) r"
 	    " JOIN whatsapp_logs w ON w.id = r.id"
 	    " WHERE w.status = 'queued' AND w.next_attempt_at <= now() AND w.not_before <= now()"
@@ -341,6 +347,8 @@ static void claimed_fill(struct claimed *c, PGresult *r, int i, const struct acc
 	c->in_window = strcmp(PQgetvalue(r, i, 6), "t") == 0;
 	c->alert_id = xstrdup(PQgetvalue(r, i, 7));
 	c->attempts = (int)strtol(PQgetvalue(r, i, 8), NULL, 10) + 1;
+	c->reply_id = PQgetisnull(r, i, 12) ? NULL : xstrdup(PQgetvalue(r, i, 12));
+	c->reply_title = PQgetisnull(r, i, 13) ? NULL : xstrdup(PQgetvalue(r, i, 13));
 }
 
 /*
@@ -358,12 +366,20 @@ static int merge_waiting(struct db *db, const struct account *a, PGresult *r, in
 	    .channel = PQgetvalue(r, i, 11),
 	    .as_template = c->as_template,
 	    .in_window = c->in_window,
+	    .reply_id = c->reply_id,
 	};
 	if (!coalesce_may_carry(a, &row))
 		return 0;
-	int merged = coalesce_merge(db, a, &row, OUTBOX_MAX_CONTENT, &c->content, &c->priority);
+	int keep_button = 0;
+	int merged = coalesce_merge(db, a, &row, OUTBOX_MAX_CONTENT, &c->content, &c->priority,
+	                            &keep_button);
 	if (merged < 0)
 		return -1;
+	if (merged > 0 && !keep_button) {
+		free(c->reply_id);
+		free(c->reply_title);
+		c->reply_id = c->reply_title = NULL;
+	}
 	c->merged = merged;
 	return 0;
 }
@@ -742,6 +758,8 @@ static int send_and_record(struct db *db, const struct config *cfg, struct claim
 		sv[i].alert_id = c[i].alert_id;
 		sv[i].as_template = c[i].as_template;
 		sv[i].in_window = c[i].in_window;
+		sv[i].reply_id = c[i].reply_id;
+		sv[i].reply_title = c[i].reply_title;
 	}
 	sender_send(cfg, sv, n);
 	int ret = 0;

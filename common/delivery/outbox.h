@@ -36,6 +36,12 @@ struct outbox_msg {
 	const char *channel;  /* "whatsapp", "sms", "email"; NULL: "whatsapp" */
 	long long account_id; /* 0: the operator account (ACCOUNT_OPERATOR_ID) */
 	long long tenant_id;  /* 0: none (the operator's own message) */
+	/*
+	 * A reply button under the text when it goes as text inside the 24-hour window
+	 * (provider.h send_request reply_id, reply_title): the seller's "Mute this type". NULL:
+	 * none. Not kept by the spool.
+	 */
+	const char *reply_id, *reply_title;
 };
 
 #define OUTBOX_MAX_CONTENT 4096

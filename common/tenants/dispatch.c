@@ -13,6 +13,7 @@
 #include "tenants/dispatch.h"
 #include "tenants/prefs.h"
 #include "tenants/quiet.h"
+#include "tenants/sellercmd.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
@@ -228,6 +229,7 @@ static int send_group(struct db *db, const struct config *cfg, PGresult *r, stru
 	long long *ids = xcalloc(n, sizeof(*ids));
 	char **lines = xcalloc(n, sizeof(*lines));
 	enum alert_urgency most = ALERT_LOW;
+	const struct alert_type *one = v[first].t; /* the group's one type, or NULL */
 	for (size_t j = first; j < n; j++) {
 		if (v[j].done || v[j].tenant_id != v[first].tenant_id ||
 		    v[j].not_before != v[first].not_before)
@@ -237,7 +239,12 @@ static int send_group(struct db *db, const struct config *cfg, PGresult *r, stru
 		lines[k++] = event_text(v[j].t, PQgetvalue(r, v[j].row, 2));
 		if (v[j].t->urgency < most)
 			most = v[j].t->urgency;
+		if (v[j].t != one)
+			one = NULL;
 	}
+	/* "Mute this type" under an alert of one type the seller may mute (sellercmd.h). */
+	char *button =
+	    one && !pref_locked(one) ? xasprintf("%s%s", SELLER_MUTE_BUTTON, one->name) : NULL;
 	char key[40];
 	snprintf(key, sizeof(key), k == 1 ? "event:%lld" : "events:%lld", ids[0]);
 	char *text = k == 1
@@ -251,6 +258,8 @@ static int send_group(struct db *db, const struct config *cfg, PGresult *r, stru
 	    .key = key,
 	    .tenant_id = v[first].tenant_id,
 	    .not_before = v[first].not_before,
+	    .reply_id = button,
+	    .reply_title = button ? SELLER_MUTE_BUTTON_TITLE : NULL,
 	};
 	int rc = queue(db, cfg, &m);
 	if (rc == 0)
@@ -264,6 +273,7 @@ static int send_group(struct db *db, const struct config *cfg, PGresult *r, stru
 	free(lines);
 	free(ids);
 	free(text);
+	free(button);
 	return rc;
 }
 

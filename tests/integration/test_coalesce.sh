@@ -20,6 +20,8 @@ harness_set_env META_WHATSAPP_TOKEN test-token-abcdefghijklmnop
 harness_set_env META_PHONE_NUMBER_ID 1234567890
 harness_set_env META_GRAPH_URL "$MOCK_URL/v25.0"
 harness_set_env RECIPIENT_MIN_INTERVAL 0
+APPSECRET=test-app-secret-0123456789
+harness_set_env META_APP_SECRET "$APPSECRET"
 harness_restart_programs || fail "programs restarted"
 harness_env_baseline
 
@@ -46,7 +48,7 @@ login_event() { # ID TENANT: a security.login event (urgent)
 mark() { mock_requests | jq '.[-1].seq // 0'; }
 # bodies NUMBER SINCE: what the mock received for NUMBER after SINCE, one JSON string each
 bodies() {
-	mock_requests "$2" | jq -c --arg to "${1#+}" '.[] | select(.to == $to) | (.json.text.body // ("template:" + .json.template.name))'
+	mock_requests "$2" | jq -c --arg to "${1#+}" '.[] | select(.to == $to) | (.json.text.body // .json.interactive.body.text // ("template:" + .json.template.name))'
 }
 tick() { harness_cron tick >/dev/null; }
 drain() { harness_cron drain; }
@@ -266,6 +268,82 @@ assert_eq "the 20 in one claim, no later than the flood's first message of the t
 	 FROM events e JOIN whatsapp_logs w ON w.id = e.message_id WHERE e.event_id LIKE 'o-%'")"
 }
 
-harness_scenarios twenty_waiting urgent_first never_merged templates flood_fairness
+# ---------------------------------------------------------------- "Mute this type"
+# sent NUMBER SINCE: what the mock received for NUMBER after SINCE: "type button-id body-head"
+sent() {
+	mock_requests "$2" | jq -r --arg to "${1#+}" '.[] | select(.to == $to) |
+		"\(.json.type) \(.json.interactive.action.buttons[0].reply.id // "-") \(.json.interactive.action.buttons[0].reply.title // "-" | gsub(" "; "_")) \((.json.interactive.body.text // .json.text.body // "-") | split("\n")[0])"'
+}
+window() { # NUMBER: the seller wrote to us: the 24-hour window is open
+	psql_state "INSERT INTO contacts (account_id, phone_number, last_inbound_at) VALUES (1, '$1', now())
+	 ON CONFLICT (account_id, phone_number) DO UPDATE SET last_inbound_at = now()" >/dev/null
+}
+# tap FROM ID BUTTON_ID: a signed Meta inbound button reply from FROM
+tap() {
+	local body sig i
+	body=$(printf '{"object":"whatsapp_business_account","entry":[{"id":"1","changes":[{"field":"messages","value":{"messaging_product":"whatsapp","metadata":{"display_phone_number":"15550783881","phone_number_id":"1234567890"},"contacts":[{"profile":{"name":"Seller"},"wa_id":"%s"}],"messages":[{"from":"%s","id":"%s","timestamp":"%s","type":"interactive","interactive":{"type":"button_reply","button_reply":{"id":"%s","title":"Mute this type"}}}]}}]}]}' \
+		"${1#+}" "${1#+}" "$2" "$(date +%s)" "$3")
+	sig=$(printf '%s' "$body" | openssl dgst -sha256 -hmac "$APPSECRET" -r | cut -d' ' -f1)
+	http POST /monitoring/whatsapp/webhook "$body" -H "X-Hub-Signature-256: sha256=$sig"
+	assert_eq "button reply $2 posted: 200" 200 "$HTTP_STATUS"
+	for i in $(seq 100); do
+		[[ $(psql_state "SELECT count(*) FROM webhook_events WHERE status = 'pending' AND attempts = 0") == 0 ]] && return 0
+		sleep 0.05
+	done
+}
+scenario_mute_button() {
+make_tenant shop-a "$A"
+window "$A"
+m=$(mark)
+post "$(order b-1 shop-a 6001)"
+tick
+assert_eq "inside the window: the alert with its reply button" \
+	"interactive MUTE:order.placed Mute_this_type New order #6001: NGN 12,500, 3 items, Ada +234...5678" "$(sent "$A" "$m")"
+m=$(mark)
+post "$(login_event b-2 shop-a)"
+tick
+assert_eq "a locked type (cannot be muted): no button" "text - - New login: owner@shop" "$(sent "$A" "$m" | cut -d' ' -f1-6)"
+# Two alerts of one type merged: the button stays; with another type: none.
+busy "$A"
+post "$(order b-3 shop-a 6003)"
+tick
+post "$(order b-4 shop-a 6004)"
+tick
+m=$(mark)
+free "$A"
+drain >/dev/null
+assert_eq "two orders merged: one type, the button kept" "interactive MUTE:order.placed Mute_this_type 2 alerts:" "$(sent "$A" "$m")"
+busy "$A"
+post "$(order b-5 shop-a 6005)"
+tick
+post "$(login_event b-6 shop-a)"
+tick
+m=$(mark)
+free "$A"
+drain >/dev/null
+assert_eq "an order and a login merged: two types, no button" "text - - 2 alerts:" "$(sent "$A" "$m")"
+assert_eq "and the carrier's row says so" "|" \
+	"$(psql_state "SELECT coalesce(reply_id, ''), coalesce(reply_title, '') FROM whatsapp_logs w JOIN events e ON e.message_id = w.id WHERE e.event_id = 'b-5'")"
+# Outside the window, with a template: the template, no button.
+harness_set_env WHATSAPP_ALERT_TEMPLATE seller_alert
+psql_state "DELETE FROM contacts" >/dev/null
+m=$(mark)
+post "$(order b-7 shop-a 6007)"
+tick
+assert_eq "outside the window: the template, no button" "template - - -" "$(sent "$A" "$m")"
+# The seller taps the button: order.placed muted for a day; the next order is not sent.
+tap "$A" wamid.tap1 MUTE:order.placed
+assert_eq "the tap muted order.placed for a day" "order.placed true" \
+	"$(psql_state "SELECT type || ' ' || (until BETWEEN now() + interval '23 hours' AND now() + interval '25 hours') FROM seller_mutes WHERE tenant_id = $(tid shop-a)")"
+assert_contains "and was answered" "$(psql_state "SELECT message_content FROM whatsapp_logs WHERE idempotency_key = 'reply:wamid.tap1'")" "order.placed"
+post "$(order b-8 shop-a 6008)"
+tick
+assert_eq "the next order: muted, not sent" "muted" "$(psql_state "SELECT outcome FROM events WHERE event_id = 'b-8'")"
+# A button id that names no type mutes nothing.
+tap "$A" wamid.tap2 MUTE:order.shipped
+assert_eq "an unknown type in a tapped id mutes nothing more" 1 "$(psql_state "SELECT count(*) FROM seller_mutes")"
+}
+
+harness_scenarios twenty_waiting urgent_first never_merged templates flood_fairness mute_button
 
 harness_finish
