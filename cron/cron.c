@@ -225,12 +225,13 @@ static int cmd_drain(struct db *db, struct config *cfg, int argc, char **argv)
 	printf("{\"escalated\":%d,\"repeated\":%d,\"webhook_events\":%d,\"fallback_queued\":%d,"
 	       "\"fallback_exhausted\":%d,\"replayed\":%d,"
 	       "\"quarantined\":%d,\"claimed\":%d,\"sent\":%d,\"retried\":%d,\"as_template\":%d,"
-	       "\"failed\":%d,\"stale\":%d,\"stopped\":%s,\"duration_ms\":%lld}\n",
+	       "\"failed\":%d,\"stale\":%d,\"merged\":%d,\"stopped\":%s,\"duration_ms\":%lld}\n",
 	       run.es.escalated, run.es.repeated, run.ws.events, run.fs.queued, run.fs.exhausted,
 	       st->replayed, st->quarantined, st->claimed, st->sent, st->retried, st->as_template,
-	       st->failed, st->stale, st->stopped ? "true" : "false", (long long)(mono_ms() - t0));
-	log_info("drain_done", "claimed %d: sent %d, retry %d, template %d, failed %d%s",
-	         st->claimed, st->sent, st->retried, st->as_template, st->failed,
+	       st->failed, st->stale, st->merged, st->stopped ? "true" : "false",
+	       (long long)(mono_ms() - t0));
+	log_info("drain_done", "claimed %d: sent %d, retry %d, template %d, failed %d, merged %d%s",
+	         st->claimed, st->sent, st->retried, st->as_template, st->failed, st->merged,
 	         st->stopped ? " (sending is stopped)" : "");
 	return 0;
 }

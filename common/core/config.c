@@ -275,6 +275,10 @@ static const struct var_slot vars[] = {
       "days processed webhook events, seen ids and the answers to POST /events deliveries are "
       "kept (Meta re-delivers for 7 days)"},
      OFF(webhook_retention_days)},
+    {{"EVENTS_RETENTION_DAYS", CFG_INT, "90", 7, 3650, 1,
+      "days the platform's business events are kept once dispatched (an event id posted again "
+      "after that is a new event)"},
+     OFF(events_retention_days)},
     {{"WEBHOOK_THREADS", CFG_INT, "2", 1, 64, 0,
       "threads of the webhook and of POST /events that read and verify requests (none waits "
       "on a commit)"},

@@ -94,7 +94,7 @@ struct config {
 	int report_daily_time;       /* minutes since midnight, TIMEZONE */
 	int report_weekly_day;       /* 0 Sunday .. 6 Saturday */
 	struct phone_list report;
-	long long sample_retention_days, webhook_retention_days;
+	long long sample_retention_days, webhook_retention_days, events_retention_days;
 	long long webhook_threads;
 	long long webhook_status_grace_s;
 	char *twilio_webhook_url;

@@ -12,6 +12,7 @@
 #include "core/util.h"
 #include "db/pgarray.h"
 #include "delivery/account.h"
+#include "delivery/coalesce.h"
 #include "delivery/outbox.h"
 #include "delivery/sender.h"
 #include "delivery/spool.h"
@@ -55,7 +56,7 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 	snprintf(tenant, sizeof(tenant), "%lld", m->tenant_id);
 	snprintf(after, sizeof(after), "%lld", m->fallback_after_s);
 	snprintf(follows, sizeof(follows), "%lld", m->follows_id);
-	const char *p[16] = {m->phone,
+	const char *p[18] = {m->phone,
 	                     m->content,
 	                     m->priority,
 	                     m->kind,
@@ -70,22 +71,25 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 	                     m->tenant_id ? tenant : NULL,
 	                     m->fallback_chain,
 	                     m->fallback_chain && m->fallback_after_s > 0 ? after : NULL,
-	                     m->follows_id ? follows : NULL};
+	                     m->follows_id ? follows : NULL,
+	                     m->reply_id,
+	                     m->reply_title};
 	/* The receipt's deadline counts from when the message may go (not_before). */
 	PGresult *res =
 	    db_query(db,
 	             "INSERT INTO whatsapp_logs (phone_number, message_content, priority, kind,"
 	             " idempotency_key, alert_ids, check_run_id, emergency, not_before, status,"
-	             " channel, account_id, tenant_id, fallback_chain, fallback_at, follows_id)"
+	             " channel, account_id, tenant_id, fallback_chain, fallback_at, follows_id,"
+	             " reply_id, reply_title)"
 	             " VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::bigint, $8::boolean,"
 	             " coalesce(to_timestamp($9::float8), now()),"
 	             " CASE WHEN $10::boolean AND EXISTS (SELECT 1 FROM pause_state"
 	             "   WHERE paused_until > now()) THEN 'suppressed' ELSE 'queued' END,"
 	             " $11, $12::bigint, $13::bigint, $14::text[],"
 	             " coalesce(to_timestamp($9::float8), now())"
-	             "   + make_interval(secs => $15::int), $16::bigint)"
+	             "   + make_interval(secs => $15::int), $16::bigint, $17, $18)"
 	             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING status",
-	             16, p);
+	             18, p);
 	free(ids);
 	if (!res)
 		return -1;
@@ -115,7 +119,9 @@ struct claimed {
 	const struct account *acct; /* who it is sent as (the drain's account set owns it) */
 	char *id, *phone, *content, *priority, *alert_id;
 	char *lease_id; /* the claim that holds the row: its result is recorded only under it */
+	char *reply_id, *reply_title; /* its reply button, or NULL */
 	int as_template, in_window, attempts;
+	int merged;     /* other rows it carries (coalesce.h) */
 	double start_s; /* its paced start, seconds from the claim */
 };
 
@@ -127,6 +133,8 @@ static void claimed_release(struct claimed *c)
 	free(c->content);
 	free(c->priority);
 	free(c->alert_id);
+	free(c->reply_id);
+	free(c->reply_title);
 }
 
 static void claimed_free(struct claimed *c, int n)
@@ -266,7 +274,8 @@ static int hold(struct db *db, const struct account *a, int n, const char *ids,
  * retried it since). On 100k queued rows of 101 producers this reads about
  * 11k index entries where ORDER BY priority, id sorted all 100k. Columns: id, account_id,
  * phone_number, message_content, priority, as_template, the 24-hour window (contacts of that
- * account), first alert id, attempts.
+ * account), first alert id, attempts, tenant_id (0: none), kind, channel, reply_id,
+ * reply_title.
  */
 static PGresult *due_rows(struct db *db, const char *ids, int lim)
 {
@@ -300,7 +309,8 @@ static PGresult *due_rows(struct db *db, const char *ids, int lim)
 	    " w.as_template,"
 	    " coalesce((SELECT c.last_inbound_at > now() - interval '24 hours' FROM contacts c"
 	    "   WHERE c.account_id = w.account_id AND c.phone_number = w.phone_number), false),"
-	    " coalesce(w.alert_ids[1]::text, ''), w.attempts"
+	    " coalesce(w.alert_ids[1]::text, ''), w.attempts, coalesce(w.tenant_id, 0), w.kind,"
+	    " w.channel, w.reply_id, w.reply_title"
 	    " FROM (SELECT id, rank FROM ranked ORDER BY rank, id LIMIT $3::int) r"
 	    " JOIN whatsapp_logs w ON w.id = r.id"
 	    " WHERE w.status = 'queued' AND w.next_attempt_at <= now() AND w.not_before <= now()"
@@ -346,6 +356,41 @@ static void claimed_fill(struct claimed *c, PGresult *r, int i, const struct acc
 	c->in_window = strcmp(PQgetvalue(r, i, 6), "t") == 0;
 	c->alert_id = xstrdup(PQgetvalue(r, i, 7));
 	c->attempts = (int)strtol(PQgetvalue(r, i, 8), NULL, 10) + 1;
+	c->reply_id = PQgetisnull(r, i, 12) ? NULL : xstrdup(PQgetvalue(r, i, 12));
+	c->reply_title = PQgetisnull(r, i, 13) ? NULL : xstrdup(PQgetvalue(r, i, 13));
+}
+
+/*
+ * Merge into the claimed row c (row i of due_rows() r) the rows waiting for the same
+ * recipient that may go with it (delivery/coalesce.h). 0 / -1.
+ */
+static int merge_waiting(struct db *db, const struct account *a, PGresult *r, int i,
+                         struct claimed *c)
+{
+	struct coalesce_row row = {
+	    .id = strtoll(c->id, NULL, 10),
+	    .tenant_id = strtoll(PQgetvalue(r, i, 9), NULL, 10),
+	    .phone = c->phone,
+	    .kind = PQgetvalue(r, i, 10),
+	    .channel = PQgetvalue(r, i, 11),
+	    .as_template = c->as_template,
+	    .in_window = c->in_window,
+	    .reply_id = c->reply_id,
+	};
+	if (!coalesce_may_carry(a, &row))
+		return 0;
+	int keep_button = 0;
+	int merged = coalesce_merge(db, a, &row, OUTBOX_MAX_CONTENT, &c->content, &c->priority,
+	                            &keep_button);
+	if (merged < 0)
+		return -1;
+	if (merged > 0 && !keep_button) {
+		free(c->reply_id);
+		free(c->reply_title);
+		c->reply_id = c->reply_title = NULL;
+	}
+	c->merged = merged;
+	return 0;
 }
 
 /*
@@ -364,7 +409,8 @@ static int account_batch(const struct account *a)
 /*
  * From the locked due rows r, pick at most max into c (*np of them, also on
  * failure): one per (account, recipient) whose pacing slot is free, at most
- * account_batch() of each account. 0 / -1.
+ * account_batch() of each account; each carries the rows of its recipient that
+ * may go with it (merge_waiting). 0 / -1.
  */
 static int pick(struct db *db, const struct account_set *accts, PGresult *r, int max,
                 struct claimed *c, int *np)
@@ -388,6 +434,8 @@ static int pick(struct db *db, const struct account_set *accts, PGresult *r, int
 		if (got)
 			claimed_fill(&c[n++], r, i, a);
 		*np = n;
+		if (got && merge_waiting(db, a, r, i, &c[n - 1]) < 0)
+			return -1;
 	}
 	return 0;
 }
@@ -745,6 +793,8 @@ static int send_and_record(struct db *db, const struct config *cfg, struct claim
 		sv[i].alert_id = c[i].alert_id;
 		sv[i].as_template = c[i].as_template;
 		sv[i].in_window = c[i].in_window;
+		sv[i].reply_id = c[i].reply_id;
+		sv[i].reply_title = c[i].reply_title;
 	}
 	struct recording x = {db, cfg, c, sv, st, 0};
 	sender_send_each(cfg, sv, n, record_one, &x);
@@ -772,6 +822,8 @@ static int drain_accounts(struct db *db, const struct config *cfg, const struct 
 				ret = wait_paced(db, cfg, &active, flags, &waited);
 			else
 				st->claimed += n;
+			for (int k = 0; k < n; k++)
+				st->merged += c[k].merged;
 		}
 		/* The claimed rows point into active: send before it goes. */
 		if (ret == 0 && n > 0)

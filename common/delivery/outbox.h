@@ -45,6 +45,12 @@ struct outbox_msg {
 	const char *fallback_chain;
 	long long fallback_after_s;
 	long long follows_id; /* the message this one is the next step of; 0: none */
+	/*
+	 * A reply button under the text when it goes as text inside the 24-hour window
+	 * (provider.h send_request reply_id, reply_title): the seller's "Mute this type". NULL:
+	 * none. Not kept by the spool.
+	 */
+	const char *reply_id, *reply_title;
 };
 
 #define OUTBOX_MAX_CONTENT 4096
@@ -74,6 +80,7 @@ struct drain_stats {
 	int replayed;    /* spool lines written into the state database first */
 	int quarantined; /* spool lines that could not be, moved to the quarantine */
 	int stale;       /* results dropped: the row's lease ran out and another claim took it */
+	int merged;      /* rows closed as merged into a claimed one (delivery/coalesce.h) */
 };
 
 /*
@@ -82,6 +89,8 @@ struct drain_stats {
  * reserve each account's global rate slots, send
  * them with several requests in flight, each as its account, record each result as its answer
  * comes (the others still in flight: a drainer that dies has sent unrecorded only those).
+ * A claimed seller alert carries the other alerts waiting for its recipient
+ * (delivery/coalesce.h).
  * Repeats until nothing is due, max_messages were claimed (0: no limit) or every account is
  * stopped. 0, or -1 when the state database failed (db->err).
  * Fair: each claim takes due rows round robin across (account, tenant) (the operator's own

@@ -57,6 +57,13 @@ struct send_request {
 	const char *const *params; /* template body parameters, in order */
 	size_t n_params;
 	const char *button_payload; /* quick-reply payload ("ACK:<alert id>"); NULL: none */
+	/*
+	 * Text only (inside the 24-hour window): an interactive reply button under the text,
+	 * its id coming back when tapped ("MUTE:order.placed") and its title ("Mute this type",
+	 * at most 20 characters). Meta only, and only for a text within an interactive body's
+	 * 1024 characters; otherwise plain text. NULL: none.
+	 */
+	const char *reply_id, *reply_title;
 };
 
 /*

@@ -23,6 +23,9 @@
 
 #define META_TEXT_MAX 4096  /* text.body, characters */
 #define META_PARAM_MAX 1024 /* a template body is at most 1024 characters, parameters included */
+#define META_INTERACTIVE_MAX 1024 /* an interactive message's body.text, characters */
+#define META_REPLY_ID_MAX 256     /* a reply button's id */
+#define META_REPLY_TITLE_MAX 20   /* a reply button's title, characters */
 #define META_URL_MAX 4096
 
 /* What a Graph error code means for the message, by code range. */
@@ -182,12 +185,61 @@ static int meta_template(const struct config *cfg, const struct send_request *rq
 	return 0;
 }
 
+/* Characters (UTF-8 code points) in s. */
+static size_t utf8_chars(const char *s)
+{
+	size_t n = 0;
+	for (; *s; s++)
+		n += ((unsigned char)*s & 0xC0) != 0x80;
+	return n;
+}
+
+/*
+ * The text with one reply button under it: {"type":"interactive","interactive":{"type":
+ * "button","body":{"text":...},"action":{"buttons":[{"type":"reply","reply":{"id","title"}}]}}}.
+ * 1 built, 0 when it does not fit an interactive message (plain text instead).
+ */
+static int meta_interactive(const struct send_request *rq, struct json_object *msg)
+{
+	if (!rq->reply_id || !*rq->reply_id || !rq->reply_title || !*rq->reply_title ||
+	    strlen(rq->reply_id) > META_REPLY_ID_MAX ||
+	    utf8_chars(rq->reply_title) > META_REPLY_TITLE_MAX)
+		return 0;
+	char *body = provider_clean_text(rq->text, META_TEXT_MAX, 0);
+	if (utf8_chars(body) > META_INTERACTIVE_MAX) {
+		free(body);
+		return 0;
+	}
+	struct json_object *inter = checked(json_object_new_object());
+	struct json_object *b = checked(json_object_new_object());
+	struct json_object *action = checked(json_object_new_object());
+	struct json_object *buttons = checked(json_object_new_array());
+	struct json_object *button = checked(json_object_new_object());
+	struct json_object *reply = checked(json_object_new_object());
+	put_str(msg, "type", "interactive");
+	put_str(inter, "type", "button");
+	put_str(b, "text", body);
+	put(inter, "body", b);
+	put_str(button, "type", "reply");
+	put_str(reply, "id", rq->reply_id);
+	put_str(reply, "title", rq->reply_title);
+	put(button, "reply", reply);
+	push(buttons, button);
+	put(action, "buttons", buttons);
+	put(inter, "action", action);
+	put(msg, "interactive", inter);
+	free(body);
+	return 1;
+}
+
 static int meta_text(const struct send_request *rq, struct json_object *msg, struct send_result *rs)
 {
 	if (!rq->text || !*rq->text) {
 		provider_fail(rs, SEND_PERMANENT, "bad_request", NULL, "empty message text");
 		return -1;
 	}
+	if (meta_interactive(rq, msg))
+		return 0;
 	struct json_object *text = checked(json_object_new_object());
 	char *body = provider_clean_text(rq->text, META_TEXT_MAX, 0);
 	put_str(msg, "type", "text");

@@ -264,6 +264,9 @@ static int build_one(struct sender_msg *v, struct http_call *call)
 	    .params = params,
 	    .n_params = 2,
 	    .button_payload = payload,
+	    /* Reply buttons only where Meta allows them: text inside the window as we know it. */
+	    .reply_id = !tmpl && v->in_window ? v->reply_id : NULL,
+	    .reply_title = !tmpl && v->in_window ? v->reply_title : NULL,
 	};
 	memset(&v->rs, 0, sizeof(v->rs));
 	int direct = p->build(a->cfg, &rq, call, &v->rs) != 0;

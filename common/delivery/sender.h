@@ -54,6 +54,8 @@ struct sender_msg {
 	const char *alert_id; /* quick-reply button "ACK:<id>"; NULL, "" or "0": none */
 	int as_template;      /* in: asked for; out: as sent */
 	int in_window;        /* the 24-hour window is open: text is allowed */
+	const char *reply_id, *reply_title; /* a reply button under the text, sent only as text
+	                                       inside the window (in_window); NULL: none */
 	struct send_result rs;
 };
 

@@ -29,6 +29,8 @@ struct delivery_item *delivery_batch_add(struct delivery_batch *b, const struct 
 	it->msg.key = dup_or_null(m->key);
 	it->msg.channel = dup_or_null(m->channel);
 	it->msg.fallback_chain = dup_or_null(m->fallback_chain);
+	it->msg.reply_id = dup_or_null(m->reply_id);
+	it->msg.reply_title = dup_or_null(m->reply_title);
 	if (m->n_alert_ids) {
 		long long *ids = xcalloc(m->n_alert_ids, sizeof(*ids));
 		memcpy(ids, m->alert_ids, m->n_alert_ids * sizeof(*ids));
@@ -50,6 +52,8 @@ void delivery_batch_release(struct delivery_batch *b)
 		free((char *)m->key);
 		free((char *)m->channel);
 		free((char *)m->fallback_chain);
+		free((char *)m->reply_id);
+		free((char *)m->reply_title);
 		free((long long *)m->alert_ids);
 	}
 	free(b->v);

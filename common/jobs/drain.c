@@ -74,6 +74,7 @@ struct json_object *drain_step_json(enum drain_step s, const struct drain_run *r
 		add_int(o, "replayed", run->ds.replayed);
 		add_int(o, "quarantined", run->ds.quarantined);
 		add_int(o, "sent", run->ds.sent);
+		add_int(o, "merged", run->ds.merged);
 		add_int(o, "retried", run->ds.retried);
 		add_int(o, "failed", run->ds.failed);
 		json_object_object_add(o, "stopped", json_object_new_boolean(run->ds.stopped));

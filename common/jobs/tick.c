@@ -207,10 +207,11 @@ static void step_prune(struct db *db, struct config *cfg, time_t now, struct ste
 		step_end(st, o, c == 0, db->err);
 		return;
 	}
-	char samples[24], hooks[24];
+	char samples[24], hooks[24], events[24];
 	snprintf(samples, sizeof(samples), "%lld", cfg->sample_retention_days);
 	snprintf(hooks, sizeof(hooks), "%lld", cfg->webhook_retention_days);
-	const char *ps[1] = {samples}, *ph[1] = {hooks};
+	snprintf(events, sizeof(events), "%lld", cfg->events_retention_days);
+	const char *ps[1] = {samples}, *ph[1] = {hooks}, *pe[1] = {events};
 	/* The newest run stays: the next check's deltas start from it. */
 	PGresult *a = db_query(db,
 	                       "DELETE FROM check_runs WHERE started_at < now()"
@@ -246,7 +247,14 @@ static void step_prune(struct db *db, struct config *cfg, time_t now, struct ste
 	                              " - make_interval(days => $1::int) RETURNING 1",
 	                              1, ph)
 	                   : NULL;
-	if (!ev)
+	/* Business events once dispatched; one not decided yet, or held for its digest, stays. */
+	PGresult *old = ev ? db_query(db,
+	                              "DELETE FROM events WHERE received_at < now()"
+	                              " - make_interval(days => $1::int) AND outcome IS NOT NULL"
+	                              " AND outcome <> 'digest' RETURNING 1",
+	                              1, pe)
+	                   : NULL;
+	if (!ev || !old)
 		ignored = -1;
 	struct login_pruned lp = {0};
 	if (ignored == 0)
@@ -259,11 +267,13 @@ static void step_prune(struct db *db, struct config *cfg, time_t now, struct ste
 	json_object_object_add(o, "webhook_seen", json_object_new_int(b ? PQntuples(b) : 0));
 	json_object_object_add(o, "webhook_events", json_object_new_int(c2 ? PQntuples(c2) : 0));
 	json_object_object_add(o, "event_deliveries", json_object_new_int(ev ? PQntuples(ev) : 0));
+	json_object_object_add(o, "events", json_object_new_int(old ? PQntuples(old) : 0));
 	int ok = a && b && c2 && ignored == 0;
 	PQclear(a);
 	PQclear(b);
 	PQclear(c2);
 	PQclear(ev);
+	PQclear(old);
 	step_end(st, o, ok, db->err);
 }
 
@@ -274,13 +284,15 @@ static void step_events(struct db *db, struct config *cfg, time_t now, struct st
 		return;
 	struct json_object *o = json_object_new_object();
 	struct dispatch_stats ds;
-	int ok = dispatch_run(db, cfg, now, &ds) == 0;
+	int ok = dispatch_run(db, cfg, now, DISPATCH_SEND, &ds) == 0;
 	json_object_object_add(o, "sent", json_object_new_int(ds.sent));
 	json_object_object_add(o, "messages", json_object_new_int(ds.messages));
 	json_object_object_add(o, "held", json_object_new_int(ds.held));
 	json_object_object_add(o, "not_sent", json_object_new_int(ds.not_sent));
 	json_object_object_add(o, "digests", json_object_new_int(ds.digests));
 	json_object_object_add(o, "digest_events", json_object_new_int(ds.digest_events));
+	json_object_object_add(o, "drained", json_object_new_int(ds.drained));
+	json_object_object_add(o, "merged", json_object_new_int(ds.merged));
 	step_end(st, o, ok, db->err);
 }
 

@@ -6,8 +6,9 @@
  * check when MONITORING_INTERVAL has passed since the last one, the daily and
  * weekly reports when their slot has come (schedule.h), the daily prune, the
  * business events stored since (alerts to their sellers, digests due:
- * tenants/dispatch.h), the end-to-end canary (one when CANARY_INTERVAL has
- * passed, its alert opened or resolved: monitor/canary.h), then
+ * tenants/dispatch.h, which sends what each of its transactions queued, unpaced), the
+ * end-to-end canary (one when CANARY_INTERVAL has passed, its alert opened or resolved:
+ * monitor/canary.h), then
  * the drain's sending step (which replays the spool first). One tick at a
  * time: a tick that finds another one running (a session advisory lock; with
  * DATABASE_POOLING=transaction the lease row "tick" of db/lease.h, renewed

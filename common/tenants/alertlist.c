@@ -42,7 +42,7 @@ double alertlist_rate(long long num, long long den)
 /* The seller's alerts among the messages: $1 the tenant. */
 #define SELLER_ROWS                                                                                \
 	"m.tenant_id = $1::int8 AND m.direction = 'outbound'"                                      \
-	" AND m.kind IN ('seller_alert', 'seller_digest')"
+	" AND m.kind IN ('seller_alert', 'seller_digest') AND m.status <> 'merged'"
 
 /*
  * The message that carried m's events: m itself, or for a fallback step (jobs/fallback.h) the

@@ -1,9 +1,10 @@
 /*
  * digest.h: the text of a digest, one WhatsApp message listing alerts that were held (pure).
  *
- * "3 alerts:" then one line per alert, "- " and its text (alerttype.h alert_text: one line,
- * cleaned), in the order given. When they do not all fit in max bytes the last line says how
- * many were left out ("+12 more"); the text never exceeds max. The caller frees it.
+ * The house list format (core/alertlines.h): "3 alerts:" then one line per alert, "- " and its text
+ * (alerttype.h alert_text: one line, cleaned), in the order given. When they do not all fit in max
+ * bytes the last line says how many were left out ("+12 more"); the text never exceeds max. The
+ * caller frees it.
  */
 #ifndef DIGEST_H
 #define DIGEST_H

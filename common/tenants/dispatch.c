@@ -8,16 +8,19 @@
 #include "core/log.h"
 #include "core/util.h"
 #include "delivery/outbox.h"
+#include "delivery/provider.h"
 #include "delivery/submit.h"
 #include "tenants/digest.h"
 #include "tenants/dispatch.h"
 #include "tenants/prefs.h"
 #include "tenants/quiet.h"
+#include "tenants/sellercmd.h"
 
 #define STR_(x) #x
 #define STR(x) STR_(x)
 
-#define DISPATCH_BATCH 200        /* new events decided per transaction */
+#define DISPATCH_PER_TENANT 200   /* new events of one tenant decided per transaction */
+#define DISPATCH_BATCH 1000       /* new events decided per transaction, all tenants */
 #define DISPATCH_DIGEST_ROWS 1000 /* held events collected per transaction */
 
 const char *dispatch_priority(enum alert_urgency u)
@@ -151,12 +154,35 @@ static int queue(struct db *db, const struct config *cfg, struct outbox_msg *m)
 
 /* ------------------------------------------------------------------ new events */
 
+/*
+ * Fair across tenants: `tenants` finds each tenant with new events by a skip scan of
+ * events_new_tenant_idx (migration 020), `ranked` takes the oldest DISPATCH_PER_TENANT of each
+ * and numbers them, and the transaction decides the first DISPATCH_BATCH by that number: a
+ * seller's flood of events waits behind its own, never in front of another seller's first.
+ * Locked in the outer query (window functions and FOR UPDATE cannot share a SELECT).
+ */
 static const char new_sql[] =
-    "SELECT e.id, e.type, e.data::text, e.tenant_id, p.enabled, p.delivery, " SELLER_COLUMNS
-    ", " HELD_COLUMNS ", p.channels::text FROM events e JOIN tenants t ON t.id = e.tenant_id"
-    " LEFT JOIN alert_preferences p ON p.tenant_id = e.tenant_id AND p.type = e.type"
-    " WHERE e.outcome IS NULL ORDER BY e.id LIMIT " STR(
-        DISPATCH_BATCH) " FOR UPDATE OF e SKIP LOCKED";
+    "WITH RECURSIVE tenants_new AS ("
+    "  (SELECT tenant_id AS t FROM events WHERE outcome IS NULL ORDER BY tenant_id LIMIT 1)"
+    "  UNION ALL"
+    "  SELECT n.t FROM tenants_new w CROSS JOIN LATERAL"
+    "   (SELECT tenant_id AS t FROM events WHERE outcome IS NULL AND tenant_id > w.t"
+    "    ORDER BY tenant_id LIMIT 1) n),"
+    " ranked AS ("
+    "  SELECT x.id, row_number() OVER (PARTITION BY w.t ORDER BY x.id) AS rank"
+    "  FROM tenants_new w CROSS JOIN LATERAL"
+    "   (SELECT id FROM events WHERE outcome IS NULL AND tenant_id = w.t ORDER BY id"
+    "    LIMIT " STR(
+        DISPATCH_PER_TENANT) ") x)"
+                             " SELECT e.id, e.type, e.data::text, e.tenant_id, p.enabled, "
+                             "p.delivery, " SELLER_COLUMNS ", " HELD_COLUMNS
+                             ", p.channels::text FROM events e JOIN tenants t ON t.id = e.tenant_id"
+                             " LEFT JOIN alert_preferences p ON p.tenant_id = e.tenant_id AND "
+                             "p.type = e.type"
+                             " WHERE e.id IN (SELECT id FROM ranked ORDER BY rank, id LIMIT " STR(
+                                 DISPATCH_BATCH) ")"
+                                                 " AND e.outcome IS NULL ORDER BY e.id FOR UPDATE "
+                                                 "OF e SKIP LOCKED";
 
 /* An immediate alert decided, to be queued with the others of its seller (send_group). */
 struct pending {
@@ -227,6 +253,7 @@ static int send_group(struct db *db, const struct config *cfg, PGresult *r, stru
 	char **lines = xcalloc(n, sizeof(*lines));
 	enum alert_urgency most = ALERT_LOW;
 	const struct chain *chain = &v[first].channels;
+	const struct alert_type *one = v[first].t; /* the group's one type, or NULL */
 	for (size_t j = first; j < n; j++) {
 		if (v[j].done || v[j].tenant_id != v[first].tenant_id ||
 		    v[j].not_before != v[first].not_before)
@@ -238,7 +265,12 @@ static int send_group(struct db *db, const struct config *cfg, PGresult *r, stru
 			most = v[j].t->urgency;
 			chain = &v[j].channels;
 		}
+		if (v[j].t != one)
+			one = NULL;
 	}
+	/* "Mute this type" under an alert of one type the seller may mute (sellercmd.h). */
+	char *button =
+	    one && !pref_locked(one) ? xasprintf("%s%s", SELLER_MUTE_BUTTON, one->name) : NULL;
 	char key[40];
 	snprintf(key, sizeof(key), k == 1 ? "event:%lld" : "events:%lld", ids[0]);
 	char *text = k == 1
@@ -252,6 +284,8 @@ static int send_group(struct db *db, const struct config *cfg, PGresult *r, stru
 	    .key = key,
 	    .tenant_id = v[first].tenant_id,
 	    .not_before = v[first].not_before,
+	    .reply_id = button,
+	    .reply_title = button ? SELLER_MUTE_BUTTON_TITLE : NULL,
 	};
 	char *rest;
 	seller_chain(cfg, most, chain, &m, &rest);
@@ -268,6 +302,7 @@ static int send_group(struct db *db, const struct config *cfg, PGresult *r, stru
 	free(lines);
 	free(ids);
 	free(text);
+	free(button);
 	return rc;
 }
 
@@ -422,13 +457,32 @@ static int dispatch_digests(struct db *db, const struct config *cfg, time_t now,
 	return n;
 }
 
-int dispatch_run(struct db *db, const struct config *cfg, time_t now, struct dispatch_stats *st)
+/*
+ * Send what the last transaction queued, without waiting for a recipient's pacing slot (the
+ * tick's drain step waits after dispatch is done). 0 / -1.
+ */
+static int send_now(struct db *db, const struct config *cfg, struct dispatch_stats *st)
+{
+	struct drain_stats ds;
+	if (outbox_drain(db, cfg, provider_for(cfg), 0, 0, &ds) < 0)
+		return -1;
+	st->drained += ds.sent;
+	st->merged += ds.merged;
+	return 0;
+}
+
+int dispatch_run(struct db *db, const struct config *cfg, time_t now, int flags,
+                 struct dispatch_stats *st)
 {
 	int n;
 	memset(st, 0, sizeof(*st));
-	do
+	do {
+		int before = st->messages;
 		n = dispatch_new(db, cfg, now, st);
-	while (n == DISPATCH_BATCH);
+		if (n > 0 && (flags & DISPATCH_SEND) && st->messages > before &&
+		    send_now(db, cfg, st) < 0)
+			n = -1;
+	} while (n > 0);
 	if (n < 0)
 		return -1;
 	do

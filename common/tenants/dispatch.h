@@ -6,7 +6,9 @@
  *
  * Each event not looked at yet (events.outcome NULL, claimed FOR UPDATE SKIP LOCKED, so two
  * ticks never take the same one) is decided once, against its tenant and the seller's
- * preferences (tenants/prefs.h):
+ * preferences (tenants/prefs.h). A transaction takes up to 1,000 new events fairly across
+ * tenants: the oldest 200 of each, then round robin by age, so a seller's flood never queues
+ * in front of another seller's first event. Each event:
  *   - the tenant suspended, or without a verified WhatsApp number (tenants.whatsapp_number
  *     with whatsapp_verified_at; never the pending one): not sent, outcome says why;
  *   - the type switched off: not sent ('disabled');
@@ -22,7 +24,7 @@
  *     the key "event:<events.id>" (queued once, whatever is retried); a normal or low alert in
  *     the tenant's quiet hours has its not_before at their end, an urgent one goes at once.
  *     Coalesced: the immediate alerts of one seller decided in one transaction (up to
- *     200 events, those stored since the last tick) with the same not_before go as
+ *     200 events of that seller) with the same not_before go as
  *     one message listing them as a digest does ("3 alerts:", within 4096 bytes), with the
  *     priority of the most urgent and the key "events:<first events.id>": one recipient takes
  *     about one message every 6 s, and a flood of events becomes few messages.
@@ -54,10 +56,19 @@ struct dispatch_stats {
 	int not_sent;      /* events not to be sent (switched off, suspended, no number) */
 	int digests;       /* digest messages queued */
 	int digest_events; /* events those carried */
+	int drained;       /* DISPATCH_SEND: messages sent between transactions */
+	int merged;        /* and rows those merged (delivery/coalesce.h) */
 };
 
-/* Dispatch what is due at now: new events, then the digests due. */
-int dispatch_run(struct db *db, const struct config *cfg, time_t now, struct dispatch_stats *st);
+/*
+ * Dispatch what is due at now: new events, then the digests due. With DISPATCH_SEND, after
+ * each transaction of new events that queued messages the outbox is drained without waiting
+ * for a recipient's pacing slot (outbox_drain, flags 0): a backlog of thousands of events
+ * (many transactions) does not hold back the alerts decided in its first one.
+ */
+enum { DISPATCH_SEND = 1 };
+int dispatch_run(struct db *db, const struct config *cfg, time_t now, int flags,
+                 struct dispatch_stats *st);
 
 /* The outbox priority of an urgency: "critical", "warning", "info". */
 const char *dispatch_priority(enum alert_urgency u);

@@ -89,6 +89,15 @@ static int parse_target(const char *w, struct seller_command *c)
 	return 0;
 }
 
+char *seller_button_command(const char *payload)
+{
+	size_t n = strlen(SELLER_MUTE_BUTTON);
+	if (!payload || strncmp(payload, SELLER_MUTE_BUTTON, n) != 0)
+		return NULL;
+	const struct alert_type *t = alert_type_find(payload + n);
+	return t ? xasprintf("mute %s", t->name) : NULL;
+}
+
 int seller_command_parse(const char *text, struct seller_command *c)
 {
 	const char *p = text ? text : "", *w;

@@ -30,6 +30,19 @@
 #define SELLER_MUTE_DEFAULT 86400LL    /* a mute without a duration: 1 day */
 #define SELLER_MUTE_MAX (30LL * 86400) /* the longest mute: 30 days */
 
+/*
+ * The reply button under an alert of one type (tenants/dispatch.h; inside the 24-hour window
+ * only): its id is SELLER_MUTE_BUTTON and the type, and tapping it is "mute <type>" (a day).
+ */
+#define SELLER_MUTE_BUTTON "MUTE:"
+#define SELLER_MUTE_BUTTON_TITLE "Mute this type"
+
+/*
+ * The command a tapped button's id stands for ("mute order.placed" for "MUTE:order.placed"),
+ * a new string; NULL for an id that is not SELLER_MUTE_BUTTON and a type name.
+ */
+char *seller_button_command(const char *payload);
+
 enum seller_cmd_kind {
 	SCMD_UNKNOWN,
 	SCMD_HELP,

@@ -473,7 +473,12 @@ static int answer_seller(struct db *db, const struct config *cfg, const char *ph
 		reply = too_old_text(cfg, sent);
 	} else {
 		st->commands++;
-		if (seller_command_answer(db, tenant_id, m->text, m->context_id, &reply) < 0)
+		/* A tapped "Mute this type" is that command (sellercmd.h). */
+		char *tapped = seller_button_command(m->button_payload);
+		int rc = seller_command_answer(db, tenant_id, tapped ? tapped : m->text,
+		                               m->context_id, &reply);
+		free(tapped);
+		if (rc < 0)
 			return -1;
 	}
 	char *key = xasprintf("reply:%s", m->id);

@@ -32,6 +32,14 @@
 #   POST /events: one event a request and batches of 10, each request signed with its own
 #   webhook-id (tests/bench/events_load.py), 32 connections, durable commits, beside the
 #   do-nothing program fed the same requests by the same client.
+#   the flood (issue 17): 50,000 order.placed events for one seller, in signed batches of 100,
+#   with one event for each of 100 other sellers spread through them (tests/bench/flood.py, 8
+#   connections), while `cron tick` runs back to back (dispatch, then the drain, which coalesces
+#   each recipient's waiting alerts); the mock answers in 250 ms, the rate cap is 80/s, one
+#   recipient takes one message every RECIPIENT_MIN_INTERVAL (6 s). p50 and p99 from ingest
+#   (events.received_at) to send (the carrying message's sent_at) for the 100 sellers' alerts,
+#   and how many messages the flood became. One run, durable commits (BENCH_FLOOD=N events;
+#   BENCH_ONLY=flood prints only it).
 # Each figure is the median of BENCH_ROUNDS (default 3) rounds. BENCH_ONLY=webhook skips the drain;
 # BENCH_ONLY=events prints only the POST /events table;
 # BENCH_ONLY=pooling prints only the DATABASE_POOLING table;
@@ -331,6 +339,71 @@ events_table() { # events_table TITLE
 	done
 	echo "(events stored: $(psql_state "SELECT count(*) FROM events"), in $(psql_state "SELECT count(*) FROM event_deliveries") deliveries)"
 }
+# ---------------------------------------------------------------- the flood
+FLOOD=${BENCH_FLOOD:-50000}
+FLOOD_OTHERS=100
+flood_table() {
+	local i flag=$HARNESS_DIR/flood.ticking ticker out t0 t1 left
+	# Events the rows above stored (a tenant without a number) are not the flood's to dispatch.
+	psql_state "TRUNCATE events, event_deliveries CASCADE; TRUNCATE whatsapp_logs CASCADE;
+	 DELETE FROM recipient_slots; UPDATE send_rate SET next_slot = now();
+	 INSERT INTO tenants (external_id, display_name, whatsapp_number, whatsapp_verified_at)
+	 VALUES ('flood-seller', 'Flood', '+2349040000000', now())
+	 ON CONFLICT (external_id) DO NOTHING;
+	 INSERT INTO tenants (external_id, display_name, whatsapp_number, whatsapp_verified_at)
+	 SELECT 'flood-o' || g, 'Other ' || g, '+2349040001' || lpad(g::text, 3, '0'), now()
+	 FROM generate_series(1, $FLOOD_OTHERS) g ON CONFLICT (external_id) DO NOTHING" >/dev/null
+	mock_reset >/dev/null
+	mock_default '{"delay_ms": 250}' >/dev/null
+	touch "$flag"
+	(while [[ -e $flag ]]; do harness_cron tick >>"$HARNESS_DIR/flood-ticks.jsonl" || true; sleep 0.5; done) &
+	ticker=$!
+	t0=$(date +%s.%N)
+	out=$(python3 "$(dirname "${BASH_SOURCE[0]}")/flood.py" 127.0.0.1 "${HTTP_BASE##*:}" \
+		"$(env_get "$MONITORING_ENV_FILE" EVENTS_SIGNING_SECRET)" flood-seller "$FLOOD" flood-o \
+		"$FLOOD_OTHERS" 8)
+	[[ ${out##* } == 0 ]] || echo "bench: the flood had ${out##* } non-2xx answers" >&2
+	# Until every event is dispatched and nothing waits in the outbox (at most 20 minutes).
+	for i in $(seq 1200); do
+		left=$(psql_state "SELECT (SELECT count(*) FROM events WHERE outcome IS NULL)
+		 + (SELECT count(*) FROM whatsapp_logs WHERE tenant_id IS NOT NULL
+		   AND status IN ('queued', 'sending'))")
+		[[ $left == 0 ]] && break
+		sleep 1
+	done
+	t1=$(date +%s.%N)
+	rm -f "$flag"
+	wait "$ticker" || true
+	printf '\n%-44s %10s %12s %10s\n' "the flood: $FLOOD events + $FLOOD_OTHERS sellers" "" "" ""
+	printf '%s\n' "durable commits; mock at 250 ms; SEND_RATE_PER_SECOND=80; RECIPIENT_MIN_INTERVAL=6"
+	printf '%-44s %10s\n' "ingest: requests, seconds (8 connections)" "$(awk '{ print $1 ", " $3 }' <<<"$out")"
+	[[ $left == 0 ]] || printf '%-44s %10s\n' "NOT DONE after 20 minutes: rows left" "$left"
+	psql_state "SELECT rpad('100 sellers, ingest to send: p50, p99 (s)', 44) || ' ' ||
+	 round(percentile_cont(0.5) WITHIN GROUP (ORDER BY extract(epoch FROM w.sent_at - e.received_at))::numeric, 2) || ', ' ||
+	 round(percentile_cont(0.99) WITHIN GROUP (ORDER BY extract(epoch FROM w.sent_at - e.received_at))::numeric, 2) ||
+	 ' (max ' || round(max(extract(epoch FROM w.sent_at - e.received_at))::numeric, 2) || ', ' || count(*) || ' sent)'
+	 FROM events e JOIN tenants t ON t.id = e.tenant_id JOIN whatsapp_logs w ON w.id = e.message_id
+	 WHERE t.external_id LIKE 'flood-o%'"
+	psql_state "SELECT rpad('the flood: events, messages, rows merged', 44) || ' ' || count(*) || ', ' ||
+	 count(DISTINCT e.message_id) || ', ' ||
+	 (SELECT count(*) FROM whatsapp_logs w JOIN tenants t ON t.id = w.tenant_id
+	  WHERE t.external_id = 'flood-seller' AND w.status = 'merged')
+	 FROM events e JOIN tenants t ON t.id = e.tenant_id WHERE t.external_id = 'flood-seller'"
+	psql_state "SELECT rpad('the flood: its last message sent after (s)', 44) || ' ' ||
+	 round(extract(epoch FROM max(w.sent_at) - min(e.received_at))::numeric, 1)
+	 FROM events e JOIN tenants t ON t.id = e.tenant_id JOIN whatsapp_logs w ON w.id = e.message_id
+	 WHERE t.external_id = 'flood-seller'"
+	printf '%-44s %10.1f\n' "wall clock, first request to all sent (s)" "$(awk -v a="$t0" -v b="$t1" 'BEGIN { print b - a }')"
+	mock_default '{"delay_ms": 0}' >/dev/null
+	[[ -z ${BENCH_FLOOD_TICKS:-} ]] || cp "$HARNESS_DIR/flood-ticks.jsonl" "$BENCH_FLOOD_TICKS"
+}
+if [[ ${BENCH_ONLY:-} == flood ]]; then
+	durability on >/dev/null
+	flood_table
+	fcgi_stop "$RUN" noop >/dev/null 2>&1 || true
+	harness_finish >/dev/null 2>&1 || true
+	exit 0
+fi
 if [[ ${BENCH_ONLY:-} == events ]]; then
 	events_table "durable commits: $(durability on)"
 	fcgi_stop "$RUN" noop >/dev/null 2>&1 || true
@@ -488,5 +561,6 @@ done
 printf '%-44s %10d %12.2f %10.1f\n' "floor at the 80/s rate cap" "$N" "$(awk -v n="$N" 'BEGIN { print n / 80 }')" 80
 durability on >/dev/null
 email_table
+flood_table
 echo
 harness_finish >/dev/null 2>&1 || true

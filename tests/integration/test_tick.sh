@@ -177,6 +177,22 @@ assert_eq "the prune removes old check runs" 1 "$(step prune "$out" | jq .check_
 assert_eq "and old webhook ids, keeping recent ones" "st:new:read" "$(psql_state "SELECT string_agg(key, ',') FROM webhook_seen WHERE key LIKE 'st:%:read' AND key IN ('st:old:read', 'st:new:read')")"
 assert_eq "and the answers to event deliveries older than WEBHOOK_RETENTION_DAYS" "1 msg-new" \
 	"$(step prune "$out" | jq .event_deliveries) $(psql_state "SELECT string_agg(webhook_id, ',') FROM event_deliveries")"
+# Business events: dispatched ones older than EVENTS_RETENTION_DAYS (90) go; recent ones, one
+# not looked at yet and one held for its digest stay, whatever their age.
+psql_state "INSERT INTO tenants (external_id, display_name) VALUES ('prune-ev', 'E')" >/dev/null
+psql_state "INSERT INTO events (event_id, tenant_id, type, occurred_at, data, received_at, webhook_id, outcome, digest_at)
+	SELECT e, id, 'order.placed', now(), '{}', r, 'w-' || e, o, d FROM tenants,
+	(VALUES ('ev-old', now() - interval '91 days', 'disabled', NULL::timestamptz),
+	        ('ev-recent', now() - interval '89 days', 'disabled', NULL),
+	        ('ev-undecided', now() - interval '91 days', NULL, NULL),
+	        ('ev-held', now() - interval '91 days', 'digest', now() + interval '1 hour')) v(e, r, o, d)
+	WHERE external_id = 'prune-ev'" >/dev/null
+psql_state "DELETE FROM schedule_runs WHERE kind = 'prune'" >/dev/null
+out=$(tick)
+assert_eq "the prune removes dispatched events older than EVENTS_RETENTION_DAYS, no other" \
+	"1 ev-held,ev-recent,ev-undecided" \
+	"$(step prune "$out" | jq .events) $(psql_state "SELECT string_agg(event_id, ',' ORDER BY event_id) FROM events")"
+psql_state "DELETE FROM events" >/dev/null
 # The seller login's records: rate-limit rows older than a day, codes a day past their expiry,
 # sessions a week after they ended; the others stay.
 psql_state "INSERT INTO tenants (external_id, display_name) VALUES ('prune-shop', 'P')" >/dev/null

@@ -361,6 +361,23 @@ static void test_config_rejects_interval_out_of_range(void **state)
 	assert_load_fails("MONITORING_INTERVAL=1000\n", "MONITORING_INTERVAL", "range");
 }
 
+/* Business events are kept 90 days once dispatched; at least a week (the platform's retries). */
+static void test_config_events_retention_days(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+	assert_int_equal(cfg.events_retention_days, 90);
+	config_release(&cfg);
+	assert_int_equal(load_with_file(&cfg, "EVENTS_RETENTION_DAYS=30\n", &err), 0);
+	assert_int_equal(cfg.events_retention_days, 30);
+	config_release(&cfg);
+	assert_load_fails("EVENTS_RETENTION_DAYS=6\n", "EVENTS_RETENTION_DAYS", "range");
+	assert_load_fails("EVENTS_RETENTION_DAYS=3651\n", "EVENTS_RETENTION_DAYS", "range");
+	assert_load_fails("EVENTS_RETENTION_DAYS=90d\n", "EVENTS_RETENTION_DAYS", "90d");
+}
+
 static void test_config_rejects_bad_value_from_environment(void **state)
 {
 	(void)state;
@@ -1244,6 +1261,7 @@ int main(void)
 	    T(test_config_threshold_none_disables_a_level),
 	    T(test_config_rejects_non_integer_interval),
 	    T(test_config_rejects_interval_out_of_range),
+	    T(test_config_events_retention_days),
 	    T(test_config_rejects_bad_value_from_environment),
 	    T(test_config_platform_key_is_long_and_not_the_operator_token),
 	    T(test_config_tenant_keys_are_long_and_distinct),

@@ -53,6 +53,7 @@ static void test_drain_step_json_reports_each_steps_counts(void **state)
 	run.ds.retried = 10;
 	run.ds.failed = 11;
 	run.ds.stopped = 1;
+	run.ds.merged = 12;
 
 	struct json_object *o = drain_step_json(DRAIN_STEP_WEBHOOK_RETRIES, &run);
 	assert_int_equal(int_of(o, "events"), 3);
@@ -86,6 +87,7 @@ static void test_drain_step_json_reports_each_steps_counts(void **state)
 	assert_int_equal(int_of(o, "sent"), 9);
 	assert_int_equal(int_of(o, "retried"), 10);
 	assert_int_equal(int_of(o, "failed"), 11);
+	assert_int_equal(int_of(o, "merged"), 12);
 	assert_true(json_object_object_get_ex(o, "stopped", &v));
 	assert_true(json_object_is_type(v, json_type_boolean) && json_object_get_boolean(v));
 	json_object_put(o);

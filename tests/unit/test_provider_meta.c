@@ -352,6 +352,84 @@ static void test_meta_build_template_adds_quick_reply_button_with_payload(void *
 	http_call_release(&call);
 }
 
+/* "Mute this type": an interactive message with one reply button, inside the window (text). */
+static void test_meta_build_text_with_reply_button_is_interactive(void **state)
+{
+	(void)state;
+	struct http_call call;
+	struct send_request rq = {.to = "+16505551234",
+	                          .text = "New order #1001: NGN 12,500",
+	                          .reply_id = "MUTE:order.placed",
+	                          .reply_title = "Mute this type"};
+	struct json_object *root = build_ok(&rq, &call);
+	assert_string_equal(tu_json_string(root, "type"), "interactive");
+	assert_string_equal(tu_json_string(root, "interactive.type"), "button");
+	assert_string_equal(tu_json_string(root, "interactive.body.text"),
+	                    "New order #1001: NGN 12,500");
+	assert_string_equal(tu_json_string(root, "interactive.action.buttons.0.type"), "reply");
+	assert_string_equal(tu_json_string(root, "interactive.action.buttons.0.reply.id"),
+	                    "MUTE:order.placed");
+	assert_string_equal(tu_json_string(root, "interactive.action.buttons.0.reply.title"),
+	                    "Mute this type");
+	assert_int_equal(json_object_array_length(tu_json_at(root, "interactive.action.buttons")),
+	                 1);
+	assert_null(tu_json_at(root, "text"));
+	json_object_put(root);
+	http_call_release(&call);
+}
+
+/* A body past an interactive message's 1024 characters, or a title past 20: plain text. */
+static void test_meta_build_reply_button_that_does_not_fit_leaves_plain_text(void **state)
+{
+	(void)state;
+	struct http_call call;
+	char *fits = repeat("a", 1024), *long_text = repeat("a", 1025);
+	struct send_request rq = {.to = "+16505551234",
+	                          .text = fits,
+	                          .reply_id = "MUTE:order.placed",
+	                          .reply_title = "Mute this type"};
+	struct json_object *root = build_ok(&rq, &call);
+	assert_string_equal(tu_json_string(root, "type"), "interactive");
+	json_object_put(root);
+	http_call_release(&call);
+	rq.text = long_text;
+	root = build_ok(&rq, &call);
+	assert_string_equal(tu_json_string(root, "type"), "text");
+	assert_string_equal(tu_json_string(root, "text.body"), long_text);
+	json_object_put(root);
+	http_call_release(&call);
+	rq.text = "short";
+	rq.reply_title = "A title of twenty-one";
+	root = build_ok(&rq, &call);
+	assert_string_equal(tu_json_string(root, "type"), "text");
+	json_object_put(root);
+	http_call_release(&call);
+	free(fits);
+	free(long_text);
+}
+
+/* A template never carries the reply button (outside the window: not allowed). */
+static void test_meta_build_template_has_no_reply_button(void **state)
+{
+	(void)state;
+	struct http_call call;
+	tu_config_set(&cfg.alert_template, "infra_alert");
+	const char *params[] = {"warning", "New order"};
+	struct send_request rq = {.to = "+16505551234",
+	                          .text = "New order",
+	                          .as_template = 1,
+	                          .params = params,
+	                          .n_params = 2,
+	                          .reply_id = "MUTE:order.placed",
+	                          .reply_title = "Mute this type"};
+	struct json_object *root = build_ok(&rq, &call);
+	assert_string_equal(tu_json_string(root, "type"), "template");
+	assert_null(tu_json_at(root, "interactive"));
+	assert_int_equal(json_object_array_length(tu_json_at(root, "template.components")), 1);
+	json_object_put(root);
+	http_call_release(&call);
+}
+
 static void test_meta_build_template_without_parameters_or_button_has_no_components(void **state)
 {
 	(void)state;
@@ -762,6 +840,9 @@ int main(void)
 	    T(test_meta_build_template_names_configured_template_and_language),
 	    T(test_meta_build_template_body_parameters_in_order),
 	    T(test_meta_build_template_adds_quick_reply_button_with_payload),
+	    T(test_meta_build_text_with_reply_button_is_interactive),
+	    T(test_meta_build_reply_button_that_does_not_fit_leaves_plain_text),
+	    T(test_meta_build_template_has_no_reply_button),
 	    T(test_meta_build_template_without_parameters_or_button_has_no_components),
 	    T(test_meta_build_template_params_lose_newlines_tabs_and_space_runs),
 	    T(test_meta_build_empty_template_param_becomes_dash),

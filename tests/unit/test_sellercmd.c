@@ -134,10 +134,26 @@ static void test_help_fits_a_phone_and_lists_every_command(void **state)
 	ok("mute order.placed 2h", SCMD_MUTE); /* the example in the help parses */
 }
 
+/* A tapped "Mute this type" (its id "MUTE:<type>") is "mute <type>"; anything else is no command.
+ */
+static void a_mute_button_is_the_mute_command(void **state)
+{
+	(void)state;
+	char *c = seller_button_command("MUTE:order.placed");
+	assert_string_equal(c, "mute order.placed");
+	free(c);
+	assert_null(seller_button_command("MUTE:order.shipped"));
+	assert_null(seller_button_command("MUTE:"));
+	assert_null(seller_button_command("ACK:12"));
+	assert_null(seller_button_command("mute:order.placed"));
+	assert_null(seller_button_command(NULL));
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_simple_words_any_case),
+	    cmocka_unit_test(a_mute_button_is_the_mute_command),
 	    cmocka_unit_test(test_mute_type_and_durations),
 	    cmocka_unit_test(test_mute_bad_input_is_helpful),
 	    cmocka_unit_test(test_locked_types_cannot_be_muted),
