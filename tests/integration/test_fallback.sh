@@ -138,6 +138,31 @@ scenario_accepted_but_never_delivered_sms_after_the_timer() {
 	assert_eq "one SMS in all" 1 "$(sms_sent | jq length)"
 }
 
+# The canary late (issue 20, monitor/canary.h): its critical alert is an operator's critical
+# alert like any other, so when WhatsApp does not deliver that either, it goes by SMS.
+scenario_canary_late_alert_falls_back_to_sms() {
+	export CANARY_INTERVAL=60 CANARY_PHONE=+15550000077 CANARY_DEADLINE=30 FALLBACK_AFTER_SECONDS=2
+	harness_cron tick >/dev/null
+	assert_eq "a canary went out on WhatsApp" 1 \
+		"$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE kind = 'canary' AND status = 'sent'")"
+	psql_state "UPDATE whatsapp_logs SET created_at = created_at - interval '40 seconds' WHERE kind = 'canary'" >/dev/null
+	harness_cron tick >/dev/null
+	wa=$(psql_state "SELECT min(id) FROM whatsapp_logs WHERE channel = 'whatsapp' AND phone_number = '$OPS' AND message_content LIKE '%Canary late%'")
+	assert_match "no receipt by CANARY_DEADLINE: the critical alert told the operator" '^[0-9]+$' "$wa"
+	assert_eq "it carries the critical chain" "{sms,email}" "$(col "$wa" "fallback_chain::text")"
+	sleep 2.2
+	out=$(drain)
+	assert_eq "undelivered past FALLBACK_AFTER_SECONDS: the SMS step" 1 "$(jq .fallback_queued <<<"$out")"
+	assert_eq "the chain: WhatsApp sent, SMS to CRITICAL_SMS_1" "whatsapp|$OPS|sent > sms|$OPS_SMS|sent" \
+		"$(chain_of "$wa")"
+	assert_contains "the SMS says the canary is late" \
+		"$(sms_sent | jq -r --arg to "$OPS_SMS" '[.[] | select(.form.To == $to) | .form.Body] | last // ""')" \
+		"Canary late"
+	assert_eq "the canary itself never falls back (no SMS to CANARY_PHONE)" 0 \
+		"$(sms_sent | jq '[.[] | select(.form.To == "+15550000077")] | length')"
+	unset CANARY_INTERVAL CANARY_PHONE CANARY_DEADLINE FALLBACK_AFTER_SECONDS
+}
+
 scenario_delivered_whatsapp_sends_no_sms() {
 	export FALLBACK_AFTER_SECONDS=1
 	critical "disk 97%"
@@ -415,6 +440,6 @@ harness_scenarios refused_whatsapp_goes_by_sms accepted_but_never_delivered_sms_
 	smtp_down_then_back_the_email_arrives_once no_address_left_exhausts_the_chain \
 	stopped_account_falls_back_at_once never_delivered_escalates_at_once \
 	delivered_unacknowledged_waits_the_timer seller_urgent_takes_its_chain_low_does_not \
-	seller_channels_from_preferences \
+	seller_channels_from_preferences canary_late_alert_falls_back_to_sms \
 	hostile_text_and_addresses
 harness_finish
