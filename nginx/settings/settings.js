@@ -712,7 +712,9 @@
     value.split(',').forEach(function (c) {
       var m = missingAddress(c);
       if (!m) return;
-      var b = el('button', { type: 'button', 'class': 'link-button', 'data-field': m.field }, m.text);
+      var b = el('button', {
+        type: 'button', 'class': 'link-button', id: hint.id.replace(/-hint$/, '-add-') + c, 'data-field': m.field
+      }, m.text);
       b.addEventListener('click', function () {
         selectTab($('tab-general'), false);
         $(m.field).focus();
