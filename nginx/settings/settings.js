@@ -97,7 +97,8 @@
 
   var NOUNS = {
     whatsapp_number: 'The number', time_zone: 'The time zone', quiet_start: 'The start time',
-    quiet_end: 'The end time', language: 'The language', code: 'The code'
+    quiet_end: 'The end time', language: 'The language', code: 'The code',
+    sms_number: 'The SMS number', email: 'The email address'
   };
 
   function plural(n, word) { return n + ' ' + word + (n === 1 ? '' : 's'); }
@@ -184,6 +185,22 @@
     var c = checkNumber(v);
     line.textContent = c.ok ? 'International format: ' + c.number + ' \u2713' : c.problem;
     line.classList.toggle('ok', c.ok);
+  }
+
+  /*
+   * An email address as the API takes it (common/tenants/tenant.c): one '@' with 1 to 64
+   * characters before it, a dot in the domain, printable ASCII without spaces or <>()[],;:\",
+   * at most 254 characters. '' when it is fine, else what is wrong in words.
+   */
+  function emailProblem(s) {
+    var at = s.indexOf('@'), domain = s.slice(at + 1), dot = domain.lastIndexOf('.');
+    if (at < 0) return 'An email address has an @, e.g. name@example.com.';
+    if (s.length > 254) return 'Too long: at most 254 characters.';
+    if (/[^\x21-\x7e]|[<>()[\],;:\\"]/.test(s)) return 'No spaces or <>()[],;:\\" in an email address.';
+    if (at === 0 || at > 64 || domain.indexOf('@') >= 0 || dot <= 0 || dot === domain.length - 1 ||
+        domain.indexOf('..') >= 0)
+      return 'Write it as name@example.com.';
+    return '';
   }
 
   /* "7:5" is not a time; "7:05" becomes "07:05". */
@@ -285,6 +302,9 @@
       v.textContent = 'Not confirmed yet.';
     else
       v.textContent = 'No number yet: add one to get alerts on WhatsApp.';
+    $('sms-number').value = t.sms_number || '';
+    showFormat($('sms-number'), $('sms-number-format'));
+    $('email').value = t.email || '';
     $('time-zone').value = t.time_zone || 'UTC';
     $('quiet-start').value = t.quiet_start || '';
     $('quiet-end').value = t.quiet_end || '';
@@ -294,6 +314,7 @@
     if (pending)
       $('verify-text').textContent = 'We sent a 6-digit code on WhatsApp to ' + t.pending_whatsapp_number +
         '. Enter it to confirm the number.';
+    channelHints();
   }
 
   async function loadMe() {
@@ -384,6 +405,20 @@
     } else if (num.number === t.whatsapp_number && t.pending_whatsapp_number) {
       body.whatsapp_number = num.number; /* back to the current number: cancels the change */
     }
+    var sms = $('sms-number').value.trim(), smsCheck = sms ? checkNumber(sms) : null;
+    if (smsCheck && !smsCheck.ok) {
+      showError('sms-number', smsCheck.problem);
+      ok = false;
+    } else if ((smsCheck ? smsCheck.number : null) !== (t.sms_number || null)) {
+      body.sms_number = smsCheck ? smsCheck.number : null; /* empty: the WhatsApp number */
+    }
+    var email = $('email').value.trim(), emailBad = email ? emailProblem(email) : '';
+    if (emailBad) {
+      showError('email', emailBad);
+      ok = false;
+    } else if ((email || null) !== (t.email || null)) {
+      body.email = email || null;
+    }
     var tz = $('time-zone').value.trim();
     if (!tz) {
       showError('time-zone', 'Choose a time zone, e.g. Africa/Lagos.');
@@ -411,7 +446,7 @@
 
   var FIELD_INPUT = {
     whatsapp_number: 'whatsapp-number', time_zone: 'time-zone', quiet_start: 'quiet-start',
-    quiet_end: 'quiet-end', language: 'language'
+    quiet_end: 'quiet-end', language: 'language', sms_number: 'sms-number', email: 'email'
   };
 
   /* An error of a PATCH, next to its field when it names one. */
@@ -550,10 +585,13 @@
 
   /*
    * GET /tenants/me/preferences lists every alert type: enabled, delivery (immediate, hourly,
-   * daily), channels (the fallback chain in order: shown, not editable here; PATCH takes them),
-   * locked (security.*, payment.failed: cannot be switched off), urgency. Save sends PATCH with
-   * only what the form changed; a 400 names the member ("preferences.order.placed.delivery"),
-   * and its words go next to that type.
+   * daily), channels (the fallback chain in order, whatsapp first: chosen here among CHAINS),
+   * locked (security.*, payment.failed: cannot be switched off; their channels may change),
+   * urgency, default (the urgency's enabled, delivery, channels). Save sends PATCH with only
+   * what the form changed; a 400 names the member ("preferences.order.placed.channels"), and
+   * its words go next to that type. A chain with a channel the tenant has no address for (no
+   * email; no SMS number and no WhatsApp number) says so under its select, with a button to
+   * the General tab's field (channelHints, run again when the tenant changes).
    */
   var TYPE_NAMES = {
     'conversation.started': 'A customer starts a conversation',
@@ -579,6 +617,11 @@
     ['immediate', 'Immediately'], ['hourly', 'In an hourly digest'], ['daily', 'In a daily digest']
   ];
   var CHANNEL_NAMES = { whatsapp: 'WhatsApp', sms: 'SMS', email: 'Email' };
+  /* The chains offered, as the select's values (the API's channels joined by commas). */
+  var CHAINS = [
+    ['whatsapp', 'WhatsApp only'], ['whatsapp,sms', 'Then SMS'], ['whatsapp,email', 'Then email'],
+    ['whatsapp,sms,email', 'Then SMS, then email'], ['whatsapp,email,sms', 'Then email, then SMS']
+  ];
 
   var prefs = { data: null, loading: null, loadingToken: null };
 
@@ -611,9 +654,8 @@
     head.appendChild(sw);
     head.appendChild(el('label', { 'for': id + '-enabled', 'class': 'pref-name' }, typeName(type)));
     li.appendChild(head);
-    var channels = (p.channels || ['whatsapp']).map(function (c) { return CHANNEL_NAMES[c] || c; });
     li.appendChild(el('p', { 'class': 'hint', id: id + '-info' },
-      (URGENCY_WORDS[p.urgency] || p.urgency) + '. Sent on ' + channels.join(', ') + '.'));
+      (URGENCY_WORDS[p.urgency] || p.urgency) + '.'));
     if (p.locked)
       li.appendChild(el('p', { 'class': 'locked-note', id: id + '-locked' },
         'Can\u2019t be switched off: you always need to know about this.'));
@@ -624,8 +666,68 @@
     sel.value = p.delivery;
     field.appendChild(sel);
     li.appendChild(field);
+    li.appendChild(channelField(id, p));
     li.appendChild(el('p', { 'class': 'error', id: id + '-error', 'aria-live': 'polite' }));
     return li;
+  }
+
+  /* "If WhatsApp does not get through": the chain after WhatsApp, the default marked. */
+  function channelField(id, p) {
+    var field = el('div', { 'class': 'pref-delivery pref-channels' });
+    field.appendChild(el('label', { 'for': id + '-channels' }, 'If WhatsApp fails'));
+    var sel = el('select', {
+      id: id + '-channels', 'aria-describedby': id + '-channels-hint ' + id + '-error'
+    });
+    var value = (p.channels || ['whatsapp']).join(','), def = ((p['default'] || {}).channels || []).join(',');
+    var chains = CHAINS.slice();
+    if (!chains.some(function (c) { return c[0] === value; }))
+      chains.push([value, p.channels.map(function (c) { return CHANNEL_NAMES[c] || c; }).join(', then ')]);
+    chains.forEach(function (c) {
+      sel.appendChild(el('option', { value: c[0] }, c[1] + (c[0] === def ? ' (default)' : '')));
+    });
+    sel.value = value;
+    field.appendChild(sel);
+    var wrap = el('div', {});
+    wrap.appendChild(field);
+    var hint = el('p', { 'class': 'channel-hint', id: id + '-channels-hint', 'aria-live': 'polite' });
+    wrap.appendChild(hint);
+    sel.addEventListener('change', function () { channelHint(hint, sel.value); });
+    channelHint(hint, value);
+    return wrap;
+  }
+
+  /* The General tab's field a channel needs, and the words when it is empty; null if it has one. */
+  function missingAddress(channel) {
+    var t = state.tenant || {};
+    if (channel === 'email' && !t.email)
+      return { field: 'email', text: 'Add an email address in General to get email alerts' };
+    if (channel === 'sms' && !t.sms_number && !t.whatsapp_number)
+      return { field: 'sms-number', text: 'Add a number for SMS in General to get SMS alerts' };
+    return null;
+  }
+
+  /* Under a type's chain: a button to each missing address's field, or nothing. */
+  function channelHint(hint, value) {
+    hint.textContent = '';
+    value.split(',').forEach(function (c) {
+      var m = missingAddress(c);
+      if (!m) return;
+      var b = el('button', {
+        type: 'button', 'class': 'link-button', id: hint.id.replace(/-hint$/, '-add-') + c, 'data-field': m.field
+      }, m.text);
+      b.addEventListener('click', function () {
+        selectTab($('tab-general'), false);
+        $(m.field).focus();
+      });
+      hint.appendChild(b);
+    });
+  }
+
+  /* Every type's hint again (the tenant's addresses changed). */
+  function channelHints() {
+    document.querySelectorAll('#prefs-list select[id$="-channels"]').forEach(function (sel) {
+      channelHint($(sel.id + '-hint'), sel.value);
+    });
   }
 
   function fillPrefs(data) {
@@ -652,10 +754,11 @@
     if (!prefs.data) return out;
     Object.keys(prefs.data).forEach(function (type) {
       var p = prefs.data[type], id = prefId(type), c = {};
-      var sw = $(id + '-enabled'), sel = $(id + '-delivery');
-      if (!sw || !sel) return;
+      var sw = $(id + '-enabled'), sel = $(id + '-delivery'), ch = $(id + '-channels');
+      if (!sw || !sel || !ch) return;
       if (sw.checked !== !!p.enabled) c.enabled = sw.checked;
       if (sel.value !== p.delivery) c.delivery = sel.value;
+      if (ch.value !== (p.channels || ['whatsapp']).join(',')) c.channels = ch.value.split(',');
       if (Object.keys(c).length) out[type] = c;
     });
     return out;
@@ -696,6 +799,8 @@
     return best;
   }
 
+  var MEMBER_WORDS = { delivery: 'when it comes', channels: 'the channels' };
+
   /* A refusal of a PATCH in words, next to the type it names. */
   function showPrefsError(r) {
     var e = r.error || {}, type = fieldType(e.field);
@@ -704,12 +809,12 @@
     if (e.code === 'locked_type')
       text = typeName(type) + ' can\u2019t be switched off: you always get this alert.';
     else if (e.message && e.message.indexOf(e.field + ' ') === 0)
-      text = typeName(type) + ': ' + (member === 'delivery' ? 'when it comes' : member || 'this setting') +
+      text = typeName(type) + ': ' + (MEMBER_WORDS[member] || member || 'this setting') +
         e.message.slice(e.field.length) + '.';
     else
       text = typeName(type) + ': ' + (e.message || 'this change is not accepted.');
     $(id + '-error').textContent = text;
-    var input = $(id + (member === 'delivery' ? '-delivery' : '-enabled'));
+    var input = $(id + (member === 'delivery' ? '-delivery' : member === 'channels' ? '-channels' : '-enabled'));
     if (input) {
       input.setAttribute('aria-invalid', 'true');
       if (!input.disabled) input.focus();
@@ -1128,6 +1233,12 @@
       showFormat(num, $('whatsapp-number-format'));
       showError('whatsapp-number', '');
     });
+    var sms = $('sms-number');
+    sms.addEventListener('input', function () {
+      showFormat(sms, $('sms-number-format'));
+      showError('sms-number', '');
+    });
+    $('email').addEventListener('input', function () { showError('email', ''); });
     var ln = $('login-number');
     ln.addEventListener('input', function () { showError('login-number', ''); });
     $('general-form').addEventListener('submit', save);

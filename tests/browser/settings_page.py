@@ -561,7 +561,7 @@ def record_fetches(p):
       };""")
 
 
-def tab_to(p, target, limit=80):
+def tab_to(p, target, limit=120):
     """Press Tab from the focused element until TARGET has the focus; True if it did."""
     for _ in range(limit):
         if p.js("return document.activeElement.id;") == target:
@@ -585,12 +585,8 @@ def step_notifications(p):
         p.js("return document.querySelector('label[for=\"pref-cart-item-added-enabled\"]').textContent;")))
     contains("notifications: the urgency is shown", p.text("pref-order-placed-info"), "Normal")
     contains("notifications: an urgent type says so", p.text("pref-payment-failed-info"), "Urgent")
-    contains("notifications: the channel is shown (WhatsApp)", p.text("pref-order-placed-info"),
-             "Sent on WhatsApp")
     contains("notifications: the fallback to SMS and email is explained", p.text("prefs-intro"),
              "urgent ones go on by SMS and then email")
-    contains("notifications: an urgent type's chain is shown", p.text("pref-payment-failed-info"),
-             "Sent on WhatsApp, SMS, Email")
     eq("notifications: the switch is a labelled checkbox with role=switch",
        ("checkbox", "switch", True),
        (p.attr("pref-order-placed-enabled", "type"), p.attr("pref-order-placed-enabled", "role"),
@@ -694,6 +690,163 @@ def step_notifications(p):
     eq("unsaved choices are kept when the tab is opened again", "hourly",
        p.value("pref-system-notice-delivery"))
     Select(p.el("pref-system-notice-delivery")).select_by_value("immediate")
+    p.el("tab-general").click()
+
+
+# ------------------------------------------------------------------ the channels of each type
+
+def pref_base(type_):
+    return "pref-" + re.sub(r"[^a-z0-9]+", "-", type_)
+
+
+def chain_ui(p, type_):
+    """TYPE_'s chain as the page's select holds it ("whatsapp,sms,email")."""
+    return p.value(pref_base(type_) + "-channels")
+
+
+def focused(p):
+    return p.js("return document.activeElement.id;")
+
+
+NO_EMAIL = "Add an email address in General to get email alerts"
+
+
+def step_channels(p):
+    token = p.session_token()
+    p.d.refresh()
+    p.wait("the settings after a reload", lambda: p.visible("panel-general"))
+    open_notifications(p)
+    before = api_prefs(token)
+    eq("channels: each type's select shows the API's chain",
+       {t: ",".join(v["channels"]) for t, v in before.items()},
+       {t: chain_ui(p, t) for t in before})
+    eq("channels: the defaults by urgency (order.placed normal: then email; payment.failed urgent: "
+       "then SMS, then email)", ("whatsapp,email", "whatsapp,sms,email"),
+       (chain_ui(p, "order.placed"), chain_ui(p, "payment.failed")))
+    eq("channels: the chains to choose from",
+       ["whatsapp", "whatsapp,sms", "whatsapp,email", "whatsapp,sms,email", "whatsapp,email,sms"],
+       [o.get_attribute("value") for o in Select(p.el("pref-order-placed-channels")).options])
+    eq("channels: the urgency's default is marked", "Then email (default)",
+       Select(p.el("pref-order-placed-channels")).first_selected_option.text)
+    eq("channels: the select has its label", "If WhatsApp fails",
+       p.js("return document.getElementById('pref-order-placed-channels').labels[0].textContent;"))
+    check("channels: a locked type's chain may change", p.el("pref-payment-failed-channels").is_enabled()
+          and p.el("pref-security-login-channels").is_enabled())
+    # No email yet (shop-a was made without one): the types whose chain has email say so.
+    hint = "pref-order-placed-channels-hint"
+    eq("no email: the hint under order.placed", NO_EMAIL, p.text(hint))
+    check("no email: the hint is tied to the select (aria-describedby)",
+          hint in (p.attr("pref-order-placed-channels", "aria-describedby") or "").split())
+    only = [t for t, v in before.items() if v["channels"] == ["whatsapp"]]
+    check("no email: no hint under a WhatsApp-only type (%s)" % (only[:1],),
+          only and p.text(pref_base(only[0]) + "-channels-hint") == "", only)
+    check("no SMS hint: the SMS number defaults to the WhatsApp number",
+          "SMS" not in p.text("pref-payment-failed-channels-hint"), p.text("pref-payment-failed-channels-hint"))
+
+    # Keyboard only: Tab to order.placed's chain, arrows to "Then SMS, then email", Tab to Save, Enter.
+    record_fetches(p)
+    p.el("tab-notifications").click()
+    check("keyboard: Tab reaches order.placed's channels", tab_to(p, "pref-order-placed-channels"))
+    for _ in range(4):
+        if chain_ui(p, "order.placed") == "whatsapp,sms,email":
+            break
+        p.d.switch_to.active_element.send_keys(Keys.ARROW_DOWN)
+    eq("keyboard: the arrows chose 'Then SMS, then email'", "whatsapp,sms,email", chain_ui(p, "order.placed"))
+    eq("keyboard: the no-email hint stays", NO_EMAIL, p.text(hint))
+    check("keyboard: Tab reaches Save", tab_to(p, "prefs-save"))
+    record_save_states(p, "prefs-save")
+    p.d.switch_to.active_element.send_keys(Keys.ENTER)
+    p.wait_text("prefs-status", "saved")
+    states = p.js("return window.__saveStates;")
+    check("channels save: loading, then success",
+          any(s.startswith("loading:Saving") for s in states) and any(s.startswith("success:Saved") for s in states),
+          states)
+    eq("channels save: the PATCH sent only the chain",
+       [{"preferences": {"order.placed": {"channels": ["whatsapp", "sms", "email"]}}}],
+       p.js("return window.__prefsPatches;"))
+    now = api_prefs(token)
+    eq("channels save: the API says order.placed goes WhatsApp, SMS, email; the rest as before",
+       dict(before, **{"order.placed": dict(before["order.placed"], channels=["whatsapp", "sms", "email"])}), now)
+    p.d.refresh()
+    p.wait("the settings after a reload", lambda: p.visible("panel-general"))
+    open_notifications(p)
+    eq("reload: order.placed's chain stuck", "whatsapp,sms,email", chain_ui(p, "order.placed"))
+    eq("reload: the option's words", "Then SMS, then email",
+       Select(p.el("pref-order-placed-channels")).first_selected_option.text)
+    eq("reload: the no-email hint is back under order.placed", NO_EMAIL, p.text(hint))
+    shot_at(p, PHONE, "settings-notifications-channels-phone")
+
+    # The mouse: a locked type to WhatsApp only.
+    p.wait("the Save button back to idle", lambda: p.attr("prefs-save", "data-state") == "idle", 6)
+    record_fetches(p)
+    Select(p.el("pref-payment-failed-channels")).select_by_value("whatsapp")
+    eq("WhatsApp only: no hint", "", p.text("pref-payment-failed-channels-hint"))
+    p.el("prefs-save").click()
+    p.wait_text("prefs-status", "saved")
+    after = api_prefs(token)
+    eq("a locked type's chain saved (WhatsApp only), still on",
+       (["whatsapp"], True, True),
+       (after["payment.failed"]["channels"], after["payment.failed"]["enabled"], after["payment.failed"]["locked"]))
+    eq("its PATCH: the chain only", [{"preferences": {"payment.failed": {"channels": ["whatsapp"]}}}],
+       p.js("return window.__prefsPatches;"))
+
+    # A chain the API refuses (forced into the page): its 400 next to the type, the select focused.
+    p.js("var s = document.getElementById('pref-order-placed-channels');"
+         "var o = document.createElement('option'); o.value = 'sms,whatsapp'; o.textContent = 'SMS first';"
+         "s.appendChild(o); s.value = 'sms,whatsapp';")
+    p.el("prefs-save").click()
+    p.wait_text("pref-order-placed-error", "whatsapp first")
+    contains("a chain without WhatsApp first: the API's words next to the type",
+             p.text("pref-order-placed-error"), "New order: the channels must be a list of channels in order")
+    eq("a refused chain: the select marked invalid, and focused", ("true", "pref-order-placed-channels"),
+       (p.attr("pref-order-placed-channels", "aria-invalid"), focused(p)))
+    eq("a refused chain: nothing changed", after, api_prefs(token))
+    p.d.refresh()
+    p.wait("the settings after a reload", lambda: p.visible("panel-general"))
+    open_notifications(p)
+
+    # The hint's button, by keyboard: Tab from the select to it, Enter: the General tab's field.
+    p.js("document.getElementById('pref-order-placed-channels').focus();")
+    check("keyboard: Tab reaches the hint's button", tab_to(p, "pref-order-placed-channels-add-email", 5))
+    p.d.switch_to.active_element.send_keys(Keys.ENTER)
+    eq("the hint's button: the General tab, the email field focused", ("true", "email"),
+       (p.attr("tab-general", "aria-selected"), focused(p)))
+
+    # The General tab's addresses: refused in words next to the field, then saved.
+    t0 = tenant("shop-a")
+    for bad, needle in (("ada.example.com", "has an @"), ("ada@example", "name@example.com"),
+                        ("ada @example.com", "No spaces")):
+        p.type("email", bad)
+        p.el("save").click()
+        p.wait_text("email-error", needle)
+        eq("email %r: refused next to the field, marked invalid, focused" % bad, ("true", "email"),
+           (p.attr("email", "aria-invalid"), focused(p)))
+    p.type("email", "")
+    p.type("sms-number", "0803 123 4567")
+    p.el("save").click()
+    p.wait_text("sms-number-error", "Start with +")
+    eq("SMS number without +: refused next to the field", "true", p.attr("sms-number", "aria-invalid"))
+    eq("refused addresses: nothing sent", t0, tenant("shop-a"))
+    p.type("sms-number", "+234 901 000 0099")
+    contains("SMS number: the international format shown as typed", p.text("sms-number-format"), "+2349010000099")
+    p.el("email").click()
+    p.d.switch_to.active_element.send_keys("ada@example.com", Keys.ENTER)
+    p.wait_text("save-status", "Your settings are saved")
+    t = tenant("shop-a")
+    eq("stored: the SMS number and the email", ("+2349010000099", "ada@example.com"),
+       (t.get("sms_number"), t.get("email")))
+    p.el("tab-notifications").click()
+    p.wait("the hints gone", lambda: p.text("pref-order-placed-channels-hint") == "")
+    ok("with an email: no hint under order.placed")
+    p.el("tab-general").click()
+    p.type("sms-number", "")
+    p.el("save").click()
+    p.wait_text("save-status", "Your settings are saved")
+    eq("SMS number emptied: stored null (the WhatsApp number is used)", (None, "ada@example.com"),
+       (tenant("shop-a").get("sms_number"), tenant("shop-a").get("email")))
+    p.d.refresh()
+    p.wait("the settings after a reload", lambda: p.visible("panel-general"))
+    eq("reload: the addresses stuck", ("", "ada@example.com"), (p.value("sms-number"), p.value("email")))
     p.el("tab-general").click()
 
 
@@ -939,6 +1092,9 @@ def step_layout_and_shots(p):
                 overflow = p.js("return document.documentElement.scrollWidth - window.innerWidth;")
                 check("%s: Notifications without sideways scrolling" % label, overflow <= 0, overflow)
                 check("%s: a locked type's note is shown" % label, p.visible("pref-payment-failed-locked"))
+                right = p.js("return document.getElementById('pref-order-placed-channels')"
+                             ".getBoundingClientRect().right <= window.innerWidth;")
+                check("%s: a type's channels select fits the width" % label, right)
             if tab == "tab-alerts":
                 p.wait("the Recent alerts tab loaded", lambda: alerts_settled(p))
                 overflow = p.js("return document.documentElement.scrollWidth - window.innerWidth;")
@@ -999,7 +1155,15 @@ def step_logout_then_b(p):
     check("B: the API says B's preferences are all still the defaults",
           b_prefs and all(v["enabled"] == v["default"]["enabled"] and
                           v["delivery"] == v["default"]["delivery"] for v in b_prefs.values()), b_prefs)
+    eq("B: the API says B's channels are all still the urgencies' defaults",
+       {t: v["default"]["channels"] for t, v in b_prefs.items()},
+       {t: v["channels"] for t, v in b_prefs.items()})
     open_notifications(p)
+    eq("B: B's page shows B's chains (order.placed then email, payment.failed then SMS, then email)",
+       ("whatsapp,email", "whatsapp,sms,email"), (chain_ui(p, "order.placed"), chain_ui(p, "payment.failed")))
+    eq("B: B's page has no email hint though A now has an email (B has none)", NO_EMAIL,
+       p.text("pref-order-placed-channels-hint"))
+    eq("B's General tab: B's own (empty) addresses", ("", ""), (p.value("sms-number"), p.value("email")))
     eq("B: B's page shows B's preferences (order.placed on, inventory.low immediate, cart.item_added on)",
        ((True, True, "immediate"), (True, True, "immediate"), (True, True, "hourly")),
        (pref_ui(p, "order.placed"), pref_ui(p, "inventory.low"), pref_ui(p, "cart.item_added")))
@@ -1062,6 +1226,15 @@ def step_embedded(p):
     p.wait_text("save-status", "Your settings are saved")
     eq("no number yet: the zone saved without one", ("Asia/Tokyo", None),
        (tenant("shop-c").get("time_zone"), tenant("shop-c").get("whatsapp_number")))
+    open_notifications(p)
+    eq("no number, no email: an urgent type's hint names both, each a button, in the chain's order",
+       ["sms-number", "email"],
+       p.js("return Array.from(document.querySelectorAll('#pref-payment-failed-channels-hint button'))"
+            ".map(function (b) { return b.dataset.field; });"))
+    contains("no number: the SMS hint's words", p.text("pref-payment-failed-channels-hint"),
+             "Add a number for SMS in General to get SMS alerts")
+    p.el("pref-payment-failed-channels-add-sms").click()
+    eq("the SMS hint's button: the General tab's SMS field focused", "sms-number", focused(p))
     open_alerts(p)
     check("shop C, never sent an alert: 'No alerts yet'", p.visible("alerts-empty"))
     eq("shop C: no alerts listed, none of A's or B's", [], shown_alerts(p))
@@ -1101,7 +1274,7 @@ def main():
             if step is step_alerts_appear:
                 ids = r
             p.logs()
-        for step in (lambda q: step_reload_pending(q, code), step_keyboard, step_notifications,
+        for step in (lambda q: step_reload_pending(q, code), step_keyboard, step_notifications, step_channels,
                      lambda q: step_alerts_zone_and_failures(q, ids),
                      step_layout_and_shots, step_csp, step_logout_then_b, step_embedded):
             step(p)

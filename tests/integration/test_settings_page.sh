@@ -6,7 +6,10 @@
 # read from the mock provider's record, a number change with its loading and success states and
 # its verification, the errors in words, changes that stick after a reload, the tabs by
 # keyboard, the Notifications tab (a type switched off by keyboard and by mouse, a delivery
-# changed, both sticking after a reload; locked types; only the changes sent), the Recent alerts
+# changed, both sticking after a reload; locked types; only the changes sent; each type's
+# channels after WhatsApp chosen by keyboard, sticking, confirmed by curl; the hint when the
+# chain has a channel without an address, its button to the General tab's SMS number or email,
+# which are checked and saved there), the Recent alerts
 # tab (empty, then the alerts this suite makes for the seller appear on Refresh with their
 # states as the webhook moved them, failure reasons in words, the 7- and 30-day rates, times in
 # the seller's zone, older ones by keyboard, the error shown when the database is down, the
@@ -222,6 +225,22 @@ scenario_browser() {
 	done <"$out"
 	[[ -z $name ]] || fail "browser: $name"
 	assert_eq "the browser script ended normally" 0 "$rc"
+
+	# What the page saved, as the API answers it outside the browser (curl): shop-a's chains
+	# as chosen on the page, shop-b's all still the urgencies' defaults.
+	http GET /tenants/me/preferences '' -H "Authorization: Bearer $jwt"
+	assert_eq "API (curl): shop-a's order.placed goes WhatsApp, then SMS, then email" \
+		'["whatsapp","sms","email"]' "$(jq -c '.preferences["order.placed"].channels' <<<"$HTTP_BODY")"
+	assert_eq "API (curl): shop-a's payment.failed (locked) goes on WhatsApp only, still on" \
+		'["whatsapp"] true' "$(jq -c '.preferences["payment.failed"] | .channels, .enabled' <<<"$HTTP_BODY" | paste -sd' ')"
+	local jwt_b
+	jwt_b=$(harness_cron tenant-token shop-b 3600)
+	http GET /tenants/me/preferences '' -H "Authorization: Bearer $jwt_b"
+	assert_eq "API (curl): shop-b's preferences answered" 200 "$HTTP_STATUS"
+	assert_eq "API (curl): shop-b's channels are all its defaults" "[]" \
+		"$(jq -c '[.preferences | to_entries[] | select(.value.channels != .value.default.channels) | .key]' <<<"$HTTP_BODY")"
+	assert_eq "stored: shop-b's addresses untouched" "|" \
+		"$(psql_state "SELECT coalesce(sms_number, '') || '|' || coalesce(email, '') FROM tenants WHERE external_id = 'shop-b'")"
 	if [[ -s $work/stderr ]]; then
 		printf -- '--- browser stderr\n'
 		sed 's/^/    /' "$work/stderr" | tail -n 20
@@ -245,7 +264,7 @@ scenario_browser() {
 		"$(($(grep -c . "$work/tokens" 2>/dev/null || echo 0) >= 2))"
 	local shots
 	shots=$(find "$SCREENSHOT_DIR" -name 'settings-*.png' -newer "$out.start" 2>/dev/null | wc -l)
-	assert_eq "eight screenshots: three tabs at phone and desktop, the login, the verification" 8 "$shots"
+	assert_eq "nine screenshots: three tabs at phone and desktop, the login, the verification, the channels' hint" 9 "$shots"
 }
 
 harness_scenarios headers browser
