@@ -123,6 +123,7 @@ struct claimed {
 	int as_template, in_window, attempts;
 	int merged;     /* other rows it carries (coalesce.h) */
 	double start_s; /* its paced start, seconds from the claim */
+	double slot_at; /* that start, epoch seconds, once sending began: its sent_at */
 };
 
 static void claimed_release(struct claimed *c)
@@ -540,19 +541,27 @@ static int record_held(struct db *db, const struct claimed *c, const struct send
 static int record_sent(struct db *db, const struct claimed *c, const struct send_result *rs,
                        struct drain_stats *st)
 {
-	const char *pr[6] = {c->id,
+	char at[40];
+	snprintf(at, sizeof(at), "%.6f", c->slot_at);
+	const char *pr[7] = {c->id,
 	                     c->lease_id,
 	                     c->acct->provider->name,
 	                     rs->message_id[0] ? rs->message_id : NULL,
 	                     rs->wa_id[0] ? rs->wa_id : NULL,
-	                     c->as_template ? "t" : "f"};
+	                     c->as_template ? "t" : "f",
+	                     c->slot_at > 0 ? at : NULL};
+	/*
+	 * sent_at is the paced start it went at, not when its answer came: answers arrive in any
+	 * order (each is recorded as it comes), the slots are the order the drain sent in.
+	 */
 	int held =
 	    record_held(db, c, rs, st,
-	                "UPDATE whatsapp_logs SET status = 'sent', sent_at = now(),"
+	                "UPDATE whatsapp_logs SET status = 'sent',"
+	                " sent_at = least(coalesce(to_timestamp($7::float8), now()), now()),"
 	                " provider = $3, provider_message_id = $4, wa_id = $5,"
 	                " as_template = $6::boolean, claimed_at = NULL, lease_until = NULL,"
 	                " last_error_code = NULL, last_error = NULL" HELD " RETURNING status",
-	                6, pr, NULL, 0);
+	                7, pr, NULL, 0);
 	if (held > 0)
 		st->sent++;
 	return held < 0 ? -1 : 0;
@@ -796,6 +805,11 @@ static int send_and_record(struct db *db, const struct config *cfg, struct claim
 		sv[i].reply_id = c[i].reply_id;
 		sv[i].reply_title = c[i].reply_title;
 	}
+	struct timespec now;
+	clock_gettime(CLOCK_REALTIME, &now);
+	double t0 = (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+	for (int i = 0; i < n; i++)
+		c[i].slot_at = t0 + c[i].start_s;
 	struct recording x = {db, cfg, c, sv, st, 0};
 	sender_send_each(cfg, sv, n, record_one, &x);
 	free(sv);

@@ -69,8 +69,9 @@ example=$(<"$REPO_ROOT/monitoring.env.example")
 missing=
 for v in $(jq -r '.configuration | keys[]' "$HARNESS_DIR/config.json") \
 	$(jq -r '.thresholds | keys[] | ascii_upcase | "THRESHOLD_\(.)_WARNING", "THRESHOLD_\(.)_CRITICAL"' "$HARNESS_DIR/config.json"); do
-	# A phone list (CRITICAL_PHONE) is documented as NAME_1=; a single number (CANARY_PHONE) as NAME=.
-	[[ $v == *_PHONE && $example != *"$v="* ]] && v=${v}_1
+	# A list (CRITICAL_PHONE, CRITICAL_EMAIL, CRITICAL_SMS) is documented as NAME_1=; a single
+	# number (CANARY_PHONE) as NAME=.
+	[[ $v == *_@(PHONE|EMAIL|SMS) && $example != *"$v="* ]] && v=${v}_1
 	[[ $example == *"$v="* ]] || missing="$missing $v"
 done
 assert_eq "monitoring.env.example documents every setting" "" "$missing"

@@ -59,7 +59,7 @@ assert_eq "the operator's single message was in the first claim" "$first_lease" 
 	"$(psql_state "SELECT lease_id FROM whatsapp_logs WHERE id = $op")"
 assert_eq "tenant B's single message was in the first claim" "$first_lease" \
 	"$(psql_state "SELECT lease_id FROM whatsapp_logs WHERE id = $b")"
-# Results are recorded in claim order, which is the paced start order: sent_at ranks the slots.
+# sent_at is the paced start each row went at (outbox.c record_sent): it ranks the slots.
 slot() { psql_state "SELECT n FROM (SELECT id, row_number() OVER (ORDER BY sent_at, id) AS n FROM whatsapp_logs) s WHERE id = $1"; }
 # The first round takes each producer's first row, critical first, oldest first: A's, the
 # operator's, B's. FIFO would have sent 999 of A's first.
