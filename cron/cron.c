@@ -355,7 +355,8 @@ static int cmd_seller_templates(struct db *db, struct config *cfg, int argc, cha
 	(void)db, (void)argc, (void)argv;
 	struct json_object *all = json_object_new_array();
 	for (size_t i = 0; i < alert_type_count(); i++)
-		json_object_array_add(all, alert_template_spec(alert_type_at(i), cfg->template_language));
+		json_object_array_add(
+		    all, alert_template_spec(alert_type_at(i), cfg->template_language));
 	print_json(all);
 	json_object_put(all);
 	return 0;

@@ -1148,7 +1148,8 @@ static int check_canary(struct config *cfg, char **err)
 static int check_seller_templates(struct config *cfg, char **err)
 {
 	if (strcmp(cfg->seller_templates, "off") != 0 && strcmp(cfg->seller_templates, "on") != 0) {
-		*err = xasprintf("SELLER_TEMPLATES must be off or on, got '%s'", cfg->seller_templates);
+		*err = xasprintf("SELLER_TEMPLATES must be off or on, got '%s'",
+		                 cfg->seller_templates);
 		return -1;
 	}
 	cfg->seller_templates_on = strcmp(cfg->seller_templates, "on") == 0;

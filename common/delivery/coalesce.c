@@ -34,8 +34,8 @@ static PGresult *siblings(struct db *db, const struct account *a, const struct c
 {
 	char id[24], acct[24], tenant[24], lim[16];
 	/* Outside the window, a row that can go as its own template stays alone (coalesce.h). */
-	int own = !r->in_window &&
-	          provider_template_choice(a->provider, a->cfg, "any") == TEMPLATE_OWN;
+	int own =
+	    !r->in_window && provider_template_choice(a->provider, a->cfg, "any") == TEMPLATE_OWN;
 	snprintf(id, sizeof(id), "%lld", r->id);
 	snprintf(acct, sizeof(acct), "%lld", a->id);
 	snprintf(tenant, sizeof(tenant), "%lld", r->tenant_id);

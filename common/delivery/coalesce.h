@@ -19,9 +19,9 @@
  * (core/alertlines.h: "5 alerts:" ..., within max bytes, OUTBOX_MAX_CONTENT for the drain,
  * "+N more" for what does not fit), the carrier's lines first, then the others' (critical first,
  * then oldest), and its priority the most urgent of them; it loses its own template, if it had
- * one (it carries several events now: the generic template stands for them). The merged rows are closed as 'merged'
- * with merged_into the carrier (migration 020), and the events that pointed at them
- * (events.message_id) point at the carrier (migration 020's trigger). The carrier keeps its
+ * one (it carries several events now: the generic template stands for them). The merged rows are
+ * closed as 'merged' with merged_into the carrier (migration 020), and the events that pointed at
+ * them (events.message_id) point at the carrier (migration 020's trigger). The carrier keeps its
  * reply button ("Mute this type") only when every row merged has the same one: a list of
  * several types has none. Nothing is delayed to wait for more. Inside the claim's transaction: the
  * merge commits or rolls back with the claim.

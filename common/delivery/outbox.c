@@ -51,8 +51,8 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 		return -1;
 	}
 	char *ids = pg_bigint_array(m->alert_ids, m->n_alert_ids);
-	char *tparams = m->template_name ? pg_text_array(m->template_params, m->n_template_params)
-	                                 : NULL;
+	char *tparams =
+	    m->template_name ? pg_text_array(m->template_params, m->n_template_params) : NULL;
 	char run[24], nb[24], acct[24], tenant[24], after[24], follows[24];
 	snprintf(run, sizeof(run), "%lld", m->check_run_id);
 	snprintf(nb, sizeof(nb), "%lld", m->not_before);
@@ -382,10 +382,9 @@ static void claimed_fill_template(struct claimed *c, const char *name, const cha
 	c->template_params = xcalloc(n + 1, sizeof(*c->template_params));
 	for (size_t k = 0; k < n; k++) {
 		const char *v = json_object_get_string(json_object_array_get_idx(arr, k));
-		c->template_params[k] =
-		    xstrdup(json_object_is_type(json_object_array_get_idx(arr, k), json_type_string)
-		                ? v
-		                : "");
+		c->template_params[k] = xstrdup(
+		    json_object_is_type(json_object_array_get_idx(arr, k), json_type_string) ? v
+		                                                                             : "");
 	}
 	c->n_template_params = n;
 	json_object_put(arr);
@@ -719,8 +718,8 @@ static int record(struct db *db, const struct claimed *c, const struct send_resu
 	case SEND_SENT:
 		return record_sent(db, c, rs, st);
 	case SEND_AS_TEMPLATE:
-		if (!c->as_template &&
-		    provider_template_choice(a->provider, a->cfg, c->template_name) != TEMPLATE_NONE)
+		if (!c->as_template && provider_template_choice(a->provider, a->cfg,
+		                                                c->template_name) != TEMPLATE_NONE)
 			return record_as_template(db, c, rs, st);
 		/*
 		 * A template refused as outside the window, or text refused with no

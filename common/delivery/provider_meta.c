@@ -155,8 +155,8 @@ static struct json_object *button_component(const char *payload)
 static int meta_template(const struct config *cfg, const struct send_request *rq,
                          struct json_object *msg, struct send_result *rs)
 {
-	const char *name = rq->template_name && *rq->template_name ? rq->template_name
-	                                                           : cfg->alert_template;
+	const char *name =
+	    rq->template_name && *rq->template_name ? rq->template_name : cfg->alert_template;
 	if (!*name) {
 		provider_fail(rs, SEND_PERMANENT, "no_template", NULL,
 		              "no template configured (WHATSAPP_ALERT_TEMPLATE)");

@@ -120,7 +120,8 @@ static const struct alert_type types[] = {
         .subject = "New chat from {customer}",
         .template_name = "conversation_started",
         .template_body = "New chat on your shop from {{1}}. Their message: {{2}}.",
-        .template_example = "{\"customer\":{\"phone\":\"+2348031234567\",\"name\":\"Ada\"},\"message\":\"Is the blue dress in stock?\"}",
+        .template_example = "{\"customer\":{\"phone\":\"+2348031234567\",\"name\":\"Ada\"},"
+                            "\"message\":\"Is the blue dress in stock?\"}",
         .params = {"{customer}", "[{message}]"},
     },
     {
@@ -134,7 +135,9 @@ static const struct alert_type types[] = {
         .subject = "New order #{order_id}: {total}",
         .template_name = "order_placed",
         .template_body = "New order #{{1}} on your shop: {{2}}, {{3}}, customer {{4}}.",
-        .template_example = "{\"order_id\":\"1001\",\"total\":{\"amount\":1250000,\"currency\":\"NGN\"},\"items\":3,\"customer\":{\"name\":\"Ada\",\"phone\":\"+2348031234567\"}}",
+        .template_example =
+            "{\"order_id\":\"1001\",\"total\":{\"amount\":1250000,\"currency\":\"NGN\"},\"items\":"
+            "3,\"customer\":{\"name\":\"Ada\",\"phone\":\"+2348031234567\"}}",
         .params = {"{order_id}", "{total}", "{items}", "{customer.name}"},
     },
     {
@@ -148,7 +151,8 @@ static const struct alert_type types[] = {
         .subject = "Payment received #{order_id}: {amount}",
         .template_name = "payment_confirmed",
         .template_body = "Payment received for order #{{1}} on your shop: {{2}}.",
-        .template_example = "{\"order_id\":\"1001\",\"amount\":{\"amount\":1250000,\"currency\":\"NGN\"},\"method\":\"card\"}",
+        .template_example = "{\"order_id\":\"1001\",\"amount\":{\"amount\":1250000,\"currency\":"
+                            "\"NGN\"},\"method\":\"card\"}",
         .params = {"{order_id}", "{amount}"},
     },
     {
@@ -162,7 +166,8 @@ static const struct alert_type types[] = {
         .subject = "Payment failed #{order_id}: {amount}",
         .template_name = "payment_failed",
         .template_body = "Payment FAILED for order #{{1}} on your shop: {{2}}. Reason: {{3}}.",
-        .template_example = "{\"order_id\":\"1001\",\"amount\":{\"amount\":1250000,\"currency\":\"NGN\"},\"reason\":\"card declined\"}",
+        .template_example = "{\"order_id\":\"1001\",\"amount\":{\"amount\":1250000,\"currency\":"
+                            "\"NGN\"},\"reason\":\"card declined\"}",
         .params = {"{order_id}", "{amount}", "[{reason}]"},
     },
     {
@@ -176,7 +181,8 @@ static const struct alert_type types[] = {
         .subject = "Low stock: {product}: {quantity} left",
         .template_name = "inventory_low",
         .template_body = "Low stock on your shop: {{1}} (SKU {{2}}), {{3}} left.",
-        .template_example = "{\"sku\":\"TSHIRT-BLU-M\",\"product\":\"Blue T-shirt, M\",\"quantity\":3,\"threshold\":5}",
+        .template_example = "{\"sku\":\"TSHIRT-BLU-M\",\"product\":\"Blue T-shirt, "
+                            "M\",\"quantity\":3,\"threshold\":5}",
         .params = {"{product}", "{sku}", "{quantity}"},
     },
     {
@@ -190,7 +196,8 @@ static const struct alert_type types[] = {
         .subject = "Out of stock: {product}",
         .template_name = "inventory_out_of_stock",
         .template_body = "Out of stock on your shop: {{1}} (SKU {{2}}).",
-        .template_example = "{\"sku\":\"TSHIRT-BLU-M\",\"product\":\"Blue T-shirt, M\",\"quantity\":0}",
+        .template_example =
+            "{\"sku\":\"TSHIRT-BLU-M\",\"product\":\"Blue T-shirt, M\",\"quantity\":0}",
         .params = {"{product}", "{sku}"},
     },
     {
@@ -203,8 +210,10 @@ static const struct alert_type types[] = {
         .sms = "New login: {user}[ from {ip}][, {location}]",
         .subject = "New login to your account: {user}",
         .template_name = "security_login",
-        .template_body = "New login to your shop account {{1}} from IP address {{2}}, location {{3}}. If it was not you, change your password now.",
-        .template_example = "{\"user\":\"owner@shop.example\",\"ip\":\"203.0.113.9\",\"location\":\"Lagos, NG\",\"device\":\"Chrome on Android\"}",
+        .template_body = "New login to your shop account {{1}} from IP address {{2}}, location "
+                         "{{3}}. If it was not you, change your password now.",
+        .template_example = "{\"user\":\"owner@shop.example\",\"ip\":\"203.0.113.9\",\"location\":"
+                            "\"Lagos, NG\",\"device\":\"Chrome on Android\"}",
         .params = {"{user}", "[{ip}]", "[{location}]"},
     },
     {
@@ -217,7 +226,8 @@ static const struct alert_type types[] = {
         .sms = "Password changed: {user}[ from {ip}]",
         .subject = "Your password was changed: {user}",
         .template_name = "security_password_changed",
-        .template_body = "The password of your shop account {{1}} was changed from IP address {{2}}. If it was not you, contact support now.",
+        .template_body = "The password of your shop account {{1}} was changed from IP address "
+                         "{{2}}. If it was not you, contact support now.",
         .template_example = "{\"user\":\"owner@shop.example\",\"ip\":\"203.0.113.9\"}",
         .params = {"{user}", "[{ip}]"},
     },
@@ -232,7 +242,8 @@ static const struct alert_type types[] = {
         .subject = "Notice: {title}",
         .template_name = "system_notice",
         .template_body = "Notice for your shop: {{1}}. Details: {{2}}.",
-        .template_example = "{\"title\":\"Scheduled maintenance\",\"message\":\"Checkout is paused on Sunday from 02:00 to 03:00 UTC\"}",
+        .template_example = "{\"title\":\"Scheduled maintenance\",\"message\":\"Checkout is paused "
+                            "on Sunday from 02:00 to 03:00 UTC\"}",
         .params = {"{title}", "{message}"},
     },
     {
@@ -246,7 +257,9 @@ static const struct alert_type types[] = {
         .subject = "Cart {cart_id}: {product} added",
         .template_name = "cart_item_added",
         .template_body = "A customer added to cart {{1}} on your shop: {{2}} x {{3}}.",
-        .template_example = "{\"cart_id\":\"c-77\",\"product\":\"Blue T-shirt, M\",\"quantity\":2,\"price\":{\"amount\":450000,\"currency\":\"NGN\"}}",
+        .template_example =
+            "{\"cart_id\":\"c-77\",\"product\":\"Blue T-shirt, "
+            "M\",\"quantity\":2,\"price\":{\"amount\":450000,\"currency\":\"NGN\"}}",
         .params = {"{cart_id}", "{quantity}", "{product}"},
     },
     {
@@ -274,7 +287,8 @@ static const struct alert_type types[] = {
         .subject = "Cart {cart_id} checked out: {total}",
         .template_name = "cart_checked_out",
         .template_body = "Cart {{1}} on your shop was checked out: {{2}}, {{3}}.",
-        .template_example = "{\"cart_id\":\"c-77\",\"total\":{\"amount\":900000,\"currency\":\"NGN\"},\"items\":2,\"order_id\":\"1002\"}",
+        .template_example = "{\"cart_id\":\"c-77\",\"total\":{\"amount\":900000,\"currency\":"
+                            "\"NGN\"},\"items\":2,\"order_id\":\"1002\"}",
         .params = {"{cart_id}", "{total}", "{items}"},
     },
     {
@@ -289,7 +303,8 @@ static const struct alert_type types[] = {
         .subject = "Cart {cart_id} abandoned: {total}",
         .template_name = "cart_abandoned",
         .template_body = "Cart {{1}} on your shop was abandoned: {{2}}, {{3}}.",
-        .template_example = "{\"cart_id\":\"c-78\",\"total\":{\"amount\":450000,\"currency\":\"NGN\"},\"items\":1,\"idle_minutes\":90}",
+        .template_example = "{\"cart_id\":\"c-78\",\"total\":{\"amount\":450000,\"currency\":"
+                            "\"NGN\"},\"items\":1,\"idle_minutes\":90}",
         .params = {"{cart_id}", "{total}", "{items}"},
     },
 };
