@@ -17,6 +17,9 @@
  *   cron tenant-token EXTERNAL_ID [SECONDS]   print a seller JWT for that tenant, as the
  *                             platform would mint it (TENANT_JWT_SECRET, TENANT_JWT_AUDIENCE),
  *                             valid SECONDS (default 3600); touches no database
+ *   cron seller-templates     print the 13 seller alert templates to register with Meta
+ *                             (SELLER_TEMPLATES), a JSON array of creation requests in
+ *                             WHATSAPP_TEMPLATE_LANGUAGE; touches no database
  * Exit status: 0 done, 1 could not do the work, 2 usage or configuration error.
  *
  * The commands are the table commands[]: its usage lines are the usage text, and one
@@ -44,6 +47,7 @@
 #include "monitor/configure.h"
 #include "monitor/escalate.h"
 #include "monitor/testalert.h"
+#include "tenants/alerttype.h"
 #include "tenants/tenant.h"
 
 /* How a command treats stored settings the state database cannot give. */
@@ -342,6 +346,22 @@ static int cmd_tenant_token(struct db *db, struct config *cfg, int argc, char **
 	return 0;
 }
 
+/*
+ * The seller alert types' own templates as Meta's creation requests, one per type, for the
+ * operator to register (POST /<WABA id>/message_templates) before SELLER_TEMPLATES=on.
+ */
+static int cmd_seller_templates(struct db *db, struct config *cfg, int argc, char **argv)
+{
+	(void)db, (void)argc, (void)argv;
+	struct json_object *all = json_object_new_array();
+	for (size_t i = 0; i < alert_type_count(); i++)
+		json_object_array_add(
+		    all, alert_template_spec(alert_type_at(i), cfg->template_language));
+	print_json(all);
+	json_object_put(all);
+	return 0;
+}
+
 /* In the order of the usage text. */
 static const struct command commands[] = {
     {"tick", "", args_none, SETTINGS_NONE, NULL, cmd_tick},
@@ -356,6 +376,7 @@ static const struct command commands[] = {
     {"test-sms", "NUMBER [message]", args_test_sms, SETTINGS_OPTIONAL, NULL, cmd_test_channel},
     {"tenant-token", "EXTERNAL_ID [SECONDS]", args_tenant_token, SETTINGS_NONE, NULL,
      cmd_tenant_token},
+    {"seller-templates", "", args_none, SETTINGS_NONE, NULL, cmd_seller_templates},
 };
 
 static void usage(void)

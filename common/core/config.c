@@ -128,6 +128,11 @@ static const struct var_slot vars[] = {
     {{"WHATSAPP_TEMPLATE_LANGUAGE", CFG_STRING, "en_US", 0, 0, 0,
       "language code of WHATSAPP_ALERT_TEMPLATE"},
      OFF(template_language)},
+    {{"SELLER_TEMPLATES", CFG_STRING, "off", 0, 0, 0,
+      "on: outside the 24-hour window a seller's alert of one event goes as its type's own "
+      "Meta template (cron seller-templates lists the 13 to register), in "
+      "WHATSAPP_TEMPLATE_LANGUAGE; off: as every message, WHATSAPP_ALERT_TEMPLATE"},
+     OFF(seller_templates)},
     {{"TWILIO_CONTENT_SID", CFG_STRING, NULL, 0, 0, 0,
       "Twilio Content template (HX...) for messages outside the 24-hour window"},
      OFF(twilio_content_sid)},
@@ -1139,6 +1144,18 @@ static int check_canary(struct config *cfg, char **err)
 	return 0;
 }
 
+/* SELLER_TEMPLATES: off or on (into seller_templates_on). 0, or -1 with *err. */
+static int check_seller_templates(struct config *cfg, char **err)
+{
+	if (strcmp(cfg->seller_templates, "off") != 0 && strcmp(cfg->seller_templates, "on") != 0) {
+		*err = xasprintf("SELLER_TEMPLATES must be off or on, got '%s'",
+		                 cfg->seller_templates);
+		return -1;
+	}
+	cfg->seller_templates_on = strcmp(cfg->seller_templates, "on") == 0;
+	return 0;
+}
+
 /* Alertmanager's token: long enough, and none of the other keys (one leak opens one door). */
 static int check_alertmanager_token(const struct config *cfg, char **err)
 {
@@ -1197,7 +1214,8 @@ static int finish_config(struct config *cfg, char **err)
 		return -1;
 	}
 	if (check_tenant_keys(cfg, err) < 0 || check_alertmanager_token(cfg, err) < 0 ||
-	    check_smtp(cfg, err) < 0 || check_sms(cfg, err) < 0 || check_canary(cfg, err) < 0)
+	    check_smtp(cfg, err) < 0 || check_sms(cfg, err) < 0 || check_canary(cfg, err) < 0 ||
+	    check_seller_templates(cfg, err) < 0)
 		return -1;
 	if (*cfg->events_signing_secret) {
 		struct stdwebhook_key key;

@@ -68,6 +68,9 @@ struct config {
 	char *webhook_verify_token, *webhook_url;
 	char *twilio_account_sid, *twilio_auth_token, *twilio_whatsapp_number, *twilio_api_url;
 	char *alert_template, *template_language, *twilio_content_sid;
+	/* SELLER_TEMPLATES as written ("off", "on") and parsed: seller alerts' own templates. */
+	char *seller_templates;
+	int seller_templates_on;
 	long long send_timeout_ms;
 	long long send_rate_per_second;
 	long long send_max_in_flight;

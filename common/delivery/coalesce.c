@@ -19,7 +19,8 @@ int coalesce_may_carry(const struct account *a, const struct coalesce_row *r)
 	if (r->tenant_id == 0 || !is_seller_kind(r->kind) || !r->channel ||
 	    strcmp(r->channel, "whatsapp") != 0 || r->as_template)
 		return 0;
-	return r->in_window || !a->provider->has_template(a->cfg);
+	return r->in_window ||
+	       provider_template_choice(a->provider, a->cfg, r->template_name) == TEMPLATE_NONE;
 }
 
 /* 2 critical, 1 warning, 0 info (or anything else). */
@@ -32,11 +33,14 @@ static int urgency(const char *priority)
 static PGresult *siblings(struct db *db, const struct account *a, const struct coalesce_row *r)
 {
 	char id[24], acct[24], tenant[24], lim[16];
+	/* Outside the window, a row that can go as its own template stays alone (coalesce.h). */
+	int own =
+	    !r->in_window && provider_template_choice(a->provider, a->cfg, "any") == TEMPLATE_OWN;
 	snprintf(id, sizeof(id), "%lld", r->id);
 	snprintf(acct, sizeof(acct), "%lld", a->id);
 	snprintf(tenant, sizeof(tenant), "%lld", r->tenant_id);
 	snprintf(lim, sizeof(lim), "%d", COALESCE_MAX_ROWS);
-	const char *p[6] = {id, acct, tenant, r->phone, r->channel, lim};
+	const char *p[7] = {id, acct, tenant, r->phone, r->channel, lim, own ? "t" : "f"};
 	/* coalesce(tenant_id, 0): the fair index's producer column (sql/007). */
 	return db_query(db,
 	                "SELECT id, message_content, priority, reply_id FROM whatsapp_logs"
@@ -45,9 +49,10 @@ static PGresult *siblings(struct db *db, const struct account *a, const struct c
 	                " AND phone_number = $4 AND channel = $5 AND kind IN " SELLER_KINDS
 	                " AND NOT as_template AND next_attempt_at <= now()"
 	                " AND not_before <= now() AND id <> $1::bigint"
+	                " AND (NOT $7::boolean OR template_name IS NULL)"
 	                " ORDER BY (priority = 'critical') DESC, id LIMIT $6::int"
 	                " FOR UPDATE SKIP LOCKED",
-	                6, p);
+	                7, p);
 }
 
 /* Every line of the carrier's text then of each sibling's, into one list; *total alerts. */
@@ -130,7 +135,8 @@ int coalesce_merge(struct db *db, const struct account *a, const struct coalesce
 	    db_exec(db,
 	            "UPDATE whatsapp_logs SET message_content = $2, priority = $3,"
 	            " reply_id = CASE WHEN $4::boolean THEN reply_id END,"
-	            " reply_title = CASE WHEN $4::boolean THEN reply_title END"
+	            " reply_title = CASE WHEN $4::boolean THEN reply_title END,"
+	            " template_name = NULL, template_params = NULL"
 	            " WHERE id = $1::bigint",
 	            4, p) < 0) {
 		rc = -1;

@@ -11,13 +11,17 @@
  *   - queued and due now (not_before and next_attempt_at passed), not held by another drainer;
  *   - going as text: a row queued again as a template (outside the 24-hour window) is left
  *     alone, and the carrier merges only when it goes as text itself (the window is open, or
- *     its account has no template to send instead: coalesce_may_carry).
+ *     it has no template to send instead, its own or the account's: coalesce_may_carry);
+ *   - outside the window, with SELLER_TEMPLATES on and a provider that takes template names,
+ *     a row with a template of its own (one event, migration 021) is left alone too: it goes
+ *     as that template, not as a line of a text that may be refused.
  * The carrier's text becomes the list of all their alerts in the house format
  * (core/alertlines.h: "5 alerts:" ..., within max bytes, OUTBOX_MAX_CONTENT for the drain,
  * "+N more" for what does not fit), the carrier's lines first, then the others' (critical first,
- * then oldest), and its priority the most urgent of them. The merged rows are closed as 'merged'
- * with merged_into the carrier (migration 020), and the events that pointed at them
- * (events.message_id) point at the carrier (migration 020's trigger). The carrier keeps its
+ * then oldest), and its priority the most urgent of them; it loses its own template, if it had
+ * one (it carries several events now: the generic template stands for them). The merged rows are
+ * closed as 'merged' with merged_into the carrier (migration 020), and the events that pointed at
+ * them (events.message_id) point at the carrier (migration 020's trigger). The carrier keeps its
  * reply button ("Mute this type") only when every row merged has the same one: a list of
  * several types has none. Nothing is delayed to wait for more. Inside the claim's transaction: the
  * merge commits or rolls back with the claim.
@@ -36,7 +40,8 @@ struct coalesce_row {
 	long long id, tenant_id; /* tenant_id 0: none */
 	const char *phone, *kind, *channel;
 	int as_template, in_window;
-	const char *reply_id; /* its reply button (outbox.h), or NULL */
+	const char *reply_id;      /* its reply button (outbox.h), or NULL */
+	const char *template_name; /* its own template (outbox.h), or NULL */
 };
 
 /* 1 when r may carry others (the rules above), else 0. */

@@ -5,6 +5,8 @@
 #include <time.h>
 #include <unistd.h>
 
+#include <json-c/json.h>
+
 #include "core/backoff.h"
 #include "core/email.h"
 #include "core/log.h"
@@ -49,6 +51,8 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 		return -1;
 	}
 	char *ids = pg_bigint_array(m->alert_ids, m->n_alert_ids);
+	char *tparams =
+	    m->template_name ? pg_text_array(m->template_params, m->n_template_params) : NULL;
 	char run[24], nb[24], acct[24], tenant[24], after[24], follows[24];
 	snprintf(run, sizeof(run), "%lld", m->check_run_id);
 	snprintf(nb, sizeof(nb), "%lld", m->not_before);
@@ -56,7 +60,7 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 	snprintf(tenant, sizeof(tenant), "%lld", m->tenant_id);
 	snprintf(after, sizeof(after), "%lld", m->fallback_after_s);
 	snprintf(follows, sizeof(follows), "%lld", m->follows_id);
-	const char *p[18] = {m->phone,
+	const char *p[20] = {m->phone,
 	                     m->content,
 	                     m->priority,
 	                     m->kind,
@@ -73,24 +77,28 @@ int outbox_queue(struct db *db, const struct outbox_msg *m)
 	                     m->fallback_chain && m->fallback_after_s > 0 ? after : NULL,
 	                     m->follows_id ? follows : NULL,
 	                     m->reply_id,
-	                     m->reply_title};
+	                     m->reply_title,
+	                     m->template_name,
+	                     tparams};
 	/* The receipt's deadline counts from when the message may go (not_before). */
 	PGresult *res =
 	    db_query(db,
 	             "INSERT INTO whatsapp_logs (phone_number, message_content, priority, kind,"
 	             " idempotency_key, alert_ids, check_run_id, emergency, not_before, status,"
 	             " channel, account_id, tenant_id, fallback_chain, fallback_at, follows_id,"
-	             " reply_id, reply_title)"
+	             " reply_id, reply_title, template_name, template_params)"
 	             " VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::bigint, $8::boolean,"
 	             " coalesce(to_timestamp($9::float8), now()),"
 	             " CASE WHEN $10::boolean AND EXISTS (SELECT 1 FROM pause_state"
 	             "   WHERE paused_until > now()) THEN 'suppressed' ELSE 'queued' END,"
 	             " $11, $12::bigint, $13::bigint, $14::text[],"
 	             " coalesce(to_timestamp($9::float8), now())"
-	             "   + make_interval(secs => $15::int), $16::bigint, $17, $18)"
+	             "   + make_interval(secs => $15::int), $16::bigint, $17, $18, $19,"
+	             " $20::text[])"
 	             " ON CONFLICT (idempotency_key) DO NOTHING RETURNING status",
-	             18, p);
+	             20, p);
 	free(ids);
+	free(tparams);
 	if (!res)
 		return -1;
 	int r = PQntuples(res) != 1                                ? OUTBOX_DUPLICATE
@@ -120,11 +128,26 @@ struct claimed {
 	char *id, *phone, *content, *priority, *alert_id;
 	char *lease_id; /* the claim that holds the row: its result is recorded only under it */
 	char *reply_id, *reply_title; /* its reply button, or NULL */
+	char *template_name;          /* its own template (outbox.h), or NULL */
+	char **template_params;
+	size_t n_template_params;
 	int as_template, in_window, attempts;
 	int merged;     /* other rows it carries (coalesce.h) */
 	double start_s; /* its paced start, seconds from the claim */
 	double slot_at; /* that start, epoch seconds, once sending began: its sent_at */
 };
+
+/* The row goes without a template of its own (a carrier of several events). */
+static void claimed_drop_template(struct claimed *c)
+{
+	free(c->template_name);
+	for (size_t k = 0; k < c->n_template_params; k++)
+		free(c->template_params[k]);
+	free(c->template_params);
+	c->template_name = NULL;
+	c->template_params = NULL;
+	c->n_template_params = 0;
+}
 
 static void claimed_release(struct claimed *c)
 {
@@ -136,6 +159,7 @@ static void claimed_release(struct claimed *c)
 	free(c->alert_id);
 	free(c->reply_id);
 	free(c->reply_title);
+	claimed_drop_template(c);
 }
 
 static void claimed_free(struct claimed *c, int n)
@@ -276,7 +300,7 @@ static int hold(struct db *db, const struct account *a, int n, const char *ids,
  * 11k index entries where ORDER BY priority, id sorted all 100k. Columns: id, account_id,
  * phone_number, message_content, priority, as_template, the 24-hour window (contacts of that
  * account), first alert id, attempts, tenant_id (0: none), kind, channel, reply_id,
- * reply_title.
+ * reply_title, template_name, template_params (as a JSON array).
  */
 static PGresult *due_rows(struct db *db, const char *ids, int lim)
 {
@@ -311,7 +335,8 @@ static PGresult *due_rows(struct db *db, const char *ids, int lim)
 	    " coalesce((SELECT c.last_inbound_at > now() - interval '24 hours' FROM contacts c"
 	    "   WHERE c.account_id = w.account_id AND c.phone_number = w.phone_number), false),"
 	    " coalesce(w.alert_ids[1]::text, ''), w.attempts, coalesce(w.tenant_id, 0), w.kind,"
-	    " w.channel, w.reply_id, w.reply_title"
+	    " w.channel, w.reply_id, w.reply_title, w.template_name,"
+	    " array_to_json(w.template_params)::text"
 	    " FROM (SELECT id, rank FROM ranked ORDER BY rank, id LIMIT $3::int) r"
 	    " JOIN whatsapp_logs w ON w.id = r.id"
 	    " WHERE w.status = 'queued' AND w.next_attempt_at <= now() AND w.not_before <= now()"
@@ -345,6 +370,27 @@ static int take_slot(struct db *db, const struct account *a, const char *phone)
 	return got;
 }
 
+/*
+ * The row's own template into *c: its name and the parameters of params_json (a JSON array of
+ * strings, as due_rows() reads template_params; NULL: none). An element that is not a string
+ * reads "" (the provider sends "-").
+ */
+static void claimed_fill_template(struct claimed *c, const char *name, const char *params_json)
+{
+	struct json_object *arr = params_json ? json_tokener_parse(params_json) : NULL;
+	size_t n = json_object_is_type(arr, json_type_array) ? json_object_array_length(arr) : 0;
+	c->template_name = xstrdup(name);
+	c->template_params = xcalloc(n + 1, sizeof(*c->template_params));
+	for (size_t k = 0; k < n; k++) {
+		const char *v = json_object_get_string(json_object_array_get_idx(arr, k));
+		c->template_params[k] = xstrdup(
+		    json_object_is_type(json_object_array_get_idx(arr, k), json_type_string) ? v
+		                                                                             : "");
+	}
+	c->n_template_params = n;
+	json_object_put(arr);
+}
+
 /* Row i of due_rows() into *c, sent as a. */
 static void claimed_fill(struct claimed *c, PGresult *r, int i, const struct account *a)
 {
@@ -359,6 +405,9 @@ static void claimed_fill(struct claimed *c, PGresult *r, int i, const struct acc
 	c->attempts = (int)strtol(PQgetvalue(r, i, 8), NULL, 10) + 1;
 	c->reply_id = PQgetisnull(r, i, 12) ? NULL : xstrdup(PQgetvalue(r, i, 12));
 	c->reply_title = PQgetisnull(r, i, 13) ? NULL : xstrdup(PQgetvalue(r, i, 13));
+	if (!PQgetisnull(r, i, 14))
+		claimed_fill_template(c, PQgetvalue(r, i, 14),
+		                      PQgetisnull(r, i, 15) ? NULL : PQgetvalue(r, i, 15));
 }
 
 /*
@@ -377,6 +426,7 @@ static int merge_waiting(struct db *db, const struct account *a, PGresult *r, in
 	    .as_template = c->as_template,
 	    .in_window = c->in_window,
 	    .reply_id = c->reply_id,
+	    .template_name = c->template_name,
 	};
 	if (!coalesce_may_carry(a, &row))
 		return 0;
@@ -390,6 +440,8 @@ static int merge_waiting(struct db *db, const struct account *a, PGresult *r, in
 		free(c->reply_title);
 		c->reply_id = c->reply_title = NULL;
 	}
+	if (merged > 0) /* several events now: the generic template (coalesce_merge cleared it) */
+		claimed_drop_template(c);
 	c->merged = merged;
 	return 0;
 }
@@ -675,7 +727,8 @@ static int record(struct db *db, const struct claimed *c, const struct send_resu
 	case SEND_SENT:
 		return record_sent(db, c, rs, st);
 	case SEND_AS_TEMPLATE:
-		if (!c->as_template && a->provider->has_template(a->cfg))
+		if (!c->as_template && provider_template_choice(a->provider, a->cfg,
+		                                                c->template_name) != TEMPLATE_NONE)
 			return record_as_template(db, c, rs, st);
 		/*
 		 * A template refused as outside the window, or text refused with no
@@ -804,6 +857,9 @@ static int send_and_record(struct db *db, const struct config *cfg, struct claim
 		sv[i].in_window = c[i].in_window;
 		sv[i].reply_id = c[i].reply_id;
 		sv[i].reply_title = c[i].reply_title;
+		sv[i].template_name = c[i].template_name;
+		sv[i].template_params = (const char *const *)c[i].template_params;
+		sv[i].n_template_params = c[i].n_template_params;
 	}
 	struct timespec now;
 	clock_gettime(CLOCK_REALTIME, &now);

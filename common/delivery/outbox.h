@@ -51,6 +51,16 @@ struct outbox_msg {
 	 * none. Not kept by the spool.
 	 */
 	const char *reply_id, *reply_title;
+	/*
+	 * Its own WhatsApp template (a seller alert of one event, tenants/alerttype.h): the name
+	 * and body parameters in order (whatsapp_logs.template_name, template_params, migration
+	 * 021), sent when it goes as a template and SELLER_TEMPLATES is on (provider.h
+	 * provider_template_choice). NULL, 0: none (the generic template). Not kept by the spool:
+	 * a message spooled while the state database is down goes as the generic one.
+	 */
+	const char *template_name;
+	const char *const *template_params;
+	size_t n_template_params;
 };
 
 #define OUTBOX_MAX_CONTENT 4096
@@ -90,7 +100,7 @@ struct drain_stats {
  * them with several requests in flight, each as its account, record each result as its answer
  * comes (the others still in flight: a drainer that dies has sent unrecorded only those).
  * A claimed seller alert carries the other alerts waiting for its recipient
- * (delivery/coalesce.h).
+ * (delivery/coalesce.h); a carrier that merged others loses its own template (several events).
  * Repeats until nothing is due, max_messages were claimed (0: no limit) or every account is
  * stopped. 0, or -1 when the state database failed (db->err).
  * Fair: each claim takes due rows round robin across (account, tenant) (the operator's own

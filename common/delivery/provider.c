@@ -436,3 +436,12 @@ void provider_code_text(char *out, size_t len, int has_code, long long code, lon
 	else
 		snprintf(out, len, "http_%ld", status);
 }
+
+enum template_choice provider_template_choice(const struct provider *p, const struct config *cfg,
+                                              const char *own)
+{
+	if (own && *own && cfg->seller_templates_on && (p->caps & PROVIDER_TEMPLATE_NAMES) &&
+	    cfg->template_language && *cfg->template_language)
+		return TEMPLATE_OWN;
+	return p->has_template(cfg) ? TEMPLATE_GENERIC : TEMPLATE_NONE;
+}

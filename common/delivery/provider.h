@@ -46,14 +46,22 @@ enum provider_cap {
 	PROVIDER_RECEIPTS = 1 << 1,  /* delivered/read/failed statuses come back by webhook */
 	PROVIDER_TEMPLATES = 1 << 2, /* approved templates outside the 24-hour window */
 	PROVIDER_BUTTONS = 1 << 3,   /* a quick-reply button per message ("ACK:<alert id>") */
+	/* a template chosen by name per message (send_request template_name): Meta only; Twilio's
+	 * Content SIDs are not names, its messages keep TWILIO_CONTENT_SID */
+	PROVIDER_TEMPLATE_NAMES = 1 << 4,
 };
 
-/* What to send. Text or template; the template fields come from the configuration. */
+/*
+ * What to send. Text or template; the template is the configured one unless template_name
+ * names another (a seller alert type's own, PROVIDER_TEMPLATE_NAMES providers only).
+ */
 struct send_request {
 	const char *to;            /* E.164, "+" and digits; an email address for email */
 	const char *priority;      /* "critical", "warning", "info" (an email's subject tag) */
 	const char *text;          /* the message as text (also the fallback summary) */
 	int as_template;           /* send WHATSAPP_ALERT_TEMPLATE / TWILIO_CONTENT_SID */
+	const char *template_name; /* with as_template: this template instead (in the configured
+	                              WHATSAPP_TEMPLATE_LANGUAGE); NULL: the configured one */
 	const char *const *params; /* template body parameters, in order */
 	size_t n_params;
 	const char *button_payload; /* quick-reply payload ("ACK:<alert id>"); NULL: none */
@@ -136,6 +144,17 @@ struct provider {
 extern const struct provider provider_meta, provider_twilio, provider_smtp, provider_sandbox;
 /* SMS through the Twilio account (named "twilio" like its WhatsApp twin: the same account). */
 extern const struct provider provider_twilio_sms;
+
+/*
+ * Which template a message outside the 24-hour window goes as, with provider p and cfg, when
+ * it has a template of its own named own (a seller alert of one event; NULL: none):
+ * TEMPLATE_OWN when SELLER_TEMPLATES is on, p takes templates by name and a template language
+ * is set; else TEMPLATE_GENERIC when p->has_template(cfg); else TEMPLATE_NONE (text is tried,
+ * and the provider's refusal fails it).
+ */
+enum template_choice { TEMPLATE_NONE, TEMPLATE_GENERIC, TEMPLATE_OWN };
+enum template_choice provider_template_choice(const struct provider *p, const struct config *cfg,
+                                              const char *own);
 
 /* 1 when p can send on channel c. */
 int provider_sends_on(const struct provider *p, enum channel c);

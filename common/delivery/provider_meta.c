@@ -148,10 +148,16 @@ static struct json_object *button_component(const char *payload)
 	return comp;
 }
 
+/*
+ * The template message: rq->template_name when set (a seller alert type's own), else
+ * WHATSAPP_ALERT_TEMPLATE, in WHATSAPP_TEMPLATE_LANGUAGE, its body parameters in order.
+ */
 static int meta_template(const struct config *cfg, const struct send_request *rq,
                          struct json_object *msg, struct send_result *rs)
 {
-	if (!*cfg->alert_template) {
+	const char *name =
+	    rq->template_name && *rq->template_name ? rq->template_name : cfg->alert_template;
+	if (!*name) {
 		provider_fail(rs, SEND_PERMANENT, "no_template", NULL,
 		              "no template configured (WHATSAPP_ALERT_TEMPLATE)");
 		return -1;
@@ -169,7 +175,7 @@ static int meta_template(const struct config *cfg, const struct send_request *rq
 	struct json_object *tmpl = checked(json_object_new_object());
 	struct json_object *lang = checked(json_object_new_object());
 	put_str(msg, "type", "template");
-	put_str(tmpl, "name", cfg->alert_template);
+	put_str(tmpl, "name", name);
 	put_str(lang, "code", cfg->template_language);
 	put(tmpl, "language", lang);
 	/* A template without parameters or button takes no components at all. */
@@ -416,7 +422,8 @@ static int meta_has_template(const struct config *cfg)
 
 const struct provider provider_meta = {
     .name = "meta",
-    .caps = PROVIDER_NETWORK | PROVIDER_RECEIPTS | PROVIDER_TEMPLATES | PROVIDER_BUTTONS,
+    .caps = PROVIDER_NETWORK | PROVIDER_RECEIPTS | PROVIDER_TEMPLATES | PROVIDER_BUTTONS |
+            PROVIDER_TEMPLATE_NAMES,
     .channels = 1u << CHANNEL_WHATSAPP,
     .build = meta_build,
     .classify = meta_classify,

@@ -250,20 +250,25 @@ static int build_one(struct sender_msg *v, struct http_call *call)
 	const char *params[2] = {v->priority, summary};
 	/*
 	 * Outside the window as we know it: the template, when this account has
-	 * one. Without one, the text is tried: our view of the window can be
-	 * incomplete (the number may be answered by another system), and the
-	 * provider's refusal is the answer (record()).
+	 * one (the message's own, or the generic one). Without one, the text is
+	 * tried: our view of the window can be incomplete (the number may be
+	 * answered by another system), and the provider's refusal is the answer
+	 * (record()).
 	 */
-	int tmpl = v->as_template || (!v->in_window && p->has_template(a->cfg));
+	enum template_choice choice = provider_template_choice(p, a->cfg, v->template_name);
+	int tmpl = v->as_template || (!v->in_window && choice != TEMPLATE_NONE);
+	int own = tmpl && choice == TEMPLATE_OWN;
 	v->as_template = tmpl;
 	struct send_request rq = {
 	    .to = v->phone,
 	    .priority = v->priority,
 	    .text = v->content,
 	    .as_template = tmpl,
-	    .params = params,
-	    .n_params = 2,
-	    .button_payload = payload,
+	    .template_name = own ? v->template_name : NULL,
+	    .params = own ? v->template_params : params,
+	    .n_params = own ? v->n_template_params : 2,
+	    /* A type's own template has no ACK button (cron seller-templates registers none). */
+	    .button_payload = own ? NULL : payload,
 	    /* Reply buttons only where Meta allows them: text inside the window as we know it. */
 	    .reply_id = !tmpl && v->in_window ? v->reply_id : NULL,
 	    .reply_title = !tmpl && v->in_window ? v->reply_title : NULL,

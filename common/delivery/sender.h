@@ -56,6 +56,14 @@ struct sender_msg {
 	int in_window;        /* the 24-hour window is open: text is allowed */
 	const char *reply_id, *reply_title; /* a reply button under the text, sent only as text
 	                                       inside the window (in_window); NULL: none */
+	/*
+	 * Its own template (a seller alert of one event): name and body parameters in order;
+	 * NULL, 0: none. Sent as such when it goes as a template and provider_template_choice()
+	 * says TEMPLATE_OWN; otherwise the generic template (priority, summary).
+	 */
+	const char *template_name;
+	const char *const *template_params;
+	size_t n_template_params;
 	struct send_result rs;
 };
 

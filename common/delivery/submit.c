@@ -31,6 +31,15 @@ struct delivery_item *delivery_batch_add(struct delivery_batch *b, const struct 
 	it->msg.fallback_chain = dup_or_null(m->fallback_chain);
 	it->msg.reply_id = dup_or_null(m->reply_id);
 	it->msg.reply_title = dup_or_null(m->reply_title);
+	it->msg.template_name = dup_or_null(m->template_name);
+	if (m->n_template_params) {
+		char **params = xcalloc(m->n_template_params, sizeof(*params));
+		for (size_t i = 0; i < m->n_template_params; i++)
+			params[i] = dup_or_null(m->template_params[i]);
+		it->msg.template_params = (const char *const *)params;
+	} else {
+		it->msg.template_params = NULL;
+	}
 	if (m->n_alert_ids) {
 		long long *ids = xcalloc(m->n_alert_ids, sizeof(*ids));
 		memcpy(ids, m->alert_ids, m->n_alert_ids * sizeof(*ids));
@@ -54,6 +63,10 @@ void delivery_batch_release(struct delivery_batch *b)
 		free((char *)m->fallback_chain);
 		free((char *)m->reply_id);
 		free((char *)m->reply_title);
+		free((char *)m->template_name);
+		for (size_t k = 0; k < m->n_template_params; k++)
+			free((char *)m->template_params[k]);
+		free((char **)m->template_params);
 		free((long long *)m->alert_ids);
 	}
 	free(b->v);

@@ -119,6 +119,9 @@ static const struct alert_type types[] = {
         .sms = "New chat: {customer}[: {message}]",
         .subject = "New chat from {customer}",
         .template_name = "conversation_started",
+        .template_body = "New chat on your shop from {{1}}. Their message: {{2}}.",
+        .template_example = "{\"customer\":{\"phone\":\"+2348031234567\",\"name\":\"Ada\"},"
+                            "\"message\":\"Is the blue dress in stock?\"}",
         .params = {"{customer}", "[{message}]"},
     },
     {
@@ -131,6 +134,10 @@ static const struct alert_type types[] = {
         .sms = "New order #{order_id}: {total}, {items}, {customer.name}",
         .subject = "New order #{order_id}: {total}",
         .template_name = "order_placed",
+        .template_body = "New order #{{1}} on your shop: {{2}}, {{3}}, customer {{4}}.",
+        .template_example =
+            "{\"order_id\":\"1001\",\"total\":{\"amount\":1250000,\"currency\":\"NGN\"},\"items\":"
+            "3,\"customer\":{\"name\":\"Ada\",\"phone\":\"+2348031234567\"}}",
         .params = {"{order_id}", "{total}", "{items}", "{customer.name}"},
     },
     {
@@ -143,6 +150,9 @@ static const struct alert_type types[] = {
         .sms = "Paid #{order_id}: {amount}[ by {method}]",
         .subject = "Payment received #{order_id}: {amount}",
         .template_name = "payment_confirmed",
+        .template_body = "Payment received for order #{{1}} on your shop: {{2}}.",
+        .template_example = "{\"order_id\":\"1001\",\"amount\":{\"amount\":1250000,\"currency\":"
+                            "\"NGN\"},\"method\":\"card\"}",
         .params = {"{order_id}", "{amount}"},
     },
     {
@@ -155,6 +165,9 @@ static const struct alert_type types[] = {
         .sms = "Payment FAILED #{order_id}: {amount}[: {reason}]",
         .subject = "Payment failed #{order_id}: {amount}",
         .template_name = "payment_failed",
+        .template_body = "Payment FAILED for order #{{1}} on your shop: {{2}}. Reason: {{3}}.",
+        .template_example = "{\"order_id\":\"1001\",\"amount\":{\"amount\":1250000,\"currency\":"
+                            "\"NGN\"},\"reason\":\"card declined\"}",
         .params = {"{order_id}", "{amount}", "[{reason}]"},
     },
     {
@@ -167,6 +180,9 @@ static const struct alert_type types[] = {
         .sms = "Low stock: {product} ({sku}): {quantity} left",
         .subject = "Low stock: {product}: {quantity} left",
         .template_name = "inventory_low",
+        .template_body = "Low stock on your shop: {{1}} (SKU {{2}}), {{3}} left.",
+        .template_example = "{\"sku\":\"TSHIRT-BLU-M\",\"product\":\"Blue T-shirt, "
+                            "M\",\"quantity\":3,\"threshold\":5}",
         .params = {"{product}", "{sku}", "{quantity}"},
     },
     {
@@ -179,6 +195,9 @@ static const struct alert_type types[] = {
         .sms = "Out of stock: {product} ({sku})",
         .subject = "Out of stock: {product}",
         .template_name = "inventory_out_of_stock",
+        .template_body = "Out of stock on your shop: {{1}} (SKU {{2}}).",
+        .template_example =
+            "{\"sku\":\"TSHIRT-BLU-M\",\"product\":\"Blue T-shirt, M\",\"quantity\":0}",
         .params = {"{product}", "{sku}"},
     },
     {
@@ -191,6 +210,10 @@ static const struct alert_type types[] = {
         .sms = "New login: {user}[ from {ip}][, {location}]",
         .subject = "New login to your account: {user}",
         .template_name = "security_login",
+        .template_body = "New login to your shop account {{1}} from IP address {{2}}, location "
+                         "{{3}}. If it was not you, change your password now.",
+        .template_example = "{\"user\":\"owner@shop.example\",\"ip\":\"203.0.113.9\",\"location\":"
+                            "\"Lagos, NG\",\"device\":\"Chrome on Android\"}",
         .params = {"{user}", "[{ip}]", "[{location}]"},
     },
     {
@@ -203,6 +226,9 @@ static const struct alert_type types[] = {
         .sms = "Password changed: {user}[ from {ip}]",
         .subject = "Your password was changed: {user}",
         .template_name = "security_password_changed",
+        .template_body = "The password of your shop account {{1}} was changed from IP address "
+                         "{{2}}. If it was not you, contact support now.",
+        .template_example = "{\"user\":\"owner@shop.example\",\"ip\":\"203.0.113.9\"}",
         .params = {"{user}", "[{ip}]"},
     },
     {
@@ -215,6 +241,9 @@ static const struct alert_type types[] = {
         .sms = "Notice: {title}: {message}",
         .subject = "Notice: {title}",
         .template_name = "system_notice",
+        .template_body = "Notice for your shop: {{1}}. Details: {{2}}.",
+        .template_example = "{\"title\":\"Scheduled maintenance\",\"message\":\"Checkout is paused "
+                            "on Sunday from 02:00 to 03:00 UTC\"}",
         .params = {"{title}", "{message}"},
     },
     {
@@ -227,6 +256,10 @@ static const struct alert_type types[] = {
         .sms = "Cart {cart_id}: +{quantity} {product}",
         .subject = "Cart {cart_id}: {product} added",
         .template_name = "cart_item_added",
+        .template_body = "A customer added to cart {{1}} on your shop: {{2}} x {{3}}.",
+        .template_example =
+            "{\"cart_id\":\"c-77\",\"product\":\"Blue T-shirt, "
+            "M\",\"quantity\":2,\"price\":{\"amount\":450000,\"currency\":\"NGN\"}}",
         .params = {"{cart_id}", "{quantity}", "{product}"},
     },
     {
@@ -239,6 +272,8 @@ static const struct alert_type types[] = {
         .sms = "Cart {cart_id}: -{quantity} {product}",
         .subject = "Cart {cart_id}: {product} removed",
         .template_name = "cart_item_removed",
+        .template_body = "A customer removed from cart {{1}} on your shop: {{2}} x {{3}}.",
+        .template_example = "{\"cart_id\":\"c-77\",\"product\":\"Blue T-shirt, M\",\"quantity\":1}",
         .params = {"{cart_id}", "{quantity}", "{product}"},
     },
     {
@@ -251,6 +286,9 @@ static const struct alert_type types[] = {
         .sms = "Cart {cart_id} checked out: {total}, {items}",
         .subject = "Cart {cart_id} checked out: {total}",
         .template_name = "cart_checked_out",
+        .template_body = "Cart {{1}} on your shop was checked out: {{2}}, {{3}}.",
+        .template_example = "{\"cart_id\":\"c-77\",\"total\":{\"amount\":900000,\"currency\":"
+                            "\"NGN\"},\"items\":2,\"order_id\":\"1002\"}",
         .params = {"{cart_id}", "{total}", "{items}"},
     },
     {
@@ -264,6 +302,9 @@ static const struct alert_type types[] = {
         .sms = "Cart {cart_id} abandoned: {total}, {items}",
         .subject = "Cart {cart_id} abandoned: {total}",
         .template_name = "cart_abandoned",
+        .template_body = "Cart {{1}} on your shop was abandoned: {{2}}, {{3}}.",
+        .template_example = "{\"cart_id\":\"c-78\",\"total\":{\"amount\":450000,\"currency\":"
+                            "\"NGN\"},\"items\":1,\"idle_minutes\":90}",
         .params = {"{cart_id}", "{total}", "{items}"},
     },
 };
@@ -814,6 +855,36 @@ void alert_template_build(const struct alert_type *t, struct json_object *data,
 		}
 		out->params[out->n++] = p;
 	}
+}
+
+/* Meta's template creation request of t ("UTILITY", its body and an example per parameter). */
+struct json_object *alert_template_spec(const struct alert_type *t, const char *language)
+{
+	struct json_object *spec = json_object_new_object();
+	struct json_object *body = json_object_new_object();
+	struct json_object *comps = json_object_new_array();
+	struct json_object *row = json_object_new_array();
+	struct json_object *example = json_object_new_object();
+	struct json_object *rows = json_object_new_array();
+	struct json_object *data = json_tokener_parse(t->template_example);
+	struct alert_template tpl;
+	alert_template_build(t, data, &tpl);
+	for (size_t i = 0; i < tpl.n; i++)
+		json_object_array_add(row, json_object_new_string(tpl.params[i]));
+	json_object_array_add(rows, row);
+	json_object_object_add(example, "body_text", rows);
+	json_object_object_add(body, "type", json_object_new_string("BODY"));
+	json_object_object_add(body, "text", json_object_new_string(t->template_body));
+	json_object_object_add(body, "example", example);
+	json_object_array_add(comps, body);
+	json_object_object_add(spec, "name", json_object_new_string(t->template_name));
+	json_object_object_add(spec, "language", json_object_new_string(language));
+	json_object_object_add(spec, "category", json_object_new_string("UTILITY"));
+	json_object_object_add(spec, "parameter_format", json_object_new_string("POSITIONAL"));
+	json_object_object_add(spec, "components", comps);
+	alert_template_release(&tpl);
+	json_object_put(data);
+	return spec;
 }
 
 void alert_template_release(struct alert_template *tpl)

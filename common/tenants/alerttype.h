@@ -72,6 +72,13 @@ struct alert_type {
 	const char *subject; /* the email subject; the body is the text and every field */
 	const char *template_name;
 	const char *params[ALERT_TEMPLATE_PARAMS]; /* formats, in order; NULL after the last */
+	/*
+	 * The template's body as registered with Meta, {{1}}..{{n}} standing for params in
+	 * order (never first or last: Meta refuses that), and an event's data (JSON) whose
+	 * parameters are the example Meta asks for (alert_template_spec).
+	 */
+	const char *template_body;
+	const char *template_example;
 };
 
 /* The type called name, or NULL. */
@@ -115,6 +122,15 @@ struct alert_template {
 void alert_template_build(const struct alert_type *t, struct json_object *data,
                           struct alert_template *out);
 void alert_template_release(struct alert_template *tpl);
+
+/*
+ * Meta's template creation request of t, in language (a new object, json_object_put):
+ * {"name", "language", "category": "UTILITY", "parameter_format": "POSITIONAL",
+ *  "components": [{"type": "BODY", "text": template_body, "example": {"body_text":
+ *  [[the parameters of template_example, in order]]}}]}. What `cron seller-templates` prints
+ * for the operator to register (POST /<WABA id>/message_templates).
+ */
+struct json_object *alert_template_spec(const struct alert_type *t, const char *language);
 
 /*
  * Text from an event made safe for medium m, a new string: C0 and C1 control characters

@@ -85,6 +85,18 @@ static char *event_text(const struct alert_type *t, const char *data)
 	return s;
 }
 
+/*
+ * The type's own WhatsApp template of an event from its stored data, into *tpl (released by
+ * the caller): a message of one event goes with it outside the 24-hour window when
+ * SELLER_TEMPLATES is on (delivery/outbox.h).
+ */
+static void event_template(const struct alert_type *t, const char *data, struct alert_template *tpl)
+{
+	struct json_object *o = json_tokener_parse(data);
+	alert_template_build(t, o, tpl);
+	json_object_put(o);
+}
+
 /* An array literal "{1,2}" of ids, for $n::bigint[]. */
 static void ids_literal(struct buf *b, const long long *ids, size_t n)
 {
@@ -242,8 +254,9 @@ static int decide(struct db *db, time_t now, PGresult *r, int i, struct dispatch
 
 /*
  * Queue v[first] and every pending alert after it for the same seller and the same time
- * (not_before) as one message: one alert its own text (key "event:<id>"), several a list
- * as a digest reads (key "events:<first id>"), the priority of the most urgent. 0, or -1.
+ * (not_before) as one message: one alert its own text and its type's template (key
+ * "event:<id>"), several a list as a digest reads (key "events:<first id>"; the generic
+ * template), the priority of the most urgent. 0, or -1.
  */
 static int send_group(struct db *db, const struct config *cfg, PGresult *r, struct pending *v,
                       size_t n, size_t first, struct dispatch_stats *st)
@@ -276,6 +289,9 @@ static int send_group(struct db *db, const struct config *cfg, PGresult *r, stru
 	char *text = k == 1
 	                 ? xstrdup(lines[0])
 	                 : digest_text((const char *const *)lines, k, OUTBOX_MAX_CONTENT, &shown);
+	struct alert_template tpl = {0};
+	if (k == 1)
+		event_template(v[first].t, PQgetvalue(r, v[first].row, 2), &tpl);
 	struct outbox_msg m = {
 	    .phone = db_value(r, v[first].row, 7),
 	    .content = text,
@@ -286,6 +302,9 @@ static int send_group(struct db *db, const struct config *cfg, PGresult *r, stru
 	    .not_before = v[first].not_before,
 	    .reply_id = button,
 	    .reply_title = button ? SELLER_MUTE_BUTTON_TITLE : NULL,
+	    .template_name = tpl.name,
+	    .template_params = (const char *const *)tpl.params,
+	    .n_template_params = tpl.n,
 	};
 	char *rest;
 	seller_chain(cfg, most, chain, &m, &rest);
@@ -303,6 +322,7 @@ static int send_group(struct db *db, const struct config *cfg, PGresult *r, stru
 	free(ids);
 	free(text);
 	free(button);
+	alert_template_release(&tpl);
 	return rc;
 }
 

@@ -19,14 +19,17 @@
  *     left out of it and records why ('disabled', 'muted', 'stopped');
  *   - in a digest (hourly or daily): held ('digest') until the end of its slot in the
  *     tenant's zone (tenants/quiet.h), digest_at;
- *   - immediate: an outbox message (delivery/submit.h) with the type's WhatsApp text, the
+ *   - immediate: an outbox message (delivery/submit.h) with the type's WhatsApp text and its
+ *     own template and parameters (used outside the 24-hour window when SELLER_TEMPLATES is
+ *     on: delivery/outbox.h), the
  *     priority of its urgency (urgent critical, normal warning, low info), the tenant's id and
  *     the key "event:<events.id>" (queued once, whatever is retried); a normal or low alert in
  *     the tenant's quiet hours has its not_before at their end, an urgent one goes at once.
  *     Coalesced: the immediate alerts of one seller decided in one transaction (up to
  *     200 events of that seller) with the same not_before go as
  *     one message listing them as a digest does ("3 alerts:", within 4096 bytes), with the
- *     priority of the most urgent and the key "events:<first events.id>": one recipient takes
+ *     priority of the most urgent, no template of its own (the generic one stands for
+ *     several events) and the key "events:<first events.id>": one recipient takes
  *     about one message every 6 s, and a flood of events becomes few messages.
  * Then the digests that are due: per tenant, one message listing its held events
  * (tenants/digest.h, within the outbox's 4096 bytes), key "digest:<first events.id>", held by

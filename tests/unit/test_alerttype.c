@@ -360,6 +360,78 @@ static void test_alerttype_template_parameters(void **state)
 	}
 }
 
+/* Count "{{k}}" placeholders in body; 0 when they are not exactly {{1}}..{{n}} each once. */
+static size_t placeholders(const char *body)
+{
+	size_t n = 0;
+	for (;;) {
+		char want[16];
+		snprintf(want, sizeof(want), "{{%zu}}", n + 1);
+		const char *at = strstr(body, want);
+		if (!at)
+			break;
+		if (strstr(at + 1, want))
+			return 0;
+		n++;
+	}
+	size_t all = 0;
+	for (const char *p = strstr(body, "{{"); p; p = strstr(p + 2, "{{"))
+		all++;
+	return all == n ? n : 0;
+}
+
+/*
+ * What cron seller-templates prints: for each of the 13 types a creation request Meta takes,
+ * its body with {{1}}..{{n}} for exactly the type's n parameters, never first or last (Meta
+ * refuses those), and an example per parameter, none empty.
+ */
+static void test_alerttype_template_spec_for_every_type(void **state)
+{
+	(void)state;
+	assert_int_equal(alert_type_count(), 13);
+	for (size_t i = 0; i < alert_type_count(); i++) {
+		const struct alert_type *t = alert_type_at(i);
+		struct json_object *spec = alert_template_spec(t, "en_GB");
+		assert_string_equal(tu_json_string(spec, "name"), t->template_name);
+		assert_string_equal(tu_json_string(spec, "language"), "en_GB");
+		assert_string_equal(tu_json_string(spec, "category"), "UTILITY");
+		assert_string_equal(tu_json_string(spec, "components.0.type"), "BODY");
+		const char *body = tu_json_string(spec, "components.0.text");
+		size_t n = 0;
+		while (n < ALERT_TEMPLATE_PARAMS && t->params[n])
+			n++;
+		if (placeholders(body) != n) {
+			print_error("%s: body \"%s\" has not {{1}}..{{%zu}}\n", t->name, body, n);
+			fail();
+		}
+		assert_true(strncmp(body, "{{", 2) != 0);
+		assert_true(body[strlen(body) - 1] != '}');
+		struct json_object *ex = tu_json_at(spec, "components.0.example.body_text.0");
+		assert_int_equal(json_object_array_length(ex), n);
+		for (size_t k = 0; k < n; k++) {
+			const char *v = json_object_get_string(json_object_array_get_idx(ex, k));
+			assert_true(v && *v && strcmp(v, "-") != 0);
+		}
+		for (size_t j = 0; j < i; j++)
+			assert_string_not_equal(alert_type_at(j)->template_name, t->template_name);
+		json_object_put(spec);
+	}
+}
+
+/* A customer name with line breaks and tabs is one clean parameter. */
+static void test_alerttype_template_parameter_is_one_clean_line(void **state)
+{
+	(void)state;
+	struct json_object *o =
+	    parse("{\"order_id\":\"7\",\"total\":{\"amount\":100,\"currency\":\"NGN\"},\"items\":1,"
+	          "\"customer\":{\"name\":\"Ada\\n\\tObi\\r\\nFAKE:   refund\"}}");
+	struct alert_template tpl;
+	alert_template_build(type("order.placed"), o, &tpl);
+	assert_string_equal(tpl.params[3], "Ada Obi FAKE: refund");
+	alert_template_release(&tpl);
+	json_object_put(o);
+}
+
 static void test_alerttype_sms_and_email(void **state)
 {
 	(void)state;
@@ -388,6 +460,8 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_alerttype_table_holds_the_issue_types),
+	    cmocka_unit_test(test_alerttype_template_spec_for_every_type),
+	    cmocka_unit_test(test_alerttype_template_parameter_is_one_clean_line),
 	    cmocka_unit_test(test_alerttype_defaults),
 	    cmocka_unit_test(test_alerttype_order_data),
 	    cmocka_unit_test(test_alerttype_every_type_has_its_required_fields),

@@ -100,6 +100,29 @@ static void a_template_never_carries(void **state)
 	assert_int_equal(coalesce_may_carry(&a, &r), 1);
 }
 
+/* A seller alert with its own template: outside the window it goes as that, alone (on). */
+static void an_own_template_outside_the_window_does_not_carry(void **state)
+{
+	(void)state;
+	struct account a;
+	set(&cfg.template_language, "en_US");
+	account_operator(&a, &cfg, &provider_meta);
+	struct coalesce_row r = seller_row();
+	r.in_window = 0;
+	r.template_name = "order_placed";
+	/* Off (the default): no template to send, the text is tried and carries, as before. */
+	assert_int_equal(coalesce_may_carry(&a, &r), 1);
+	cfg.seller_templates_on = 1;
+	assert_int_equal(coalesce_may_carry(&a, &r), 0);
+	/* Inside the window it is text, and carries. */
+	r.in_window = 1;
+	assert_int_equal(coalesce_may_carry(&a, &r), 1);
+	/* Several events (no own template) outside the window: text when there is no generic. */
+	r.in_window = 0;
+	r.template_name = NULL;
+	assert_int_equal(coalesce_may_carry(&a, &r), 1);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
@@ -109,6 +132,8 @@ int main(void)
 	                                    teardown),
 	    cmocka_unit_test_setup_teardown(other_channels_do_not_carry, setup, teardown),
 	    cmocka_unit_test_setup_teardown(a_template_never_carries, setup, teardown),
+	    cmocka_unit_test_setup_teardown(an_own_template_outside_the_window_does_not_carry,
+	                                    setup, teardown),
 	};
 	return cmocka_run_group_tests_name("coalesce", tests, NULL, NULL);
 }

@@ -361,6 +361,26 @@ static void test_config_rejects_interval_out_of_range(void **state)
 	assert_load_fails("MONITORING_INTERVAL=1000\n", "MONITORING_INTERVAL", "range");
 }
 
+/* Sellers' own templates: off unless set to on; anything else is refused by name. */
+static void test_config_seller_templates_off_or_on(void **state)
+{
+	(void)state;
+	struct config cfg;
+	char *err = NULL;
+	assert_int_equal(load_with_file(&cfg, "", &err), 0);
+	assert_string_equal(cfg.seller_templates, "off");
+	assert_int_equal(cfg.seller_templates_on, 0);
+	config_release(&cfg);
+	assert_int_equal(load_with_file(&cfg, "SELLER_TEMPLATES=on\n", &err), 0);
+	assert_int_equal(cfg.seller_templates_on, 1);
+	config_release(&cfg);
+	assert_int_equal(load_with_file(&cfg, "SELLER_TEMPLATES=off\n", &err), 0);
+	assert_int_equal(cfg.seller_templates_on, 0);
+	config_release(&cfg);
+	assert_load_fails("SELLER_TEMPLATES=yes\n", "SELLER_TEMPLATES", "yes");
+	assert_load_fails("SELLER_TEMPLATES=ON\n", "SELLER_TEMPLATES", "off or on");
+}
+
 /* Business events are kept 90 days once dispatched; at least a week (the platform's retries). */
 static void test_config_events_retention_days(void **state)
 {
@@ -1262,6 +1282,7 @@ int main(void)
 	    T(test_config_rejects_non_integer_interval),
 	    T(test_config_rejects_interval_out_of_range),
 	    T(test_config_events_retention_days),
+	    T(test_config_seller_templates_off_or_on),
 	    T(test_config_rejects_bad_value_from_environment),
 	    T(test_config_platform_key_is_long_and_not_the_operator_token),
 	    T(test_config_tenant_keys_are_long_and_distinct),

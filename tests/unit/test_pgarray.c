@@ -65,10 +65,33 @@ static void test_pgarray_has_no_length_limit_of_its_own(void **state)
 	free(v);
 }
 
+static void test_pg_text_array_quotes_each_element_in_order(void **state)
+{
+	(void)state;
+	const char *v[] = {"1001", "NGN 12,500", "3 items", NULL};
+	char *s = pg_text_array(v, 4);
+	assert_string_equal(s, "{\"1001\",\"NGN 12,500\",\"3 items\",\"\"}");
+	free(s);
+	s = pg_text_array(NULL, 0);
+	assert_string_equal(s, "{}");
+	free(s);
+}
+
+static void test_pg_text_array_escapes_quotes_and_backslashes(void **state)
+{
+	(void)state;
+	const char *v[] = {"Ada \"The\" {Boss}", "a\\b,c"};
+	char *s = pg_text_array(v, 2);
+	assert_string_equal(s, "{\"Ada \\\"The\\\" {Boss}\",\"a\\\\b,c\"}");
+	free(s);
+}
+
 int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    cmocka_unit_test(test_pgarray_of_nothing_is_empty_braces),
+	    cmocka_unit_test(test_pg_text_array_quotes_each_element_in_order),
+	    cmocka_unit_test(test_pg_text_array_escapes_quotes_and_backslashes),
 	    cmocka_unit_test(test_pgarray_of_one_has_no_comma),
 	    cmocka_unit_test(test_pgarray_separates_by_commas_in_order),
 	    cmocka_unit_test(test_pgarray_keeps_signs_and_extremes),

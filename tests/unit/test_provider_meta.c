@@ -352,6 +352,38 @@ static void test_meta_build_template_adds_quick_reply_button_with_payload(void *
 	http_call_release(&call);
 }
 
+/* A seller alert type's own template: its name over the configured one, even when none is. */
+static void test_meta_build_template_by_name_overrides_configured_one(void **state)
+{
+	(void)state;
+	struct http_call call;
+	const char *params[] = {"1001", "NGN 12,500", "3 items", "Ada"};
+	tu_config_set(&cfg.alert_template, "");
+	tu_config_set(&cfg.template_language, "en_GB");
+	struct send_request rq = {.to = "+16505551234",
+	                          .text = "New order #1001",
+	                          .as_template = 1,
+	                          .template_name = "order_placed",
+	                          .params = params,
+	                          .n_params = 4};
+	struct json_object *root = build_ok(&rq, &call);
+	assert_string_equal(tu_json_string(root, "template.name"), "order_placed");
+	assert_string_equal(tu_json_string(root, "template.language.code"), "en_GB");
+	for (int i = 0; i < 4; i++) {
+		char path[64];
+		snprintf(path, sizeof(path), "template.components.0.parameters.%d.text", i);
+		assert_string_equal(tu_json_string(root, path), params[i]);
+	}
+	json_object_put(root);
+	http_call_release(&call);
+	/* Without a name: the configured one, and none configured is a permanent failure. */
+	struct send_result rs;
+	rq.template_name = NULL;
+	assert_int_equal(provider_meta.build(&cfg, &rq, &call, &rs), -1);
+	assert_int_equal(rs.outcome, SEND_PERMANENT);
+	assert_string_equal(rs.error_code, "no_template");
+}
+
 /* "Mute this type": an interactive message with one reply button, inside the window (text). */
 static void test_meta_build_text_with_reply_button_is_interactive(void **state)
 {
@@ -823,6 +855,7 @@ int main(void)
 {
 	const struct CMUnitTest tests[] = {
 	    T(test_meta_build_posts_to_number_messages_url),
+	    T(test_meta_build_template_by_name_overrides_configured_one),
 	    T(test_meta_build_ignores_trailing_slash_of_graph_url),
 	    T(test_meta_build_authenticates_with_bearer_token_only),
 	    T(test_meta_build_sends_json),
