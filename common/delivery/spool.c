@@ -12,8 +12,11 @@
 #include <json-c/json.h>
 
 #include "core/buf.h"
+#include "core/chain.h"
 #include "core/jsonutil.h"
 #include "core/log.h"
+#include "delivery/account.h"
+#include "delivery/outbox.h"
 #include "delivery/sender.h"
 #include "delivery/spool.h"
 #include "core/util.h"
@@ -33,6 +36,8 @@
 #ifndef SPOOL_PIECE_LINES
 #define SPOOL_PIECE_LINES 1000
 #endif
+/* The message line's format: "v" (absent: 1, WhatsApp only). */
+#define SPOOL_LINE_VERSION 2
 /* What one spool_send() appends at most. */
 #define SPOOL_BATCH_BYTES (16 * 1024 * 1024)
 
@@ -470,11 +475,22 @@ int spool_has_key(const struct config *cfg, const char *key)
 	return found;
 }
 
+/* What a line is, and what applying it did. */
+enum { LINE_OK = 0, LINE_BAD = 1, LINE_REFUSED = 2 };
+
+static void add_id(struct json_object *o, const char *name, long long v)
+{
+	if (v)
+		json_object_object_add(o, name, json_object_new_int64(v));
+}
+
 static struct json_object *message_json(const struct spool_msg *m, time_t now)
 {
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "type", json_object_new_string("message"));
-	add_str(o, "key", m->key);
+	json_object_object_add(o, "v", json_object_new_int(SPOOL_LINE_VERSION));
+	add_str(o, "key", m->key); /* not last: key_needle() looks for "key":"...", */
+	add_str(o, "channel", m->channel ? m->channel : channel_name(CHANNEL_WHATSAPP));
 	add_str(o, "phone", m->phone);
 	add_str(o, "content", m->content);
 	add_str(o, "priority", m->priority);
@@ -486,7 +502,132 @@ static struct json_object *message_json(const struct spool_msg *m, time_t now)
 	json_object_object_add(o, "emergency", json_object_new_boolean(m->emergency));
 	json_object_object_add(o, "not_before", json_object_new_int64(m->not_before));
 	json_object_object_add(o, "created_at", json_object_new_int64((int64_t)now));
+	add_id(o, "account_id", m->account_id);
+	add_id(o, "tenant_id", m->tenant_id);
+	if (m->fallback_chain) {
+		add_str(o, "fallback_chain", m->fallback_chain);
+		add_id(o, "fallback_after_s", m->fallback_after_s);
+	}
+	add_id(o, "follows_id", m->follows_id);
+	add_str(o, "reply_id", m->reply_id);
+	add_str(o, "reply_title", m->reply_title);
 	return o;
+}
+
+/* A spooled message line read back (replay_message): strings borrowed from the JSON. */
+struct spooled {
+	int version;
+	const char *key, *channel, *phone, *content, *priority, *kind;
+	const char *fallback_chain, *reply_id, *reply_title;
+	long long *alert_ids;
+	size_t n_alert_ids;
+	int emergency;
+	long long not_before, created_at, account_id, tenant_id, fallback_after_s, follows_id;
+};
+
+/*
+ * The string member name of o into *out: 0 (absent: NULL), or -1 when it is
+ * not a string or holds a NUL (text the database cannot take, and a C string
+ * would cut short).
+ */
+static int text_member(struct json_object *o, const char *name, const char **out)
+{
+	struct json_object *v = NULL;
+	*out = NULL;
+	if (!json_object_object_get_ex(o, name, &v) || !v)
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	const char *s = json_object_get_string(v);
+	if (strlen(s) != (size_t)json_object_get_string_len(v))
+		return -1;
+	*out = s;
+	return 0;
+}
+
+/* The integer member name of o (absent: 0) into *out, at least min. 0, or -1. */
+static int int_member(struct json_object *o, const char *name, long long min, long long *out)
+{
+	struct json_object *v = NULL;
+	*out = 0;
+	if (!json_object_object_get_ex(o, name, &v) || !v)
+		return 0;
+	if (!json_object_is_type(v, json_type_int))
+		return -1;
+	*out = (long long)json_object_get_int64(v);
+	return *out >= min ? 0 : -1;
+}
+
+/* A fallback chain's rest as spooled: "{}" or "{sms,email}", each a known channel. */
+static int chain_literal_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || s[0] != '{' || s[n - 1] != '}' || n > 2 + CHAIN_MAX * CHAIN_NAME_MAX)
+		return 0;
+	if (n == 2)
+		return 1;
+	char buf[2 + CHAIN_MAX * CHAIN_NAME_MAX + 1];
+	snprintf(buf, sizeof(buf), "%.*s", (int)(n - 2), s + 1);
+	struct chain c;
+	const char *why;
+	/* chain_parse wants whatsapp first: check the rest as the steps after it. */
+	char *full = xasprintf("whatsapp,%s", buf);
+	int ok = chain_parse(full, &c, &why) == 0 && strchr(buf, ' ') == NULL;
+	free(full);
+	return ok;
+}
+
+/*
+ * A message line (either version) into *m: LINE_OK, or LINE_BAD (a field
+ * missing or of the wrong type, a NUL in a text, an address its channel
+ * refuses, an unknown channel or chain, a version this code does not know).
+ * Caller frees m->alert_ids.
+ */
+static int spooled_parse(struct json_object *o, struct spooled *m)
+{
+	memset(m, 0, sizeof(*m));
+	long long v = 0;
+	if (int_member(o, "v", 1, &v) < 0 || v > SPOOL_LINE_VERSION)
+		return LINE_BAD;
+	m->version = v ? (int)v : 1;
+	if (text_member(o, "key", &m->key) < 0 || text_member(o, "phone", &m->phone) < 0 ||
+	    text_member(o, "content", &m->content) < 0 ||
+	    text_member(o, "priority", &m->priority) < 0 || text_member(o, "kind", &m->kind) < 0 ||
+	    !m->key || !m->phone || !m->content || !m->priority || !m->kind)
+		return LINE_BAD;
+	if (int_member(o, "not_before", 0, &m->not_before) < 0 ||
+	    int_member(o, "created_at", 0, &m->created_at) < 0)
+		return LINE_BAD;
+	struct json_object *e = NULL;
+	json_object_object_get_ex(o, "emergency", &e);
+	m->emergency = json_object_get_boolean(e);
+	if (m->version >= 2 && (text_member(o, "channel", &m->channel) < 0 ||
+	                        text_member(o, "fallback_chain", &m->fallback_chain) < 0 ||
+	                        text_member(o, "reply_id", &m->reply_id) < 0 ||
+	                        text_member(o, "reply_title", &m->reply_title) < 0 ||
+	                        int_member(o, "account_id", 1, &m->account_id) < 0 ||
+	                        int_member(o, "tenant_id", 1, &m->tenant_id) < 0 ||
+	                        int_member(o, "fallback_after_s", 0, &m->fallback_after_s) < 0 ||
+	                        int_member(o, "follows_id", 1, &m->follows_id) < 0))
+		return LINE_BAD;
+	if (!m->channel)
+		m->channel = channel_name(CHANNEL_WHATSAPP);
+	if (m->fallback_chain && !chain_literal_ok(m->fallback_chain))
+		return LINE_BAD;
+	const char *why;
+	struct outbox_msg check = {.phone = m->phone, .channel = m->channel};
+	if (outbox_msg_check(&check, &why) < 0)
+		return LINE_BAD;
+	struct json_object *ids = json_member(o, "alert_ids", json_type_array);
+	m->n_alert_ids = ids ? json_object_array_length(ids) : 0;
+	m->alert_ids = xcalloc(m->n_alert_ids + 1, sizeof(*m->alert_ids));
+	for (size_t i = 0; i < m->n_alert_ids; i++) {
+		struct json_object *id = json_object_array_get_idx(ids, i);
+		if (!json_object_is_type(id, json_type_int))
+			return LINE_BAD;
+		m->alert_ids[i] = (long long)json_object_get_int64(id);
+	}
+	return LINE_OK;
 }
 
 /*
@@ -528,9 +669,35 @@ out:
 	return ret;
 }
 
-int spool_send(const struct config *cfg, const struct spool_msg *m, size_t n, int *spooled)
+/* 1 when m may be spooled: outbox_msg_check() accepts its channel and address (else logged). */
+static int spool_msg_ok(const struct spool_msg *m)
+{
+	const char *why = "", *what = "a field is missing";
+	struct outbox_msg check = {.phone = m->phone, .channel = m->channel};
+	if (m->key && m->phone && m->content && m->priority && m->kind) {
+		what = "its address ";
+		if (outbox_msg_check(&check, &why) == 0) {
+			if (!m->fallback_chain || chain_literal_ok(m->fallback_chain))
+				return 1;
+			what = "its fallback chain names an unknown channel";
+			why = "";
+		}
+	}
+	/* The address is not repeated: it may hold the control characters refused. */
+	log_error("spool_refused", "message %s neither spooled nor sent: %s%s",
+	          m->key ? m->key : "(no key)", what, why);
+	return 0;
+}
+
+int spool_send(const struct config *cfg, const struct spool_msg *all, size_t n_all, int *spooled)
 {
 	time_t now = time(NULL);
+	/* What the replay would refuse is not spooled, nor sent: a hostile address goes nowhere. */
+	struct spool_msg *m = xcalloc(n_all + 1, sizeof(*m));
+	size_t n = 0;
+	for (size_t i = 0; i < n_all; i++)
+		if (spool_msg_ok(&all[i]))
+			m[n++] = all[i];
 	int *take = xcalloc(n + 1, sizeof(int));
 	int sp = spool_messages(cfg, m, n, take, now);
 	*spooled = sp >= 0;
@@ -541,30 +708,54 @@ int spool_send(const struct config *cfg, const struct spool_msg *m, size_t n, in
 	 */
 	struct sender_msg *v = xcalloc(n + 1, sizeof(*v));
 	size_t *map = xcalloc(n + 1, sizeof(size_t));
+	/* The accounts it sends as, one per channel, each paced at its own rate. */
+	struct account acct[CHANNEL_COUNT];
+	int can[CHANNEL_COUNT];
+	long long next_slot[CHANNEL_COUNT] = {0};
+	const struct provider *p = provider_for(cfg);
+	for (int c = 0; c < CHANNEL_COUNT; c++)
+		can[c] = account_of_process(&acct[c], cfg, p, (enum channel)c, 0);
 	int nv = 0;
 	for (size_t i = 0; i < n; i++) {
 		if (!take[i] || (sp >= 0 && m[i].not_before && m[i].not_before > (long long)now))
 			continue;
+		enum channel c = CHANNEL_WHATSAPP;
+		if (m[i].channel && channel_parse(m[i].channel, &c) < 0)
+			continue; /* outbox_msg_check() refused it before: never here */
+		if (!can[c]) {
+			log_warnx("spool_channel",
+			          "message %s on channel %s spooled, not sent: this process cannot"
+			          " send on it (%s); a drainer that can sends it after the replay",
+			          m[i].key, channel_name(c),
+			          c == CHANNEL_EMAIL ? "SMTP_URL is not set" : "no SMS sender");
+			continue;
+		}
 		if (m[i].not_before > (long long)now)
 			log_warnx("spool_held_sent",
 			          "a held message to %s is sent now: it could not be spooled",
 			          m[i].phone);
+		v[nv].acct = &acct[c];
+		v[nv].start_s = (double)next_slot[c]++ / (double)acct[c].rate_per_second;
 		v[nv].phone = m[i].phone;
 		v[nv].content = m[i].content;
 		v[nv].priority = m[i].priority;
+		/* The 24-hour window is not known here: a button goes when the text does. */
+		v[nv].in_window = !acct[c].provider->has_template(cfg);
+		v[nv].reply_id = m[i].reply_id;
+		v[nv].reply_title = m[i].reply_title;
 		map[nv++] = i;
 	}
-	const struct provider *p = provider_for(cfg);
 	int sent = 0;
 	struct buf b = BUF_INIT(SPOOL_BATCH_BYTES);
 	if (nv)
-		sender_send_batch(cfg, p, v, nv, 0);
+		sender_send(cfg, v, nv);
 	for (int k = 0; k < nv; k++) {
 		sent += v[k].rs.outcome == SEND_SENT;
-		line_of(&b, result_json(m[map[k]].key, NULL, NULL, p->name, v[k].as_template,
-		                        &v[k].rs));
-		log_warnx("spooled_send", "to %s while the state database is down: %s %s",
-		          v[k].phone, send_outcome_name(v[k].rs.outcome), v[k].rs.error_code);
+		line_of(&b, result_json(m[map[k]].key, NULL, NULL, v[k].acct->provider->name,
+		                        v[k].as_template, &v[k].rs));
+		log_warnx("spooled_send", "%s to %s while the state database is down: %s %s",
+		          channel_name(v[k].acct->channel), v[k].phone,
+		          send_outcome_name(v[k].rs.outcome), v[k].rs.error_code);
 	}
 	if (b.len && sp >= 0) {
 		int fd = spool_open(cfg, 1);
@@ -577,6 +768,7 @@ int spool_send(const struct config *cfg, const struct spool_msg *m, size_t n, in
 	free(v);
 	free(map);
 	free(take);
+	free(m);
 	return sent;
 }
 
@@ -586,46 +778,72 @@ static char *jnum_text(struct json_object *o, const char *name)
 	return json_get_int64(o, name, &n) == 0 ? xasprintf("%lld", n) : NULL;
 }
 
-/* What a line is, and what applying it did. */
-enum { LINE_OK = 0, LINE_BAD = 1, LINE_REFUSED = 2 };
+static char *num_text(long long v)
+{
+	return v ? xasprintf("%lld", v) : NULL;
+}
 
-/* A spooled message into whatsapp_logs. LINE_OK, LINE_BAD (a field missing), -1 (db->err). */
+/*
+ * A spooled message into whatsapp_logs, as outbox_queue() would have queued it. LINE_OK,
+ * LINE_BAD (spooled_parse), -1 (db->err).
+ */
 static int replay_message(struct db *db, struct json_object *o)
 {
-	struct json_object *ids = NULL, *e = NULL;
-	ids = json_member(o, "alert_ids", json_type_array);
-	size_t nids = ids ? json_object_array_length(ids) : 0;
-	long long *idv = xcalloc(nids + 1, sizeof(*idv));
-	for (size_t i = 0; i < nids; i++)
-		idv[i] = (long long)json_object_get_int64(json_object_array_get_idx(ids, i));
-	char *arr = pg_bigint_array(idv, nids);
-	free(idv);
-	json_object_object_get_ex(o, "emergency", &e);
-	char *nb = jnum_text(o, "not_before"), *created = jnum_text(o, "created_at");
-	const char *p[9] = {json_get_string(o, "phone"),
-	                    json_get_string(o, "content"),
-	                    json_get_string(o, "priority"),
-	                    json_get_string(o, "kind"),
-	                    json_get_string(o, "key"),
-	                    arr,
-	                    json_object_get_boolean(e) ? "t" : "f",
-	                    nb && strcmp(nb, "0") != 0 ? nb : created,
-	                    created};
-	int r = LINE_BAD;
-	if (p[0] && p[1] && p[2] && p[3] && p[4])
-		r = db_exec(
-		    db,
-		    "INSERT INTO whatsapp_logs (phone_number, message_content, priority, kind,"
-		    " idempotency_key, alert_ids, emergency, not_before, next_attempt_at,"
-		    " created_at)"
-		    " VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::boolean,"
-		    " coalesce(to_timestamp($8::float8), now()), now(),"
-		    " coalesce(to_timestamp($9::float8), now()))"
-		    " ON CONFLICT (idempotency_key) DO NOTHING",
-		    9, p);
+	struct spooled m;
+	int r = spooled_parse(o, &m);
+	if (r != LINE_OK) {
+		free(m.alert_ids);
+		return r;
+	}
+	char *arr = pg_bigint_array(m.alert_ids, m.n_alert_ids);
+	char *nb = num_text(m.not_before), *created = num_text(m.created_at);
+	char *acct = num_text(m.account_id), *tenant = num_text(m.tenant_id);
+	char *after = num_text(m.fallback_after_s), *follows = num_text(m.follows_id);
+	const char *p[17] = {m.phone,
+	                     m.content,
+	                     m.priority,
+	                     m.kind,
+	                     m.key,
+	                     arr,
+	                     m.emergency ? "t" : "f",
+	                     nb ? nb : created,
+	                     created,
+	                     m.channel,
+	                     acct,
+	                     tenant,
+	                     m.fallback_chain,
+	                     m.fallback_chain ? after : NULL,
+	                     follows,
+	                     m.reply_id,
+	                     m.reply_title};
+	/*
+	 * Account 0 (not known when spooled): the channel's tenant-less account, as
+	 * account_for_channel() finds it; the operator's for WhatsApp.
+	 */
+	r = db_exec(db,
+	            "INSERT INTO whatsapp_logs (phone_number, message_content, priority, kind,"
+	            " idempotency_key, alert_ids, emergency, not_before, next_attempt_at,"
+	            " created_at, channel, account_id, tenant_id, fallback_chain, fallback_at,"
+	            " follows_id, reply_id, reply_title)"
+	            " VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::boolean,"
+	            " coalesce(to_timestamp($8::float8), now()), now(),"
+	            " coalesce(to_timestamp($9::float8), now()), $10,"
+	            " coalesce($11::bigint, CASE WHEN $10 = 'whatsapp' THEN 1 ELSE"
+	            "   (SELECT id FROM accounts WHERE channel = $10 AND tenant_id IS NULL"
+	            "    AND provider IS NOT NULL AND provider <> 'sandbox' ORDER BY id LIMIT 1)"
+	            " END), $12::bigint, $13::text[],"
+	            " coalesce(to_timestamp($8::float8), to_timestamp($9::float8), now())"
+	            "   + make_interval(secs => $14::int), $15::bigint, $16, $17)"
+	            " ON CONFLICT (idempotency_key) DO NOTHING",
+	            17, p);
 	free(nb);
 	free(created);
+	free(acct);
+	free(tenant);
+	free(after);
+	free(follows);
 	free(arr);
+	free(m.alert_ids);
 	return r;
 }
 
