@@ -410,11 +410,132 @@ scenario_hostile_text_and_addresses() {
 	assert_eq "one recipient for it" 1 "$(grep -c 'owner@shop-c.test' <(jq -r 'select(.cmd == "RCPT") | .arg' "$SMTP_DIR/commands.jsonl"))"
 }
 
+# ---------------------------------------------------------------- the state database down: the spool
+SPOOL=$HARNESS_DIR/spool/outbox.spool
+QUARANTINE=$HARNESS_DIR/spool/outbox.spool.quarantine
+# spool_lines message CHANNEL: the spool's message lines on that channel; spool_lines result: its
+# result lines
+spool_lines() {
+	if [[ $1 == message ]]; then
+		jq -c "select(.type == \"message\" and .channel == \"$2\")" "$SPOOL" | wc -l
+	else
+		jq -c 'select(.type == "result")' "$SPOOL" | wc -l
+	fi
+}
+message_id_of() { grep -i '^Message-ID:' "$1" | head -n 1 | cut -d' ' -f2- | tr -d '\r'; }
+
+scenario_spool_sends_email_and_sms_and_replays_them_once() {
+	smtp_start tls
+	harness_stop_pg
+	out=$(harness_cron test-email "$OPS_MAIL" "replica gone" || true)
+	assert_eq "state database down: the test email is spooled and sent through it" "email|true|1" \
+		"$(jq -r '"\(.channel)|\(.spooled)|\(.sent_while_database_down)"' <<<"$out")"
+	mail_key=$(jq -r .key <<<"$out")
+	assert_eq "the email is in the Maildir, while the database is still down" 1 "$(arrived)"
+	f=$(only_mail)
+	assert_contains "to the address asked" "$(grep -i '^To:' "$f")" "$OPS_MAIL"
+	assert_contains "with its text" "$(cat "$f")" "replica gone"
+	out=$(harness_cron test-sms "$OPS_SMS" "replica gone" || true)
+	assert_eq "and the test SMS" "sms|true|1" \
+		"$(jq -r '"\(.channel)|\(.spooled)|\(.sent_while_database_down)"' <<<"$out")"
+	sms_key=$(jq -r .key <<<"$out")
+	assert_eq "the SMS reached Twilio's API at the mock, once" 1 "$(sms_sent | jq length)"
+	r=$(sms_sent | jq -c '.[0]')
+	assert_eq "to the number, from TWILIO_SMS_FROM, with its receipt callback" \
+		"$OPS_SMS $SMS_FROM $HTTP_BASE/monitoring/twilio/webhook" \
+		"$(jq -r '"\(.form.To) \(.form.From) \(.form.StatusCallback)"' <<<"$r")"
+	sid=$(jq -r .sid <<<"$r")
+	assert_eq "the spool holds each message with its channel, and each result" "1 1 2" \
+		"$(spool_lines message email) $(spool_lines message sms) $(spool_lines result)"
+	assert_eq "no WhatsApp was sent for either" 0 "$(meta_sent | jq length)"
+	harness_start_pg
+	out=$(drain)
+	assert_eq "back: the drain replays the four lines" 4 "$(jq .replayed <<<"$out")"
+	assert_eq "the email's row: channel email, sent by smtp, the email account" \
+		"email|$OPS_MAIL|sent|smtp|email|1" \
+		"$(psql_state "SELECT w.channel || '|' || w.phone_number || '|' || w.status || '|' || w.provider || '|' || a.name
+		 || '|' || w.attempts FROM whatsapp_logs w JOIN accounts a ON a.id = w.account_id
+		 WHERE w.idempotency_key = '$mail_key'")"
+	assert_eq "with the Message-ID of the email that arrived" "$(message_id_of "$f")" \
+		"$(psql_state "SELECT provider_message_id FROM whatsapp_logs WHERE idempotency_key = '$mail_key'")"
+	assert_eq "the SMS's row: channel sms, sent by twilio, the sms account, its SID" \
+		"sms|$OPS_SMS|sent|twilio|sms|$sid" \
+		"$(psql_state "SELECT w.channel || '|' || w.phone_number || '|' || w.status || '|' || w.provider || '|' || a.name
+		 || '|' || w.provider_message_id FROM whatsapp_logs w JOIN accounts a ON a.id = w.account_id
+		 WHERE w.idempotency_key = '$sms_key'")"
+	assert_eq "the spool is emptied" 0 "$(wc -c <"$SPOOL")"
+	drain >/dev/null
+	drain >/dev/null
+	assert_eq "nothing sent twice: one email, one SMS, two rows" "1 1 2" \
+		"$(arrived) $(sms_sent | jq length) $(psql_state "SELECT count(*) FROM whatsapp_logs")"
+	# The SMS's receipt finds the replayed row by its SID.
+	mock_callback "{\"sid\": \"$sid\", \"status\": \"delivered\"}" >/dev/null
+	id=$(psql_state "SELECT id FROM whatsapp_logs WHERE idempotency_key = '$sms_key'")
+	until_col "$id" status delivered || true
+	assert_eq "its delivered receipt moves the replayed row" delivered "$(col "$id" status)"
+}
+
+scenario_spool_keeps_the_chain_and_it_resumes_after_replay() {
+	export FALLBACK_CHAIN_CRITICAL=whatsapp,email
+	smtp_start tls
+	refuse_whatsapp "$OPS"
+	harness_stop_pg
+	critical "primary unreachable"
+	assert_eq "state database down: the critical alert went by WhatsApp through the spool" 1 "$(meta_sent | jq length)"
+	assert_eq "refused (131026): no email yet, the chain waits for the database" 0 "$(arrived)"
+	assert_eq "the spooled line carries the chain after WhatsApp and its deadline" "whatsapp|{email}|300" \
+		"$(jq -r 'select(.type == "message") | "\(.channel)|\(.fallback_chain)|\(.fallback_after_s)"' "$SPOOL")"
+	harness_start_pg
+	drain >/dev/null # the replay: the WhatsApp row, failed, with its chain
+	wa=$(first_wa)
+	assert_eq "replayed failed (131026), with its chain and its deadline from when it was spooled" \
+		"failed|131026|{email}|true" \
+		"$(col "$wa" "status || '|' || last_error_code || '|' || fallback_chain::text || '|' || (fallback_at = created_at + interval '300 s')")"
+	drain >/dev/null # the fallback step sees it
+	assert_eq "the chain resumed: the email step follows it" "whatsapp|$OPS|failed > email|$OPS_MAIL|sent" "$(chain_of "$wa")"
+	assert_eq "the email is in the Maildir, once" 1 "$(arrived)"
+	assert_contains "with the alert's text" "$(cat "$(only_mail)")" "primary unreachable"
+	drain >/dev/null
+	assert_eq "still once; WhatsApp not sent again" "1 1" "$(arrived) $(meta_sent | jq length)"
+}
+
+scenario_spool_old_format_and_bad_lines() {
+	# A spool left by the previous version (no "v": WhatsApp, the operator account), a line that is
+	# not JSON, a new-format email line whose address smuggles a header, and one holding a NUL.
+	local now
+	now=$(date +%s)
+	mkdir -p "$HARNESS_DIR/spool"
+	{
+		printf '{"type":"message","key":"old:1","phone":"%s","content":"CRITICAL old format","priority":"critical","kind":"alert","alert_ids":[],"emergency":false,"not_before":0,"created_at":%s}\n' "$OPS" "$now"
+		printf '{"type":"result","key":"old:1","status":"sent","provider":"meta","message_id":"wamid.OLDFORMAT","as_template":false,"at":%s}\n' "$now"
+		printf 'this line is not JSON\n'
+		printf '%s\n' '{"type":"message","v":2,"key":"inj:1","channel":"email","phone":"ops@example.test\r\nBcc: victim@example.test","content":"x","priority":"critical","kind":"alert","created_at":0}'
+		printf '{"type":"message","v":2,"key":"nul:1","channel":"whatsapp","phone":"%s","content":"a\\u0000b","priority":"critical","kind":"alert","created_at":0}\n' "$OPS"
+	} >"$SPOOL"
+	out=$(drain)
+	assert_eq "the drain replays the old-format pair, quarantines the rest" "2 3" \
+		"$(jq -r '"\(.replayed) \(.quarantined)"' <<<"$out")"
+	assert_eq "the old line: WhatsApp, the operator account, sent, its wamid, no chain" "whatsapp|1|sent|wamid.OLDFORMAT|" \
+		"$(psql_state "SELECT channel || '|' || account_id || '|' || status || '|' || provider_message_id || '|' || coalesce(fallback_chain::text, '')
+		 FROM whatsapp_logs WHERE idempotency_key = 'old:1'")"
+	assert_eq "only it became a row" 1 "$(psql_state "SELECT count(*) FROM whatsapp_logs")"
+	assert_eq "the three bad lines are in the quarantine, as they were" 3 "$(wc -l <"$QUARANTINE")"
+	assert_contains "the unparseable one" "$(cat "$QUARANTINE")" "this line is not JSON"
+	assert_contains "the header injection" "$(cat "$QUARANTINE")" '"key":"inj:1"'
+	assert_contains "the NUL" "$(cat "$QUARANTINE")" '"key":"nul:1"'
+	assert_eq "nothing sent: not the old one again, nor the others" "0 0" "$(meta_sent | jq length) $(arrived)"
+	assert_eq "the spool is emptied" 0 "$(wc -c <"$SPOOL")"
+	drain >/dev/null
+	assert_eq "a second drain: still one row, still three quarantined" "1 3" \
+		"$(psql_state "SELECT count(*) FROM whatsapp_logs") $(wc -l <"$QUARANTINE")"
+}
+
 harness_scenarios refused_whatsapp_goes_by_sms accepted_but_never_delivered_sms_after_the_timer \
 	delivered_whatsapp_sends_no_sms no_timer_where_no_receipt_comes sms_failing_too_the_email_arrives \
 	smtp_down_then_back_the_email_arrives_once no_address_left_exhausts_the_chain \
 	stopped_account_falls_back_at_once never_delivered_escalates_at_once \
 	delivered_unacknowledged_waits_the_timer seller_urgent_takes_its_chain_low_does_not \
 	seller_channels_from_preferences \
-	hostile_text_and_addresses
+	hostile_text_and_addresses spool_sends_email_and_sms_and_replays_them_once \
+	spool_keeps_the_chain_and_it_resumes_after_replay spool_old_format_and_bad_lines
 harness_finish
