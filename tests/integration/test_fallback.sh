@@ -530,6 +530,35 @@ scenario_spool_old_format_and_bad_lines() {
 		"$(psql_state "SELECT count(*) FROM whatsapp_logs") $(wc -l <"$QUARANTINE")"
 }
 
+scenario_spool_replays_a_seller_message_whole() {
+	# What the spool keeps of a seller's alert (a batch whose commit the database's fall cut
+	# short): its tenant, chain and deadline, the message it follows, its reply button; a line
+	# naming a tenant the database does not have is refused by it, and quarantined.
+	local now tenant prior
+	now=$(date +%s)
+	make_tenant shop-s "$A" ",\"email\":\"owner@shop-s.test\""
+	tenant=$(psql_state "SELECT id FROM tenants WHERE external_id = 'shop-s'")
+	prior=$(psql_state "INSERT INTO whatsapp_logs (phone_number, message_content, priority, kind, idempotency_key, status, tenant_id)
+	 VALUES ('$A', 'before', 'critical', 'alert', 'prior:1', 'failed', $tenant) RETURNING id" | head -n 1)
+	mkdir -p "$HARNESS_DIR/spool"
+	{
+		printf '{"type":"message","v":2,"key":"seller:1","channel":"whatsapp","phone":"%s","content":"Payment failed","priority":"critical","kind":"alert","alert_ids":[],"emergency":false,"not_before":0,"created_at":%s,"account_id":1,"tenant_id":%s,"fallback_chain":"{sms,email}","fallback_after_s":60,"follows_id":%s,"reply_id":"MUTE:payment.failed","reply_title":"Mute this type"}\n' \
+			"$A" "$now" "$tenant" "$prior"
+		printf '{"type":"result","key":"seller:1","status":"sent","provider":"meta","message_id":"wamid.SELLER1","as_template":false,"at":%s}\n' "$now"
+		printf '{"type":"message","v":2,"key":"seller:2","channel":"whatsapp","phone":"%s","content":"x","priority":"critical","kind":"alert","created_at":%s,"tenant_id":999999}\n' "$B" "$now"
+	} >"$SPOOL"
+	out=$(drain)
+	assert_eq "replayed: the message and its result; the unknown tenant's line quarantined" "2 1" \
+		"$(jq -r '"\(.replayed) \(.quarantined)"' <<<"$out")"
+	assert_eq "its tenant, chain, deadline, follows_id, button, status and wamid" \
+		"$tenant|{sms,email}|true|$prior|MUTE:payment.failed|Mute this type|sent|wamid.SELLER1" \
+		"$(psql_state "SELECT tenant_id || '|' || fallback_chain::text || '|' || (fallback_at = created_at + interval '60 s')
+		 || '|' || follows_id || '|' || reply_id || '|' || reply_title || '|' || status || '|' || provider_message_id
+		 FROM whatsapp_logs WHERE idempotency_key = 'seller:1'")"
+	assert_contains "the refused line kept in the quarantine" "$(cat "$QUARANTINE")" '"key":"seller:2"'
+	assert_eq "no row for it" 0 "$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE idempotency_key = 'seller:2'")"
+}
+
 harness_scenarios refused_whatsapp_goes_by_sms accepted_but_never_delivered_sms_after_the_timer \
 	delivered_whatsapp_sends_no_sms no_timer_where_no_receipt_comes sms_failing_too_the_email_arrives \
 	smtp_down_then_back_the_email_arrives_once no_address_left_exhausts_the_chain \
@@ -537,5 +566,6 @@ harness_scenarios refused_whatsapp_goes_by_sms accepted_but_never_delivered_sms_
 	delivered_unacknowledged_waits_the_timer seller_urgent_takes_its_chain_low_does_not \
 	seller_channels_from_preferences \
 	hostile_text_and_addresses spool_sends_email_and_sms_and_replays_them_once \
-	spool_keeps_the_chain_and_it_resumes_after_replay spool_old_format_and_bad_lines
+	spool_keeps_the_chain_and_it_resumes_after_replay spool_old_format_and_bad_lines \
+	spool_replays_a_seller_message_whole
 harness_finish
