@@ -16,7 +16,6 @@
 #include "core/jsonutil.h"
 #include "core/log.h"
 #include "delivery/account.h"
-#include "delivery/outbox.h"
 #include "delivery/sender.h"
 #include "delivery/spool.h"
 #include "core/util.h"
@@ -615,8 +614,7 @@ static int spooled_parse(struct json_object *o, struct spooled *m)
 	if (m->fallback_chain && !chain_literal_ok(m->fallback_chain))
 		return LINE_BAD;
 	const char *why;
-	struct outbox_msg check = {.phone = m->phone, .channel = m->channel};
-	if (outbox_msg_check(&check, &why) < 0)
+	if (channel_address_check(m->channel, m->phone, &why) < 0)
 		return LINE_BAD;
 	struct json_object *ids = json_member(o, "alert_ids", json_type_array);
 	m->n_alert_ids = ids ? json_object_array_length(ids) : 0;
@@ -669,14 +667,14 @@ out:
 	return ret;
 }
 
-/* 1 when m may be spooled: outbox_msg_check() accepts its channel and address (else logged). */
+/* 1 when m may be spooled: channel_address_check() accepts its channel and address (else logged).
+ */
 static int spool_msg_ok(const struct spool_msg *m)
 {
 	const char *why = "", *what = "a field is missing";
-	struct outbox_msg check = {.phone = m->phone, .channel = m->channel};
 	if (m->key && m->phone && m->content && m->priority && m->kind) {
 		what = "its address ";
-		if (outbox_msg_check(&check, &why) == 0) {
+		if (channel_address_check(m->channel, m->phone, &why) == 0) {
 			if (!m->fallback_chain || chain_literal_ok(m->fallback_chain))
 				return 1;
 			what = "its fallback chain names an unknown channel";
@@ -721,7 +719,7 @@ int spool_send(const struct config *cfg, const struct spool_msg *all, size_t n_a
 			continue;
 		enum channel c = CHANNEL_WHATSAPP;
 		if (m[i].channel && channel_parse(m[i].channel, &c) < 0)
-			continue; /* outbox_msg_check() refused it before: never here */
+			continue; /* spool_msg_ok() refused it: never here */
 		if (!can[c]) {
 			log_warnx("spool_channel",
 			          "message %s on channel %s spooled, not sent: this process cannot"
