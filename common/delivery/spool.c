@@ -13,6 +13,8 @@
 
 #include "core/buf.h"
 #include "core/chain.h"
+#include "core/phone.h"
+#include "core/sms.h"
 #include "core/jsonutil.h"
 #include "core/log.h"
 #include "delivery/account.h"
@@ -508,6 +510,7 @@ static struct json_object *message_json(const struct spool_msg *m, time_t now)
 		add_id(o, "fallback_after_s", m->fallback_after_s);
 	}
 	add_id(o, "follows_id", m->follows_id);
+	add_str(o, "follows_key", m->follows_key);
 	add_str(o, "reply_id", m->reply_id);
 	add_str(o, "reply_title", m->reply_title);
 	return o;
@@ -517,7 +520,7 @@ static struct json_object *message_json(const struct spool_msg *m, time_t now)
 struct spooled {
 	int version;
 	const char *key, *channel, *phone, *content, *priority, *kind;
-	const char *fallback_chain, *reply_id, *reply_title;
+	const char *fallback_chain, *reply_id, *reply_title, *follows_key;
 	long long *alert_ids;
 	size_t n_alert_ids;
 	int emergency;
@@ -604,6 +607,7 @@ static int spooled_parse(struct json_object *o, struct spooled *m)
 	                        text_member(o, "fallback_chain", &m->fallback_chain) < 0 ||
 	                        text_member(o, "reply_id", &m->reply_id) < 0 ||
 	                        text_member(o, "reply_title", &m->reply_title) < 0 ||
+	                        text_member(o, "follows_key", &m->follows_key) < 0 ||
 	                        int_member(o, "account_id", 1, &m->account_id) < 0 ||
 	                        int_member(o, "tenant_id", 1, &m->tenant_id) < 0 ||
 	                        int_member(o, "fallback_after_s", 0, &m->fallback_after_s) < 0 ||
@@ -687,18 +691,132 @@ static int spool_msg_ok(const struct spool_msg *m)
 	return 0;
 }
 
-int spool_send(const struct config *cfg, const struct spool_msg *all, size_t n_all, int *spooled)
+/* Messages a round of spool_send() sends. */
+struct round {
+	struct spool_msg *m;
+	const char **root; /* the chain's WhatsApp number (its operator contact), or NULL */
+	size_t n, cap;
+};
+
+/* The strings of the steps the spool makes itself, freed when spool_send() returns. */
+struct pool {
+	char **v;
+	size_t n, cap;
+};
+
+static void round_add(struct round *r, const struct spool_msg *m, const char *root)
 {
-	time_t now = time(NULL);
-	/* What the replay would refuse is not spooled, nor sent: a hostile address goes nowhere. */
-	struct spool_msg *m = xcalloc(n_all + 1, sizeof(*m));
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 8;
+		r->m = xrealloc(r->m, r->cap * sizeof(*r->m));
+		r->root = xrealloc(r->root, r->cap * sizeof(*r->root));
+	}
+	r->m[r->n] = *m;
+	r->root[r->n++] = root;
+}
+
+static char *pool_own(struct pool *p, char *s)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 16;
+		p->v = xrealloc(p->v, p->cap * sizeof(*p->v));
+	}
+	return p->v[p->n++] = s;
+}
+
+static void pool_release(struct pool *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i]);
+	free(p->v);
+}
+
+static void round_release(struct round *r)
+{
+	free(r->m);
+	free(r->root);
+}
+
+/*
+ * The next step of an operator's message m (tenant-less, its chain's WhatsApp number root) that
+ * failed for good while the state database is down, as jobs/fallback.c would queue it (the
+ * contact's CRITICAL_SMS_n / CRITICAL_EMAIL_n, its channel's text, the rest of the chain, a
+ * deadline but on email), made here because neither the step nor its failure can wait for the
+ * database: key "fallback:<m's key>", follows_key m's key (its row has no id yet). A seller's
+ * addresses are in the database: its chain resumes after the replay. 1 with *out (its strings
+ * in pool), 0 none: no channel left that this process can send on and has an address for.
+ */
+static int next_step(const struct config *cfg, const struct spool_msg *m, const char *root,
+                     const int *can, struct pool *into, struct spool_msg *out)
+{
+	if (!root || m->tenant_id || !m->fallback_chain || !chain_literal_ok(m->fallback_chain))
+		return 0;
+	char rest[2 + CHAIN_MAX * CHAIN_NAME_MAX + 1];
+	snprintf(rest, sizeof(rest), "%.*s", (int)strlen(m->fallback_chain) - 2,
+	         m->fallback_chain + 1);
+	const char *names[CHAIN_MAX];
 	size_t n = 0;
-	for (size_t i = 0; i < n_all; i++)
-		if (spool_msg_ok(&all[i]))
-			m[n++] = all[i];
+	for (char *p = rest, *e; *p && n < CHAIN_MAX; p = e + 1) {
+		names[n++] = p;
+		if (!(e = strchr(p, ',')))
+			break;
+		*e = '\0';
+	}
+	for (size_t k = 0; k < n; k++) {
+		enum channel c;
+		char sms[PHONE_MAX];
+		const char *address = NULL, *why;
+		if (channel_parse(names[k], &c) < 0 || !can[c])
+			continue;
+		if (c == CHANNEL_SMS && config_contact_sms(cfg, root, sms))
+			address = sms;
+		else if (c == CHANNEL_EMAIL)
+			address = config_contact_email(cfg, root);
+		if (!address || channel_address_check(names[k], address, &why) < 0)
+			continue;
+		struct buf chain = BUF_INIT(64);
+		buf_puts(&chain, "{");
+		for (size_t j = k + 1; j < n; j++)
+			buf_printf(&chain, "%s%s", j > k + 1 ? "," : "", names[j]);
+		buf_puts(&chain, "}");
+		int critical = strcmp(m->priority, "critical") == 0;
+		*out = (struct spool_msg){
+		    .key = pool_own(into, xasprintf("fallback:%s", m->key)),
+		    .phone = pool_own(into, xstrdup(address)),
+		    .content = pool_own(
+		        into, c == CHANNEL_SMS
+		                  ? sms_fit(m->content, (size_t)cfg->sms_max_segments, NULL)
+		                  : xstrdup(m->content)),
+		    .priority = m->priority,
+		    .kind = m->kind,
+		    .alert_ids = m->alert_ids,
+		    .n_alert_ids = m->n_alert_ids,
+		    .emergency = m->emergency,
+		    .channel = channel_name(c),
+		    .fallback_chain = pool_own(into, xstrdup(buf_str(&chain))),
+		    /* Email sends no receipt: its step falls back on failure only. */
+		    .fallback_after_s = c == CHANNEL_EMAIL ? 0
+		                        : critical         ? cfg->fallback_after_s
+		                                           : cfg->fallback_normal_after_s,
+		    .follows_key = m->key,
+		};
+		buf_release(&chain);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * One round: spool r's messages, send those due, spool their results; the next steps of those
+ * that failed for good into *next. Messages sent; *sp: spool_messages()'s answer.
+ */
+static int send_round(const struct config *cfg, struct round *r, time_t now, int *sp,
+                      struct round *next, struct pool *pool)
+{
+	struct spool_msg *m = r->m;
+	size_t n = r->n;
 	int *take = xcalloc(n + 1, sizeof(int));
-	int sp = spool_messages(cfg, m, n, take, now);
-	*spooled = sp >= 0;
+	*sp = spool_messages(cfg, m, n, take, now);
 
 	/*
 	 * Send what is due now. Held warnings wait in the spool for the replay;
@@ -715,7 +833,7 @@ int spool_send(const struct config *cfg, const struct spool_msg *all, size_t n_a
 		can[c] = account_of_process(&acct[c], cfg, p, (enum channel)c, 0);
 	int nv = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (!take[i] || (sp >= 0 && m[i].not_before && m[i].not_before > (long long)now))
+		if (!take[i] || (*sp >= 0 && m[i].not_before && m[i].not_before > (long long)now))
 			continue;
 		enum channel c = CHANNEL_WHATSAPP;
 		if (m[i].channel && channel_parse(m[i].channel, &c) < 0)
@@ -748,14 +866,31 @@ int spool_send(const struct config *cfg, const struct spool_msg *all, size_t n_a
 	if (nv)
 		sender_send(cfg, v, nv);
 	for (int k = 0; k < nv; k++) {
+		const struct spool_msg *mk = &m[map[k]];
+		struct spool_msg step;
+		int failed = v[k].rs.outcome == SEND_PERMANENT || v[k].rs.outcome == SEND_STOP_ALL;
+		int stepped = failed && next_step(cfg, mk, r->root[map[k]], can, pool, &step);
 		sent += v[k].rs.outcome == SEND_SENT;
-		line_of(&b, result_json(m[map[k]].key, NULL, NULL, v[k].acct->provider->name,
-		                        v[k].as_template, &v[k].rs));
+		struct json_object *o = result_json(mk->key, NULL, NULL, v[k].acct->provider->name,
+		                                    v[k].as_template, &v[k].rs);
+		if (stepped) { /* the replay marks it as the fallback step would */
+			json_object_object_add(
+			    o, "fallback",
+			    json_object_new_string(v[k].rs.outcome == SEND_STOP_ALL ? "stopped"
+			                                                            : "failed"));
+			round_add(next, &step, r->root[map[k]]);
+			log_warnx(
+			    "spool_fallback",
+			    "message %s failed for good while the state database is down (%s):"
+			    " its next step, on %s, goes from the spool",
+			    mk->key, v[k].rs.error_code, step.channel);
+		}
+		line_of(&b, o);
 		log_warnx("spooled_send", "%s to %s while the state database is down: %s %s",
 		          channel_name(v[k].acct->channel), v[k].phone,
 		          send_outcome_name(v[k].rs.outcome), v[k].rs.error_code);
 	}
-	if (b.len && sp >= 0) {
+	if (b.len && *sp >= 0) {
 		int fd = spool_open(cfg, 1);
 		if (fd < 0 || repair_tail(cfg, fd) < 0 || append(fd, b.data, b.len) < 0)
 			log_warn("spool_failed", "send results could not be spooled");
@@ -766,7 +901,33 @@ int spool_send(const struct config *cfg, const struct spool_msg *all, size_t n_a
 	free(v);
 	free(map);
 	free(take);
-	free(m);
+	return sent;
+}
+
+int spool_send(const struct config *cfg, const struct spool_msg *all, size_t n_all, int *spooled)
+{
+	time_t now = time(NULL);
+	/* What the replay would refuse is not spooled, nor sent: a hostile address goes nowhere. */
+	struct round r = {0};
+	for (size_t i = 0; i < n_all; i++)
+		if (spool_msg_ok(&all[i]))
+			round_add(&r, &all[i],
+			          !all[i].channel || strcmp(all[i].channel, "whatsapp") == 0
+			              ? all[i].phone
+			              : NULL);
+	struct pool pool = {0};
+	int sent = 0, sp;
+	*spooled = 1;
+	/* A chain has at most CHAIN_MAX steps: as many rounds. */
+	for (int k = 0; k < CHAIN_MAX && (k == 0 || r.n); k++) {
+		struct round next = {0};
+		sent += send_round(cfg, &r, now, &sp, &next, &pool);
+		*spooled = *spooled && sp >= 0;
+		round_release(&r);
+		r = next;
+	}
+	round_release(&r);
+	pool_release(&pool);
 	return sent;
 }
 
@@ -797,7 +958,7 @@ static int replay_message(struct db *db, struct json_object *o)
 	char *nb = num_text(m.not_before), *created = num_text(m.created_at);
 	char *acct = num_text(m.account_id), *tenant = num_text(m.tenant_id);
 	char *after = num_text(m.fallback_after_s), *follows = num_text(m.follows_id);
-	const char *p[17] = {m.phone,
+	const char *p[18] = {m.phone,
 	                     m.content,
 	                     m.priority,
 	                     m.kind,
@@ -813,7 +974,8 @@ static int replay_message(struct db *db, struct json_object *o)
 	                     m.fallback_chain ? after : NULL,
 	                     follows,
 	                     m.reply_id,
-	                     m.reply_title};
+	                     m.reply_title,
+	                     m.follows_key};
 	/*
 	 * Account 0 (not known when spooled): the channel's tenant-less account, as
 	 * account_for_channel() finds it; the operator's for WhatsApp.
@@ -831,9 +993,12 @@ static int replay_message(struct db *db, struct json_object *o)
 	            "    AND provider IS NOT NULL AND provider <> 'sandbox' ORDER BY id LIMIT 1)"
 	            " END), $12::bigint, $13::text[],"
 	            " coalesce(to_timestamp($8::float8), to_timestamp($9::float8), now())"
-	            "   + make_interval(secs => $14::int), $15::bigint, $16, $17)"
+	            "   + make_interval(secs => $14::int),"
+	            /* a step the spool made: the message it follows by its key */
+	            " coalesce($15::bigint,"
+	            "   (SELECT id FROM whatsapp_logs WHERE idempotency_key = $18)), $16, $17)"
 	            " ON CONFLICT (idempotency_key) DO NOTHING",
-	            17, p);
+	            18, p);
 	free(nb);
 	free(created);
 	free(acct);
@@ -853,7 +1018,7 @@ static int replay_result(struct db *db, struct json_object *o)
 	char *at = jnum_text(o, "at");
 	const char *key = json_get_string(o, "key"), *id = json_get_string(o, "id"),
 	           *lease = json_get_string(o, "lease");
-	const char *p[10] = {key ? key : id,
+	const char *p[11] = {key ? key : id,
 	                     json_get_string(o, "status"),
 	                     json_get_string(o, "provider"),
 	                     json_get_string(o, "message_id"),
@@ -862,7 +1027,8 @@ static int replay_result(struct db *db, struct json_object *o)
 	                     json_get_string(o, "error_code"),
 	                     json_get_string(o, "error"),
 	                     at,
-	                     lease};
+	                     lease,
+	                     json_get_string(o, "fallback")};
 	int r = LINE_BAD;
 	char *sql =
 	    xasprintf("UPDATE whatsapp_logs SET status = $2, provider = coalesce($3, provider),"
@@ -872,7 +1038,12 @@ static int replay_result(struct db *db, struct json_object *o)
 	              " attempts = attempts + CASE WHEN status = 'sending' THEN 0 ELSE 1 END,"
 	              " sent_at = CASE WHEN $2 = 'sent' THEN to_timestamp($9::float8) END,"
 	              " failed_at = CASE WHEN $2 = 'failed' THEN to_timestamp($9::float8) END,"
-	              " claimed_at = NULL, lease_until = NULL, next_attempt_at = now()"
+	              " claimed_at = NULL, lease_until = NULL, next_attempt_at = now(),"
+	              /* the spool sent its next step already: as the fallback step marks it */
+	              " fallback_state = CASE WHEN $11 IN ('failed', 'stopped')"
+	              "   AND fallback_chain IS NOT NULL THEN 'queued' ELSE fallback_state END,"
+	              " fallback_reason = CASE WHEN $11 IN ('failed', 'stopped')"
+	              "   AND fallback_chain IS NOT NULL THEN $11 ELSE fallback_reason END"
 	              " WHERE status IN ('queued', 'sending') AND %s"
 	              /* a drainer's result: only onto the row its claim still holds */
 	              " AND ($10::bigint IS NULL OR lease_id = $10::bigint)",
@@ -880,7 +1051,7 @@ static int replay_result(struct db *db, struct json_object *o)
 	if (p[0] && p[1] &&
 	    (!strcmp(p[1], "sent") || !strcmp(p[1], "failed") || !strcmp(p[1], "queued")) &&
 	    (key || parse_int(id, 1, INT64_MAX, &(long long){0}, &(const char *){NULL}) == 0))
-		r = db_exec(db, sql, 10, p);
+		r = db_exec(db, sql, 11, p);
 	free(sql);
 	free(at);
 	return r;

@@ -8,10 +8,12 @@
  *    channel), "content", "priority", "kind", "alert_ids", "emergency",
  *    "not_before", "created_at", "account_id", "tenant_id" (0: none),
  *    "fallback_chain" (a text[] literal, absent: no chain), "fallback_after_s",
- *    "follows_id", "reply_id", "reply_title"}
+ *    "follows_id", "follows_key" (a step the spool made: the key of the
+ *    message it follows), "reply_id", "reply_title"}
  *   {"type":"result", "key" or "id" (and "lease": the claim's lease_id),
  *    "outcome", "provider", "message_id", "wa_id", "as_template",
- *    "error_code", "error", "at"}
+ *    "error_code", "error", "at", "fallback" ("failed" or "stopped": the
+ *    spool sent its next step)}
  * A message line without "v" is the first format (WhatsApp, the operator
  * account, no tenant, chain or button): it still replays so. A line of a
  * later version than this code knows is quarantined, not guessed at.
@@ -25,6 +27,14 @@
  * was spooled), follows_id and reply button, and the result its provider's
  * message id (wamid, Twilio SID, SMTP Message-ID) and status: the fallback
  * step (jobs/fallback.h) then sees the message as it would a queued one.
+ * An operator's message (no tenant) sent from the spool that fails for good
+ * (or stops its account) takes its next step from the spool at once, as
+ * jobs/fallback.c would (the contact's CRITICAL_SMS_n / CRITICAL_EMAIL_n,
+ * SMS cut to SMS_MAX_SEGMENTS, key "fallback:<its key>"), up to the chain's
+ * end; its result line says so and the replay marks its row fallback_state
+ * 'queued' (the fallback step never takes it again) and links the step by
+ * follows_key. A seller's next step, and any "not delivered in time", wait
+ * for the replay (the addresses and receipts are in the database).
  * A message line whose address its channel refuses (an email address with a
  * CR or LF...), whose text holds a NUL, or whose chain names an unknown
  * channel is not replayed: quarantined.
@@ -70,6 +80,7 @@ struct spool_msg {
 	const char *fallback_chain; /* text[] literal of the steps after this one; NULL: none */
 	long long fallback_after_s; /* 0: no timer */
 	long long follows_id;       /* 0: none */
+	const char *follows_key;    /* a step the spool made: the key of the message it follows */
 	const char *reply_id, *reply_title; /* NULL: no reply button */
 };
 

@@ -476,27 +476,68 @@ scenario_spool_sends_email_and_sms_and_replays_them_once() {
 }
 
 scenario_spool_keeps_the_chain_and_it_resumes_after_replay() {
+	# Accepted on WhatsApp while the state database is down, never delivered: only the database
+	# can tell (no receipt by the deadline), so the chain resumes after the replay.
+	export FALLBACK_CHAIN_CRITICAL=whatsapp,email FALLBACK_AFTER_SECONDS=2
+	smtp_start tls
+	harness_stop_pg
+	critical "primary unreachable"
+	assert_eq "state database down: the critical alert went by WhatsApp through the spool" 1 "$(meta_sent | jq length)"
+	assert_eq "accepted: no email" 0 "$(arrived)"
+	assert_eq "the spooled line carries the chain after WhatsApp and its deadline" "whatsapp|{email}|2" \
+		"$(jq -r 'select(.type == "message") | "\(.channel)|\(.fallback_chain)|\(.fallback_after_s)"' "$SPOOL")"
+	harness_start_pg
+	drain >/dev/null # the replay: the WhatsApp row, sent, with its chain
+	wa=$(first_wa)
+	assert_eq "replayed sent, with its wamid, its chain and its deadline from when it was spooled" \
+		"sent|wamid|{email}|true" \
+		"$(col "$wa" "status || '|' || left(provider_message_id, 5) || '|' || fallback_chain::text || '|' || (fallback_at = created_at + interval '2 s')")"
+	sleep 2.2
+	drain >/dev/null # no delivered receipt by the deadline: the fallback step sees it
+	assert_eq "the chain resumed: the email step follows it" "whatsapp|$OPS|sent > email|$OPS_MAIL|sent" "$(chain_of "$wa")"
+	assert_eq "late" "queued|late" "$(col "$wa" "fallback_state || '|' || fallback_reason")"
+	assert_eq "the email is in the Maildir, once" 1 "$(arrived)"
+	assert_contains "with the alert's text" "$(cat "$(only_mail)")" "primary unreachable"
+	drain >/dev/null
+	assert_eq "still once; WhatsApp not sent again" "1 1" "$(arrived) $(meta_sent | jq length)"
+}
+
+scenario_spool_critical_refused_goes_by_email_while_down() {
+	# An operator's chain needs no database to take its next step: a critical alert refused on
+	# WhatsApp while the state database is down gets its email step from the spool at once.
 	export FALLBACK_CHAIN_CRITICAL=whatsapp,email
 	smtp_start tls
 	refuse_whatsapp "$OPS"
 	harness_stop_pg
 	critical "primary unreachable"
-	assert_eq "state database down: the critical alert went by WhatsApp through the spool" 1 "$(meta_sent | jq length)"
-	assert_eq "refused (131026): no email yet, the chain waits for the database" 0 "$(arrived)"
-	assert_eq "the spooled line carries the chain after WhatsApp and its deadline" "whatsapp|{email}|300" \
-		"$(jq -r 'select(.type == "message") | "\(.channel)|\(.fallback_chain)|\(.fallback_after_s)"' "$SPOOL")"
+	assert_eq "state database down: the alert went by WhatsApp through the spool, refused" 1 "$(meta_sent | jq length)"
+	assert_eq "its email step is in the Maildir, while the database is still down" 1 "$(arrived)"
+	f=$(only_mail)
+	assert_contains "to CRITICAL_EMAIL_1" "$(grep -i '^To:' "$f")" "$OPS_MAIL"
+	assert_contains "with the alert's text" "$(cat "$f")" "primary unreachable"
+	msgs=$(jq -sc '[.[] | select(.type == "message")]' "$SPOOL")
+	assert_eq "the spool: the WhatsApp message and the email step that follows it (by its key)" \
+		"whatsapp|{email} email|{}|true" \
+		"$(jq -r '"\(.[0].channel)|\(.[0].fallback_chain) \(.[1].channel)|\(.[1].fallback_chain)|\(.[1].follows_key == .[0].key)"' <<<"$msgs")"
+	assert_eq "and their results: failed (its next step taken), sent" "failed|failed sent|" \
+		"$(jq -r 'select(.type == "result") | "\(.status)|\(.fallback // "")"' "$SPOOL" | paste -sd' ')"
 	harness_start_pg
-	drain >/dev/null # the replay: the WhatsApp row, failed, with its chain
+	out=$(drain)
+	assert_eq "back: the four lines replayed" 4 "$(jq .replayed <<<"$out")"
 	wa=$(first_wa)
-	assert_eq "replayed failed (131026), with its chain and its deadline from when it was spooled" \
-		"failed|131026|{email}|true" \
-		"$(col "$wa" "status || '|' || last_error_code || '|' || fallback_chain::text || '|' || (fallback_at = created_at + interval '300 s')")"
-	drain >/dev/null # the fallback step sees it
-	assert_eq "the chain resumed: the email step follows it" "whatsapp|$OPS|failed > email|$OPS_MAIL|sent" "$(chain_of "$wa")"
-	assert_eq "the email is in the Maildir, once" 1 "$(arrived)"
-	assert_contains "with the alert's text" "$(cat "$(only_mail)")" "primary unreachable"
+	assert_eq "the chain as the fallback step would have left it: WhatsApp failed, email sent" \
+		"whatsapp|$OPS|failed > email|$OPS_MAIL|sent" "$(chain_of "$wa")"
+	email=$(next_of "$wa")
+	assert_eq "the WhatsApp row marked: its next step queued, because it failed" "queued|failed" \
+		"$(col "$wa" "fallback_state || '|' || fallback_reason")"
+	assert_eq "the email row: channel email, the email account, its Message-ID, no chain left" \
+		"email|email|$(message_id_of "$f")|{}" \
+		"$(psql_state "SELECT w.channel || '|' || a.name || '|' || w.provider_message_id || '|' || w.fallback_chain::text
+		 FROM whatsapp_logs w JOIN accounts a ON a.id = w.account_id WHERE w.id = $email")"
 	drain >/dev/null
-	assert_eq "still once; WhatsApp not sent again" "1 1" "$(arrived) $(meta_sent | jq length)"
+	drain >/dev/null
+	assert_eq "nothing sent twice, no second step: one WhatsApp, one email, two rows" "1 1 2" \
+		"$(meta_sent | jq length) $(arrived) $(psql_state "SELECT count(*) FROM whatsapp_logs")"
 }
 
 scenario_spool_old_format_and_bad_lines() {
@@ -566,6 +607,7 @@ harness_scenarios refused_whatsapp_goes_by_sms accepted_but_never_delivered_sms_
 	delivered_unacknowledged_waits_the_timer seller_urgent_takes_its_chain_low_does_not \
 	seller_channels_from_preferences \
 	hostile_text_and_addresses spool_sends_email_and_sms_and_replays_them_once \
-	spool_keeps_the_chain_and_it_resumes_after_replay spool_old_format_and_bad_lines \
+	spool_keeps_the_chain_and_it_resumes_after_replay spool_critical_refused_goes_by_email_while_down \
+	spool_old_format_and_bad_lines \
 	spool_replays_a_seller_message_whole
 harness_finish

@@ -237,6 +237,7 @@ static void test_a_message_line_round_trips_every_field(void **state)
 	                      .fallback_chain = "{sms,email}",
 	                      .fallback_after_s = 300,
 	                      .follows_id = 77,
+	                      .follows_key = "test-critical:\"x\"",
 	                      .reply_id = "MUTE:order.placed",
 	                      .reply_title = "Mute this type"};
 	struct spooled r;
@@ -259,6 +260,7 @@ static void test_a_message_line_round_trips_every_field(void **state)
 	assert_string_equal(r.fallback_chain, "{sms,email}");
 	assert_int_equal(r.fallback_after_s, 300);
 	assert_int_equal(r.follows_id, 77);
+	assert_string_equal(r.follows_key, "test-critical:\"x\"");
 	assert_string_equal(r.reply_id, "MUTE:order.placed");
 	assert_string_equal(r.reply_title, "Mute this type");
 	free(r.alert_ids);
@@ -276,6 +278,7 @@ static void test_a_message_line_round_trips_every_field(void **state)
 	assert_int_equal(r.tenant_id, 0);
 	assert_null(r.fallback_chain);
 	assert_null(r.reply_id);
+	assert_null(r.follows_key);
 	assert_int_equal(r.n_alert_ids, 0);
 	free(r.alert_ids);
 	json_object_put(o);
@@ -415,6 +418,49 @@ static void test_a_hostile_address_is_neither_spooled_nor_sent(void **state)
 	char *data = slurp(SPOOL_FILE, NULL);
 	assert_null(strstr(data, "victim"));
 	free(data);
+}
+
+/* The spool takes an operator's next step itself; never a seller's, nor one it cannot send. */
+static void test_no_spool_step_without_what_it_needs(void **state)
+{
+	(void)state;
+	struct spool_msg m = {.key = "k",
+	                      .phone = "+15550000001",
+	                      .content = "c",
+	                      .priority = "critical",
+	                      .kind = "alert",
+	                      .fallback_chain = "{sms,email}"};
+	int can[CHANNEL_COUNT] = {1, 1, 1};
+	int none[CHANNEL_COUNT] = {1, 0, 0};
+	struct pool pool = {0};
+	struct spool_msg out;
+	/* No contact configured: SMS to the WhatsApp number itself (as jobs/fallback.c does). */
+	assert_int_equal(next_step(&cfg, &m, m.phone, can, &pool, &out), 1);
+	assert_string_equal(out.channel, "sms");
+	assert_string_equal(out.phone, "+15550000001");
+	assert_string_equal(out.key, "fallback:k");
+	assert_string_equal(out.follows_key, "k");
+	assert_string_equal(out.fallback_chain, "{email}");
+	assert_int_equal(out.fallback_after_s, cfg.fallback_after_s);
+	size_t owned = pool.n;
+	/* SMS not possible here, and no email address for the number: nothing. */
+	int wa_email[CHANNEL_COUNT] = {1, 0, 1};
+	assert_int_equal(next_step(&cfg, &m, m.phone, wa_email, &pool, &out), 0);
+	/* A seller's: its addresses are in the database. */
+	m.tenant_id = 5;
+	assert_int_equal(next_step(&cfg, &m, m.phone, can, &pool, &out), 0);
+	m.tenant_id = 0;
+	/* Not the first step (no WhatsApp number to find the contact by). */
+	assert_int_equal(next_step(&cfg, &m, NULL, can, &pool, &out), 0);
+	/* No channel this process can send on. */
+	assert_int_equal(next_step(&cfg, &m, m.phone, none, &pool, &out), 0);
+	/* No chain, or an empty one. */
+	m.fallback_chain = NULL;
+	assert_int_equal(next_step(&cfg, &m, m.phone, can, &pool, &out), 0);
+	m.fallback_chain = "{}";
+	assert_int_equal(next_step(&cfg, &m, m.phone, can, &pool, &out), 0);
+	assert_int_equal(pool.n, owned);
+	pool_release(&pool);
 }
 
 /* ---- size ---- */
@@ -639,6 +685,7 @@ int main(void)
 	    cmocka_unit_test(test_an_old_format_line_still_reads),
 	    cmocka_unit_test(test_hostile_message_lines_are_refused),
 	    cmocka_unit_test_setup(test_a_hostile_address_is_neither_spooled_nor_sent, each_setup),
+	    cmocka_unit_test(test_no_spool_step_without_what_it_needs),
 	    cmocka_unit_test_setup(test_keys_are_found_past_64_mib, each_setup),
 	    cmocka_unit_test_setup(test_replay_goes_piece_by_piece, each_setup),
 	    cmocka_unit_test_setup(test_bad_lines_are_quarantined_and_the_rest_replayed,
