@@ -302,7 +302,10 @@ static int cmd_test_channel(struct db *db, struct config *cfg, int argc, char **
 		return 1;
 	}
 	print_json(out);
+	int was_spooled = json_get(out, "state_database") != NULL;
 	json_object_put(out);
+	if (was_spooled) /* sent already, through the spool */
+		return 0;
 	struct drain_run run = DRAIN_RUN_INIT;
 	if (drain_step(db, cfg, DRAIN_STEP_SEND, &run) < 0) {
 		log_error("drain_failed", "%s", db->err);

@@ -164,6 +164,29 @@ int account_for_channel(struct db *db, enum channel c, long long *id)
 	return found;
 }
 
+int account_of_process(struct account *a, const struct config *cfg, const struct provider *p,
+                       enum channel c, long long id)
+{
+	switch (c) {
+	case CHANNEL_WHATSAPP:
+		if (!p)
+			return 0;
+		account_operator(a, cfg, p);
+		return 1;
+	case CHANNEL_EMAIL:
+		if (!*cfg->smtp_url)
+			return 0;
+		smtp_account(a, id, cfg);
+		return 1;
+	case CHANNEL_SMS:
+		if (!sms_configured(cfg))
+			return 0;
+		sms_account(a, id, cfg);
+		return 1;
+	}
+	return 0;
+}
+
 const struct account *account_set_find(const struct account_set *s, long long id)
 {
 	for (size_t i = 0; i < s->n; i++)

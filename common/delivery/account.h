@@ -91,6 +91,16 @@ void account_set_release(struct account_set *s);
  */
 int account_for_channel(struct db *db, enum channel c, long long *id);
 
+/*
+ * The account this process sends channel c with, from its configuration alone (no database:
+ * the spool's): WhatsApp, the operator account (provider p); email, the tenant-less SMTP
+ * account when SMTP_URL is set; SMS, the tenant-less Twilio SMS account when an SMS sender and
+ * the Twilio account's keys are set; each with its own pace. Its id is id (0: not known, the
+ * state database names it). 1 with *a filled, 0 when this process cannot send on c.
+ */
+int account_of_process(struct account *a, const struct config *cfg, const struct provider *p,
+                       enum channel c, long long id);
+
 /* The account with that id in s, or NULL. */
 const struct account *account_set_find(const struct account_set *s, long long id);
 

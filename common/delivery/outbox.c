@@ -8,9 +8,7 @@
 #include <json-c/json.h>
 
 #include "core/backoff.h"
-#include "core/email.h"
 #include "core/log.h"
-#include "core/phone.h"
 #include "core/util.h"
 #include "db/pgarray.h"
 #include "delivery/account.h"
@@ -21,23 +19,7 @@
 
 int outbox_msg_check(const struct outbox_msg *m, const char **why)
 {
-	enum channel ch = CHANNEL_WHATSAPP;
-	if (m->channel && channel_parse(m->channel, &ch) < 0) {
-		*why = "unknown channel (whatsapp, sms or email)";
-		return -1;
-	}
-	if (ch == CHANNEL_EMAIL)
-		return email_address_check(m->phone, why);
-	if (ch == CHANNEL_SMS) {
-		char num[PHONE_MAX];
-		if (!m->phone) {
-			*why = "is missing";
-			return -1;
-		}
-		if (phone_normalize(m->phone, num, why) < 0)
-			return -1;
-	}
-	return 0;
+	return channel_address_check(m->channel, m->phone, why);
 }
 
 int outbox_queue(struct db *db, const struct outbox_msg *m)

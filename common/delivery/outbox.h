@@ -48,7 +48,7 @@ struct outbox_msg {
 	/*
 	 * A reply button under the text when it goes as text inside the 24-hour window
 	 * (provider.h send_request reply_id, reply_title): the seller's "Mute this type". NULL:
-	 * none. Not kept by the spool.
+	 * none.
 	 */
 	const char *reply_id, *reply_title;
 	/*

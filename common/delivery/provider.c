@@ -14,6 +14,7 @@
 #include <json-c/json.h>
 
 #include "core/buf.h"
+#include "core/email.h"
 #include "core/jsonutil.h"
 #include "core/phone.h"
 #include "delivery/provider.h"
@@ -52,6 +53,27 @@ int channel_parse(const char *s, enum channel *out)
 			return 0;
 		}
 	return -1;
+}
+
+int channel_address_check(const char *channel, const char *address, const char **why)
+{
+	enum channel ch = CHANNEL_WHATSAPP;
+	if (channel && channel_parse(channel, &ch) < 0) {
+		*why = "unknown channel (whatsapp, sms or email)";
+		return -1;
+	}
+	if (ch == CHANNEL_EMAIL)
+		return email_address_check(address, why);
+	if (ch == CHANNEL_SMS) {
+		char num[PHONE_MAX];
+		if (!address) {
+			*why = "is missing";
+			return -1;
+		}
+		if (phone_normalize(address, num, why) < 0)
+			return -1;
+	}
+	return 0;
 }
 
 int provider_sends_on(const struct provider *p, enum channel c)

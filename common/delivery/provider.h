@@ -40,6 +40,15 @@ const char *channel_name(enum channel c);
 /* The channel named s. 0, or -1 when s names none. */
 int channel_parse(const char *s, enum channel *out);
 
+/*
+ * 0 when address may be stored and sent to on the channel named channel (NULL: whatsapp): the
+ * channel is known and, on email, the address is one email_address_check() accepts (no CR, LF
+ * or other control character, no space, local@domain: an address that could smuggle a header
+ * is refused); on sms, a phone number phone_normalize() accepts. -1 with *why (static text,
+ * which never repeats the address). The outbox (outbox_msg_check) and the spool check with it.
+ */
+int channel_address_check(const char *channel, const char *address, const char **why);
+
 /* What a provider can do (struct provider's caps). */
 enum provider_cap {
 	PROVIDER_NETWORK = 1 << 0, /* build() makes HTTP calls; without it build() answers itself */

@@ -12,8 +12,12 @@
 #include <json-c/json.h>
 
 #include "core/buf.h"
+#include "core/chain.h"
+#include "core/phone.h"
+#include "core/sms.h"
 #include "core/jsonutil.h"
 #include "core/log.h"
+#include "delivery/account.h"
 #include "delivery/sender.h"
 #include "delivery/spool.h"
 #include "core/util.h"
@@ -33,6 +37,8 @@
 #ifndef SPOOL_PIECE_LINES
 #define SPOOL_PIECE_LINES 1000
 #endif
+/* The message line's format: "v" (absent: 1, WhatsApp only). */
+#define SPOOL_LINE_VERSION 2
 /* What one spool_send() appends at most. */
 #define SPOOL_BATCH_BYTES (16 * 1024 * 1024)
 
@@ -470,11 +476,22 @@ int spool_has_key(const struct config *cfg, const char *key)
 	return found;
 }
 
+/* What a line is, and what applying it did. */
+enum { LINE_OK = 0, LINE_BAD = 1, LINE_REFUSED = 2 };
+
+static void add_id(struct json_object *o, const char *name, long long v)
+{
+	if (v)
+		json_object_object_add(o, name, json_object_new_int64(v));
+}
+
 static struct json_object *message_json(const struct spool_msg *m, time_t now)
 {
 	struct json_object *o = json_object_new_object();
 	json_object_object_add(o, "type", json_object_new_string("message"));
-	add_str(o, "key", m->key);
+	json_object_object_add(o, "v", json_object_new_int(SPOOL_LINE_VERSION));
+	add_str(o, "key", m->key); /* not last: key_needle() looks for "key":"...", */
+	add_str(o, "channel", m->channel ? m->channel : channel_name(CHANNEL_WHATSAPP));
 	add_str(o, "phone", m->phone);
 	add_str(o, "content", m->content);
 	add_str(o, "priority", m->priority);
@@ -486,7 +503,133 @@ static struct json_object *message_json(const struct spool_msg *m, time_t now)
 	json_object_object_add(o, "emergency", json_object_new_boolean(m->emergency));
 	json_object_object_add(o, "not_before", json_object_new_int64(m->not_before));
 	json_object_object_add(o, "created_at", json_object_new_int64((int64_t)now));
+	add_id(o, "account_id", m->account_id);
+	add_id(o, "tenant_id", m->tenant_id);
+	if (m->fallback_chain) {
+		add_str(o, "fallback_chain", m->fallback_chain);
+		add_id(o, "fallback_after_s", m->fallback_after_s);
+	}
+	add_id(o, "follows_id", m->follows_id);
+	add_str(o, "follows_key", m->follows_key);
+	add_str(o, "reply_id", m->reply_id);
+	add_str(o, "reply_title", m->reply_title);
 	return o;
+}
+
+/* A spooled message line read back (replay_message): strings borrowed from the JSON. */
+struct spooled {
+	int version;
+	const char *key, *channel, *phone, *content, *priority, *kind;
+	const char *fallback_chain, *reply_id, *reply_title, *follows_key;
+	long long *alert_ids;
+	size_t n_alert_ids;
+	int emergency;
+	long long not_before, created_at, account_id, tenant_id, fallback_after_s, follows_id;
+};
+
+/*
+ * The string member name of o into *out: 0 (absent: NULL), or -1 when it is
+ * not a string or holds a NUL (text the database cannot take, and a C string
+ * would cut short).
+ */
+static int text_member(struct json_object *o, const char *name, const char **out)
+{
+	struct json_object *v = NULL;
+	*out = NULL;
+	if (!json_object_object_get_ex(o, name, &v) || !v)
+		return 0;
+	if (!json_object_is_type(v, json_type_string))
+		return -1;
+	const char *s = json_object_get_string(v);
+	if (strlen(s) != (size_t)json_object_get_string_len(v))
+		return -1;
+	*out = s;
+	return 0;
+}
+
+/* The integer member name of o (absent: 0) into *out, at least min. 0, or -1. */
+static int int_member(struct json_object *o, const char *name, long long min, long long *out)
+{
+	struct json_object *v = NULL;
+	*out = 0;
+	if (!json_object_object_get_ex(o, name, &v) || !v)
+		return 0;
+	if (!json_object_is_type(v, json_type_int))
+		return -1;
+	*out = (long long)json_object_get_int64(v);
+	return *out >= min ? 0 : -1;
+}
+
+/* A fallback chain's rest as spooled: "{}" or "{sms,email}", each a known channel. */
+static int chain_literal_ok(const char *s)
+{
+	size_t n = strlen(s);
+	if (n < 2 || s[0] != '{' || s[n - 1] != '}' || n > 2 + CHAIN_MAX * CHAIN_NAME_MAX)
+		return 0;
+	if (n == 2)
+		return 1;
+	char buf[2 + CHAIN_MAX * CHAIN_NAME_MAX + 1];
+	snprintf(buf, sizeof(buf), "%.*s", (int)(n - 2), s + 1);
+	struct chain c;
+	const char *why;
+	/* chain_parse wants whatsapp first: check the rest as the steps after it. */
+	char *full = xasprintf("whatsapp,%s", buf);
+	int ok = chain_parse(full, &c, &why) == 0 && strchr(buf, ' ') == NULL;
+	free(full);
+	return ok;
+}
+
+/*
+ * A message line (either version) into *m: LINE_OK, or LINE_BAD (a field
+ * missing or of the wrong type, a NUL in a text, an address its channel
+ * refuses, an unknown channel or chain, a version this code does not know).
+ * Caller frees m->alert_ids.
+ */
+static int spooled_parse(struct json_object *o, struct spooled *m)
+{
+	memset(m, 0, sizeof(*m));
+	long long v = 0;
+	if (int_member(o, "v", 1, &v) < 0 || v > SPOOL_LINE_VERSION)
+		return LINE_BAD;
+	m->version = v ? (int)v : 1;
+	if (text_member(o, "key", &m->key) < 0 || text_member(o, "phone", &m->phone) < 0 ||
+	    text_member(o, "content", &m->content) < 0 ||
+	    text_member(o, "priority", &m->priority) < 0 || text_member(o, "kind", &m->kind) < 0 ||
+	    !m->key || !m->phone || !m->content || !m->priority || !m->kind)
+		return LINE_BAD;
+	if (int_member(o, "not_before", 0, &m->not_before) < 0 ||
+	    int_member(o, "created_at", 0, &m->created_at) < 0)
+		return LINE_BAD;
+	struct json_object *e = NULL;
+	json_object_object_get_ex(o, "emergency", &e);
+	m->emergency = json_object_get_boolean(e);
+	if (m->version >= 2 && (text_member(o, "channel", &m->channel) < 0 ||
+	                        text_member(o, "fallback_chain", &m->fallback_chain) < 0 ||
+	                        text_member(o, "reply_id", &m->reply_id) < 0 ||
+	                        text_member(o, "reply_title", &m->reply_title) < 0 ||
+	                        text_member(o, "follows_key", &m->follows_key) < 0 ||
+	                        int_member(o, "account_id", 1, &m->account_id) < 0 ||
+	                        int_member(o, "tenant_id", 1, &m->tenant_id) < 0 ||
+	                        int_member(o, "fallback_after_s", 0, &m->fallback_after_s) < 0 ||
+	                        int_member(o, "follows_id", 1, &m->follows_id) < 0))
+		return LINE_BAD;
+	if (!m->channel)
+		m->channel = channel_name(CHANNEL_WHATSAPP);
+	if (m->fallback_chain && !chain_literal_ok(m->fallback_chain))
+		return LINE_BAD;
+	const char *why;
+	if (channel_address_check(m->channel, m->phone, &why) < 0)
+		return LINE_BAD;
+	struct json_object *ids = json_member(o, "alert_ids", json_type_array);
+	m->n_alert_ids = ids ? json_object_array_length(ids) : 0;
+	m->alert_ids = xcalloc(m->n_alert_ids + 1, sizeof(*m->alert_ids));
+	for (size_t i = 0; i < m->n_alert_ids; i++) {
+		struct json_object *id = json_object_array_get_idx(ids, i);
+		if (!json_object_is_type(id, json_type_int))
+			return LINE_BAD;
+		m->alert_ids[i] = (long long)json_object_get_int64(id);
+	}
+	return LINE_OK;
 }
 
 /*
@@ -528,12 +671,152 @@ out:
 	return ret;
 }
 
-int spool_send(const struct config *cfg, const struct spool_msg *m, size_t n, int *spooled)
+/* 1 when m may be spooled: channel_address_check() accepts its channel and address (else logged).
+ */
+static int spool_msg_ok(const struct spool_msg *m)
 {
-	time_t now = time(NULL);
+	const char *why = "", *what = "a field is missing";
+	if (m->key && m->phone && m->content && m->priority && m->kind) {
+		what = "its address ";
+		if (channel_address_check(m->channel, m->phone, &why) == 0) {
+			if (!m->fallback_chain || chain_literal_ok(m->fallback_chain))
+				return 1;
+			what = "its fallback chain names an unknown channel";
+			why = "";
+		}
+	}
+	/* The address is not repeated: it may hold the control characters refused. */
+	log_error("spool_refused", "message %s neither spooled nor sent: %s%s",
+	          m->key ? m->key : "(no key)", what, why);
+	return 0;
+}
+
+/* Messages a round of spool_send() sends. */
+struct round {
+	struct spool_msg *m;
+	const char **root; /* the chain's WhatsApp number (its operator contact), or NULL */
+	size_t n, cap;
+};
+
+/* The strings of the steps the spool makes itself, freed when spool_send() returns. */
+struct pool {
+	char **v;
+	size_t n, cap;
+};
+
+static void round_add(struct round *r, const struct spool_msg *m, const char *root)
+{
+	if (r->n == r->cap) {
+		r->cap = r->cap ? r->cap * 2 : 8;
+		r->m = xrealloc(r->m, r->cap * sizeof(*r->m));
+		r->root = xrealloc(r->root, r->cap * sizeof(*r->root));
+	}
+	r->m[r->n] = *m;
+	r->root[r->n++] = root;
+}
+
+static char *pool_own(struct pool *p, char *s)
+{
+	if (p->n == p->cap) {
+		p->cap = p->cap ? p->cap * 2 : 16;
+		p->v = xrealloc(p->v, p->cap * sizeof(*p->v));
+	}
+	return p->v[p->n++] = s;
+}
+
+static void pool_release(struct pool *p)
+{
+	for (size_t i = 0; i < p->n; i++)
+		free(p->v[i]);
+	free(p->v);
+}
+
+static void round_release(struct round *r)
+{
+	free(r->m);
+	free(r->root);
+}
+
+/*
+ * The next step of an operator's message m (tenant-less, its chain's WhatsApp number root) that
+ * failed for good while the state database is down, as jobs/fallback.c would queue it (the
+ * contact's CRITICAL_SMS_n / CRITICAL_EMAIL_n, its channel's text, the rest of the chain, a
+ * deadline but on email), made here because neither the step nor its failure can wait for the
+ * database: key "fallback:<m's key>", follows_key m's key (its row has no id yet). A seller's
+ * addresses are in the database: its chain resumes after the replay. 1 with *out (its strings
+ * in pool), 0 none: no channel left that this process can send on and has an address for.
+ */
+static int next_step(const struct config *cfg, const struct spool_msg *m, const char *root,
+                     const int *can, struct pool *into, struct spool_msg *out)
+{
+	if (!root || m->tenant_id || !m->fallback_chain || !chain_literal_ok(m->fallback_chain))
+		return 0;
+	char rest[2 + CHAIN_MAX * CHAIN_NAME_MAX + 1];
+	snprintf(rest, sizeof(rest), "%.*s", (int)strlen(m->fallback_chain) - 2,
+	         m->fallback_chain + 1);
+	const char *names[CHAIN_MAX];
+	size_t n = 0;
+	for (char *p = rest, *e; *p && n < CHAIN_MAX; p = e + 1) {
+		names[n++] = p;
+		if (!(e = strchr(p, ',')))
+			break;
+		*e = '\0';
+	}
+	for (size_t k = 0; k < n; k++) {
+		enum channel c;
+		char sms[PHONE_MAX];
+		const char *address = NULL, *why;
+		if (channel_parse(names[k], &c) < 0 || !can[c])
+			continue;
+		if (c == CHANNEL_SMS && config_contact_sms(cfg, root, sms))
+			address = sms;
+		else if (c == CHANNEL_EMAIL)
+			address = config_contact_email(cfg, root);
+		if (!address || channel_address_check(names[k], address, &why) < 0)
+			continue;
+		struct buf chain = BUF_INIT(64);
+		buf_puts(&chain, "{");
+		for (size_t j = k + 1; j < n; j++)
+			buf_printf(&chain, "%s%s", j > k + 1 ? "," : "", names[j]);
+		buf_puts(&chain, "}");
+		int critical = strcmp(m->priority, "critical") == 0;
+		*out = (struct spool_msg){
+		    .key = pool_own(into, xasprintf("fallback:%s", m->key)),
+		    .phone = pool_own(into, xstrdup(address)),
+		    .content = pool_own(
+		        into, c == CHANNEL_SMS
+		                  ? sms_fit(m->content, (size_t)cfg->sms_max_segments, NULL)
+		                  : xstrdup(m->content)),
+		    .priority = m->priority,
+		    .kind = m->kind,
+		    .alert_ids = m->alert_ids,
+		    .n_alert_ids = m->n_alert_ids,
+		    .emergency = m->emergency,
+		    .channel = channel_name(c),
+		    .fallback_chain = pool_own(into, xstrdup(buf_str(&chain))),
+		    /* Email sends no receipt: its step falls back on failure only. */
+		    .fallback_after_s = c == CHANNEL_EMAIL ? 0
+		                        : critical         ? cfg->fallback_after_s
+		                                           : cfg->fallback_normal_after_s,
+		    .follows_key = m->key,
+		};
+		buf_release(&chain);
+		return 1;
+	}
+	return 0;
+}
+
+/*
+ * One round: spool r's messages, send those due, spool their results; the next steps of those
+ * that failed for good into *next. Messages sent; *sp: spool_messages()'s answer.
+ */
+static int send_round(const struct config *cfg, struct round *r, time_t now, int *sp,
+                      struct round *next, struct pool *pool)
+{
+	struct spool_msg *m = r->m;
+	size_t n = r->n;
 	int *take = xcalloc(n + 1, sizeof(int));
-	int sp = spool_messages(cfg, m, n, take, now);
-	*spooled = sp >= 0;
+	*sp = spool_messages(cfg, m, n, take, now);
 
 	/*
 	 * Send what is due now. Held warnings wait in the spool for the replay;
@@ -541,32 +824,73 @@ int spool_send(const struct config *cfg, const struct spool_msg *m, size_t n, in
 	 */
 	struct sender_msg *v = xcalloc(n + 1, sizeof(*v));
 	size_t *map = xcalloc(n + 1, sizeof(size_t));
+	/* The accounts it sends as, one per channel, each paced at its own rate. */
+	struct account acct[CHANNEL_COUNT];
+	int can[CHANNEL_COUNT];
+	long long next_slot[CHANNEL_COUNT] = {0};
+	const struct provider *p = provider_for(cfg);
+	for (int c = 0; c < CHANNEL_COUNT; c++)
+		can[c] = account_of_process(&acct[c], cfg, p, (enum channel)c, 0);
 	int nv = 0;
 	for (size_t i = 0; i < n; i++) {
-		if (!take[i] || (sp >= 0 && m[i].not_before && m[i].not_before > (long long)now))
+		if (!take[i] || (*sp >= 0 && m[i].not_before && m[i].not_before > (long long)now))
 			continue;
+		enum channel c = CHANNEL_WHATSAPP;
+		if (m[i].channel && channel_parse(m[i].channel, &c) < 0)
+			continue; /* spool_msg_ok() refused it: never here */
+		if (!can[c]) {
+			log_warnx("spool_channel",
+			          "message %s on channel %s spooled, not sent: this process cannot"
+			          " send on it (%s); a drainer that can sends it after the replay",
+			          m[i].key, channel_name(c),
+			          c == CHANNEL_EMAIL ? "SMTP_URL is not set" : "no SMS sender");
+			continue;
+		}
 		if (m[i].not_before > (long long)now)
 			log_warnx("spool_held_sent",
 			          "a held message to %s is sent now: it could not be spooled",
 			          m[i].phone);
+		v[nv].acct = &acct[c];
+		v[nv].start_s = (double)next_slot[c]++ / (double)acct[c].rate_per_second;
 		v[nv].phone = m[i].phone;
 		v[nv].content = m[i].content;
 		v[nv].priority = m[i].priority;
+		/* The 24-hour window is not known here: a button goes when the text does. */
+		v[nv].in_window = !acct[c].provider->has_template(cfg);
+		v[nv].reply_id = m[i].reply_id;
+		v[nv].reply_title = m[i].reply_title;
 		map[nv++] = i;
 	}
-	const struct provider *p = provider_for(cfg);
 	int sent = 0;
 	struct buf b = BUF_INIT(SPOOL_BATCH_BYTES);
 	if (nv)
-		sender_send_batch(cfg, p, v, nv, 0);
+		sender_send(cfg, v, nv);
 	for (int k = 0; k < nv; k++) {
+		const struct spool_msg *mk = &m[map[k]];
+		struct spool_msg step;
+		int failed = v[k].rs.outcome == SEND_PERMANENT || v[k].rs.outcome == SEND_STOP_ALL;
+		int stepped = failed && next_step(cfg, mk, r->root[map[k]], can, pool, &step);
 		sent += v[k].rs.outcome == SEND_SENT;
-		line_of(&b, result_json(m[map[k]].key, NULL, NULL, p->name, v[k].as_template,
-		                        &v[k].rs));
-		log_warnx("spooled_send", "to %s while the state database is down: %s %s",
-		          v[k].phone, send_outcome_name(v[k].rs.outcome), v[k].rs.error_code);
+		struct json_object *o = result_json(mk->key, NULL, NULL, v[k].acct->provider->name,
+		                                    v[k].as_template, &v[k].rs);
+		if (stepped) { /* the replay marks it as the fallback step would */
+			json_object_object_add(
+			    o, "fallback",
+			    json_object_new_string(v[k].rs.outcome == SEND_STOP_ALL ? "stopped"
+			                                                            : "failed"));
+			round_add(next, &step, r->root[map[k]]);
+			log_warnx(
+			    "spool_fallback",
+			    "message %s failed for good while the state database is down (%s):"
+			    " its next step, on %s, goes from the spool",
+			    mk->key, v[k].rs.error_code, step.channel);
+		}
+		line_of(&b, o);
+		log_warnx("spooled_send", "%s to %s while the state database is down: %s %s",
+		          channel_name(v[k].acct->channel), v[k].phone,
+		          send_outcome_name(v[k].rs.outcome), v[k].rs.error_code);
 	}
-	if (b.len && sp >= 0) {
+	if (b.len && *sp >= 0) {
 		int fd = spool_open(cfg, 1);
 		if (fd < 0 || repair_tail(cfg, fd) < 0 || append(fd, b.data, b.len) < 0)
 			log_warn("spool_failed", "send results could not be spooled");
@@ -580,52 +904,109 @@ int spool_send(const struct config *cfg, const struct spool_msg *m, size_t n, in
 	return sent;
 }
 
+int spool_send(const struct config *cfg, const struct spool_msg *all, size_t n_all, int *spooled)
+{
+	time_t now = time(NULL);
+	/* What the replay would refuse is not spooled, nor sent: a hostile address goes nowhere. */
+	struct round r = {0};
+	for (size_t i = 0; i < n_all; i++)
+		if (spool_msg_ok(&all[i]))
+			round_add(&r, &all[i],
+			          !all[i].channel || strcmp(all[i].channel, "whatsapp") == 0
+			              ? all[i].phone
+			              : NULL);
+	struct pool pool = {0};
+	int sent = 0, sp;
+	*spooled = 1;
+	/* A chain has at most CHAIN_MAX steps: as many rounds. */
+	for (int k = 0; k < CHAIN_MAX && (k == 0 || r.n); k++) {
+		struct round next = {0};
+		sent += send_round(cfg, &r, now, &sp, &next, &pool);
+		*spooled = *spooled && sp >= 0;
+		round_release(&r);
+		r = next;
+	}
+	round_release(&r);
+	pool_release(&pool);
+	return sent;
+}
+
 static char *jnum_text(struct json_object *o, const char *name)
 {
 	long long n;
 	return json_get_int64(o, name, &n) == 0 ? xasprintf("%lld", n) : NULL;
 }
 
-/* What a line is, and what applying it did. */
-enum { LINE_OK = 0, LINE_BAD = 1, LINE_REFUSED = 2 };
+static char *num_text(long long v)
+{
+	return v ? xasprintf("%lld", v) : NULL;
+}
 
-/* A spooled message into whatsapp_logs. LINE_OK, LINE_BAD (a field missing), -1 (db->err). */
+/*
+ * A spooled message into whatsapp_logs, as outbox_queue() would have queued it. LINE_OK,
+ * LINE_BAD (spooled_parse), -1 (db->err).
+ */
 static int replay_message(struct db *db, struct json_object *o)
 {
-	struct json_object *ids = NULL, *e = NULL;
-	ids = json_member(o, "alert_ids", json_type_array);
-	size_t nids = ids ? json_object_array_length(ids) : 0;
-	long long *idv = xcalloc(nids + 1, sizeof(*idv));
-	for (size_t i = 0; i < nids; i++)
-		idv[i] = (long long)json_object_get_int64(json_object_array_get_idx(ids, i));
-	char *arr = pg_bigint_array(idv, nids);
-	free(idv);
-	json_object_object_get_ex(o, "emergency", &e);
-	char *nb = jnum_text(o, "not_before"), *created = jnum_text(o, "created_at");
-	const char *p[9] = {json_get_string(o, "phone"),
-	                    json_get_string(o, "content"),
-	                    json_get_string(o, "priority"),
-	                    json_get_string(o, "kind"),
-	                    json_get_string(o, "key"),
-	                    arr,
-	                    json_object_get_boolean(e) ? "t" : "f",
-	                    nb && strcmp(nb, "0") != 0 ? nb : created,
-	                    created};
-	int r = LINE_BAD;
-	if (p[0] && p[1] && p[2] && p[3] && p[4])
-		r = db_exec(
-		    db,
-		    "INSERT INTO whatsapp_logs (phone_number, message_content, priority, kind,"
-		    " idempotency_key, alert_ids, emergency, not_before, next_attempt_at,"
-		    " created_at)"
-		    " VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::boolean,"
-		    " coalesce(to_timestamp($8::float8), now()), now(),"
-		    " coalesce(to_timestamp($9::float8), now()))"
-		    " ON CONFLICT (idempotency_key) DO NOTHING",
-		    9, p);
+	struct spooled m;
+	int r = spooled_parse(o, &m);
+	if (r != LINE_OK) {
+		free(m.alert_ids);
+		return r;
+	}
+	char *arr = pg_bigint_array(m.alert_ids, m.n_alert_ids);
+	char *nb = num_text(m.not_before), *created = num_text(m.created_at);
+	char *acct = num_text(m.account_id), *tenant = num_text(m.tenant_id);
+	char *after = num_text(m.fallback_after_s), *follows = num_text(m.follows_id);
+	const char *p[18] = {m.phone,
+	                     m.content,
+	                     m.priority,
+	                     m.kind,
+	                     m.key,
+	                     arr,
+	                     m.emergency ? "t" : "f",
+	                     nb ? nb : created,
+	                     created,
+	                     m.channel,
+	                     acct,
+	                     tenant,
+	                     m.fallback_chain,
+	                     m.fallback_chain ? after : NULL,
+	                     follows,
+	                     m.reply_id,
+	                     m.reply_title,
+	                     m.follows_key};
+	/*
+	 * Account 0 (not known when spooled): the channel's tenant-less account, as
+	 * account_for_channel() finds it; the operator's for WhatsApp.
+	 */
+	r = db_exec(db,
+	            "INSERT INTO whatsapp_logs (phone_number, message_content, priority, kind,"
+	            " idempotency_key, alert_ids, emergency, not_before, next_attempt_at,"
+	            " created_at, channel, account_id, tenant_id, fallback_chain, fallback_at,"
+	            " follows_id, reply_id, reply_title)"
+	            " VALUES ($1, $2, $3, $4, $5, $6::bigint[], $7::boolean,"
+	            " coalesce(to_timestamp($8::float8), now()), now(),"
+	            " coalesce(to_timestamp($9::float8), now()), $10,"
+	            " coalesce($11::bigint, CASE WHEN $10 = 'whatsapp' THEN 1 ELSE"
+	            "   (SELECT id FROM accounts WHERE channel = $10 AND tenant_id IS NULL"
+	            "    AND provider IS NOT NULL AND provider <> 'sandbox' ORDER BY id LIMIT 1)"
+	            " END), $12::bigint, $13::text[],"
+	            " coalesce(to_timestamp($8::float8), to_timestamp($9::float8), now())"
+	            "   + make_interval(secs => $14::int),"
+	            /* a step the spool made: the message it follows by its key */
+	            " coalesce($15::bigint,"
+	            "   (SELECT id FROM whatsapp_logs WHERE idempotency_key = $18)), $16, $17)"
+	            " ON CONFLICT (idempotency_key) DO NOTHING",
+	            18, p);
 	free(nb);
 	free(created);
+	free(acct);
+	free(tenant);
+	free(after);
+	free(follows);
 	free(arr);
+	free(m.alert_ids);
 	return r;
 }
 
@@ -637,7 +1018,7 @@ static int replay_result(struct db *db, struct json_object *o)
 	char *at = jnum_text(o, "at");
 	const char *key = json_get_string(o, "key"), *id = json_get_string(o, "id"),
 	           *lease = json_get_string(o, "lease");
-	const char *p[10] = {key ? key : id,
+	const char *p[11] = {key ? key : id,
 	                     json_get_string(o, "status"),
 	                     json_get_string(o, "provider"),
 	                     json_get_string(o, "message_id"),
@@ -646,7 +1027,8 @@ static int replay_result(struct db *db, struct json_object *o)
 	                     json_get_string(o, "error_code"),
 	                     json_get_string(o, "error"),
 	                     at,
-	                     lease};
+	                     lease,
+	                     json_get_string(o, "fallback")};
 	int r = LINE_BAD;
 	char *sql =
 	    xasprintf("UPDATE whatsapp_logs SET status = $2, provider = coalesce($3, provider),"
@@ -656,7 +1038,12 @@ static int replay_result(struct db *db, struct json_object *o)
 	              " attempts = attempts + CASE WHEN status = 'sending' THEN 0 ELSE 1 END,"
 	              " sent_at = CASE WHEN $2 = 'sent' THEN to_timestamp($9::float8) END,"
 	              " failed_at = CASE WHEN $2 = 'failed' THEN to_timestamp($9::float8) END,"
-	              " claimed_at = NULL, lease_until = NULL, next_attempt_at = now()"
+	              " claimed_at = NULL, lease_until = NULL, next_attempt_at = now(),"
+	              /* the spool sent its next step already: as the fallback step marks it */
+	              " fallback_state = CASE WHEN $11 IN ('failed', 'stopped')"
+	              "   AND fallback_chain IS NOT NULL THEN 'queued' ELSE fallback_state END,"
+	              " fallback_reason = CASE WHEN $11 IN ('failed', 'stopped')"
+	              "   AND fallback_chain IS NOT NULL THEN $11 ELSE fallback_reason END"
 	              " WHERE status IN ('queued', 'sending') AND %s"
 	              /* a drainer's result: only onto the row its claim still holds */
 	              " AND ($10::bigint IS NULL OR lease_id = $10::bigint)",
@@ -664,7 +1051,7 @@ static int replay_result(struct db *db, struct json_object *o)
 	if (p[0] && p[1] &&
 	    (!strcmp(p[1], "sent") || !strcmp(p[1], "failed") || !strcmp(p[1], "queued")) &&
 	    (key || parse_int(id, 1, INT64_MAX, &(long long){0}, &(const char *){NULL}) == 0))
-		r = db_exec(db, sql, 10, p);
+		r = db_exec(db, sql, 11, p);
 	free(sql);
 	free(at);
 	return r;

@@ -95,27 +95,16 @@ static int queue_all(struct db *db, struct delivery_batch *b, struct delivery_re
 }
 
 /*
- * The state database is down: write the batch ahead to the spool and send what is due. The
- * spool sends as the operator's WhatsApp account: a message on another channel stays
- * DELIVERY_PENDING (logged), not sent to an email address as a WhatsApp number.
+ * The state database is down: write the batch ahead to the spool and send what is due, each
+ * message on its channel (spool.h).
  */
 static void spool_all(const struct config *cfg, struct delivery_batch *b, struct delivery_result *r)
 {
 	struct spool_msg *sm = xcalloc(b->n ? b->n : 1, sizeof(*sm));
-	size_t n = 0;
 	memset(r, 0, sizeof(*r));
 	for (size_t i = 0; i < b->n; i++) {
 		const struct outbox_msg *m = &b->v[i].msg;
-		if (m->channel && strcmp(m->channel, channel_name(CHANNEL_WHATSAPP)) != 0) {
-			b->v[i].status = DELIVERY_PENDING;
-			log_error(
-			    "spool_channel",
-			    "message %s on channel %s not sent: the state database is down and "
-			    "the spool carries WhatsApp messages only",
-			    m->key ? m->key : "(no key)", m->channel);
-			continue;
-		}
-		sm[n++] = (struct spool_msg){
+		sm[i] = (struct spool_msg){
 		    .key = m->key,
 		    .phone = m->phone,
 		    .content = m->content,
@@ -125,11 +114,19 @@ static void spool_all(const struct config *cfg, struct delivery_batch *b, struct
 		    .n_alert_ids = m->n_alert_ids,
 		    .emergency = m->emergency,
 		    .not_before = m->not_before,
+		    .channel = m->channel,
+		    .account_id = m->account_id,
+		    .tenant_id = m->tenant_id,
+		    .fallback_chain = m->fallback_chain,
+		    .fallback_after_s = m->fallback_after_s,
+		    .follows_id = m->follows_id,
+		    .reply_id = m->reply_id,
+		    .reply_title = m->reply_title,
 		};
 		b->v[i].status = DELIVERY_SPOOLED;
 	}
 	r->spooled = 1;
-	r->sent_while_down = spool_send(cfg, sm, n, &r->spool_written);
+	r->sent_while_down = spool_send(cfg, sm, b->n, &r->spool_written);
 	free(sm);
 }
 

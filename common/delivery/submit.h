@@ -21,11 +21,12 @@
  * Before any of that, every message is checked (outbox_msg_check): one that
  * is refused (an email address with a CR or LF, an unknown channel) refuses
  * the batch: -1 with nothing queued or spooled (db->err says why; with db
- * NULL it is logged). The spool carries WhatsApp messages only: a message
- * on another channel is left DELIVERY_PENDING (logged) when the batch is spooled.
- * A spooled message keeps its key, content, priority, kind, alert ids,
- * emergency and not_before (a pause is unknown without the database: it goes
- * anyway); a key already in the spool is neither spooled nor sent again.
+ * NULL it is logged). A spooled message, on any channel, keeps its key,
+ * channel, address, content, priority, kind, alert ids, emergency, not_before
+ * (a pause is unknown without the database: it goes anyway), account, tenant,
+ * fallback chain and its deadline, follows_id and reply button (spool.h); it is
+ * sent on its channel when this process can send on it; a key already in the
+ * spool is neither spooled nor sent again.
  *
  * The batch owns copies of its messages' strings and alert ids: a producer's
  * buffers may go as soon as delivery_batch_add() returns. (A pointer field

@@ -32,7 +32,10 @@ int testalert_queue(struct db *db, const struct config *cfg, const char *severit
  * one transaction of its own; the caller drains. 0 with *out ({"channel":
  * "email", "address", "id"[, "note"]}), or -1 with *err: no email account,
  * an address the outbox refuses (a CR or LF in it, not local@domain: nothing
- * is queued), or the state database down (email is never spooled). message:
+ * is queued or spooled). With the state database down it is spooled and sent
+ * through the spool (spool.h): *out then has "id" null, "key", "spooled",
+ * "sent_while_database_down" and "state_database" (the error); the caller
+ * does not drain. message:
  * UTF-8, at most TESTALERT_MAX_MESSAGE bytes (validated by the caller).
  */
 int testalert_email(struct db *db, const struct config *cfg, const char *address,
@@ -42,8 +45,8 @@ int testalert_email(struct db *db, const struct config *cfg, const char *address
  * The same for one test SMS to number (channel 'sms', the sms account of
  * sql/014_sms.sql): 0 with *out ({"channel": "sms", "address", "id"[,
  * "note"]}), or -1 with *err: no sms account, a number the outbox refuses
- * (not a phone number: nothing is queued), the state database down (SMS is
- * never spooled). The text is cut to SMS_MAX_SEGMENTS when it is sent.
+ * (not a phone number: nothing is queued). The state database down: spooled
+ * and sent, as an email is. The text is cut to SMS_MAX_SEGMENTS when it is sent.
  */
 int testalert_sms(struct db *db, const struct config *cfg, const char *number, const char *message,
                   struct json_object **out, char **err);

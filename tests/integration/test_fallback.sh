@@ -435,11 +435,204 @@ scenario_hostile_text_and_addresses() {
 	assert_eq "one recipient for it" 1 "$(grep -c 'owner@shop-c.test' <(jq -r 'select(.cmd == "RCPT") | .arg' "$SMTP_DIR/commands.jsonl"))"
 }
 
+# ---------------------------------------------------------------- the state database down: the spool
+SPOOL=$HARNESS_DIR/spool/outbox.spool
+QUARANTINE=$HARNESS_DIR/spool/outbox.spool.quarantine
+# spool_lines message CHANNEL: the spool's message lines on that channel; spool_lines result: its
+# result lines
+spool_lines() {
+	if [[ $1 == message ]]; then
+		jq -c "select(.type == \"message\" and .channel == \"$2\")" "$SPOOL" | wc -l
+	else
+		jq -c 'select(.type == "result")' "$SPOOL" | wc -l
+	fi
+}
+message_id_of() { grep -i '^Message-ID:' "$1" | head -n 1 | cut -d' ' -f2- | tr -d '\r'; }
+
+scenario_spool_sends_email_and_sms_and_replays_them_once() {
+	smtp_start tls
+	harness_stop_pg
+	out=$(harness_cron test-email "$OPS_MAIL" "replica gone" || true)
+	assert_eq "state database down: the test email is spooled and sent through it" "email|true|1" \
+		"$(jq -r '"\(.channel)|\(.spooled)|\(.sent_while_database_down)"' <<<"$out")"
+	mail_key=$(jq -r .key <<<"$out")
+	assert_eq "the email is in the Maildir, while the database is still down" 1 "$(arrived)"
+	f=$(only_mail)
+	assert_contains "to the address asked" "$(grep -i '^To:' "$f")" "$OPS_MAIL"
+	assert_contains "with its text" "$(cat "$f")" "replica gone"
+	out=$(harness_cron test-sms "$OPS_SMS" "replica gone" || true)
+	assert_eq "and the test SMS" "sms|true|1" \
+		"$(jq -r '"\(.channel)|\(.spooled)|\(.sent_while_database_down)"' <<<"$out")"
+	sms_key=$(jq -r .key <<<"$out")
+	assert_eq "the SMS reached Twilio's API at the mock, once" 1 "$(sms_sent | jq length)"
+	r=$(sms_sent | jq -c '.[0]')
+	assert_eq "to the number, from TWILIO_SMS_FROM, with its receipt callback" \
+		"$OPS_SMS $SMS_FROM $HTTP_BASE/monitoring/twilio/webhook" \
+		"$(jq -r '"\(.form.To) \(.form.From) \(.form.StatusCallback)"' <<<"$r")"
+	sid=$(jq -r .sid <<<"$r")
+	assert_eq "the spool holds each message with its channel, and each result" "1 1 2" \
+		"$(spool_lines message email) $(spool_lines message sms) $(spool_lines result)"
+	assert_eq "no WhatsApp was sent for either" 0 "$(meta_sent | jq length)"
+	harness_start_pg
+	out=$(drain)
+	assert_eq "back: the drain replays the four lines" 4 "$(jq .replayed <<<"$out")"
+	assert_eq "the email's row: channel email, sent by smtp, the email account" \
+		"email|$OPS_MAIL|sent|smtp|email|1" \
+		"$(psql_state "SELECT w.channel || '|' || w.phone_number || '|' || w.status || '|' || w.provider || '|' || a.name
+		 || '|' || w.attempts FROM whatsapp_logs w JOIN accounts a ON a.id = w.account_id
+		 WHERE w.idempotency_key = '$mail_key'")"
+	assert_eq "with the Message-ID of the email that arrived" "$(message_id_of "$f")" \
+		"$(psql_state "SELECT provider_message_id FROM whatsapp_logs WHERE idempotency_key = '$mail_key'")"
+	assert_eq "the SMS's row: channel sms, sent by twilio, the sms account, its SID" \
+		"sms|$OPS_SMS|sent|twilio|sms|$sid" \
+		"$(psql_state "SELECT w.channel || '|' || w.phone_number || '|' || w.status || '|' || w.provider || '|' || a.name
+		 || '|' || w.provider_message_id FROM whatsapp_logs w JOIN accounts a ON a.id = w.account_id
+		 WHERE w.idempotency_key = '$sms_key'")"
+	assert_eq "the spool is emptied" 0 "$(wc -c <"$SPOOL")"
+	drain >/dev/null
+	drain >/dev/null
+	assert_eq "nothing sent twice: one email, one SMS, two rows" "1 1 2" \
+		"$(arrived) $(sms_sent | jq length) $(psql_state "SELECT count(*) FROM whatsapp_logs")"
+	# The SMS's receipt finds the replayed row by its SID.
+	mock_callback "{\"sid\": \"$sid\", \"status\": \"delivered\"}" >/dev/null
+	id=$(psql_state "SELECT id FROM whatsapp_logs WHERE idempotency_key = '$sms_key'")
+	until_col "$id" status delivered || true
+	assert_eq "its delivered receipt moves the replayed row" delivered "$(col "$id" status)"
+}
+
+scenario_spool_keeps_the_chain_and_it_resumes_after_replay() {
+	# Accepted on WhatsApp while the state database is down, never delivered: only the database
+	# can tell (no receipt by the deadline), so the chain resumes after the replay.
+	export FALLBACK_CHAIN_CRITICAL=whatsapp,email FALLBACK_AFTER_SECONDS=2
+	smtp_start tls
+	harness_stop_pg
+	critical "primary unreachable"
+	assert_eq "state database down: the critical alert went by WhatsApp through the spool" 1 "$(meta_sent | jq length)"
+	assert_eq "accepted: no email" 0 "$(arrived)"
+	assert_eq "the spooled line carries the chain after WhatsApp and its deadline" "whatsapp|{email}|2" \
+		"$(jq -r 'select(.type == "message") | "\(.channel)|\(.fallback_chain)|\(.fallback_after_s)"' "$SPOOL")"
+	harness_start_pg
+	drain >/dev/null # the replay: the WhatsApp row, sent, with its chain
+	wa=$(first_wa)
+	assert_eq "replayed sent, with its wamid, its chain and its deadline from when it was spooled" \
+		"sent|wamid|{email}|true" \
+		"$(col "$wa" "status || '|' || left(provider_message_id, 5) || '|' || fallback_chain::text || '|' || (fallback_at = created_at + interval '2 s')")"
+	sleep 2.2
+	drain >/dev/null # no delivered receipt by the deadline: the fallback step sees it
+	assert_eq "the chain resumed: the email step follows it" "whatsapp|$OPS|sent > email|$OPS_MAIL|sent" "$(chain_of "$wa")"
+	assert_eq "late" "queued|late" "$(col "$wa" "fallback_state || '|' || fallback_reason")"
+	assert_eq "the email is in the Maildir, once" 1 "$(arrived)"
+	assert_contains "with the alert's text" "$(cat "$(only_mail)")" "primary unreachable"
+	drain >/dev/null
+	assert_eq "still once; WhatsApp not sent again" "1 1" "$(arrived) $(meta_sent | jq length)"
+}
+
+scenario_spool_critical_refused_goes_by_email_while_down() {
+	# An operator's chain needs no database to take its next step: a critical alert refused on
+	# WhatsApp while the state database is down gets its email step from the spool at once.
+	export FALLBACK_CHAIN_CRITICAL=whatsapp,email
+	smtp_start tls
+	refuse_whatsapp "$OPS"
+	harness_stop_pg
+	critical "primary unreachable"
+	assert_eq "state database down: the alert went by WhatsApp through the spool, refused" 1 "$(meta_sent | jq length)"
+	assert_eq "its email step is in the Maildir, while the database is still down" 1 "$(arrived)"
+	f=$(only_mail)
+	assert_contains "to CRITICAL_EMAIL_1" "$(grep -i '^To:' "$f")" "$OPS_MAIL"
+	assert_contains "with the alert's text" "$(cat "$f")" "primary unreachable"
+	msgs=$(jq -sc '[.[] | select(.type == "message")]' "$SPOOL")
+	assert_eq "the spool: the WhatsApp message and the email step that follows it (by its key)" \
+		"whatsapp|{email} email|{}|true" \
+		"$(jq -r '"\(.[0].channel)|\(.[0].fallback_chain) \(.[1].channel)|\(.[1].fallback_chain)|\(.[1].follows_key == .[0].key)"' <<<"$msgs")"
+	assert_eq "and their results: failed (its next step taken), sent" "failed|failed sent|" \
+		"$(jq -r 'select(.type == "result") | "\(.status)|\(.fallback // "")"' "$SPOOL" | paste -sd' ')"
+	harness_start_pg
+	out=$(drain)
+	assert_eq "back: the four lines replayed" 4 "$(jq .replayed <<<"$out")"
+	wa=$(first_wa)
+	assert_eq "the chain as the fallback step would have left it: WhatsApp failed, email sent" \
+		"whatsapp|$OPS|failed > email|$OPS_MAIL|sent" "$(chain_of "$wa")"
+	email=$(next_of "$wa")
+	assert_eq "the WhatsApp row marked: its next step queued, because it failed" "queued|failed" \
+		"$(col "$wa" "fallback_state || '|' || fallback_reason")"
+	assert_eq "the email row: channel email, the email account, its Message-ID, no chain left" \
+		"email|email|$(message_id_of "$f")|{}" \
+		"$(psql_state "SELECT w.channel || '|' || a.name || '|' || w.provider_message_id || '|' || w.fallback_chain::text
+		 FROM whatsapp_logs w JOIN accounts a ON a.id = w.account_id WHERE w.id = $email")"
+	drain >/dev/null
+	drain >/dev/null
+	assert_eq "nothing sent twice, no second step: one WhatsApp, one email, two rows" "1 1 2" \
+		"$(meta_sent | jq length) $(arrived) $(psql_state "SELECT count(*) FROM whatsapp_logs")"
+}
+
+scenario_spool_old_format_and_bad_lines() {
+	# A spool left by the previous version (no "v": WhatsApp, the operator account), a line that is
+	# not JSON, a new-format email line whose address smuggles a header, and one holding a NUL.
+	local now
+	now=$(date +%s)
+	mkdir -p "$HARNESS_DIR/spool"
+	{
+		printf '{"type":"message","key":"old:1","phone":"%s","content":"CRITICAL old format","priority":"critical","kind":"alert","alert_ids":[],"emergency":false,"not_before":0,"created_at":%s}\n' "$OPS" "$now"
+		printf '{"type":"result","key":"old:1","status":"sent","provider":"meta","message_id":"wamid.OLDFORMAT","as_template":false,"at":%s}\n' "$now"
+		printf 'this line is not JSON\n'
+		printf '%s\n' '{"type":"message","v":2,"key":"inj:1","channel":"email","phone":"ops@example.test\r\nBcc: victim@example.test","content":"x","priority":"critical","kind":"alert","created_at":0}'
+		printf '{"type":"message","v":2,"key":"nul:1","channel":"whatsapp","phone":"%s","content":"a\\u0000b","priority":"critical","kind":"alert","created_at":0}\n' "$OPS"
+	} >"$SPOOL"
+	out=$(drain)
+	assert_eq "the drain replays the old-format pair, quarantines the rest" "2 3" \
+		"$(jq -r '"\(.replayed) \(.quarantined)"' <<<"$out")"
+	assert_eq "the old line: WhatsApp, the operator account, sent, its wamid, no chain" "whatsapp|1|sent|wamid.OLDFORMAT|" \
+		"$(psql_state "SELECT channel || '|' || account_id || '|' || status || '|' || provider_message_id || '|' || coalesce(fallback_chain::text, '')
+		 FROM whatsapp_logs WHERE idempotency_key = 'old:1'")"
+	assert_eq "only it became a row" 1 "$(psql_state "SELECT count(*) FROM whatsapp_logs")"
+	assert_eq "the three bad lines are in the quarantine, as they were" 3 "$(wc -l <"$QUARANTINE")"
+	assert_contains "the unparseable one" "$(cat "$QUARANTINE")" "this line is not JSON"
+	assert_contains "the header injection" "$(cat "$QUARANTINE")" '"key":"inj:1"'
+	assert_contains "the NUL" "$(cat "$QUARANTINE")" '"key":"nul:1"'
+	assert_eq "nothing sent: not the old one again, nor the others" "0 0" "$(meta_sent | jq length) $(arrived)"
+	assert_eq "the spool is emptied" 0 "$(wc -c <"$SPOOL")"
+	drain >/dev/null
+	assert_eq "a second drain: still one row, still three quarantined" "1 3" \
+		"$(psql_state "SELECT count(*) FROM whatsapp_logs") $(wc -l <"$QUARANTINE")"
+}
+
+scenario_spool_replays_a_seller_message_whole() {
+	# What the spool keeps of a seller's alert (a batch whose commit the database's fall cut
+	# short): its tenant, chain and deadline, the message it follows, its reply button; a line
+	# naming a tenant the database does not have is refused by it, and quarantined.
+	local now tenant prior
+	now=$(date +%s)
+	make_tenant shop-s "$A" ",\"email\":\"owner@shop-s.test\""
+	tenant=$(psql_state "SELECT id FROM tenants WHERE external_id = 'shop-s'")
+	prior=$(psql_state "INSERT INTO whatsapp_logs (phone_number, message_content, priority, kind, idempotency_key, status, tenant_id)
+	 VALUES ('$A', 'before', 'critical', 'alert', 'prior:1', 'failed', $tenant) RETURNING id" | head -n 1)
+	mkdir -p "$HARNESS_DIR/spool"
+	{
+		printf '{"type":"message","v":2,"key":"seller:1","channel":"whatsapp","phone":"%s","content":"Payment failed","priority":"critical","kind":"alert","alert_ids":[],"emergency":false,"not_before":0,"created_at":%s,"account_id":1,"tenant_id":%s,"fallback_chain":"{sms,email}","fallback_after_s":60,"follows_id":%s,"reply_id":"MUTE:payment.failed","reply_title":"Mute this type"}\n' \
+			"$A" "$now" "$tenant" "$prior"
+		printf '{"type":"result","key":"seller:1","status":"sent","provider":"meta","message_id":"wamid.SELLER1","as_template":false,"at":%s}\n' "$now"
+		printf '{"type":"message","v":2,"key":"seller:2","channel":"whatsapp","phone":"%s","content":"x","priority":"critical","kind":"alert","created_at":%s,"tenant_id":999999}\n' "$B" "$now"
+	} >"$SPOOL"
+	out=$(drain)
+	assert_eq "replayed: the message and its result; the unknown tenant's line quarantined" "2 1" \
+		"$(jq -r '"\(.replayed) \(.quarantined)"' <<<"$out")"
+	assert_eq "its tenant, chain, deadline, follows_id, button, status and wamid" \
+		"$tenant|{sms,email}|true|$prior|MUTE:payment.failed|Mute this type|sent|wamid.SELLER1" \
+		"$(psql_state "SELECT tenant_id || '|' || fallback_chain::text || '|' || (fallback_at = created_at + interval '60 s')
+		 || '|' || follows_id || '|' || reply_id || '|' || reply_title || '|' || status || '|' || provider_message_id
+		 FROM whatsapp_logs WHERE idempotency_key = 'seller:1'")"
+	assert_contains "the refused line kept in the quarantine" "$(cat "$QUARANTINE")" '"key":"seller:2"'
+	assert_eq "no row for it" 0 "$(psql_state "SELECT count(*) FROM whatsapp_logs WHERE idempotency_key = 'seller:2'")"
+}
+
 harness_scenarios refused_whatsapp_goes_by_sms accepted_but_never_delivered_sms_after_the_timer \
 	delivered_whatsapp_sends_no_sms no_timer_where_no_receipt_comes sms_failing_too_the_email_arrives \
 	smtp_down_then_back_the_email_arrives_once no_address_left_exhausts_the_chain \
 	stopped_account_falls_back_at_once never_delivered_escalates_at_once \
 	delivered_unacknowledged_waits_the_timer seller_urgent_takes_its_chain_low_does_not \
 	seller_channels_from_preferences canary_late_alert_falls_back_to_sms \
-	hostile_text_and_addresses
+	hostile_text_and_addresses spool_sends_email_and_sms_and_replays_them_once \
+	spool_keeps_the_chain_and_it_resumes_after_replay spool_critical_refused_goes_by_email_while_down \
+	spool_old_format_and_bad_lines \
+	spool_replays_a_seller_message_whole
 harness_finish

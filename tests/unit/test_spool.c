@@ -200,6 +200,269 @@ static void test_held_message_that_cannot_be_spooled_is_sent_now(void **state)
 	assert_int_equal(sent, 1);
 }
 
+/* ---- the message line's format ---- */
+
+/* m as the spool writes it, read back as the replay reads it: LINE_OK or LINE_BAD. */
+static int round_trip(const struct spool_msg *m, struct spooled *out, struct json_object **o)
+{
+	struct buf b = BUF_INIT(1 << 20);
+	line_of(&b, message_json(m, 1764000000));
+	/* one line: whatever the text holds, the only newline is the last byte */
+	assert_ptr_equal(memchr(b.data, '\n', b.len), b.data + b.len - 1);
+	char *err = NULL;
+	*o = NULL;
+	assert_int_equal(json_parse_object(b.data, b.len - 1, o, &err), 0);
+	buf_release(&b);
+	return spooled_parse(*o, out);
+}
+
+static void test_a_message_line_round_trips_every_field(void **state)
+{
+	(void)state;
+	long long ids[3] = {11, 12, 9007199254740993LL};
+	const char *hostile = "disk\nfull\r\n\ttabbed \"quoted\" \\back\\ \x01\x1f caf\xc3\xa9 "
+	                      "{\"type\":\"result\"}\n";
+	struct spool_msg m = {.key = "k:\"1\"\n",
+	                      .phone = "ops@example.com",
+	                      .content = hostile,
+	                      .priority = "critical",
+	                      .kind = "alert",
+	                      .alert_ids = ids,
+	                      .n_alert_ids = 3,
+	                      .emergency = 1,
+	                      .not_before = 1764000100,
+	                      .channel = "email",
+	                      .account_id = 2,
+	                      .tenant_id = 42,
+	                      .fallback_chain = "{sms,email}",
+	                      .fallback_after_s = 300,
+	                      .follows_id = 77,
+	                      .follows_key = "test-critical:\"x\"",
+	                      .reply_id = "MUTE:order.placed",
+	                      .reply_title = "Mute this type"};
+	struct spooled r;
+	struct json_object *o;
+	assert_int_equal(round_trip(&m, &r, &o), LINE_OK);
+	assert_int_equal(r.version, SPOOL_LINE_VERSION);
+	assert_string_equal(r.key, m.key);
+	assert_string_equal(r.channel, "email");
+	assert_string_equal(r.phone, "ops@example.com");
+	assert_string_equal(r.content, hostile);
+	assert_string_equal(r.priority, "critical");
+	assert_string_equal(r.kind, "alert");
+	assert_int_equal(r.n_alert_ids, 3);
+	assert_int_equal(r.alert_ids[2], 9007199254740993LL);
+	assert_int_equal(r.emergency, 1);
+	assert_int_equal(r.not_before, 1764000100);
+	assert_int_equal(r.created_at, 1764000000);
+	assert_int_equal(r.account_id, 2);
+	assert_int_equal(r.tenant_id, 42);
+	assert_string_equal(r.fallback_chain, "{sms,email}");
+	assert_int_equal(r.fallback_after_s, 300);
+	assert_int_equal(r.follows_id, 77);
+	assert_string_equal(r.follows_key, "test-critical:\"x\"");
+	assert_string_equal(r.reply_id, "MUTE:order.placed");
+	assert_string_equal(r.reply_title, "Mute this type");
+	free(r.alert_ids);
+	json_object_put(o);
+
+	/* The fewest fields: WhatsApp, no account, tenant, chain or button. */
+	struct spool_msg bare = {.key = "k2",
+	                         .phone = "+15550000001",
+	                         .content = "x",
+	                         .priority = "info",
+	                         .kind = "test"};
+	assert_int_equal(round_trip(&bare, &r, &o), LINE_OK);
+	assert_string_equal(r.channel, "whatsapp");
+	assert_int_equal(r.account_id, 0);
+	assert_int_equal(r.tenant_id, 0);
+	assert_null(r.fallback_chain);
+	assert_null(r.reply_id);
+	assert_null(r.follows_key);
+	assert_int_equal(r.n_alert_ids, 0);
+	free(r.alert_ids);
+	json_object_put(o);
+}
+
+/* One line of text read as the replay reads it: not JSON to us (a NUL in a text is refused by
+ * the parser) is LINE_BAD, as in replay_line(); then spooled_parse. */
+static int parse_text(const char *line, struct spooled *r)
+{
+	struct json_object *o = NULL;
+	char *err = NULL;
+	if (json_parse_object(line, strlen(line), &o, &err) < 0) {
+		free(err);
+		return LINE_BAD;
+	}
+	int k = spooled_parse(o, r);
+	/* strings borrowed from o: the caller only looks at what it needs while o lives */
+	json_object_put(o);
+	free(r->alert_ids);
+	r->alert_ids = NULL;
+	return k;
+}
+
+static void test_an_old_format_line_still_reads(void **state)
+{
+	(void)state;
+	struct spooled r;
+	/* As the first format wrote it (no "v", no channel, account, tenant, chain, button). */
+	struct json_object *o = NULL;
+	char *err = NULL;
+	const char *old = "{\"type\":\"message\",\"key\":\"nodb:abc\",\"phone\":\"+15550000001\","
+	                  "\"content\":\"CRITICAL database_up\",\"priority\":\"critical\","
+	                  "\"kind\":\"alert\",\"alert_ids\":[5],\"emergency\":false,"
+	                  "\"not_before\":0,\"created_at\":1764000000}";
+	assert_int_equal(json_parse_object(old, strlen(old), &o, &err), 0);
+	assert_int_equal(spooled_parse(o, &r), LINE_OK);
+	assert_int_equal(r.version, 1);
+	assert_string_equal(r.channel, "whatsapp");
+	assert_string_equal(r.key, "nodb:abc");
+	assert_int_equal(r.n_alert_ids, 1);
+	assert_int_equal(r.alert_ids[0], 5);
+	assert_int_equal(r.account_id, 0);
+	assert_null(r.fallback_chain);
+	free(r.alert_ids);
+	json_object_put(o);
+	/* A first-format line's version-2 fields are not read: it was WhatsApp only. */
+	assert_int_equal(
+	    parse_text("{\"key\":\"k\",\"phone\":\"+15550000001\",\"content\":\"c\","
+	               "\"priority\":\"info\",\"kind\":\"test\",\"channel\":\"email\"}",
+	               &r),
+	    LINE_OK);
+}
+
+#define V2 "{\"type\":\"message\",\"v\":2,\"key\":\"k\",\"priority\":\"info\",\"kind\":\"test\","
+
+static void test_hostile_message_lines_are_refused(void **state)
+{
+	(void)state;
+	struct spooled r;
+	/* A NUL inside a text (the database cannot take it, C would cut it short). */
+	assert_int_equal(parse_text(V2 "\"channel\":\"whatsapp\",\"phone\":\"+15550000001\","
+	                               "\"content\":\"before\\u0000after\"}",
+	                            &r),
+	                 LINE_BAD);
+	assert_int_equal(parse_text(V2 "\"channel\":\"email\",\"phone\":\"ops@example.com\","
+	                               "\"content\":\"c\",\"reply_id\":\"MUTE\\u0000x\"}",
+	                            &r),
+	                 LINE_BAD);
+	/* An email address with CR/LF, a newline, a tab: a header smuggled in. */
+	const char *addresses[] = {"ops@example.com\\r\\nBcc: victim@evil.test",
+	                           "ops@example.com\\nBcc: victim@evil.test", "ops@exa\\tmple.com",
+	                           "ops@example.com\\r"};
+	for (size_t i = 0; i < ARRAY_LEN(addresses); i++) {
+		char *line = xasprintf(
+		    V2 "\"channel\":\"email\",\"phone\":\"%s\",\"content\":\"c\"}", addresses[i]);
+		assert_int_equal(parse_text(line, &r), LINE_BAD);
+		free(line);
+	}
+	/* An SMS number that is not one. */
+	assert_int_equal(parse_text(V2 "\"channel\":\"sms\",\"phone\":\"+15552229999\\nBody=x\","
+	                               "\"content\":\"c\"}",
+	                            &r),
+	                 LINE_BAD);
+	/* An unknown channel, a chain naming one, a version this code does not know. */
+	assert_int_equal(parse_text(V2 "\"channel\":\"pigeon\",\"phone\":\"+15550000001\","
+	                               "\"content\":\"c\"}",
+	                            &r),
+	                 LINE_BAD);
+	assert_int_equal(parse_text(V2 "\"phone\":\"+15550000001\",\"content\":\"c\","
+	                               "\"fallback_chain\":\"{sms,pigeon}\"}",
+	                            &r),
+	                 LINE_BAD);
+	assert_int_equal(parse_text(V2 "\"phone\":\"+15550000001\",\"content\":\"c\","
+	                               "\"fallback_chain\":\"{sms\\\"}\"}",
+	                            &r),
+	                 LINE_BAD);
+	assert_int_equal(parse_text("{\"v\":3,\"key\":\"k\",\"phone\":\"+15550000001\","
+	                            "\"content\":\"c\",\"priority\":\"info\",\"kind\":\"test\"}",
+	                            &r),
+	                 LINE_BAD);
+	/* Numbers of the wrong type or sign. */
+	assert_int_equal(parse_text(V2 "\"phone\":\"+15550000001\",\"content\":\"c\","
+	                               "\"tenant_id\":\"7\"}",
+	                            &r),
+	                 LINE_BAD);
+	assert_int_equal(parse_text(V2 "\"phone\":\"+15550000001\",\"content\":\"c\","
+	                               "\"account_id\":-1}",
+	                            &r),
+	                 LINE_BAD);
+	/* And the good one they are variations of. */
+	assert_int_equal(parse_text(V2 "\"channel\":\"email\",\"phone\":\"ops@example.com\","
+	                               "\"content\":\"c\",\"fallback_chain\":\"{sms}\"}",
+	                            &r),
+	                 LINE_OK);
+}
+
+/* The spool refuses to write, or send, what its replay would refuse. */
+static void test_a_hostile_address_is_neither_spooled_nor_sent(void **state)
+{
+	(void)state;
+	struct spool_msg m[2] = {{.key = "inj:1",
+	                          .phone = "ops@example.com\r\nBcc: victim@evil.test",
+	                          .content = "c",
+	                          .priority = "critical",
+	                          .kind = "alert",
+	                          .channel = "email"},
+	                         {.key = "inj:2",
+	                          .phone = "+15550000001",
+	                          .content = "c",
+	                          .priority = "critical",
+	                          .kind = "alert"}};
+	int spooled = 0;
+	assert_int_equal(spool_send(&cfg, m, 2, &spooled), 1);
+	assert_int_equal(spooled, 1);
+	assert_int_equal(spool_has_key(&cfg, "inj:1"), 0);
+	assert_int_equal(spool_has_key(&cfg, "inj:2"), 1);
+	char *data = slurp(SPOOL_FILE, NULL);
+	assert_null(strstr(data, "victim"));
+	free(data);
+}
+
+/* The spool takes an operator's next step itself; never a seller's, nor one it cannot send. */
+static void test_no_spool_step_without_what_it_needs(void **state)
+{
+	(void)state;
+	struct spool_msg m = {.key = "k",
+	                      .phone = "+15550000001",
+	                      .content = "c",
+	                      .priority = "critical",
+	                      .kind = "alert",
+	                      .fallback_chain = "{sms,email}"};
+	int can[CHANNEL_COUNT] = {1, 1, 1};
+	int none[CHANNEL_COUNT] = {1, 0, 0};
+	struct pool pool = {0};
+	struct spool_msg out;
+	/* No contact configured: SMS to the WhatsApp number itself (as jobs/fallback.c does). */
+	assert_int_equal(next_step(&cfg, &m, m.phone, can, &pool, &out), 1);
+	assert_string_equal(out.channel, "sms");
+	assert_string_equal(out.phone, "+15550000001");
+	assert_string_equal(out.key, "fallback:k");
+	assert_string_equal(out.follows_key, "k");
+	assert_string_equal(out.fallback_chain, "{email}");
+	assert_int_equal(out.fallback_after_s, cfg.fallback_after_s);
+	size_t owned = pool.n;
+	/* SMS not possible here, and no email address for the number: nothing. */
+	int wa_email[CHANNEL_COUNT] = {1, 0, 1};
+	assert_int_equal(next_step(&cfg, &m, m.phone, wa_email, &pool, &out), 0);
+	/* A seller's: its addresses are in the database. */
+	m.tenant_id = 5;
+	assert_int_equal(next_step(&cfg, &m, m.phone, can, &pool, &out), 0);
+	m.tenant_id = 0;
+	/* Not the first step (no WhatsApp number to find the contact by). */
+	assert_int_equal(next_step(&cfg, &m, NULL, can, &pool, &out), 0);
+	/* No channel this process can send on. */
+	assert_int_equal(next_step(&cfg, &m, m.phone, none, &pool, &out), 0);
+	/* No chain, or an empty one. */
+	m.fallback_chain = NULL;
+	assert_int_equal(next_step(&cfg, &m, m.phone, can, &pool, &out), 0);
+	m.fallback_chain = "{}";
+	assert_int_equal(next_step(&cfg, &m, m.phone, can, &pool, &out), 0);
+	assert_int_equal(pool.n, owned);
+	pool_release(&pool);
+}
+
 /* ---- size ---- */
 
 static void test_keys_are_found_past_64_mib(void **state)
@@ -418,6 +681,11 @@ int main(void)
 	    cmocka_unit_test_setup(test_torn_tail_is_cut_off_and_quarantined, each_setup),
 	    cmocka_unit_test_setup(test_held_message_that_cannot_be_spooled_is_sent_now,
 	                           each_setup),
+	    cmocka_unit_test(test_a_message_line_round_trips_every_field),
+	    cmocka_unit_test(test_an_old_format_line_still_reads),
+	    cmocka_unit_test(test_hostile_message_lines_are_refused),
+	    cmocka_unit_test_setup(test_a_hostile_address_is_neither_spooled_nor_sent, each_setup),
+	    cmocka_unit_test(test_no_spool_step_without_what_it_needs),
 	    cmocka_unit_test_setup(test_keys_are_found_past_64_mib, each_setup),
 	    cmocka_unit_test_setup(test_replay_goes_piece_by_piece, each_setup),
 	    cmocka_unit_test_setup(test_bad_lines_are_quarantined_and_the_rest_replayed,

@@ -177,7 +177,26 @@ static void test_an_email_address_with_cr_lf_refuses_the_batch(void **state)
 	delivery_batch_release(&b);
 }
 
-static void test_the_spool_takes_no_email(void **state)
+/* The spool's text, "" when there is none. Caller frees. */
+static char *spool_text(void)
+{
+	char *p = spool_path(&cfg);
+	FILE *f = fopen(p, "rb");
+	free(p);
+	char *data = xcalloc(1, 65536);
+	if (f) {
+		size_t n = fread(data, 1, 65535, f);
+		data[n] = '\0';
+		fclose(f);
+	}
+	return data;
+}
+
+/*
+ * An email in a spooled batch is spooled with its channel and account; this process has no
+ * SMTP_URL, so it is not sent (the WhatsApp ones are): a drainer that can sends it once replayed.
+ */
+static void test_the_spool_keeps_an_email_it_cannot_send(void **state)
 {
 	(void)state;
 	struct delivery_batch b = DELIVERY_BATCH_INIT;
@@ -188,8 +207,15 @@ static void test_the_spool_takes_no_email(void **state)
 	assert_int_equal(delivery_submit(NULL, &cfg, &b, &r), 0);
 	assert_int_equal(r.sent_while_down, 2);
 	assert_int_equal(b.v[0].status, DELIVERY_SPOOLED);
-	assert_int_equal(b.v[2].status, DELIVERY_PENDING);
-	assert_int_equal(spool_has_key(&cfg, "unit:mix:mail"), 0);
+	assert_int_equal(b.v[2].status, DELIVERY_SPOOLED);
+	assert_int_equal(spool_has_key(&cfg, "unit:mix:mail"), 1);
+	char *text = spool_text();
+	assert_contains(text, "\"key\":\"unit:mix:mail\",\"channel\":\"email\",\"phone\":"
+	                      "\"ops@example.com\"");
+	assert_contains(text, "\"account_id\":2");
+	/* two results (the WhatsApp ones), none for the email */
+	assert_null(strstr(text, "\"type\":\"result\",\"key\":\"unit:mix:mail\""));
+	free(text);
 	delivery_batch_release(&b);
 }
 
@@ -224,7 +250,7 @@ static void test_an_sms_number_that_is_not_one_refuses_the_batch(void **state)
 	}
 }
 
-static void test_the_spool_takes_no_sms(void **state)
+static void test_the_spool_keeps_an_sms_it_cannot_send(void **state)
 {
 	(void)state;
 	struct delivery_batch b = DELIVERY_BATCH_INIT;
@@ -233,8 +259,12 @@ static void test_the_spool_takes_no_sms(void **state)
 	one_sms(&b, "unit:smsmix:sms", "+15552229999");
 	assert_int_equal(delivery_submit(NULL, &cfg, &b, &r), 0);
 	assert_int_equal(r.sent_while_down, 2);
-	assert_int_equal(b.v[2].status, DELIVERY_PENDING);
-	assert_int_equal(spool_has_key(&cfg, "unit:smsmix:sms"), 0);
+	assert_int_equal(b.v[2].status, DELIVERY_SPOOLED);
+	assert_int_equal(spool_has_key(&cfg, "unit:smsmix:sms"), 1);
+	char *text = spool_text();
+	assert_contains(text, "\"channel\":\"sms\",\"phone\":\"+15552229999\"");
+	assert_null(strstr(text, "\"type\":\"result\",\"key\":\"unit:smsmix:sms\""));
+	free(text);
 	delivery_batch_release(&b);
 }
 
@@ -248,10 +278,10 @@ int main(void)
 	    cmocka_unit_test_setup(test_an_empty_batch_without_a_database_sends_nothing,
 	                           each_setup),
 	    cmocka_unit_test_setup(test_an_email_address_with_cr_lf_refuses_the_batch, each_setup),
-	    cmocka_unit_test_setup(test_the_spool_takes_no_email, each_setup),
+	    cmocka_unit_test_setup(test_the_spool_keeps_an_email_it_cannot_send, each_setup),
 	    cmocka_unit_test_setup(test_an_sms_number_that_is_not_one_refuses_the_batch,
 	                           each_setup),
-	    cmocka_unit_test_setup(test_the_spool_takes_no_sms, each_setup),
+	    cmocka_unit_test_setup(test_the_spool_keeps_an_sms_it_cannot_send, each_setup),
 	};
 	return cmocka_run_group_tests(tests, setup, teardown);
 }
