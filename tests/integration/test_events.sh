@@ -269,6 +269,27 @@ assert_eq "30 deliveries, one event each (10 ids were sent twice)" "30 30" \
 	"$(psql_state "SELECT (SELECT count(*) FROM event_deliveries) || ' ' || (SELECT count(*) FROM events)")"
 }
 
+# ---------------------------------------------------------------- the table's own rule for event ids
+# The database refuses what the parser would (sql/022: the same rule, checked cheaply): letters,
+# digits and . _ : @ -, 1 to 128 of them.
+scenario_event_id_rule() {
+tenant shop-a
+tid=$(psql_state "SELECT id FROM tenants WHERE external_id = 'shop-a'")
+ins() {
+	{ psql_state "INSERT INTO events (event_id, tenant_id, type, occurred_at, data, webhook_id)
+	 VALUES ('$1', $tid, 'order.placed', now(), '{}', 'w') RETURNING 'stored'" 2>&1 || true; } |
+		grep -o 'stored\|events_event_id_check' | head -1
+}
+assert_eq "128 allowed characters: stored" stored "$(ins "$(printf 'a%.0s' {1..120})A9._:@-x")"
+assert_eq "129: refused by the check" events_event_id_check "$(ins "$(printf 'a%.0s' {1..129})")"
+assert_eq "empty: refused" events_event_id_check "$(ins '')"
+assert_eq "a space: refused" events_event_id_check "$(ins 'a b')"
+assert_eq "a slash: refused" events_event_id_check "$(ins 'a/b')"
+assert_eq "a newline at the end: refused" events_event_id_check "$(ins $'ab\n')"
+assert_eq "the old rows still valid under it" t \
+	"$(psql_state "SELECT convalidated FROM pg_constraint WHERE conname = 'events_event_id_check'")"
+}
+
 harness_scenarios single_and_batch signatures not_configured replay_webhook_id replay_event_id \
-	partial_batch single_refusals database_down concurrent
+	partial_batch single_refusals database_down concurrent event_id_rule
 harness_finish
