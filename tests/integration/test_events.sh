@@ -270,8 +270,8 @@ assert_eq "30 deliveries, one event each (10 ids were sent twice)" "30 30" \
 }
 
 # ---------------------------------------------------------------- the table's own rule for event ids
-# The database refuses what the parser would (sql/022: the same rule, checked cheaply): letters,
-# digits and . _ : @ -, 1 to 128 of them.
+# The database refuses what the parser would (sql/022_events_ingest.sql: the same rule,
+# checked cheaply): letters, digits and . _ : @ -, 1 to 128 of them.
 scenario_event_id_rule() {
 tenant shop-a
 tid=$(psql_state "SELECT id FROM tenants WHERE external_id = 'shop-a'")
