@@ -167,36 +167,96 @@ out:
 	return ret;
 }
 
-/*
- * Every delivery's answer recorded under its webhook-id, in one INSERT: j[k].fresh for those
- * recorded now. A webhook-id recorded before, or twice in the group, stays as first recorded
- * (in the group, the first of its deliveries). 0 / -1 (db->err).
- */
-static int record(struct db *db, size_t n, struct event_delivery *const *d, struct judged *j)
+/* Whether d[k] is the first delivery of the group with its webhook-id. */
+static int first_of_id(struct event_delivery *const *d, size_t k)
 {
-	struct buf ids = BUF_INIT(SIZE_MAX / 4), sts = BUF_INIT(SIZE_MAX / 4),
-	           answers = BUF_INIT(SIZE_MAX / 4);
+	for (size_t m = 0; m < k; m++)
+		if (strcmp(d[m]->webhook_id, d[k]->webhook_id) == 0)
+			return 0;
+	return 1;
+}
+
+/* The deliveries' columns as arrays: webhook_id, status, answer. */
+static void delivery_arrays(size_t n, struct event_delivery *const *d, const struct judged *j,
+                            struct buf *a)
+{
 	for (size_t k = 0; k < n; k++) {
 		char st[8];
 		snprintf(st, sizeof(st), "%d", j[k].status);
-		db_array_push(&ids, d[k]->webhook_id, strlen(d[k]->webhook_id));
-		db_array_push(&sts, st, strlen(st));
-		db_array_push(&answers, j[k].answer, strlen(j[k].answer));
+		db_array_push(&a[0], d[k]->webhook_id, strlen(d[k]->webhook_id));
+		db_array_push(&a[1], st, strlen(st));
+		db_array_push(&a[2], j[k].answer, strlen(j[k].answer));
 	}
-	db_array_end(&ids);
-	db_array_end(&sts);
-	db_array_end(&answers);
-	const char *p[3] = {buf_str(&ids), buf_str(&sts), buf_str(&answers)};
-	/* In webhook_id order (two transactions lock alike), the first of a group's twins first. */
-	PGresult *r = db_query(db,
-	                       "INSERT INTO event_deliveries (webhook_id, status, answer)"
-	                       " SELECT w, s, a FROM unnest($1::text[], $2::smallint[], $3::text[])"
-	                       " WITH ORDINALITY AS u(w, s, a, i) ORDER BY w, i"
-	                       " ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id",
-	                       3, p);
-	buf_release(&ids);
-	buf_release(&sts);
-	buf_release(&answers);
+}
+
+/*
+ * The accepted events of each first delivery of its webhook-id as arrays: event_id,
+ * tenant_id, type, occurred_at (epoch seconds), data, webhook_id.
+ */
+static void event_arrays(size_t n, struct event_delivery *const *d, const struct judged *j,
+                         struct buf *a)
+{
+	for (size_t k = 0; k < n; k++) {
+		const struct event_body *b = d[k]->body;
+		if (!first_of_id(d, k))
+			continue;
+		for (size_t i = 0; i < b->n; i++) {
+			if (j[k].v[i] != EVENT_ACCEPTED)
+				continue;
+			const struct event *e = &b->items[i].ev;
+			char t[24];
+			snprintf(t, sizeof(t), "%lld", e->occurred_at);
+			size_t len = 0;
+			const char *json = json_object_to_json_string_length(
+			    e->data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
+			db_array_push(&a[0], e->id, strlen(e->id));
+			db_array_push(&a[1], j[k].tenant_id[i], strlen(j[k].tenant_id[i]));
+			db_array_push(&a[2], e->type->name, strlen(e->type->name));
+			db_array_push(&a[3], t, strlen(t));
+			db_array_push(&a[4], json, len);
+			db_array_push(&a[5], d[k]->webhook_id, strlen(d[k]->webhook_id));
+		}
+	}
+}
+
+/*
+ * One statement (one round trip) for the group: every delivery's answer recorded under its
+ * webhook-id, and the accepted events of those recorded now inserted; j[k].fresh for those.
+ * A webhook-id recorded before, or twice in the group, stays as first recorded (in the group,
+ * the first of its deliveries, whose events alone count); an event stored before (or earlier
+ * in the group) stays as it is. In webhook_id, then event_id order, so that two transactions
+ * lock alike (the deliveries' rows are all taken before the events' by the hashed IN). 0 / -1
+ * (db->err).
+ */
+static int record(struct db *db, size_t n, struct event_delivery *const *d, struct judged *j)
+{
+	struct buf a[9];
+	const char *p[9];
+	for (int c = 0; c < 9; c++)
+		buf_init(&a[c], SIZE_MAX / 4);
+	delivery_arrays(n, d, j, &a[0]);
+	event_arrays(n, d, j, &a[3]);
+	for (int c = 0; c < 9; c++) {
+		db_array_end(&a[c]);
+		p[c] = buf_str(&a[c]);
+	}
+	PGresult *r =
+	    db_query(db,
+	             "WITH fresh AS (INSERT INTO event_deliveries (webhook_id, status, answer)"
+	             " SELECT w, s, a FROM unnest($1::text[], $2::smallint[], $3::text[])"
+	             " WITH ORDINALITY AS u(w, s, a, i) ORDER BY w, i"
+	             " ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id),"
+	             " stored AS (INSERT INTO events (event_id, tenant_id, type, occurred_at,"
+	             " data, webhook_id)"
+	             " SELECT e, t, ty, to_timestamp(o), d::jsonb, w"
+	             " FROM unnest($4::text[], $5::bigint[], $6::text[], $7::bigint[],"
+	             " $8::text[], $9::text[]) WITH ORDINALITY AS u(e, t, ty, o, d, w, i)"
+	             " WHERE w IN (SELECT webhook_id FROM fresh) ORDER BY e, i"
+	             " ON CONFLICT (event_id) DO NOTHING)"
+	             " SELECT webhook_id FROM fresh",
+	             9, p);
+	for (int c = 0; c < 9; c++)
+		buf_release(&a[c]);
 	if (!r)
 		return -1;
 	for (int row = 0; row < PQntuples(r); row++) {
@@ -254,59 +314,6 @@ static int recorded_answers(struct db *db, size_t n, struct event_delivery *cons
 }
 
 /*
- * The accepted events of the fresh deliveries, in one INSERT; an event stored before (or
- * earlier in the group) stays as it is. 0 / -1 (db->err).
- */
-static int insert_events(struct db *db, size_t n, struct event_delivery *const *d,
-                         const struct judged *j)
-{
-	struct buf a[6];
-	for (int c = 0; c < 6; c++)
-		buf_init(&a[c], SIZE_MAX / 4);
-	size_t rows = 0;
-	for (size_t k = 0; k < n; k++) {
-		const struct event_body *b = d[k]->body;
-		for (size_t i = 0; j[k].fresh && i < b->n; i++) {
-			if (j[k].v[i] != EVENT_ACCEPTED)
-				continue;
-			const struct event *e = &b->items[i].ev;
-			char t[24];
-			snprintf(t, sizeof(t), "%lld", e->occurred_at);
-			size_t len = 0;
-			const char *json = json_object_to_json_string_length(
-			    e->data, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE, &len);
-			db_array_push(&a[0], e->id, strlen(e->id));
-			db_array_push(&a[1], j[k].tenant_id[i], strlen(j[k].tenant_id[i]));
-			db_array_push(&a[2], e->type->name, strlen(e->type->name));
-			db_array_push(&a[3], t, strlen(t));
-			db_array_push(&a[4], json, len);
-			db_array_push(&a[5], d[k]->webhook_id, strlen(d[k]->webhook_id));
-			rows++;
-		}
-	}
-	const char *p[6];
-	for (int c = 0; c < 6; c++) {
-		db_array_end(&a[c]);
-		p[c] = buf_str(&a[c]);
-	}
-	/* In event_id order (two transactions lock alike), the first of a group's twins first. */
-	int rc = rows == 0 ? 0
-	                   : db_exec(db,
-	                             "INSERT INTO events (event_id, tenant_id, type, occurred_at,"
-	                             " data, webhook_id)"
-	                             " SELECT e, t, ty, to_timestamp(o), d::jsonb, w"
-	                             " FROM unnest($1::text[], $2::bigint[], $3::text[],"
-	                             " $4::bigint[], $5::text[], $6::text[])"
-	                             " WITH ORDINALITY AS u(e, t, ty, o, d, w, i)"
-	                             " ORDER BY e, i"
-	                             " ON CONFLICT (event_id) DO NOTHING",
-	                             6, p);
-	for (int c = 0; c < 6; c++)
-		buf_release(&a[c]);
-	return rc;
-}
-
-/*
  * BEGIN, once more on a new connection when the server had closed this one (a restart shows
  * only at the next statement): nothing was sent that could have been applied. 0 / -1.
  */
@@ -319,15 +326,15 @@ static int begin(struct db *db)
 	return db_begin(db);
 }
 
-/* The group's statements, in the transaction: a handful whatever its size. 0 / -1. */
+/* The group's statements, in the transaction: two (three with a replay) whatever its size.
+ * 0 / -1. */
 static int store_group(struct db *db, size_t n, struct event_delivery *const *d, struct judged *j)
 {
 	if (judge(db, n, d, j) < 0)
 		return -1;
 	for (size_t k = 0; k < n; k++)
 		j[k].answer = event_answer(d[k]->body, j[k].v, &j[k].status);
-	if (record(db, n, d, j) < 0 || recorded_answers(db, n, d, j) < 0 ||
-	    insert_events(db, n, d, j) < 0)
+	if (record(db, n, d, j) < 0 || recorded_answers(db, n, d, j) < 0)
 		return -1;
 	for (size_t k = 0; k < n; k++)
 		if (j[k].fresh) {

@@ -269,6 +269,65 @@ assert_eq "30 deliveries, one event each (10 ids were sent twice)" "30 30" \
 	"$(psql_state "SELECT (SELECT count(*) FROM event_deliveries) || ' ' || (SELECT count(*) FROM events)")"
 }
 
+# ---------------------------------------------------------------- the table's own rule for event ids
+# The database refuses what the parser would (sql/022_events_ingest.sql: the same rule,
+# checked cheaply): letters, digits and . _ : @ -, 1 to 128 of them.
+scenario_event_id_rule() {
+tenant shop-a
+tid=$(psql_state "SELECT id FROM tenants WHERE external_id = 'shop-a'")
+ins() {
+	{ psql_state "INSERT INTO events (event_id, tenant_id, type, occurred_at, data, webhook_id)
+	 VALUES ('$1', $tid, 'order.placed', now(), '{}', 'w') RETURNING 'stored'" 2>&1 || true; } |
+		grep -o 'stored\|events_event_id_check' | head -1
+}
+assert_eq "128 allowed characters: stored" stored "$(ins "$(printf 'a%.0s' {1..120})A9._:@-x")"
+assert_eq "129: refused by the check" events_event_id_check "$(ins "$(printf 'a%.0s' {1..129})")"
+assert_eq "empty: refused" events_event_id_check "$(ins '')"
+assert_eq "a space: refused" events_event_id_check "$(ins 'a b')"
+assert_eq "a slash: refused" events_event_id_check "$(ins 'a/b')"
+assert_eq "a newline at the end: refused" events_event_id_check "$(ins $'ab\n')"
+assert_eq "the old rows still valid under it" t \
+	"$(psql_state "SELECT convalidated FROM pg_constraint WHERE conname = 'events_event_id_check'")"
+}
+
+# ---------------------------------------------------------------- a second commit in flight
+# One delivery holding its store thread (its INSERT waits 3 s) does not hold the others: once
+# WEBHOOKQ_STORE_BACKLOG (8) wait, the second store thread takes them, and they are answered
+# while the slow one is still in flight (fewer would wait for it, as with one store thread).
+scenario_second_in_flight() {
+tenant shop-a
+psql_state "CREATE FUNCTION slow() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN IF NEW.event_id = 'e-slow' THEN PERFORM pg_sleep(3); END IF; RETURN NEW; END \$\$;
+CREATE TRIGGER slow BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION slow();" >/dev/null
+dir=$HARNESS_DIR/second
+mkdir -p "$dir"
+now=$(date +%s)
+send() { # send I EVENT: a delivery m-s<I>, its status in $dir/<I>.status once answered
+	local body
+	body="{\"events\":[$(order "$2")]}"
+	printf '%s' "$body" >"$dir/$1.json"
+	curl -sS -o /dev/null -w '%{http_code}\n' -X POST --data-binary "@$dir/$1.json" \
+		-H "webhook-id: m-s$1" -H "webhook-timestamp: $now" \
+		-H "webhook-signature: v1,$(sig "m-s$1" "$now" "$body")" "$HTTP_BASE/events" >"$dir/$1.tmp" &&
+		mv "$dir/$1.tmp" "$dir/$1.status"
+}
+send 0 e-slow &
+slow=$!
+sleep 0.5
+pids=()
+for i in $(seq 1 8); do
+	send "$i" "e-s$i" &
+	pids+=($!)
+done
+wait "${pids[@]}"
+assert_eq "eight behind a slow one: answered 200 while it is in flight" "8 no" \
+	"$(cat "$dir"/{1..8}.status | grep -c '^200$') $([[ -e $dir/0.status ]] && echo yes || echo no)"
+wait "$slow"
+assert_eq "the slow one: 200 when its commit is done" 200 "$(cat "$dir/0.status")"
+assert_eq "all nine stored" 9 "$(psql_state "SELECT count(*) FROM events WHERE event_id LIKE 'e-s%'")"
+psql_state "DROP TRIGGER slow ON events" >/dev/null
+}
+
 harness_scenarios single_and_batch signatures not_configured replay_webhook_id replay_event_id \
-	partial_batch single_refusals database_down concurrent
+	partial_batch single_refusals database_down concurrent event_id_rule \
+	second_in_flight
 harness_finish
