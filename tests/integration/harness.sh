@@ -305,6 +305,19 @@ harness_unset_env() {
 	env_unset "$MONITORING_ENV_FILE" "$1"
 }
 
+# platform METHOD PATH [BODY]: a request with the platform's key (PLATFORM_API_KEY).
+platform() { http "$1" "$2" "${3:-}" -H "Authorization: Bearer $PLATFORM_KEY"; }
+
+# make_tenant EXTERNAL_ID [NUMBER] [MORE]: the tenant created by the platform (POST /tenants;
+# the number, when given, verified, as the platform's numbers are), asserting the 201; MORE adds
+# JSON members (',"email":"a@b.test"').
+make_tenant() {
+	local number=
+	[[ -n ${2:-} ]] && number=",\"whatsapp_number\":\"$2\""
+	platform POST /tenants "{\"external_id\":\"$1\",\"display_name\":\"Shop $1\"$number${3:-}}"
+	assert_eq "tenant $1 created" 201 "$HTTP_STATUS"
+}
+
 # events_post BODY: POST /events signed the Standard Webhooks way with the env file's
 # EVENTS_SIGNING_SECRET, stamped now, a new webhook-id each time (HTTP_STATUS, HTTP_BODY).
 events_post() {

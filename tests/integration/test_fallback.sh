@@ -302,11 +302,6 @@ post() {
 	events_post "$1"
 	assert_eq "event posted: 200" 200 "$HTTP_STATUS"
 }
-make_tenant() { # make_tenant EXTERNAL_ID NUMBER EXTRA-JSON
-	http POST /tenants "{\"external_id\":\"$1\",\"display_name\":\"Shop $1\",\"whatsapp_number\":\"$2\"$3}" \
-		-H "Authorization: Bearer $PLATFORM_KEY"
-	assert_eq "tenant $1 created" 201 "$HTTP_STATUS"
-}
 payment_failed() { # ID TENANT: urgent
 	printf '{"id":"%s","type":"payment.failed","tenant":"%s","occurred_at":"2026-12-02T14:05:00Z","data":{"order_id":"1001","amount":{"amount":1250000,"currency":"NGN"},"reason":"card declined","customer":{"name":"Ada"}}}' "$1" "$2"
 }

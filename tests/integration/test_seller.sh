@@ -30,7 +30,6 @@ OTHER_SECRET=$(random_hex 32)
 A=+2349010000001 B=+2349010000002 NOBODY=+2349010000099
 
 # ---------------------------------------------------------------- helpers
-platform() { http "$1" "$2" "${3:-}" -H "Authorization: Bearer $PLATFORM_KEY"; }
 # seller TOKEN METHOD PATH [BODY]: a request with Authorization: Bearer TOKEN
 seller() {
 	local token=$1
@@ -45,11 +44,6 @@ field() { jq -r '.error.field // empty' <<<"$HTTP_BODY" 2>/dev/null; }
 row() { psql_state "SELECT t::text FROM tenants t WHERE external_id = '$1'"; }
 rows() { psql_state "SELECT coalesce(string_agg(t::text, ',' ORDER BY id), '') FROM tenants t"; }
 col() { psql_state "SELECT coalesce($2::text, 'NULL') FROM tenants WHERE external_id = '$1'"; }
-# make_tenant EXTERNAL_ID NUMBER: created by the platform (its number counts as verified)
-make_tenant() {
-	platform POST /tenants "{\"external_id\":\"$1\",\"display_name\":\"Shop $1\",\"whatsapp_number\":\"$2\"}"
-	assert_eq "tenant $1 created" 201 "$HTTP_STATUS"
-}
 now() { date +%s; }
 b64url() { printf '%s' "$1" | base64 -w0 | tr '+/' '-_' | tr -d '='; }
 # jwt PAYLOAD [SECRET] [HEADER] [DIGEST]: base64url(HEADER).base64url(PAYLOAD) and its HMAC with

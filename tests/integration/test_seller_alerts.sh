@@ -30,14 +30,6 @@ post() { # BODY: POST /events signed now (harness.sh)
 	events_post "$1"
 	assert_eq "event posted: 200" 200 "$HTTP_STATUS"
 }
-platform() { http "$1" "$2" "${3:-}" -H "Authorization: Bearer $PLATFORM_KEY"; }
-# make_tenant EXTERNAL_ID [NUMBER] [MORE]: created by the platform (its number verified)
-make_tenant() {
-	local number=
-	[[ -n ${2:-} ]] && number=",\"whatsapp_number\":\"$2\""
-	platform POST /tenants "{\"external_id\":\"$1\",\"display_name\":\"Shop $1\"$number${3:-}}"
-	assert_eq "tenant $1 created" 201 "$HTTP_STATUS"
-}
 token_for() { tenant_jwt "$1"; }
 seller() {
 	local token=$1

@@ -30,11 +30,6 @@ post() { # BODY: POST /events signed now (harness.sh)
 	events_post "$1"
 	assert_eq "event posted: 200" 200 "$HTTP_STATUS"
 }
-platform() { http "$1" "$2" "${3:-}" -H "Authorization: Bearer $PLATFORM_KEY"; }
-make_tenant() { # EXTERNAL_ID NUMBER: created by the platform, its number verified
-	platform POST /tenants "{\"external_id\":\"$1\",\"display_name\":\"Shop $1\",\"whatsapp_number\":\"$2\"}"
-	assert_eq "tenant $1 created" 201 "$HTTP_STATUS"
-}
 tid() { psql_state "SELECT id FROM tenants WHERE external_id = '$1'"; }
 order() { # ID TENANT ORDER_ID [CUSTOMER_NAME_JSON]: an order.placed event (normal)
 	printf '{"id":"%s","type":"order.placed","tenant":"%s","occurred_at":"2026-12-02T14:05:00Z","data":{"order_id":"%s","total":{"amount":1250000,"currency":"NGN"},"items":3,"customer":{"name":%s,"phone":"+2349012345678"}}}' \

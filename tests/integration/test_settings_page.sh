@@ -45,11 +45,6 @@ harness_env_baseline
 A=+2349010000001 B=+2349010000002 A2=+2349010000011
 B_ALERT_ID= # the message of shop-b's alert (scenario_browser)
 
-platform() { http "$1" "$2" "${3:-}" -H "Authorization: Bearer $PLATFORM_KEY"; }
-make_tenant() { # make_tenant EXTERNAL_ID NAME NUMBER
-	platform POST /tenants "{\"external_id\":\"$1\",\"display_name\":\"$2\",\"whatsapp_number\":\"$3\"}"
-	assert_eq "tenant $1 created" 201 "$HTTP_STATUS"
-}
 
 # ---------------------------------------------------------------- what nginx serves
 scenario_headers() {
@@ -166,8 +161,10 @@ scenario_browser() {
 			"missing: $(for x in /usr/bin/chromium /usr/bin/chromedriver; do [[ -x $x ]] || printf '%s ' "$x"; done)$("$BROWSER_PYTHON" -c 'import selenium' 2>/dev/null || printf 'selenium for %s' "$BROWSER_PYTHON")"
 		return 0
 	fi
-	make_tenant shop-a "Ada Foods" "$A"
-	make_tenant shop-b "Bola Crafts" "$B"
+	platform POST /tenants "{\"external_id\":\"shop-a\",\"display_name\":\"Ada Foods\",\"whatsapp_number\":\"$A\"}"
+	assert_eq "tenant shop-a created" 201 "$HTTP_STATUS"
+	platform POST /tenants "{\"external_id\":\"shop-b\",\"display_name\":\"Bola Crafts\",\"whatsapp_number\":\"$B\"}"
+	assert_eq "tenant shop-b created" 201 "$HTTP_STATUS"
 	platform POST /tenants '{"external_id":"shop-c","display_name":"Chidi Books"}'
 	assert_eq "tenant shop-c created, without a number" 201 "$HTTP_STATUS"
 	local jwt jwt_c work out line rc=0 pid req
