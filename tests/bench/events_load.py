@@ -42,6 +42,22 @@ def build(path, secret, tenant, n, per, host):
     return reqs
 
 
+async def read_answer(reader):
+    """One HTTP/1.1 answer read off reader (its body skipped): its status line."""
+    status = await reader.readline()
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.lower() == "content-length":
+            length = int(value.strip())
+    if length:
+        await reader.readexactly(length)
+    return status
+
+
 async def worker(host, port, queue, lat, bad):
     reader, writer = await asyncio.open_connection(host, port)
     while True:
@@ -51,17 +67,7 @@ async def worker(host, port, queue, lat, bad):
             break
         t0 = time.perf_counter()
         writer.write(req)
-        status = await reader.readline()
-        length = 0
-        while True:
-            line = await reader.readline()
-            if line in (b"\r\n", b""):
-                break
-            name, _, value = line.decode("latin-1").partition(":")
-            if name.lower() == "content-length":
-                length = int(value.strip())
-        if length:
-            await reader.readexactly(length)
+        status = await read_answer(reader)
         lat.append(time.perf_counter() - t0)
         if not status.split(b" ")[1].startswith(b"2"):
             bad.append(status)
@@ -82,4 +88,5 @@ async def main():
     print(f"{len(lat) / wall:.0f} {pct(0.50):.1f} {pct(0.99):.1f} {len(bad)}")
 
 
-asyncio.run(main())
+if __name__ == "__main__":
+    asyncio.run(main())

@@ -19,6 +19,8 @@ import os
 import sys
 import time
 
+from events_load import read_answer
+
 BATCH = 100
 
 
@@ -58,17 +60,7 @@ async def worker(host, port, queue, key, run, counter, bad):
         i, body = queue.popleft()
         # Signed when sent: the timestamp stays within the 5-minute window however long the run.
         writer.write(request(host, key, run, i, body))
-        status = await reader.readline()
-        length = 0
-        while True:
-            line = await reader.readline()
-            if line in (b"\r\n", b""):
-                break
-            name, _, value = line.decode("latin-1").partition(":")
-            if name.lower() == "content-length":
-                length = int(value.strip())
-        if length:
-            await reader.readexactly(length)
+        status = await read_answer(reader)
         counter.append(1)
         if not status.split(b" ")[1].startswith(b"2"):
             bad.append(status)
