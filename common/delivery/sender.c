@@ -399,17 +399,3 @@ void sender_send(const struct config *cfg, struct sender_msg *v, int n)
 {
 	sender_send_each(cfg, v, n, NULL, NULL);
 }
-
-void sender_send_batch(const struct config *cfg, const struct provider *p, struct sender_msg *v,
-                       int n, double first_slot_s)
-{
-	struct account a;
-	account_operator(&a, cfg, p);
-	for (int i = 0; i < n; i++) {
-		v[i].acct = &a;
-		v[i].start_s = first_slot_s + (double)i / (double)cfg->send_rate_per_second;
-	}
-	sender_send(cfg, v, n);
-	for (int i = 0; i < n; i++)
-		v[i].acct = NULL; /* a lived on this stack */
-}

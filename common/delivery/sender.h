@@ -81,12 +81,4 @@ void sender_send(const struct config *cfg, struct sender_msg *v, int n);
 void sender_send_each(const struct config *cfg, struct sender_msg *v, int n,
                       void (*done)(void *arg, int i), void *arg);
 
-/*
- * Send n messages as the operator account (provider p), the first
- * first_slot_s from now, then paced at the rate cap: sender_send() with
- * acct and start_s set. Fills each rs. No database.
- */
-void sender_send_batch(const struct config *cfg, const struct provider *p, struct sender_msg *v,
-                       int n, double first_slot_s);
-
 #endif
