@@ -143,12 +143,17 @@ faults: deps
 
 # Figures, not tests: prints a table (tests/bench/bench.sh says what each row measures).
 bench: deps
-	$(MAKE) all $(BUILD)/bench/noop
+	$(MAKE) all $(BUILD)/bench/noop $(BUILD)/bench/events_load
 	BIN_DIR=$(CURDIR)/build/bin BENCH_NOOP_DIR=$(CURDIR)/$(BUILD)/bench tests/bench/bench.sh
 
 $(BUILD)/bench/noop: tests/bench/noop.c
 	@mkdir -p $(dir $@)
 	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< -lfcgi
+
+# The load client of the POST /events rows (signs each request: ab cannot).
+$(BUILD)/bench/events_load: tests/bench/events_load.c
+	@mkdir -p $(dir $@)
+	$(CC) $(CFLAGS) $(LDFLAGS) -o $@ $< $(PKG_LIBS)
 
 # The replay: the harness with tests/fuzz/replay.c as main(), linked like a unit test. With two
 # sources gcc writes the .d of the last: the harness, whose headers vary; replay.c's are listed.
@@ -201,8 +206,8 @@ clean:
 
 format:
 	clang-format -i $(COMMON_SRC) $(COMMON_HDR) cgi/*.c cron/*.c tests/unit/*.c tests/unit/*.h \
-	    tests/fuzz/*.c tests/fuzz/*.h
+	    tests/fuzz/*.c tests/fuzz/*.h tests/bench/*.c
 
 check-format:
 	clang-format --dry-run -Werror $(COMMON_SRC) $(COMMON_HDR) cgi/*.c cron/*.c tests/unit/*.c \
-	    tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h
+	    tests/unit/*.h tests/fuzz/*.c tests/fuzz/*.h tests/bench/*.c

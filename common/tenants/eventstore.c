@@ -106,8 +106,8 @@ static int row_cmp(const void *a, const void *b)
 }
 
 /*
- * Every ok item's tenant in the group, looked up in one query: j[k].v and j[k].tenant_id.
- * Items not ok are EVENT_INVALID. 0 / -1 (db->err).
+ * Every ok item's tenant in the group, looked up (and locked, in id order) in one query:
+ * j[k].v and j[k].tenant_id. Items not ok are EVENT_INVALID. 0 / -1 (db->err).
  */
 static int judge(struct db *db, size_t n, struct event_delivery *const *d, struct judged *j)
 {
@@ -133,9 +133,10 @@ static int judge(struct db *db, size_t n, struct event_delivery *const *d, struc
 		goto out;
 	}
 	const char *p[1] = {buf_str(&names)};
+	/* FOR KEY SHARE: no tenant can go (sql/023) before the group's events are committed. */
 	r = db_query(db,
 	             "SELECT external_id, id, status FROM tenants"
-	             " WHERE external_id = ANY($1::text[])",
+	             " WHERE external_id = ANY($1::text[]) ORDER BY id FOR KEY SHARE",
 	             1, p);
 	if (!r)
 		goto out;

@@ -44,7 +44,6 @@ static struct {
 	                                       its own */
 	struct app proc;
 	webhookq_store_fn store_fn; /* another program's store (webhookq_start_store), or NULL */
-	size_t backlog;             /* WEBHOOKQ_BACKLOG, or WEBHOOKQ_STORE_BACKLOG with store_fn */
 } q = {
     .mu = PTHREAD_MUTEX_INITIALIZER,
     .work = PTHREAD_COND_INITIALIZER,
@@ -74,14 +73,14 @@ static struct item *take_batch(size_t *n)
 
 /*
  * Whether an idle store thread should take the waiting events: when no other
- * is storing, or when q.backlog wait (the one storing is slow: a lock wait, or
+ * is storing, or when WEBHOOKQ_BACKLOG wait (the one storing is slow: a lock wait, or
  * its commit's WAL flush). Otherwise the one storing takes them all when it is
  * done: one transaction at a time while it keeps up gives the largest batches.
  * Locked.
  */
 static int work_for_idle(void)
 {
-	return q.head && (q.busy == 0 || q.queued >= q.backlog || q.stopping);
+	return q.head && (q.busy == 0 || q.queued >= WEBHOOKQ_BACKLOG || q.stopping);
 }
 
 /* Load the stored settings (configure) when they are older than SETTINGS_RELOAD_MS. */
@@ -306,14 +305,12 @@ static int start(const struct app *app, int processing)
 
 int webhookq_start(const struct app *app)
 {
-	q.backlog = WEBHOOKQ_BACKLOG;
 	return start(app, 1);
 }
 
 int webhookq_start_store(const struct app *app, webhookq_store_fn store)
 {
 	q.store_fn = store;
-	q.backlog = WEBHOOKQ_STORE_BACKLOG;
 	return start(app, 0);
 }
 

@@ -10,8 +10,9 @@
  * durable. One transaction is in flight while it keeps up, since larger
  * batches cost the database less per event; WEBHOOKQ_WRITERS store threads,
  * each with a connection of its own, allow more when events pile up behind a
- * slow one (WEBHOOKQ_BACKLOG; WEBHOOKQ_STORE_BACKLOG for another program's
- * items, below). No thread waits on a commit but the
+ * slow one (WEBHOOKQ_BACKLOG): with durable commits a group is judged and
+ * inserted while the one before waits for its WAL flush (README,
+ * Performance). No thread waits on a commit but the
  * store thread making it: a request costs its thread no sleep and wake-up of
  * its own, which on a small machine is most of what a request costs.
  *
@@ -25,10 +26,7 @@
  * stores a group of its items in one transaction, and hands each request over
  * with webhookq_submit_item(). There is no processing thread then, and the
  * items are the program's own: the queue only groups them, calls the store
- * function and then each one's done(). Its second transaction starts as soon
- * as WEBHOOKQ_STORE_BACKLOG items wait, so that with durable commits a group
- * is judged and inserted while the one before waits for its WAL flush (POST
- * /events: README, Performance).
+ * function and then each one's done().
  */
 #ifndef WEBHOOKQ_H
 #define WEBHOOKQ_H
@@ -39,10 +37,9 @@
 
 /* Store threads: transactions in flight at once, at most. */
 #define WEBHOOKQ_WRITERS 2
-/* A second transaction starts only when this many events wait for the one in flight. */
-#define WEBHOOKQ_BACKLOG 64
-/* The same for a program's items (webhookq_start_store). */
-#define WEBHOOKQ_STORE_BACKLOG 8
+/* A second transaction starts only when this many events wait for the one in flight (32
+ * connections never made the 64 it was: the store thread waited out every WAL flush alone). */
+#define WEBHOOKQ_BACKLOG 8
 /* Bodies stored by one INSERT at most (a single larger body still goes alone). */
 #define WEBHOOKQ_BATCH_BYTES (8 * 1024 * 1024)
 /* Events submitted and not yet done, at most: past either limit, webhookq_submit() waits (the

@@ -30,8 +30,9 @@
 #   statements prepared per connection (session) and unnamed (transaction), direct, and
 #   unnamed through PgBouncer in transaction mode, req/s side by side.
 #   POST /events: one event a request and batches of 10, each request signed with its own
-#   webhook-id (tests/bench/events_load.py), 32 connections, durable commits, beside the
-#   do-nothing program fed the same requests by the same client.
+#   webhook-id (tests/bench/events_load.c, in C so that the client's own CPU on the same two
+#   cores stays small), 32 connections, durable commits, beside the do-nothing program fed the
+#   same requests by the same client.
 #   the flood (issue 17): 50,000 order.placed events for one seller, in signed batches of 100,
 #   with one event for each of 100 other sellers spread through them (tests/bench/flood.py, 8
 #   connections), while `cron tick` runs back to back (dispatch, then the drain, which coalesces
@@ -296,16 +297,16 @@ pooling_table() {
 }
 # ---------------------------------------------------------------- POST /events
 # Every Standard Webhooks request needs its own webhook-id and signature (the same one again is a
-# replay, answered from the record), which ab cannot send: tests/bench/events_load.py builds
+# replay, answered from the record), which ab cannot send: tests/bench/events_load.c builds
 # them up front and sends them over 32 keep-alive connections. One event a request, and
 # batches of 10, beside the do-nothing program fed the same requests by the same client,
 # taking turns within each round.
-EV_REQS=${BENCH_EVENT_REQUESTS:-3000}
+EV_REQS=${BENCH_EVENT_REQUESTS:-6000}
 psql_state "INSERT INTO tenants (external_id, display_name) VALUES ('bench-events', 'Bench Events')
  ON CONFLICT (external_id) DO NOTHING" >/dev/null
 ev_round() { # ev_round PATH EVENTS_PER_REQUEST: "rps p50 p99"
 	local out
-	out=$(python3 "$(dirname "${BASH_SOURCE[0]}")/events_load.py" 127.0.0.1 "${HTTP_BASE##*:}" "$1" \
+	out=$("$BENCH_NOOP_DIR/events_load" 127.0.0.1 "${HTTP_BASE##*:}" "$1" \
 		"$(env_get "$MONITORING_ENV_FILE" EVENTS_SIGNING_SECRET)" bench-events "$EV_REQS" 32 "$2")
 	[[ ${out##* } == 0 ]] || echo "bench: $1 answered ${out##* } non-2xx" >&2
 	printf '%s\n' "${out% *}"

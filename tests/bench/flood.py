@@ -19,7 +19,22 @@ import os
 import sys
 import time
 
-from events_load import read_answer
+
+async def read_answer(reader):
+    """One HTTP/1.1 answer read off reader (its body skipped): its status line."""
+    status = await reader.readline()
+    length = 0
+    while True:
+        line = await reader.readline()
+        if line in (b"\r\n", b""):
+            break
+        name, _, value = line.decode("latin-1").partition(":")
+        if name.lower() == "content-length":
+            length = int(value.strip())
+    if length:
+        await reader.readexactly(length)
+    return status
+
 
 BATCH = 100
 

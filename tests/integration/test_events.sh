@@ -292,7 +292,7 @@ assert_eq "the old rows still valid under it" t \
 
 # ---------------------------------------------------------------- a second commit in flight
 # One delivery holding its store thread (its INSERT waits 3 s) does not hold the others: once
-# WEBHOOKQ_STORE_BACKLOG (8) wait, the second store thread takes them, and they are answered
+# WEBHOOKQ_BACKLOG (8) wait, the second store thread takes them, and they are answered
 # while the slow one is still in flight (fewer would wait for it, as with one store thread).
 scenario_second_in_flight() {
 tenant shop-a
@@ -327,7 +327,40 @@ assert_eq "all nine stored" 9 "$(psql_state "SELECT count(*) FROM events WHERE e
 psql_state "DROP TRIGGER slow ON events" >/dev/null
 }
 
+# ---------------------------------------------------------------- a tenant's events keep it
+# No foreign key checks each event's tenant (sql/023_events_tenant_lock.sql): the group's lookup
+# locks the tenants' rows (FOR KEY SHARE) until its commit, and a trigger refuses to delete a
+# tenant that has events, with the foreign key's error.
+scenario_tenant_kept() {
+tenant shop-a
+tenant shop-b
+events_post "$(order e-k1)"
+assert_eq "an event for shop-a: 200" 200 "$HTTP_STATUS"
+del() { # del EXTERNAL_ID [TIMEOUT]: what DELETE of the tenant says (deleted, or why not)
+	{ psql_state "SET statement_timeout = '${2:-5s}';
+	 DELETE FROM tenants WHERE external_id = '$1' RETURNING 'deleted'" 2>&1 || true; } |
+		grep -o 'deleted\|still has events\|statement timeout' | head -1
+}
+assert_eq "shop-a, with an event: cannot be deleted" "still has events" "$(del shop-a)"
+assert_eq "23503, the foreign key's code" 23503 \
+	"$(psql_state "DO \$\$ BEGIN DELETE FROM tenants WHERE external_id = 'shop-a'; EXCEPTION WHEN foreign_key_violation THEN RAISE WARNING 'code %', SQLSTATE; END \$\$" 2>&1 | grep -o 'code [0-9]*' | cut -d' ' -f2)"
+assert_eq "its event is still there" 1 "$(psql_state "SELECT count(*) FROM events WHERE event_id = 'e-k1'")"
+# A group in flight holds its tenant: the delete waits for the commit, then finds the event.
+psql_state "CREATE FUNCTION slow_kept() RETURNS trigger LANGUAGE plpgsql AS \$\$ BEGIN IF NEW.event_id = 'e-kslow' THEN PERFORM pg_sleep(3); END IF; RETURN NEW; END \$\$;
+CREATE TRIGGER slow_kept BEFORE INSERT ON events FOR EACH ROW EXECUTE FUNCTION slow_kept();" >/dev/null
+events_post "$(order e-kslow shop-b)" &
+post=$!
+sleep 1
+assert_eq "shop-b while its first event is in flight: the delete waits" "statement timeout" "$(del shop-b 1s)"
+assert_eq "and after the commit: refused" "still has events" "$(del shop-b)"
+wait "$post"
+assert_eq "the event in flight was stored" "1" "$(psql_state "SELECT count(*) FROM events e JOIN tenants t ON t.id = e.tenant_id WHERE t.external_id = 'shop-b'")"
+psql_state "DROP TRIGGER slow_kept ON events; DROP FUNCTION slow_kept()" >/dev/null
+tenant shop-c
+assert_eq "a tenant without events: deleted" deleted "$(del shop-c)"
+}
+
 harness_scenarios single_and_batch signatures not_configured replay_webhook_id replay_event_id \
 	partial_batch single_refusals database_down concurrent event_id_rule \
-	second_in_flight
+	second_in_flight tenant_kept
 harness_finish
