@@ -34,8 +34,9 @@ struct pending {
 	struct event_delivery d;
 };
 
-static void pending_free(struct pending *p)
+static void pending_free(void *arg)
 {
+	struct pending *p = arg;
 	event_body_release(&p->body);
 	free(p->d.answer);
 	free(p->webhook_id);
@@ -71,8 +72,7 @@ static void stored(void *arg, int rc, const char *err)
 			log_info("events_replayed", "webhook-id %s answered as the first time (%d)",
 			         p->webhook_id, p->d.status);
 	}
-	app_complete(p->req);
-	pending_free(p);
+	app_complete_then(p->req, pending_free, p); /* p freed where it was allocated */
 }
 
 /* 0, or -1 and a 401 sent. */

@@ -54,6 +54,13 @@ struct pending {
 	const char *type, *answer; /* the 200 */
 };
 
+static void pending_free(void *arg)
+{
+	struct pending *p = arg;
+	wa_batch_release(&p->b);
+	free(p);
+}
+
 static void stored(void *arg, int rc, const char *err)
 {
 	struct pending *p = arg;
@@ -62,9 +69,7 @@ static void stored(void *arg, int rc, const char *err)
 		                err && *err ? err : "not stored");
 	else
 		http_send_text(p->req, 200, p->type, p->answer, strlen(p->answer));
-	wa_batch_release(&p->b);
-	app_complete(p->req);
-	free(p);
+	app_complete_then(p->req, pending_free, p); /* p freed where it was allocated */
 }
 
 /* Hand p (its batch parsed from req's body) to the store threads, which answer req. */
@@ -76,8 +81,7 @@ static void store(struct http_req *req, const char *source, struct pending *p)
 		return; /* req and p now belong to the store thread */
 	app_undefer(req);
 	http_send_error(req, 503, "state_database_unavailable", "the webhook is stopping");
-	wa_batch_release(&p->b);
-	free(p);
+	pending_free(p);
 }
 
 static void meta_event(struct app *app, struct http_req *req)

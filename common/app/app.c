@@ -5,6 +5,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/socket.h>
+#include <unistd.h>
 
 #include "app/app.h"
 #include "fastcgi.h"
@@ -127,6 +128,8 @@ int app_main(const char *name, int needs_token, app_handler handler, void (*drai
 
 /* ---- several requests at once ---- */
 
+struct worker;
+
 /*
  * One request of app_serve_threads, with its own FastCGI request object so that
  * a handler can keep it (app_defer) while its thread accepts the next one.
@@ -134,26 +137,64 @@ int app_main(const char *name, int needs_token, app_handler handler, void (*drai
 struct call {
 	FCGX_Request fr;
 	struct http_req req;
-	int64_t t0;
+	int64_t t0, t_done;
 	int deferred;
-	int refs; /* the serving thread, and the completer once deferred (atomic) */
+	int refs;             /* the serving thread, and the completer once deferred (atomic) */
+	struct worker *owner; /* the thread that accepted it */
+	void (*then)(void *); /* app_complete_then's */
+	void *then_arg;
+	struct call *next; /* in its owner's list of calls handed back */
 };
+
+/*
+ * A request thread. Its calls completed by another thread come back to it (done) to be freed:
+ * what a thread allocates is best freed by that thread. glibc's malloc keeps a cache per
+ * thread, and blocks freed by another thread fill that thread's cache while the allocating
+ * one's empties; every request then paid for its blocks twice over the arenas' locks (perf: a
+ * third of the events program's CPU was in malloc and free).
+ */
+struct worker {
+	pthread_t tid;
+	struct app app; /* the shared configuration (read-only), a database handle of its own */
+	app_handler handler;
+	pthread_mutex_t mu;
+	struct call *done; /* handed back, to be freed by this thread */
+	int gone;          /* the thread has ended: a call completes where it is */
+};
+
+/* The request thread this is, in a request thread of app_serve_threads (else NULL). */
+static __thread struct worker *this_worker;
+
+/* The request threads: never freed, since a store thread may complete a call after they end. */
+static struct worker *workers;
 
 static struct call *call_of(struct http_req *req)
 {
 	return (struct call *)(void *)((char *)req - offsetof(struct call, req));
 }
 
+/* The answer sent (500 when there was none). */
+static void call_answered(struct call *c)
+{
+	if (!c->req.status_sent)
+		http_send_error(&c->req, 500, "internal", "no answer was produced");
+}
+
 /*
- * The end of a deferred request: answered (500 when it was not), logged, closed.
- * Its input was read to the end (app_defer): closing then sends no reset
- * (TCP), so the lingering close libfcgi would do (shut down, then wait for the
- * server to close first) is skipped, and so is a keep-alive connection's reuse
+ * The end of a deferred request, in the thread that accepted it (or once that thread has
+ * ended): logged, its then() run, closed and freed. Its input was read to the end (app_defer):
+ * closing then sends no reset (TCP), so the lingering close libfcgi would do (shut down, then
+ * wait for the server to close first) is skipped, and so is a keep-alive connection's reuse
  * (the object goes: nothing would read the connection's next request).
  */
 static void call_finish(struct call *c)
 {
-	request_done(&c->req, c->t0);
+	call_answered(c);
+	log_debug("request", "%s %s -> %d in %lld ms", c->req.method, c->req.path, c->req.status,
+	          (long long)((c->t_done ? c->t_done : mono_ms()) - c->t0));
+	http_req_end(&c->req);
+	if (c->then)
+		c->then(c->then_arg);
 	FCGX_Detach(&c->fr);
 	FCGX_Finish_r(&c->fr);
 	if (c->fr.ipcFd >= 0) /* a kept connection (fastcgi_keep_conn): closed all the same */
@@ -161,9 +202,52 @@ static void call_finish(struct call *c)
 	free(c);
 }
 
+/*
+ * A call completed by another thread than its owner: its answer and the end of the request
+ * go to the web server now, its connection is closed; the rest (freeing) goes back to the
+ * owner, which finishes it before its next accept (worker_reclaim).
+ */
+static void call_hand_back(struct call *c)
+{
+	call_answered(c);
+	c->t_done = mono_ms();
+	FCGX_FClose(c->fr.err);
+	FCGX_FClose(c->fr.out); /* the last writer: with it, FCGI_END_REQUEST */
+	close(c->fr.ipcFd);
+	c->fr.ipcFd = -1;
+	struct worker *w = c->owner;
+	pthread_mutex_lock(&w->mu);
+	int gone = w->gone;
+	if (!gone) {
+		c->next = w->done;
+		w->done = c;
+	}
+	pthread_mutex_unlock(&w->mu);
+	if (gone)
+		call_finish(c);
+}
+
+/* The calls handed back to w, finished (freed) by its own thread; with last, none come after. */
+static void worker_reclaim(struct worker *w, int last)
+{
+	pthread_mutex_lock(&w->mu);
+	struct call *c = w->done;
+	w->done = NULL;
+	w->gone |= last;
+	pthread_mutex_unlock(&w->mu);
+	for (struct call *next; c; c = next) {
+		next = c->next;
+		call_finish(c);
+	}
+}
+
 static void call_release(struct call *c)
 {
-	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) == 0)
+	if (__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL) != 0)
+		return;
+	if (c->owner && c->owner != this_worker)
+		call_hand_back(c);
+	else
 		call_finish(c);
 }
 
@@ -184,9 +268,17 @@ void app_undefer(struct http_req *req)
 	__atomic_sub_fetch(&c->refs, 1, __ATOMIC_ACQ_REL);
 }
 
+void app_complete_then(struct http_req *req, void (*then)(void *arg), void *arg)
+{
+	struct call *c = call_of(req);
+	c->then = then;
+	c->then_arg = arg;
+	call_release(c);
+}
+
 void app_complete(struct http_req *req)
 {
-	call_release(call_of(req));
+	app_complete_then(req, NULL, NULL);
 }
 
 static struct call *call_new(void)
@@ -199,15 +291,10 @@ static struct call *call_new(void)
 	return c;
 }
 
-struct worker {
-	pthread_t tid;
-	struct app app; /* the shared configuration (read-only), a database handle of its own */
-	app_handler handler;
-};
-
 static void *worker_run(void *arg)
 {
 	struct worker *w = arg;
+	this_worker = w;
 	struct call *c = call_new();
 	if (!c) {
 		log_error("fcgi_init", "FCGX_InitRequest failed: this thread serves nothing");
@@ -216,14 +303,18 @@ static void *worker_run(void *arg)
 	/* Concurrent accept() on one socket is safe on Linux; shutdown() of it ends the wait. */
 	while (c && FCGX_Accept_r(&c->fr) >= 0) {
 		c->t0 = mono_ms();
+		c->t_done = 0;
 		c->refs = 1;
 		c->deferred = 0;
+		c->owner = w;
+		c->then = NULL;
 		http_req_begin(&c->req, &c->fr);
 		w->handler(&w->app, &c->req);
 		db_rollback(&w->app.db);
 		if (c->deferred) {
 			/* Someone else answers it; this thread takes a new object for the next. */
 			call_release(c);
+			worker_reclaim(w, 0);
 			if (!(c = call_new()))
 				log_error("fcgi_init",
 				          "FCGX_InitRequest failed: this thread stops");
@@ -231,11 +322,13 @@ static void *worker_run(void *arg)
 		}
 		request_done(&c->req, c->t0);
 		FCGX_Finish_r(&c->fr);
+		worker_reclaim(w, 0);
 	}
 	if (c) {
 		FCGX_Free(&c->fr, 0);
 		free(c);
 	}
+	worker_reclaim(w, 1);
 	db_release(&w->app.db);
 	return NULL;
 }
@@ -251,12 +344,13 @@ int app_serve_threads(struct app *app, app_handler handler, int threads)
 	signal(SIGPIPE, SIG_IGN);
 	fcgi_init();
 
-	struct worker *w = xcalloc((size_t)threads, sizeof(*w));
+	struct worker *w = workers = xcalloc((size_t)threads, sizeof(*w));
 	int started = 0;
 	for (int i = 0; i < threads; i++) {
 		w[i].app = *app;
 		db_init(&w[i].app.db, app->cfg.database_url, app->cfg.database_pooling);
 		w[i].handler = handler;
+		pthread_mutex_init(&w[i].mu, NULL);
 		if (pthread_create(&w[i].tid, NULL, worker_run, &w[i]) != 0) {
 			log_error("thread", "could not start request thread %d of %d", i + 1,
 			          threads);
@@ -276,6 +370,5 @@ int app_serve_threads(struct app *app, app_handler handler, int threads)
 	shutdown(FCGI_LISTENSOCK_FILENO, SHUT_RDWR);
 	for (int i = 0; i < started; i++)
 		pthread_join(w[i].tid, NULL);
-	free(w);
 	return 0;
 }

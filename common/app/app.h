@@ -57,13 +57,20 @@ int app_serve_threads(struct app *app, app_handler handler, int threads);
  * input); the request then outlives the handler, and its thread goes on to
  * accept the next one. Whoever has it
  * answers it (http_send_*), then calls app_complete(req), from any thread:
- * the request is finished (500 when it was not answered), logged and freed;
- * req is gone. A handler whose hand-over failed takes the request back with
- * app_undefer(req) and answers it itself.
+ * the request is finished (500 when it was not answered) and its answer sent
+ * at once; it is logged and freed by the thread that accepted it (before that
+ * thread's next request, or when it ends): req is gone. A handler whose
+ * hand-over failed takes the request back with app_undefer(req) and answers
+ * it itself.
+ *
+ * app_complete_then: the same, and then(arg) runs in the thread that accepted
+ * the request, when it frees it: for freeing what that thread allocated for
+ * the request (malloc is cheapest when the thread that allocates frees).
  */
 void app_defer(struct http_req *req);
 void app_undefer(struct http_req *req);
 void app_complete(struct http_req *req);
+void app_complete_then(struct http_req *req, void (*then)(void *arg), void *arg);
 
 /* Send what is due (at most APP_DRAIN_MAX), without waiting for paced recipients. */
 void app_drain(struct app *app);
