@@ -72,6 +72,10 @@ char *event_answer(const struct event_body *body, const enum event_verdict *v, i
 		*status = v[0] == EVENT_INVALID ? 400 : 422;
 		return to_text(root);
 	}
+	if (accepted == body->n) { /* the usual answer, as json-c would print it */
+		*status = 200;
+		return xasprintf("{\"accepted\":%zu,\"refused\":[]}", accepted);
+	}
 	struct json_object *root = json_object_new_object(), *refused = json_object_new_array();
 	for (size_t i = 0; i < body->n; i++)
 		if (v[i] != EVENT_ACCEPTED)
