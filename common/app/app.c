@@ -17,6 +17,11 @@
 
 static volatile sig_atomic_t stopping;
 
+struct worker;
+/* The request threads' records: a store thread may complete a call after the threads end
+ * (app_serve_threads returned), so they go only with app_release. */
+static struct worker *workers;
+
 static void on_term(int sig)
 {
 	(void)sig;
@@ -57,6 +62,8 @@ void app_init(struct app *app, const char *name, int needs_token)
 
 void app_release(struct app *app)
 {
+	free(workers); /* app_serve_threads' */
+	workers = NULL;
 	db_release(&app->db);
 	config_release(&app->cfg);
 	config_release(&app->base);
@@ -128,8 +135,6 @@ int app_main(const char *name, int needs_token, app_handler handler, void (*drai
 
 /* ---- several requests at once ---- */
 
-struct worker;
-
 /*
  * One request of app_serve_threads, with its own FastCGI request object so that
  * a handler can keep it (app_defer) while its thread accepts the next one.
@@ -164,9 +169,6 @@ struct worker {
 
 /* The request thread this is, in a request thread of app_serve_threads (else NULL). */
 static __thread struct worker *this_worker;
-
-/* The request threads: never freed, since a store thread may complete a call after they end. */
-static struct worker *workers;
 
 static struct call *call_of(struct http_req *req)
 {
