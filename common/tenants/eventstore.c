@@ -226,60 +226,54 @@ static void event_arrays(size_t n, struct event_delivery *const *d, const struct
 }
 
 /*
- * The group's deliveries and accepted events inserted as new, in one statement, without
- * ON CONFLICT: PostgreSQL's speculative insertion (a look in each unique index first, and a
- * WAL record more for each row) cost about an eighth of storing an event, to guard against
- * what almost never happens, a webhook-id or event id seen before. When one was, the statement
- * fails (unique_violation): -2, and the transaction is tried again the careful way (record,
- * below). j[k].fresh for every delivery. In webhook_id, then event_id order, as below.
- * 0 / -1 / -2.
+ * The group's statement (one round trip), either way below. Its parameters: the deliveries'
+ * webhook_id, status, answer; the accepted events' event_id, tenant_id, type, occurred_at
+ * (epoch seconds), data, webhook_id. In webhook_id, then event_id order, so that two
+ * transactions lock alike.
+ *
+ * As new (j[0].optimistic: no webhook-id twice in the group): the deliveries and the events
+ * inserted without ON CONFLICT. PostgreSQL's speculative insertion (a look in each unique index
+ * first, and a WAL record more for each row) cost about an eighth of storing an event, to guard
+ * against what almost never happens, a webhook-id or event id seen before; when one was, the
+ * statement fails (unique_violation) and the transaction is tried again the careful way.
  */
-static int record_new(struct db *db, size_t n, struct event_delivery *const *d, struct judged *j)
-{
-	struct buf a[9];
-	const char *p[9];
-	for (int c = 0; c < 9; c++)
-		buf_init(&a[c], SIZE_MAX / 4);
-	delivery_arrays(n, d, j, &a[0]);
-	event_arrays(n, d, j, &a[3]);
-	for (int c = 0; c < 9; c++) {
-		db_array_end(&a[c]);
-		p[c] = buf_str(&a[c]);
-	}
-	PGresult *r =
-	    db_query(db,
-	             "WITH fresh AS (INSERT INTO event_deliveries (webhook_id, status, answer)"
-	             " SELECT w, s, a FROM unnest($1::text[], $2::smallint[], $3::text[])"
-	             " AS u(w, s, a) ORDER BY w)"
-	             " INSERT INTO events (event_id, tenant_id, type, occurred_at, data,"
-	             " webhook_id)"
-	             " SELECT e, t, ty, to_timestamp(o), d::jsonb, w"
-	             " FROM unnest($4::text[], $5::bigint[], $6::text[], $7::bigint[],"
-	             " $8::text[], $9::text[]) AS u(e, t, ty, o, d, w) ORDER BY e",
-	             9, p);
-	for (int c = 0; c < 9; c++)
-		buf_release(&a[c]);
-	if (!r)
-		return strcmp(db->sqlstate, "23505") == 0 ? -2 : -1;
-	PQclear(r);
-	for (size_t k = 0; k < n; k++)
-		j[k].fresh = 1;
-	return 0;
-}
+static const char record_new_sql[] =
+    "WITH fresh AS (INSERT INTO event_deliveries (webhook_id, status, answer)"
+    " SELECT w, s, a FROM unnest($1::text[], $2::smallint[], $3::text[])"
+    " AS u(w, s, a) ORDER BY w)"
+    " INSERT INTO events (event_id, tenant_id, type, occurred_at, data, webhook_id)"
+    " SELECT e, t, ty, to_timestamp(o), d::jsonb, w"
+    " FROM unnest($4::text[], $5::bigint[], $6::text[], $7::bigint[], $8::text[], $9::text[])"
+    " AS u(e, t, ty, o, d, w) ORDER BY e";
 
 /*
- * One statement (one round trip) for the group: every delivery's answer recorded under its
- * webhook-id, and the accepted events of those recorded now inserted; j[k].fresh for those.
- * A webhook-id recorded before, or twice in the group, stays as first recorded (in the group,
- * the first of its deliveries, whose events alone count); an event stored before (or earlier
- * in the group) stays as it is. In webhook_id, then event_id order, so that two transactions
- * lock alike (the deliveries' rows are all taken before the events' by the hashed IN). 0 / -1
- * (db->err).
+ * The careful way: every delivery's answer recorded under its webhook-id, and the accepted
+ * events of those recorded now inserted; the webhook-ids recorded now returned. A webhook-id
+ * recorded before, or twice in the group, stays as first recorded (in the group, the first of
+ * its deliveries, whose events alone count); an event stored before (or earlier in the group)
+ * stays as it is (the deliveries' rows are all taken before the events' by the hashed IN).
+ */
+static const char record_sql[] =
+    "WITH fresh AS (INSERT INTO event_deliveries (webhook_id, status, answer)"
+    " SELECT w, s, a FROM unnest($1::text[], $2::smallint[], $3::text[])"
+    " WITH ORDINALITY AS u(w, s, a, i) ORDER BY w, i"
+    " ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id),"
+    " stored AS (INSERT INTO events (event_id, tenant_id, type, occurred_at,"
+    " data, webhook_id)"
+    " SELECT e, t, ty, to_timestamp(o), d::jsonb, w"
+    " FROM unnest($4::text[], $5::bigint[], $6::text[], $7::bigint[],"
+    " $8::text[], $9::text[]) WITH ORDINALITY AS u(e, t, ty, o, d, w, i)"
+    " WHERE w IN (SELECT webhook_id FROM fresh) ORDER BY e, i"
+    " ON CONFLICT (event_id) DO NOTHING)"
+    " SELECT webhook_id FROM fresh";
+
+/*
+ * The group recorded (record_new_sql when j[0].optimistic, else record_sql): j[k].fresh for the
+ * deliveries recorded now. 0; -1 (db->err); -2: as new, a webhook-id or event id was seen
+ * before (nothing stored: the transaction is to be tried again with optimistic off).
  */
 static int record(struct db *db, size_t n, struct event_delivery *const *d, struct judged *j)
 {
-	if (j[0].optimistic)
-		return record_new(db, n, d, j);
 	struct buf a[9];
 	const char *p[9];
 	for (int c = 0; c < 9; c++)
@@ -290,26 +284,15 @@ static int record(struct db *db, size_t n, struct event_delivery *const *d, stru
 		db_array_end(&a[c]);
 		p[c] = buf_str(&a[c]);
 	}
-	PGresult *r =
-	    db_query(db,
-	             "WITH fresh AS (INSERT INTO event_deliveries (webhook_id, status, answer)"
-	             " SELECT w, s, a FROM unnest($1::text[], $2::smallint[], $3::text[])"
-	             " WITH ORDINALITY AS u(w, s, a, i) ORDER BY w, i"
-	             " ON CONFLICT (webhook_id) DO NOTHING RETURNING webhook_id),"
-	             " stored AS (INSERT INTO events (event_id, tenant_id, type, occurred_at,"
-	             " data, webhook_id)"
-	             " SELECT e, t, ty, to_timestamp(o), d::jsonb, w"
-	             " FROM unnest($4::text[], $5::bigint[], $6::text[], $7::bigint[],"
-	             " $8::text[], $9::text[]) WITH ORDINALITY AS u(e, t, ty, o, d, w, i)"
-	             " WHERE w IN (SELECT webhook_id FROM fresh) ORDER BY e, i"
-	             " ON CONFLICT (event_id) DO NOTHING)"
-	             " SELECT webhook_id FROM fresh",
-	             9, p);
+	int optimistic = j[0].optimistic;
+	PGresult *r = db_query(db, optimistic ? record_new_sql : record_sql, 9, p);
 	for (int c = 0; c < 9; c++)
 		buf_release(&a[c]);
 	if (!r)
-		return -1;
-	for (int row = 0; row < PQntuples(r); row++) {
+		return optimistic && strcmp(db->sqlstate, "23505") == 0 ? -2 : -1;
+	for (size_t k = 0; optimistic && k < n; k++)
+		j[k].fresh = 1;
+	for (int row = 0; !optimistic && row < PQntuples(r); row++) {
 		const char *w = db_value(r, row, 0);
 		for (size_t k = 0; k < n; k++)
 			if (strcmp(d[k]->webhook_id, w) == 0) {
