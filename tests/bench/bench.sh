@@ -182,8 +182,13 @@ fi
 
 # ---------------------------------------------------------------- the signed webhook
 REQS=${BENCH_REQUESTS:-5000}
-fcgi_start "$RUN" noop 2 "$MONITORING_ENV_FILE" "$BENCH_NOOP_DIR" >/dev/null ||
-	{ echo "bench: the do-nothing program did not start" >&2; exit 1; }
+# noop_start: the do-nothing program (again after harness_restart_programs, which stops every
+# program with a pid file and starts only the service's own).
+noop_start() {
+	fcgi_start "$RUN" noop 2 "$MONITORING_ENV_FILE" "$BENCH_NOOP_DIR" >/dev/null ||
+		{ echo "bench: the do-nothing program did not start" >&2; exit 1; }
+}
+noop_start
 cat >>"$HARNESS_DIR/nginx/monitoring.conf" <<EOF
 location = /bench/noop { client_max_body_size 4m; fastcgi_pass unix:$RUN/noop.sock; }
 location = /bench/static { return 200 '{"received":true}'; }
@@ -296,6 +301,7 @@ pooling_table() {
 	harness_set_env DATABASE_URL "$(env_get "$HARNESS_DIR/monitoring.env.start" DATABASE_URL)"
 	harness_unset_env DATABASE_POOLING
 	harness_restart_programs >/dev/null
+	noop_start # for the seller's table below
 	pooler_stop
 	med() { [[ -n ${1//[[:space:]]/} ]] && printf '%.0f' "$(awk 'NF' <<<"$1" | median)" || echo -; }
 	printf '%-40s %9s %12s %12s\n' "signed webhook" "$(med "${wh[session]}")" \
